@@ -1,0 +1,18 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { getServices } from '../shared/composition.js';
+import { captureEvent } from '../shared/usecases/captureEvent.js';
+
+/**
+ * Azure ML system events from the workspace's Event Grid system topic, in the Event Grid schema
+ * or CloudEvents 1.0. The trigger hands over one event per invocation; batches are split by the
+ * host. Throwing fails the delivery and Event Grid retries it; refused events complete normally.
+ */
+export async function captureEventGrid(event: unknown, context: InvocationContext): Promise<void> {
+  const services = await getServices();
+  const outcome = await captureEvent(services.capture, event, 'eventgrid');
+  const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}`;
+  if (outcome.status === 'dead-lettered') context.warn(`${summary}: ${outcome.reason}`);
+  else context.log(summary);
+}
+
+app.eventGrid<unknown>('captureEventGrid', { handler: captureEventGrid });

@@ -1,0 +1,89 @@
+import { loadSettings } from '../../shared/config.js';
+import { buildServices } from '../../shared/composition.js';
+import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
+import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
+import { startHost } from './host.js';
+
+/**
+ * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
+ * are started in-process/child-process unless settings point at real endpoints
+ * (COSMOS_ENDPOINT; STORAGE_CONNECTION_STRING or STORAGE_BLOB_ENDPOINT). Ctrl-C stops all of it.
+ */
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0 picks a free one), got "${raw}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const started: Array<{ name: string; service: RunningService }> = [];
+  const stopAll = async () => {
+    for (const { service } of started.reverse()) await service.stop().catch(() => undefined);
+  };
+  try {
+    if (!process.env.COSMOS_ENDPOINT) {
+      const cosmos = await startCosmos(port('LOCAL_COSMOS_PORT', 8081));
+      started.push({ name: 'Cosmos DB (embedded @vercel/cosmosdb-server, in memory)', service: cosmos });
+      process.env.COSMOS_ENDPOINT = cosmos.url;
+      process.env.COSMOS_KEY = cosmos.key;
+    }
+    if (!process.env.STORAGE_CONNECTION_STRING && !process.env.STORAGE_BLOB_ENDPOINT) {
+      const azurite = await startAzurite({
+        blob: port('LOCAL_AZURITE_BLOB_PORT', 10000),
+        queue: port('LOCAL_AZURITE_QUEUE_PORT', 10001),
+        table: port('LOCAL_AZURITE_TABLE_PORT', 10002),
+      });
+      started.push({ name: 'Azure Storage (Azurite, in memory)', service: azurite });
+      process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
+    }
+    process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
+
+    const settings = loadSettings();
+    if (settings.COSMOS_KEY) {
+      // With a key (embedded server, emulator, a dev account) create what the app expects to find;
+      // with a managed identity the infrastructure templates have done it.
+      const client = await createCosmosClient(settings);
+      await ensureCosmos(client, settings.COSMOS_DATABASE);
+      client.dispose();
+    }
+    await (await buildServices(settings)).deadLetters.ensure();
+
+    const host = await startHost({ port: port('PORT', 7071), entry: process.env.LOCAL_HOST_ENTRY || undefined });
+    const lines = [
+      '',
+      `Lineage function app listening on ${host.url}`,
+      ...host.functions.map((f) => {
+        const t = f.trigger;
+        const type = t.type.toLowerCase();
+        if (type === 'httptrigger') return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${String(t.route ?? f.metadata.name)}`;
+        if (type === 'eventgridtrigger') return `  ${f.metadata.name}: eventGridTrigger  POST ${host.url}/runtime/webhooks/eventgrid?functionName=${f.metadata.name}`;
+        if (type === 'timertrigger') return `  ${f.metadata.name}: timerTrigger ${String(t.schedule)}`;
+        return `  ${f.metadata.name}: ${t.type}  POST ${host.url}/admin/functions/${f.metadata.name}`;
+      }),
+      ...started.map(({ name, service }) => `  ${name}: ${service.url}`),
+      'Press Ctrl-C to stop.',
+      '',
+    ];
+    console.log(lines.join('\n'));
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: stopping`);
+      await host.stop();
+      await stopAll();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  } catch (error) {
+    console.error(`local host failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

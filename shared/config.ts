@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, with its default. Validated once, at the composition root, so a
+ * misconfigured deployment fails at its first invocation with a message naming the setting.
+ */
+const settingsSchema = z
+  .object({
+    COSMOS_ENDPOINT: z.url({ message: 'COSMOS_ENDPOINT must be the https URL of a Cosmos DB account' }),
+    /** Account key. Leave unset in Azure: the app then uses its managed identity. */
+    COSMOS_KEY: z.string().min(1).optional(),
+    COSMOS_DATABASE: z.string().min(1).default('lineage'),
+    /** Connection string for Blob Storage (Azurite locally). Prefer STORAGE_BLOB_ENDPOINT in Azure. */
+    STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+    /** Blob endpoint reached with the managed identity, e.g. https://acct.blob.core.windows.net. */
+    STORAGE_BLOB_ENDPOINT: z.url().optional(),
+    DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('deadletters'),
+    LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(25),
+    LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  })
+  .refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
+    message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',
+    path: ['STORAGE_BLOB_ENDPOINT'],
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
+    throw new Error(`Invalid settings: ${details}`);
+  }
+  return parsed.data;
+}

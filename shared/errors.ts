@@ -1,0 +1,62 @@
+/**
+ * The closed set of errors the domain raises, and their single HTTP shape: problem details
+ * (RFC 9457). Messages are written for the caller; no stack traces or internal ids leave here.
+ */
+export const PROBLEM_CODES = {
+  'invalid-request': { status: 400, title: 'The request is not valid' },
+  'invalid-ref': { status: 400, title: 'The reference is not in an accepted form' },
+  'not-found': { status: 404, title: 'Not found' },
+  'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },
+  'store-unavailable': { status: 503, title: 'The lineage store is unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const;
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  [extension: string]: unknown;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    message: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** A store failure that may pass (429, 503, timeouts, refused connections); retrying may help. */
+export class TransientStoreError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'TransientStoreError';
+  }
+}
+
+/** A document read back from the store does not have the shape we wrote. */
+export class CorruptDocumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptDocumentError';
+  }
+}
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof DomainError) {
+    const def = PROBLEM_CODES[error.code];
+    return { type: `/problems/${error.code}`, title: def.title, status: def.status, detail: error.message, code: error.code, ...error.extensions };
+  }
+  if (error instanceof TransientStoreError) {
+    const def = PROBLEM_CODES['store-unavailable'];
+    return { type: '/problems/store-unavailable', title: def.title, status: def.status, detail: 'Try again shortly.', code: 'store-unavailable' };
+  }
+  const def = PROBLEM_CODES.internal;
+  return { type: '/problems/internal', title: def.title, status: def.status, detail: 'An unexpected error occurred.', code: 'internal' };
+}

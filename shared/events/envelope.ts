@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { isRecord } from '../util/caseInsensitive.js';
+import { toInstant } from '../util/time.js';
+import { fromZodIssues, type ValidationIssue } from './issues.js';
+
+/**
+ * One event as delivered by Event Grid, in either output schema, reduced to the fields the rest
+ * of the pipeline needs. The original object stays in the raw event log untouched.
+ */
+export interface EventEnvelope {
+  schema: 'eventgrid' | 'cloudevents';
+  id: string;
+  /** `topic` (Event Grid schema) or `source` (CloudEvents): the workspace ARM id for Azure ML. */
+  source: string;
+  type: string;
+  subject: string | undefined;
+  /** Event time as written by the publisher; undefined when a CloudEvent omits `time`. */
+  time: string | undefined;
+  data: unknown;
+}
+
+const timeSchema = z.string().refine((t) => toInstant(t) !== undefined, { message: 'expected an ISO 8601 date-time' });
+
+const eventGridSchema = z.looseObject({
+  id: z.string().min(1),
+  topic: z.string().min(1),
+  subject: z.string().optional(),
+  eventType: z.string().min(1),
+  eventTime: timeSchema,
+  data: z.unknown().optional(),
+  dataVersion: z.string().optional(),
+  metadataVersion: z.string().optional(),
+});
+
+const cloudEventSchema = z.looseObject({
+  // Event Grid's own CloudEvents examples sometimes omit `specversion`; the event is still usable.
+  specversion: z.string().optional(),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  subject: z.string().optional(),
+  time: timeSchema.optional(),
+  data: z.unknown().optional(),
+});
+
+export type EnvelopeResult = { ok: true; envelope: EventEnvelope } | { ok: false; issues: ValidationIssue[] };
+
+export function detectSchema(raw: unknown): 'eventgrid' | 'cloudevents' | undefined {
+  if (!isRecord(raw)) return undefined;
+  if ('eventType' in raw || 'topic' in raw || 'eventTime' in raw) return 'eventgrid';
+  if ('specversion' in raw || ('type' in raw && 'source' in raw)) return 'cloudevents';
+  return undefined;
+}
+
+export function parseEnvelope(raw: unknown): EnvelopeResult {
+  const schema = detectSchema(raw);
+  if (!schema) {
+    return {
+      ok: false,
+      issues: [{ path: '(root)', message: 'expected an Event Grid event (id, topic, eventType, eventTime) or a CloudEvent (specversion, id, source, type)' }],
+    };
+  }
+  if (schema === 'eventgrid') {
+    const parsed = eventGridSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
+    const e = parsed.data;
+    return { ok: true, envelope: { schema, id: e.id, source: e.topic, type: e.eventType, subject: e.subject, time: e.eventTime, data: e.data } };
+  }
+  const parsed = cloudEventSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
+  const e = parsed.data;
+  return { ok: true, envelope: { schema, id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time, data: e.data } };
+}
+
+/** Best-effort identifiers for logging and indexing an event that may be invalid. */
+export function sniffEnvelope(raw: unknown): { id?: string; source?: string; type?: string; time?: string } {
+  if (!isRecord(raw)) return {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    id: str(raw.id),
+    source: str(raw.topic) ?? str(raw.source),
+    type: str(raw.eventType) ?? str(raw.type),
+    time: str(raw.eventTime) ?? str(raw.time),
+  };
+}

@@ -1,0 +1,193 @@
+import { sha256Hex } from '../util/canonicalJson.js';
+
+/**
+ * Natural keys and deterministic node ids.
+ *
+ * Every node is identified by a readable natural key. Workspace-scoped resources use their ARM id
+ * in lower case (ARM ids compare case-insensitively, and logs upper-case them); registry assets use
+ * `azureml://registries/...` so the same asset is one node whichever workspace refers to it; git
+ * commits use `git:{repository}@{sha}`. The Cosmos id is the kind plus a hash of the key, because
+ * Cosmos ids may not contain `/` and must stay short; the key itself is stored on the document.
+ */
+export const NODE_KINDS = [
+  'job',
+  'model',
+  'data',
+  'dataset',
+  'environment',
+  'code',
+  'component',
+  'commit',
+  'compute',
+  'datastore',
+  'endpoint',
+  'deployment',
+  'service',
+  'drift',
+] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+export interface NodeRef {
+  kind: NodeKind;
+  /** Canonical natural key (lower-cased where the source compares case-insensitively). */
+  key: string;
+  /** Canonical workspace ARM id that scopes the node; null for registry assets and commits. */
+  workspace: string | null;
+  /** Human-readable name as first spelled by the source, e.g. `credit-model:3`. */
+  label: string;
+}
+
+export interface WorkspaceId {
+  subscription: string;
+  resourceGroup: string;
+  name: string;
+  /** Canonical (lower-case) ARM id. */
+  key: string;
+}
+
+const WORKSPACE_RE =
+  /^\/?subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.machinelearningservices\/workspaces\/([^/]+)(\/.*)?$/i;
+const REGISTRY_ARM_RE =
+  /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/registries\/([^/]+)\/([^/]+)\/([^/]+)\/versions\/([^/]+)\/?$/i;
+const REGISTRY_URI_RE = /^azureml:\/\/registries\/([^/]+)\/([^/]+)\/([^/]+)\/versions\/([^/]+)\/?$/i;
+
+export function nodeId(kind: NodeKind, key: string): string {
+  return `${kind}-${sha256Hex(key).slice(0, 32)}`;
+}
+
+export const NODE_ID_RE = new RegExp(`^(${NODE_KINDS.join('|')})-[0-9a-f]{32}$`);
+
+export function workspaceKey(subscription: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscription}/resourcegroups/${resourceGroup}/providers/microsoft.machinelearningservices/workspaces/${name}`.toLowerCase();
+}
+
+export function parseWorkspaceId(text: string): WorkspaceId | undefined {
+  const m = WORKSPACE_RE.exec(text.trim());
+  if (!m || (m[4] !== undefined && m[4] !== '/')) return undefined;
+  const [, subscription = '', resourceGroup = '', name = ''] = m;
+  return { subscription, resourceGroup, name, key: workspaceKey(subscription, resourceGroup, name) };
+}
+
+/** Versioned asset collections inside a workspace and the node kind each holds. */
+const VERSIONED: Record<string, NodeKind> = {
+  models: 'model',
+  data: 'data',
+  environments: 'environment',
+  codes: 'code',
+  components: 'component',
+};
+/** Named resources inside a workspace. `services`, `datasets` are SDK v1 objects with no ARM id. */
+const NAMED: Record<string, NodeKind> = {
+  jobs: 'job',
+  computes: 'compute',
+  datastores: 'datastore',
+  onlineendpoints: 'endpoint',
+  batchendpoints: 'endpoint',
+  services: 'service',
+  datasets: 'dataset',
+};
+const REGISTRY_KINDS: Record<string, NodeKind> = { ...VERSIONED };
+
+export function versionedAsset(ws: WorkspaceId | string, collection: keyof typeof VERSIONED, name: string, version: string): NodeRef {
+  const wsKey = typeof ws === 'string' ? ws : ws.key;
+  const kind = VERSIONED[collection];
+  if (!kind) throw new Error(`unknown asset collection ${collection}`);
+  return { kind, workspace: wsKey, key: `${wsKey}/${collection}/${name}/versions/${version}`.toLowerCase(), label: `${name}:${version}` };
+}
+
+export function namedResource(ws: WorkspaceId | string, collection: string, name: string): NodeRef {
+  const wsKey = typeof ws === 'string' ? ws : ws.key;
+  const kind = NAMED[collection.toLowerCase()];
+  if (!kind) throw new Error(`unknown resource collection ${collection}`);
+  return { kind, workspace: wsKey, key: `${wsKey}/${collection}/${name}`.toLowerCase(), label: name };
+}
+
+export function endpointDeployment(ws: WorkspaceId | string, collection: 'onlineEndpoints' | 'batchEndpoints', endpoint: string, deployment: string): NodeRef {
+  const wsKey = typeof ws === 'string' ? ws : ws.key;
+  return {
+    kind: 'deployment',
+    workspace: wsKey,
+    key: `${wsKey}/${collection}/${endpoint}/deployments/${deployment}`.toLowerCase(),
+    label: `${endpoint}/${deployment}`,
+  };
+}
+
+export function driftSignal(ws: WorkspaceId | string, monitorId: string, runId: string): NodeRef {
+  const wsKey = typeof ws === 'string' ? ws : ws.key;
+  return { kind: 'drift', workspace: wsKey, key: `${wsKey}/datadrifts/${monitorId}/runs/${runId}`.toLowerCase(), label: runId };
+}
+
+export function registryAsset(registry: string, collection: string, name: string, version: string): NodeRef | undefined {
+  const kind = REGISTRY_KINDS[collection.toLowerCase()];
+  if (!kind) return undefined;
+  return {
+    kind,
+    workspace: null,
+    key: `azureml://registries/${registry}/${collection}/${name}/versions/${version}`.toLowerCase(),
+    label: `${name}:${version}`,
+  };
+}
+
+/**
+ * A git commit is global: the same commit used from two workspaces is one node. Repository URLs
+ * are normalised so `git@github.com:org/repo.git` and `https://github.com/org/repo` agree.
+ */
+export function gitCommit(repository: string, commit: string): NodeRef {
+  const repo = normalizeRepositoryUrl(repository);
+  const sha = commit.trim().toLowerCase();
+  return { kind: 'commit', workspace: null, key: `git:${repo}@${sha}`, label: `${repo}@${sha.slice(0, 12)}` };
+}
+
+export function normalizeRepositoryUrl(url: string): string {
+  let u = url.trim();
+  const scp = /^[\w.-]+@([^:/]+):(.+)$/.exec(u); // git@host:org/repo
+  if (scp) u = `${scp[1]}/${scp[2]}`;
+  u = u.replace(/^[a-z+]+:\/\//i, '').replace(/^[^@/]+@/, '');
+  u = u.replace(/\.git$/i, '').replace(/\/+$/, '');
+  return u.toLowerCase();
+}
+
+/**
+ * Parses an ARM id (leading slash optional, any casing) of an Azure ML resource into a node
+ * reference: versioned assets, jobs, computes, datastores, endpoints and their deployments,
+ * and registry asset versions.
+ */
+export function parseArmId(text: string): NodeRef | undefined {
+  const trimmed = text.trim();
+  const reg = REGISTRY_ARM_RE.exec(trimmed);
+  if (reg) {
+    const [, registry = '', collection = '', name = '', version = ''] = reg;
+    return registryAsset(registry, collection, name, version);
+  }
+  const m = WORKSPACE_RE.exec(trimmed);
+  if (!m) return undefined;
+  const [, sub = '', rg = '', wsName = '', rest = ''] = m;
+  const ws = workspaceKey(sub, rg, wsName);
+  const parts = rest.split('/').filter((p) => p.length > 0);
+  const [collection, name, sub1, sub2, sub3] = parts;
+  if (!collection || !name) return undefined;
+  const lower = collection.toLowerCase();
+  if (lower in VERSIONED && sub1?.toLowerCase() === 'versions' && sub2 && parts.length === 4) {
+    return versionedAsset(ws, lower as keyof typeof VERSIONED, name, sub2);
+  }
+  if ((lower === 'onlineendpoints' || lower === 'batchendpoints') && sub1?.toLowerCase() === 'deployments' && sub2 && parts.length === 4) {
+    return endpointDeployment(ws, lower === 'onlineendpoints' ? 'onlineEndpoints' : 'batchEndpoints', name, sub2);
+  }
+  if (lower === 'datadrifts' && sub1?.toLowerCase() === 'runs' && sub2 && parts.length === 4) {
+    return driftSignal(ws, name, sub2);
+  }
+  if (lower in NAMED && parts.length === 2 && sub3 === undefined) {
+    return namedResource(ws, lower, name);
+  }
+  return undefined;
+}
+
+export function parseRegistryUri(text: string): NodeRef | undefined {
+  const m = REGISTRY_URI_RE.exec(text.trim());
+  if (!m) return undefined;
+  const [, registry = '', collection = '', name = '', version = ''] = m;
+  return registryAsset(registry, collection, name, version);
+}
+
+/** Kinds an `azureml:NAME:VERSION` shorthand may name. */
+export const SHORTHAND_COLLECTIONS = ['models', 'data', 'environments', 'codes', 'components'] as const;

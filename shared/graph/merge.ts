@@ -1,0 +1,173 @@
+import { canonicalJson } from '../util/canonicalJson.js';
+import { nodeId, type NodeRef } from './keys.js';
+import type { EdgeDoc, EdgeKind, Fact, NodeDoc, Provenance, SeriesEntry } from './model.js';
+
+/**
+ * Documents are merged with a join: commutative, associative and idempotent. That is what makes
+ * redelivery, duplicates and any arrival order produce the same stored graph.
+ *
+ * - A fact keeps the value asserted by the newest event time; equal times fall back to the
+ *   content hash so the choice is still independent of arrival order.
+ * - Series (e.g. a job's status history) keep every distinct entry.
+ * - Provenance keeps the earliest asserting event and the newest ones, up to a cap; the raw event
+ *   log holds the rest.
+ */
+export const PROVENANCE_CAP = 50;
+export const SERIES_CAP = 100;
+
+interface Stamp {
+  instant: string;
+  hash: string;
+}
+
+function compareStamp(a: Stamp, b: Stamp): number {
+  if (a.instant !== b.instant) return a.instant < b.instant ? -1 : 1;
+  if (a.hash !== b.hash) return a.hash < b.hash ? -1 : 1;
+  return 0;
+}
+
+export function factFrom(value: unknown, prov: Provenance): Fact {
+  return { value, instant: prov.instant, eventTime: prov.eventTime, hash: prov.hash };
+}
+
+export function mergeFacts(a: Record<string, Fact>, b: Record<string, Fact>): Record<string, Fact> {
+  const out: Record<string, Fact> = { ...a };
+  for (const [name, fact] of Object.entries(b)) {
+    const current = out[name];
+    if (!current) {
+      out[name] = fact;
+      continue;
+    }
+    const order = compareStamp(current, fact);
+    if (order < 0 || (order === 0 && canonicalJson(fact.value) > canonicalJson(current.value))) out[name] = fact;
+  }
+  return sortKeys(out);
+}
+
+/** Sorted union, truncated to the first entry plus the newest `cap - 1`; truncation commutes with union. */
+function boundedUnion<T>(items: T[], keyOf: (t: T) => string, compare: (a: T, b: T) => number, cap: number, combine?: (a: T, b: T) => T): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) {
+    const k = keyOf(item);
+    const existing = byKey.get(k);
+    byKey.set(k, existing && combine ? combine(existing, item) : (existing ?? item));
+  }
+  const sorted = [...byKey.values()].sort(compare);
+  if (sorted.length <= cap) return sorted;
+  return [sorted[0] as T, ...sorted.slice(sorted.length - (cap - 1))];
+}
+
+export function mergeProvenance(a: Provenance[], b: Provenance[]): Provenance[] {
+  return boundedUnion(
+    [...a, ...b],
+    (p) => p.hash,
+    compareStamp,
+    PROVENANCE_CAP,
+    // The same event delivered twice: we learned it at the first delivery.
+    (x, y) => (y.learnedAt < x.learnedAt ? { ...x, learnedAt: y.learnedAt } : x),
+  );
+}
+
+function mergeSeries(a: Record<string, SeriesEntry[]>, b: Record<string, SeriesEntry[]>): Record<string, SeriesEntry[]> {
+  const out: Record<string, SeriesEntry[]> = {};
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    out[name] = boundedUnion(
+      [...(a[name] ?? []), ...(b[name] ?? [])],
+      (e) => `${e.instant}|${e.hash}|${canonicalJson(e.value)}`,
+      (x, y) => compareStamp(x, y) || (canonicalJson(x.value) < canonicalJson(y.value) ? -1 : 1),
+      SERIES_CAP,
+    );
+  }
+  return sortKeys(out);
+}
+
+function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(obj).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
+function pickLabel(a: NodeDoc, b: NodeDoc): string {
+  // Prefer a label spelled by an event about the node itself, then the smallest, so the pick
+  // does not depend on which document arrived first.
+  if (a.placeholder !== b.placeholder) return a.placeholder ? b.label : a.label;
+  return a.label <= b.label ? a.label : b.label;
+}
+
+export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
+  return {
+    id: a.id,
+    pk: a.pk,
+    docType: 'node',
+    kind: a.kind,
+    key: a.key,
+    workspace: a.workspace,
+    label: pickLabel(a, b),
+    placeholder: a.placeholder && b.placeholder,
+    facts: mergeFacts(a.facts, b.facts),
+    series: mergeSeries(a.series, b.series),
+    provenance: mergeProvenance(a.provenance, b.provenance),
+  };
+}
+
+export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
+  return { ...a, facts: mergeFacts(a.facts, b.facts), provenance: mergeProvenance(a.provenance, b.provenance) };
+}
+
+export function placeholderNode(ref: NodeRef): NodeDoc {
+  const id = nodeId(ref.kind, ref.key);
+  return {
+    id,
+    pk: id,
+    docType: 'node',
+    kind: ref.kind,
+    key: ref.key,
+    workspace: ref.workspace,
+    label: ref.label,
+    placeholder: true,
+    facts: {},
+    series: {},
+    provenance: [],
+  };
+}
+
+export function assertedNode(ref: NodeRef, facts: Record<string, unknown>, series: Record<string, unknown> | undefined, prov: Provenance): NodeDoc {
+  const doc = placeholderNode(ref);
+  doc.placeholder = false;
+  doc.facts = sortKeys(
+    Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)])),
+  );
+  doc.series = sortKeys(
+    Object.fromEntries(
+      Object.entries(series ?? {})
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, [{ value: v, instant: prov.instant, eventTime: prov.eventTime, hash: prov.hash }]]),
+    ),
+  );
+  doc.provenance = [prov];
+  return doc;
+}
+
+export function edgeId(dir: 'out' | 'in', kind: EdgeKind, otherNodeId: string): string {
+  return `${dir}~${kind}~${otherNodeId}`;
+}
+
+/** The two stored copies of an edge: one with its source node, one with its target. */
+export function edgePair(kind: EdgeKind, from: NodeRef, to: NodeRef, facts: Record<string, unknown> | undefined, prov: Provenance): [EdgeDoc, EdgeDoc] {
+  const fromId = nodeId(from.kind, from.key);
+  const toId = nodeId(to.kind, to.key);
+  const base = {
+    docType: 'edge' as const,
+    kind,
+    from: fromId,
+    to: toId,
+    fromKind: from.kind,
+    toKind: to.kind,
+    fromKey: from.key,
+    toKey: to.key,
+    facts: sortKeys(Object.fromEntries(Object.entries(facts ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)]))),
+    provenance: [prov],
+  };
+  return [
+    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out' },
+    { ...base, id: edgeId('in', kind, fromId), pk: toId, dir: 'in' },
+  ];
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { NODE_KINDS, type NodeKind, type NodeRef } from './keys.js';
+
+/**
+ * Edges point downstream: from the thing that was used to the thing built or served with it,
+ * so "upstream of X" follows edges backwards and "impact of X" follows them forwards.
+ * The name reads as "FROM is the <kind> TO", e.g. data `inputOf` job, job `produced` model.
+ */
+export const EDGE_KINDS = [
+  'inputOf', // data / dataset / model -> job
+  'produced', // job -> model / data
+  'codeOf', // code -> job / deployment
+  'environmentOf', // environment -> job / deployment
+  'computeOf', // compute -> job
+  'commitOf', // git commit -> job / code
+  'parentOf', // parent job -> child job; base model -> derived model
+  'deployedTo', // model -> deployment / service
+  'serves', // deployment -> endpoint
+  'driftTargetOf', // dataset -> drift signal (the data that drifted)
+  'driftBaselineOf', // dataset -> drift signal (the reference data)
+] as const;
+export type EdgeKind = (typeof EDGE_KINDS)[number];
+
+/** Which event asserted a fact, when it happened, and when we learned it. */
+export const provenanceSchema = z.object({
+  source: z.string(), // 'eventgrid' | 'eventhubs' | 'rest' ...
+  eventId: z.string(),
+  eventType: z.string(),
+  /** Event time exactly as the source wrote it. */
+  eventTime: z.string(),
+  /** Event time as a sortable UTC instant with nanosecond precision. */
+  instant: z.string(),
+  /** Content hash of the raw event in the event log (`sha256:...`). */
+  hash: z.string(),
+  /** When this deployment first received the event. */
+  learnedAt: z.string(),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
+export const factSchema = z.object({
+  value: z.unknown(),
+  instant: z.string(),
+  eventTime: z.string(),
+  hash: z.string(),
+});
+export type Fact = z.infer<typeof factSchema>;
+
+/** A value in a time series kept whole (e.g. every status a job went through). */
+export const seriesEntrySchema = z.object({ value: z.unknown(), instant: z.string(), eventTime: z.string(), hash: z.string() });
+export type SeriesEntry = z.infer<typeof seriesEntrySchema>;
+
+const nodeKindSchema = z.enum(NODE_KINDS);
+
+export const nodeDocSchema = z.object({
+  id: z.string(),
+  pk: z.string(),
+  docType: z.literal('node'),
+  kind: nodeKindSchema,
+  key: z.string(),
+  workspace: z.string().nullable(),
+  label: z.string(),
+  /** True until an event about the node itself arrives; until then it is only referenced. */
+  placeholder: z.boolean(),
+  facts: z.record(z.string(), factSchema),
+  series: z.record(z.string(), z.array(seriesEntrySchema)),
+  provenance: z.array(provenanceSchema),
+});
+export type NodeDoc = z.infer<typeof nodeDocSchema>;
+
+export const edgeDocSchema = z.object({
+  id: z.string(),
+  pk: z.string(),
+  docType: z.literal('edge'),
+  /** `out`: stored with `from` (pk = from); `in`: the mirror stored with `to` (pk = to). */
+  dir: z.enum(['out', 'in']),
+  kind: z.enum(EDGE_KINDS),
+  from: z.string(),
+  to: z.string(),
+  fromKind: nodeKindSchema,
+  toKind: nodeKindSchema,
+  fromKey: z.string(),
+  toKey: z.string(),
+  facts: z.record(z.string(), factSchema),
+  provenance: z.array(provenanceSchema),
+});
+export type EdgeDoc = z.infer<typeof edgeDocSchema>;
+
+export type GraphDoc = NodeDoc | EdgeDoc;
+
+/** What one event says about the graph, before it is merged into stored documents. */
+export interface GraphDelta {
+  /** Nodes the event is about, with the facts it asserts. */
+  nodes: Array<{ ref: NodeRef; facts: Record<string, unknown>; series?: Record<string, unknown> }>;
+  /** Nodes the event only mentions; created as placeholders when unseen. */
+  references: NodeRef[];
+  edges: Array<{ kind: EdgeKind; from: NodeRef; to: NodeRef; facts?: Record<string, unknown> }>;
+}
+
+export function emptyDelta(): GraphDelta {
+  return { nodes: [], references: [], edges: [] };
+}
+
+export type { NodeKind, NodeRef };

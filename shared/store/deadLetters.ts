@@ -1,0 +1,88 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { z } from 'zod';
+
+/**
+ * Events we accepted but could not project, with the reason, in Blob Storage (Azurite locally),
+ * where Event Grid's own dead letters also land. A letter is named by the event's content hash,
+ * so the same bad event twice is one letter. `pending/` letters are re-processed by the replay
+ * command; those that then succeed move to `resolved/`.
+ */
+export const deadLetterSchema = z.object({
+  hash: z.string(),
+  channel: z.string(),
+  receivedAt: z.string(),
+  /** One sentence a person can act on. */
+  reason: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  eventId: z.string().optional(),
+  eventType: z.string().optional(),
+  delivery: z.record(z.string(), z.unknown()).optional(),
+  body: z.unknown(),
+  attempts: z.number().int().min(1),
+  resolvedAt: z.string().optional(),
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
+const PENDING = 'pending/';
+const RESOLVED = 'resolved/';
+
+function blobName(prefix: string, hash: string): string {
+  return `${prefix}${hash.replace(/^sha256:/, '')}.json`;
+}
+
+export class DeadLetterStore {
+  constructor(private readonly container: ContainerClient) {}
+
+  async ensure(): Promise<void> {
+    await this.container.createIfNotExists();
+  }
+
+  async put(letter: Omit<DeadLetter, 'attempts'>): Promise<string> {
+    const name = blobName(PENDING, letter.hash);
+    const previous = await this.read(name);
+    const body = JSON.stringify({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
+    await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      metadata: { channel: letter.channel, eventtype: sanitizeMetadata(letter.eventType ?? 'unknown') },
+    });
+    return name;
+  }
+
+  async read(name: string): Promise<DeadLetter | undefined> {
+    try {
+      const buffer = await this.container.getBlockBlobClient(name).downloadToBuffer();
+      return deadLetterSchema.parse(JSON.parse(buffer.toString('utf8')));
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async *pending(): AsyncGenerator<{ name: string; letter: DeadLetter }> {
+    for await (const item of this.container.listBlobsFlat({ prefix: PENDING })) {
+      const letter = await this.read(item.name);
+      if (letter) yield { name: item.name, letter };
+    }
+  }
+
+  async countPending(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.container.listBlobsFlat({ prefix: PENDING })) n++;
+    return n;
+  }
+
+  /** Moves a letter whose event now projects to `resolved/`, keeping the record of what happened. */
+  async resolve(name: string, resolvedAt: string): Promise<void> {
+    const letter = await this.read(name);
+    if (!letter) return;
+    const body = JSON.stringify({ ...letter, resolvedAt });
+    await this.container.getBlockBlobClient(blobName(RESOLVED, letter.hash)).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+    await this.container.getBlockBlobClient(name).deleteIfExists();
+  }
+}
+
+function sanitizeMetadata(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
+}

@@ -1,0 +1,81 @@
+import type { Container, ItemDefinition } from '@azure/cosmos';
+import { z } from 'zod';
+import { CorruptDocumentError } from '../errors.js';
+import type { RequestMeter } from './requestMeter.js';
+
+/**
+ * The append-only evidence: every event exactly as received, keyed by its content hash. The graph
+ * is a projection of this log and can be rebuilt from it. Nothing here is ever updated.
+ */
+export const rawEventSchema = z.object({
+  /** Hex digest of the content hash; the same bytes delivered twice are one record. */
+  id: z.string(),
+  pk: z.string(),
+  hash: z.string(),
+  /** Channel that delivered it: 'eventgrid', 'eventhubs', ... */
+  channel: z.string(),
+  receivedAt: z.string(),
+  /** Envelope identifiers when they could be read (the event may be invalid). */
+  eventId: z.string().optional(),
+  eventType: z.string().optional(),
+  eventSource: z.string().optional(),
+  eventTime: z.string().optional(),
+  /** Channel metadata, e.g. Event Hubs partition and sequence number. */
+  delivery: z.record(z.string(), z.unknown()).optional(),
+  body: z.unknown(),
+});
+export type RawEvent = z.infer<typeof rawEventSchema>;
+
+export class EventLog {
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter,
+  ) {}
+
+  /** Appends the record; 'duplicate' when the same content was already logged. */
+  async append(record: RawEvent): Promise<'appended' | 'duplicate'> {
+    try {
+      const response = await this.container.items.create(record);
+      this.meter.record(response);
+      return 'appended';
+    } catch (error) {
+      this.meter.recordError(error);
+      if ((error as { code?: unknown }).code === 409) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<RawEvent | undefined> {
+    try {
+      const response = await this.container.item(id, id).read<ItemDefinition>();
+      this.meter.record(response);
+      return response.resource ? parseRaw(response.resource) : undefined;
+    } catch (error) {
+      this.meter.recordError(error);
+      if ((error as { code?: unknown }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every logged event, page by page, for replay. Order does not matter: projection is order-free. */
+  async *scan(pageSize = 100): AsyncGenerator<RawEvent> {
+    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c', { maxItemCount: pageSize });
+    while (iterator.hasMoreResults()) {
+      let page;
+      try {
+        page = await iterator.fetchNext();
+        this.meter.record(page);
+      } catch (error) {
+        this.meter.recordError(error);
+        throw error;
+      }
+      for (const raw of page.resources ?? []) yield parseRaw(raw);
+    }
+  }
+}
+
+function parseRaw(raw: ItemDefinition): RawEvent {
+  const parsed = rawEventSchema.safeParse(raw);
+  if (!parsed.success) throw new CorruptDocumentError(`raw event ${String(raw.id)} does not match its schema`);
+  return parsed.data;
+}

@@ -1,0 +1,170 @@
+import type { Container, ItemDefinition } from '@azure/cosmos';
+import { CorruptDocumentError } from '../errors.js';
+import { mergeEdges, mergeNodes } from '../graph/merge.js';
+import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
+import { canonicalJson } from '../util/canonicalJson.js';
+import type { RequestMeter } from './requestMeter.js';
+
+export type WriteResult = 'created' | 'updated' | 'unchanged';
+
+const SYSTEM_FIELDS = ['_rid', '_self', '_etag', '_attachments', '_ts'];
+
+function stripSystem(doc: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...doc };
+  for (const f of SYSTEM_FIELDS) delete out[f];
+  return out;
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Validates a document read back from Cosmos: the store is an edge too. */
+export function parseGraphDoc(raw: unknown): GraphDoc {
+  const body = stripSystem(raw as Record<string, unknown>);
+  const parsed = body.docType === 'edge' ? edgeDocSchema.safeParse(body) : nodeDocSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new CorruptDocumentError(`graph document ${String(body.id)} does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+const MAX_CONFLICT_ROUNDS = 8;
+
+/**
+ * Nodes and edges in one container. A node's document and the edges touching it share its
+ * partition, so "this node and its neighbours in one direction" is a single-partition read.
+ */
+export class GraphStore {
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter,
+  ) {}
+
+  async read(id: string, pk: string): Promise<(GraphDoc & { _etag?: string }) | undefined> {
+    try {
+      const response = await this.container.item(id, pk).read<ItemDefinition>();
+      this.meter.record(response);
+      if (response.statusCode === 404 || !response.resource) return undefined;
+      return { ...parseGraphDoc(response.resource), _etag: response.etag };
+    } catch (error) {
+      this.meter.recordError(error);
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async readNode(id: string): Promise<NodeDoc | undefined> {
+    const doc = await this.read(id, id);
+    return doc && doc.docType === 'node' ? doc : undefined;
+  }
+
+  /**
+   * Merges `doc` into whatever is stored under its id: read, join, write back only if something
+   * changed, guarded by the ETag so concurrent writers never lose each other's facts.
+   */
+  async merge(doc: GraphDoc): Promise<WriteResult> {
+    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      const existing = await this.read(doc.id, doc.pk);
+      if (!existing) {
+        if (await this.tryCreate(doc)) return 'created';
+        continue; // someone else created it first: merge into theirs
+      }
+      const { _etag: etag, ...current } = existing;
+      const merged = join(current as GraphDoc, doc);
+      if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
+      try {
+        const response = await this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
+        this.meter.record(response);
+        return 'updated';
+      } catch (error) {
+        this.meter.recordError(error);
+        if (statusCode(error) === 412) continue; // changed under us: read again
+        throw error;
+      }
+    }
+    throw new Error(`gave up merging ${doc.id} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+  }
+
+  /** A referenced-but-unseen node: created if absent, otherwise left as it is (one round trip). */
+  async ensure(doc: GraphDoc): Promise<WriteResult> {
+    return (await this.tryCreate(doc)) ? 'created' : 'unchanged';
+  }
+
+  private async tryCreate(doc: GraphDoc): Promise<boolean> {
+    try {
+      const response = await this.container.items.create(doc);
+      this.meter.record(response);
+      return true;
+    } catch (error) {
+      this.meter.recordError(error);
+      if (statusCode(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  /** Edges stored with the given nodes in one direction (`in`: edges pointing at them). */
+  async edgesOf(nodeIds: string[], dir: 'in' | 'out'): Promise<EdgeDoc[]> {
+    if (nodeIds.length === 0) return [];
+    const iterator = this.container.items.query<ItemDefinition>({
+      query: 'SELECT * FROM c WHERE c.docType = "edge" AND c.dir = @dir AND ARRAY_CONTAINS(@ids, c.pk)',
+      parameters: [
+        { name: '@dir', value: dir },
+        { name: '@ids', value: nodeIds },
+      ],
+    });
+    const out: EdgeDoc[] = [];
+    while (iterator.hasMoreResults()) {
+      const page = await this.fetchPage(iterator);
+      for (const raw of page) {
+        const doc = parseGraphDoc(raw);
+        if (doc.docType === 'edge') out.push(doc);
+      }
+    }
+    return out;
+  }
+
+  async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
+    const out = new Map<string, NodeDoc>();
+    if (ids.length === 0) return out;
+    const iterator = this.container.items.query<ItemDefinition>({
+      query: 'SELECT * FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@ids, c.id)',
+      parameters: [{ name: '@ids', value: ids }],
+    });
+    while (iterator.hasMoreResults()) {
+      for (const raw of await this.fetchPage(iterator)) {
+        const doc = parseGraphDoc(raw);
+        if (doc.docType === 'node') out.set(doc.id, doc);
+      }
+    }
+    return out;
+  }
+
+  /** Every document, for tests and full rebuilds. */
+  async all(): Promise<GraphDoc[]> {
+    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c');
+    const out: GraphDoc[] = [];
+    while (iterator.hasMoreResults()) {
+      for (const raw of await this.fetchPage(iterator)) out.push(parseGraphDoc(raw));
+    }
+    return out;
+  }
+
+  private async fetchPage(iterator: { fetchNext(): Promise<{ resources: ItemDefinition[]; requestCharge: number }> }): Promise<ItemDefinition[]> {
+    try {
+      const page = await iterator.fetchNext();
+      this.meter.record(page);
+      return page.resources ?? [];
+    } catch (error) {
+      this.meter.recordError(error);
+      throw error;
+    }
+  }
+}
+
+function join(a: GraphDoc, b: GraphDoc): GraphDoc {
+  if (a.docType === 'node' && b.docType === 'node') return mergeNodes(a, b);
+  if (a.docType === 'edge' && b.docType === 'edge') return mergeEdges(a, b);
+  throw new CorruptDocumentError(`document ${a.id} changed type`);
+}

@@ -1,0 +1,26 @@
+/**
+ * Counts Cosmos round trips and request units. Round trips are the hardware-independent cost
+ * figure (the embedded server reports no request charge; real Cosmos does).
+ */
+export class RequestMeter {
+  requests = 0;
+  requestUnits = 0;
+
+  record(response: { requestCharge?: number } | undefined): void {
+    this.requests += 1;
+    const charge = response?.requestCharge;
+    if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
+  }
+
+  /** Errors are round trips too (a 409 or 412 still costs a request). */
+  recordError(error: unknown): void {
+    this.requests += 1;
+    const charge = (error as { headers?: Record<string, unknown> } | undefined)?.headers?.['x-ms-request-charge'];
+    const n = Number(charge);
+    if (Number.isFinite(n)) this.requestUnits += n;
+  }
+
+  snapshot(): { requests: number; requestUnits: number } {
+    return { requests: this.requests, requestUnits: this.requestUnits };
+  }
+}

@@ -1,0 +1,60 @@
+import { assertedNode, edgePair, mergeEdges, mergeNodes, placeholderNode } from '../graph/merge.js';
+import { nodeId } from '../graph/keys.js';
+import type { GraphDelta, GraphDoc, Provenance } from '../graph/model.js';
+import type { GraphStore, WriteResult } from '../store/graphStore.js';
+
+export interface ApplyResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Documents an event's delta turns into: asserted nodes, placeholders, and both copies of each edge. */
+export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: GraphDoc[]; ensure: GraphDoc[] } {
+  const merge = new Map<string, GraphDoc>();
+  const add = (doc: GraphDoc) => {
+    const key = `${doc.pk}|${doc.id}`;
+    const existing = merge.get(key);
+    if (!existing) merge.set(key, doc);
+    else if (existing.docType === 'node' && doc.docType === 'node') merge.set(key, mergeNodes(existing, doc));
+    else if (existing.docType === 'edge' && doc.docType === 'edge') merge.set(key, mergeEdges(existing, doc));
+  };
+  for (const node of delta.nodes) add(assertedNode(node.ref, node.facts, node.series, prov));
+  for (const edge of delta.edges) for (const doc of edgePair(edge.kind, edge.from, edge.to, edge.facts, prov)) add(doc);
+
+  const asserted = new Set(delta.nodes.map((n) => nodeId(n.ref.kind, n.ref.key)));
+  const ensure = new Map<string, GraphDoc>();
+  for (const ref of delta.references) {
+    const doc = placeholderNode(ref);
+    if (!asserted.has(doc.id)) ensure.set(doc.id, doc);
+  }
+  return { merge: [...merge.values()], ensure: [...ensure.values()] };
+}
+
+const CONCURRENCY = 8;
+
+async function runBounded<T>(items: T[], worker: (item: T) => Promise<WriteResult>): Promise<WriteResult[]> {
+  const results: WriteResult[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await worker(items[i] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Provenance): Promise<ApplyResult> {
+  const { merge, ensure } = documentsFor(delta, prov);
+  const results = [
+    ...(await runBounded(merge, (doc) => store.merge(doc))),
+    ...(await runBounded(ensure, (doc) => store.ensure(doc))),
+  ];
+  return {
+    created: results.filter((r) => r === 'created').length,
+    updated: results.filter((r) => r === 'updated').length,
+    unchanged: results.filter((r) => r === 'unchanged').length,
+  };
+}
