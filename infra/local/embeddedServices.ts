@@ -38,11 +38,11 @@ export interface RunningService {
 export async function startCosmos(port?: number): Promise<RunningService & { key: string }> {
   const { createHttpsServer } = await import('@vercel/cosmosdb-server');
   const server = createHttpsServer();
-  const listenPort = port ?? (await freePort());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenPort, '127.0.0.1', () => resolve());
+    server.listen(port ?? 0, '127.0.0.1', () => resolve());
   });
+  const listenPort = (server.address() as AddressInfo).port;
   return {
     url: `https://127.0.0.1:${listenPort}/`,
     key: LOCAL_COSMOS_KEY,
@@ -66,9 +66,10 @@ export interface RunningAzurite extends RunningService {
  * internet). Resolves once the blob, queue and table endpoints accept connections.
  */
 export async function startAzurite(ports?: { blob?: number; queue?: number; table?: number }): Promise<RunningAzurite> {
-  const blobPort = ports?.blob ?? (await freePort());
-  const queuePort = ports?.queue ?? (await freePort());
-  const tablePort = ports?.table ?? (await freePort());
+  // 0 or unset: any free port (Azurite itself cannot report which one it took).
+  const blobPort = ports?.blob || (await freePort());
+  const queuePort = ports?.queue || (await freePort());
+  const tablePort = ports?.table || (await freePort());
   const location = mkdtempSync(join(tmpdir(), 'azurite-'));
   const bin = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js');
   const child: ChildProcess = spawn(

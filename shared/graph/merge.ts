@@ -63,8 +63,9 @@ export function mergeProvenance(a: Provenance[], b: Provenance[]): Provenance[] 
     (p) => p.hash,
     compareStamp,
     PROVENANCE_CAP,
-    // The same event delivered twice: we learned it at the first delivery.
-    (x, y) => (y.learnedAt < x.learnedAt ? { ...x, learnedAt: y.learnedAt } : x),
+    // The same event delivered twice: keep the record of the first delivery (ties broken by
+    // content, so the choice is independent of arrival order).
+    (x, y) => (y.learnedAt < x.learnedAt || (y.learnedAt === x.learnedAt && canonicalJson(y) < canonicalJson(x)) ? y : x),
   );
 }
 
