@@ -9,7 +9,7 @@ import { captureEvent } from '../shared/usecases/captureEvent.js';
  */
 export async function captureEventGrid(event: unknown, context: InvocationContext): Promise<void> {
   const services = await getServices();
-  const outcome = await captureEvent(services.capture, event, 'eventgrid');
+  const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
   const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}`;
   if (outcome.status === 'dead-lettered') context.warn(`${summary}: ${outcome.reason}`);
   else context.log(summary);

@@ -1,5 +1,5 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { CorruptDocumentError } from '../errors.js';
+import { CorruptDocumentError, TransientStoreError } from '../errors.js';
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
@@ -30,7 +30,14 @@ export function parseGraphDoc(raw: unknown): GraphDoc {
   return parsed.data;
 }
 
-const MAX_CONFLICT_ROUNDS = 8;
+const MAX_CONFLICT_ROUNDS = 20;
+
+/** Jittered pause between optimistic-concurrency rounds so contending writers spread out. */
+function backoff(round: number): Promise<void> {
+  if (round === 0) return Promise.resolve();
+  const ceiling = Math.min(200, 5 * 2 ** round);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 /**
  * Nodes and edges in one container. A node's document and the edges touching it share its
@@ -66,6 +73,7 @@ export class GraphStore {
    */
   async merge(doc: GraphDoc): Promise<WriteResult> {
     for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      await backoff(round);
       const existing = await this.read(doc.id, doc.pk);
       if (!existing) {
         if (await this.tryCreate(doc)) return 'created';
@@ -84,7 +92,8 @@ export class GraphStore {
         throw error;
       }
     }
-    throw new Error(`gave up merging ${doc.id} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+    // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
+    throw new TransientStoreError(`gave up merging ${doc.id} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
   }
 
   /** A referenced-but-unseen node: created if absent, otherwise left as it is (one round trip). */

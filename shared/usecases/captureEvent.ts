@@ -27,9 +27,19 @@ export type CaptureOutcome =
  * dead-letter it with the reason. Validation failures complete normally (a retry would not fix
  * them); store failures that outlast the retries throw, so the platform redelivers.
  */
-export async function captureEvent(deps: CaptureDeps, raw: unknown, channel = 'eventgrid', delivery?: Record<string, unknown>): Promise<CaptureOutcome> {
+export interface CaptureOptions {
+  /** Channel that delivered the event: 'eventgrid' (default), 'eventhubs', ... */
+  channel?: string;
+  /** Channel metadata kept with the raw event, e.g. Event Hubs partition and sequence number. */
+  delivery?: Record<string, unknown>;
+  /** When the event was first received; set by replays so provenance keeps the original time. */
+  receivedAt?: string;
+}
+
+export async function captureEvent(deps: CaptureDeps, raw: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
+  const { channel = 'eventgrid', delivery } = options;
   const hash = contentHash(raw);
-  const receivedAt = deps.now().toISOString();
+  const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = sniffEnvelope(raw);
   const logged = await withRetry(
     () =>

@@ -16,7 +16,7 @@ export async function replay(deps: CaptureDeps, options: { events?: boolean; dea
   };
   if (options.events !== false) {
     for await (const raw of deps.eventLog.scan()) {
-      const outcome = await captureEvent(deps, raw.body, raw.channel, raw.delivery);
+      const outcome = await captureEvent(deps, raw.body, { channel: raw.channel, delivery: raw.delivery, receivedAt: raw.receivedAt });
       report.events.replayed++;
       if (outcome.status === 'projected') report.events.projected++;
       else if (outcome.status === 'ignored') report.events.ignored++;
@@ -29,7 +29,7 @@ export async function replay(deps: CaptureDeps, options: { events?: boolean; dea
     for await (const item of deps.deadLetters.pending()) pending.push(item);
     for (const { name, letter } of pending) {
       report.deadLetters.retried++;
-      const outcome = await captureEvent(deps, letter.body, letter.channel, letter.delivery);
+      const outcome = await captureEvent(deps, letter.body, { channel: letter.channel, delivery: letter.delivery, receivedAt: letter.receivedAt });
       if (outcome.status === 'dead-lettered') {
         report.deadLetters.stillFailing++;
       } else {

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { captureEvent } from '../../shared/usecases/captureEvent.js';
+import { firstEvent } from '../helpers/fixtures.js';
+import { driftDetected, modelDeployed, modelRegistered, runEvent } from '../helpers/events.js';
+import { graphSnapshot } from '../helpers/graph.js';
+import { freshServices } from '../helpers/stores.js';
+
+/**
+ * Any permutation of an event stream, with any duplicates, delivered one by one or all at once,
+ * yields the identical graph. The clock is fixed because "when we learned it" legitimately
+ * depends on arrival time; everything else must not.
+ */
+const STREAM: Array<Record<string, unknown>> = [
+  runEvent('RunStatusChanged', 'train-1', { status: 'Running', time: '2024-03-01T09:00:00.0000001Z' }),
+  runEvent('RunStatusChanged', 'train-1', { status: 'Finalizing', time: '2024-03-01T09:05:00Z' }),
+  runEvent('RunCompleted', 'train-1', { time: '2024-03-01T09:10:00+00:00', git: true }),
+  runEvent('RunCompleted', 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5', { git: true }),
+  modelRegistered('credit', 3, { id: 'r1', time: '2024-03-01T10:00:00.0000001Z', tags: { stage: 'dev' } }),
+  modelRegistered('credit', '3', { id: 'r2', time: '2024-03-01T10:00:00.0000002Z', tags: { stage: 'prod' }, schema: 'cloudevents' }),
+  // Same event time, different content: the tie is broken by content, not arrival.
+  modelRegistered('credit', 3, { id: 'r3', time: '2024-03-01T10:00:00.0000002Z', tags: { stage: 'canary' } }),
+  modelRegistered('credit', 4),
+  modelDeployed('svc', 'credit:3,credit:4'),
+  modelDeployed('svc', 'credit:4', { time: '2024-03-05T00:00:00Z' }),
+  driftDetected('mon-1', 'mon-1_1'),
+  firstEvent('azureml-eventgrid/cloudevents-DatasetDriftDetected.json'),
+  modelDeployed('svc', 'broken'), // dead-lettered, must not disturb the graph
+];
+
+const FIXED_NOW = () => new Date('2024-06-01T00:00:00.000Z');
+
+async function graphOf(events: Array<Record<string, unknown>>, concurrent: boolean): Promise<string[]> {
+  const services = await freshServices({}, FIXED_NOW);
+  if (concurrent) await Promise.all(events.map((e) => captureEvent(services.capture, structuredClone(e))));
+  else for (const e of events) await captureEvent(services.capture, structuredClone(e));
+  return graphSnapshot(services);
+}
+
+describe('order and duplicates do not change the graph', () => {
+  it('any permutation with duplicates, sequential or concurrent, gives the reference graph', async () => {
+    const reference = await graphOf(STREAM, false);
+    expect(reference.length).toBeGreaterThan(15);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(STREAM.map((_, i) => i), { minLength: STREAM.length, maxLength: STREAM.length }),
+        fc.array(fc.integer({ min: 0, max: STREAM.length - 1 }), { maxLength: 6 }),
+        fc.boolean(),
+        async (order, duplicates, concurrent) => {
+          const events = [...order, ...duplicates].map((i) => STREAM[i] as Record<string, unknown>);
+          // Duplicates go in at random positions too.
+          const stream = fc.sample(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), 1)[0] ?? events;
+          expect(await graphOf(stream, concurrent)).toEqual(reference);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});

@@ -1,0 +1,81 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Services } from '../../shared/composition.js';
+import { createCosmosClient, CONTAINERS } from '../../shared/store/cosmosClient.js';
+import { captureEvent } from '../../shared/usecases/captureEvent.js';
+import { replay } from '../../shared/usecases/replay.js';
+import { contentHash } from '../../shared/util/canonicalJson.js';
+import { driftDetected, modelDeployed, modelRegistered, runEvent } from '../helpers/events.js';
+import { graphSnapshot } from '../helpers/graph.js';
+import { freshServices } from '../helpers/stores.js';
+
+let services: Services;
+beforeEach(async () => {
+  services = await freshServices();
+});
+
+async function wipeGraph(): Promise<void> {
+  const client = await createCosmosClient(services.settings);
+  const db = client.database(services.settings.COSMOS_DATABASE);
+  await db.container(CONTAINERS.graph).delete();
+  await db.containers.createIfNotExists({ id: CONTAINERS.graph, partitionKey: { paths: ['/pk'] } });
+  client.dispose();
+}
+
+describe('replay', () => {
+  it('rebuilds the identical graph from the raw event log', async () => {
+    const events = [
+      runEvent('RunCompleted', 'train-1', { git: true }),
+      modelRegistered('credit', 3),
+      modelDeployed('svc', 'credit:3,credit:2'),
+      driftDetected('mon-1', 'mon-1_1'),
+      modelDeployed('svc', 'credit:1,oops'), // refused: stays a dead letter
+    ];
+    for (const e of events) await captureEvent(services.capture, e);
+    const before = await graphSnapshot(services);
+    expect(before.length).toBeGreaterThan(10);
+
+    await wipeGraph();
+    expect(await graphSnapshot(services)).toEqual([]);
+    const report = await replay(services.capture);
+    expect(report.events).toEqual({ replayed: 5, projected: 4, ignored: 0, deadLettered: 1 });
+    expect(report.deadLetters).toEqual({ retried: 1, resolved: 0, stillFailing: 1 });
+    expect(await graphSnapshot(services)).toEqual(before);
+  });
+
+  it('re-processes dead letters after a fix and moves the ones that now project to resolved/', async () => {
+    // A letter written by an older version that refused this (valid) event, e.g. before a rule was relaxed.
+    const event = modelRegistered('credit', 7);
+    await services.deadLetters.put({
+      hash: contentHash(event),
+      channel: 'eventgrid',
+      receivedAt: '2024-03-01T00:00:00.000Z',
+      reason: 'refused by an older version',
+      issues: [{ path: 'data', message: 'old rule' }],
+      body: event,
+    });
+    const stillBad = modelDeployed('svc', 'nope');
+    await captureEvent(services.capture, stillBad);
+    expect(await services.deadLetters.countPending()).toBe(2);
+
+    const report = await replay(services.capture, { events: false });
+    expect(report.deadLetters).toEqual({ retried: 2, resolved: 1, stillFailing: 1 });
+    expect(await services.deadLetters.countPending()).toBe(1);
+    const [remaining] = await (async () => {
+      const out = [];
+      for await (const l of services.deadLetters.pending()) out.push(l.letter);
+      return out;
+    })();
+    expect(remaining).toMatchObject({ eventId: stillBad.id, attempts: 2 });
+    const resolved = await services.deadLetters.read(`resolved/${contentHash(event).replace('sha256:', '')}.json`);
+    expect(resolved).toMatchObject({ reason: 'refused by an older version', resolvedAt: expect.any(String) });
+    expect((await services.graph.all()).some((d) => d.docType === 'node' && d.label === 'credit:7')).toBe(true);
+  });
+
+  it('is safe to run twice', async () => {
+    await captureEvent(services.capture, modelDeployed('svc', 'credit:3'));
+    await replay(services.capture);
+    const once = await graphSnapshot(services);
+    await replay(services.capture);
+    expect(await graphSnapshot(services)).toEqual(once);
+  });
+});
