@@ -5,3 +5,4 @@
 import './captureEventGrid.js';
 import './health.js';
 import './lineage.js';
+import './replay.js';

@@ -50,6 +50,18 @@ async function main(): Promise<void> {
     }
     await (await buildServices(settings)).deadLetters.ensure();
 
+    if (process.argv.includes('--services-only')) {
+      // For `func start` users: the stores on their default ports, matching local.settings.json.
+      console.log(['', 'Local services running (use with func start and local.settings.json):', ...started.map(({ name, service }) => `  ${name}: ${service.url}`), 'Press Ctrl-C to stop.', ''].join('\n'));
+      const stop = async () => {
+        await stopAll();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+      return;
+    }
+
     const host = await startHost({ port: port('PORT', 7071), entry: process.env.LOCAL_HOST_ENTRY || undefined });
     const lines = [
       '',

@@ -120,6 +120,27 @@ describe('local host', () => {
     expect(malformed.acceptedForms.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('npm run sample delivers the sample workspace and prints its lineage', async () => {
+    const { execFile } = await import('node:child_process');
+    const output = await new Promise<string>((resolveRun, reject) =>
+      execFile(process.execPath, [join(ROOT, 'infra', 'local', 'sample.mjs')], { env: { ...process.env, LINEAGE_URL: host.url } }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout),
+      ),
+    );
+    expect(output).toContain('Delivered 5 events: HTTP 202');
+    expect(output).toContain('edge  model credit-default:3 --deployedTo--> service credit-scoring');
+    expect(output).toContain('edge  commit github.com/contoso/credit-models@9c1e4f7a2b3d --commitOf--> job credit-train-20240501');
+  });
+
+  it('replays the raw event log and dead letters on POST /api/replay', async () => {
+    const res = await post('/api/replay', JSON.stringify({}));
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { events: { replayed: number; deadLettered: number }; deadLetters: { retried: number; stillFailing: number } };
+    expect(report.events.replayed).toBeGreaterThan(5);
+    expect(report.deadLetters.stillFailing).toBe(report.deadLetters.retried);
+    expect((await post('/api/replay', JSON.stringify({ everything: true }))).status).toBe(400);
+  });
+
   it('refuses what is not an event delivery', async () => {
     expect((await post(WEBHOOK, 'not json')).status).toBe(400);
     expect((await post('/runtime/webhooks/eventgrid?functionName=lineage', '[]')).status).toBe(400);
