@@ -1,6 +1,7 @@
 /**
  * Counts Cosmos round trips and request units. Round trips are the hardware-independent cost
- * figure (the embedded server reports no request charge; real Cosmos does).
+ * figure: the embedded server answers every request with a flat charge of 1, so locally request
+ * units equal requests; real Cosmos DB charges by operation and document size.
  */
 export class RequestMeter {
   requests = 0;

@@ -16,44 +16,73 @@ const LARGE_GRAPH_AT = 2_300; // ... and when the larger-graph batch starts
 const BATCH = 200;
 export const STORE_EVENTS = LARGE_GRAPH_AT + BATCH;
 
+/** What capturing one event cost. */
+interface Sample {
+  type: AmlType;
+  requests: number;
+  /** Graph documents the event touched: created + updated + unchanged. */
+  docs: number;
+}
+
 /** What delivering some events cost, event by event. */
 interface Delivery {
-  events: number;
   ms: number;
-  requestsByType: Map<AmlType, number[]>;
+  samples: Sample[];
   outcomes: Map<string, number>;
-  docsCreated: number;
+  writes: { created: number; updated: number; unchanged: number };
+}
+
+function emptyDelivery(): Delivery {
+  return { ms: 0, samples: [], outcomes: new Map(), writes: { created: 0, updated: 0, unchanged: 0 } };
 }
 
 async function deliver(services: Services, events: readonly BenchEvent[]): Promise<Delivery> {
-  const result: Delivery = { events: events.length, ms: 0, requestsByType: new Map(AML_TYPES.map((t) => [t, []])), outcomes: new Map(), docsCreated: 0 };
+  const result = emptyDelivery();
   const start = performance.now();
   // One event at a time, so each round trip is attributed to the event that made it.
   for (const event of events) {
     const before = services.meter.requests;
     const outcome = await captureEvent(services.capture, event.raw, { channel: 'eventgrid' });
-    result.requestsByType.get(event.type)?.push(services.meter.requests - before);
     const label = outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status;
     result.outcomes.set(label, (result.outcomes.get(label) ?? 0) + 1);
-    if (outcome.status === 'projected') result.docsCreated += outcome.writes.created;
+    let docs = 0;
+    if (outcome.status === 'projected') {
+      const { created, updated, unchanged } = outcome.writes;
+      docs = created + updated + unchanged;
+      result.writes.created += created;
+      result.writes.updated += updated;
+      result.writes.unchanged += unchanged;
+    }
+    result.samples.push({ type: event.type, requests: services.meter.requests - before, docs });
   }
   result.ms = performance.now() - start;
   return result;
 }
 
 function combine(...parts: Delivery[]): Delivery {
-  const all: Delivery = { events: 0, ms: 0, requestsByType: new Map(AML_TYPES.map((t) => [t, []])), outcomes: new Map(), docsCreated: 0 };
+  const all = emptyDelivery();
   for (const p of parts) {
-    all.events += p.events;
     all.ms += p.ms;
-    all.docsCreated += p.docsCreated;
-    for (const [t, r] of p.requestsByType) all.requestsByType.get(t)?.push(...r);
+    all.samples.push(...p.samples);
     for (const [o, n] of p.outcomes) all.outcomes.set(o, (all.outcomes.get(o) ?? 0) + n);
+    all.writes.created += p.writes.created;
+    all.writes.updated += p.writes.updated;
+    all.writes.unchanged += p.writes.unchanged;
   }
   return all;
 }
 
-const allRequests = (d: Delivery) => [...d.requestsByType.values()].flat();
+const requestsOf = (d: Delivery, type?: AmlType) => d.samples.filter((s) => type === undefined || s.type === type).map((s) => s.requests);
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * Round trips to the graph container per graph document the events touched (the one event-log
+ * append per event left out). It does not depend on the mix of event shapes in a batch, so it
+ * is the figure that shows whether cost grows with the graph.
+ */
+function graphRequestsPerDoc(d: Delivery): string {
+  return fixed(sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs)), 2);
+}
 
 /** `mean (min-max)` requests per event, or `-` when there were none of that type. */
 function perEvent(requests: readonly number[]): string {
@@ -64,7 +93,9 @@ function perEvent(requests: readonly number[]): string {
 }
 
 function outcomesLine(d: Delivery): string {
-  return [...d.outcomes].map(([o, n]) => `${int(n)} ${o}`).join(', ');
+  const { created, updated, unchanged } = d.writes;
+  const outcomes = [...d.outcomes].map(([o, n]) => `${int(n)} ${o}`).join(', ');
+  return `${outcomes}; graph documents ${int(created)} created, ${int(updated)} updated, ${int(unchanged)} unchanged`;
 }
 
 export async function runStoreBench(events: readonly BenchEvent[]): Promise<void> {
@@ -85,12 +116,14 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
     const services = await buildServices(settings);
     await services.deadLetters.ensure();
 
+    console.log(`  capturing ${int(STORE_EVENTS)} events, then redelivering ${BATCH} of them ...`);
     const warm = await deliver(services, events.slice(0, SMALL_GRAPH_AT));
     const small = await deliver(services, events.slice(SMALL_GRAPH_AT, SMALL_GRAPH_AT + BATCH));
     const fill = await deliver(services, events.slice(SMALL_GRAPH_AT + BATCH, LARGE_GRAPH_AT));
     const large = await deliver(services, events.slice(LARGE_GRAPH_AT, LARGE_GRAPH_AT + BATCH));
     // Event Grid delivers at least once: the small batch again, byte for byte.
-    const again = await deliver(services, events.slice(SMALL_GRAPH_AT, SMALL_GRAPH_AT + BATCH).map((e) => ({ ...e, raw: JSON.parse(JSON.stringify(e.raw)) as Record<string, unknown> })));
+    const sameBytes = (e: BenchEvent): BenchEvent => ({ ...e, raw: JSON.parse(JSON.stringify(e.raw)) as Record<string, unknown> });
+    const again = await deliver(services, events.slice(SMALL_GRAPH_AT, SMALL_GRAPH_AT + BATCH).map(sameBytes));
     const first = combine(warm, small, fill, large);
 
     console.log(`  first delivery: ${outcomesLine(first)}`);
@@ -101,52 +134,59 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
         ['event type', 'first: events', 'first: requests/event', 'redelivery: events', 'redelivery: requests/event'],
         [
           ...AML_TYPES.map((t) => {
-            const f = first.requestsByType.get(t) ?? [];
-            const a = again.requestsByType.get(t) ?? [];
+            const f = requestsOf(first, t);
+            const a = requestsOf(again, t);
             return [t, int(f.length), perEvent(f), int(a.length), perEvent(a)];
           }),
-          ['all types (stream mix)', int(first.events), perEvent(allRequests(first)), int(again.events), perEvent(allRequests(again))],
+          ['all types (stream mix)', int(first.samples.length), perEvent(requestsOf(first)), int(again.samples.length), perEvent(requestsOf(again))],
         ],
       ),
     );
+    console.log('  (run events vary with git provenance and sweep parents; ModelDeployed with the models it serves)');
 
-    const docsBeforeSmall = warm.docsCreated;
-    const docsBeforeLarge = warm.docsCreated + small.docsCreated + fill.docsCreated;
+    const docsBefore = (...parts: Delivery[]) => sum(parts.map((p) => p.writes.created));
     console.log(`\n  requests per event as the graph grows (first delivery, ${BATCH} new events per batch)`);
     console.log(
       table(
-        ['event type', `small graph: ${int(SMALL_GRAPH_AT)} events in`, `larger graph: ${int(LARGE_GRAPH_AT)} events in`],
+        ['', `small graph: ${int(SMALL_GRAPH_AT)} events in`, `larger graph: ${int(LARGE_GRAPH_AT)} events in`],
         [
-          ['graph documents before batch', int(docsBeforeSmall), int(docsBeforeLarge)],
-          ...AML_TYPES.map((t) => [t, perEvent(small.requestsByType.get(t) ?? []), perEvent(large.requestsByType.get(t) ?? [])]),
-          ['all types (batch mix)', perEvent(allRequests(small)), perEvent(allRequests(large))],
+          ['graph documents before batch', int(docsBefore(warm)), int(docsBefore(warm, small, fill))],
+          ...AML_TYPES.map((t) => [`${t} requests/event`, perEvent(requestsOf(small, t)), perEvent(requestsOf(large, t))]),
+          ['all types requests/event', perEvent(requestsOf(small)), perEvent(requestsOf(large))],
+          ['graph documents touched/event', fixed(sum(small.samples.map((x) => x.docs)) / BATCH, 2), fixed(sum(large.samples.map((x) => x.docs)) / BATCH, 2)],
+          ['graph requests/document touched', graphRequestsPerDoc(small), graphRequestsPerDoc(large)],
         ],
       ),
     );
+    console.log('  (per-type means move with the event shapes that land in each batch; requests per document touched\n  does not depend on the mix, so compare that row)');
 
     console.log('\n  throughput through the embedded store (MACHINE-DEPENDENT: the Cosmos server runs in this');
     console.log('  same Node process and is not real Cosmos DB; one event at a time, no concurrency)');
+    const phases: Array<[string, Delivery]> = [
+      ['first delivery, all batches', first],
+      ['small-graph batch', small],
+      ['larger-graph batch', large],
+      ['redelivery', again],
+    ];
     console.log(
       table(
         ['phase', 'events', 'seconds', 'events/s', 'requests/s'],
-        [
-          ['first delivery, all batches', first, ''] as const,
-          [`small-graph batch`, small, ''] as const,
-          [`larger-graph batch`, large, ''] as const,
-          ['redelivery', again, ''] as const,
-        ].map(([label, d]) => {
-          const requests = allRequests(d).reduce((a, b) => a + b, 0);
-          return [label, int(d.events), fixed(d.ms / 1000, 1), int(d.events / (d.ms / 1000)), int(requests / (d.ms / 1000))];
+        phases.map(([label, d]) => {
+          const seconds = d.ms / 1000;
+          return [label, int(d.samples.length), fixed(seconds, 1), int(d.samples.length / seconds), int(sum(requestsOf(d)) / seconds)];
         }),
       ),
     );
 
     const { requests, requestUnits } = services.meter.snapshot();
-    console.log(`\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} request units`);
+    console.log(`\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units"`);
     if (requestUnits === 0) {
       console.log('  request units: none recorded - the embedded server reports no request charge (real Cosmos DB does)');
+    } else if (requestUnits === requests) {
+      console.log('  request units: not meaningful here - the embedded server answers every request with a flat');
+      console.log('  x-ms-request-charge of 1, so RU = requests; real Cosmos DB charges by operation and document size');
     } else {
-      console.log(`  request units: ${fixed(requestUnits / (first.events + again.events), 2)} RU/event over all deliveries`);
+      console.log(`  request units: ${fixed(requestUnits / (first.samples.length + again.samples.length), 2)} RU/event over all deliveries`);
     }
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop()]);

@@ -1,9 +1,20 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repository root: the nearest folder above this file with a package.json (works from dist/ too). */
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root above test/helpers');
+    dir = parent;
+  }
+  return dir;
+}
+
 /** `../shared/fixtures` beside the repository: real, documented payloads. Read-only. */
-export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures');
+export const FIXTURES_DIR = resolve(repositoryRoot(), '..', 'shared', 'fixtures');
 
 export function fixtureText(relative: string): string {
   return readFileSync(join(FIXTURES_DIR, relative), 'utf8');
