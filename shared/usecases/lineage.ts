@@ -97,21 +97,21 @@ async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', depth: 
   for (let level = 0; level < depth && frontier.length > 0; level++) {
     frontier.forEach((id) => expanded.add(id));
     const found = await graph.edgesOf(frontier, dir);
-    const next: string[] = [];
+    const next = new Set<string>();
     let cut = false;
     for (const edge of found) {
       const other = dir === 'in' ? edge.from : edge.to;
-      if (!seen.has(other) && !next.includes(other)) {
+      if (!seen.has(other) && !next.has(other)) {
         if (budget.remaining <= 0) {
           cut = true;
           continue;
         }
         budget.remaining--;
-        next.push(other);
+        next.add(other);
       }
       edges.set(`${edge.from}~${edge.kind}~${edge.to}`, edge);
     }
-    const docs = await graph.nodes(next);
+    const docs = await graph.nodes([...next]);
     for (const id of next) {
       const doc = docs.get(id);
       if (doc) seen.set(id, doc);
@@ -119,7 +119,7 @@ async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', depth: 
     // Edges to nodes cut by the budget are dropped so every edge has both ends in the answer.
     for (const [key, edge] of edges) if (!seen.has(edge.from) || !seen.has(edge.to)) edges.delete(key);
     if (cut) return true;
-    frontier = next.filter((id) => !expanded.has(id));
+    frontier = [...next].filter((id) => !expanded.has(id));
   }
   return false;
 }
