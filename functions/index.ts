@@ -3,6 +3,10 @@
  * function; Azure and the local host both load this one list.
  */
 import './captureEventGrid.js';
+import './captureEventHub.js';
+import './enrichResource.js';
 import './health.js';
 import './lineage.js';
+import './lineageAsOf.js';
 import './replay.js';
+import './requests.js';

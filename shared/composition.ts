@@ -1,11 +1,17 @@
 import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import type { TokenCredential } from '@azure/identity';
 import { loadSettings, type Settings } from './config.js';
+import { ArmClient } from './enrichment/armClient.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
+import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { GraphStore } from './store/graphStore.js';
 import { RequestMeter } from './store/requestMeter.js';
+import { RequestStore } from './store/requestStore.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
+import type { EnrichDeps } from './usecases/enrich.js';
 
 /**
  * The composition root: settings validated once, SDK clients built once per process and shared
@@ -17,34 +23,77 @@ export interface Services {
   graph: GraphStore;
   eventLog: EventLog;
   deadLetters: DeadLetterStore;
+  requests: RequestStore;
+  enrichmentQueue: EnrichmentQueue;
+  arm: ArmClient;
   capture: CaptureDeps;
+  enrich: EnrichDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
+  /** Creates the database objects, blob container and queue (local host, tests, setup). */
+  ensureStorage(): Promise<void>;
+}
+
+let credential: Promise<TokenCredential> | undefined;
+/** One managed-identity (or developer) credential per process, loaded only when needed. */
+function azureCredential(): Promise<TokenCredential> {
+  credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
+  return credential;
+}
+
+function isLoopbackHttp(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname.startsWith('127.') || u.hostname === '[::1]');
 }
 
 export async function buildServices(settings: Settings, meter = new RequestMeter()): Promise<Services> {
   const cosmos = await createCosmosClient(settings);
   const graph = new GraphStore(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.graph), meter);
   const eventLog = new EventLog(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.events), meter);
-  const blobs = await createBlobServiceClient(settings);
+  const requests = new RequestStore(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.requests), meter);
+  const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
+  const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
+  const arm = new ArmClient({
+    endpoint: settings.AZUREML_MANAGEMENT_ENDPOINT,
+    apiVersion: settings.AZUREML_API_VERSION,
+    credential: isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT) ? undefined : await azureCredential(),
+  });
+  const capture: CaptureDeps = { eventLog, graph, deadLetters, requests, enrichments: enrichmentQueue, now: () => new Date() };
+  const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   return {
     settings,
     meter,
     graph,
     eventLog,
     deadLetters,
-    capture: { eventLog, graph, deadLetters, now: () => new Date() },
+    requests,
+    enrichmentQueue,
+    arm,
+    capture,
+    enrich,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
+    },
+    ensureStorage: async () => {
+      await deadLetters.ensure();
+      await enrichmentQueue.ensure();
     },
   };
 }
 
-async function createBlobServiceClient(settings: Settings): Promise<BlobServiceClient> {
-  if (settings.STORAGE_CONNECTION_STRING) return BlobServiceClient.fromConnectionString(settings.STORAGE_CONNECTION_STRING);
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new BlobServiceClient(settings.STORAGE_BLOB_ENDPOINT as string, new DefaultAzureCredential());
+async function createStorageClients(settings: Settings): Promise<{ blobs: BlobServiceClient; queues: QueueServiceClient }> {
+  if (settings.STORAGE_CONNECTION_STRING) {
+    return {
+      blobs: BlobServiceClient.fromConnectionString(settings.STORAGE_CONNECTION_STRING),
+      queues: QueueServiceClient.fromConnectionString(settings.STORAGE_CONNECTION_STRING),
+    };
+  }
+  const cred = await azureCredential();
+  const blobEndpoint = settings.STORAGE_BLOB_ENDPOINT as string;
+  // The queue endpoint defaults to the blob account's: same account, different service.
+  const queueEndpoint = settings.STORAGE_QUEUE_ENDPOINT ?? blobEndpoint.replace('.blob.', '.queue.');
+  return { blobs: new BlobServiceClient(blobEndpoint, cred), queues: new QueueServiceClient(queueEndpoint, cred) };
 }
 
 let services: Promise<Services> | undefined;

@@ -15,6 +15,14 @@ const settingsSchema = z
     /** Blob endpoint reached with the managed identity, e.g. https://acct.blob.core.windows.net. */
     STORAGE_BLOB_ENDPOINT: z.url().optional(),
     DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('deadletters'),
+    /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
+    AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
+    AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
+    /** Queue endpoint reached with the managed identity (with STORAGE_BLOB_ENDPOINT). */
+    STORAGE_QUEUE_ENDPOINT: z.url().optional(),
+    ENRICHMENT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('enrichment'),
+    /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
+    ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(25),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })

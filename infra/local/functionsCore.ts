@@ -16,6 +16,7 @@ export interface RpcTypedData {
   http?: Record<string, unknown>;
   int?: number;
   double?: number;
+  collectionString?: { string: string[] };
 }
 
 export interface BindingInfo {

@@ -186,8 +186,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return send(res, 400, { title: 'The body is not JSON' }, 'application/problem+json');
     }
     const input = request.input;
-    const data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: JSON.stringify(input ?? null) };
-    const metadata = Object.fromEntries(Object.entries(request.triggerMetadata ?? {}).map(([k, v]) => [k, { json: JSON.stringify(v) }]));
+    let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: JSON.stringify(input ?? null) };
+    let synthesized: Record<string, unknown> = {};
+    if (fn.trigger.type.toLowerCase() === 'eventhubtrigger') ({ data, metadata: synthesized } = eventHubDelivery(fn, input));
+    const metadata = Object.fromEntries(Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]));
     try {
       await core.invoke(name, [{ name: fn.trigger.name, data }], metadata);
     } catch (error) {
@@ -198,7 +200,29 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     res.end();
   }
 
+  /**
+   * An Event Hubs delivery of one message, as the host hands it over: a batch (cardinality many)
+   * of string bodies the library JSON-parses, and PascalCase trigger metadata it camel-cases.
+   */
+  const sequence = new Map<string, number>();
+  function eventHubDelivery(fn: RegisteredFunction, input: unknown): { data: RpcTypedData; metadata: Record<string, unknown> } {
+    const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+    const n = (sequence.get(fn.metadata.name) ?? 0) + 1;
+    sequence.set(fn.metadata.name, n);
+    const many = String(fn.trigger.cardinality ?? 'one').toLowerCase() === 'many';
+    const now = new Date().toISOString();
+    const eventHubName = String(resolveSetting(fn.trigger.eventHubName ?? ''));
+    const partition = { PartitionId: '0', EventHubName: eventHubName, ConsumerGroup: String(fn.trigger.consumerGroup ?? '$Default') };
+    return many
+      ? {
+          data: { collectionString: { string: [body] } },
+          metadata: { PartitionContext: partition, SequenceNumberArray: [n], OffsetArray: [String(n * 1024)], EnqueuedTimeUtcArray: [now] },
+        }
+      : { data: { string: body }, metadata: { PartitionContext: partition, SequenceNumber: n, Offset: String(n * 1024), EnqueuedTimeUtc: now } };
+  }
+
   const timers = startTimers(core, functions, log);
+  const queues = startQueuePollers(core, functions, log);
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -213,6 +237,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     functions,
     stop: async () => {
       timers.stop();
+      await queues.stop();
       await core.runAppHooks('appTerminate', resolve(here, '..', '..'));
       await closeServer(server);
     },
@@ -251,6 +276,83 @@ function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: 
     stop: () => {
       stopped = true;
       handles.forEach((h) => clearTimeout(h));
+    },
+  };
+}
+
+/**
+ * Storage queue triggers, as the Functions host runs them: poll, invoke with the decoded message
+ * and its metadata (dequeue count, id, times), delete on success; on failure make the message
+ * visible again after a short backoff, and after `maxDequeueCount` deliveries move it to the
+ * `<queue>-poison` queue.
+ */
+const MAX_DEQUEUE_COUNT = 5; // host.json extensions.queues.maxDequeueCount default
+const IDLE_POLL_MS = 300;
+
+function startQueuePollers(core: FunctionsCore, functions: RegisteredFunction[], log: (line: string) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  const loops: Array<Promise<void>> = [];
+  for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === 'queuetrigger')) {
+    const queueName = String(resolveSetting(fn.trigger.queueName));
+    const connectionSetting = String(fn.trigger.connection ?? 'AzureWebJobsStorage');
+    const connection = process.env[connectionSetting];
+    if (!connection) {
+      log(`[host] ${fn.metadata.name}: app setting ${connectionSetting} is not set; queue trigger disabled`);
+      continue;
+    }
+    loops.push(
+      (async () => {
+        const { QueueClient } = await import('@azure/storage-queue');
+        const queue = new QueueClient(connection, queueName);
+        const poison = new QueueClient(connection, `${queueName}-poison`);
+        await queue.createIfNotExists();
+        while (!stopped) {
+          let received;
+          try {
+            received = await queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 60 });
+          } catch (error) {
+            log(`[host] ${fn.metadata.name}: polling ${queueName} failed: ${error instanceof Error ? error.message : String(error)}`);
+            await new Promise((r) => setTimeout(r, 2000));
+            continue;
+          }
+          if (received.receivedMessageItems.length === 0) {
+            await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+            continue;
+          }
+          await Promise.all(
+            received.receivedMessageItems.map(async (m) => {
+              const text = Buffer.from(m.messageText, 'base64').toString('utf8');
+              const metadata = {
+                DequeueCount: m.dequeueCount,
+                Id: m.messageId,
+                InsertionTime: m.insertedOn.toISOString(),
+                ExpirationTime: m.expiresOn.toISOString(),
+                NextVisibleTime: m.nextVisibleOn.toISOString(),
+                PopReceipt: m.popReceipt,
+              };
+              try {
+                await core.invoke(fn.metadata.name, [{ name: fn.trigger.name, data: { string: text } }], Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { json: JSON.stringify(v) }])));
+                await queue.deleteMessage(m.messageId, m.popReceipt);
+              } catch (error) {
+                log(`[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed (delivery ${m.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`);
+                if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
+                  await poison.createIfNotExists();
+                  await poison.sendMessage(m.messageText);
+                  await queue.deleteMessage(m.messageId, m.popReceipt);
+                } else {
+                  await queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.min(10, m.dequeueCount));
+                }
+              }
+            }),
+          );
+        }
+      })(),
+    );
+  }
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.allSettled(loops);
     },
   };
 }

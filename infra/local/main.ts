@@ -39,6 +39,9 @@ async function main(): Promise<void> {
       process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
     }
     process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
+    // Binding settings the registrations name with %…%; in Azure they are app settings.
+    process.env.ENRICHMENT_QUEUE ??= 'enrichment';
+    process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
       await ensureCosmos(client, settings.COSMOS_DATABASE);
       client.dispose();
     }
-    await (await buildServices(settings)).deadLetters.ensure();
+    await (await buildServices(settings)).ensureStorage();
 
     if (process.argv.includes('--services-only')) {
       // For `func start` users: the stores on their default ports, matching local.settings.json.

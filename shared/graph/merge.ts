@@ -110,7 +110,7 @@ export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
 }
 
 export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
-  return { ...a, facts: mergeFacts(a.facts, b.facts), provenance: mergeProvenance(a.provenance, b.provenance) };
+  return { ...a, facts: mergeFacts(a.facts, b.facts), series: mergeSeries(a.series, b.series), provenance: mergeProvenance(a.provenance, b.provenance) };
 }
 
 export function placeholderNode(ref: NodeRef): NodeDoc {
@@ -130,19 +130,25 @@ export function placeholderNode(ref: NodeRef): NodeDoc {
   };
 }
 
-export function assertedNode(ref: NodeRef, facts: Record<string, unknown>, series: Record<string, unknown> | undefined, prov: Provenance): NodeDoc {
-  const doc = placeholderNode(ref);
-  doc.placeholder = false;
-  doc.facts = sortKeys(
-    Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)])),
-  );
-  doc.series = sortKeys(
+function factsFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, Fact> {
+  return sortKeys(Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)])));
+}
+
+function seriesFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, SeriesEntry[]> {
+  return sortKeys(
     Object.fromEntries(
-      Object.entries(series ?? {})
+      Object.entries(values ?? {})
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, [{ value: v, instant: prov.instant, eventTime: prov.eventTime, hash: prov.hash }]]),
     ),
   );
+}
+
+export function assertedNode(ref: NodeRef, facts: Record<string, unknown>, series: Record<string, unknown> | undefined, prov: Provenance): NodeDoc {
+  const doc = placeholderNode(ref);
+  doc.placeholder = false;
+  doc.facts = factsFrom(facts, prov);
+  doc.series = seriesFrom(series, prov);
   doc.provenance = [prov];
   return doc;
 }
@@ -152,7 +158,7 @@ export function edgeId(dir: 'out' | 'in', kind: EdgeKind, otherNodeId: string): 
 }
 
 /** The two stored copies of an edge: one with its source node, one with its target. */
-export function edgePair(kind: EdgeKind, from: NodeRef, to: NodeRef, facts: Record<string, unknown> | undefined, prov: Provenance): [EdgeDoc, EdgeDoc] {
+export function edgePair(kind: EdgeKind, from: NodeRef, to: NodeRef, facts: Record<string, unknown> | undefined, prov: Provenance, series?: Record<string, unknown>): [EdgeDoc, EdgeDoc] {
   const fromId = nodeId(from.kind, from.key);
   const toId = nodeId(to.kind, to.key);
   const base = {
@@ -164,7 +170,8 @@ export function edgePair(kind: EdgeKind, from: NodeRef, to: NodeRef, facts: Reco
     toKind: to.kind,
     fromKey: from.key,
     toKey: to.key,
-    facts: sortKeys(Object.fromEntries(Object.entries(facts ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)]))),
+    facts: factsFrom(facts, prov),
+    series: seriesFrom(series, prov),
     provenance: [prov],
   };
   return [

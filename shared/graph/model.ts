@@ -34,6 +34,8 @@ export const provenanceSchema = z.object({
   hash: z.string(),
   /** When this deployment first received the event. */
   learnedAt: z.string(),
+  /** Channel metadata: Event Hubs partition id, sequence number, offset, enqueued time. */
+  delivery: z.record(z.string(), z.unknown()).optional(),
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 
@@ -81,6 +83,8 @@ export const edgeDocSchema = z.object({
   fromKey: z.string(),
   toKey: z.string(),
   facts: z.record(z.string(), factSchema),
+  /** Values observed over time, e.g. the traffic share of a deployment behind an endpoint. */
+  series: z.record(z.string(), z.array(seriesEntrySchema)).default({}),
   provenance: z.array(provenanceSchema),
 });
 export type EdgeDoc = z.infer<typeof edgeDocSchema>;
@@ -93,7 +97,7 @@ export interface GraphDelta {
   nodes: Array<{ ref: NodeRef; facts: Record<string, unknown>; series?: Record<string, unknown> }>;
   /** Nodes the event only mentions; created as placeholders when unseen. */
   references: NodeRef[];
-  edges: Array<{ kind: EdgeKind; from: NodeRef; to: NodeRef; facts?: Record<string, unknown> }>;
+  edges: Array<{ kind: EdgeKind; from: NodeRef; to: NodeRef; facts?: Record<string, unknown>; series?: Record<string, unknown> }>;
 }
 
 export function emptyDelta(): GraphDelta {

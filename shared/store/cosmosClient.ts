@@ -7,6 +7,8 @@ export const CONTAINERS = {
   graph: 'graph',
   /** Append-only raw events; partition key = content hash. */
   events: 'events',
+  /** Prediction requests from endpoint traffic logs; partition key = request id. */
+  requests: 'requests',
 } as const;
 
 export function isLoopback(url: string): boolean {

@@ -20,7 +20,7 @@ export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: Grap
     else if (existing.docType === 'edge' && doc.docType === 'edge') merge.set(key, mergeEdges(existing, doc));
   };
   for (const node of delta.nodes) add(assertedNode(node.ref, node.facts, node.series, prov));
-  for (const edge of delta.edges) for (const doc of edgePair(edge.kind, edge.from, edge.to, edge.facts, prov)) add(doc);
+  for (const edge of delta.edges) for (const doc of edgePair(edge.kind, edge.from, edge.to, edge.facts, prov, edge.series)) add(doc);
 
   const asserted = new Set(delta.nodes.map((n) => nodeId(n.ref.kind, n.ref.key)));
   const ensure = new Map<string, GraphDoc>();

@@ -1,4 +1,8 @@
+import { splitMonitorMessage } from '../events/azureMonitor.js';
+import { enrichRequestSchema } from '../enrichment/requests.js';
+import type { DeadLetter } from '../store/deadLetters.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
+import { captureMonitorMessage } from './captureMonitorMessage.js';
 
 export interface ReplayReport {
   events: { replayed: number; projected: number; ignored: number; deadLettered: number };
@@ -8,6 +12,8 @@ export interface ReplayReport {
 /**
  * Rebuilds the graph from the raw event log, then re-processes pending dead letters (typically
  * after a fix shipped). Safe to run any number of times: projection is idempotent and order-free.
+ * Replaying the log re-projects evidence and fetches nothing; dead letters are processed as if
+ * they had just arrived (an enrichment request goes back on the queue).
  */
 export async function replay(deps: CaptureDeps, options: { events?: boolean; deadLetters?: boolean; onProgress?: (n: number) => void } = {}): Promise<ReplayReport> {
   const report: ReplayReport = {
@@ -16,7 +22,7 @@ export async function replay(deps: CaptureDeps, options: { events?: boolean; dea
   };
   if (options.events !== false) {
     for await (const raw of deps.eventLog.scan()) {
-      const outcome = await captureEvent(deps, raw.body, { channel: raw.channel, delivery: raw.delivery, receivedAt: raw.receivedAt });
+      const outcome = await captureEvent(deps, raw.body, { channel: raw.channel, delivery: raw.delivery, receivedAt: raw.receivedAt, followUp: false });
       report.events.replayed++;
       if (outcome.status === 'projected') report.events.projected++;
       else if (outcome.status === 'ignored') report.events.ignored++;
@@ -29,14 +35,36 @@ export async function replay(deps: CaptureDeps, options: { events?: boolean; dea
     for await (const item of deps.deadLetters.pending()) pending.push(item);
     for (const { name, letter } of pending) {
       report.deadLetters.retried++;
-      const outcome = await captureEvent(deps, letter.body, { channel: letter.channel, delivery: letter.delivery, receivedAt: letter.receivedAt });
-      if (outcome.status === 'dead-lettered') {
-        report.deadLetters.stillFailing++;
-      } else {
+      if (await reprocess(deps, letter)) {
         await deps.deadLetters.resolve(name, deps.now().toISOString());
         report.deadLetters.resolved++;
+      } else {
+        report.deadLetters.stillFailing++;
       }
     }
   }
   return report;
+}
+
+/** True when the letter's content now goes through; a failure writes a fresh letter. */
+async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean> {
+  if (letter.channel === 'enrichment') {
+    const request = enrichRequestSchema.safeParse(letter.body);
+    if (!request.success || !deps.enrichments) return false;
+    await deps.enrichments.enqueue([request.data]);
+    return true;
+  }
+  if (letter.channel === 'eventhubs' && splitMonitorMessage(letter.body).ok && isEnvelope(letter.body)) {
+    const result = await captureMonitorMessage(deps, letter.body, letter.delivery ?? {});
+    return result.failed === 0 && result.deadLettered === 0;
+  }
+  const outcome = await captureEvent(deps, letter.body, { channel: letter.channel, delivery: letter.delivery, receivedAt: letter.receivedAt });
+  return outcome.status !== 'dead-lettered';
+}
+
+/** A whole Event Hubs message (records inside), as opposed to a single record. */
+function isEnvelope(body: unknown): boolean {
+  if (typeof body === 'string') return /"records"\s*:/.test(body);
+  if (Array.isArray(body)) return true;
+  return typeof body === 'object' && body !== null && 'records' in body;
 }

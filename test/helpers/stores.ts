@@ -14,6 +14,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     COSMOS_DATABASE: `test-${suffix}`,
     STORAGE_CONNECTION_STRING: inject('storageConnectionString'),
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
+    ENRICHMENT_QUEUE: `enrichment-${suffix}`,
     ...overrides,
   });
 }
@@ -25,7 +26,7 @@ export async function freshServices(overrides: Record<string, string> = {}, now?
   await ensureCosmos(client, settings.COSMOS_DATABASE);
   client.dispose();
   const services = await buildServices(settings);
-  await services.deadLetters.ensure();
-  if (now) services.capture.now = now;
+  await services.ensureStorage();
+  if (now) services.capture.now = services.enrich.now = now;
   return services;
 }

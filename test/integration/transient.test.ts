@@ -30,10 +30,12 @@ describe('when the store is unavailable', () => {
       COSMOS_DATABASE: 'outage',
       STORAGE_CONNECTION_STRING: inject('storageConnectionString'),
       DEADLETTER_CONTAINER: 'deadletters-outage',
+      ENRICHMENT_QUEUE: 'enrichment-outage',
     });
     const client = await createCosmosClient(settings);
     await ensureCosmos(client, settings.COSMOS_DATABASE);
     const services = await buildServices(settings);
+    await services.ensureStorage();
     await cosmos.stop();
 
     const event = modelRegistered('credit', 9);

@@ -1,0 +1,25 @@
+import type { QueueClient } from '@azure/storage-queue';
+import type { EnrichRequest } from '../enrichment/requests.js';
+
+/**
+ * Enrichment is decoupled from capture through a Storage queue, so a slow, throttled or failing
+ * REST API delays lineage and never loses it. Messages are base64 JSON, the queue trigger's
+ * default encoding.
+ */
+export interface EnrichmentSink {
+  enqueue(requests: EnrichRequest[]): Promise<void>;
+}
+
+export class EnrichmentQueue implements EnrichmentSink {
+  constructor(readonly client: QueueClient) {}
+
+  async ensure(): Promise<void> {
+    await this.client.createIfNotExists();
+  }
+
+  async enqueue(requests: EnrichRequest[]): Promise<void> {
+    for (const request of requests) {
+      await this.client.sendMessage(Buffer.from(JSON.stringify(request), 'utf8').toString('base64'));
+    }
+  }
+}

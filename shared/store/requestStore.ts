@@ -1,0 +1,76 @@
+import type { Container, ItemDefinition } from '@azure/cosmos';
+import { z } from 'zod';
+import { CorruptDocumentError } from '../errors.js';
+import { trafficRecordSchema, type TrafficRecord } from '../enrichment/requests.js';
+import { nodeId, parseArmId } from '../graph/keys.js';
+import { provenanceSchema, type Provenance } from '../graph/model.js';
+import type { RequestMeter } from './requestMeter.js';
+
+/**
+ * Prediction requests from the online-endpoint traffic log, one small document each, keyed and
+ * partitioned by the request id so "which model answered request X" starts with a point read.
+ * Kept apart from the graph: there are far more requests than lineage nodes, and they expire
+ * sooner.
+ */
+export const requestDocSchema = trafficRecordSchema.extend({
+  id: z.string(),
+  pk: z.string(),
+  instant: z.string(),
+  endpointNodeId: z.string(),
+  deploymentNodeId: z.string(),
+  provenance: provenanceSchema,
+});
+export type RequestDoc = z.infer<typeof requestDocSchema>;
+
+/** Cosmos ids may not contain / \ ? #; request ids are GUIDs in practice but are not ours. */
+export function requestDocId(requestId: string): string {
+  return encodeURIComponent(requestId.trim().toLowerCase()).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+}
+
+export class RequestStore {
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter,
+  ) {}
+
+  async put(record: TrafficRecord, instant: string, prov: Provenance): Promise<'created' | 'exists'> {
+    const endpoint = parseArmId(record.endpointArmId);
+    const deployment = parseArmId(record.deploymentArmId);
+    if (!endpoint || !deployment) throw new CorruptDocumentError(`traffic record ${record.requestId} names no endpoint/deployment`);
+    const id = requestDocId(record.requestId);
+    const doc: RequestDoc = {
+      ...record,
+      id,
+      pk: id,
+      instant,
+      endpointNodeId: nodeId(endpoint.kind, endpoint.key),
+      deploymentNodeId: nodeId(deployment.kind, deployment.key),
+      provenance: prov,
+    };
+    try {
+      this.meter.record(await this.container.items.create(doc));
+      return 'created';
+    } catch (error) {
+      this.meter.recordError(error);
+      if ((error as { code?: unknown }).code === 409) return 'exists';
+      throw error;
+    }
+  }
+
+  async get(requestId: string): Promise<RequestDoc | undefined> {
+    const id = requestDocId(requestId);
+    try {
+      const response = await this.container.item(id, id).read<ItemDefinition>();
+      this.meter.record(response);
+      if (!response.resource) return undefined;
+      const parsed = requestDocSchema.safeParse(response.resource);
+      if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
+      return parsed.data;
+    } catch (error) {
+      if (error instanceof CorruptDocumentError) throw error;
+      this.meter.recordError(error);
+      if ((error as { code?: unknown }).code === 404) return undefined;
+      throw error;
+    }
+  }
+}

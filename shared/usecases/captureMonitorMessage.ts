@@ -1,0 +1,65 @@
+import { splitMonitorMessage } from '../events/azureMonitor.js';
+import { describeIssues } from '../events/issues.js';
+import { withRetry } from '../store/retry.js';
+import { contentHash } from '../util/canonicalJson.js';
+import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
+
+export interface MessageReport {
+  records: number;
+  projected: number;
+  ignored: number;
+  deadLettered: number;
+  /** Records (or whole messages) that could not be stored anywhere; the caller must fail. */
+  failed: number;
+  ignoredByCategory: Record<string, number>;
+  errors: string[];
+}
+
+/**
+ * One Event Hubs message from Azure Monitor: a `{"records": [...]}` envelope holding several
+ * resource-log or Activity Log records. Each record is captured on its own, so one bad record
+ * never fails or loses the others. A record the stores cannot take even after retries is
+ * dead-lettered with that reason (Event Hubs checkpoints regardless, so giving up would lose it);
+ * only when that fails too is it counted as `failed`.
+ */
+export async function captureMonitorMessage(deps: CaptureDeps, body: unknown, delivery: Record<string, unknown>): Promise<MessageReport> {
+  const report: MessageReport = { records: 0, projected: 0, ignored: 0, deadLettered: 0, failed: 0, ignoredByCategory: {}, errors: [] };
+  const split = splitMonitorMessage(body);
+  if (!split.ok) {
+    const reason = `not an Azure Monitor message: ${describeIssues(split.issues)}`;
+    await storeRefused(deps, body, delivery, reason, split.issues, report);
+    return report;
+  }
+  for (const [index, record] of split.records.entries()) {
+    report.records++;
+    const recordDelivery = { ...delivery, recordIndex: index };
+    let outcome: CaptureOutcome;
+    try {
+      outcome = await captureEvent(deps, record, { channel: 'eventhubs', delivery: recordDelivery });
+    } catch (error) {
+      const reason = `stores unavailable while capturing: ${error instanceof Error ? error.message : String(error)}`;
+      await storeRefused(deps, record, recordDelivery, reason, [{ path: '(store)', message: reason }], report);
+      continue;
+    }
+    if (outcome.status === 'projected') report.projected++;
+    else if (outcome.status === 'dead-lettered') report.deadLettered++;
+    else {
+      report.ignored++;
+      report.ignoredByCategory[outcome.eventType] = (report.ignoredByCategory[outcome.eventType] ?? 0) + 1;
+    }
+  }
+  return report;
+}
+
+async function storeRefused(deps: CaptureDeps, body: unknown, delivery: Record<string, unknown>, reason: string, issues: Array<{ path: string; message: string }>, report: MessageReport): Promise<void> {
+  try {
+    await withRetry(
+      () => deps.deadLetters.put({ hash: contentHash(body), channel: 'eventhubs', receivedAt: deps.now().toISOString(), reason, issues, delivery, body }),
+      'writing a dead letter',
+    );
+    report.deadLettered++;
+  } catch (error) {
+    report.failed++;
+    report.errors.push(`${reason}; dead letter also failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

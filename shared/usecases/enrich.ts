@@ -1,0 +1,47 @@
+import type { ArmClient } from '../enrichment/armClient.js';
+import type { RestObservation } from '../enrichment/fromRest.js';
+import type { EnrichRequest } from '../enrichment/requests.js';
+import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
+
+export interface EnrichDeps extends CaptureDeps {
+  arm: ArmClient;
+  apiVersion: string;
+}
+
+/**
+ * Fetches the resource a request names and captures what came back like any other event: the
+ * response is logged raw (it is evidence too), projected, and its links become follow-up
+ * requests. A 404 records the deletion; throttling and outages throw so the queue retries.
+ */
+export async function enrich(deps: EnrichDeps, request: EnrichRequest): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
+  const fetchedAt = deps.now().toISOString();
+  if (request.kind === 'modelContainer') {
+    // Resource logs name a model but not its version: fetch every version.
+    const followUps: EnrichRequest[] = [];
+    for await (const item of deps.arm.list(`${request.armId}/versions`)) {
+      const id = (item as { id?: unknown }).id;
+      const version = (item as { name?: unknown }).name;
+      const armId = typeof id === 'string' && /\/versions\/[^/]+$/i.test(id) ? id : `${request.armId}/versions/${String(version)}`;
+      followUps.push({ kind: 'model', armId, cause: request.cause });
+    }
+    if (followUps.length > 0) await deps.enrichments?.enqueue(followUps);
+    return { status: 'listed', followUps: followUps.length };
+  }
+
+  const response = await deps.arm.get(request.armId);
+  const observation: RestObservation = {
+    kind: request.kind,
+    armId: request.armId,
+    apiVersion: deps.apiVersion,
+    fetchedAt,
+    status: response.status,
+    resource: response.status === 200 ? response.body : undefined,
+  };
+  if (request.kind === 'endpoint' && response.status === 200) {
+    const deployments: unknown[] = [];
+    for await (const d of deps.arm.list(`${request.armId}/deployments`)) deployments.push(d);
+    observation.deployments = deployments;
+  }
+  return captureEvent(deps, observation, { channel: 'rest' });
+}
+

@@ -1,0 +1,76 @@
+import { azureMlEventKind, normalizeAzureMlEvent } from '../events/azureml.js';
+import { parseEnvelope } from '../events/envelope.js';
+import { describeIssues, type ValidationIssue } from '../events/issues.js';
+import { normalizeMonitorRecord } from '../events/azureMonitor.js';
+import { normalizeRestObservation, restObservationSchema } from '../enrichment/fromRest.js';
+import type { EnrichRequest, TrafficRecord } from '../enrichment/requests.js';
+import type { GraphDelta } from '../graph/model.js';
+import { contentHash } from '../util/canonicalJson.js';
+
+/**
+ * One normalizer per channel, all answering in the same shape, so capture, replay and the raw
+ * event log do not care where an event came from.
+ */
+export type Channel = 'eventgrid' | 'eventhubs' | 'rest';
+
+export type Normalized =
+  | { status: 'project'; eventId: string; eventType: string; time: string; delta: GraphDelta; enrich: EnrichRequest[]; traffic?: TrafficRecord }
+  | { status: 'ignored'; eventId: string; eventType: string; reason: string }
+  | { status: 'invalid'; eventId?: string; eventType?: string; reason: string; issues: ValidationIssue[] };
+
+export function normalize(channel: string, raw: unknown): Normalized {
+  switch (channel) {
+    case 'eventgrid':
+      return fromEventGrid(raw);
+    case 'eventhubs':
+      return fromMonitorRecord(raw);
+    case 'rest':
+      return fromRest(raw);
+    default:
+      return { status: 'invalid', reason: `unknown channel ${channel}`, issues: [{ path: 'channel', message: `unknown channel ${channel}` }] };
+  }
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
+
+function fromEventGrid(raw: unknown): Normalized {
+  const envelope = parseEnvelope(raw);
+  if (!envelope.ok) return { status: 'invalid', reason: `not a valid event envelope: ${describeIssues(envelope.issues)}`, issues: envelope.issues };
+  const { id: eventId, type: eventType } = envelope.envelope;
+  const kind = azureMlEventKind(eventType);
+  if (!kind) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
+  const normalized = normalizeAzureMlEvent(envelope.envelope);
+  if (!normalized.ok) return { status: 'invalid', eventId, eventType, reason: `${eventType} could not be normalized: ${describeIssues(normalized.issues)}`, issues: normalized.issues };
+  // The event names a job or model version; the REST API holds its links.
+  const enrich: EnrichRequest[] = [];
+  for (const node of normalized.delta.nodes) {
+    const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
+    if (!armId) continue;
+    if (node.ref.kind === 'model' && kind === 'ModelRegistered') enrich.push({ kind: 'model', armId, cause: { eventId, eventType } });
+    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || TERMINAL.has(String(node.facts.status)))) enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
+  }
+  return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };
+}
+
+function fromMonitorRecord(raw: unknown): Normalized {
+  const result = normalizeMonitorRecord(raw);
+  const id = recordId(raw);
+  if (result.status === 'invalid') return { status: 'invalid', eventId: id, reason: `resource log record could not be normalized: ${describeIssues(result.issues)}`, issues: result.issues };
+  if (result.status === 'ignored') return { status: 'ignored', eventId: id, eventType: result.category, reason: result.reason };
+  return { status: 'project', eventId: id, eventType: result.category, time: result.time, delta: result.delta, enrich: result.enrich, traffic: result.traffic };
+}
+
+/** Resource-log records have no id of their own; the content hash stands in. */
+function recordId(raw: unknown): string {
+  return `record:${contentHash(raw).slice('sha256:'.length, 'sha256:'.length + 32)}`;
+}
+
+function fromRest(raw: unknown): Normalized {
+  const parsed = restObservationSchema.safeParse(raw);
+  const eventId = parsed.success ? `GET ${parsed.data.armId} @ ${parsed.data.fetchedAt}` : undefined;
+  const eventType = parsed.success ? `azureml-rest:${parsed.data.kind}` : undefined;
+  const result = normalizeRestObservation(raw);
+  if (!result.ok) return { status: 'invalid', eventId, eventType, reason: `REST resource could not be normalized: ${describeIssues(result.issues)}`, issues: result.issues };
+  return { status: 'project', eventId: eventId as string, eventType: eventType as string, time: result.time, delta: result.delta, enrich: result.enrich };
+}
+

@@ -1,0 +1,46 @@
+import { DomainError } from '../errors.js';
+import type { GraphStore } from '../store/graphStore.js';
+import type { RequestStore } from '../store/requestStore.js';
+import { toLineageNode, type LineageAnswer, type LineageNode } from './lineage.js';
+import { modelAt, upstreamOf } from './asOf.js';
+
+export interface RequestAnswer {
+  requestId: string;
+  clientRequestId?: string;
+  time: string;
+  responseCode?: string | number;
+  modelStatusCode?: string | number;
+  totalDurationMs?: number;
+  endpoint: LineageNode | null;
+  deployment: LineageNode | null;
+  /** The model version the deployment served when the request arrived. */
+  model: LineageNode | null;
+  modelSince: string | null;
+  upstream: Pick<LineageAnswer, 'nodes' | 'edges' | 'partial'> | null;
+  /** The traffic-log record this answer rests on. */
+  provenance: unknown;
+}
+
+/** Which deployment and model answered request X (Q3): one point read, then the as-of model. */
+export async function lookupRequest(graph: GraphStore, requests: RequestStore, requestId: string, depth: number, maxNodes: number): Promise<RequestAnswer> {
+  const doc = await requests.get(requestId);
+  if (!doc) throw new DomainError('not-found', `No request with id ${requestId} is recorded (traffic logs are kept for a limited time).`);
+  const nodes = await graph.nodes([doc.endpointNodeId, doc.deploymentNodeId]);
+  const deployment = nodes.get(doc.deploymentNodeId);
+  const endpoint = nodes.get(doc.endpointNodeId);
+  const { model, since } = deployment ? await modelAt(graph, deployment, doc.instant) : { model: null, since: null };
+  return {
+    requestId: doc.requestId,
+    clientRequestId: doc.clientRequestId,
+    time: doc.time,
+    responseCode: doc.responseCode,
+    modelStatusCode: doc.modelStatusCode,
+    totalDurationMs: doc.totalDurationMs,
+    endpoint: endpoint ? toLineageNode(endpoint) : null,
+    deployment: deployment ? toLineageNode(deployment) : null,
+    model: model ? toLineageNode(model) : null,
+    modelSince: since,
+    upstream: model ? await upstreamOf(graph, model, depth, maxNodes) : null,
+    provenance: doc.provenance,
+  };
+}
