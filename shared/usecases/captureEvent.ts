@@ -19,7 +19,7 @@ export interface CaptureDeps {
   now: () => Date;
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
-  /** Where traced prediction requests go; without it, traffic-log records only touch the graph. */
+  /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   requests?: RequestStore;
 }
 

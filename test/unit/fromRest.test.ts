@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { resolveAssetRef } from '../../shared/enrichment/assetRefs.js';
+import { normalizeRestObservation, type RestObservation } from '../../shared/enrichment/fromRest.js';
+import type { EnrichKind } from '../../shared/enrichment/requests.js';
+import { parseWorkspaceId } from '../../shared/graph/keys.js';
+import type { GraphDelta } from '../../shared/graph/model.js';
+import { fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
+
+const ws = parseWorkspaceId(WS)!;
+const body = (file: string) => structuredClone(fixture<{ responses: { '200': { body: Record<string, unknown> } } }>(`azureml-rest/${file}`).responses['200'].body);
+const observe = (kind: EnrichKind, armId: string, resource: unknown, extra: Partial<RestObservation> = {}): RestObservation => ({
+  kind,
+  armId,
+  apiVersion: '2025-12-01',
+  fetchedAt: '2024-06-01T00:00:00.000Z',
+  status: 200,
+  resource,
+  ...extra,
+});
+function deltaOf(o: RestObservation): { delta: GraphDelta; enrich: Array<{ kind: string; armId: string }>; time: string } {
+  const r = normalizeRestObservation(o);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r;
+}
+const edges = (d: GraphDelta) => d.edges.map((e) => `${e.from.kind}:${e.from.label} -${e.kind}-> ${e.to.kind}:${e.to.label}`).sort();
+
+/** Which requested resource each spec example stands for (the examples' own ids are placeholders). */
+const FIXTURE_TARGETS: Record<string, [EnrichKind, string]> = {
+  'aml-Job-CommandJob-get.json': ['job', `${WS}/jobs/train-1`],
+  'aml-Job-PipelineJob-get.json': ['job', `${WS}/jobs/pipeline-1`],
+  'aml-Job-SweepJob-get.json': ['job', `${WS}/jobs/sweep-1`],
+  'aml-Job-AutoMLJob-get.json': ['job', `${WS}/jobs/automl-1`],
+  'aml-ModelVersion-get.json': ['model', `${WS}/models/credit/versions/3`],
+  'aml-Registry-ModelVersion-get.json': ['model', `${WS}/models/credit/versions/4`],
+  'aml-DataVersionBase-get-uri_file.json': ['data', `${WS}/data/loans/versions/1`],
+  'aml-Registry-DataVersionBase-get-mltable.json': ['data', `${WS}/data/loans/versions/2`],
+  'aml-EnvironmentVersion-get.json': ['environment', `${WS}/environments/env/versions/5`],
+  'aml-CodeVersion-get.json': ['code', `${WS}/codes/c/versions/1`],
+  'aml-OnlineEndpoint-get.json': ['endpoint', `${WS}/onlineEndpoints/ep`],
+  'aml-OnlineDeployment-Managed-get.json': ['deployment', `${WS}/onlineEndpoints/ep/deployments/blue`],
+  'aml-OnlineDeployment-Kubernetes-get.json': ['deployment', `${WS}/onlineEndpoints/ep/deployments/k8s`],
+  'aml-BatchEndpoint-get.json': ['endpoint', `${WS}/batchEndpoints/batch-ep`],
+  'aml-BatchDeployment-get.json': ['deployment', `${WS}/batchEndpoints/batch-ep/deployments/nightly`],
+  'aml-ModelContainer-get.json': ['modelContainer', `${WS}/models/credit`],
+};
+
+describe('every Azure ML REST fixture', () => {
+  it('each GET example normalizes under the id it was requested by (its own id is a placeholder)', () => {
+    const files = fixtureFiles('azureml-rest', /-get(-[a-z_]+)?\.json$/).map((f) => f.replace('azureml-rest/', ''));
+    const unmapped = files.filter((f) => !(f in FIXTURE_TARGETS) && f !== 'aml-Datastore-get.json');
+    expect(unmapped).toEqual([]);
+    for (const [file, [kind, armId]] of Object.entries(FIXTURE_TARGETS)) {
+      const result = normalizeRestObservation(observe(kind, armId, body(file)));
+      expect(result.ok, file).toBe(true);
+      if (result.ok && kind !== 'modelContainer') expect(result.delta.nodes.length, file).toBeGreaterThan(0);
+      // Facts are timed by systemData.lastModifiedAt as written (one example even uses +00:14).
+      if (result.ok) expect(result.time, file).toBe((body(file).systemData as { lastModifiedAt: string }).lastModifiedAt);
+    }
+  });
+
+  it('each item of the list examples normalizes as a version', () => {
+    for (const [file, kind, collection] of [
+      ['aml-ModelVersion-list.json', 'model', 'models/credit'],
+      ['aml-DataVersionBase-list.json', 'data', 'data/loans'],
+    ] as const) {
+      const items = body(file).value as unknown[];
+      expect(items.length).toBeGreaterThan(0);
+      items.forEach((item, i) => expect(normalizeRestObservation(observe(kind, `${WS}/${collection}/versions/${i + 1}`, item)).ok).toBe(true));
+    }
+  });
+
+  it('refuses a resource that is not the kind requested, and a non-2xx answer other than 404', () => {
+    expect(normalizeRestObservation(observe('job', `${WS}/models/credit/versions/3`, body('aml-ModelVersion-get.json')))).toMatchObject({ ok: false, issues: [{ path: 'armId' }] });
+    expect(normalizeRestObservation(observe('job', `${WS}/jobs/x`, undefined, { status: 500 }))).toMatchObject({ ok: false, issues: [{ path: 'status' }] });
+  });
+});
+
+describe('links the REST API holds', () => {
+  it('a command job: data inputs, hyperparameters, code, environment, compute, git commit, model output', () => {
+    const job = body('aml-Job-CommandJob-get.json');
+    const p = job.properties as Record<string, unknown>;
+    Object.assign(p, {
+      status: 'Completed',
+      codeId: `${WS}/codes/c0de/versions/1`,
+      environmentId: `azureml:${WS}/environments/lightgbm-env/versions/5`,
+      computeId: `${WS.replace('resourceGroups', 'resourcegroups')}/computes/cpu-cluster`,
+      properties: { 'mlflow.source.git.repoURL': 'https://github.com/contoso/credit', 'mlflow.source.git.commit': 'ABC123', 'azureml.pipelinerunid': 'pipeline-1' },
+      inputs: {
+        training_data: { jobInputType: 'mltable', uri: 'azureml:credit-applications:3', mode: 'ReadOnlyMount' },
+        base_model: { jobInputType: 'mlflow_model', uri: 'azureml://registries/shared/models/base/versions/2' },
+        prepared: { jobInputType: 'uri_folder', uri: 'azureml://jobs/prep-1/outputs/out/paths/data/' },
+        learning_rate: { jobInputType: 'literal', value: '0.05' },
+      },
+      outputs: { model: { jobOutputType: 'mlflow_model', uri: 'azureml:credit-default:3' } },
+    });
+    const { delta, enrich } = deltaOf(observe('job', `${WS}/jobs/train-1`, job));
+    expect(edges(delta)).toEqual([
+      'code:c0de:1 -codeOf-> job:train-1',
+      'commit:github.com/contoso/credit@abc123 -commitOf-> job:train-1',
+      'compute:cpu-cluster -computeOf-> job:train-1',
+      'data:credit-applications:3 -inputOf-> job:train-1',
+      'environment:lightgbm-env:5 -environmentOf-> job:train-1',
+      'job:pipeline-1 -parentOf-> job:train-1',
+      'job:prep-1 -inputOf-> job:train-1',
+      'job:train-1 -produced-> model:credit-default:3',
+      'model:base:2 -inputOf-> job:train-1',
+    ]);
+    const node = delta.nodes.find((n) => n.ref.kind === 'job');
+    expect(node?.facts).toMatchObject({ status: 'Completed', parameters: { learning_rate: '0.05' }, git: { commit: 'ABC123' } });
+    expect(enrich.map((e) => e.kind).sort()).toEqual(['code', 'data', 'environment', 'job', 'job']);
+    expect(delta.nodes.find((n) => n.ref.kind === 'model')).toBeUndefined(); // an output is a link, not a claim about the model
+  });
+
+  it('a sweep job takes code and environment from its trial', () => {
+    const job = body('aml-Job-SweepJob-get.json');
+    Object.assign((job.properties as { trial: Record<string, unknown> }).trial, { codeId: `${WS}/codes/c/versions/2`, environmentId: `${WS}/environments/e/versions/1` });
+    // The example's computeId is the placeholder "string": a bare compute name, accepted as such.
+    expect(edges(deltaOf(observe('job', `${WS}/jobs/sweep-1`, job)).delta)).toEqual(['code:c:2 -codeOf-> job:sweep-1', 'compute:string -computeOf-> job:sweep-1', 'environment:e:1 -environmentOf-> job:sweep-1']);
+  });
+
+  it('a model version names the job that produced it', () => {
+    const model = body('aml-ModelVersion-get.json');
+    Object.assign(model.properties as object, { jobName: 'train-1', modelUri: 'azureml://jobs/train-1/outputs/model' });
+    const { delta, enrich } = deltaOf(observe('model', `${WS}/models/credit-default/versions/3`, model));
+    expect(edges(delta)).toEqual(['job:train-1 -produced-> model:credit-default:3']);
+    expect(enrich).toEqual([{ kind: 'job', armId: expect.stringMatching(/\/jobs\/train-1$/) }]);
+  });
+
+  it('a deployment: the model it serves (observed over time), environment, code and its endpoint', () => {
+    const d = body('aml-OnlineDeployment-Managed-get.json');
+    Object.assign(d.properties as object, {
+      model: `${WS}/models/credit-default/versions/3`,
+      environmentId: 'azureml://registries/azureml/environments/sklearn-1.1/versions/4',
+      codeConfiguration: { codeId: `${WS}/codes/score/versions/1`, scoringScript: 'score.py' },
+    });
+    const { delta, time } = deltaOf(observe('deployment', `${WS}/onlineEndpoints/credit-scoring/deployments/green`, d));
+    expect(edges(delta)).toEqual([
+      'code:score:1 -codeOf-> deployment:credit-scoring/green',
+      'deployment:credit-scoring/green -serves-> endpoint:credit-scoring',
+      'environment:sklearn-1.1:4 -environmentOf-> deployment:credit-scoring/green',
+      'model:credit-default:3 -deployedTo-> deployment:credit-scoring/green',
+    ]);
+    expect(delta.nodes[0]?.series).toEqual({ model: expect.stringMatching(/models\/credit-default\/versions\/3$/) });
+    expect(time).toBe('2020-01-01T12:34:56.999Z');
+  });
+
+  it('an endpoint: traffic shares per deployment as observations, 0% for listed deployments without traffic', () => {
+    const e = body('aml-OnlineEndpoint-get.json');
+    Object.assign(e.properties as object, { traffic: { blue: 90, green: 10 } });
+    const { delta } = deltaOf(observe('endpoint', `${WS}/onlineEndpoints/credit-scoring`, e, { deployments: [{ name: 'blue' }, { name: 'green' }, { name: 'shadow' }] }));
+    const shares = Object.fromEntries(delta.edges.map((x) => [x.from.label, x.series?.traffic]));
+    expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
+  });
+
+  it('a 404 records the deletion and keeps what was known', () => {
+    const { delta } = deltaOf(observe('model', `${WS}/models/credit/versions/9`, undefined, { status: 404 }));
+    expect(delta.nodes).toEqual([expect.objectContaining({ facts: { deletedAt: '2024-06-01T00:00:00.000Z' } })]);
+  });
+});
+
+describe('asset id forms (NOTES-rest §3)', () => {
+  const label = (text: string, collection: 'data' | 'models' = 'data', guid?: string) => {
+    const r = resolveAssetRef(text, ws, collection, guid);
+    return { ref: r.ref && `${r.ref.kind}:${r.ref.label}`, producedBy: r.producedBy?.label, datastore: r.datastore?.label, path: r.path };
+  };
+  it.each([
+    [`${WS}/data/loans/versions/2`, { ref: 'data:loans:2' }],
+    [`azureml:${WS}/environments/e/versions/7`, { ref: 'environment:e:7' }],
+    ['azureml://registries/shared/data/loans/versions/1', { ref: 'data:loans:1' }],
+    ['azureml:loans:2', { ref: 'data:loans:2' }],
+    ['azureml://locations/eastus/workspaces/f40fcfba-ed15-4c0c-a522-6798d8d89094/data/loans/versions/1', { ref: undefined }],
+    ['azureml://datastores/workspaceblobstore/paths/LocalUpload/x/', { datastore: 'workspaceblobstore', path: 'LocalUpload/x/' }],
+    ['azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/ds/paths/a/b', { datastore: 'ds', path: 'a/b' }],
+    ['azureml://jobs/train-1/outputs/model/paths/m/', { producedBy: 'train-1', path: 'm/' }],
+    ['azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-1', { producedBy: 'train-1', datastore: 'workspaceartifactstore' }],
+    ['runs:/train-1/model', { producedBy: 'train-1', path: 'model' }],
+    [`azureml:${WS}/datastores/ds/paths/p/q`, { datastore: 'ds', path: 'p/q' }],
+    ['azureml://models/credit/versions/3', { ref: 'model:credit:3' }],
+    ['https://acct.blob.core.windows.net/c/x.csv', { ref: undefined }],
+  ])('%s', (text, expected) => {
+    expect(label(text)).toMatchObject(expected);
+  });
+
+  it('location ids resolve only for the workspace whose GUID they carry', () => {
+    const id = 'azureml://locations/eastus/workspaces/f40fcfba-ed15-4c0c-a522-6798d8d89094/data/loans/versions/1';
+    expect(label(id, 'data', 'F40FCFBA-ED15-4C0C-A522-6798D8D89094').ref).toBe('data:loans:1');
+  });
+
+  it('the input type decides what a shorthand names', () => {
+    expect(label('azureml:credit:3', 'models').ref).toBe('model:credit:3');
+  });
+});
