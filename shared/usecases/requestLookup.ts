@@ -11,6 +11,8 @@ export interface RequestAnswer {
   responseCode?: string | number;
   modelStatusCode?: string | number;
   totalDurationMs?: number;
+  endpointArmId: string;
+  deploymentArmId: string;
   endpoint: LineageNode | null;
   deployment: LineageNode | null;
   /** The model version the deployment served when the request arrived. */
@@ -36,6 +38,8 @@ export async function lookupRequest(graph: GraphStore, requests: RequestStore, r
     responseCode: doc.responseCode,
     modelStatusCode: doc.modelStatusCode,
     totalDurationMs: doc.totalDurationMs,
+    endpointArmId: doc.endpointArmId,
+    deploymentArmId: doc.deploymentArmId,
     endpoint: endpoint ? toLineageNode(endpoint) : null,
     deployment: deployment ? toLineageNode(deployment) : null,
     model: model ? toLineageNode(model) : null,
