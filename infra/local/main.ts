@@ -3,6 +3,7 @@ import { buildServices } from '../../shared/composition.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
 import { startHost } from './host.js';
+import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 
 /**
  * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
@@ -37,6 +38,13 @@ async function main(): Promise<void> {
       });
       started.push({ name: 'Azure Storage (Azurite, in memory)', service: azurite });
       process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
+    }
+    if (!process.env.AZUREML_MANAGEMENT_ENDPOINT) {
+      // A stand-in for the Azure ML REST API serving a sample workspace (ws-credit): enrichment
+      // talks to it exactly as it would to https://management.azure.com.
+      const standIn = await startAzureMlStandIn({ port: port('LOCAL_AZUREML_PORT', 0) });
+      started.push({ name: 'Azure ML REST API (stand-in, sample workspace ws-credit)', service: standIn });
+      process.env.AZUREML_MANAGEMENT_ENDPOINT = standIn.url;
     }
     process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
     // Binding settings the registrations name with %…%; in Azure they are app settings.

@@ -3,6 +3,7 @@ import {
   parseArmId,
   parseRegistryUri,
   parseWorkspaceId,
+  storageLocation,
   versionedAsset,
   type NodeRef,
   type WorkspaceId,
@@ -23,6 +24,14 @@ export interface ResolvedAsset {
   /** For datastore URIs: the datastore, and the path inside it. */
   datastore?: NodeRef;
   path?: string;
+  /** For datastore paths and storage URLs: the location as a node, linking writers to readers. */
+  location?: NodeRef;
+}
+
+const STORAGE_URL_RE = /^(https|abfss|wasbs|adl|abfs|wasb):\/\/[^/]+\/./i;
+
+function withLocation(r: ResolvedAsset): ResolvedAsset {
+  return r.datastore && r.path !== undefined ? { ...r, location: storageLocation(r.datastore, r.path) } : r;
 }
 
 const JOB_OUTPUT_RE = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.*))?$/i;
@@ -57,7 +66,7 @@ export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId
     const datastorePath = /^(.*\/datastores\/[^/]+)\/paths\/(.*)$/i.exec(armText); // form N
     if (datastorePath) {
       const ds = parseArmId(datastorePath[1] as string);
-      return ds ? { datastore: ds, path: datastorePath[2] } : {};
+      return ds ? withLocation({ datastore: ds, path: datastorePath[2] }) : {};
     }
     const ref = parseArmId(armText);
     return ref ? { ref } : {};
@@ -66,10 +75,10 @@ export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId
   if ((m = JOB_OUTPUT_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[1] as string), path: m[3] };
   if ((m = MLFLOW_RUN_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[1] as string), path: m[2] };
   if ((m = DEFAULT_OUTPUT_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[3] as string), datastore: namedResource(ws, 'datastores', m[1] as string), path: m[2] };
-  if ((m = SHORT_DATASTORE_RE.exec(t))) return { datastore: namedResource(ws, 'datastores', m[1] as string), path: m[2] };
+  if ((m = SHORT_DATASTORE_RE.exec(t))) return withLocation({ datastore: namedResource(ws, 'datastores', m[1] as string), path: m[2] });
   if ((m = LONG_DATASTORE_RE.exec(t))) {
     const other = parseWorkspaceId(`/subscriptions/${m[1]}/resourceGroups/${m[2]}/providers/Microsoft.MachineLearningServices/workspaces/${m[3]}`);
-    return other ? { datastore: namedResource(other, 'datastores', m[4] as string), path: m[5] } : {};
+    return other ? withLocation({ datastore: namedResource(other, 'datastores', m[4] as string), path: m[5] }) : {};
   }
   if ((m = LOCATION_ASSET_RE.exec(t))) {
     const [, guid = '', type = '', name = '', version = ''] = m;
@@ -81,6 +90,7 @@ export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId
     // `azureml:name@latest` names no fixed version and resolves to nothing stable.
     return { ref: versionedAsset(ws, collection, m[1] as string, m[2] as string) };
   }
+  if (STORAGE_URL_RE.test(t)) return { location: storageLocation(undefined, t) };
   return {};
 }
 

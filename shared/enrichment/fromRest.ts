@@ -94,6 +94,9 @@ function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: Resolv
     // Another job's output feeds this one: data flowed job -> job.
     b.edge('inputOf', resolved.producedBy, job, { input: name, ...facts, path: resolved.path });
     b.follow('job', resolved.producedBy);
+  } else if (resolved.location) {
+    // An unregistered location; the job that wrote it links to it as an output.
+    b.edge('inputOf', resolved.location, job, { input: name, ...facts });
   }
 }
 
@@ -131,6 +134,7 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
     const assetVersion = str(output.assetVersion);
     const resolved = assetName && assetVersion ? resolveAssetRef(`azureml:${assetName}:${assetVersion}`, ws, collectionForInputType(type)) : resolveAssetRef(uri, ws, collectionForInputType(type));
     if (resolved.ref && (resolved.ref.kind === 'data' || resolved.ref.kind === 'model')) b.edge('produced', job, resolved.ref, { output: name });
+    else if (resolved.location) b.edge('produced', job, resolved.location, { output: name });
   }
 
   const git = gitFromProperties(props);

@@ -24,6 +24,7 @@ export const NODE_KINDS = [
   'deployment',
   'service',
   'drift',
+  'storage', // a location in storage (datastore path or URL): how unregistered job outputs feed later jobs
 ] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 
@@ -187,6 +188,26 @@ export function parseRegistryUri(text: string): NodeRef | undefined {
   if (!m) return undefined;
   const [, registry = '', collection = '', name = '', version = ''] = m;
   return registryAsset(registry, collection, name, version);
+}
+
+/**
+ * A storage location: a datastore path (`{datastore key}/paths/{path}`) or a storage URL. Paths are
+ * case-sensitive in storage, so only the ARM part is lower-cased; query strings (SAS tokens) are
+ * never part of a key.
+ */
+export function storageLocation(datastore: NodeRef | undefined, pathOrUrl: string): NodeRef {
+  const path = pathOrUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
+  if (datastore) return { kind: 'storage', workspace: datastore.workspace, key: `${datastore.key}/paths/${path.replace(/^\/+/, '')}`, label: `${datastore.label}/${path.replace(/^\/+/, '')}` };
+  let key = path;
+  try {
+    const url = new URL(path);
+    // abfss://container@account…: the container is the user part; keep it, drop any password.
+    const container = url.username ? `${url.username}@` : '';
+    key = `${url.protocol}//${container}${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    // Not a URL after all: the text itself, minus any query, is the best identity there is.
+  }
+  return { kind: 'storage', workspace: null, key, label: key };
 }
 
 /** Kinds an `azureml:NAME:VERSION` shorthand may name. */

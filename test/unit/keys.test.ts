@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../shared/errors.js';
-import { gitCommit, nodeId, normalizeRepositoryUrl, parseArmId, parseRegistryUri, parseWorkspaceId, versionedAsset } from '../../shared/graph/keys.js';
+import { gitCommit, nodeId, normalizeRepositoryUrl, parseArmId, parseRegistryUri, parseWorkspaceId, storageLocation, versionedAsset } from '../../shared/graph/keys.js';
 import { resolveRef } from '../../shared/graph/refs.js';
 import { WS } from '../helpers/fixtures.js';
 
@@ -88,5 +88,14 @@ describe('lookup references', () => {
     }
     expect(() => resolveRef('credit')).toThrow(/Accepted forms/);
     expect(() => resolveRef('azureml:credit:3', 'not-a-workspace')).toThrow(/workspace must be/);
+  });
+});
+
+describe('storage locations', () => {
+  it('keys datastore paths under the datastore and URLs without their query (no SAS tokens)', () => {
+    const ds = parseArmId(`${WS}/datastores/WorkspaceBlobStore`)!;
+    expect(storageLocation(ds, '/azureml/run/out/').key).toBe(`${ds.key}/paths/azureml/run/out`);
+    expect(storageLocation(undefined, 'https://Acct.blob.core.windows.net/c/x.csv?sv=1&sig=SECRET').key).toBe('https://acct.blob.core.windows.net/c/x.csv');
+    expect(storageLocation(undefined, 'abfss://raw@acct.dfs.core.windows.net/loans/2024/').key).toBe('abfss://raw@acct.dfs.core.windows.net/loans/2024');
   });
 });
