@@ -57,6 +57,8 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
   const arm = new ArmClient({
     endpoint: settings.AZUREML_MANAGEMENT_ENDPOINT,
     apiVersion: settings.AZUREML_API_VERSION,
+    timeoutMs: settings.AZUREML_REST_TIMEOUT_MS,
+    maxAttempts: settings.AZUREML_REST_MAX_ATTEMPTS,
     credential: isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT) ? undefined : await azureCredential(),
   });
   const capture: CaptureDeps = { eventLog, graph, deadLetters, requests, enrichments: enrichmentQueue, now: () => new Date() };

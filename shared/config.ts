@@ -18,6 +18,9 @@ const settingsSchema = z
     /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
     AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
     AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
+    /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
+    AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+    AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
     /** Queue endpoint reached with the managed identity (with STORAGE_BLOB_ENDPOINT). */
     STORAGE_QUEUE_ENDPOINT: z.url().optional(),
     ENRICHMENT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('enrichment'),

@@ -21,7 +21,11 @@ export const restObservationSchema = z.object({
   /** ARM id that was requested; spec examples and some responses carry placeholder `id`s. */
   armId: z.string().min(1),
   apiVersion: z.string(),
-  fetchedAt: z.string(),
+  /**
+   * When it was fetched; only present when the resource carries no time of its own (a 404, or no
+   * systemData), so fetching an unchanged resource again yields the same evidence, not a new one.
+   */
+  fetchedAt: z.string().optional(),
   status: z.number().int(),
   resource: z.unknown().optional(),
   /** For endpoints: the deployments listed under it at the same time. */
@@ -41,13 +45,13 @@ type Props = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim().length > 0 ? v.trim() : undefined);
 const obj = (v: unknown): Props => (isRecord(v) ? v : {});
 
-/** Event time of a REST fact: when the resource last changed, else when it was fetched. */
-function observedAt(resource: unknown, fetchedAt: string): string {
+/** When the resource last changed, per its own systemData. */
+export function resourceTime(resource: unknown): string | undefined {
   const sd = obj(obj(resource).systemData);
   for (const candidate of [sd.lastModifiedAt, sd.createdAt]) {
     if (typeof candidate === 'string' && toInstant(candidate)) return candidate;
   }
-  return fetchedAt;
+  return undefined;
 }
 
 function workspaceOf(armId: string): WorkspaceId | undefined {
@@ -291,6 +295,7 @@ export function normalizeRestObservation(input: unknown): RestResult {
 
   if (o.status === 404) {
     // Deleted (or never visible to us): record it, keep everything we knew.
+    if (!o.fetchedAt || !toInstant(o.fetchedAt)) return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is the time of the deletion' }] };
     if (target) b.node(target, { deletedAt: o.fetchedAt });
     return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
   }
@@ -299,7 +304,8 @@ export function normalizeRestObservation(input: unknown): RestResult {
   if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
   if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
   const p = obj(envelope.data.properties);
-  const time = observedAt(o.resource, o.fetchedAt);
+  const time = resourceTime(o.resource) ?? o.fetchedAt;
+  if (!time || !toInstant(time)) return { ok: false, issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }] };
 
   switch (o.kind) {
     case 'job':

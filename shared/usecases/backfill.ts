@@ -1,5 +1,5 @@
 import type { EnrichKind } from '../enrichment/requests.js';
-import type { RestObservation } from '../enrichment/fromRest.js';
+import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
 import { captureEvent } from './captureEvent.js';
 import type { EnrichDeps } from './enrich.js';
 
@@ -64,7 +64,15 @@ export async function backfill(deps: EnrichDeps, workspaceArmId: string, options
   };
 
   const capture = async (kind: EnrichKind, armId: string, resource: unknown, deployments?: unknown[]) => {
-    const observation: RestObservation = { kind, armId, apiVersion: deps.apiVersion, fetchedAt: now(), status: 200, resource, ...(deployments ? { deployments } : {}) };
+    const observation: RestObservation = {
+      kind,
+      armId,
+      apiVersion: deps.apiVersion,
+      status: 200,
+      resource,
+      ...(resourceTime(resource) ? {} : { fetchedAt: now() }),
+      ...(deployments ? { deployments } : {}),
+    };
     // Links found here are imported by the backfill itself; no follow-up fetches.
     const outcome = await captureEvent(deps, observation, { channel: 'rest', followUp: false });
     count(outcome.status === 'projected' ? kind : `${kind}:${outcome.status}`);

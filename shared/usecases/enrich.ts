@@ -1,5 +1,5 @@
 import type { ArmClient } from '../enrichment/armClient.js';
-import type { RestObservation } from '../enrichment/fromRest.js';
+import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
 import type { EnrichRequest } from '../enrichment/requests.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
 
@@ -29,13 +29,15 @@ export async function enrich(deps: EnrichDeps, request: EnrichRequest): Promise<
   }
 
   const response = await deps.arm.get(request.armId);
+  const resource = response.status === 200 ? response.body : undefined;
   const observation: RestObservation = {
     kind: request.kind,
     armId: request.armId,
     apiVersion: deps.apiVersion,
-    fetchedAt,
     status: response.status,
-    resource: response.status === 200 ? response.body : undefined,
+    resource,
+    // Only when the resource has no time of its own: an unchanged resource is the same evidence.
+    ...(resourceTime(resource) ? {} : { fetchedAt }),
   };
   if (request.kind === 'endpoint' && response.status === 200) {
     const deployments: unknown[] = [];

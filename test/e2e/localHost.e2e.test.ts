@@ -127,7 +127,7 @@ describe('local host', () => {
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout),
       ),
     );
-    expect(output).toContain('Delivered 5 events: HTTP 202');
+    expect(output).toContain('Delivered 6 events: HTTP 202');
     expect(output).toContain('edge  model credit-default:3 --deployedTo--> service credit-scoring');
     expect(output).toContain('edge  commit github.com/contoso/credit-models@9c1e4f7a2b3d --commitOf--> job credit-train-20240501');
   });
