@@ -1,34 +1,63 @@
-// `npm run sample`: sends a small, coherent set of Azure ML events for one workspace to the
-// running local host (as Event Grid would) and prints the lineage answers built from them.
+// `npm run sample`: plays a small, coherent history of the sample workspace (ws-credit) into the
+// running local host, as Event Grid and Event Hubs would deliver it, waits for enrichment from the
+// REST stand-in, and prints the three answers: what built the model (Q1), what the endpoint served
+// on a day (Q2), and which model answered a request (Q3).
 import { readFile } from 'node:fs/promises';
 
 const base = process.env.LINEAGE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 7071}`;
 const events = JSON.parse(await readFile(new URL('./sample-events.json', import.meta.url), 'utf8'));
 const workspace = events[0].topic;
+const endpoint = `${workspace}/onlineEndpoints/credit-scoring`;
 
-const delivery = await fetch(`${base}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-  body: JSON.stringify(events),
-}).catch((error) => {
-  console.error(`Cannot reach the local host at ${base} (${error.cause?.code ?? error.message}). Start it with "npm start" first.`);
-  process.exit(1);
-});
-console.log(`Delivered ${events.length} events: HTTP ${delivery.status}`);
-
-for (const [title, params] of [
-  ['Model credit-default:3, upstream and downstream', { ref: 'azureml:credit-default:3', workspace, direction: 'both' }],
-  ['Training job credit-train-20240501, upstream', { ref: `${workspace}/jobs/credit-train-20240501`, direction: 'upstream' }],
-]) {
-  const res = await fetch(`${base}/api/lineage?${new URLSearchParams(params)}`);
-  const answer = await res.json();
-  console.log(`\n${title} (HTTP ${res.status}):`);
-  if (!res.ok) {
-    console.log(JSON.stringify(answer, null, 2));
-    continue;
+async function call(path, init) {
+  try {
+    return await fetch(`${base}${path}`, init);
+  } catch (error) {
+    console.error(`Cannot reach the local host at ${base} (${error.cause?.code ?? error.message}). Start it with "npm start" first.`);
+    process.exit(1);
   }
-  const label = Object.fromEntries(answer.nodes.map((n) => [n.id, `${n.kind} ${n.label}${n.placeholder ? ' (referenced, not yet seen)' : ''}`]));
-  for (const n of answer.nodes) console.log(`  node  ${label[n.id]}`);
-  for (const e of answer.edges) console.log(`  edge  ${label[e.from]} --${e.kind}--> ${label[e.to]}`);
 }
-console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams({ ref: 'azureml:credit-default:3', workspace, direction: 'both' })}'`);
+const post = (path, body, headers = {}) => call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const get = async (path, params) => {
+  const res = await call(`${path}?${new URLSearchParams(params)}`);
+  return { status: res.status, body: await res.json() };
+};
+
+const delivery = await post('/runtime/webhooks/eventgrid?functionName=captureEventGrid', events, { 'aeg-event-type': 'Notification' });
+console.log(`Delivered ${events.length} events: HTTP ${delivery.status}`);
+const records = [
+  // The Activity Log's record of the endpoint write, then a scoring request, as diagnostic settings stream them.
+  { time: '2024-05-02T07:15:01Z', resourceId: endpoint.toUpperCase(), operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE', category: 'Administrative', resultType: 'Success', properties: {} },
+  { time: '2024-05-20T10:00:00Z', resourceId: endpoint.toUpperCase(), category: 'AmlOnlineEndpointTrafficLog', properties: { XRequestId: 'sample-request-0001', EndpointName: 'credit-scoring', DeploymentName: 'blue', Method: 'POST', Path: '/score', ResponseCode: 200, TotalDurationMs: 38 } },
+];
+const hub = await post('/admin/functions/captureEventHub', { input: { records } });
+console.log(`Delivered ${records.length} resource-log records: HTTP ${hub.status}`);
+
+// Enrichment runs off a queue against the REST stand-in; wait until it has filled in the links.
+const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
+for (let i = 0; i < 60; i++) {
+  const { body } = await get('/api/lineage', q1);
+  if (JSON.stringify(body).includes('credit-applications:3')) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+
+function show(title, answer) {
+  console.log(`\n${title}`);
+  const label = Object.fromEntries(answer.nodes.map((n) => [n.id, `${n.kind} ${n.label}${n.placeholder ? ' (referenced, not yet seen)' : ''}`]));
+  for (const e of answer.edges) console.log(`  ${label[e.from]} --${e.kind}--> ${label[e.to]}`);
+}
+
+const lineage = await get('/api/lineage', q1);
+show(`Q1. What built credit-default:3? (HTTP ${lineage.status})`, lineage.body);
+const train = lineage.body.nodes.find((n) => n.label === 'credit-train-20240501');
+if (train) console.log(`  hyperparameters of ${train.label}: ${JSON.stringify(train.properties.parameters)}`);
+
+const asOf = await get('/api/lineage/as-of', { endpoint, at: '2024-05-20T00:00:00Z' });
+console.log(`\nQ2. What did credit-scoring serve on 2024-05-20? (HTTP ${asOf.status})`);
+for (const s of asOf.body.serving ?? []) console.log(`  ${s.deployment.label}: ${s.trafficShare}% traffic, model ${s.model?.label ?? '(unknown)'}`);
+
+const request = await get('/api/requests/sample-request-0001', {});
+console.log(`\nQ3. Which model answered request sample-request-0001? (HTTP ${request.status})`);
+console.log(`  ${request.body.time}: ${request.body.deployment?.label} served model ${request.body.model?.label}`);
+
+console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams(q1)}'`);

@@ -294,9 +294,9 @@ export function normalizeRestObservation(input: unknown): RestResult {
   const b = new DeltaBuilder();
 
   if (o.status === 404) {
-    // Deleted (or never visible to us): record it, keep everything we knew.
-    if (!o.fetchedAt || !toInstant(o.fetchedAt)) return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is the time of the deletion' }] };
-    if (target) b.node(target, { deletedAt: o.fetchedAt });
+    // Deleted, or not visible to this identity: record when, keep everything we knew.
+    if (!o.fetchedAt || !toInstant(o.fetchedAt)) return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
+    if (target) b.node(target, { notFoundAt: o.fetchedAt });
     return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
   }
   if (o.status < 200 || o.status >= 300) return { ok: false, issues: [{ path: 'status', message: `expected a 2xx or 404 response, got ${o.status}` }] };

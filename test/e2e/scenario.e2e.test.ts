@@ -129,3 +129,30 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
     expect((await get(`/api/lineage/as-of?${new URLSearchParams({ at: '2024-06-01T00:00:00Z' })}`)).status).toBe(400);
   });
 });
+
+describe('when the REST API keeps failing, nothing is lost', () => {
+  it('dead-letters the enrichment after the last delivery, and a replay after the fix completes it', async () => {
+    const faulty = await spawnHost({ AZUREML_REST_MAX_ATTEMPTS: '1', ENRICHMENT_MAX_ATTEMPTS: '2' });
+    try {
+      const api = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(faulty.output())?.[1] as string;
+      const json = { 'content-type': 'application/json' };
+      await fetch(`${api}/_standin/faults`, { method: 'POST', headers: json, body: JSON.stringify({ path: 'jobs/credit-prep-20240501$', status: 500, times: 'forever' }) });
+      const prep = (events as Array<Record<string, unknown>>).filter((e) => String(e.subject).endsWith('/runs/credit-prep-20240501'));
+      const res = await fetch(`${faulty.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, { method: 'POST', headers: { ...json, 'aeg-event-type': 'Notification' }, body: JSON.stringify(prep) });
+      expect(res.status).toBe(202); // capture itself succeeded; enrichment is queued
+
+      await until('the enrichment to be dead-lettered', async () => faulty.output(), (out) => /dead-lettered enrichment request: failed after 2 deliveries/.test(out));
+      const ask = () =>
+        fetch(`${faulty.url}/api/lineage?${new URLSearchParams({ ref: `${WS}/jobs/credit-prep-20240501`, depth: '1' })}`).then((r) => r.json() as Promise<{ edges: unknown[] }>);
+      expect((await ask()).edges).toEqual([]); // no links yet: the REST API never answered
+
+      await fetch(`${api}/_standin/faults`, { method: 'DELETE' });
+      const replay = await fetch(`${faulty.url}/api/replay`, { method: 'POST', headers: json, body: JSON.stringify({ events: false }) });
+      expect(await replay.json()).toMatchObject({ deadLetters: { retried: 1, resolved: 1, stillFailing: 0 } });
+      const linked = await until('the replayed enrichment to link the job', ask, (a) => a.edges.length >= 3);
+      expect(JSON.stringify(linked)).toContain('credit-applications');
+    } finally {
+      await faulty.stop();
+    }
+  });
+});

@@ -70,7 +70,7 @@ describe('ArmClient against the stand-in', () => {
 });
 
 describe('enrichment', () => {
-  it('a model version brings its producing job; a 404 records a deletion', async () => {
+  it('a model version brings its producing job; a 404 records when it went missing', async () => {
     const outcome = await enrich(services.enrich, { kind: 'model', armId: `${WS}/models/credit-default/versions/3` });
     expect(outcome).toMatchObject({ status: 'projected', enqueued: 1 });
     const edges = await services.graph.edgesOf([idOf(`${WS}/models/credit-default/versions/3`)], 'in');
@@ -78,7 +78,7 @@ describe('enrichment', () => {
 
     standIn.deleteResource(`${WS}/models/credit-default/versions/1`);
     await enrich(services.enrich, { kind: 'model', armId: `${WS}/models/credit-default/versions/1` });
-    expect((await services.graph.readNode(idOf(`${WS}/models/credit-default/versions/1`)))?.facts.deletedAt).toBeDefined();
+    expect((await services.graph.readNode(idOf(`${WS}/models/credit-default/versions/1`)))?.facts.notFoundAt).toBeDefined();
   });
 
   it('an endpoint records traffic shares and asks for its deployments', async () => {

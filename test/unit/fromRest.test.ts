@@ -152,9 +152,9 @@ describe('links the REST API holds', () => {
     expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
   });
 
-  it('a 404 records the deletion and keeps what was known', () => {
+  it('a 404 records when the resource was found missing and keeps what was known', () => {
     const { delta } = deltaOf(observe('model', `${WS}/models/credit/versions/9`, undefined, { status: 404 }));
-    expect(delta.nodes).toEqual([expect.objectContaining({ facts: { deletedAt: '2024-06-01T00:00:00.000Z' } })]);
+    expect(delta.nodes).toEqual([expect.objectContaining({ facts: { notFoundAt: '2024-06-01T00:00:00.000Z' } })]);
   });
 });
 
