@@ -1,6 +1,9 @@
 // The lineage function app and what it needs, with managed identity everywhere and no keys:
-// Flex Consumption function app, Cosmos DB (graph + raw event log), Storage (runtime, dead
-// letters), Application Insights, and the Event Grid subscription on the Azure ML workspace.
+// Flex Consumption function app, Cosmos DB (graph, raw event log, requests), Storage (runtime,
+// dead letters, enrichment queue), Event Hubs with the workspace's diagnostic setting, Application
+// Insights, and the Event Grid subscription on the Azure ML workspace. The Activity Log and
+// online-endpoint traffic logs are diagnostic settings at subscription and endpoint scope: add
+// them to the same hub (see README).
 //
 // Deploy: az deployment group create -g <rg> -f infra/azure/main.bicep -p workspaceName=<aml-ws>
 // then publish the code, then re-run with deployEventSubscription=true (Event Grid validates
@@ -23,6 +26,18 @@ var databaseName = 'lineage'
 var deadLetterContainer = 'deadletters'
 var eventGridDeadLetterContainer = 'eventgrid-deadletters'
 var deploymentContainer = 'app-package'
+var eventHubName = 'aml-workspace-logs'
+var enrichmentQueue = 'enrichment'
+var workspaceLogCategories = [
+  'AmlRunStatusChangedEvent'
+  'AmlComputeJobEvent'
+  'ModelsChangeEvent'
+  'ModelsActionEvent'
+  'DataSetChangeEvent'
+  'EnvironmentChangeEvent'
+  'DeploymentEventACI'
+  'DeploymentEventAKS'
+]
 
 resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-10-01' existing = {
   name: workspaceName
@@ -84,6 +99,38 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       name: 'events'
       properties: { resource: { id: 'events', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
     }
+    // Traced prediction requests, one point read per lookup.
+    resource requests 'containers' = {
+      name: 'requests'
+      properties: { resource: { id: 'requests', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+    }
+  }
+}
+
+// Workspace resource logs stream here through a diagnostic setting; the app reads with its identity.
+resource eventHubs 'Microsoft.EventHub/namespaces@2024-01-01' = {
+  name: '${prefix}-ehns-${suffix}'
+  location: location
+  sku: { name: 'Standard', tier: 'Standard', capacity: 1 }
+  properties: { disableLocalAuth: false, minimumTlsVersion: '1.2' } // Azure Monitor sends with the rule below
+  resource hub 'eventhubs' = {
+    name: eventHubName
+    properties: { partitionCount: 4, messageRetentionInDays: 7 }
+  }
+  // Send-only rule for Azure Monitor's diagnostic setting (it cannot use a managed identity).
+  resource monitorSend 'authorizationRules' = {
+    name: 'azure-monitor-send'
+    properties: { rights: ['Send'] }
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: workspace
+  name: 'aml-lineage'
+  properties: {
+    eventHubAuthorizationRuleId: eventHubs::monitorSend.id
+    eventHubName: eventHubName
+    logs: [for category in workspaceLogCategories: { category: category, enabled: true }]
   }
 }
 
@@ -124,6 +171,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COSMOS_DATABASE', value: databaseName }
         { name: 'STORAGE_BLOB_ENDPOINT', value: storage.properties.primaryEndpoints.blob }
         { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
+        { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
+        { name: 'EVENTHUB_NAME', value: eventHubName }
+        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
       ]
     }
   }
@@ -156,6 +206,22 @@ resource appQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   name: guid(storage.id, app.id, storageQueueDataContributor)
   properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor), principalId: app.identity.principalId, principalType: 'ServicePrincipal' }
+}
+
+var eventHubsDataReceiver = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
+var reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
+
+resource appEventHubs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs
+  name: guid(eventHubs.id, app.id, eventHubsDataReceiver)
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataReceiver), principalId: app.identity.principalId, principalType: 'ServicePrincipal' }
+}
+
+// Enrichment reads jobs, models, data, environments, endpoints through ARM: Reader on the workspace, nothing more.
+resource appReadsWorkspace 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: workspace
+  name: guid(workspace.id, app.id, reader)
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', reader), principalId: app.identity.principalId, principalType: 'ServicePrincipal' }
 }
 
 resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -114,7 +114,7 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
     await ensureCosmos(admin, settings.COSMOS_DATABASE);
     admin.dispose();
     const services = await buildServices(settings);
-    await services.deadLetters.ensure();
+    await services.ensureStorage(); // dead-letter container and enrichment queue (capture enqueues REST follow-ups)
 
     console.log(`  capturing ${int(STORE_EVENTS)} events, then redelivering ${BATCH} of them ...`);
     const warm = await deliver(services, events.slice(0, SMALL_GRAPH_AT));
