@@ -33,13 +33,14 @@ const records = [
 const hub = await post('/admin/functions/captureEventHub', { input: { records } });
 console.log(`Delivered ${records.length} resource-log records: HTTP ${hub.status}`);
 
-// Enrichment runs off a queue against the REST stand-in; wait until it has filled in the links.
+// Enrichment runs off a queue against the REST stand-in; wait (up to 20 s) until it has filled in
+// the links each answer needs.
 const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
-for (let i = 0; i < 60; i++) {
-  const { body } = await get('/api/lineage', q1);
-  if (JSON.stringify(body).includes('credit-applications:3')) break;
-  await new Promise((r) => setTimeout(r, 250));
-}
+const q2 = { endpoint, at: '2024-05-20T00:00:00Z' };
+const ready = async () =>
+  JSON.stringify((await get('/api/lineage', q1)).body).includes('credit-applications:3') &&
+  JSON.stringify((await get('/api/lineage/as-of', q2)).body.serving ?? []).includes('credit-train-20240415');
+for (let i = 0; i < 80 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));
 
 function show(title, answer) {
   console.log(`\n${title}`);
@@ -52,7 +53,7 @@ show(`Q1. What built credit-default:3? (HTTP ${lineage.status})`, lineage.body);
 const train = lineage.body.nodes.find((n) => n.label === 'credit-train-20240501');
 if (train) console.log(`  hyperparameters of ${train.label}: ${JSON.stringify(train.properties.parameters)}`);
 
-const asOf = await get('/api/lineage/as-of', { endpoint, at: '2024-05-20T00:00:00Z' });
+const asOf = await get('/api/lineage/as-of', q2);
 console.log(`\nQ2. What did credit-scoring serve on 2024-05-20? (HTTP ${asOf.status})`);
 for (const s of asOf.body.serving ?? []) console.log(`  ${s.deployment.label}: ${s.trafficShare}% traffic, model ${s.model?.label ?? '(unknown)'}`);
 

@@ -34,7 +34,7 @@ const SERVICES = ['credit-scoring', 'churn-api', 'fraud-realtime', 'forecast-bat
 const REPOSITORIES = ['git@github.com:contoso/ml-platform.git', 'https://github.com/contoso/credit-models', 'https://dev.azure.com/contoso/ml/_git/forecasting'];
 
 /** mulberry32: a small seeded PRNG so every run benchmarks the same stream. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -88,9 +88,10 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
   it('Q2: which deployment and model served the endpoint before and after a traffic change', async () => {
     expect((await eventHub([endpointWrite('2024-05-02T07:15:01Z')])).status).toBe(202);
     const before = await until(
-      'blue serving credit-default:2',
+      'blue serving credit-default:2, with its training job enriched',
       () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' })}`),
-      (r) => JSON.stringify(r.body.serving ?? []).includes('credit-default:2'),
+      // Enrichment cascades (endpoint -> deployment -> model -> job): wait for the end of it.
+      (r) => JSON.stringify(r.body.serving ?? []).includes('credit-train-20240415'),
     );
     const serving = before.body.serving as Array<{ deployment: Node; trafficShare: number; model: Node; upstream: { nodes: Node[] } }>;
     expect(serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/blue', 100, 'credit-default:2']]);
@@ -103,7 +104,7 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
     const after = await until(
       'green serving credit-default:3',
       () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-06-02T00:00:00Z' })}`),
-      (r) => JSON.stringify(r.body.serving ?? []).includes('credit-default:3'),
+      (r) => JSON.stringify(r.body.serving ?? []).includes('credit-train-20240501'),
     );
     expect((after.body.serving as Array<{ deployment: Node; trafficShare: number; model: Node }>).map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/green', 100, 'credit-default:3']]);
     // Asking about the earlier moment again still gives the earlier answer.
