@@ -104,6 +104,20 @@ function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: Resolv
   }
 }
 
+/** The code and environment a job ran with, or a deployment serves with; both are fetched too. */
+function linkCodeAndEnvironment(b: DeltaBuilder, ws: WorkspaceId, target: NodeRef, codeId: string | undefined, environmentId: string | undefined): void {
+  const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
+  if (code) {
+    b.edge('codeOf', code, target);
+    b.follow('code', code);
+  }
+  const environment = environmentId ? resolveAssetRef(environmentId, ws, 'environments').ref : undefined;
+  if (environment) {
+    b.edge('environmentOf', environment, target);
+    b.follow('environment', environment);
+  }
+}
+
 function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): void {
   const props = obj(p.properties) as Record<string, unknown>;
   const inputs = obj(p.inputs);
@@ -172,16 +186,7 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
     str(p.status) ? { status: normalizeRunStatus(str(p.status) as string) } : undefined,
   );
 
-  const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
-  if (code) {
-    b.edge('codeOf', code, job);
-    b.follow('code', code);
-  }
-  const environment = environmentId ? resolveAssetRef(environmentId, ws, 'environments').ref : undefined;
-  if (environment) {
-    b.edge('environmentOf', environment, job);
-    b.follow('environment', environment);
-  }
+  linkCodeAndEnvironment(b, ws, job, codeId, environmentId);
   const compute = computeId ? parseArmId(computeId.replace(/^azureml:/i, '')) ?? namedResource(ws, 'computes', computeId.replace(/^azureml:/i, '')) : undefined;
   if (compute && compute.kind === 'compute') b.edge('computeOf', compute, job);
   if (git?.commit && git.repository) {
@@ -248,16 +253,7 @@ function projectDeployment(b: DeltaBuilder, ws: WorkspaceId, deployment: NodeRef
     b.edge('deployedTo', model, deployment);
     b.follow('model', model);
   }
-  const environment = environmentId ? resolveAssetRef(environmentId, ws, 'environments').ref : undefined;
-  if (environment) {
-    b.edge('environmentOf', environment, deployment);
-    b.follow('environment', environment);
-  }
-  const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
-  if (code) {
-    b.edge('codeOf', code, deployment);
-    b.follow('code', code);
-  }
+  linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
 }
 
 function projectEndpoint(b: DeltaBuilder, ws: WorkspaceId, endpoint: NodeRef, p: Props, listed: unknown[] | undefined, collection: 'onlineEndpoints' | 'batchEndpoints'): void {
