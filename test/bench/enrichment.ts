@@ -1,0 +1,391 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
+import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
+import { buildServices, type Services } from '../../shared/composition.js';
+import { loadSettings } from '../../shared/config.js';
+import { enrichRequestSchema, type EnrichRequest } from '../../shared/enrichment/requests.js';
+import { normalizeMonitorRecord } from '../../shared/events/azureMonitor.js';
+import type { EventLog } from '../../shared/store/eventLog.js';
+import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
+import { captureEvent, type CaptureDeps } from '../../shared/usecases/captureEvent.js';
+import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
+import { enrich } from '../../shared/usecases/enrich.js';
+import type { MonitorMessage } from './monitorStream.js';
+import { fixed, heading, int, mean, table } from './report.js';
+
+/**
+ * Section 4: what an event costs once enrichment runs, and what Event Hubs capture costs per
+ * record, through the real stores (embedded Cosmos server, Azurite) and real HTTP to the Azure ML
+ * REST stand-in. Round trips are the hardware-independent figure; timings depend on the machine.
+ *
+ *   a. The sample workspace's Event Grid events (infra/local/sample-events.json), captured, then
+ *      the enrichment queue drained one message at a time as the queue trigger would (parse,
+ *      enrich, delete) until empty; then the same events delivered again and drained again.
+ *   b. Generated Azure Monitor messages through captureMonitorMessage, with every Cosmos request
+ *      and enqueued enrichment attributed to the record that caused it.
+ */
+
+/** The repository root: the nearest folder above this file with a package.json (works from dist/). */
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root above test/bench');
+    dir = parent;
+  }
+  return dir;
+}
+
+function sampleEvents(): Array<Record<string, unknown>> {
+  return JSON.parse(readFileSync(join(repositoryRoot(), 'infra', 'local', 'sample-events.json'), 'utf8')) as Array<Record<string, unknown>>;
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/** `mean (min-max)`, or `-` when empty. */
+function spread(values: readonly number[], digits = 2): string {
+  if (values.length === 0) return '-';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return `${fixed(mean(values), digits)} (${lo === hi ? lo : `${lo}-${hi}`})`;
+}
+
+/** What one kind of enrichment request cost while draining. */
+interface KindCost {
+  processed: number;
+  /** Resources asked for (ARM ids, ignoring case): fewer than `processed` when one is requested again. */
+  distinct: Set<string>;
+  rest: number;
+  cosmos: number;
+  followUps: number;
+  /** Graph documents the captured observation touched: created + updated + unchanged. */
+  docs: number;
+  outcomes: Map<string, number>;
+}
+
+/** One delivery of the sample events and the drain that followed. */
+interface Round {
+  events: number;
+  captureCosmos: number;
+  captureEnqueued: number;
+  captureOutcomes: Map<string, number>;
+  kinds: Map<string, KindCost>;
+  processed: number;
+  drainCosmos: number;
+  restClient: number;
+  restServer: number;
+  restByStatus: Map<number, number>;
+  queue: { sent: number; receives: number; deletes: number };
+  failures: string[];
+  ms: number;
+}
+
+function bump<K>(map: Map<K, number>, key: K, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+async function captureAndDrain(services: Services, standIn: AzureMlStandIn, events: ReadonlyArray<Record<string, unknown>>): Promise<Round> {
+  const started = performance.now();
+  const restClient0 = services.arm.requests;
+  const restServer0 = standIn.requests.length;
+  const round: Round = {
+    events: events.length,
+    captureCosmos: 0,
+    captureEnqueued: 0,
+    captureOutcomes: new Map(),
+    kinds: new Map(),
+    processed: 0,
+    drainCosmos: 0,
+    restClient: 0,
+    restServer: 0,
+    restByStatus: new Map(),
+    queue: { sent: 0, receives: 0, deletes: 0 },
+    failures: [],
+    ms: 0,
+  };
+
+  // Byte-for-byte copies, as a redelivery would bring them.
+  for (const event of events.map((e) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>)) {
+    const before = services.meter.requests;
+    const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
+    round.captureCosmos += services.meter.requests - before;
+    bump(round.captureOutcomes, outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status);
+    if (outcome.status === 'projected') round.captureEnqueued += outcome.enqueued;
+  }
+  round.queue.sent += round.captureEnqueued;
+
+  // The queue trigger's work, one message at a time so every request is attributed to its message.
+  const queue = services.enrichmentQueue.client;
+  const drainCosmos0 = services.meter.requests;
+  for (;;) {
+    const received = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
+    round.queue.receives++;
+    if (received.receivedMessageItems.length === 0) break;
+    for (const message of received.receivedMessageItems) {
+      const parsed = enrichRequestSchema.safeParse(JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8')));
+      if (!parsed.success) {
+        round.failures.push(`not an enrichment request: ${message.messageText.slice(0, 80)}`);
+      } else {
+        const request: EnrichRequest = parsed.data;
+        const cost = round.kinds.get(request.kind) ?? { processed: 0, distinct: new Set<string>(), rest: 0, cosmos: 0, followUps: 0, docs: 0, outcomes: new Map<string, number>() };
+        round.kinds.set(request.kind, cost);
+        const rest0 = services.arm.requests;
+        const cosmos0 = services.meter.requests;
+        try {
+          const outcome = await enrich(services.enrich, request);
+          const followUps = outcome.status === 'listed' ? outcome.followUps : outcome.status === 'projected' ? outcome.enqueued : 0;
+          cost.followUps += followUps;
+          if (outcome.status === 'projected') cost.docs += outcome.writes.created + outcome.writes.updated + outcome.writes.unchanged;
+          round.queue.sent += followUps;
+          bump(cost.outcomes, outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status);
+        } catch (error) {
+          // The function would retry, then dead-letter; here it is reported and dropped.
+          round.failures.push(`${request.kind} ${request.armId.split('/workspaces/')[1] ?? request.armId}: ${error instanceof Error ? error.message : String(error)}`);
+          bump(cost.outcomes, 'failed');
+        }
+        cost.processed++;
+        cost.distinct.add(request.armId.toLowerCase());
+        cost.rest += services.arm.requests - rest0;
+        cost.cosmos += services.meter.requests - cosmos0;
+        round.processed++;
+      }
+      await queue.deleteMessage(message.messageId, message.popReceipt);
+      round.queue.deletes++;
+    }
+  }
+  round.drainCosmos = services.meter.requests - drainCosmos0;
+  round.restClient = services.arm.requests - restClient0;
+  round.restServer = standIn.requests.length - restServer0;
+  for (const r of standIn.requests.slice(restServer0)) bump(round.restByStatus, r.status);
+  round.ms = performance.now() - started;
+  return round;
+}
+
+function outcomesText(outcomes: Map<string, number>): string {
+  return [...outcomes].map(([o, n]) => `${int(n)} ${o}`).join(', ');
+}
+
+/** `2 new, 1 dup`: projected with new evidence, or evidence already in the event log. */
+function shortOutcomes(outcomes: Map<string, number> | undefined): string {
+  const short: Record<string, string> = { projected: 'new', 'projected (duplicate)': 'dup' };
+  return [...(outcomes ?? new Map<string, number>())].map(([o, n]) => `${n} ${short[o] ?? o}`).join(', ') || '-';
+}
+
+function printEnrichment(first: Round, again: Round): void {
+  const rounds: Array<[string, Round]> = [
+    ['first delivery', first],
+    ['redelivery', again],
+  ];
+  for (const [label, r] of rounds) {
+    console.log(
+      `  ${label}: ${r.events} Event Grid events (${outcomesText(r.captureOutcomes)}), ${int(r.processed)} enrichment requests processed ` +
+        `(${[...r.kinds].map(([k, c]) => `${c.processed} ${k}`).join(', ')}); REST answers ${[...r.restByStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${n}x ${s}`).join(', ')}` +
+        (r.failures.length > 0 ? `; ${r.failures.length} FAILED: ${r.failures.slice(0, 3).join(' | ')}` : '; none failed'),
+    );
+  }
+  console.log('');
+  const col = (f: (r: Round) => string) => rounds.map(([, r]) => f(r));
+  console.log(
+    table(
+      ['', 'first delivery', 'redelivery'],
+      [
+        ['Event Grid events', ...col((r) => int(r.events))],
+        ['enrichment requests processed', ...col((r) => int(r.processed))],
+        ['REST requests (services.arm.requests)', ...col((r) => int(r.restClient))],
+        ["REST requests (stand-in's requests.length)", ...col((r) => int(r.restServer))],
+        ['Cosmos requests: capture', ...col((r) => int(r.captureCosmos))],
+        ['Cosmos requests: enrichment', ...col((r) => int(r.drainCosmos))],
+        ['Cosmos requests: total', ...col((r) => int(r.captureCosmos + r.drainCosmos))],
+        ['queue messages sent / received+deleted', ...col((r) => `${int(r.queue.sent)} / ${int(r.queue.deletes)}`)],
+        ['Cosmos requests/event, capture only', ...col((r) => fixed(r.captureCosmos / r.events, 2))],
+        ['Cosmos requests/event, incl. enrichment', ...col((r) => fixed((r.captureCosmos + r.drainCosmos) / r.events, 2))],
+        ['REST requests/event', ...col((r) => fixed(r.restClient / r.events, 2))],
+        ['enrichment requests/event', ...col((r) => fixed(r.processed / r.events, 2))],
+        ['REST requests/enrichment request', ...col((r) => fixed(r.restClient / r.processed, 2))],
+        ['Cosmos requests/enrichment request', ...col((r) => fixed(r.drainCosmos / r.processed, 2))],
+        ['seconds (MACHINE-DEPENDENT)', ...col((r) => fixed(r.ms / 1000, 1))],
+      ],
+    ),
+  );
+
+  console.log('\n  by kind of enrichment request, first delivery -> redelivery; one message at a time; outcomes: new = new');
+  console.log('  evidence in the event log, dup = the same REST answer already logged (projected again all the same)');
+  const kinds = [...new Set([...first.kinds.keys(), ...again.kinds.keys()])];
+  const per = (r: Round, kind: string, f: (c: KindCost) => number) => {
+    const c = r.kinds.get(kind);
+    return c && c.processed > 0 ? fixed(f(c) / c.processed, 2) : '-';
+  };
+  const pair = (kind: string, f: (c: KindCost) => number) => `${per(first, kind, f)} -> ${per(again, kind, f)}`;
+  console.log(
+    table(
+      ['kind', 'requests (distinct resources)', 'REST/request', 'Cosmos/request', 'graph docs/request', 'follow-ups/request', 'outcomes'],
+      kinds.map((k) => [
+        k,
+        [first, again].map((r) => `${r.kinds.get(k)?.processed ?? 0} (${r.kinds.get(k)?.distinct.size ?? 0})`).join(' -> '),
+        pair(k, (c) => c.rest),
+        pair(k, (c) => c.cosmos),
+        pair(k, (c) => c.docs),
+        pair(k, (c) => c.followUps),
+        [first, again].map((r) => shortOutcomes(r.kinds.get(k)?.outcomes)).join(' -> '),
+      ]),
+    ),
+  );
+}
+
+/** Per-record cost of captureMonitorMessage, by record label and normalized status. */
+interface RecordCost {
+  label: string;
+  status: string;
+  cosmos: number;
+  enqueued: number;
+}
+
+async function captureMessages(services: Services, messages: readonly MonitorMessage[]): Promise<{ records: RecordCost[]; reports: { projected: number; ignored: number; deadLettered: number; failed: number }; ms: number; metered: number }> {
+  // Requests between one record's event-log append and the next record's belong to the first:
+  // captureMonitorMessage captures records one after another, each starting with that append.
+  let current: RecordCost | undefined;
+  let mark = services.meter.requests;
+  const close = () => {
+    if (current) current.cosmos += services.meter.requests - mark;
+    mark = services.meter.requests;
+  };
+  let pending: RecordCost[] = [];
+  const eventLog = Object.create(services.eventLog) as EventLog;
+  eventLog.append = (entry) => {
+    const index = Number(entry.delivery?.recordIndex);
+    const next = pending[index];
+    if (next !== current) {
+      close();
+      current = next;
+    }
+    return services.eventLog.append(entry);
+  };
+  const deps: CaptureDeps = {
+    ...services.capture,
+    eventLog,
+    enrichments: {
+      enqueue: async (requests) => {
+        if (current) current.enqueued += requests.length;
+        await services.enrichmentQueue.enqueue(requests);
+      },
+    },
+  };
+
+  const records: RecordCost[] = [];
+  const reports = { projected: 0, ignored: 0, deadLettered: 0, failed: 0 };
+  const started = performance.now();
+  const metered0 = services.meter.requests;
+  const enqueuedAt = Date.UTC(2024, 4, 1);
+  for (const [i, message] of messages.entries()) {
+    pending = message.body.records.map((record, j) => ({ label: message.labels[j] ?? '?', status: normalizeMonitorRecord(record).status, cosmos: 0, enqueued: 0 }));
+    records.push(...pending);
+    // Event Hubs bodies arrive as bytes.
+    const body = Buffer.from(JSON.stringify(message.body), 'utf8');
+    const delivery = { partitionId: String(i % 4), sequenceNumber: Math.floor(i / 4), offset: String(Math.floor(i / 4) * 4096), enqueuedTime: new Date(enqueuedAt + i * 1000).toISOString() };
+    const report = await captureMonitorMessage(deps, body, delivery);
+    close();
+    current = undefined;
+    reports.projected += report.projected;
+    reports.ignored += report.ignored;
+    reports.deadLettered += report.deadLettered;
+    reports.failed += report.failed;
+  }
+  return { records, reports, ms: performance.now() - started, metered: services.meter.requests - metered0 };
+}
+
+function printMonitorCapture(messages: readonly MonitorMessage[], run: Awaited<ReturnType<typeof captureMessages>>): { perRecord: number; perTraffic: number } {
+  const { records, reports } = run;
+  const bySource = new Map<string, number>();
+  for (const m of messages) bump(bySource, m.source);
+  console.log(
+    `  ${int(messages.length)} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ${int(records.length)} records, ` +
+      `${fixed(records.length / messages.length, 1)} records/message, as Buffer bodies`,
+  );
+  console.log(`  captureMonitorMessage reports: ${int(reports.projected)} projected, ${int(reports.ignored)} ignored, ${int(reports.deadLettered)} dead-lettered, ${int(reports.failed)} failed\n`);
+
+  const groups = new Map<string, RecordCost[]>();
+  for (const r of records) {
+    const key = `${r.label}|${r.status}`;
+    const group = groups.get(key) ?? [];
+    group.push(r);
+    groups.set(key, group);
+  }
+  const rows = [...groups].sort((a, b) => (a[0].endsWith('projected') === b[0].endsWith('projected') ? b[1].length - a[1].length : a[0].endsWith('projected') ? -1 : 1));
+  const line = (label: string, status: string, rs: readonly RecordCost[]) => [
+    label,
+    status,
+    int(rs.length),
+    spread(rs.map((r) => r.cosmos)),
+    fixed(sum(rs.map((r) => r.enqueued)) / Math.max(1, rs.length), 2),
+  ];
+  const projected = records.filter((r) => r.status === 'projected');
+  const ignored = records.filter((r) => r.status !== 'projected');
+  const traffic = records.filter((r) => r.label === 'AmlOnlineEndpointTrafficLog');
+  console.log('  per record, by category and outcome: Cosmos requests mean (min-max); enrichment requests enqueued');
+  console.log(
+    table(
+      ['category', 'outcome', 'records', 'Cosmos requests/record', 'enqueued/record'],
+      [
+        ...rows.map(([key, rs]) => {
+          const [label, status] = key.split('|') as [string, string];
+          return line(label, status, rs);
+        }),
+        line('all projected records', '', projected),
+        line('all ignored records', '', ignored),
+        line('all records', '', records),
+      ],
+    ),
+  );
+  const total = sum(records.map((r) => r.cosmos));
+  console.log('  (Administrative ignored: the Started half of each write; Write: the documented non-ML support-ticket write;');
+  console.log('  WorkflowRuntime, AuditEvent, metrics: other services\' documented records)');
+  console.log(
+    `\n  ${int(total)} Cosmos requests for ${int(messages.length)} messages (${total === run.metered ? 'every metered request attributed to a record' : `METERED ${int(run.metered)}: attribution incomplete`}): ` +
+      `${fixed(total / messages.length, 1)} per message; ` +
+      `${int(sum(records.map((r) => r.enqueued)))} enrichment requests enqueued (one queue message each)`,
+  );
+  console.log(`  ${fixed(run.ms / 1000, 1)} s, ${int(records.length / (run.ms / 1000))} records/s through the embedded store (MACHINE-DEPENDENT, one message at a time)`);
+  return { perRecord: total / records.length, perTraffic: sum(traffic.map((r) => r.cosmos)) / Math.max(1, traffic.length) };
+}
+
+export async function runEnrichmentBench(messages: readonly MonitorMessage[]): Promise<void> {
+  console.log(heading('4. Cosmos and REST requests per event: enrichment and Event Hubs capture'));
+  console.log('  (embedded Cosmos server + Azurite + the Azure ML REST stand-in, all on loopback)');
+  const [cosmos, azurite, standIn] = await Promise.all([startCosmos(0), startAzurite({ blob: 0, queue: 0, table: 0 }), startAzureMlStandIn({ port: 0 })]);
+  try {
+    const settings = loadSettings({
+      COSMOS_ENDPOINT: cosmos.url,
+      COSMOS_KEY: cosmos.key,
+      COSMOS_DATABASE: 'bench-enrichment',
+      STORAGE_CONNECTION_STRING: azurite.connectionString,
+      DEADLETTER_CONTAINER: 'deadletters',
+      ENRICHMENT_QUEUE: 'enrichment',
+      AZUREML_MANAGEMENT_ENDPOINT: standIn.url,
+    });
+    const admin = await createCosmosClient(settings);
+    await ensureCosmos(admin, settings.COSMOS_DATABASE);
+    admin.dispose();
+    const services = await buildServices(settings);
+    await services.ensureStorage();
+
+    const events = sampleEvents();
+    console.log(`\n  a. Event Grid events of the sample workspace (infra/local/sample-events.json), then the enrichment queue drained`);
+    const first = await captureAndDrain(services, standIn, events);
+    const again = await captureAndDrain(services, standIn, events);
+    printEnrichment(first, again);
+
+    console.log(`\n  b. Event Hubs capture: captureMonitorMessage over generated Azure Monitor messages (traffic-log heavy)`);
+    const run = await captureMessages(services, messages);
+    const { perRecord, perTraffic } = printMonitorCapture(messages, run);
+
+    const perEvent = (r: Round) => fixed((r.captureCosmos + r.drainCosmos) / r.events, 1);
+    console.log(
+      `\n  summary: an Event Grid event costs ${perEvent(first)} Cosmos and ${fixed(first.restClient / first.events, 1)} REST requests with its enrichment ` +
+        `(redelivered: ${perEvent(again)} and ${fixed(again.restClient / again.events, 1)}); an Event Hubs record ${fixed(perRecord, 2)} Cosmos requests (traffic log ${fixed(perTraffic, 2)})`,
+    );
+  } finally {
+    await Promise.all([cosmos.stop(), azurite.stop(), standIn.stop()]);
+  }
+}
