@@ -26,6 +26,11 @@ const settingsSchema = z
     ENRICHMENT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('enrichment'),
     /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
     ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    /**
+     * Key for the keyed hashes that replace caller identities before anything is stored. Set a
+     * secret per deployment (the Bicep template generates one); the default is for local use only.
+     */
+    REDACTION_KEY: z.string().min(16).default('local-development-redaction-key'),
     LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(25),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })

@@ -21,6 +21,10 @@ param location string = resourceGroup().location
 @description('Create the Event Grid subscription; set true once the function code is published.')
 param deployEventSubscription bool = false
 
+@description('Key of the keyed hashes that replace caller identities before anything is stored. Keep it stable across deployments.')
+@secure()
+param redactionKey string = newGuid()
+
 var suffix = uniqueString(resourceGroup().id, prefix)
 var databaseName = 'lineage'
 var deadLetterContainer = 'deadletters'
@@ -172,6 +176,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'STORAGE_BLOB_ENDPOINT', value: storage.properties.primaryEndpoints.blob }
         { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
         { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
+        { name: 'REDACTION_KEY', value: redactionKey }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
       ]

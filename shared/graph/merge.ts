@@ -13,6 +13,11 @@ import type { EdgeDoc, EdgeKind, Fact, NodeDoc, Provenance, SeriesEntry } from '
  *   log holds the rest.
  */
 export const PROVENANCE_CAP = 50;
+/**
+ * Edges keep the earliest event that asserted them: a link asserted again by every status change
+ * of a job would otherwise be rewritten each time. The raw log keeps every assertion.
+ */
+export const EDGE_PROVENANCE_CAP = 1;
 export const SERIES_CAP = 100;
 
 interface Stamp {
@@ -57,12 +62,12 @@ function boundedUnion<T>(items: T[], keyOf: (t: T) => string, compare: (a: T, b:
   return [sorted[0] as T, ...sorted.slice(sorted.length - (cap - 1))];
 }
 
-export function mergeProvenance(a: Provenance[], b: Provenance[]): Provenance[] {
+export function mergeProvenance(a: Provenance[], b: Provenance[], cap = PROVENANCE_CAP): Provenance[] {
   return boundedUnion(
     [...a, ...b],
     (p) => p.hash,
     compareStamp,
-    PROVENANCE_CAP,
+    cap,
     // The same event delivered twice: keep the record of the first delivery (ties broken by
     // content, so the choice is independent of arrival order).
     (x, y) => (y.learnedAt < x.learnedAt || (y.learnedAt === x.learnedAt && canonicalJson(y) < canonicalJson(x)) ? y : x),
@@ -110,7 +115,7 @@ export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
 }
 
 export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
-  return { ...a, facts: mergeFacts(a.facts, b.facts), series: mergeSeries(a.series, b.series), provenance: mergeProvenance(a.provenance, b.provenance) };
+  return { ...a, facts: mergeFacts(a.facts, b.facts), series: mergeSeries(a.series, b.series), provenance: mergeProvenance(a.provenance, b.provenance, EDGE_PROVENANCE_CAP) };
 }
 
 export function placeholderNode(ref: NodeRef): NodeDoc {

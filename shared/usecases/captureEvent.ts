@@ -8,6 +8,7 @@ import type { GraphStore } from '../store/graphStore.js';
 import type { RequestStore } from '../store/requestStore.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
+import { redactIdentities } from '../privacy/identity.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from './normalize.js';
@@ -17,6 +18,8 @@ export interface CaptureDeps {
   graph: GraphStore;
   deadLetters: DeadLetterStore;
   now: () => Date;
+  /** Key of the keyed hashes that replace caller identities before anything is written. */
+  redactionKey: string;
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
@@ -44,8 +47,10 @@ export interface CaptureOptions {
  * dead-letter it with the reason. Validation failures complete normally (a retry would not fix
  * them); store failures that outlast the retries throw, so the platform redelivers.
  */
-export async function captureEvent(deps: CaptureDeps, raw: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
+export async function captureEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
+  // Identities never reach a store, not even the raw log: what is kept and hashed is the redacted event.
+  const raw = redactIdentities(received, deps.redactionKey);
   const hash = contentHash(raw);
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
@@ -68,7 +73,7 @@ export async function captureEvent(deps: CaptureDeps, raw: unknown, options: Cap
   );
   const duplicate = logged === 'duplicate';
 
-  const normalized = normalize(channel, raw);
+  const normalized = normalize(channel, raw, hash);
   if (normalized.status === 'invalid') {
     const { reason, issues } = normalized;
     const eventId = normalized.eventId ?? sniffed.id;

@@ -5,7 +5,6 @@ import { normalizeMonitorRecord } from '../events/azureMonitor.js';
 import { normalizeRestObservation, restObservationSchema } from '../enrichment/fromRest.js';
 import type { EnrichRequest, TrafficRecord } from '../enrichment/requests.js';
 import type { GraphDelta } from '../graph/model.js';
-import { contentHash } from '../util/canonicalJson.js';
 
 /**
  * One normalizer per channel, all answering in the same shape, so capture, replay and the raw
@@ -18,12 +17,13 @@ export type Normalized =
   | { status: 'ignored'; eventId: string; eventType: string; reason: string }
   | { status: 'invalid'; eventId?: string; eventType?: string; reason: string; issues: ValidationIssue[] };
 
-export function normalize(channel: string, raw: unknown): Normalized {
+/** `hash` is the event's content hash, computed once by the caller. */
+export function normalize(channel: string, raw: unknown, hash: string): Normalized {
   switch (channel) {
     case 'eventgrid':
       return fromEventGrid(raw);
     case 'eventhubs':
-      return fromMonitorRecord(raw);
+      return fromMonitorRecord(raw, hash);
     case 'rest':
       return fromRest(raw);
     default:
@@ -52,17 +52,13 @@ function fromEventGrid(raw: unknown): Normalized {
   return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };
 }
 
-function fromMonitorRecord(raw: unknown): Normalized {
+function fromMonitorRecord(raw: unknown, hash: string): Normalized {
   const result = normalizeMonitorRecord(raw);
-  const id = recordId(raw);
+  // Resource-log records have no id of their own; the content hash stands in.
+  const id = `record:${hash.slice('sha256:'.length, 'sha256:'.length + 32)}`;
   if (result.status === 'invalid') return { status: 'invalid', eventId: id, reason: `resource log record could not be normalized: ${describeIssues(result.issues)}`, issues: result.issues };
   if (result.status === 'ignored') return { status: 'ignored', eventId: id, eventType: result.category, reason: result.reason };
   return { status: 'project', eventId: id, eventType: result.category, time: result.time, delta: result.delta, enrich: result.enrich, traffic: result.traffic };
-}
-
-/** Resource-log records have no id of their own; the content hash stands in. */
-function recordId(raw: unknown): string {
-  return `record:${contentHash(raw).slice('sha256:'.length, 'sha256:'.length + 32)}`;
 }
 
 function fromRest(raw: unknown): Normalized {
