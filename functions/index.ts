@@ -4,9 +4,15 @@
  */
 import './captureEventGrid.js';
 import './captureEventHub.js';
+import './diff.js';
 import './enrichResource.js';
+import './evidence.js';
+import './gate.js';
 import './health.js';
+import './impact.js';
 import './lineage.js';
 import './lineageAsOf.js';
+import './openapi.js';
 import './replay.js';
 import './requests.js';
+import './search.js';

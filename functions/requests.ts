@@ -1,25 +1,25 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { z } from 'zod';
-import { getServices } from '../shared/composition.js';
-import { DomainError } from '../shared/errors.js';
-import { json, parseQuery, problem } from '../shared/http.js';
+import { defineRoute, httpRoute } from '../shared/api/route.js';
+import { problemSchema, requestAnswerSchema } from '../shared/api/schemas.js';
 import { lookupRequest } from '../shared/usecases/requestLookup.js';
 
-const querySchema = z.object({ depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3) });
-const requestIdSchema = z.string().trim().min(1).max(256);
+export const requestsRoute = defineRoute({
+  name: 'requests',
+  method: 'GET',
+  route: 'requests/{requestId}',
+  summary: 'Which deployment and model answered a prediction request (Q3)',
+  description: "`requestId` is the online-endpoint traffic log's `XRequestId`. The model is the one the deployment served when the request arrived.",
+  tags: ['lookups'],
+  authLevel: 'function',
+  role: 'reader',
+  params: z.object({ requestId: z.string().trim().min(1).max(256, 'expected the XRequestId of a request, at most 256 characters') }),
+  query: z.object({ depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3) }),
+  responses: { 200: { description: 'The request and the model that answered it', schema: requestAnswerSchema }, 404: { description: 'Unknown request', schema: problemSchema } },
+});
 
-/** GET /api/requests/{requestId}: the traffic log's XRequestId to endpoint, deployment, model and upstream (Q3). */
-export async function requestLineage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  try {
-    const services = await getServices();
-    const id = requestIdSchema.safeParse(request.params.requestId);
-    if (!id.success) throw new DomainError('invalid-request', 'requestId: expected the XRequestId of a request, 1 to 256 characters');
-    const q = parseQuery(querySchema, request.query);
-    return json(await lookupRequest(services.graph, services.requests, id.data, q.depth, services.settings.LINEAGE_MAX_NODES));
-  } catch (error) {
-    if (!(error instanceof DomainError)) context.error(`request lookup failed: ${error instanceof Error ? error.message : String(error)}`);
-    return problem(error);
-  }
-}
+export const requestLineage = httpRoute(requestsRoute, ({ params, query, services, scope }) =>
+  lookupRequest(services.graph, services.requests, params.requestId, query.depth, services.settings.LINEAGE_MAX_NODES, scope),
+);
 
 app.http('requests', { route: 'requests/{requestId}', methods: ['GET'], authLevel: 'function', handler: requestLineage });

@@ -31,6 +31,12 @@ const settingsSchema = z
      * secret per deployment (the Bicep template generates one); the default is for local use only.
      */
     REDACTION_KEY: z.string().min(16).default('local-development-redaction-key'),
+    /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval. */
+    GATE_REQUIRE: z
+      .string()
+      .default('data,code,environment,job')
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
     LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(25),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })

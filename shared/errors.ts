@@ -5,7 +5,11 @@
 export const PROBLEM_CODES = {
   'invalid-request': { status: 400, title: 'The request is not valid' },
   'invalid-ref': { status: 400, title: 'The reference is not in an accepted form' },
+  unauthorized: { status: 401, title: 'Not authenticated' },
+  forbidden: { status: 403, title: 'Not allowed' },
   'not-found': { status: 404, title: 'Not found' },
+  'gate-failed': { status: 422, title: 'The model version does not meet the traceability policy' },
+  'payload-too-large': { status: 413, title: 'The request is too large' },
   'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },
   'store-unavailable': { status: 503, title: 'The lineage store is unavailable' },
   internal: { status: 500, title: 'Internal error' },

@@ -82,6 +82,21 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     send(res, 404, { title: 'Not found', detail: `${url.pathname} is not served by this host` }, 'application/problem+json');
   }
 
+  /**
+   * Function keys, as the Functions host checks them (`code` query parameter or `x-functions-key`
+   * header): off by default like `func start`, on when LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY are set.
+   * An admin key opens function-level routes too.
+   */
+  function keyAllows(level: string, url: URL, req: IncomingMessage): boolean {
+    const functionKey = process.env.LOCAL_FUNCTION_KEY;
+    const adminKey = process.env.LOCAL_ADMIN_KEY;
+    if (level === 'anonymous' || (!functionKey && !adminKey)) return true;
+    const given = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
+    if (!given) return false;
+    if (adminKey && given === adminKey) return true;
+    return level === 'function' && functionKey !== undefined && given === functionKey;
+  }
+
   async function httpFunction(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
     const path = url.pathname.slice('/api'.length);
     const method = (req.method ?? 'GET').toUpperCase();
@@ -92,6 +107,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (!methods.includes(method)) {
         allowed = methods;
         continue;
+      }
+      if (!keyAllows(String(fn.trigger.authLevel ?? 'function').toLowerCase(), url, req)) {
+        res.statusCode = 401; // the Functions host answers an empty 401
+        return void res.end();
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;

@@ -150,6 +150,43 @@ export class GraphStore {
     return out;
   }
 
+  /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */
+  async search(criteria: { prefix?: string; tagKey?: string; tagValue?: string; kind?: string; workspace?: string; limit: number }): Promise<NodeDoc[]> {
+    const where = ['c.docType = "node"'];
+    const parameters: Array<{ name: string; value: string }> = [];
+    if (criteria.prefix !== undefined) {
+      where.push('STARTSWITH(LOWER(c.label), @prefix)');
+      parameters.push({ name: '@prefix', value: criteria.prefix.toLowerCase() });
+    }
+    if (criteria.tagKey !== undefined) {
+      where.push('IS_DEFINED(c.facts.tags.value[@tagKey])');
+      parameters.push({ name: '@tagKey', value: criteria.tagKey });
+      if (criteria.tagValue !== undefined) {
+        where.push('c.facts.tags.value[@tagKey] = @tagValue');
+        parameters.push({ name: '@tagValue', value: criteria.tagValue });
+      }
+    }
+    if (criteria.kind) {
+      where.push('c.kind = @kind');
+      parameters.push({ name: '@kind', value: criteria.kind });
+    }
+    if (criteria.workspace) {
+      where.push('c.workspace = @workspace');
+      parameters.push({ name: '@workspace', value: criteria.workspace });
+    }
+    const iterator = this.container.items.query<ItemDefinition>(
+      { query: `SELECT TOP ${Math.max(1, Math.min(200, criteria.limit))} * FROM c WHERE ${where.join(' AND ')} ORDER BY c.label`, parameters },
+    );
+    const out: NodeDoc[] = [];
+    while (iterator.hasMoreResults() && out.length < criteria.limit) {
+      for (const raw of await this.fetchPage(iterator)) {
+        const doc = parseGraphDoc(raw);
+        if (doc.docType === 'node') out.push(doc);
+      }
+    }
+    return out.slice(0, criteria.limit);
+  }
+
   /** Every document, for tests and full rebuilds. */
   async all(): Promise<GraphDoc[]> {
     const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c');

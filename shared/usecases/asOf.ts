@@ -1,3 +1,4 @@
+import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import type { NodeDoc, SeriesEntry } from '../graph/model.js';
@@ -60,14 +61,14 @@ export async function upstreamOf(graph: GraphStore, model: NodeDoc, depth: numbe
   return { nodes: answer.nodes, edges: answer.edges, partial: answer.partial };
 }
 
-export async function servedAt(graph: GraphStore, query: { endpoint: string; at: string; depth: number; maxNodes: number }): Promise<AsOfAnswer> {
+export async function servedAt(graph: GraphStore, query: { endpoint: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null }): Promise<AsOfAnswer> {
   const instant = parseMoment(query.at);
   const ref = parseArmId(query.endpoint.replace(/^azureml:/i, ''));
   if (!ref || ref.kind !== 'endpoint') {
     throw new DomainError('invalid-ref', 'endpoint must be the ARM id of an online endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME).');
   }
   const endpoint = await graph.readNode(nodeId(ref.kind, ref.key));
-  if (!endpoint) throw new DomainError('not-found', `No lineage is recorded for endpoint ${query.endpoint}.`);
+  if (!endpoint || !canSee(query.scope ?? null, endpoint.workspace)) throw new DomainError('not-found', `No lineage is recorded for endpoint ${query.endpoint}.`);
 
   const edges = (await graph.edgesOf([endpoint.id], 'in')).filter((e) => e.kind === 'serves');
   const deployments = await graph.nodes(edges.map((e) => e.from));

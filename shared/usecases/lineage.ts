@@ -1,7 +1,9 @@
+import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import { resolveRef } from '../graph/refs.js';
 import type { GraphStore } from '../store/graphStore.js';
+import { toInstant } from '../util/time.js';
 
 export type Direction = 'upstream' | 'downstream' | 'both';
 
@@ -10,7 +12,19 @@ export interface LineageQuery {
   workspace?: string;
   direction: Direction;
   depth: number;
+  /** Nodes per answer (page). */
   maxNodes: number;
+  /** Stop walking when this much time has passed; the answer is then partial. */
+  timeBudgetMs?: number;
+  /** Only nodes of these kinds in the answer (the walk still passes through the others). */
+  kinds?: string[];
+  /** Only nodes with facts asserted by events in this window (ISO 8601). */
+  since?: string;
+  until?: string;
+  /** Continue a partial answer. */
+  cursor?: string;
+  /** Workspaces the caller may see (names); null = all. */
+  scope?: Set<string> | null;
 }
 
 export interface LineageNode {
@@ -20,6 +34,8 @@ export interface LineageNode {
   label: string;
   workspace: string | null;
   placeholder: boolean;
+  /** Hops from the root (upstream and downstream each count from 0). */
+  distance?: number;
   properties: Record<string, unknown>;
   history: Record<string, Array<{ value: unknown; eventTime: string }>>;
   provenance: {
@@ -34,6 +50,7 @@ export interface LineageEdge {
   from: string;
   to: string;
   properties: Record<string, unknown>;
+  history: Record<string, Array<{ value: unknown; eventTime: string }>>;
   provenance: EdgeDoc['provenance'];
 }
 
@@ -43,11 +60,17 @@ export interface LineageAnswer {
   depth: number;
   nodes: LineageNode[];
   edges: LineageEdge[];
-  /** True when the node budget cut the traversal short. */
+  /** True when a bound (node budget, time budget) cut the answer short. */
   partial: boolean;
+  /** Why the answer is partial. */
+  partialReason?: 'node-budget' | 'time-budget';
+  /** Pass back as `cursor` for the next page of a partial answer. */
+  cursor?: string;
+  /** Nodes left out because they belong to workspaces the caller may not see. */
+  hidden?: number;
 }
 
-export function toLineageNode(doc: NodeDoc): LineageNode {
+export function toLineageNode(doc: NodeDoc, distance?: number): LineageNode {
   return {
     id: doc.id,
     kind: doc.kind,
@@ -55,6 +78,7 @@ export function toLineageNode(doc: NodeDoc): LineageNode {
     label: doc.label,
     workspace: doc.workspace,
     placeholder: doc.placeholder,
+    ...(distance !== undefined ? { distance } : {}),
     properties: Object.fromEntries(Object.entries(doc.facts).map(([k, f]) => [k, f.value])),
     history: Object.fromEntries(Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))])),
     provenance: {
@@ -64,20 +88,21 @@ export function toLineageNode(doc: NodeDoc): LineageNode {
   };
 }
 
-function toLineageEdge(doc: EdgeDoc): LineageEdge {
+export function toLineageEdge(doc: EdgeDoc): LineageEdge {
   return {
     id: `${doc.from}~${doc.kind}~${doc.to}`,
     kind: doc.kind,
     from: doc.from,
     to: doc.to,
     properties: Object.fromEntries(Object.entries(doc.facts).map(([k, f]) => [k, f.value])),
+    history: Object.fromEntries(Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))])),
     provenance: doc.provenance,
   };
 }
 
-async function resolveRoot(graph: GraphStore, ref: string, workspace?: string): Promise<NodeDoc> {
+export async function resolveRoot(graph: GraphStore, ref: string, workspace?: string, scope?: Set<string> | null): Promise<NodeDoc> {
   const candidates = resolveRef(ref, workspace);
-  const found = [...(await graph.nodes(candidates)).values()];
+  const found = [...(await graph.nodes(candidates)).values()].filter((n) => canSee(scope ?? null, n.workspace));
   if (found.length === 0) throw new DomainError('not-found', `No lineage is recorded for ${ref}.`);
   if (found.length > 1) {
     throw new DomainError('ambiguous-ref', `${ref} names ${found.length} nodes; ask again with one of the candidate ids.`, {
@@ -87,57 +112,108 @@ async function resolveRoot(graph: GraphStore, ref: string, workspace?: string): 
   return found[0] as NodeDoc;
 }
 
+/** A walk's raw result: nodes in breadth-first order with their distance, and the edges seen. */
+export interface Walk {
+  order: Array<{ doc: NodeDoc; distance: number }>;
+  edges: Map<string, EdgeDoc>;
+  cut?: 'node-budget' | 'time-budget';
+}
+
 /**
  * Breadth-first walk, one level at a time: each level costs one query for the edges of the whole
- * frontier and one for the nodes they reach, whatever the frontier's size.
+ * frontier and one for the nodes they reach, whatever the frontier's size. Stops at `limit` nodes
+ * or the deadline.
  */
-async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', depth: number, budget: { remaining: number }, seen: Map<string, NodeDoc>, edges: Map<string, EdgeDoc>): Promise<boolean> {
+export async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', depth: number, limit: number, deadline: number, into?: Walk): Promise<Walk> {
+  const result: Walk = into ?? { order: [{ doc: root, distance: 0 }], edges: new Map() };
+  const seen = new Set(result.order.map((o) => o.doc.id));
   let frontier = [root.id];
-  const expanded = new Set<string>();
-  for (let level = 0; level < depth && frontier.length > 0; level++) {
-    frontier.forEach((id) => expanded.add(id));
+  for (let level = 1; level <= depth && frontier.length > 0; level++) {
+    if (Date.now() > deadline) {
+      result.cut = 'time-budget';
+      break;
+    }
     const found = await graph.edgesOf(frontier, dir);
     const next = new Set<string>();
-    let cut = false;
     for (const edge of found) {
       const other = dir === 'in' ? edge.from : edge.to;
-      if (!seen.has(other) && !next.has(other)) {
-        if (budget.remaining <= 0) {
-          cut = true;
+      if (!seen.has(other)) {
+        if (seen.size + next.size >= limit && !next.has(other)) {
+          result.cut = 'node-budget';
           continue;
         }
-        budget.remaining--;
         next.add(other);
       }
-      edges.set(`${edge.from}~${edge.kind}~${edge.to}`, edge);
+      result.edges.set(`${edge.from}~${edge.kind}~${edge.to}`, edge);
     }
     const docs = await graph.nodes([...next]);
-    for (const id of next) {
+    for (const id of [...next].sort()) {
       const doc = docs.get(id);
-      if (doc) seen.set(id, doc);
+      if (doc) {
+        seen.add(id);
+        result.order.push({ doc, distance: level });
+      }
     }
-    // Edges to nodes cut by the budget are dropped so every edge has both ends in the answer.
-    for (const [key, edge] of edges) if (!seen.has(edge.from) || !seen.has(edge.to)) edges.delete(key);
-    if (cut) return true;
-    frontier = [...next].filter((id) => !expanded.has(id));
+    if (result.cut) break;
+    frontier = [...next];
   }
-  return false;
+  return result;
+}
+
+interface Cursor {
+  offset: number;
+}
+
+function decodeCursor(cursor: string | undefined): Cursor {
+  if (!cursor) return { offset: 0 };
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (Number.isInteger(c.offset) && c.offset >= 0 && c.offset < 1_000_000) return c;
+  } catch {
+    // fall through
+  }
+  throw new DomainError('invalid-request', 'cursor: not a cursor returned by this API');
+}
+
+function inWindow(doc: NodeDoc, since?: string, until?: string): boolean {
+  if (!since && !until) return true;
+  const from = since ? toInstant(since) : undefined;
+  const to = until ? toInstant(until) : undefined;
+  return doc.provenance.some((p) => (!from || p.instant >= from) && (!to || p.instant <= to));
 }
 
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
-  const root = await resolveRoot(graph, query.ref, query.workspace);
-  const seen = new Map<string, NodeDoc>([[root.id, root]]);
-  const edges = new Map<string, EdgeDoc>();
-  const budget = { remaining: query.maxNodes - 1 };
-  let partial = false;
-  if (query.direction !== 'downstream') partial = (await walk(graph, root, 'in', query.depth, budget, seen, edges)) || partial;
-  if (query.direction !== 'upstream') partial = (await walk(graph, root, 'out', query.depth, budget, seen, edges)) || partial;
-  return {
+  const root = await resolveRoot(graph, query.ref, query.workspace, query.scope);
+  const { offset } = decodeCursor(query.cursor);
+  const deadline = Date.now() + (query.timeBudgetMs ?? 10_000);
+  // Walk far enough to fill this page and know whether another follows.
+  const limit = offset + query.maxNodes + 1;
+  let result: Walk = { order: [{ doc: root, distance: 0 }], edges: new Map() };
+  if (query.direction !== 'downstream') result = await walk(graph, root, 'in', query.depth, limit, deadline, result);
+  if (query.direction !== 'upstream' && !result.cut) result = await walk(graph, root, 'out', query.depth, limit, deadline, result);
+
+  let hidden = 0;
+  const visible = result.order.filter(({ doc }) => {
+    const ok = canSee(query.scope ?? null, doc.workspace);
+    if (!ok) hidden++;
+    return ok;
+  });
+  const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
+  const filtered = visible.filter(({ doc }) => doc.id === root.id || ((!kinds || kinds.has(doc.kind)) && inWindow(doc, query.since, query.until)));
+  const page = filtered.slice(offset, offset + query.maxNodes);
+  const more = filtered.length > offset + query.maxNodes || (result.cut === 'node-budget' && filtered.length >= offset + query.maxNodes);
+  const ids = new Set(page.map((p) => p.doc.id));
+  const answer: LineageAnswer = {
     root: root.id,
     direction: query.direction,
     depth: query.depth,
-    nodes: [...seen.values()].map(toLineageNode),
-    edges: [...edges.values()].map(toLineageEdge),
-    partial,
+    nodes: page.map(({ doc, distance }) => toLineageNode(doc, distance)),
+    // Every edge in an answer has both ends in it.
+    edges: [...result.edges.values()].filter((e) => ids.has(e.from) && ids.has(e.to)).map(toLineageEdge),
+    partial: more || result.cut === 'time-budget',
   };
+  if (answer.partial) answer.partialReason = result.cut === 'time-budget' ? 'time-budget' : 'node-budget';
+  if (more) answer.cursor = Buffer.from(JSON.stringify({ offset: offset + query.maxNodes } satisfies Cursor)).toString('base64url');
+  if (hidden > 0) answer.hidden = hidden;
+  return answer;
 }

@@ -1,3 +1,4 @@
+import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { RequestStore } from '../store/requestStore.js';
@@ -24,9 +25,9 @@ export interface RequestAnswer {
 }
 
 /** Which deployment and model answered request X (Q3): one point read, then the as-of model. */
-export async function lookupRequest(graph: GraphStore, requests: RequestStore, requestId: string, depth: number, maxNodes: number): Promise<RequestAnswer> {
+export async function lookupRequest(graph: GraphStore, requests: RequestStore, requestId: string, depth: number, maxNodes: number, scope: Set<string> | null = null): Promise<RequestAnswer> {
   const doc = await requests.get(requestId);
-  if (!doc) throw new DomainError('not-found', `No request with id ${requestId} is recorded (traffic logs are kept for a limited time).`);
+  if (!doc || !canSee(scope, doc.workspace)) throw new DomainError('not-found', `No request with id ${requestId} is recorded (traffic logs are kept for a limited time).`);
   const nodes = await graph.nodes([doc.endpointNodeId, doc.deploymentNodeId]);
   const deployment = nodes.get(doc.deploymentNodeId);
   const endpoint = nodes.get(doc.endpointNodeId);

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * The shapes of answers, as the OpenAPI document publishes them. Handlers return these; the
+ * route tests validate answers against them.
+ */
+const provenanceEntry = z.object({
+  source: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  eventTime: z.string(),
+  instant: z.string(),
+  hash: z.string().describe('sha256 of the canonical JSON of the raw event in the event log'),
+  learnedAt: z.string(),
+  delivery: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const nodeSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    key: z.string().describe('natural key: lower-cased ARM id, registry URI or git commit'),
+    label: z.string(),
+    workspace: z.string().nullable(),
+    placeholder: z.boolean().describe('referenced by an event, no event about it yet'),
+    distance: z.number().int().optional(),
+    properties: z.record(z.string(), z.unknown()),
+    history: z.record(z.string(), z.array(z.object({ value: z.unknown(), eventTime: z.string() }))),
+    provenance: z.object({ facts: z.record(z.string(), z.object({ eventTime: z.string(), hash: z.string() })), events: z.array(provenanceEntry) }),
+  })
+  .meta({ id: 'Node' });
+
+export const edgeSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    from: z.string(),
+    to: z.string(),
+    properties: z.record(z.string(), z.unknown()),
+    history: z.record(z.string(), z.array(z.object({ value: z.unknown(), eventTime: z.string() }))),
+    provenance: z.array(provenanceEntry),
+  })
+  .meta({ id: 'Edge' });
+
+export const lineageAnswerSchema = z
+  .object({
+    root: z.string(),
+    direction: z.enum(['upstream', 'downstream', 'both']),
+    depth: z.number().int(),
+    nodes: z.array(nodeSchema),
+    edges: z.array(edgeSchema),
+    partial: z.boolean(),
+    partialReason: z.enum(['node-budget', 'time-budget']).optional(),
+    cursor: z.string().optional(),
+    hidden: z.number().int().optional(),
+  })
+  .meta({ id: 'LineageAnswer' });
+
+const subgraph = z.object({ nodes: z.array(nodeSchema), edges: z.array(edgeSchema), partial: z.boolean() });
+
+export const asOfAnswerSchema = z
+  .object({
+    endpoint: nodeSchema,
+    at: z.string(),
+    serving: z.array(
+      z.object({
+        deployment: nodeSchema,
+        trafficShare: z.number().nullable(),
+        trafficSince: z.string().nullable(),
+        model: nodeSchema.nullable(),
+        modelSince: z.string().nullable(),
+        upstream: subgraph.nullable(),
+      }),
+    ),
+    notServing: z.array(z.object({ deployment: nodeSchema, trafficShare: z.number().nullable(), trafficSince: z.string().nullable() })),
+  })
+  .meta({ id: 'AsOfAnswer' });
+
+export const requestAnswerSchema = z
+  .object({
+    requestId: z.string(),
+    clientRequestId: z.string().optional(),
+    time: z.string(),
+    responseCode: z.union([z.string(), z.number()]).optional(),
+    modelStatusCode: z.union([z.string(), z.number()]).optional(),
+    totalDurationMs: z.number().optional(),
+    endpointArmId: z.string(),
+    deploymentArmId: z.string(),
+    endpoint: nodeSchema.nullable(),
+    deployment: nodeSchema.nullable(),
+    model: nodeSchema.nullable(),
+    modelSince: z.string().nullable(),
+    upstream: subgraph.nullable(),
+    provenance: z.unknown(),
+  })
+  .meta({ id: 'RequestAnswer' });
+
+const impactItem = z.object({ node: nodeSchema, path: z.array(z.string()) });
+export const impactAnswerSchema = z
+  .object({
+    root: nodeSchema,
+    models: z.array(impactItem),
+    deployments: z.array(impactItem.extend({ servingNow: z.boolean(), trafficShare: z.number().nullable(), model: z.string().nullable() })),
+    endpoints: z.array(impactItem.extend({ servingDeployments: z.array(z.string()) })),
+    jobs: z.array(impactItem),
+    other: z.array(impactItem),
+    partial: z.boolean(),
+    hidden: z.number().int().optional(),
+  })
+  .meta({ id: 'ImpactAnswer' });
+
+const sided = z.object({ value: z.unknown(), provenance: z.array(z.object({ node: z.string().optional(), fact: z.string().optional(), eventTime: z.string(), hash: z.string() })) });
+export const diffAnswerSchema = z
+  .object({
+    from: nodeSchema,
+    to: nodeSchema,
+    differences: z.array(z.object({ aspect: z.string(), from: sided, to: sided })),
+    same: z.array(z.string()),
+    partial: z.boolean(),
+  })
+  .meta({ id: 'DiffAnswer' });
+
+const requirement = z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']);
+export const gateAnswerSchema = z
+  .object({
+    model: nodeSchema,
+    passed: z.boolean(),
+    required: z.array(requirement),
+    checks: z.record(z.string(), z.object({ present: z.boolean(), evidence: z.array(z.string()) })),
+    missing: z.array(requirement),
+  })
+  .meta({ id: 'GateAnswer' });
+
+export const searchAnswerSchema = z.object({ nodes: z.array(nodeSchema) }).meta({ id: 'SearchAnswer' });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+  })
+  .loose()
+  .meta({ id: 'Problem' });

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '../errors.js';
+import type { EdgeDoc, NodeDoc } from '../graph/model.js';
+import type { GraphStore } from '../store/graphStore.js';
+import { resolveRoot, toLineageEdge, toLineageNode } from './lineage.js';
+import { modelProfile } from './modelProfile.js';
+
+/**
+ * Q8: the evidence package for a model version: its upstream record, with the content hash of the
+ * raw event behind every fact so a reviewer can fetch the event from the log and recompute its
+ * SHA-256 over canonical JSON (RFC 8785 style). Four renderings of the same record: our JSON,
+ * OpenLineage RunEvents, W3C PROV-JSON, and a Markdown report.
+ */
+export const EVIDENCE_FORMATS = ['json', 'openlineage', 'prov', 'markdown'] as const;
+export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
+
+const PRODUCER = 'https://github.com/aml-lineage/aml-lineage';
+const RUN_EVENT_SCHEMA = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
+
+export interface EvidenceRecord {
+  model: NodeDoc;
+  nodes: NodeDoc[];
+  edges: EdgeDoc[];
+  partial: boolean;
+  generatedAt: string;
+}
+
+/** Every raw event behind the record, once, with what it asserted. */
+export function rawEvents(record: EvidenceRecord): Array<{ hash: string; eventId: string; eventType: string; eventTime: string; source: string }> {
+  const byHash = new Map<string, { hash: string; eventId: string; eventType: string; eventTime: string; source: string }>();
+  for (const p of [...record.nodes.flatMap((n) => n.provenance), ...record.edges.flatMap((e) => e.provenance)]) {
+    byHash.set(p.hash, { hash: p.hash, eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, source: p.source });
+  }
+  return [...byHash.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.hash.localeCompare(b.hash));
+}
+
+export async function evidenceRecord(graph: GraphStore, query: { ref: string; workspace?: string; scope?: Set<string> | null; now?: Date }): Promise<EvidenceRecord> {
+  const model = await resolveRoot(graph, query.ref, query.workspace, query.scope);
+  if (model.kind !== 'model') throw new DomainError('invalid-ref', `${model.label} is a ${model.kind}; evidence is assembled for a model version.`);
+  const p = await modelProfile(graph, model, 25, 2000);
+  return { model, nodes: [model, ...p.upstream.nodes], edges: p.upstream.edges, partial: p.upstream.partial, generatedAt: (query.now ?? new Date()).toISOString() };
+}
+
+export function renderJson(r: EvidenceRecord): unknown {
+  return {
+    model: toLineageNode(r.model),
+    generatedAt: r.generatedAt,
+    partial: r.partial,
+    nodes: r.nodes.map((n) => toLineageNode(n)),
+    edges: r.edges.map(toLineageEdge),
+    rawEvents: rawEvents(r),
+    verification:
+      'Each hash is sha256 over the canonical JSON (keys sorted, no whitespace) of a raw event in the event log (Cosmos container `events`, id = the hex digest). Recompute it to check the record was not altered.',
+  };
+}
+
+/** A stable UUID for a job, since OpenLineage run ids must be UUIDs and Azure ML job names are not. */
+function runUuid(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+function datasetOf(n: NodeDoc): { namespace: string; name: string } {
+  if (n.kind === 'storage' && /^[a-z]+:\/\//i.test(n.key)) {
+    const u = new URL(n.key);
+    return { namespace: `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}`, name: u.pathname.replace(/^\//, '') };
+  }
+  const ws = n.workspace ?? 'registries';
+  return { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: n.key.slice(n.workspace ? n.workspace.length + 1 : 0) };
+}
+
+const DATASET_KINDS = new Set(['data', 'dataset', 'storage', 'model']);
+
+export function renderOpenLineage(r: EvidenceRecord): unknown[] {
+  const byId = new Map(r.nodes.map((n) => [n.id, n]));
+  const jobs = r.nodes.filter((n) => n.kind === 'job');
+  return jobs.map((job) => {
+    const inputs = r.edges.filter((e) => e.to === job.id && e.kind === 'inputOf').map((e) => byId.get(e.from)).filter((n): n is NodeDoc => !!n && DATASET_KINDS.has(n.kind));
+    const outputs = r.edges.filter((e) => e.from === job.id && e.kind === 'produced').map((e) => byId.get(e.to)).filter((n): n is NodeDoc => !!n);
+    const git = job.facts.git?.value as { repository?: string; commit?: string; branch?: string } | undefined;
+    const parent = r.edges.find((e) => e.to === job.id && e.kind === 'parentOf');
+    const parentJob = parent ? byId.get(parent.from) : undefined;
+    const ws = job.workspace ?? '';
+    const facets: Record<string, unknown> = {
+      amlLineage_provenance: {
+        _producer: PRODUCER,
+        _schemaURL: `${PRODUCER}/schemas/ProvenanceRunFacet.json`,
+        events: job.provenance.map((p) => ({ eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, hash: p.hash })),
+      },
+    };
+    if (parentJob) {
+      facets.parent = {
+        _producer: PRODUCER,
+        _schemaURL: 'https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet',
+        run: { runId: runUuid(parentJob.key) },
+        job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: parentJob.label },
+      };
+    }
+    const jobFacets: Record<string, unknown> = {};
+    if (git?.repository) {
+      jobFacets.sourceCodeLocation = {
+        _producer: PRODUCER,
+        _schemaURL: 'https://openlineage.io/spec/facets/1-1-0/SourceCodeLocationJobFacet.json#/$defs/SourceCodeLocationJobFacet',
+        type: 'git',
+        url: git.repository,
+        repoUrl: git.repository,
+        ...(git.commit ? { version: git.commit } : {}),
+        ...(git.branch ? { branch: git.branch } : {}),
+      };
+    }
+    const status = String(job.facts.status?.value ?? '');
+    return {
+      eventType: status === 'Failed' ? 'FAIL' : status === 'Canceled' ? 'ABORT' : status === 'Completed' ? 'COMPLETE' : 'OTHER',
+      eventTime: String(job.facts.completedAt?.value ?? job.provenance.at(-1)?.eventTime ?? r.generatedAt),
+      producer: PRODUCER,
+      schemaURL: RUN_EVENT_SCHEMA,
+      run: { runId: runUuid(job.key), facets },
+      job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: job.label, facets: jobFacets },
+      inputs: inputs.map((n) => ({ ...datasetOf(n), facets: {} })),
+      outputs: outputs.map((n) => ({ ...datasetOf(n), facets: {} })),
+    };
+  });
+}
+
+export function renderProv(r: EvidenceRecord): unknown {
+  const id = (n: NodeDoc) => `aml:${n.id}`;
+  const entity: Record<string, unknown> = {};
+  const activity: Record<string, unknown> = {};
+  for (const n of r.nodes) {
+    const attrs = {
+      'prov:label': n.label,
+      'prov:type': `aml:${n.kind}`,
+      'aml:key': n.key,
+      'aml:evidence': n.provenance.map((p) => p.hash),
+    };
+    if (n.kind === 'job') activity[id(n)] = attrs;
+    else entity[id(n)] = attrs;
+  }
+  const byId = new Map(r.nodes.map((n) => [n.id, n]));
+  const used: Record<string, unknown> = {};
+  const generated: Record<string, unknown> = {};
+  const derived: Record<string, unknown> = {};
+  r.edges.forEach((e, i) => {
+    const from = byId.get(e.from);
+    const to = byId.get(e.to);
+    if (!from || !to) return;
+    const evidence = e.provenance.map((p) => p.hash);
+    if (to.kind === 'job' && from.kind !== 'job') used[`_:u${i}`] = { 'prov:activity': id(to), 'prov:entity': id(from), 'prov:role': e.kind, 'aml:evidence': evidence };
+    else if (from.kind === 'job' && to.kind !== 'job') generated[`_:g${i}`] = { 'prov:entity': id(to), 'prov:activity': id(from), 'aml:evidence': evidence };
+    else if (from.kind === 'job' && to.kind === 'job') derived[`_:c${i}`] = { 'prov:informed': id(to), 'prov:informant': id(from), 'aml:evidence': evidence };
+    else derived[`_:d${i}`] = { 'prov:generatedEntity': id(to), 'prov:usedEntity': id(from), 'prov:type': e.kind, 'aml:evidence': evidence };
+  });
+  const informed = Object.fromEntries(Object.entries(derived).filter(([k]) => k.startsWith('_:c')));
+  const derivations = Object.fromEntries(Object.entries(derived).filter(([k]) => k.startsWith('_:d')));
+  return {
+    prefix: { aml: 'urn:aml-lineage:' },
+    entity,
+    activity,
+    used,
+    wasGeneratedBy: generated,
+    wasInformedBy: informed,
+    wasDerivedFrom: derivations,
+  };
+}
+
+export function renderMarkdown(r: EvidenceRecord): string {
+  const byId = new Map(r.nodes.map((n) => [n.id, n]));
+  const lines = [
+    `# Evidence: model ${r.model.label}`,
+    '',
+    `- Model: \`${r.model.key}\``,
+    `- Generated: ${r.generatedAt}${r.partial ? ' (partial: the upstream walk hit its bound)' : ''}`,
+    `- Nodes: ${r.nodes.length}, links: ${r.edges.length}, raw events: ${rawEvents(r).length}`,
+    '',
+    '## Lineage',
+    '',
+    '| From | Link | To | Asserted by (event, time, hash) |',
+    '|---|---|---|---|',
+    ...r.edges.map((e) => {
+      const p = e.provenance[0];
+      return `| ${byId.get(e.from)?.kind ?? ''} ${byId.get(e.from)?.label ?? e.from} | ${e.kind} | ${byId.get(e.to)?.kind ?? ''} ${byId.get(e.to)?.label ?? e.to} | ${p ? `${p.eventType}, ${p.eventTime}, \`${p.hash.slice(0, 19)}…\`` : ''} |`;
+    }),
+    '',
+    '## Nodes',
+    '',
+    ...r.nodes.flatMap((n) => [
+      `### ${n.kind} ${n.label}${n.placeholder ? ' (referenced, no event about it yet)' : ''}`,
+      '',
+      `Key: \`${n.key}\``,
+      '',
+      ...Object.entries(n.facts).map(([k, f]) => `- **${k}**: \`${JSON.stringify(f.value).slice(0, 200)}\` (event time ${f.eventTime}, \`${f.hash.slice(0, 19)}…\`)`),
+      '',
+    ]),
+    '## Raw events',
+    '',
+    '| Event | Type | Time | SHA-256 |',
+    '|---|---|---|---|',
+    ...rawEvents(r).map((e) => `| ${e.eventId} | ${e.eventType} | ${e.eventTime} | \`${e.hash}\` |`),
+    '',
+    'Verify: fetch each raw event from the event log (id = the hex digest) and recompute SHA-256 over its canonical JSON.',
+    '',
+  ];
+  return lines.join('\n');
+}
