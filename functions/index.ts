@@ -4,6 +4,8 @@
  */
 import './captureEventGrid.js';
 import './captureEventHub.js';
+import './chatopsSlack.js';
+import './chatopsTeams.js';
 import './diff.js';
 import './enrichResource.js';
 import './evidence.js';

@@ -1,5 +1,6 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { CorruptDocumentError, TransientStoreError } from '../errors.js';
+import { closureDocSchema, closureId, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
@@ -18,6 +19,12 @@ function stripSystem(doc: Record<string, unknown>): Record<string, unknown> {
 function statusCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+export function parseClosure(raw: unknown): ClosureDoc {
+  const parsed = closureDocSchema.safeParse(stripSystem(raw as Record<string, unknown>));
+  if (!parsed.success) throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
 }
 
 /** Validates a document read back from Cosmos: the store is an edge too. */
@@ -101,7 +108,7 @@ export class GraphStore {
     return (await this.tryCreate(doc)) ? 'created' : 'unchanged';
   }
 
-  private async tryCreate(doc: GraphDoc): Promise<boolean> {
+  private async tryCreate(doc: GraphDoc | ClosureDoc): Promise<boolean> {
     try {
       const response = await this.container.items.create(doc);
       this.meter.record(response);
@@ -150,6 +157,78 @@ export class GraphStore {
     return out;
   }
 
+  /**
+   * Point reads of many documents at once (each id with its partition), in parallel: one round
+   * trip of latency however many there are. Missing documents are left out.
+   */
+  async readMany(keys: Array<{ id: string; pk: string }>, concurrency = 32): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
+      while (next < keys.length) {
+        const key = keys[next++] as { id: string; pk: string };
+        try {
+          const response = await this.container.item(key.id, key.pk).read<ItemDefinition>();
+          this.meter.record(response);
+          if (response.resource) out.set(`${key.pk}|${key.id}`, response.resource);
+        } catch (error) {
+          this.meter.recordError(error);
+          if (statusCode(error) !== 404) throw error;
+        }
+      }
+    });
+    await Promise.all(lanes);
+    return out;
+  }
+
+  /** The closure documents of a node (validated), or undefined when not computed yet. */
+  async closure(nodeId: string, dir: ClosureDir): Promise<(ClosureDoc & { _etag?: string }) | undefined> {
+    try {
+      const response = await this.container.item(closureId(dir), nodeId).read<ItemDefinition>();
+      this.meter.record(response);
+      if (!response.resource) return undefined;
+      return { ...parseClosure(response.resource), _etag: response.etag };
+    } catch (error) {
+      this.meter.recordError(error);
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes a closure as computed from scratch (rebuilds and migrations). */
+  async putClosure(doc: ClosureDoc): Promise<void> {
+    try {
+      this.meter.record(await this.container.items.upsert(doc));
+    } catch (error) {
+      this.meter.recordError(error);
+      throw error;
+    }
+  }
+
+  /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */
+  async mergeClosure(doc: ClosureDoc): Promise<WriteResult> {
+    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      await backoff(round);
+      const existing = await this.closure(doc.pk, doc.dir);
+      if (!existing) {
+        if (await this.tryCreate(doc)) return 'created';
+        continue;
+      }
+      const { _etag: etag, ...current } = existing;
+      const merged = mergeClosures(current, doc);
+      if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
+      try {
+        this.meter.record(await this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {}));
+        return 'updated';
+      } catch (error) {
+        this.meter.recordError(error);
+        if (statusCode(error) === 412) continue;
+        throw error;
+      }
+    }
+    throw new TransientStoreError(`gave up merging the closure of ${doc.pk} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+  }
+
   /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */
   async search(criteria: { prefix?: string; tagKey?: string; tagValue?: string; kind?: string; workspace?: string; limit: number }): Promise<NodeDoc[]> {
     const where = ['c.docType = "node"'];
@@ -158,14 +237,9 @@ export class GraphStore {
       where.push('STARTSWITH(LOWER(c.label), @prefix)');
       parameters.push({ name: '@prefix', value: criteria.prefix.toLowerCase() });
     }
-    if (criteria.tagKey !== undefined) {
-      where.push('IS_DEFINED(c.facts.tags.value[@tagKey])');
-      parameters.push({ name: '@tagKey', value: criteria.tagKey });
-      if (criteria.tagValue !== undefined) {
-        where.push('c.facts.tags.value[@tagKey] = @tagValue');
-        parameters.push({ name: '@tagValue', value: criteria.tagValue });
-      }
-    }
+    // Tag keys are data, not SQL: nodes with tags are read and matched here rather than
+    // building a property path from user input.
+    if (criteria.tagKey !== undefined) where.push('IS_DEFINED(c.facts.tags.value)');
     if (criteria.kind) {
       where.push('c.kind = @kind');
       parameters.push({ name: '@kind', value: criteria.kind });
@@ -174,14 +248,19 @@ export class GraphStore {
       where.push('c.workspace = @workspace');
       parameters.push({ name: '@workspace', value: criteria.workspace });
     }
-    const iterator = this.container.items.query<ItemDefinition>(
-      { query: `SELECT TOP ${Math.max(1, Math.min(200, criteria.limit))} * FROM c WHERE ${where.join(' AND ')} ORDER BY c.label`, parameters },
-    );
+    const top = criteria.tagKey !== undefined ? 2000 : Math.max(1, Math.min(200, criteria.limit));
+    const iterator = this.container.items.query<ItemDefinition>({ query: `SELECT TOP ${top} * FROM c WHERE ${where.join(' AND ')} ORDER BY c.label`, parameters });
     const out: NodeDoc[] = [];
+    const tagMatches = (doc: NodeDoc) => {
+      if (criteria.tagKey === undefined) return true;
+      const tags = doc.facts.tags?.value as Record<string, unknown> | undefined;
+      if (!tags || !Object.prototype.hasOwnProperty.call(tags, criteria.tagKey)) return false;
+      return criteria.tagValue === undefined || String(tags[criteria.tagKey]) === criteria.tagValue;
+    };
     while (iterator.hasMoreResults() && out.length < criteria.limit) {
       for (const raw of await this.fetchPage(iterator)) {
         const doc = parseGraphDoc(raw);
-        if (doc.docType === 'node') out.push(doc);
+        if (doc.docType === 'node' && tagMatches(doc)) out.push(doc);
       }
     }
     return out.slice(0, criteria.limit);
@@ -189,7 +268,7 @@ export class GraphStore {
 
   /** Every document, for tests and full rebuilds. */
   async all(): Promise<GraphDoc[]> {
-    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c');
+    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c WHERE c.docType = "node" OR c.docType = "edge"');
     const out: GraphDoc[] = [];
     while (iterator.hasMoreResults()) {
       for (const raw of await this.fetchPage(iterator)) out.push(parseGraphDoc(raw));

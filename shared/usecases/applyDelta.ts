@@ -2,6 +2,8 @@ import { assertedNode, edgePair, mergeEdges, mergeNodes, placeholderNode } from 
 import { nodeId } from '../graph/keys.js';
 import type { GraphDelta, GraphDoc, Provenance } from '../graph/model.js';
 import type { GraphStore, WriteResult } from '../store/graphStore.js';
+import { edgeKey } from '../graph/closure.js';
+import { propagateLinks } from './closures.js';
 
 export interface ApplyResult {
   created: number;
@@ -52,6 +54,17 @@ export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Pro
     ...(await runBounded(merge, (doc) => store.merge(doc))),
     ...(await runBounded(ensure, (doc) => store.ensure(doc))),
   ];
+  // Keep closures current. A link already in its target's closure costs one read; a new one (or
+  // one a crashed earlier attempt did not finish) is propagated.
+  const links = new Map<string, { from: string; kind: string; to: string }>();
+  for (const doc of merge) if (doc.docType === 'edge' && doc.dir === 'out') links.set(doc.id + doc.pk, { from: doc.from, kind: doc.kind, to: doc.to });
+  const missing: Array<{ from: string; kind: string; to: string }> = [];
+  await runBounded([...links.values()], async (link) => {
+    const closure = await store.closure(link.to, 'up');
+    if (closure?.members[link.from] !== 1 || !closure.edges.includes(edgeKey(link.from, link.kind, link.to))) missing.push(link);
+    return 'unchanged';
+  });
+  if (missing.length > 0) await propagateLinks(store, missing);
   return {
     created: results.filter((r) => r === 'created').length,
     updated: results.filter((r) => r === 'updated').length,

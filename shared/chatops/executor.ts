@@ -1,0 +1,146 @@
+import type { Services } from '../composition.js';
+import { DomainError, toProblem } from '../errors.js';
+import { servedAt } from '../usecases/asOf.js';
+import { diffModels } from '../usecases/diff.js';
+import { gate } from '../usecases/gate.js';
+import { impact } from '../usecases/impact.js';
+import { lineage } from '../usecases/lineage.js';
+import { lookupRequest } from '../usecases/requestLookup.js';
+import { bounded, type Answer } from './answer.js';
+import { USAGE, type Command, type Parsed } from './commands.js';
+import { apiLink } from './links.js';
+import type { ChatopsSettings } from './settings.js';
+import { diffSummary, gateSummary, impactSummary, lineageSummary, requestSummary, servedSummary } from './summaries.js';
+
+/**
+ * Runs a parsed chat command against the same use cases the HTTP routes call, with the chat scope
+ * (CHATOPS_WORKSPACES, or every workspace), and turns the result, or the error, into a bounded
+ * Answer. Its answers never reject: a chat user gets a sentence, never a stack trace.
+ */
+export interface ExecDeps {
+  services: () => Promise<Services>;
+  settings: ChatopsSettings;
+  /** Origin for "full JSON" links. */
+  linkBase: string;
+  /** How users invoke the bot on this platform, shown in usage lines ("/lineage", "@Lineage"). */
+  prefix: string;
+  log?: (message: string) => void;
+  now?: () => Date;
+}
+
+/** Upstream hops a chat lineage answer walks: enough to reach the raw data behind a training job. */
+const CHAT_LINEAGE_DEPTH = 6;
+const CHAT_MAX_NODES = 500;
+
+export function helpAnswer(prefix: string, link: string): Answer {
+  return {
+    title: 'Lineage bot commands',
+    lines: [
+      ...USAGE.map((u) => `${prefix} ${u}`.trim()),
+      'REF: an ARM id, azureml:NAME:VERSION (with in WORKSPACE_ARM_ID), azureml://registries/… or a node id.',
+      'Add --public at the end to answer the whole channel (Slack).',
+    ],
+    link,
+    tone: 'info',
+  };
+}
+
+function usageAnswer(error: string, prefix: string): Answer {
+  return { title: 'Not a command I understand', lines: [error, `Try: ${prefix} help`.trim()], tone: 'warning' };
+}
+
+function errorAnswer(error: unknown, prefix: string, log?: (message: string) => void): Answer {
+  const p = toProblem(error);
+  if (!(error instanceof DomainError)) log?.(`chat-ops command failed: ${error instanceof Error ? error.message : String(error)}`);
+  // resolveRef's detail lists every accepted form in one long sentence; chat gets the first sentence.
+  const lines = [p.detail.length > 200 ? (p.detail.split(/(?<=\.)\s/)[0] ?? p.detail) : p.detail];
+  if (/needs the workspace parameter/.test(p.detail)) lines.push('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
+  if (Array.isArray(p.candidates)) lines.push(`Candidates: ${(p.candidates as Array<{ id: string; kind: string }>).map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+  if (p.code === 'invalid-ref' || p.code === 'invalid-request') lines.push(`Try: ${prefix} help`.trim());
+  return { title: p.title, lines, tone: p.status === 404 ? 'warning' : 'error' };
+}
+
+/** A command with its workspace, endpoint and moment resolved, and the route that answers it in full. */
+interface Plan {
+  command: Command;
+  workspace?: string;
+  link: string;
+}
+
+export function plan(command: Command, settings: ChatopsSettings, base: string, now: () => Date = () => new Date()): Plan {
+  const workspace = ('workspace' in command ? command.workspace : undefined) ?? settings.CHATOPS_DEFAULT_WORKSPACE;
+  switch (command.verb) {
+    case 'help':
+      return { command, link: apiLink(base, 'openapi.json') };
+    case 'lineage':
+      return { command, workspace, link: apiLink(base, 'lineage', { ref: command.ref, workspace, direction: 'upstream', depth: CHAT_LINEAGE_DEPTH }) };
+    case 'impact':
+    case 'gate':
+      return { command, workspace, link: apiLink(base, command.verb, { ref: command.ref, workspace }) };
+    case 'diff':
+      return { command, workspace, link: apiLink(base, 'diff', { from: command.from, to: command.to, workspace }) };
+    case 'served': {
+      const at = command.at.toLowerCase() === 'now' ? now().toISOString() : command.at;
+      // A bare endpoint name is looked up in the workspace; anything else must be an ARM id.
+      const endpoint = /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}` : command.endpoint;
+      return { command: { ...command, endpoint, at }, workspace, link: apiLink(base, 'lineage/as-of', { endpoint, at }) };
+    }
+    case 'request':
+      return { command, link: apiLink(base, `requests/${encodeURIComponent(command.id)}`) };
+  }
+}
+
+async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Promise<Answer> {
+  if (command.verb === 'help') return helpAnswer(deps.prefix, link);
+  const services = await deps.services();
+  const { graph, settings } = services;
+  const scope = deps.settings.CHATOPS_WORKSPACES;
+  const maxNodes = Math.min(settings.LINEAGE_MAX_NODES, CHAT_MAX_NODES);
+  switch (command.verb) {
+    case 'lineage': {
+      // The link asks for CHAT_LINEAGE_DEPTH; a deployment capping depth lower gets its cap (and a 400 behind the link says so).
+      const depth = Math.min(CHAT_LINEAGE_DEPTH, settings.LINEAGE_MAX_DEPTH);
+      return lineageSummary(await lineage(graph, { ref: command.ref, workspace, direction: 'upstream', depth, maxNodes, timeBudgetMs: 10_000, scope }), link);
+    }
+    case 'impact':
+      // The impact route's own default depth and node budget, so the link shows the same answer.
+      return impactSummary(await impact(graph, { ref: command.ref, workspace, depth: 25, maxNodes: settings.LINEAGE_MAX_NODES, scope }), link);
+    case 'gate':
+      return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
+    case 'diff':
+      return diffSummary(await diffModels(graph, { from: command.from, to: command.to, workspace, scope }), link);
+    case 'served':
+      return servedSummary(await servedAt(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
+    case 'request':
+      return requestSummary(await lookupRequest(graph, services.requests, command.id, 2, maxNodes, scope), link);
+  }
+}
+
+/**
+ * Starts a command. `link` is known at once, so a reply that cannot wait for `answer` can still
+ * point at the full JSON; `answer` never rejects.
+ */
+export function startCommand(parsed: Parsed, deps: ExecDeps): { link?: string; answer: Promise<Answer> } {
+  if (!parsed.ok) return { answer: Promise.resolve(bounded(usageAnswer(parsed.error, deps.prefix))) };
+  let planned: Plan;
+  try {
+    planned = plan(parsed.command, deps.settings, deps.linkBase, deps.now);
+  } catch (error) {
+    return { answer: Promise.resolve(bounded(errorAnswer(error, deps.prefix, deps.log))) };
+  }
+  const answer = execute(planned, deps).then(bounded, (error: unknown) => bounded(errorAnswer(error, deps.prefix, deps.log)));
+  return { link: planned.link, answer };
+}
+
+/** `work` settled within `ms`, or not (it keeps running; the caller decides what to do with it). */
+export async function withinBudget<T>(work: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

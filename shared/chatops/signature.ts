@@ -1,0 +1,49 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Request signatures: the only authentication the chat routes have (they are anonymous at the
+ * function-key level because neither platform can send a key). Both compare in constant time over
+ * the raw body bytes exactly as received; re-serialising a parsed body would change them.
+ */
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** Slack rejects replays older than five minutes; so do we, in both directions (clock skew aside, a future timestamp is forged). */
+export const SLACK_MAX_SKEW_SECONDS = 5 * 60;
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  // timingSafeEqual throws on different lengths; the length of a digest is no secret.
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`, timestamp from `X-Slack-Request-Timestamp`. */
+export function verifySlackSignature(input: { secret: string; timestamp: string | null; signature: string | null; body: Buffer; nowSeconds?: number }): Verdict {
+  const { secret, timestamp, signature, body } = input;
+  if (!timestamp || !signature) return { ok: false, reason: 'The X-Slack-Signature and X-Slack-Request-Timestamp headers are required.' };
+  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time.' };
+  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS) return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
+  const m = /^v0=([0-9a-f]{64})$/i.exec(signature.trim());
+  if (!m) return { ok: false, reason: 'X-Slack-Signature is not a v0 signature.' };
+  const hmac = createHmac('sha256', secret);
+  hmac.update(`v0:${timestamp.trim()}:`);
+  hmac.update(body);
+  return sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex')) ? { ok: true } : { ok: false, reason: 'The request signature does not match.' };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Teams outgoing webhook: `Authorization: HMAC base64(HMAC-SHA256(base64decode(token), body))`.
+ * Teams signs no timestamp, so a captured request can be replayed; commands only read, which
+ * keeps that harmless.
+ */
+export function verifyTeamsSignature(input: { secret: string; authorization: string | null; body: Buffer }): Verdict {
+  const m = /^HMAC\s+(\S+)$/i.exec(input.authorization?.trim() ?? '');
+  if (!m) return { ok: false, reason: 'The Authorization header must be "HMAC <base64 signature>".' };
+  const given = m[1] as string;
+  // Buffer.from(…, 'base64') silently skips bad characters; refuse them instead.
+  if (!BASE64.test(given) || given.length % 4 !== 0) return { ok: false, reason: 'The HMAC signature is not base64.' };
+  const key = Buffer.from(input.secret, 'base64');
+  const expected = createHmac('sha256', key).update(input.body).digest();
+  return sameBytes(expected, Buffer.from(given, 'base64')) ? { ok: true } : { ok: false, reason: 'The request signature does not match.' };
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { gateAnswerSchema } from '../../../shared/api/schemas.js';
+import { AS, S, WS, expectInvalidParameter, expectOk, expectProblem, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+
+/** GET /api/gate: is a model version traceable enough to promote (Q7). 200 passed, 422 what is missing. */
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+  await seedSample(api);
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+const gate = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/gate', params, options), gateAnswerSchema);
+const failure = z.object({
+  missing: z.array(z.string()),
+  checks: gateAnswerSchema.shape.checks,
+  model: z.object({ id: z.string(), key: z.string(), label: z.string() }),
+});
+
+describe('happy', () => {
+  it('credit-default:3 passes the default policy (data, code, environment, job) with the evidence for each', async () => {
+    const g = await gate({ ref: 'azureml:credit-default:3', workspace: WS });
+    expect(g).toMatchObject({ passed: true, missing: [], model: { label: 'credit-default:3' } });
+    expect(g.required).toEqual(['data', 'code', 'environment', 'job']);
+    expect(g.checks.job).toEqual({ present: true, evidence: ['credit-train-20240501'] });
+    expect(g.checks.data?.evidence).toEqual(expect.arrayContaining(['credit-applications:3', 'credit-bureau-features:2']));
+    expect(g.checks.code?.evidence).toEqual(expect.arrayContaining(['credit-src:7', 'github.com/contoso/credit-models@9c1e4f7a2b3d']));
+    expect(g.checks.environment).toEqual({ present: true, evidence: ['lightgbm-env:5'] });
+    expect(g.checks.metrics).toEqual({ present: false, evidence: [] });
+    expect(g.checks.approval).toEqual({ present: false, evidence: [] });
+  });
+
+  it('credit-default:3 fails require=metrics,approval with 422 listing exactly those', async () => {
+    const res = await api.get('/api/gate', { ref: S.models.v3, require: 'metrics,approval' });
+    const p = expectProblem(res, 422, 'gate-failed');
+    const f = failure.parse(p);
+    expect(f.missing).toEqual(['metrics', 'approval']);
+    expect(f.model).toMatchObject({ label: 'credit-default:3', key: S.models.v3.toLowerCase() });
+    expect(f.checks.data?.present).toBe(true);
+    expect(p.detail).toBe('credit-default:3 is missing metrics, approval.');
+  });
+
+  it('a stricter policy names only what is missing: credit-default:2 has metrics (auc) but no approval', async () => {
+    const p = expectProblem(await api.get('/api/gate', { ref: S.models.v2, require: 'data,code,environment,job,metrics,approval' }), 422, 'gate-failed');
+    expect(failure.parse(p).missing).toEqual(['approval']);
+    const g = await gate({ ref: S.models.v2, require: ' metrics , job ' });
+    expect(g).toMatchObject({ passed: true, required: ['metrics', 'job'], missing: [] });
+    expect(g.checks.metrics).toEqual({ present: true, evidence: ['model.properties.auc'] });
+  });
+});
+
+describe('errors', () => {
+  it('a missing, blank or oversized ref is 400 naming ref', async () => {
+    expectInvalidParameter(await api.get('/api/gate'), 'ref');
+    expectInvalidParameter(await api.get('/api/gate', { ref: '  ' }), 'ref');
+    expectInvalidParameter(await api.get('/api/gate', { ref: 'r'.repeat(2049) }), 'ref');
+  });
+
+  it('an unknown requirement, or an oversized require, is 400 naming require', async () => {
+    expectInvalidParameter(await api.get('/api/gate', { ref: S.models.v3, require: 'data,vibes' }), 'require');
+    expectInvalidParameter(await api.get('/api/gate', { ref: S.models.v3, require: 'data,'.repeat(50) }), 'require');
+  });
+
+  it('a job or a data version is 400 invalid-ref: the gate checks model versions', async () => {
+    for (const ref of [S.jobs.train, S.data.v3]) expectProblem(await api.get('/api/gate', { ref }), 400, 'invalid-ref');
+  });
+
+  it('an unknown model version is 404 not-found', async () => {
+    expectProblem(await api.get('/api/gate', { ref: `${WS}/models/credit-default/versions/4` }), 404, 'not-found');
+    expectProblem(await api.get('/api/gate', { ref: 'azureml:credit-default:4', workspace: WS }), 404, 'not-found');
+  });
+});
+
+describe('security', () => {
+  const q = { ref: S.models.v3 };
+
+  it('without a key, or with a wrong one, the host answers 401; function and admin keys open it', async () => {
+    expect((await api.get('/api/gate', q, { key: 'none' })).status).toBe(401);
+    expect((await api.get('/api/gate', q, { key: { value: 'wrong' }, keyIn: 'header' })).status).toBe(401);
+    await gate(q, { key: 'function', keyIn: 'header' });
+    await gate(q, { key: 'admin' });
+  });
+
+  it('Entra: readers read it; no lineage role is 403; a malformed header is 401', async () => {
+    expect((await gate(q, { principal: AS.reader })).passed).toBe(true);
+    expectProblem(await api.get('/api/gate', q, { principal: AS.noRoles }), 403, 'forbidden');
+    expectProblem(await api.get('/api/gate', q, { principal: AS.malformed }), 401, 'unauthorized');
+  });
+
+  it('a reader limited to another workspace gets 404, never a pass or a list of what is missing', async () => {
+    expectProblem(await api.get('/api/gate', q, { principal: AS.readerOfOther }), 404, 'not-found');
+    expectProblem(await api.get('/api/gate', { ...q, require: 'metrics' }, { principal: AS.readerOfOther }), 404, 'not-found');
+  });
+});

@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { SAMPLE_IDS } from '../../../infra/local/azureMlStandIn/sampleWorkspace.js';
+import { nodeSchema, problemSchema } from '../../../shared/api/schemas.js';
+import { PROBLEM_CODES, type ProblemCode } from '../../../shared/errors.js';
+import { ROOT, spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
+
+/**
+ * Shared by the per-route API tests: one local host per test file (as `npm start` runs it, with
+ * function keys switched on), the sample workspace's history delivered as Azure would, and
+ * assertions for the problem-details shape every error must have.
+ */
+export const FUNCTION_KEY = 'e2e-function-key-4f1c9a';
+export const ADMIN_KEY = 'e2e-admin-key-8d2b7e';
+
+export const S = SAMPLE_IDS;
+export const WS = SAMPLE_IDS.workspace;
+export const ENDPOINT = SAMPLE_IDS.endpoint;
+export const REGISTRY_MODEL_URI = SAMPLE_IDS.registryModelUri;
+export const REGISTRY_DATA_URI = SAMPLE_IDS.registryDataUri;
+export const SAMPLE_REQUEST = 'sample-request-0001';
+export const SHA256 = /^sha256:[0-9a-f]{64}$/;
+
+export const sampleEvents = JSON.parse(readFileSync(join(ROOT, 'infra', 'local', 'sample-events.json'), 'utf8')) as Array<Record<string, unknown>>;
+
+export type Node = z.infer<typeof nodeSchema>;
+
+export interface Answer {
+  status: number;
+  contentType: string;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON for JSON answers; the text otherwise. */
+  body: unknown;
+}
+
+export type Key = 'function' | 'admin' | 'none' | { value: string };
+
+export interface CallOptions {
+  /** Which key to present (default: the function key). */
+  key?: Key;
+  /** Where to present it: `?code=` (default) or the `x-functions-key` header. */
+  keyIn?: 'query' | 'header';
+  /** `x-ms-client-principal` header value, as App Service authentication would add it. */
+  principal?: string;
+  headers?: Record<string, string>;
+}
+
+/** The `x-ms-client-principal` header for a caller with these app roles. */
+export function principal(roles: string[], name = 'alex@contoso.example'): string {
+  const claims = [{ typ: 'name', val: name }, ...roles.map((val) => ({ typ: 'roles', val }))];
+  return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims }), 'utf8').toString('base64');
+}
+
+export const AS = {
+  reader: principal(['Lineage.Reader']),
+  auditor: principal(['Lineage.Auditor']),
+  admin: principal(['Lineage.Admin']),
+  readerOfSample: principal(['Lineage.Reader.ws-credit']),
+  auditorOfSample: principal(['Lineage.Auditor.ws-credit']),
+  readerOfOther: principal(['Lineage.Reader.other-ws']),
+  auditorOfOther: principal(['Lineage.Auditor.other-ws']),
+  adminOfOther: principal(['Lineage.Admin.other-ws']),
+  noRoles: principal([]),
+  malformed: Buffer.from('{"claims": [', 'utf8').toString('base64'),
+} as const;
+
+export class Api {
+  readonly standIn: string;
+
+  constructor(readonly host: SpawnedHost) {
+    const m = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(host.output());
+    if (!m) throw new Error(`the REST stand-in URL is not in the host output:\n${host.output()}`);
+    this.standIn = m[1] as string;
+  }
+
+  async request(method: string, path: string, params: Record<string, string> = {}, options: CallOptions & { body?: string } = {}): Promise<Answer> {
+    const url = new URL(`${this.host.url}${path}`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const key = options.key ?? 'function';
+    const keyValue = key === 'function' ? FUNCTION_KEY : key === 'admin' ? ADMIN_KEY : key === 'none' ? undefined : key.value;
+    if (keyValue !== undefined) {
+      if (options.keyIn === 'header') headers['x-functions-key'] = keyValue;
+      else url.searchParams.set('code', keyValue);
+    }
+    if (options.principal !== undefined) headers['x-ms-client-principal'] = options.principal;
+    if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(url, { method, headers, body: options.body });
+    const text = await res.text();
+    const contentType = res.headers.get('content-type') ?? '';
+    let body: unknown = text;
+    if (/json/.test(contentType)) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: res.status, contentType, headers: res.headers, text, body };
+  }
+
+  get(path: string, params: Record<string, string> = {}, options: CallOptions = {}): Promise<Answer> {
+    return this.request('GET', path, params, options);
+  }
+
+  post(path: string, body: string, options: CallOptions = {}): Promise<Answer> {
+    return this.request('POST', path, {}, { ...options, body });
+  }
+
+  /** Event Grid delivery to the capture function, as the webhook receives it. */
+  async eventGrid(events: unknown[]): Promise<void> {
+    const res = await fetch(`${this.host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+      body: JSON.stringify(events),
+    });
+    if (res.status !== 202) throw new Error(`Event Grid delivery answered ${res.status}: ${await res.text()}`);
+  }
+
+  /** One Event Hubs message of Azure Monitor records, through the admin endpoint. */
+  async eventHub(records: unknown[]): Promise<void> {
+    const res = await fetch(`${this.host.url}/admin/functions/captureEventHub`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { records } }),
+    });
+    if (res.status !== 202) throw new Error(`Event Hubs delivery answered ${res.status}: ${await res.text()}`);
+  }
+
+  async standInControl(route: string, body: unknown): Promise<void> {
+    const res = await fetch(`${this.standIn}/_standin/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status !== 200) throw new Error(`stand-in ${route} answered ${res.status}: ${await res.text()}`);
+  }
+
+  stop(): Promise<number | null> {
+    return this.host.stop();
+  }
+}
+
+/** A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY). */
+export async function startApi(env: Record<string, string> = {}): Promise<Api> {
+  return new Api(await spawnHost({ LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY, ...env }));
+}
+
+/** The Activity Log's record of an endpoint write, which makes enrichment read its deployments. */
+export function endpointWrite(time: string) {
+  return {
+    time,
+    resourceId: ENDPOINT.toUpperCase(),
+    operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE',
+    category: 'Administrative',
+    resultType: 'Success',
+    properties: {},
+  };
+}
+
+/** A traffic-log record of one scoring request. */
+export function scoringRequest(id: string, deployment: 'blue' | 'green', time: string) {
+  return {
+    time,
+    resourceId: ENDPOINT.toUpperCase(),
+    category: 'AmlOnlineEndpointTrafficLog',
+    properties: { XRequestId: id, EndpointName: 'credit-scoring', DeploymentName: deployment, Method: 'POST', Path: '/score', ResponseCode: 200, ModelStatusCode: 200, TotalDurationMs: 38 },
+  };
+}
+
+export async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await read();
+  }
+  return last;
+}
+
+const labelsOf = (a: Answer): string[] => {
+  const nodes = (a.body as { nodes?: Array<{ label: string }> } | undefined)?.nodes ?? [];
+  return nodes.map((n) => n.label);
+};
+
+/**
+ * Delivers the quick start's history (`npm run sample`): six Event Grid events, the Activity Log
+ * record of the endpoint write and one scoring request, then waits until enrichment from the REST
+ * stand-in has filled in both model versions' lineage and the answers stop changing.
+ */
+export async function seedSample(api: Api): Promise<void> {
+  await api.eventGrid(sampleEvents);
+  await api.eventHub([endpointWrite('2024-05-02T07:15:01Z'), scoringRequest(SAMPLE_REQUEST, 'blue', '2024-05-20T10:00:00Z')]);
+  const want3 = ['credit-applications:3', 'credit-bureau-features:2', 'credit-prep-20240501', 'credit-src:7', 'lightgbm-env:5', 'cpu-cluster', 'github.com/contoso/credit-models@9c1e4f7a2b3d', 'credit-scoring/green'];
+  const want2 = ['credit-applications:2', 'credit-train-20240415', 'credit-src:6', 'credit-scoring/blue'];
+  const read = async () => {
+    const [v3, v2, asOf] = await Promise.all([
+      api.get('/api/lineage', { ref: S.models.v3, direction: 'both', depth: '10' }),
+      api.get('/api/lineage', { ref: S.models.v2, direction: 'both', depth: '10' }),
+      api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' }),
+    ]);
+    return { v3, v2, asOf, fingerprint: `${v3.text}\n${v2.text}\n${asOf.text}` };
+  };
+  let previous = '';
+  await until(
+    'the sample workspace to be enriched and settled',
+    async () => {
+      const now = await read();
+      const stable = now.fingerprint === previous;
+      previous = now.fingerprint;
+      return { ...now, stable };
+    },
+    (r) =>
+      r.stable &&
+      want3.every((l) => labelsOf(r.v3).includes(l)) &&
+      want2.every((l) => labelsOf(r.v2).includes(l)) &&
+      r.asOf.text.includes('credit-train-20240415'),
+  );
+}
+
+/** Nothing internal leaves the app: no stack frames, file paths or module names. */
+export function expectNoInternals(text: string): void {
+  expect(text).not.toMatch(/\n\s*at\s|node_modules|\/work\/|file:\/\/|\.(?:ts|js|mjs|cjs):\d+/);
+  expect(text).not.toMatch(/"stack"\s*:/);
+}
+
+/** An RFC 9457 problem with the given status and code, and nothing internal in it. */
+export function expectProblem(res: Answer, status: number, code: ProblemCode): z.infer<typeof problemSchema> {
+  expect(res.status, res.text).toBe(status);
+  expect(res.contentType).toMatch(/^application\/problem\+json/);
+  const p = problemSchema.parse(res.body);
+  expect(p).toMatchObject({ type: `/problems/${code}`, title: PROBLEM_CODES[code].title, status, code });
+  expect(p.detail.trim().length).toBeGreaterThan(0);
+  expectNoInternals(res.text);
+  return p;
+}
+
+const parameterErrors = z.array(z.object({ parameter: z.string(), message: z.string() }));
+
+/** 400 invalid-request naming the parameter, in `errors[].parameter` or leading the detail. */
+export function expectInvalidParameter(res: Answer, parameter: string): z.infer<typeof problemSchema> {
+  const p = expectProblem(res, 400, 'invalid-request');
+  const errors = p.errors === undefined ? [] : parameterErrors.parse(p.errors);
+  const named = errors.some((e) => e.parameter === parameter || e.parameter.startsWith(`${parameter}.`)) || p.detail.startsWith(`${parameter}:`);
+  expect(named, `the problem should name "${parameter}": ${res.text}`).toBe(true);
+  return p;
+}
+
+/** A 200 JSON answer, parsed with the route's answer schema. */
+export function expectOk<T extends z.ZodType>(res: Answer, schema: T): z.infer<T> {
+  expect(res.status, res.text).toBe(200);
+  expect(res.contentType).toMatch(/^application\/json/);
+  return schema.parse(res.body);
+}
+
+/** Labels of nodes, sorted, for readable comparisons. */
+export const labels = (nodes: Array<{ label: string }>): string[] => nodes.map((n) => n.label).sort();
+
+/** True when any node of the answer belongs to the sample workspace. */
+export function mentionsSampleWorkspace(value: unknown): boolean {
+  return JSON.stringify(value).toLowerCase().includes('/workspaces/ws-credit');
+}
