@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   'payload-too-large': { status: 413, title: 'The request is too large' },
   'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },
   'store-unavailable': { status: 503, title: 'The lineage store is unavailable' },
+  'not-configured': { status: 503, title: 'This feature is not configured' },
   internal: { status: 500, title: 'Internal error' },
 } as const;
 export type ProblemCode = keyof typeof PROBLEM_CODES;

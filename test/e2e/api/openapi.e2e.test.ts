@@ -158,7 +158,7 @@ describe('happy', () => {
   });
 
   // Bug: gate, evidence and requests validate their input and answer 400 problems (invalid-request,
-  // invalid-ref), but their contracts publish no 400 response (functions/gate.ts:31,
+  // invalid-ref), but their contracts publish no 400 response (functions/gate.ts:30,
   // functions/evidence.ts:19-23, functions/requests.ts:18), so clients generated from this
   // document do not expect the answer a CI gate most needs to handle.
   it('every route that validates a query, path or body documents its 400 problem answer', () => {

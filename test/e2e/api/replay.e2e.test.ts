@@ -34,18 +34,32 @@ describe('happy', () => {
     expect(await replay(NOTHING)).toEqual({ events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 }, deadLetters: { retried: 0, resolved: 0, stillFailing: 0 } });
   });
 
-  it('an empty body replays the whole event log and the dead letters; the graph comes out the same', async () => {
-    const before = await snapshot();
+  it('an empty body replays the whole event log and the dead letters, projecting every event', async () => {
     const report = await replay('');
     // Six Event Grid events, two resource-log records, and the REST observations enrichment stored.
     expect(report.events.replayed).toBeGreaterThanOrEqual(8);
     expect(report.events.projected + report.events.ignored + report.events.deadLettered).toBe(report.events.replayed);
     expect(report.events.deadLettered).toBe(0);
     expect(report.deadLetters).toEqual({ retried: 0, resolved: 0, stillFailing: 0 });
+  });
+
+  // Bug: replay passes the stored body, already redacted, back through captureEvent, which redacts
+  // it again (shared/usecases/replay.ts:25 -> shared/usecases/captureEvent.ts:53). pseudonym() is
+  // not idempotent (shared/privacy/identity.ts:35-47: "redacted:…" is hashed into a new value), so
+  // every REST observation with systemData.createdBy gets a new content hash: its facts are
+  // re-attributed to an event that was never received, and status/model history entries repeat.
+  it('replaying leaves the graph as it was: same provenance hashes, no repeated history entries', async () => {
+    const before = await snapshot();
+    await replay('{}');
     expect(await snapshot()).toBe(before);
-    // Replaying again is idempotent: same counts, same graph.
-    expect(await replay('{}')).toEqual(report);
-    expect(await snapshot()).toBe(before);
+  });
+
+  // Same cause: the re-redacted bodies get new content hashes, so each replay appends them to the
+  // raw event log as new events and the next replay has more to replay.
+  it('replaying again replays the same log: the raw event log does not grow', async () => {
+    const first = await replay(JSON.stringify({ deadLetters: false }));
+    const second = await replay(JSON.stringify({ deadLetters: false }));
+    expect(second.events).toEqual(first.events);
   });
 
   it('events and dead letters can be asked for separately', async () => {
@@ -110,7 +124,7 @@ describe('security', () => {
   // Bug: replay runs over every workspace's event log and dead letters, but functions/replay.ts
   // accepts any admin grant: an admin limited to one workspace (Lineage.Admin.other-ws) replays
   // the sample workspace's events and learns how many there are. requireRole returns the scope
-  // (shared/api/route.ts:67) and the handler (functions/replay.ts:36-40) ignores it.
+  // (shared/api/route.ts:67) and the handler (functions/replay.ts:30-34) ignores it.
   it('Entra: an admin limited to one workspace cannot replay every workspace (403)', async () => {
     expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin', principal: AS.adminOfOther }), 403, 'forbidden');
   });
