@@ -1,6 +1,6 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { CorruptDocumentError, TransientStoreError } from '../errors.js';
-import { closureDocSchema, closureId, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { closureDocSchema, closureId, emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
@@ -193,6 +193,11 @@ export class GraphStore {
       if (statusCode(error) === 404) return undefined;
       throw error;
     }
+  }
+
+  /** An empty closure for a new node, so "no closure" keeps meaning "not computed yet". */
+  async ensureClosure(owner: string, dir: ClosureDir): Promise<void> {
+    await this.tryCreate(emptyClosure(owner, dir));
   }
 
   /** Writes a closure as computed from scratch (rebuilds and migrations). */

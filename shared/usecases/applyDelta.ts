@@ -50,10 +50,18 @@ async function runBounded<T>(items: T[], worker: (item: T) => Promise<WriteResul
 
 export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Provenance): Promise<ApplyResult> {
   const { merge, ensure } = documentsFor(delta, prov);
-  const results = [
-    ...(await runBounded(merge, (doc) => store.merge(doc))),
-    ...(await runBounded(ensure, (doc) => store.ensure(doc))),
-  ];
+  const merged = await runBounded(merge, (doc) => store.merge(doc));
+  const ensured = await runBounded(ensure, (doc) => store.ensure(doc));
+  const results = [...merged, ...ensured];
+  // A node seen for the first time gets empty closures (a missing one means "not computed").
+  const created = [...merge.filter((d, i) => d.docType === 'node' && merged[i] === 'created'), ...ensure.filter((_, i) => ensured[i] === 'created')];
+  await runBounded(
+    created.flatMap((d) => (['up', 'down'] as const).map((dir) => ({ id: d.id, dir }))),
+    async ({ id, dir }) => {
+      await store.ensureClosure(id, dir);
+      return 'created';
+    },
+  );
   // Keep closures current. A link already in its target's closure costs one read; a new one (or
   // one a crashed earlier attempt did not finish) is propagated.
   const links = new Map<string, { from: string; kind: string; to: string }>();
