@@ -21,6 +21,14 @@ param location string = resourceGroup().location
 @description('Create the Event Grid subscription; set true once the function code is published.')
 param deployEventSubscription bool = false
 
+@description('Slack app signing secret for /api/chatops/slack (empty: the route answers 503). Prefer a Key Vault reference.')
+@secure()
+param slackSigningSecret string = ''
+
+@description('Teams outgoing-webhook security token for /api/chatops/teams (empty: the route answers 503).')
+@secure()
+param teamsWebhookSecret string = ''
+
 @description('Key of the keyed hashes that replace caller identities before anything is stored. Keep it stable across deployments.')
 @secure()
 param redactionKey string = newGuid()
@@ -177,6 +185,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
         { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
         { name: 'REDACTION_KEY', value: redactionKey }
+        { name: 'SLACK_SIGNING_SECRET', value: slackSigningSecret }
+        { name: 'TEAMS_WEBHOOK_SECRET', value: teamsWebhookSecret }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
       ]
