@@ -17,7 +17,7 @@ export const evidenceRoute = defineRoute({
   query: z.object({ ref: refParam, workspace: workspaceParam, format: z.enum(EVIDENCE_FORMATS).default('json') }),
   responses: {
     200: { description: 'The evidence (JSON, or text/markdown for format=markdown)' },
-    403: { description: 'Not an auditor', schema: problemSchema },
+    403: { description: 'Not an auditor', schema: problemSchema }, 400: { description: 'Invalid query', schema: problemSchema },
     404: { description: 'Unknown ref', schema: problemSchema },
   },
 });

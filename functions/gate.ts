@@ -27,7 +27,7 @@ export const gateRoute = defineRoute({
       .optional()
       .describe('comma-separated: data, code, environment, job, metrics, approval'),
   }),
-  responses: { 200: { description: 'Passed', schema: gateAnswerSchema }, 422: { description: 'Missing lineage: `missing` lists what', schema: problemSchema }, 404: { description: 'Unknown ref', schema: problemSchema } },
+  responses: { 200: { description: 'Passed', schema: gateAnswerSchema }, 422: { description: 'Missing lineage: `missing` lists what', schema: problemSchema }, 400: { description: 'Invalid query', schema: problemSchema }, 404: { description: 'Unknown ref', schema: problemSchema } },
 });
 
 export const gateHandler = httpRoute(gateRoute, async ({ query, services, scope }) => {

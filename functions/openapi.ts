@@ -8,11 +8,11 @@ defineRoute({
   method: 'GET',
   route: 'openapi.json',
   summary: 'This API as an OpenAPI 3.1 document',
-  description: 'Generated from the zod schemas that validate each route.',
+  description: 'Generated from the zod schemas that validate each route. Needs a function key like every route but health and the signed chat-ops routes.',
   tags: ['meta'],
-  authLevel: 'anonymous',
+  authLevel: 'function',
   responses: { 200: { description: 'The OpenAPI document' } },
 });
 
 // Route modules register their contracts when functions/index.ts imports them, before any request.
-app.http('openapi', { route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', handler: async () => json(openApiDocument()) });
+app.http('openapi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: async () => json(openApiDocument()) });

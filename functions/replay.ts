@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineRoute, httpRoute } from '../shared/api/route.js';
 import { problemSchema } from '../shared/api/schemas.js';
 import { replay } from '../shared/usecases/replay.js';
+import { DomainError } from '../shared/errors.js';
 
 export const replayRoute = defineRoute({
   name: 'replay',
@@ -27,7 +28,9 @@ export const replayRoute = defineRoute({
   },
 });
 
-export const replayHandler = httpRoute(replayRoute, async ({ body, services, context }) => {
+export const replayHandler = httpRoute(replayRoute, async ({ body, services, context, scope }) => {
+  // Replay touches every workspace's evidence: an admin limited to some workspaces may not run it.
+  if (scope !== null) throw new DomainError('forbidden', 'Replay covers every workspace; it needs Lineage.Admin without a workspace limit.');
   const report = await replay(services.capture, body);
   context.log(`replay: ${JSON.stringify(report)}`);
   return report;

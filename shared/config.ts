@@ -37,7 +37,7 @@ const settingsSchema = z
       .default('data,code,environment,job')
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
       .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
-    LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(25),
+    LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })
   .refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {

@@ -43,7 +43,9 @@ export function redactIdentities<T>(value: T, key: string, depth = 0): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const lower = k.toLowerCase();
-    if (IDENTITY_KEYS.has(lower) && v !== null && v !== undefined && v !== '' && !(lower === 'identity' && isManagedIdentityBlock(v))) {
+    // Already redacted (a replay of a stored event): leave it, so redaction is idempotent.
+    const done = typeof v === 'string' && v.startsWith('redacted:');
+    if (IDENTITY_KEYS.has(lower) && v !== null && v !== undefined && v !== '' && !done && !(lower === 'identity' && isManagedIdentityBlock(v))) {
       out[k] = pseudonym(v, key);
     } else {
       out[k] = redactIdentities(v, key, depth + 1);

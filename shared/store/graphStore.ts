@@ -244,7 +244,8 @@ export class GraphStore {
     }
     // Tag keys are data, not SQL: nodes with tags are read and matched here rather than
     // building a property path from user input.
-    if (criteria.tagKey !== undefined) where.push('IS_DEFINED(c.facts.tags.value)');
+    // `value` is a reserved word in Cosmos SQL: bracket it.
+    if (criteria.tagKey !== undefined) where.push('IS_DEFINED(c.facts.tags["value"])');
     if (criteria.kind) {
       where.push('c.kind = @kind');
       parameters.push({ name: '@kind', value: criteria.kind });

@@ -56,8 +56,8 @@ export async function modelAt(graph: GraphStore, deployment: NodeDoc, instant: s
   return { model: null, since: null };
 }
 
-export async function upstreamOf(graph: GraphStore, model: NodeDoc, depth: number, maxNodes: number): Promise<ServingDeployment['upstream']> {
-  const answer = await lineage(graph, { ref: model.id, direction: 'upstream', depth, maxNodes });
+export async function upstreamOf(graph: GraphStore, model: NodeDoc, depth: number, maxNodes: number, scope: Set<string> | null = null): Promise<ServingDeployment['upstream']> {
+  const answer = await lineage(graph, { ref: model.id, direction: 'upstream', depth, maxNodes, scope });
   return { nodes: answer.nodes, edges: answer.edges, partial: answer.partial };
 }
 
@@ -90,7 +90,7 @@ export async function servedAt(graph: GraphStore, query: { endpoint: string; at:
       trafficSince: share.eventTime,
       model: model ? toLineageNode(model) : null,
       modelSince: since,
-      upstream: model ? await upstreamOf(graph, model, query.depth, query.maxNodes) : null,
+      upstream: model ? await upstreamOf(graph, model, query.depth, query.maxNodes, query.scope ?? null) : null,
     });
   }
   serving.sort((a, b) => (b.trafficShare ?? 0) - (a.trafficShare ?? 0) || a.deployment.label.localeCompare(b.deployment.label));

@@ -37,7 +37,7 @@ export function rawEvents(record: EvidenceRecord): Array<{ hash: string; eventId
 export async function evidenceRecord(graph: GraphStore, query: { ref: string; workspace?: string; scope?: Set<string> | null; now?: Date }): Promise<EvidenceRecord> {
   const model = await resolveRoot(graph, query.ref, query.workspace, query.scope);
   if (model.kind !== 'model') throw new DomainError('invalid-ref', `${model.label} is a ${model.kind}; evidence is assembled for a model version.`);
-  const p = await modelProfile(graph, model, 25, 2000);
+  const p = await modelProfile(graph, model, 25, 2000, query.scope ?? null);
   return { model, nodes: [model, ...p.upstream.nodes], edges: p.upstream.edges, partial: p.upstream.partial, generatedAt: (query.now ?? new Date()).toISOString() };
 }
 

@@ -150,18 +150,17 @@ export async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', 
       break;
     }
     const found = await graph.edgesOf(frontier, dir);
-    const next = new Set<string>();
+    const candidates = new Set<string>();
     for (const edge of found) {
       const other = dir === 'in' ? edge.from : edge.to;
-      if (!seen.has(other)) {
-        if (seen.size + next.size >= limit && !next.has(other)) {
-          result.cut = 'node-budget';
-          continue;
-        }
-        next.add(other);
-      }
+      if (!seen.has(other)) candidates.add(other);
       result.edges.set(`${edge.from}~${edge.kind}~${edge.to}`, edge);
     }
+    // Cut a level by id order, so a walk with a larger budget extends a smaller one (stable pages).
+    const sorted = [...candidates].sort();
+    const room = Math.max(0, limit - seen.size);
+    if (sorted.length > room) result.cut = 'node-budget';
+    const next = new Set(sorted.slice(0, room));
     const docs = await graph.nodes([...next]);
     for (const id of [...next].sort()) {
       const doc = docs.get(id);
@@ -265,8 +264,11 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
     if (fast) return fast;
   }
   const deadline = Date.now() + (query.timeBudgetMs ?? 10_000);
-  // Walk far enough to fill this page and know whether another follows.
-  const limit = offset + query.maxNodes + 1;
+  // Walk far enough to fill this page and know whether another follows; with filters, further,
+  // since only some of the nodes walked qualify.
+  const filtering = (query.kinds?.length ?? 0) > 0 || query.since !== undefined || query.until !== undefined;
+  // Filtered walks always walk the same (bounded) way, so consecutive pages slice one ordering.
+  const limit = filtering ? 20_000 : offset + query.maxNodes + 1;
   let result: Walk = { order: [{ doc: root, distance: 0 }], edges: new Map() };
   if (query.direction !== 'downstream') result = await walk(graph, root, 'in', query.depth, limit, deadline, result);
   if (query.direction !== 'upstream' && !result.cut) result = await walk(graph, root, 'out', query.depth, limit, deadline, result);
@@ -280,7 +282,9 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
   const filtered = visible.filter(({ doc }) => doc.id === root.id || ((!kinds || kinds.has(doc.kind)) && inWindow(doc, query.since, query.until)));
   const page = filtered.slice(offset, offset + query.maxNodes);
-  const more = filtered.length > offset + query.maxNodes || (result.cut === 'node-budget' && filtered.length >= offset + query.maxNodes);
+  // More follows when this page is not the end of what qualified, or the walk was cut before
+  // seeing everything (then some qualifying nodes may lie beyond).
+  const more = filtered.length > offset + query.maxNodes || result.cut === 'node-budget';
   const ids = new Set(page.map((p) => p.doc.id));
   const answer: LineageAnswer = {
     root: root.id,

@@ -1,3 +1,4 @@
+import { canSee } from '../access.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { walk } from './lineage.js';
@@ -40,12 +41,14 @@ function isTruthy(value: unknown): boolean {
   return value !== null && value !== undefined && value !== 0;
 }
 
-export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8, maxNodes = 500): Promise<ModelProfile> {
+export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8, maxNodes = 500, scope: Set<string> | null = null): Promise<ModelProfile> {
   const deadline = Date.now() + 10_000;
   const up = await walk(graph, model, 'in', depth, maxNodes, deadline);
   const down = await walk(graph, model, 'out', 2, 100, deadline);
-  const nodes = up.order.map((o) => o.doc).filter((d) => d.id !== model.id);
-  const edges = [...up.edges.values()];
+  // Nodes of workspaces the caller may not see are left out, and so are links to them.
+  const nodes = up.order.map((o) => o.doc).filter((d) => d.id !== model.id && canSee(scope, d.workspace));
+  const ids = new Set([model.id, ...nodes.map((n) => n.id)]);
+  const edges = [...up.edges.values()].filter((e) => ids.has(e.from) && ids.has(e.to));
   const producer = edges.find((e) => e.kind === 'produced' && e.to === model.id && e.fromKind === 'job');
   const job = producer ? (nodes.find((n) => n.id === producer.from) ?? null) : null;
   const ofKind = (...kinds: string[]) => nodes.filter((n) => kinds.includes(n.kind)).sort((a, b) => a.key.localeCompare(b.key));
@@ -73,7 +76,7 @@ export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8,
     computes: ofKind('compute'),
     parentModels: ofKind('model'),
     jobs: ofKind('job'),
-    deployments: down.order.map((o) => o.doc).filter((d) => d.kind === 'deployment' || d.kind === 'service'),
+    deployments: down.order.map((o) => o.doc).filter((d) => (d.kind === 'deployment' || d.kind === 'service') && canSee(scope, d.workspace)),
     parameters: facts(job, 'parameters'),
     metrics,
     approvals,

@@ -45,7 +45,7 @@ export async function lookupRequest(graph: GraphStore, requests: RequestStore, r
     deployment: deployment ? toLineageNode(deployment) : null,
     model: model ? toLineageNode(model) : null,
     modelSince: since,
-    upstream: model ? await upstreamOf(graph, model, depth, maxNodes) : null,
+    upstream: model ? await upstreamOf(graph, model, depth, maxNodes, scope) : null,
     provenance: doc.provenance,
   };
 }

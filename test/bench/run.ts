@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { runEnrichmentBench } from './enrichment.js';
+import { runLookupBench } from './lookups.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
 import { monitorStream } from './monitorStream.js';
 import { runNormalizationBench } from './normalization.js';
@@ -15,6 +16,9 @@ import { eventStream } from './stream.js';
  *   3. Azure Monitor envelope parsing on one core (Event Hubs bodies -> records -> results) vs JSON.parse.
  *   4. Cosmos and REST requests per event once enrichment runs (sample workspace, REST stand-in),
  *      on redelivery, and Cosmos requests per Event Hubs record by category.
+ *   5. Lookups on a generated 100,000-node graph (BENCH_LOOKUP_NODES): Cosmos round trips, requests
+ *      and latency at depth 1, 10 and 50 from precomputed closures vs a hop-by-hop walk, against the
+ *      embedded Cosmos server in a child process (several minutes; `npm run bench:lookups` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   // Section 3 runs after section 2 has stopped its stores, so the in-process Cosmos server's data is garbage by then.
   runMonitorParsingBench(monitorStream(MONITOR_MESSAGES));
   await runEnrichmentBench(monitorStream(CAPTURED_MESSAGES, 20240502, CAPTURED_TRAFFIC_SHARE));
+  await runLookupBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

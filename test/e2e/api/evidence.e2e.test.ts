@@ -72,9 +72,7 @@ describe('happy', () => {
     expect(e.model.label).toBe('credit-default:3');
   });
 
-  // Bug: a REST observation whose resource carries its own timestamp is stored without fetchedAt
-  // (so its content hash is stable), but its event id is still built as `GET <armId> @ ${fetchedAt}`,
-  // so evidence packages cite events named "… @ undefined" (shared/usecases/normalize.ts:66).
+  // REST observations of resources with their own timestamp carry no fetchedAt; their id must not say "@ undefined".
   it('json: every raw event has a meaningful id (none built from an undefined value)', async () => {
     const e = await jsonOf({});
     const bad = e.rawEvents.filter((r) => /\bundefined\b|\bnull\b/.test(r.eventId)).map((r) => r.eventId);

@@ -10,7 +10,7 @@ let api: Api;
 let doc: OpenApi;
 beforeAll(async () => {
   api = await startApi();
-  doc = expectOk(await api.get('/api/openapi.json', {}, { key: 'none' }), openApiShape);
+  doc = expectOk(await api.get('/api/openapi.json', {}, { key: 'function' }), openApiShape);
 });
 afterAll(async () => {
   await api?.stop();
@@ -159,7 +159,7 @@ describe('happy', () => {
 
   // Bug: gate, evidence and requests validate their input and answer 400 problems (invalid-request,
   // invalid-ref), but their contracts publish no 400 response (functions/gate.ts:30,
-  // functions/evidence.ts:19-23, functions/requests.ts:18), so clients generated from this
+  // functions/evidence.ts:18-22, functions/requests.ts:18), so clients generated from this
   // document do not expect the answer a CI gate most needs to handle.
   it('every route that validates a query, path or body documents its 400 problem answer', () => {
     const missing = ROUTES.filter((r) => r.query || r.params || r.body)
@@ -171,17 +171,16 @@ describe('happy', () => {
 
 describe('errors', () => {
   it('only GET is served (405)', async () => {
-    const res = await api.post('/api/openapi.json', '{}', { key: 'none' });
+    const res = await api.post('/api/openapi.json', '{}', { key: 'function' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET');
   });
 });
 
 describe('security', () => {
-  it('needs no key while keys are required elsewhere, and is the same document with any key or principal header', async () => {
-    expect((await api.get('/api/search', { q: 'x' }, { key: 'none' })).status).toBe(401); // keys are on
-    for (const options of [{ key: { value: 'wrong' } }, { key: 'admin' as const }, { key: 'none' as const, principal: AS.malformed }]) {
-      expect(expectOk(await api.get('/api/openapi.json', {}, options), openApiShape)).toEqual(doc);
-    }
+  it('needs a function key like every route but health and chat-ops, and is the same document with any valid key', async () => {
+    expect((await api.get('/api/openapi.json', {}, { key: 'none' })).status).toBe(401);
+    expect((await api.get('/api/openapi.json', {}, { key: { value: 'wrong' } })).status).toBe(401);
+    expect(expectOk(await api.get('/api/openapi.json', {}, { key: 'admin' }), openApiShape)).toEqual(doc);
   });
 });

@@ -48,9 +48,9 @@ describe('happy', () => {
     expect((await search({ q: `${WS}/models/credit-default/versions/99` })).nodes).toEqual([]);
   });
 
-  // Bug: the tag filter is written `c.facts.tags.value[@tagKey]`, but VALUE is a reserved word of
-  // the Cosmos DB query language; the query does not parse and the route answers 500
-  // (shared/store/graphStore.ts:162 and :165; `c.facts.tags["value"][@tagKey]` would parse).
+  // Bug: the tag filter reads `c.facts.tags.value`, but VALUE is a reserved word of the Cosmos DB
+  // query language; the query does not parse and the route answers 500
+  // (shared/store/graphStore.ts:247; `c.facts.tags["value"]` would parse).
   it('by tag:KEY=VALUE (tag:team=risk)', async () => {
     const res = await api.get('/api/search', { q: 'tag:team=risk' });
     const found = expectOk(res, searchAnswerSchema);

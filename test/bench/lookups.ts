@@ -1,0 +1,697 @@
+import { CosmosClient, type Container, type QueryIterator } from '@azure/cosmos';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LOCAL_COSMOS_KEY } from '../../infra/local/embeddedServices.js';
+import { CLOSURE_MAX_MEMBERS, closureId, parseEdgeKey, type ClosureDir } from '../../shared/graph/closure.js';
+import { edgeId } from '../../shared/graph/merge.js';
+import type { EdgeKind, NodeDoc } from '../../shared/graph/model.js';
+import { GraphStore, parseGraphDoc } from '../../shared/store/graphStore.js';
+import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { lineage, toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/lineage.js';
+import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
+import { fixed, heading, int, mean, table } from './report.js';
+import { prng } from './stream.js';
+
+/**
+ * Section 5: lookups on a generated graph of BENCH_LOOKUP_NODES (default 100,000) nodes, against
+ * the embedded Cosmos server in a child process. For depths 1, 10 and 50 it compares `lineage()`
+ * answering from the precomputed closures with a hop-by-hop baseline that reads one level per
+ * round of point reads, counting sequential round trips (groups of overlapping requests, timed
+ * around every Cosmos call), requests (RequestMeter) and latency. Round trips and requests are the
+ * hardware-independent figures; latencies depend on the machine and on what else runs on it.
+ *
+ *   BENCH_LOOKUP_NODES        nodes to generate (default 100000)
+ *   BENCH_LOOKUP_ROOTS        roots per measured case (default 50)
+ *   BENCH_LOOKUP_CASE_SECONDS time bound per case (default 60)
+ *   BENCH_LOOKUP_CONCURRENCY  writes in flight while loading (default 64)
+ *   BENCH_LOOKUP_FALLBACK=0   skip the lookup that walks with queries (minutes at this size)
+ *   BENCH_LOOKUP_KEEPALIVE=0  the server closes every connection, as the cosmosdb-server CLI does
+ *   BENCH_LOOKUP_RTT_MS       network latency added to every measured request (default 0: loopback)
+ */
+const NODES = envInt('BENCH_LOOKUP_NODES', 100_000);
+const ROOTS = envInt('BENCH_LOOKUP_ROOTS', 50);
+const CASE_SECONDS = envInt('BENCH_LOOKUP_CASE_SECONDS', 60);
+const CONCURRENCY = envInt('BENCH_LOOKUP_CONCURRENCY', 64);
+const FALLBACK = process.env.BENCH_LOOKUP_FALLBACK !== '0';
+const KEEPALIVE = process.env.BENCH_LOOKUP_KEEPALIVE !== '0';
+const RTT_MS = process.env.BENCH_LOOKUP_RTT_MS ? envInt('BENCH_LOOKUP_RTT_MS', 0) : 0;
+const MAX_NODES = 500;
+const DEPTHS = [1, 10, 50] as const;
+const SERVER_HEAP_MB = 8192;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not ${raw}`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server in a child process
+
+interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Peak resident memory (MB) and CPU seconds so far, from /proc (Linux; undefined elsewhere). */
+  usage(): { peakMb?: number; cpuSeconds?: number };
+  stop(): Promise<void>;
+}
+
+async function startServerProcess(): Promise<ServerProcess> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'lookupsServer.js');
+  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_LOOKUP_KEEPALIVE: KEEPALIVE ? '1' : '0' },
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the Cosmos server process');
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`the Cosmos server process exited with code ${code}: ${out}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', kill);
+  const ticks = 100; // USER_HZ on Linux
+  return {
+    url: `https://127.0.0.1:${port}/`,
+    pid,
+    usage() {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
+        return { peakMb: hwm ? Number(hwm[1]) / 1024 : undefined, cpuSeconds: cpu };
+      } catch {
+        return {};
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.end();
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      kill();
+      process.removeListener('exit', kill);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting round trips: every Cosmos call timed; overlapping calls are one round trip
+
+class RoundLog {
+  spans: Array<[number, number]> = [];
+  queryPages = 0;
+
+  reset(): void {
+    this.spans = [];
+    this.queryPages = 0;
+  }
+
+  /** Sequential round trips: groups of requests that overlap in time. */
+  rounds(): number {
+    const spans = [...this.spans].sort((a, b) => a[0] - b[0]);
+    let rounds = 0;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const [s, e] of spans) {
+      if (s >= end) rounds++;
+      end = Math.max(end, e);
+    }
+    return rounds;
+  }
+}
+
+type Fn = (...args: unknown[]) => unknown;
+const bound = (target: object, prop: string | symbol): unknown => {
+  const value: unknown = Reflect.get(target, prop, target);
+  return typeof value === 'function' ? (value as Fn).bind(target) : value;
+};
+
+/** The container with `item().read` and query pages timed into `log`; everything else passes through. */
+function instrument(container: Container, log: RoundLog): Container {
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      if (RTT_MS > 0) await new Promise((resolve) => setTimeout(resolve, RTT_MS));
+      return await work();
+    } finally {
+      log.spans.push([start, performance.now()]);
+    }
+  };
+  const items = new Proxy(container.items, {
+    get(target, prop) {
+      if (prop !== 'query') return bound(target, prop);
+      return (...args: unknown[]) => {
+        const iterator = (target.query as unknown as (...a: unknown[]) => QueryIterator<unknown>).apply(target, args);
+        return new Proxy(iterator, {
+          get(it, p) {
+            if (p !== 'fetchNext') return bound(it, p);
+            return () => {
+              log.queryPages++;
+              return timed(() => it.fetchNext());
+            };
+          },
+        });
+      };
+    },
+  });
+  return new Proxy(container, {
+    get(target, prop) {
+      if (prop === 'items') return items;
+      if (prop !== 'item') return bound(target, prop);
+      return (...args: Parameters<Container['item']>) => {
+        const item = target.item(...args);
+        return new Proxy(item, {
+          get(it, p) {
+            if (p !== 'read') return bound(it, p);
+            return (...a: Parameters<typeof it.read>) => timed(() => it.read(...a));
+          },
+        });
+      };
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hop-by-hop baseline
+
+interface Answer {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  partial: boolean;
+}
+
+interface BaselineAnswer extends Answer {
+  /** Round trips by construction (cross-checks the timed count). */
+  rounds: number;
+  /** Adjacency read from a truncated closure whose distance-1 members may be cut. */
+  adjacencyMaybeCut: number;
+}
+
+/** Links between `node` and its direct neighbours in `dir`, from its closure document. */
+function adjacency(raw: unknown, node: string, dir: ClosureDir): { links: string[]; maybeCut: boolean } {
+  if (!raw) return { links: [], maybeCut: false };
+  const doc = raw as { edges?: string[]; members?: Record<string, number>; truncated?: boolean };
+  const links = (doc.edges ?? []).filter((e) => {
+    const { from, to } = parseEdgeKey(e);
+    return dir === 'up' ? to === node : from === node;
+  });
+  // closureByBfs keeps every distance-1 member before any farther one: they are complete unless
+  // the cap was reached at distance 1.
+  const members = Object.values(doc.members ?? {});
+  const maybeCut = doc.truncated === true && members.length >= CLOSURE_MAX_MEMBERS && members.every((d) => d === 1);
+  return { links, maybeCut };
+}
+
+/**
+ * Breadth-first, one round of parallel point reads per level: the level's nodes, the stored
+ * (`out`) copies of the links that reached them, and (unless it is the last level) their
+ * adjacency, which is the distance-1 part of their closure document. The first round reads the
+ * root and its adjacency. No queries: on the embedded server a query scans the whole container.
+ */
+async function hopByHop(graph: GraphStore, rootId: string, direction: 'upstream' | 'downstream', depth: number, maxNodes: number): Promise<BaselineAnswer> {
+  const dir: ClosureDir = direction === 'upstream' ? 'up' : 'down';
+  const cid = closureId(dir);
+  const first = await graph.readMany([
+    { id: rootId, pk: rootId },
+    { id: cid, pk: rootId },
+  ]);
+  let rounds = 1;
+  const rootRaw = first.get(`${rootId}|${rootId}`);
+  if (!rootRaw) throw new Error(`no node ${rootId}`);
+  const nodes: LineageNode[] = [toLineageNode(parseGraphDoc(rootRaw) as NodeDoc, 0)];
+  const edges: LineageEdge[] = [];
+  const seen = new Set([rootId]);
+  const adj = new Map<string, string[]>();
+  let adjacencyMaybeCut = 0;
+  const rootAdj = adjacency(first.get(`${rootId}|${cid}`), rootId, dir);
+  adj.set(rootId, rootAdj.links);
+  if (rootAdj.maybeCut) adjacencyMaybeCut++;
+  let frontier = [rootId];
+  let cut = false;
+  for (let level = 1; level <= depth && frontier.length > 0 && !cut; level++) {
+    const next: string[] = [];
+    const links: Array<{ from: string; kind: string; to: string }> = [];
+    for (const n of frontier) {
+      for (const key of adj.get(n) ?? []) {
+        const link = parseEdgeKey(key);
+        const other = dir === 'up' ? link.from : link.to;
+        if (!seen.has(other)) {
+          if (seen.size >= maxNodes) {
+            cut = true;
+            continue;
+          }
+          seen.add(other);
+          next.push(other);
+        }
+        links.push(link);
+      }
+    }
+    if (next.length === 0 && links.length === 0) break;
+    const readAdjacency = level < depth && !cut;
+    const raw = await graph.readMany([
+      ...next.map((id) => ({ id, pk: id })),
+      ...links.map((l) => ({ id: edgeId('out', l.kind as EdgeKind, l.to), pk: l.from })),
+      ...(readAdjacency ? next.map((id) => ({ id: cid, pk: id })) : []),
+    ]);
+    rounds++;
+    for (const id of next) {
+      const value = raw.get(`${id}|${id}`);
+      if (value) nodes.push(toLineageNode(parseGraphDoc(value) as NodeDoc, level));
+      if (readAdjacency) {
+        const a = adjacency(raw.get(`${id}|${cid}`), id, dir);
+        adj.set(id, a.links);
+        if (a.maybeCut) adjacencyMaybeCut++;
+      }
+    }
+    for (const l of links) {
+      const value = raw.get(`${l.from}|${edgeId('out', l.kind as EdgeKind, l.to)}`);
+      if (!value) continue;
+      const doc = parseGraphDoc(value);
+      if (doc.docType === 'edge') edges.push(toLineageEdge(doc));
+    }
+    frontier = next;
+  }
+  return { nodes, edges, partial: cut, rounds, adjacencyMaybeCut };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+interface Sample {
+  ms: number;
+  rounds: number;
+  requests: number;
+  queryPages: number;
+  nodes: number;
+  edges: number;
+  partial: boolean;
+  ids: string[];
+}
+
+interface CaseResult {
+  label: string;
+  direction: 'upstream' | 'downstream';
+  depth: number;
+  closure: Sample[];
+  baseline: Sample[];
+  /** Roots whose closure was truncated, so lineage() walked with queries. */
+  walked: number;
+  /** Complete answers (neither partial) with the same node set / compared. */
+  sameNodes: number;
+  compared: number;
+  adjacencyMaybeCut: number;
+  baselineRoundsMismatch: number;
+}
+
+interface Bench {
+  graph: GraphStore;
+  meter: RequestMeter;
+  log: RoundLog;
+}
+
+async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): Promise<{ sample: Sample; answer: T }> {
+  bench.log.reset();
+  const before = bench.meter.requests;
+  const start = performance.now();
+  const answer = await work();
+  const ms = performance.now() - start;
+  return {
+    answer,
+    sample: {
+      ms,
+      rounds: bench.log.rounds(),
+      requests: bench.meter.requests - before,
+      queryPages: bench.log.queryPages,
+      nodes: answer.nodes.length,
+      edges: answer.edges.length,
+      partial: answer.partial,
+      ids: answer.nodes.map((n) => n.id).sort(),
+    },
+  };
+}
+
+async function runCase(bench: Bench, label: string, direction: 'upstream' | 'downstream', depth: number, roots: string[], seconds = CASE_SECONDS): Promise<CaseResult> {
+  const result: CaseResult = { label, direction, depth, closure: [], baseline: [], walked: 0, sameNodes: 0, compared: 0, adjacencyMaybeCut: 0, baselineRoundsMismatch: 0 };
+  const deadline = performance.now() + seconds * 1000;
+  for (const [i, root] of roots.entries()) {
+    if (i > 0 && performance.now() > deadline) break;
+    // Alternate which goes first so neither always meets a warmer server.
+    const runClosure = () => measure(bench, () => lineage(bench.graph, { ref: root, direction, depth, maxNodes: MAX_NODES }));
+    const runBaseline = () => measure(bench, () => hopByHop(bench.graph, root, direction, depth, MAX_NODES));
+    let c: Awaited<ReturnType<typeof runClosure>>;
+    let b: Awaited<ReturnType<typeof runBaseline>>;
+    if (i % 2 === 0) {
+      c = await runClosure();
+      b = await runBaseline();
+    } else {
+      b = await runBaseline();
+      c = await runClosure();
+    }
+    result.closure.push(c.sample);
+    result.baseline.push(b.sample);
+    if (c.sample.queryPages > 0) result.walked++;
+    result.adjacencyMaybeCut += b.answer.adjacencyMaybeCut;
+    if (b.answer.rounds !== b.sample.rounds) result.baselineRoundsMismatch++;
+    if (!c.sample.partial && !b.sample.partial) {
+      result.compared++;
+      if (c.sample.ids.join() === b.sample.ids.join()) result.sameNodes++;
+    }
+  }
+  return result;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** `3` when every lookup took the same, else `mean (min-max)`. */
+function spread(values: readonly number[], digits = 1): string {
+  if (values.length === 0) return '-';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? int(lo) : `${fixed(mean(values), digits)} (${int(lo)}-${int(hi)})`;
+}
+
+function latency(samples: readonly Sample[]): string {
+  const ms = samples.map((s) => s.ms);
+  const f = (n: number) => (n >= 100 ? int(n) : fixed(n, 1));
+  return `${f(percentile(ms, 50))} / ${f(percentile(ms, 95))} / ${f(Math.max(...ms))}`;
+}
+
+function nodesCell(r: CaseResult): string {
+  const c = mean(r.closure.map((s) => s.nodes));
+  const b = mean(r.baseline.map((s) => s.nodes));
+  const partial = r.closure.filter((s) => s.partial).length;
+  return `${fixed(c, 0)} / ${fixed(b, 0)}${partial > 0 ? ` (${partial} paged)` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading the graph
+
+interface ClosureStats {
+  upEcc: Uint16Array;
+  downEcc: Uint16Array;
+  upSize: Uint16Array;
+  downSize: Uint16Array;
+  upTruncated: Uint8Array;
+  downTruncated: Uint8Array;
+  bfsMs: number;
+  closureEdges: number;
+}
+
+interface LoadResult {
+  nodes: number;
+  edges: number;
+  closures: number;
+  ms: number;
+  stats: ClosureStats;
+}
+
+async function load(container: Container, g: LookupGraph, onProgress: (done: number, total: number) => void): Promise<LoadResult> {
+  const n = g.ids.length;
+  const stats: ClosureStats = {
+    upEcc: new Uint16Array(n),
+    downEcc: new Uint16Array(n),
+    upSize: new Uint16Array(n),
+    downSize: new Uint16Array(n),
+    upTruncated: new Uint8Array(n),
+    downTruncated: new Uint8Array(n),
+    bfsMs: 0,
+    closureEdges: 0,
+  };
+  const counts = { nodes: 0, edges: 0, closures: 0 };
+  const total = n * 3 + g.edges.length;
+  function* documents(): Generator<object> {
+    for (let i = 0; i < n; i++) {
+      counts.nodes++;
+      yield nodeDocument(g, i);
+      for (const e of g.outEdges[i] as number[]) {
+        counts.edges++;
+        yield outEdgeDocument(g, e);
+      }
+      for (const dir of ['up', 'down'] as const) {
+        const t0 = performance.now();
+        const doc = closureDocument(g, i, dir);
+        stats.bfsMs += performance.now() - t0;
+        const distances = Object.values(doc.members);
+        (dir === 'up' ? stats.upEcc : stats.downEcc)[i] = distances.reduce((a, b) => Math.max(a, b), 0);
+        (dir === 'up' ? stats.upSize : stats.downSize)[i] = distances.length;
+        (dir === 'up' ? stats.upTruncated : stats.downTruncated)[i] = doc.truncated ? 1 : 0;
+        stats.closureEdges += doc.edges.length;
+        counts.closures++;
+        yield doc;
+      }
+    }
+  }
+  const docs = documents();
+  let written = 0;
+  const start = performance.now();
+  const lanes = Array.from({ length: CONCURRENCY }, async () => {
+    for (let next = docs.next(); !next.done; next = docs.next()) {
+      await container.items.create(next.value);
+      if (++written % 20_000 === 0) onProgress(written, total);
+    }
+  });
+  await Promise.all(lanes);
+  return { ...counts, ms: performance.now() - start, stats };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy.slice(0, count);
+}
+
+function mb(bytes: number): string {
+  return `${int(bytes / 1024 / 1024)} MB`;
+}
+
+export async function runLookupBench(): Promise<string> {
+  console.log(heading(`5. Lookups on a generated ${int(NODES)}-node graph: closures vs hop by hop (embedded Cosmos server, child process)`));
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+
+  const generating = performance.now();
+  const g = generateLookupGraph(NODES);
+  const generateMs = performance.now() - generating;
+  const kinds = new Map<string, number>();
+  for (const node of g.nodes) kinds.set(node.ref.kind, (kinds.get(node.ref.kind) ?? 0) + 1);
+  const jobsOf = (i: number) => (g.outEdges[i] as number[]).filter((e) => g.edges[e]?.kind === 'inputOf').length;
+  const fanOut = g.roles.sharedData.map(jobsOf).sort((a, b) => b - a);
+  const versionsPerPipeline = new Map<string, number>();
+  for (const m of g.roles.models) {
+    const name = g.nodes[m.node]?.ref.label.split(':')[0] ?? '';
+    versionsPerPipeline.set(name, (versionsPerPipeline.get(name) ?? 0) + 1);
+  }
+  const versions = [...versionsPerPipeline.values()];
+  console.log(`  graph (seeded): ${int(g.ids.length)} nodes, ${int(g.edges.length)} links, generated in ${fixed(generateMs / 1000, 1)} s`);
+  console.log(`    nodes by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${int(c)}`).join(', ')}`);
+  console.log(
+    `    ${int(Object.values(g.pipelines).reduce((a, b) => a + b, 0))} pipelines (${Object.entries(g.pipelines).map(([c, k]) => `${c} ${k}`).join(', ')}), ` +
+      `${int(g.runs)} runs; model versions per pipeline ${fixed(mean(versions), 1)} (${Math.min(...versions)}-${Math.max(...versions)})`,
+  );
+  console.log(`    shared dataset versions (${g.roles.sharedData.length}): jobs reading each, most used first: ${fanOut.slice(0, 6).map(int).join(', ')}, ... ${int(fanOut[fanOut.length - 1] ?? 0)}`);
+
+  const server = await startServerProcess();
+  try {
+    const client = new CosmosClient({
+      endpoint: server.url,
+      key: LOCAL_COSMOS_KEY,
+      connectionPolicy: { enableEndpointDiscovery: false },
+      agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
+    });
+    const { database } = await client.databases.createIfNotExists({ id: 'bench-lookups' });
+    const { container } = await database.containers.createIfNotExists({ id: 'graph', partitionKey: { paths: ['/pk'] } });
+
+    const tty = process.stderr.isTTY;
+    const loadCpu0 = process.cpuUsage();
+    const serverCpu0 = server.usage().cpuSeconds ?? Number.NaN;
+    const loaded = await load(container, g, (done, total) => {
+      if (tty) process.stderr.write(`\r  loading: ${int(done)} / ${int(total)} documents`);
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    const loadCpu = process.cpuUsage(loadCpu0);
+    const serverCpu = (server.usage().cpuSeconds ?? Number.NaN) - serverCpu0;
+    const docs = loaded.nodes + loaded.edges + loaded.closures;
+    const s = loaded.stats;
+    console.log(
+      `  loaded: ${int(docs)} documents = ${int(loaded.nodes)} nodes + ${int(loaded.edges)} edges (the out copy of each link only: the in copies are read by\n` +
+        `    no lookup measured here - the closure path reads out copies, the baseline reads adjacency from closures) + ${int(loaded.closures)} closures;\n` +
+        `    ${fixed(loaded.ms / 1000, 1)} s, ${int(docs / (loaded.ms / 1000))} documents/s, single creates, ${CONCURRENCY} in flight; ` +
+        `closures by closureByBfs in memory as they were written: ${fixed(s.bfsMs / 1000, 1)} s of that`,
+    );
+    console.log(`    CPU while loading: bench process ${fixed((loadCpu.user + loadCpu.system) / 1e6, 0)} s, Cosmos server process ${fixed(serverCpu, 0)} s (${cpus().length} cores)`);
+    const sizes = (a: Uint16Array) => {
+      const sorted = [...a].sort((x, y) => x - y);
+      return `${fixed(mean(sorted), 1)} / ${int(percentile(sorted, 50))} / ${int(percentile(sorted, 99))} / ${int(sorted[sorted.length - 1] ?? 0)}`;
+    };
+    const truncatedKinds = (flags: Uint8Array) => {
+      const byKind = new Map<string, number>();
+      flags.forEach((f, i) => {
+        if (f) byKind.set(g.nodes[i]?.ref.kind ?? '?', (byKind.get(g.nodes[i]?.ref.kind ?? '?') ?? 0) + 1);
+      });
+      const total = [...byKind.values()].reduce((a, b) => a + b, 0);
+      return total === 0 ? '0' : `${total} (${[...byKind].map(([k, c]) => `${k} ${c}`).join(', ')})`;
+    };
+    console.log(`    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (cap ${int(CLOSURE_MAX_MEMBERS)}); links held ${int(s.closureEdges)}`);
+    console.log(`    levels (farthest member) mean / p50 / p99 / max: upstream ${sizes(s.upEcc)}, downstream ${sizes(s.downEcc)}`);
+    console.log(`    truncated closures: upstream ${truncatedKinds(s.upTruncated)}, downstream ${truncatedKinds(s.downTruncated)}`);
+
+    // Roots.
+    const random = prng(4242);
+    const all = g.ids.map((_, i) => i);
+    const deepModels = g.roles.models.filter((m) => (s.upEcc[m.node] ?? 0) >= 50).map((m) => m.node);
+    const deepOutputs = all.filter((i) => (s.downEcc[i] ?? 0) >= 50 && !s.downTruncated[i] && ['storage', 'data'].includes(g.nodes[i]?.ref.kind ?? ''));
+    const sharedComplete = g.roles.sharedData.filter((i) => !s.downTruncated[i] && (s.downSize[i] ?? 0) > 0);
+    const sharedTruncated = g.roles.sharedData.filter((i) => s.downTruncated[i]).sort((a, b) => jobsOf(a) - jobsOf(b));
+    const ids = (list: number[]) => list.map((i) => g.ids[i] as string);
+    const upRoots = ids(sample(deepModels, ROOTS, random));
+    const anyRoots = ids(sample(all, ROOTS, random));
+    const downRoots = ids(sample(deepOutputs, ROOTS, random));
+    const sharedRoots = ids(sample(sharedComplete, ROOTS, random));
+    console.log(
+      `  roots: ${int(deepModels.length)} model versions with >= 50 levels upstream, ${int(deepOutputs.length)} storage/data nodes with >= 50 levels downstream ` +
+        `(closure complete), ${sharedComplete.length} shared dataset versions with a complete downstream closure, ${sharedTruncated.length} with a truncated one`,
+    );
+    console.log(`  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`);
+
+    const meter = new RequestMeter();
+    const log = new RoundLog();
+    const bench: Bench = { graph: new GraphStore(instrument(container, log), meter), meter, log };
+    // Warm-up: JIT, connections.
+    await runCase(bench, 'warm-up', 'upstream', 10, upRoots.slice(0, 5));
+    await runCase(bench, 'warm-up', 'downstream', 10, downRoots.slice(0, 5));
+
+    const results: CaseResult[] = [];
+    const progress = (label: string) => tty && process.stderr.write(`\r\x1b[K  measuring: ${label}`);
+    for (const depth of DEPTHS) {
+      progress(`upstream depth ${depth}`);
+      results.push(await runCase(bench, 'model at the end of a deep pipeline, upstream', 'upstream', depth, upRoots));
+    }
+    for (const depth of DEPTHS) {
+      progress(`any node upstream depth ${depth}`);
+      results.push(await runCase(bench, 'any node (uniform sample), upstream', 'upstream', depth, anyRoots));
+    }
+    for (const depth of DEPTHS) {
+      progress(`downstream depth ${depth}`);
+      results.push(await runCase(bench, 'early output of a deep pipeline, downstream', 'downstream', depth, downRoots));
+    }
+    for (const depth of DEPTHS) {
+      progress(`shared dataset downstream depth ${depth}`);
+      results.push(await runCase(bench, 'shared dataset version (complete closure), downstream', 'downstream', depth, sharedRoots));
+    }
+    // The truncated closure: lineage() walks level by level with queries, and on the embedded
+    // server every query page scans the whole container, so one root and one depth only.
+    const fallbackRoot = sharedTruncated[0];
+    if (FALLBACK && fallbackRoot !== undefined) {
+      progress('truncated shared dataset downstream depth 10');
+      results.push(await runCase(bench, 'shared dataset version (TRUNCATED closure), downstream', 'downstream', 10, ids([fallbackRoot]), 1));
+    }
+    if (tty) process.stderr.write('\r\x1b[K');
+
+    console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = RequestMeter;');
+    console.log('  latency in ms, p50 / p95 / max; nodes = mean nodes answered, closure path / baseline\n');
+    console.log(
+      table(
+        ['lookup', 'depth', 'roots', 'closure round trips', 'baseline round trips', 'closure requests', 'baseline requests', 'closure ms', 'baseline ms', 'nodes'],
+        results.map((r) => [
+          r.label,
+          String(r.depth),
+          String(r.closure.length),
+          spread(r.closure.map((x) => x.rounds)),
+          spread(r.baseline.map((x) => x.rounds)),
+          spread(r.closure.map((x) => x.requests)),
+          spread(r.baseline.map((x) => x.requests)),
+          latency(r.closure),
+          latency(r.baseline),
+          nodesCell(r),
+        ]),
+      ),
+    );
+
+    const compared = results.reduce((a, r) => a + r.compared, 0);
+    const same = results.reduce((a, r) => a + r.sameNodes, 0);
+    console.log(`\n  answers: ${same} of ${compared} complete (not paged) answers have the same node set by both paths`);
+    for (const r of results) {
+      if (r.walked > 0) {
+        const pages = r.closure.map((x) => x.queryPages);
+        console.log(
+          `  ${r.label}, depth ${r.depth}: the closure is truncated, so lineage() walked level by level with queries ` +
+            `(${spread(pages)} query pages; each page scans the whole container on the embedded server, so this latency measures\n` +
+            `    the stand-in, not Cosmos DB); the baseline reads the root's distance-1 members from the same truncated closure` +
+            (r.adjacencyMaybeCut > 0 ? ', which may be cut' : ' (complete: fewer than the cap are at distance 1)'),
+        );
+      }
+      if (r.baselineRoundsMismatch > 0) console.log(`  note: ${r.label} depth ${r.depth}: timed round trips differ from the baseline's own count in ${r.baselineRoundsMismatch} lookups`);
+    }
+    if (FALLBACK && fallbackRoot === undefined) console.log('  no shared dataset version has a truncated downstream closure at this size: the walking fallback was not measured');
+    if (!FALLBACK) console.log('  BENCH_LOOKUP_FALLBACK=0: the lookup from a truncated closure (walks with queries) was not measured');
+    console.log('  baseline adjacency = the distance-1 links of each frontier node\'s closure document (a whole closure document per frontier node,');
+    console.log('  larger than an adjacency list would be: its latency is if anything pessimistic; its round trips and requests are not)');
+    if (RTT_MS > 0) console.log(`  BENCH_LOOKUP_RTT_MS=${RTT_MS}: every measured request waited ${RTT_MS} ms first, as if the store were across a network`);
+    if (!KEEPALIVE) console.log('  BENCH_LOOKUP_KEEPALIVE=0: the server closed every connection, so every request paid a TLS handshake');
+
+    const usage = server.usage();
+    const own = process.resourceUsage().maxRSS / 1024;
+    const totalCpu = process.cpuUsage(cpu0);
+    console.log(
+      `\n  memory peak: bench process ${int(own)} MB, Cosmos server process ${usage.peakMb !== undefined ? `${int(usage.peakMb)} MB` : 'unknown'}; ` +
+        `heap now ${mb(process.memoryUsage().heapUsed)}; CPU: bench ${fixed((totalCpu.user + totalCpu.system) / 1e6, 0)} s, server ${usage.cpuSeconds !== undefined ? fixed(usage.cpuSeconds, 0) : '?'} s; ` +
+        `section 5 took ${fixed((performance.now() - started) / 1000, 1)} s`,
+    );
+
+    const byDepth = (label: string, pick: (r: CaseResult) => Sample[]) =>
+      DEPTHS.map((d) => {
+        const r = results.find((x) => x.label === label && x.depth === d);
+        return r ? spread(pick(r).map((x) => x.rounds), 0) : '-';
+      });
+    const main = 'model at the end of a deep pipeline, upstream';
+    const closureRounds = byDepth(main, (r) => r.closure);
+    const baselineRounds = byDepth(main, (r) => r.baseline);
+    const summary =
+      `closure lookups: ${new Set(closureRounds).size === 1 ? `${closureRounds[0]} round trips at depth 1, 10 and 50` : `${closureRounds.join('/')} round trips at depth 1/10/50`}; ` +
+      `hop-by-hop: ${baselineRounds.join('/')} (upstream from models at the end of deep pipelines, ${int(g.ids.length)} nodes)`;
+    console.log(`\n  summary: ${summary}`);
+    return summary;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log('aml-lineage benchmark, section 5 only');
+  console.log(`  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
+  const started = performance.now();
+  await runLookupBench();
+  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
