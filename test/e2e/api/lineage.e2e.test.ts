@@ -238,7 +238,7 @@ describe('happy', () => {
   // walk's paging.
   const EVERYTHING = '2000-01-01T00:00:00Z';
 
-  // Bug: on the walk path, the cursor is an offset into a walk redone with a larger node budget for
+  // Regression guard (was a bug): on the walk path, the cursor is an offset into a walk redone with a larger node budget for
   // every page. When a level has more nodes than the budget left, walk() keeps the first ones in
   // edge order, then sorts them (shared/usecases/lineage.ts:157-166, 269), so that level's order
   // differs from page to page: some nodes come twice, others never.

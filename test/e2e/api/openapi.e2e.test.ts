@@ -157,7 +157,7 @@ describe('happy', () => {
     expect(doc.components.schemas.Node).toMatchObject({ type: 'object', required: expect.arrayContaining(['id', 'kind', 'key', 'label', 'provenance']) });
   });
 
-  // Bug: gate, evidence and requests validate their input and answer 400 problems (invalid-request,
+  // Regression guard (was a bug): gate, evidence and requests validate their input and answer 400 problems (invalid-request,
   // invalid-ref), but their contracts publish no 400 response (functions/gate.ts:30,
   // functions/evidence.ts:18-22, functions/requests.ts:18), so clients generated from this
   // document do not expect the answer a CI gate most needs to handle.

@@ -49,7 +49,7 @@ describe('happy', () => {
     expect(report.deadLetters).toEqual({ retried: 0, resolved: 0, stillFailing: 0 });
   });
 
-  // Bug: replay passes the stored body, already redacted, back through captureEvent, which redacts
+  // Regression guard (was a bug): replay passes the stored body, already redacted, back through captureEvent, which redacts
   // it again (shared/usecases/replay.ts:25 -> shared/usecases/captureEvent.ts:53). pseudonym() is
   // not idempotent (shared/privacy/identity.ts:35-47: "redacted:…" is hashed into a new value), so
   // every REST observation with systemData.createdBy gets a new content hash: its facts are
@@ -120,7 +120,7 @@ describe('security', () => {
     expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin', principal: AS.malformed }), 401, 'unauthorized');
   });
 
-  // Bug: replay runs over every workspace's event log and dead letters, but functions/replay.ts
+  // Regression guard (was a bug): replay runs over every workspace's event log and dead letters, but functions/replay.ts
   // accepts any admin grant: an admin limited to one workspace (Lineage.Admin.other-ws) replays
   // the sample workspace's events and learns how many there are. requireRole returns the scope
   // (shared/api/route.ts:63) and the handler (functions/replay.ts:30-34) ignores it.

@@ -48,7 +48,7 @@ describe('happy', () => {
     expect((await search({ q: `${WS}/models/credit-default/versions/99` })).nodes).toEqual([]);
   });
 
-  // Bug: the tag filter reads `c.facts.tags.value`, but VALUE is a reserved word of the Cosmos DB
+  // Regression guard (was a bug): the tag filter reads `c.facts.tags.value`, but VALUE is a reserved word of the Cosmos DB
   // query language; the query does not parse and the route answers 500
   // (shared/store/graphStore.ts:247; `c.facts.tags["value"]` would parse).
   it('by tag:KEY=VALUE (tag:team=risk)', async () => {
