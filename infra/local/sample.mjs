@@ -38,8 +38,8 @@ console.log(`Delivered ${records.length} resource-log records: HTTP ${hub.status
 const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
 const q2 = { endpoint, at: '2024-05-20T00:00:00Z' };
 const ready = async () =>
-  JSON.stringify((await get('/api/lineage', q1)).body).includes('credit-applications:3') &&
-  JSON.stringify((await get('/api/lineage/as-of', q2)).body.serving ?? []).includes('credit-train-20240415');
+  ((await get('/api/lineage', q1)).body.nodes ?? []).some((n) => n.label === 'credit-applications:3') &&
+  ((await get('/api/lineage/as-of', q2)).body.serving?.[0]?.upstream?.nodes ?? []).some((n) => n.label === 'credit-train-20240415');
 for (let i = 0; i < 80 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));
 
 function show(title, answer) {

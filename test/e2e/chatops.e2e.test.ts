@@ -72,9 +72,13 @@ describe('chat-ops against the sample workspace', () => {
     expect((await deliver(host)).status).toBe(202);
     expect((await endpointWrite(host)).status).toBe(202);
     // Wait for the enrichment cascade: model 3's upstream down to the raw data, and model 2's training job.
-    const lineage = (ref: string) => fetch(`${host.url}/api/lineage?${new URLSearchParams({ ref, direction: 'upstream', depth: '6' })}`).then((r) => r.text());
+    // Labels of the nodes in the answer (not any text in it: facts mention names before their links exist).
+    const lineage = (ref: string) =>
+      fetch(`${host.url}/api/lineage?${new URLSearchParams({ ref, direction: 'upstream', depth: '6' })}`)
+        .then((r) => r.json() as Promise<{ nodes?: Array<{ label: string }> }>)
+        .then((a) => (a.nodes ?? []).map((n) => n.label));
     await until('credit-default:3 upstream to reach the raw data', () => lineage(MODEL3), (t) => t.includes('credit-applications:3') && t.includes('lightgbm-env:5'));
-    await until('credit-default:2 to name its training job', () => lineage(`${WS}/models/credit-default/versions/2`), (t) => t.includes('credit-train-20240415'));
+    await until('credit-default:2 upstream to reach its training job', () => lineage(`${WS}/models/credit-default/versions/2`), (t) => t.includes('credit-train-20240415'));
   });
   afterAll(async () => {
     await host?.stop();
