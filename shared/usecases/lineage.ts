@@ -202,10 +202,14 @@ function inWindow(doc: NodeDoc, since?: string, until?: string): boolean {
  * reads the page's nodes and links in parallel, whatever the depth. Undefined when a closure is
  * missing or truncated, or a filter needs what closures do not hold; the caller then walks.
  */
-async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuery, offset: number): Promise<LineageAnswer | undefined> {
+function closureDirs(direction: Direction): ClosureDir[] {
+  return direction === 'both' ? ['up', 'down'] : [direction === 'upstream' ? 'up' : 'down'];
+}
+
+async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuery, offset: number, prefetched?: Array<ClosureDoc | undefined>): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
-  const dirs: ClosureDir[] = query.direction === 'both' ? ['up', 'down'] : [query.direction === 'upstream' ? 'up' : 'down'];
-  const closures = await Promise.all(dirs.map((d) => graph.closure(root.id, d)));
+  const dirs = closureDirs(query.direction);
+  const closures = prefetched ?? (await Promise.all(dirs.map((d) => graph.closure(root.id, d))));
   if (closures.some((c) => !c || c.truncated)) return undefined;
   const distance = new Map<string, number>();
   const links = new Set<string>();
@@ -257,10 +261,16 @@ async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuer
 }
 
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
-  const root = await resolveRoot(graph, query.ref, query.workspace, query.scope);
   const { offset } = decodeCursor(query.cursor);
-  if (!query.walk) {
-    const fast = await fromClosures(graph, root, query, offset);
+  // A reference naming one node: read it and its closures in the same round trip.
+  const candidates = resolveRef(query.ref, query.workspace);
+  const useClosures = !query.walk && !query.since && !query.until;
+  const [root, prefetched] =
+    candidates.length === 1 && useClosures
+      ? await Promise.all([resolveRoot(graph, query.ref, query.workspace, query.scope), Promise.all(closureDirs(query.direction).map((d) => graph.closure(candidates[0] as string, d)))])
+      : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
+  if (useClosures) {
+    const fast = await fromClosures(graph, root, query, offset, prefetched);
     if (fast) return fast;
   }
   const deadline = Date.now() + (query.timeBudgetMs ?? 10_000);
