@@ -658,9 +658,9 @@ export async function runLookupBench(): Promise<string> {
     const closureOnly = results.filter((r) => r.walked === 0).flatMap((r) => r.closure.map((x) => x.rounds));
     if (closureOnly.length > 0 && Math.max(...closureOnly) === 3) {
       console.log(
-        '\n  closure path, 3 round trips: resolveRoot() reads the root node, then fromClosures() reads its closure, then the page\'s nodes and\n' +
-          '  links in parallel (2 when the root has nothing in that direction: no page to read). The first two are sequential in lineage()\n' +
-          '  today; issued together (the ref is a node id here) they would make 2. The baseline reads the root with its adjacency.',
+        '\n  closure path, 2 round trips: lineage() reads the root node and its closure together (the ref names one node), then the\n' +
+          '  page\'s nodes and links in parallel (1 when the root has nothing in that direction). The baseline reads the root with its\n' +
+          '  adjacency, then one round per level.',
       );
     }
     const compared = results.reduce((a, r) => a + r.compared, 0);
