@@ -1,0 +1,120 @@
+import { pseudonym } from './identity.js';
+
+/**
+ * Personal data and secrets in lineage metadata (tags, properties, parameters, descriptions, URIs,
+ * free text). Each detector pairs a pattern with a check that rules out near misses: card numbers
+ * must pass Luhn, IBANs the mod-97 checksum, IPv4 addresses are not taken from version-like keys,
+ * and GUIDs, hex hashes and timestamps never match. Findings name the kind and the field path,
+ * never the value.
+ */
+export const PII_KINDS = ['email', 'phone', 'national-id', 'payment-card', 'iban', 'ip-address', 'storage-secret', 'sas-token', 'bearer-token', 'private-key'] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
+
+export interface PiiFinding {
+  kind: PiiKind;
+  /** Where the value sits, e.g. `data.runProperties.owner_email`. */
+  path: string;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length >= 12 && sum % 10 === 0;
+}
+
+export function ibanValid(iban: string): boolean {
+  const s = iban.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(s)) return false;
+  const rearranged = s.slice(4) + s.slice(0, 4);
+  let remainder = 0;
+  for (const ch of rearranged) {
+    const code = ch >= 'A' && ch <= 'Z' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const digit of code) remainder = (remainder * 10 + Number(digit)) % 97;
+  }
+  return remainder === 1;
+}
+
+interface Detector {
+  kind: PiiKind;
+  pattern: RegExp;
+  accept?: (match: string, key: string) => boolean;
+}
+
+const VERSION_KEY = /version|ver$|release|build|tag/i;
+
+const DETECTORS: Detector[] = [
+  { kind: 'private-key', pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  { kind: 'storage-secret', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g },
+  { kind: 'sas-token', pattern: /(?:[?&]|^)(?:sv=[^&\s]+&)?[^\s]*\bsig=[A-Za-z0-9%+/=]{16,}[^\s"]*/g, accept: (m) => /\bsig=/.test(m) && /\b(?:sv|se|sp|sr|st)=/.test(m) },
+  { kind: 'bearer-token', pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { kind: 'email', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, accept: (m) => !/^git@/i.test(m) },
+  { kind: 'iban', pattern: /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b/g, accept: (m) => ibanValid(m) },
+  { kind: 'payment-card', pattern: /\b(?:\d[ -]?){12,18}\d\b/g, accept: (m) => luhnValid(m.replace(/[ -]/g, '')) && !/^(\d)\1+$/.test(m.replace(/[ -]/g, '')) },
+  // US SSN shape, with the ranges the SSA never issues ruled out.
+  { kind: 'national-id', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
+  { kind: 'phone', pattern: /(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])/g, accept: (m) => m.replace(/\D/g, '').length >= 8 },
+  {
+    kind: 'ip-address',
+    pattern: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])|(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])/gi,
+    // A dotted quad under a version-like key is a version, not an address.
+    accept: (_m, key) => !VERSION_KEY.test(key),
+  },
+];
+
+function scanString(text: string, path: string, key: string, findings: PiiFinding[]): void {
+  for (const d of DETECTORS) {
+    d.pattern.lastIndex = 0;
+    for (const m of text.matchAll(d.pattern)) {
+      if (!d.accept || d.accept(m[0], key)) {
+        findings.push({ kind: d.kind, path });
+        break;
+      }
+    }
+  }
+}
+
+/** Every kind of personal data or secret found in `value`, by field path (no values). */
+export function scanPii(value: unknown, path = '', key = '', findings: PiiFinding[] = [], depth = 0): PiiFinding[] {
+  if (depth > 64) return findings;
+  if (typeof value === 'string') scanString(value, path || '(root)', key, findings);
+  else if (Array.isArray(value)) value.forEach((v, i) => scanPii(v, `${path}[${i}]`, key, findings, depth + 1));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      // Keys can carry data too (tag names); scan them as text of their parent.
+      scanString(k, `${path}{key}`, '', findings);
+      scanPii(v, path ? `${path}.${k}` : k, k, findings, depth + 1);
+    }
+  }
+  return findings;
+}
+
+/**
+ * The same structure with every detected value replaced by a keyed, stable hash
+ * (`pii:KIND:HASH`), so equal values still join; everything else is untouched.
+ */
+export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T {
+  if (depth > 64) return value;
+  if (typeof value === 'string') {
+    let text: string = value;
+    for (const d of DETECTORS) {
+      d.pattern.lastIndex = 0;
+      text = text.replace(d.pattern, (m) => (!d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m));
+    }
+    return text as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactPii(v, hashKey, key, depth + 1)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactPii(v, hashKey, k, depth + 1)])) as T;
+  }
+  return value;
+}
