@@ -59,7 +59,12 @@ const DETECTORS: Detector[] = [
   { kind: 'bearer-token', pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
   { kind: 'email', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, accept: (m) => !/^git@/i.test(m) },
   { kind: 'iban', pattern: /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b/g, accept: (m) => ibanValid(m) },
-  { kind: 'payment-card', pattern: /\b(?:\d[ -]?){12,18}\d\b/g, accept: (m) => luhnValid(m.replace(/[ -]/g, '')) && !/^(\d)\1+$/.test(m.replace(/[ -]/g, '')) },
+  // Cards are written in groups of four (Amex 4-6-5), one separator throughout, or not at all.
+  {
+    kind: 'payment-card',
+    pattern: /\b(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5})\b/g,
+    accept: (m) => luhnValid(m.replace(/[ -]/g, '')) && !/^(\d)\1+$/.test(m.replace(/[ -]/g, '')),
+  },
   // US SSN shape, with the ranges the SSA never issues ruled out.
   { kind: 'national-id', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
   { kind: 'phone', pattern: /(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])/g, accept: (m) => m.replace(/\D/g, '').length >= 8 },
@@ -71,16 +76,33 @@ const DETECTORS: Detector[] = [
   },
 ];
 
+/** GUIDs (subscription, experiment, dataset ids) are never personal data, whatever digits they hold. */
+const GUID_RE = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
+
+/** Applies `fn` to the parts of `text` outside GUIDs. */
+function outsideGuids(text: string, fn: (segment: string) => string): string {
+  return text
+    .split(GUID_RE)
+    .map((part, i) => (i % 2 === 1 ? part : fn(part)))
+    .join('');
+}
+
 function scanString(text: string, path: string, key: string, findings: PiiFinding[]): void {
-  for (const d of DETECTORS) {
-    d.pattern.lastIndex = 0;
-    for (const m of text.matchAll(d.pattern)) {
-      if (!d.accept || d.accept(m[0], key)) {
-        findings.push({ kind: d.kind, path });
-        break;
+  const found = new Set<PiiKind>();
+  outsideGuids(text, (segment) => {
+    for (const d of DETECTORS) {
+      if (found.has(d.kind)) continue;
+      d.pattern.lastIndex = 0;
+      for (const m of segment.matchAll(d.pattern)) {
+        if (!d.accept || d.accept(m[0], key)) {
+          found.add(d.kind);
+          findings.push({ kind: d.kind, path });
+          break;
+        }
       }
     }
-  }
+    return segment;
+  });
 }
 
 /** Every kind of personal data or secret found in `value`, by field path (no values). */
@@ -105,12 +127,14 @@ export function scanPii(value: unknown, path = '', key = '', findings: PiiFindin
 export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T {
   if (depth > 64) return value;
   if (typeof value === 'string') {
-    let text: string = value;
-    for (const d of DETECTORS) {
-      d.pattern.lastIndex = 0;
-      text = text.replace(d.pattern, (m) => (!d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m));
-    }
-    return text as T;
+    return outsideGuids(value, (segment) => {
+      let text = segment;
+      for (const d of DETECTORS) {
+        d.pattern.lastIndex = 0;
+        text = text.replace(d.pattern, (m) => (!d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m));
+      }
+      return text;
+    }) as T;
   }
   if (Array.isArray(value)) return value.map((v) => redactPii(v, hashKey, key, depth + 1)) as T;
   if (value && typeof value === 'object') {

@@ -9,6 +9,7 @@ import type { RequestStore } from '../store/requestStore.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
+import { redactPii } from '../privacy/pii.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from './normalize.js';
@@ -49,8 +50,9 @@ export interface CaptureOptions {
  */
 export async function captureEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
-  // Identities never reach a store, not even the raw log: what is kept and hashed is the redacted event.
-  const raw = redactIdentities(received, deps.redactionKey);
+  // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
+  // and hashed is the redacted event (keyed hashes, so equal values still join).
+  const raw = redactPii(redactIdentities(received, deps.redactionKey), deps.redactionKey);
   const hash = contentHash(raw);
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};

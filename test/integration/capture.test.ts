@@ -120,3 +120,25 @@ describe('capturing Azure ML events', () => {
     expect([...kinds].sort()).toEqual(['dataset', 'drift', 'job', 'model', 'service']);
   });
 });
+
+describe('personal data and secrets are redacted at ingest', () => {
+  it('nothing stored holds the value; equal values hash alike; near misses stay', async () => {
+    const a = modelRegistered('credit', 11, { id: 'pii-a', tags: { owner: 'jane.doe@contoso.com', sas: 'https://acct.blob.core.windows.net/c/m.pkl?sv=2022-11-02&sp=r&se=2030-01-01&sig=AbCdEfGhIjKlMnOpQrSt%2B' } });
+    const b = modelRegistered('credit', 12, { id: 'pii-b', tags: { owner: 'jane.doe@contoso.com', release: '1.2.3.4' } });
+    await captureEvent(services.capture, a);
+    await captureEvent(services.capture, b);
+    const stored: string[] = [];
+    for await (const r of services.eventLog.scan()) stored.push(JSON.stringify(r));
+    stored.push(...(await graphSnapshot(services)));
+    const text = stored.join('\n');
+    expect(text).not.toContain('jane.doe');
+    expect(text).not.toContain('AbCdEfGhIjKlMnOpQrSt');
+    const node11 = await services.graph.readNode(modelNodeId('credit', '11'));
+    const node12 = await services.graph.readNode(modelNodeId('credit', '12'));
+    const tags11 = node11?.facts.tags?.value as Record<string, string>;
+    const tags12 = node12?.facts.tags?.value as Record<string, string>;
+    expect(tags11.owner).toMatch(/^pii:email:/);
+    expect(tags12.owner).toBe(tags11.owner);
+    expect(tags12.release).toBe('1.2.3.4');
+  });
+});
