@@ -79,15 +79,23 @@ export class GraphStore {
    * changed, guarded by the ETag so concurrent writers never lose each other's facts.
    */
   async merge(doc: GraphDoc): Promise<WriteResult> {
+    return this.mergeWith(doc, () => this.read(doc.id, doc.pk), join, doc.id);
+  }
+
+  /**
+   * The optimistic-concurrency loop every merged document goes through: read, join, write back
+   * only if something changed, guarded by the ETag; a conflict reads again.
+   */
+  private async mergeWith<T extends GraphDoc | ClosureDoc>(doc: T, read: () => Promise<(T & { _etag?: string }) | undefined>, joinDocs: (current: T, incoming: T) => T, what: string): Promise<WriteResult> {
     for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
       await backoff(round);
-      const existing = await this.read(doc.id, doc.pk);
+      const existing = await read();
       if (!existing) {
         if (await this.tryCreate(doc)) return 'created';
         continue; // someone else created it first: merge into theirs
       }
       const { _etag: etag, ...current } = existing;
-      const merged = join(current as GraphDoc, doc);
+      const merged = joinDocs(current as unknown as T, doc);
       if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
       try {
         const response = await this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
@@ -100,7 +108,7 @@ export class GraphStore {
       }
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
-    throw new TransientStoreError(`gave up merging ${doc.id} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+    throw new TransientStoreError(`gave up merging ${what} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
   }
 
   /** A referenced-but-unseen node: created if absent, otherwise left as it is (one round trip). */
@@ -212,26 +220,7 @@ export class GraphStore {
 
   /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */
   async mergeClosure(doc: ClosureDoc): Promise<WriteResult> {
-    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
-      await backoff(round);
-      const existing = await this.closure(doc.pk, doc.dir);
-      if (!existing) {
-        if (await this.tryCreate(doc)) return 'created';
-        continue;
-      }
-      const { _etag: etag, ...current } = existing;
-      const merged = mergeClosures(current, doc);
-      if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
-      try {
-        this.meter.record(await this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {}));
-        return 'updated';
-      } catch (error) {
-        this.meter.recordError(error);
-        if (statusCode(error) === 412) continue;
-        throw error;
-      }
-    }
-    throw new TransientStoreError(`gave up merging the closure of ${doc.pk} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+    return this.mergeWith(doc, () => this.closure(doc.pk, doc.dir), mergeClosures, `the closure of ${doc.pk}`);
   }
 
   /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */
