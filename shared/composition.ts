@@ -12,6 +12,7 @@ import { RequestMeter } from './store/requestMeter.js';
 import { RequestStore } from './store/requestStore.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
+import { isLoopbackHttp } from './util/loopback.js';
 
 /**
  * The composition root: settings validated once, SDK clients built once per process and shared
@@ -39,11 +40,6 @@ let credential: Promise<TokenCredential> | undefined;
 function azureCredential(): Promise<TokenCredential> {
   credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
   return credential;
-}
-
-function isLoopbackHttp(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname.startsWith('127.') || u.hostname === '[::1]');
 }
 
 export async function buildServices(settings: Settings, meter = new RequestMeter()): Promise<Services> {

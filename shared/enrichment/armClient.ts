@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { TransientStoreError } from '../errors.js';
+import { isLoopbackHttp } from '../util/loopback.js';
 
 /**
  * A small client for the Azure ML management REST API: GETs and paged lists, with the ARM
@@ -50,7 +51,7 @@ export class ArmClient {
 
   constructor(options: ArmClientOptions) {
     const url = new URL(options.endpoint);
-    const loopback = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname.startsWith('127.') || url.hostname === '[::1]');
+    const loopback = isLoopbackHttp(url);
     if (!loopback && url.protocol !== 'https:') throw new Error('AZUREML_MANAGEMENT_ENDPOINT must be https (plain http only on loopback)');
     if (!loopback && !options.credential) throw new Error('a credential is required for a non-loopback management endpoint');
     this.options = {

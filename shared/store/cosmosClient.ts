@@ -1,6 +1,7 @@
 import { CosmosClient, type Container, type Database } from '@azure/cosmos';
 import { Agent } from 'node:https';
 import type { Settings } from '../config.js';
+import { isLoopback } from '../util/loopback.js';
 
 export const CONTAINERS = {
   /** Nodes and edges; partition key = the node a document belongs to. */
@@ -10,11 +11,6 @@ export const CONTAINERS = {
   /** Prediction requests from endpoint traffic logs; partition key = request id. */
   requests: 'requests',
 } as const;
-
-export function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
 
 /**
  * Managed identity unless a key is configured. TLS checks and endpoint discovery are turned off
