@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, spawnHost, type SpawnedHost } from '../helpers/localHost.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Chat-ops through the local host, as Slack and Teams call it: signed requests to the anonymous
@@ -52,18 +53,6 @@ const headerOf = (m: SlackMessage) => m.blocks.find((b) => b.type === 'header')?
 const linkOf = (m: SlackMessage) => /<([^|>]+)\|Full JSON>/.exec(m.blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '')?.[1];
 const cardOf = (m: TeamsMessage) => m.attachments[0]?.content as Card;
 const cardText = (m: TeamsMessage) => cardOf(m).body.map((b) => b.text);
-
-/** Enrichment runs off a queue: poll until the answer has what is expected (bounded). */
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await read();
-  }
-  return last;
-}
 
 describe('chat-ops against the sample workspace', () => {
   let host: SpawnedHost;

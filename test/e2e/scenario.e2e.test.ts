@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnHost, ROOT, type SpawnedHost } from '../helpers/localHost.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Issue 3's scenario through the local host, with the REST stand-in's sample workspace:
@@ -43,18 +44,6 @@ const request = (id: string, deployment: string, time: string) => ({
   category: 'AmlOnlineEndpointTrafficLog',
   properties: { XRequestId: id, EndpointName: 'credit-scoring', DeploymentName: deployment, Method: 'POST', Path: '/score', ResponseCode: 200, ModelStatusCode: 200, TotalDurationMs: 31 },
 });
-
-/** Enrichment runs off a queue: poll until the answer has what is expected (bounded). */
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await read();
-  }
-  return last;
-}
 
 type Node = { id: string; kind: string; label: string };
 

@@ -1,3 +1,4 @@
+import { until as untilWithin } from '../../helpers/until.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -167,15 +168,9 @@ export function scoringRequest(id: string, deployment: 'blue' | 'green', time: s
   };
 }
 
-export async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await read();
-  }
-  return last;
+/** The shared poll, with the longer bound these tests' settling waits need. */
+export function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  return untilWithin(what, read, ok, timeoutMs);
 }
 
 const labelsOf = (a: Answer): string[] => {
