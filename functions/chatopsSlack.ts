@@ -3,12 +3,12 @@ import { defineRoute } from '../shared/api/route.js';
 import { problemSchema } from '../shared/api/schemas.js';
 import { parseCommand } from '../shared/chatops/commands.js';
 import { startCommand, withinBudget } from '../shared/chatops/executor.js';
-import { rawBody, settingsWithSecret, unauthorized } from '../shared/chatops/http.js';
+import { signedRequest } from '../shared/chatops/http.js';
 import { linkBase } from '../shared/chatops/links.js';
 import { verifySlackSignature } from '../shared/chatops/signature.js';
 import { postToResponseUrl, responseUrlAllowed, slackMessageSchema, toBlockKit } from '../shared/chatops/slack.js';
 import { getServices } from '../shared/composition.js';
-import { json, problem } from '../shared/http.js';
+import { json } from '../shared/http.js';
 
 export const chatopsSlackRoute = defineRoute({
   name: 'chatopsSlack',
@@ -31,22 +31,11 @@ export const chatopsSlackRoute = defineRoute({
 const SLACK_BUDGET_MS = 2_500;
 
 export async function chatopsSlack(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const loaded = settingsWithSecret('SLACK_SIGNING_SECRET', "to the Slack app's signing secret");
-  if (!loaded.ok) return loaded.response;
-  const { settings, secret } = loaded;
-  let body: Buffer;
-  try {
-    body = await rawBody(request);
-  } catch (error) {
-    return problem(error);
-  }
-  const verdict = verifySlackSignature({
-    secret,
-    timestamp: request.headers.get('x-slack-request-timestamp'),
-    signature: request.headers.get('x-slack-signature'),
-    body,
-  });
-  if (!verdict.ok) return unauthorized(verdict.reason);
+  const signed = await signedRequest(request, 'SLACK_SIGNING_SECRET', "to the Slack app's signing secret", (secret, body) =>
+    verifySlackSignature({ secret, timestamp: request.headers.get('x-slack-request-timestamp'), signature: request.headers.get('x-slack-signature'), body }),
+  );
+  if (!signed.ok) return signed.response;
+  const { settings, body } = signed;
 
   const form = new URLSearchParams(body.toString('utf8'));
   // Slack checks the request URL's certificate with a signed `ssl_check=1` post; it wants a bare 200.

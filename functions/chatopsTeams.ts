@@ -3,7 +3,7 @@ import { defineRoute } from '../shared/api/route.js';
 import { problemSchema } from '../shared/api/schemas.js';
 import { parseCommand } from '../shared/chatops/commands.js';
 import { startCommand, withinBudget } from '../shared/chatops/executor.js';
-import { rawBody, settingsWithSecret, unauthorized } from '../shared/chatops/http.js';
+import { signedRequest } from '../shared/chatops/http.js';
 import { linkBase } from '../shared/chatops/links.js';
 import { verifyTeamsSignature } from '../shared/chatops/signature.js';
 import { teamsActivitySchema, teamsMessageSchema, toTeamsMessage } from '../shared/chatops/teams.js';
@@ -34,17 +34,11 @@ export const chatopsTeamsRoute = defineRoute({
 const TEAMS_BUDGET_MS = 4_000;
 
 export async function chatopsTeams(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const loaded = settingsWithSecret('TEAMS_WEBHOOK_SECRET', 'to the security token Teams showed when the outgoing webhook was created');
-  if (!loaded.ok) return loaded.response;
-  const { settings, secret } = loaded;
-  let body: Buffer;
-  try {
-    body = await rawBody(request);
-  } catch (error) {
-    return problem(error);
-  }
-  const verdict = verifyTeamsSignature({ secret, authorization: request.headers.get('authorization'), body });
-  if (!verdict.ok) return unauthorized(verdict.reason);
+  const signed = await signedRequest(request, 'TEAMS_WEBHOOK_SECRET', 'to the security token Teams showed when the outgoing webhook was created', (secret, body) =>
+    verifyTeamsSignature({ secret, authorization: request.headers.get('authorization'), body }),
+  );
+  if (!signed.ok) return signed.response;
+  const { settings, body } = signed;
 
   let payload: unknown;
   try {

@@ -17,16 +17,8 @@ export async function rawBody(request: HttpRequest): Promise<Buffer> {
   return body;
 }
 
-/**
- * 503 in the problem shape of shared/errors.ts. "Not configured" has no code of its own there, and
- * store-unavailable would mislead, so this one is built here.
- */
 export function notConfigured(detail: string): HttpResponseInit {
-  return {
-    status: 503,
-    jsonBody: { type: '/problems/not-configured', title: 'Chat-ops is not configured', status: 503, detail, code: 'not-configured' },
-    headers: { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' },
-  };
+  return problem(new DomainError('not-configured', detail));
 }
 
 export function unauthorized(reason: string): HttpResponseInit {
@@ -48,4 +40,27 @@ export function settingsWithSecret(
   } catch (error) {
     return { ok: false, response: notConfigured(error instanceof Error ? error.message : String(error)) };
   }
+}
+
+/**
+ * The prologue both chat routes share: settings with the platform's secret (else 503), the raw
+ * body within its limit (else 413), and a valid signature over exactly those bytes (else 401).
+ */
+export async function signedRequest(
+  request: HttpRequest,
+  secretName: 'SLACK_SIGNING_SECRET' | 'TEAMS_WEBHOOK_SECRET',
+  hint: string,
+  verify: (secret: string, body: Buffer) => { ok: true } | { ok: false; reason: string },
+): Promise<{ ok: true; settings: ChatopsSettings; body: Buffer } | { ok: false; response: HttpResponseInit }> {
+  const loaded = settingsWithSecret(secretName, hint);
+  if (!loaded.ok) return loaded;
+  let body: Buffer;
+  try {
+    body = await rawBody(request);
+  } catch (error) {
+    return { ok: false, response: problem(error) };
+  }
+  const verdict = verify(loaded.secret, body);
+  if (!verdict.ok) return { ok: false, response: unauthorized(verdict.reason) };
+  return { ok: true, settings: loaded.settings, body };
 }
