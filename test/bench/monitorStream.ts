@@ -1,6 +1,6 @@
 import { fixture, WS } from '../helpers/fixtures.js';
 import { activityWrite, runStatusRecord, trafficRecord } from '../helpers/monitorRecords.js';
-import { prng } from './stream.js';
+import { pickFrom, prng, randomHex, randomUuid } from './stream.js';
 
 /**
  * A deterministic stream of Event Hubs message bodies as Azure Monitor diagnostic settings send
@@ -101,15 +101,15 @@ class MonitorStreamBuilder {
 
   /** One endpoint's batch: most requests to the blue deployment, some to green. */
   private traffic(count: number): Raw[] {
-    const endpoint = this.pick(ENDPOINTS);
+    const endpoint = pickFrom(this.random, ENDPOINTS);
     return Array.from({ length: count }, () => {
       const deployment = this.random() < 0.9 ? 'blue' : 'green';
-      const record = trafficRecord(this.uuid(), endpoint, deployment, this.time());
+      const record = trafficRecord(randomUuid(this.random), endpoint, deployment, this.time());
       const [code, reason, modelCode] = this.outcome();
       const requestMs = Math.floor(this.random() * 5);
       const responseMs = 5 + Math.floor(this.random() * 200);
       Object.assign(record.properties as Raw, {
-        XMSClientRequestId: this.uuid(),
+        XMSClientRequestId: randomUuid(this.random),
         Protocol: 'HTTP/1.1',
         ResponseCode: code,
         ResponseCodeReason: reason,
@@ -141,19 +141,19 @@ class MonitorStreamBuilder {
 
   private run(): { runId: string; parent?: string; experiment: string } {
     if (this.runs.length < 4 || this.random() < 0.3) {
-      const experiment = this.pick(EXPERIMENTS);
-      const parent = this.runs.length > 0 && this.random() < 0.3 ? this.pick(this.runs).runId : undefined;
-      this.runs.push({ runId: `${experiment}_${Math.floor(this.clock / 1000)}_${this.hex(8)}`, parent, experiment });
+      const experiment = pickFrom(this.random, EXPERIMENTS);
+      const parent = this.runs.length > 0 && this.random() < 0.3 ? pickFrom(this.random, this.runs).runId : undefined;
+      this.runs.push({ runId: `${experiment}_${Math.floor(this.clock / 1000)}_${randomHex(this.random, 8)}`, parent, experiment });
       if (this.runs.length > 50) this.runs.shift();
     }
-    return this.pick(this.runs);
+    return pickFrom(this.random, this.runs);
   }
 
   private runStatus(): Raw {
     const run = this.run();
-    const status = this.pick(RUN_STATUSES);
+    const status = pickFrom(this.random, RUN_STATUSES);
     const record = runStatusRecord(run.runId, status, this.time(), run.parent);
-    Object.assign(record, { resultType: 'Succeeded', resultSignature: '200', durationMs: String(Math.floor(this.random() * 40)), correlationId: this.uuid(), location: 'westeurope' });
+    Object.assign(record, { resultType: 'Succeeded', resultSignature: '200', durationMs: String(Math.floor(this.random() * 40)), correlationId: randomUuid(this.random), location: 'westeurope' });
     Object.assign(record.properties as Raw, {
       RootRunId: run.parent ?? run.runId,
       Message: status === 'Failed' ? 'UserError: script exited with code 1' : '',
@@ -165,7 +165,7 @@ class MonitorStreamBuilder {
 
   private computeJob(): Raw {
     const run = this.run();
-    const [eventType, state] = this.pick(COMPUTE_EVENTS);
+    const [eventType, state] = pickFrom(this.random, COMPUTE_EVENTS);
     return {
       time: this.time(),
       resourceId: RESOURCE,
@@ -174,13 +174,13 @@ class MonitorStreamBuilder {
       level: 'Informational',
       properties: {
         JobName: run.runId,
-        JobId: `cj-${this.hex(8)}`,
+        JobId: `cj-${randomHex(this.random, 8)}`,
         EventType: eventType,
         ExecutionState: state,
-        ClusterName: this.pick(CLUSTERS),
+        ClusterName: pickFrom(this.random, CLUSTERS),
         ExperimentName: run.experiment,
-        ExperimentId: this.uuid(),
-        NodeId: `tvmps_${this.hex(24)}_d`,
+        ExperimentId: randomUuid(this.random),
+        NodeId: `tvmps_${randomHex(this.random, 24)}_d`,
         ToolType: 'Python',
         CustomerSubscriptionId: '00000000-1111-2222-3333-444444444444',
         ErrorDetails: state === 'Failed' ? 'Process exited with code 1' : '',
@@ -199,7 +199,7 @@ class MonitorStreamBuilder {
       durationMs: String(10 + Math.floor(this.random() * 90)),
       callerIpAddress: '203.0.113.7',
       level: 'Informational',
-      properties: { AmlModelName: this.pick(MODELS), Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' }, AmlWorkspaceId: '7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09' },
+      properties: { AmlModelName: pickFrom(this.random, MODELS), Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' }, AmlWorkspaceId: '7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09' },
     };
   }
 
@@ -214,7 +214,7 @@ class MonitorStreamBuilder {
       durationMs: String(10 + Math.floor(this.random() * 90)),
       level: 'Informational',
       properties: {
-        AmlEnvironmentName: this.pick(ENVIRONMENTS),
+        AmlEnvironmentName: pickFrom(this.random, ENVIRONMENTS),
         AmlEnvironmentVersion: String(1 + Math.floor(this.random() * 9)),
         Identity: { UserName: 'jane@contoso.com' },
         AmlWorkspaceId: '7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09',
@@ -224,24 +224,24 @@ class MonitorStreamBuilder {
 
   /** A write's Started and Succeeded records sharing a correlationId; one in five is the documented non-ML write. */
   private activityPair(): Raw[] {
-    const correlationId = this.uuid();
+    const correlationId = randomUuid(this.random);
     const time = this.time();
     if (this.random() < 0.2) {
       const [ticket] = this.supportTicket.map((r) => structuredClone(r));
       return [Object.assign(ticket as Raw, { time, correlationId })];
     }
     const roll = this.random();
-    const model = this.pick(MODELS);
+    const model = pickFrom(this.random, MODELS);
     const [type, id] =
       roll < 0.3
         ? ['jobs', `${WS}/jobs/${this.run().runId}`]
         : roll < 0.55
           ? ['models/versions', `${WS}/models/${model}/versions/${1 + Math.floor(this.random() * 9)}`]
           : roll < 0.7
-            ? ['onlineEndpoints/deployments', `${WS}/onlineEndpoints/${this.pick(ENDPOINTS)}/deployments/${this.random() < 0.5 ? 'blue' : 'green'}`]
+            ? ['onlineEndpoints/deployments', `${WS}/onlineEndpoints/${pickFrom(this.random, ENDPOINTS)}/deployments/${this.random() < 0.5 ? 'blue' : 'green'}`]
             : roll < 0.85
               ? ['data/versions', `${WS}/data/credit-applications/versions/${1 + Math.floor(this.random() * 5)}`]
-              : ['computes', `${WS}/computes/${this.pick(CLUSTERS)}`];
+              : ['computes', `${WS}/computes/${pickFrom(this.random, CLUSTERS)}`];
     const operation = `Microsoft.MachineLearningServices/workspaces/${type}/write`;
     const started = Object.assign(activityWrite(id, time, operation), { correlationId, resultType: 'Start', resultSignature: 'Started.' });
     const succeeded = Object.assign(activityWrite(id, this.time(), operation), { correlationId, durationMs: String(100 + Math.floor(this.random() * 3000)) });
@@ -250,7 +250,7 @@ class MonitorStreamBuilder {
 
   /** One non-ML resource's batch: its documented records, repeated with new times. */
   private otherService(count: number): Raw[] {
-    const templates = this.pick(this.otherServices);
+    const templates = pickFrom(this.random, this.otherServices);
     return Array.from({ length: count }, (_, i) => Object.assign(structuredClone(templates[i % templates.length] as Raw), { time: this.time() }));
   }
 
@@ -272,21 +272,6 @@ class MonitorStreamBuilder {
       if ((roll -= (share / restTotal) * (1 - this.trafficShare)) < 0) return source;
     }
     return 'endpoint traffic';
-  }
-
-  private pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)] as T;
-  }
-
-  private hex(length: number): string {
-    let out = '';
-    while (out.length < length) out += Math.floor(this.random() * 0x100000000).toString(16).padStart(8, '0');
-    return out.slice(0, length);
-  }
-
-  private uuid(): string {
-    const h = this.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
   /** Resource logs carry seven fractional digits; records in one batch are a few hundred ms apart. */

@@ -45,6 +45,22 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Seeded choices shared by the bench's generators. */
+export function pickFrom<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+export function randomHex(random: () => number, length: number): string {
+  let out = '';
+  while (out.length < length) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  return out.slice(0, length);
+}
+
+export function randomUuid(random: () => number): string {
+  const h = randomHex(random, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 interface Run {
   runId: string;
   experimentId: string;
@@ -65,8 +81,8 @@ class StreamBuilder {
 
   constructor(seed: number) {
     this.random = prng(seed);
-    this.experiments = ['automl-local-regression', 'credit-training', 'churn-nightly', 'forecast-retrain', 'nlp-finetune'].map((name) => ({ id: this.uuid(), name }));
-    this.monitors = ['credit-drift', 'churn-drift', 'forecast-drift'].map((name) => ({ id: this.uuid(), name, base: this.uuid(), target: this.uuid() }));
+    this.experiments = ['automl-local-regression', 'credit-training', 'churn-nightly', 'forecast-retrain', 'nlp-finetune'].map((name) => ({ id: randomUuid(this.random), name }));
+    this.monitors = ['credit-drift', 'churn-drift', 'forecast-drift'].map((name) => ({ id: randomUuid(this.random), name, base: randomUuid(this.random), target: randomUuid(this.random) }));
   }
 
   next(): BenchEvent {
@@ -92,7 +108,7 @@ class StreamBuilder {
     if (!advance) {
       const run = this.newRun();
       this.inFlight.push(run);
-      return this.runEvent(schema, 'RunStatusChanged', run, this.pick(['Running', 'Queued', 'Preparing']));
+      return this.runEvent(schema, 'RunStatusChanged', run, pickFrom(this.random, ['Running', 'Queued', 'Preparing']));
     }
     const index = Math.floor(this.random() * this.inFlight.length);
     const run = this.inFlight[index] as Run;
@@ -119,7 +135,7 @@ class StreamBuilder {
   }
 
   private modelRegistered(schema: Schema): BenchEvent {
-    const name = this.pick(MODEL_NAMES);
+    const name = pickFrom(this.random, MODEL_NAMES);
     const version = (this.versions.get(name) ?? 0) + 1;
     this.versions.set(name, version);
     const template = this.template(schema, 'ModelRegistered');
@@ -127,27 +143,27 @@ class StreamBuilder {
     data.ModelName = name;
     // The docs example sends a number; the SDKs and the field table a string. Both occur.
     data.ModelVersion = this.random() < 0.25 ? String(version) : version;
-    data.ModelTags = { area: name.split(/[-_]/)[0], stage: this.pick(['dev', 'staging', 'prod']) };
+    data.ModelTags = { area: name.split(/[-_]/)[0], stage: pickFrom(this.random, ['dev', 'staging', 'prod']) };
     return this.event(schema, 'ModelRegistered', `models/${name}:${version}`, data);
   }
 
   private modelDeployed(schema: Schema): BenchEvent {
-    const service = this.pick(SERVICES);
+    const service = pickFrom(this.random, SERVICES);
     const registered = [...this.versions.entries()];
-    const models = registered.length > 0 ? [this.pick(registered)] : [['sklearn_regression_model', 1] as [string, number]];
+    const models = registered.length > 0 ? [pickFrom(this.random, registered)] : [['sklearn_regression_model', 1] as [string, number]];
     // Blue/green: half the deployments still serve the previous version too.
     const [name, version] = models[0] as [string, number];
     if (version > 1 && this.random() < 0.5) models.push([name, version - 1]);
     const template = this.template(schema, 'ModelDeployed');
     const data = structuredClone(template.data) as Record<string, unknown>;
     data.ServiceName = service;
-    data.ServiceComputeType = this.pick(['ACI', 'AKS']);
+    data.ServiceComputeType = pickFrom(this.random, ['ACI', 'AKS']);
     data.ModelIds = models.map(([n, v]) => `${n}:${v}`).join(',');
     return this.event(schema, 'ModelDeployed', `endpoints/${service}`, data);
   }
 
   private driftDetected(schema: Schema): BenchEvent {
-    const monitor = this.pick(this.monitors);
+    const monitor = pickFrom(this.random, this.monitors);
     const runId = `${monitor.id}_${this.clock}`;
     const day = new Date(this.clock - 86_400_000).toISOString().slice(0, 10);
     const template = this.template(schema, 'DatasetDriftDetected');
@@ -168,7 +184,7 @@ class StreamBuilder {
   /** A clone of the fixture envelope with this event's id, time, subject, data and the workspace. */
   private event(schema: Schema, type: AmlType, subject: string, data: Record<string, unknown>): BenchEvent {
     const raw = structuredClone(this.template(schema, type));
-    raw.id = this.uuid();
+    raw.id = randomUuid(this.random);
     raw.subject = subject;
     raw.data = data;
     if (schema === 'eventgrid') {
@@ -182,22 +198,22 @@ class StreamBuilder {
   }
 
   private newRun(): Run {
-    const experiment = this.pick(this.experiments);
+    const experiment = pickFrom(this.random, this.experiments);
     const roll = this.random();
     let runId: string;
     if (roll < 0.5) {
       // Children of an AutoML or HyperDrive sweep point at their parent run.
-      if (this.sweep.children === 0 || this.sweep.children >= 8) this.sweep = { kind: this.random() < 0.8 ? 'AutoML' : 'HD', id: this.uuid(), children: 0 };
+      if (this.sweep.children === 0 || this.sweep.children >= 8) this.sweep = { kind: this.random() < 0.8 ? 'AutoML' : 'HD', id: randomUuid(this.random), children: 0 };
       runId = `${this.sweep.kind}_${this.sweep.id}_${this.sweep.children++}`;
     } else {
-      runId = `${experiment.name}_${Math.floor(this.clock / 1000)}_${this.hex(8)}`;
+      runId = `${experiment.name}_${Math.floor(this.clock / 1000)}_${randomHex(this.random, 8)}`;
     }
     const git =
       this.random() < 0.5
         ? undefined
         : (() => {
-            const repository = this.pick(REPOSITORIES);
-            const commit = this.hex(40);
+            const repository = pickFrom(this.random, REPOSITORIES);
+            const commit = randomHex(this.random, 40);
             return { ...this.gitProps, 'azureml.git.repository_uri': repository, 'mlflow.source.git.repoURL': repository, 'azureml.git.commit': commit, 'mlflow.source.git.commit': commit };
           })();
     return { runId, experimentId: experiment.id, experimentName: experiment.name, git };
@@ -219,21 +235,6 @@ class StreamBuilder {
       if ((roll -= share) < 0) return type;
     }
     return 'RunStatusChanged';
-  }
-
-  private pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)] as T;
-  }
-
-  private hex(length: number): string {
-    let out = '';
-    while (out.length < length) out += Math.floor(this.random() * 0x100000000).toString(16).padStart(8, '0');
-    return out.slice(0, length);
-  }
-
-  private uuid(): string {
-    const h = this.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
   /** Azure ML writes seven fractional digits: `2024-01-01T00:00:03.1234567Z`. */
