@@ -15,7 +15,7 @@ export const requestsRoute = defineRoute({
   role: 'reader',
   params: z.object({ requestId: z.string().trim().min(1).max(256, 'expected the XRequestId of a request, at most 256 characters') }),
   query: z.object({ depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3) }),
-  responses: { 200: { description: 'The request and the model that answered it', schema: requestAnswerSchema }, 400: { description: 'Invalid request id or query', schema: problemSchema }, 404: { description: 'Unknown request', schema: problemSchema } },
+  responses: { 200: { description: 'The request and the model that answered it', schema: requestAnswerSchema }, 400: { description: 'Invalid request id or query', schema: problemSchema }, 404: { description: 'Unknown request', schema: problemSchema }, 410: { description: 'Purged under the request-trace retention policy', schema: problemSchema } },
 });
 
 export const requestLineage = httpRoute(requestsRoute, ({ params, query, services, scope }) =>

@@ -2,6 +2,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { TokenCredential } from '@azure/identity';
 import { loadSettings, type Settings } from './config.js';
+import { HoldStore } from './compliance/holds.js';
+import type { ComplianceDeps } from './compliance/runCompliance.js';
+import { ComplianceBlobs } from './compliance/stateStore.js';
 import { ArmClient } from './enrichment/armClient.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
@@ -29,6 +32,7 @@ export interface Services {
   arm: ArmClient;
   capture: CaptureDeps;
   enrich: EnrichDeps;
+  compliance: ComplianceDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
   /** Creates the database objects, blob container and queue (local host, tests, setup). */
@@ -44,9 +48,14 @@ function azureCredential(): Promise<TokenCredential> {
 
 export async function buildServices(settings: Settings, meter = new RequestMeter()): Promise<Services> {
   const cosmos = await createCosmosClient(settings);
-  const graph = new GraphStore(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.graph), meter);
-  const eventLog = new EventLog(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.events), meter);
-  const requests = new RequestStore(container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.requests), meter);
+  const containers = {
+    graph: container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.graph),
+    events: container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.events),
+    requests: container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.requests),
+  };
+  const graph = new GraphStore(containers.graph, meter);
+  const eventLog = new EventLog(containers.events, meter);
+  const requests = new RequestStore(containers.requests, meter);
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
@@ -59,6 +68,22 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
   });
   const capture: CaptureDeps = { eventLog, graph, deadLetters, requests, enrichments: enrichmentQueue, now: () => new Date(), redactionKey: settings.REDACTION_KEY };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
+  const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
+  const compliance: ComplianceDeps = {
+    graph,
+    containers,
+    meter,
+    blobs: complianceBlobs,
+    holds: new HoldStore(complianceBlobs),
+    retention: {
+      rawEventsDays: settings.RETENTION_RAW_EVENTS_DAYS,
+      requestsDays: settings.RETENTION_REQUESTS_DAYS,
+      graceDays: settings.RETENTION_GRACE_DAYS,
+      auditWindowDays: settings.AUDIT_WINDOW_DAYS,
+    },
+    redactionKey: settings.REDACTION_KEY,
+    now: () => new Date(),
+  };
   return {
     settings,
     meter,
@@ -70,12 +95,14 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     arm,
     capture,
     enrich,
+    compliance,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
     },
     ensureStorage: async () => {
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
+      await complianceBlobs.ensure();
     },
   };
 }

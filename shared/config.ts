@@ -37,6 +37,17 @@ const settingsSchema = z
       .default('data,code,environment,job')
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
       .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
+    /** Blob container for compliance reports, run state, legal holds and the retention archive. */
+    COMPLIANCE_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('compliance'),
+    /** Retention policies, in days, per kind of record (raw events are the audit evidence). */
+    RETENTION_RAW_EVENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+    RETENTION_REQUESTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+    /** Days past its policy before a record not yet purged counts as kept too long (timer outages, TTL lag). */
+    RETENTION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+    /** Records referenced by the graph and younger than this must still exist, or be tombstoned by policy. */
+    AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+    /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
     LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })

@@ -8,6 +8,7 @@ export const PROBLEM_CODES = {
   unauthorized: { status: 401, title: 'Not authenticated' },
   forbidden: { status: 403, title: 'Not allowed' },
   'not-found': { status: 404, title: 'Not found' },
+  gone: { status: 410, title: 'Purged under a retention policy' },
   'gate-failed': { status: 422, title: 'The model version does not meet the traceability policy' },
   'payload-too-large': { status: 413, title: 'The request is too large' },
   'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },

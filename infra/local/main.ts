@@ -5,6 +5,14 @@ import { startAzurite, startCosmos, type RunningService } from './embeddedServic
 import { startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 
+/** Compliance timers, daily in the small hours UTC, a quarter of an hour apart (Bicep sets the same). */
+export const DEFAULT_COMPLIANCE_SCHEDULES = {
+  COMPLIANCE_LINEAGE_SCHEDULE: '0 0 2 * * *',
+  COMPLIANCE_DRIFT_SCHEDULE: '0 15 2 * * *',
+  COMPLIANCE_RETENTION_SCHEDULE: '0 30 2 * * *',
+  COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
+};
+
 /**
  * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
  * are started in-process/child-process unless settings point at real endpoints
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
     // Binding settings the registrations name with %…%; in Azure they are app settings.
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
+    for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {

@@ -12,7 +12,7 @@ import { json, problem } from '../http.js';
  */
 export interface RouteSpec {
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Functions route template, below /api. */
   route: string;
   summary: string;

@@ -2,6 +2,7 @@ import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
 import type { RequestMeter } from './requestMeter.js';
+import { isTombstone } from './tombstone.js';
 
 /**
  * The append-only evidence: every event exactly as received, keyed by its content hash. The graph
@@ -49,7 +50,7 @@ export class EventLog {
     try {
       const response = await this.container.item(id, id).read<ItemDefinition>();
       this.meter.record(response);
-      return response.resource ? parseRaw(response.resource) : undefined;
+      return response.resource && !isTombstone(response.resource) ? parseRaw(response.resource) : undefined;
     } catch (error) {
       this.meter.recordError(error);
       if ((error as { code?: unknown }).code === 404) return undefined;
@@ -57,7 +58,10 @@ export class EventLog {
     }
   }
 
-  /** Every logged event, page by page, for replay. Order does not matter: projection is order-free. */
+  /**
+   * Every logged event, page by page, for replay. Order does not matter: projection is order-free.
+   * Events purged under a retention policy (tombstones) are skipped: their copies are in the archive.
+   */
   async *scan(pageSize = 100): AsyncGenerator<RawEvent> {
     const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c', { maxItemCount: pageSize });
     while (iterator.hasMoreResults()) {
@@ -69,7 +73,7 @@ export class EventLog {
         this.meter.recordError(error);
         throw error;
       }
-      for (const raw of page.resources ?? []) yield parseRaw(raw);
+      for (const raw of page.resources ?? []) if (!isTombstone(raw)) yield parseRaw(raw);
     }
   }
 }

@@ -5,6 +5,7 @@ import { trafficRecordSchema, type TrafficRecord } from '../enrichment/requests.
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
 import type { RequestMeter } from './requestMeter.js';
+import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
 
 /**
  * Prediction requests from the online-endpoint traffic log, one small document each, keyed and
@@ -57,12 +58,18 @@ export class RequestStore {
     }
   }
 
-  async get(requestId: string): Promise<RequestDoc | undefined> {
+  /** The request, the tombstone left when it was purged under a retention policy, or undefined. */
+  async get(requestId: string): Promise<RequestDoc | Tombstone | undefined> {
     const id = requestDocId(requestId);
     try {
       const response = await this.container.item(id, id).read<ItemDefinition>();
       this.meter.record(response);
       if (!response.resource) return undefined;
+      if (isTombstone(response.resource)) {
+        const tombstone = parseTombstone(response.resource);
+        if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
+        return tombstone;
+      }
       const parsed = requestDocSchema.safeParse(response.resource);
       if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
       return parsed.data;

@@ -1,0 +1,452 @@
+import {
+  DRIFT_REASONS,
+  SECTIONS,
+  ratio,
+  type ComplianceReport,
+  type DeploymentGap,
+  type DriftItem,
+  type LineageGap,
+  type PiiFindingItem,
+  type RetentionViolation,
+  type SectionName,
+  type TrendPoint,
+  type UpstreamChange,
+} from './report.js';
+
+/**
+ * Renders a compliance report as one self-contained HTML page for auditors: no scripts, no external
+ * assets, so it can be archived next to the JSON report and opened offline years later.
+ *
+ * Convention: every helper returns HTML, and every string taken from the report goes through `esc`
+ * exactly once, at the point where it becomes HTML.
+ */
+
+export const SECTION_TITLES: Record<SectionName, string> = {
+  lineageCompleteness: 'Lineage completeness',
+  deploymentTraceability: 'Deployment traceability',
+  driftAttribution: 'Drift attribution',
+  retention: 'Retention compliance',
+  pii: 'PII-free metadata',
+};
+
+/** Long item lists would make the page unreadable (and huge); the JSON report keeps them all. */
+export const MAX_ROWS = 200;
+
+const SECTION_COLORS: Record<SectionName, string> = {
+  lineageCompleteness: '#1f77b4',
+  deploymentTraceability: '#ff7f0e',
+  driftAttribution: '#2ca02c',
+  retention: '#d62728',
+  pii: '#9467bd',
+};
+
+const NONE = '<span class="muted">—</span>';
+
+const CSS = `
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:72em}
+table{border-collapse:collapse;margin:.5em 0 1em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+dt{font-weight:600;float:left;clear:left;width:9em}
+dd{margin:0 0 .2em 10em}
+.muted{color:#777}
+.note{font-style:italic;color:#555}
+`.trim();
+
+export function renderHtml(report: ComplianceReport, history: TrendPoint[]): string {
+  const title = 'Lineage compliance report';
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<title>${title} — ${esc(report.runId)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>${title}</h1>`,
+    renderRunDetails(report),
+    renderSummary(report),
+    renderTrend(history),
+    renderLineage(report.lineageCompleteness),
+    renderDeployment(report.deploymentTraceability),
+    renderDrift(report.driftAttribution),
+    renderRetention(report.retention),
+    renderPii(report.pii),
+    renderCost(report.cost),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page parts
+
+function renderRunDetails(report: ComplianceReport): string {
+  const details: [term: string, html: string][] = [
+    ['Run id', esc(report.runId)],
+    ['Generated at', esc(report.generatedAt)],
+    ['Mode', esc(report.mode)],
+    ['Trigger', esc(report.trigger)],
+  ];
+  if (report.window) details.push(['Window', `${esc(report.window.since)} – ${esc(report.window.until)}`]);
+  details.push(['Checks run', report.checksRun.length > 0 ? esc(report.checksRun.join(', ')) : NONE]);
+  return `<dl>\n${details.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('\n')}\n</dl>`;
+}
+
+function renderSummary(report: ComplianceReport): string {
+  const rows = dataTable(
+    [...SECTIONS],
+    [
+      col('Section', (name) => `<a href="#${name}">${SECTION_TITLES[name]}</a>`),
+      num('OK / total', (name) => fraction(report[name].numerator, report[name].denominator)),
+      num('Ratio', (name) => percent(report[name].ratio)),
+      col('Computed at', (name) => optional(report[name].computedAt, '<span class="muted">never</span>')),
+    ],
+    'summary',
+  );
+  return `<h2>Summary</h2>\n${rows}`;
+}
+
+interface SectionShape {
+  numerator: number;
+  denominator: number;
+  ratio: number | null;
+}
+
+function sectionHeading(name: SectionName, s: SectionShape): string {
+  return `<h2>${SECTION_TITLES[name]}</h2>\n<p>${fraction(s.numerator, s.denominator)} OK — ${percent(s.ratio)}</p>`;
+}
+
+function renderLineage(s: ComplianceReport['lineageCompleteness']): string {
+  const items = dataTable<LineageGap>(s.items, [
+    col('Label', (g) => esc(g.label)),
+    col('Workspace', (g) => workspace(g.workspace)),
+    col('Owner', (g) => esc(g.owner)),
+    col('Missing', (g) => esc(g.missing.join(', '))),
+  ]);
+  return sectionElement('lineageCompleteness', [
+    sectionHeading('lineageCompleteness', s),
+    '<h3>Gaps</h3>',
+    items,
+    ...renderTallies(s.byWorkspace, s.byOwner),
+  ]);
+}
+
+function renderDeployment(s: ComplianceReport['deploymentTraceability']): string {
+  const items = dataTable<DeploymentGap>(s.items, [
+    col('Label', (g) => esc(g.label)),
+    col('Model', (g) => optional(g.model)),
+    col('Workspace', (g) => workspace(g.workspace)),
+    col('Owner', (g) => esc(g.owner)),
+    col('Missing', (g) => esc(g.missing.join(', '))),
+  ]);
+  return sectionElement('deploymentTraceability', [
+    sectionHeading('deploymentTraceability', s),
+    '<h3>Gaps</h3>',
+    items,
+    ...renderTallies(s.byWorkspace, s.byOwner),
+  ]);
+}
+
+type Tallies = Record<string, { numerator: number; denominator: number }>;
+
+function renderTallies(byWorkspace: Tallies, byOwner: Tallies): string[] {
+  const tally = (keyHeader: string, tallies: Tallies, key: (k: string) => string) =>
+    dataTable(sortedEntries(tallies), [
+      col(keyHeader, ([k]) => key(k)),
+      num('OK / total', ([, t]) => fraction(t.numerator, t.denominator)),
+      num('Ratio', ([, t]) => percent(ratio(t.numerator, t.denominator))),
+    ]);
+  return ['<h3>By workspace</h3>', tally('Workspace', byWorkspace, workspace), '<h3>By owner</h3>', tally('Owner', byOwner, esc)];
+}
+
+function renderDrift(s: ComplianceReport['driftAttribution']): string {
+  const unattributed = dataTable<DriftItem>(s.items, [
+    col('Label', (d) => esc(d.label)),
+    col('Source', (d) => esc(d.source)),
+    col('Detected at', (d) => optional(d.detectedAt)),
+    col('Deployment', (d) => optional(d.deployment)),
+    col('Model', (d) => optional(d.model)),
+    col('Training data', (d) => (d.trainingData.length > 0 ? esc(d.trainingData.join(', ')) : NONE)),
+    col('Reason', driftReason),
+  ]);
+  const attributed = dataTable<DriftItem>(s.attributed, [
+    col('Label', (d) => esc(d.label)),
+    col('Compared with', (d) => (d.comparedWith ? `${esc(d.comparedWith.kind)}: ${esc(d.comparedWith.label)}` : NONE)),
+    col('Changes', (d) => (d.changes.length > 0 ? d.changes.map(change).join('<br>') : NONE)),
+  ]);
+  return sectionElement('driftAttribution', [
+    sectionHeading('driftAttribution', s),
+    '<h3>Unattributed drift</h3>',
+    unattributed,
+    '<h3>Attributed drift</h3>',
+    attributed,
+  ]);
+}
+
+function driftReason(d: DriftItem): string {
+  if (d.reason === null) return d.explanation === null ? NONE : esc(d.explanation);
+  // Older reports may lack an explanation; the reason code alone means little to an auditor.
+  return `<code>${esc(d.reason)}</code>: ${esc(d.explanation ?? DRIFT_REASONS[d.reason])}`;
+}
+
+function change(c: UpstreamChange): string {
+  return `${esc(c.aspect)}: ${esc(changeValue(c.from))} → ${esc(changeValue(c.to))}`;
+}
+
+function changeValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  // JSON.stringify returns undefined for undefined (and functions): fall back to String.
+  return JSON.stringify(value) ?? String(value);
+}
+
+function renderRetention(s: ComplianceReport['retention']): string {
+  const policies = dataTable(s.policies, [
+    col('Record kind', (p) => esc(p.recordKind)),
+    col('Policy', (p) => esc(p.policy)),
+    num('Retention days', (p) => String(p.retentionDays)),
+    num('Purged', (p) => String(p.purged)),
+    num('Purged this run', (p) => String(p.purgedThisRun)),
+    num('Held', (p) => String(p.held)),
+  ]);
+  const violations = dataTable<RetentionViolation>(s.items, [
+    col('Kind', (v) => esc(v.kind)),
+    col('Record kind', (v) => esc(v.recordKind)),
+    col('Record', (v) => esc(v.record)),
+    col('Record time', (v) => optional(v.recordTime)),
+    col('Policy', (v) => esc(v.policy)),
+    col('Detail', (v) => esc(v.detail)),
+  ]);
+  return sectionElement('retention', [
+    sectionHeading('retention', s),
+    '<h3>Policies</h3>',
+    policies,
+    '<h3>Active legal holds</h3>',
+    list(s.activeHolds),
+    '<h3>Violations</h3>',
+    violations,
+  ]);
+}
+
+function renderPii(s: ComplianceReport['pii']): string {
+  const byKind = dataTable(sortedEntries(s.byKind), [
+    col('Kind', ([k]) => esc(k)),
+    num('Findings', ([, n]) => String(n)),
+  ]);
+  const findings = dataTable<PiiFindingItem>(s.items, [
+    col('Container', (f) => esc(f.container)),
+    col('Document', (f) => esc(f.document)),
+    col('Label', (f) => optional(f.label)),
+    col('Kind', (f) => esc(f.kind)),
+    col('Path', (f) => `<code>${esc(f.path)}</code>`),
+  ]);
+  return sectionElement('pii', [sectionHeading('pii', s), '<h3>By kind</h3>', byKind, '<h3>Findings</h3>', findings]);
+}
+
+function renderCost(cost: ComplianceReport['cost']): string {
+  const byCheck = dataTable(sortedEntries(cost.byCheck), [
+    col('Check', ([k]) => esc(k)),
+    num('Cosmos requests', ([, c]) => String(c.cosmosRequests)),
+    num('Documents read', ([, c]) => String(c.documentsRead)),
+    num('Changed documents', ([, c]) => String(c.changedDocuments)),
+  ]);
+  return [
+    '<section id="cost">',
+    '<h2>Cost of this run</h2>',
+    `<dl>\n<dt>Cosmos requests</dt><dd>${cost.cosmosRequests}</dd>\n<dt>Documents read</dt><dd>${cost.documentsRead}</dd>\n</dl>`,
+    byCheck,
+    '</section>',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trend chart
+
+/** The legend sits in a column right of the plot: the section names are too long to share one row. */
+const CHART = { width: 700, height: 240, left: 48, right: 500, top: 16, bottom: 200, legendX: 520 } as const;
+
+interface ChartPoint {
+  x: number;
+  y: number;
+}
+
+function renderTrend(history: TrendPoint[]): string {
+  const heading = '<h2>Trend</h2>';
+  if (history.length === 0) return `${heading}\n<p class="note">no history yet</p>`;
+  const lines = SECTIONS.flatMap((name) => segments(history, name).map((segment) => drawSegment(name, segment)));
+  return [
+    heading,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART.width}" height="${CHART.height}" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="Ratio per section over the last ${history.length} runs">`,
+    ...yAxis(),
+    ...xAxis(history),
+    ...lines,
+    ...legend(),
+    '</svg>',
+  ].join('\n');
+}
+
+/** Runs of consecutive measurable points: a null ratio (nothing to measure) is a gap, not a zero. */
+function segments(history: TrendPoint[], name: SectionName): ChartPoint[][] {
+  const result: ChartPoint[][] = [];
+  let current: ChartPoint[] = [];
+  history.forEach((point, i) => {
+    const r = point.ratios[name];
+    if (typeof r === 'number' && Number.isFinite(r)) {
+      current.push({ x: xAt(i, history.length), y: yAt(r) });
+    } else if (current.length > 0) {
+      result.push(current);
+      current = [];
+    }
+  });
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+function drawSegment(name: SectionName, segment: ChartPoint[]): string {
+  const color = SECTION_COLORS[name];
+  const [only] = segment;
+  // A lone point has no neighbour to connect to; a polyline of one point would be invisible.
+  if (segment.length === 1 && only) {
+    return `<circle data-section="${name}" cx="${only.x}" cy="${only.y}" r="3" fill="${color}"/>`;
+  }
+  const points = segment.map((p) => `${p.x},${p.y}`).join(' ');
+  return `<polyline data-section="${name}" points="${points}" fill="none" stroke="${color}" stroke-width="2"/>`;
+}
+
+function xAt(index: number, count: number): number {
+  if (count <= 1) return round((CHART.left + CHART.right) / 2);
+  return round(CHART.left + (index * (CHART.right - CHART.left)) / (count - 1));
+}
+
+function yAt(ratio: number): number {
+  const clamped = Math.min(1, Math.max(0, ratio));
+  return round(CHART.bottom - clamped * (CHART.bottom - CHART.top));
+}
+
+function yAxis(): string[] {
+  return [0, 0.25, 0.5, 0.75, 1].flatMap((r) => {
+    const y = yAt(r);
+    return [
+      `<line x1="${CHART.left}" y1="${y}" x2="${CHART.right}" y2="${y}" stroke="#ddd"/>`,
+      `<text x="${CHART.left - 6}" y="${y + 4}" font-size="11" text-anchor="end">${r * 100} %</text>`,
+    ];
+  });
+}
+
+function xAxis(history: TrendPoint[]): string[] {
+  const first = history[0];
+  const last = history[history.length - 1];
+  const labelY = CHART.bottom + 16;
+  const labels: string[] = [];
+  if (history.length === 1 && first) {
+    labels.push(`<text x="${xAt(0, 1)}" y="${labelY}" font-size="11" text-anchor="middle">${esc(dateOf(first.generatedAt))}</text>`);
+  } else if (first && last) {
+    labels.push(`<text x="${CHART.left}" y="${labelY}" font-size="11" text-anchor="start">${esc(dateOf(first.generatedAt))}</text>`);
+    labels.push(`<text x="${CHART.right}" y="${labelY}" font-size="11" text-anchor="end">${esc(dateOf(last.generatedAt))}</text>`);
+  }
+  const caption = `runs, oldest to newest (${history.length})`;
+  return [
+    `<line x1="${CHART.left}" y1="${CHART.bottom}" x2="${CHART.right}" y2="${CHART.bottom}" stroke="#888"/>`,
+    ...labels,
+    `<text x="${(CHART.left + CHART.right) / 2}" y="${labelY + 14}" font-size="11" text-anchor="middle" fill="#555">${caption}</text>`,
+  ];
+}
+
+function legend(): string[] {
+  const x = CHART.legendX;
+  return SECTIONS.flatMap((name, i) => {
+    const y = CHART.top + 8 + i * 18;
+    return [
+      `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${SECTION_COLORS[name]}"/>`,
+      `<text x="${x + 14}" y="${y}" font-size="11">${SECTION_TITLES[name]}</text>`,
+    ];
+  });
+}
+
+/** The date part of an ISO timestamp; anything else is shown as is. */
+function dateOf(timestamp: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.exec(timestamp)?.[0] ?? timestamp;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML helpers
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Safe in text and in double- or single-quoted attribute values. */
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** Workspaces are long ARM ids; the name after "/workspaces/" is what people recognise. */
+function workspace(id: string | null): string {
+  if (id === null) return NONE;
+  const marker = '/workspaces/';
+  const at = id.lastIndexOf(marker);
+  const short = at >= 0 ? id.slice(at + marker.length) : '';
+  return short === '' ? esc(id) : `<span title="${esc(id)}">${esc(short)}</span>`;
+}
+
+function optional(text: string | null, absent = NONE): string {
+  return text === null ? absent : esc(text);
+}
+
+function fraction(numerator: number, denominator: number): string {
+  return `${numerator} / ${denominator}`;
+}
+
+function percent(value: number | null): string {
+  return value === null ? 'n/a (nothing to measure)' : `${(value * 100).toFixed(1)} %`;
+}
+
+interface Column<T> {
+  header: string;
+  /** Returns HTML: report strings must already be escaped. */
+  html: (item: T) => string;
+  numeric: boolean;
+}
+
+function col<T>(header: string, html: (item: T) => string): Column<T> {
+  return { header, html, numeric: false };
+}
+
+/** A right-aligned column, so counts and percentages line up. */
+function num<T>(header: string, html: (item: T) => string): Column<T> {
+  return { header, html, numeric: true };
+}
+
+function dataTable<T>(items: T[], columns: Column<T>[], className?: string): string {
+  if (items.length === 0) return '<p class="muted">None.</p>';
+  const shown = items.slice(0, MAX_ROWS);
+  const head = `<tr>${columns.map((c) => `<th>${c.header}</th>`).join('')}</tr>`;
+  const rows = shown.map((item) => `<tr>${columns.map((c) => `<td${c.numeric ? ' class="num"' : ''}>${c.html(item)}</td>`).join('')}</tr>`);
+  const cls = className ? ` class="${className}"` : '';
+  const html = [`<table${cls}>`, `<thead>${head}</thead>`, '<tbody>', ...rows, '</tbody>', '</table>'].join('\n');
+  return html + leftOut(items.length);
+}
+
+function list(items: string[]): string {
+  if (items.length === 0) return '<p class="muted">None.</p>';
+  const shown = items.slice(0, MAX_ROWS).map((item) => `<li>${esc(item)}</li>`);
+  return `<ul>\n${shown.join('\n')}\n</ul>${leftOut(items.length)}`;
+}
+
+function leftOut(total: number): string {
+  const left = total - MAX_ROWS;
+  return left > 0 ? `\n<p class="note">${left} more not shown (first ${MAX_ROWS} of ${total} listed).</p>` : '';
+}
+
+function sortedEntries<V>(record: Record<string, V>): [string, V][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function sectionElement(name: SectionName, parts: string[]): string {
+  return [`<section id="${name}">`, ...parts, '</section>'].join('\n');
+}

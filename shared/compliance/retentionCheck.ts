@@ -1,0 +1,265 @@
+import type { Container, ItemDefinition, PatchOperation } from '@azure/cosmos';
+import { z } from 'zod';
+import type { RequestMeter } from '../store/requestMeter.js';
+import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
+import type { ChangedDoc } from './changes.js';
+import { covers, isActive, type Hold } from './holds.js';
+import { RECORD_KINDS, ratio, retentionViolationSchema, type RecordKind, type RetentionViolation } from './report.js';
+import type { ComplianceBlobs } from './stateStore.js';
+
+/**
+ * Retention: each kind of record has a policy (days kept, measured from the record's own time).
+ * A record past its policy is archived to Blob Storage, then replaced in place by a tombstone that
+ * says what was purged, when and under which policy — so provenance hashes and request ids still
+ * resolve. Records under an active legal hold are marked (`legalHold`, `ttl: -1`) and kept; when
+ * the hold ends the mark is lifted and the next run purges them.
+ *
+ * In Azure, container TTL on request traces is the backstop (policy + grace, see infra/azure):
+ * this timer normally purges first, and reports as "kept too long" anything still there past
+ * policy + grace. Raw events have no TTL: they are the audit evidence and only this timer,
+ * archiving first, removes them.
+ *
+ * "Missing within the audit window": a raw event the graph's provenance names, younger than the
+ * audit window, that is neither in the event log nor tombstoned — evidence deleted outside policy.
+ */
+export interface Policy {
+  recordKind: RecordKind;
+  name: string;
+  days: number;
+  /** Field holding the record's time, compared as a string (ISO 8601 UTC in both containers). */
+  timeField: 'receivedAt' | 'instant';
+  container: Container;
+}
+
+export const retentionStateSchema = z.object({
+  purged: z.record(z.enum(RECORD_KINDS), z.number().int()),
+  /** `holdId|recordKind` -> records the hold keeps. */
+  held: z.record(z.string(), z.number().int()),
+  activeHolds: z.array(z.string()),
+  violations: z.record(z.string(), retentionViolationSchema),
+  /** When provenance was last checked against the event log (incremental audit-window check). */
+  auditCheckedUntil: z.string().nullable(),
+});
+export type RetentionState = z.infer<typeof retentionStateSchema>;
+
+export function emptyRetentionState(): RetentionState {
+  return { purged: { 'raw-event': 0, 'request-trace': 0 }, held: {}, activeHolds: [], violations: {}, auditCheckedUntil: null };
+}
+
+export interface RetentionDeps {
+  meter: RequestMeter;
+  blobs: ComplianceBlobs;
+  events: Container;
+  policies: Policy[];
+  holds: Hold[];
+  graceDays: number;
+  auditWindowDays: number;
+  now: Date;
+}
+
+const DAY = 86_400_000;
+const SYSTEM = ['_rid', '_self', '_etag', '_attachments', '_ts'];
+
+async function queryAll(container: Container, meter: RequestMeter, query: { query: string; parameters: Array<{ name: string; value: string }> }, onPage: (docs: ChangedDoc[]) => Promise<void>): Promise<number> {
+  const iterator = container.items.query<ItemDefinition>(query, { maxItemCount: 200 });
+  let read = 0;
+  while (iterator.hasMoreResults()) {
+    let page;
+    try {
+      page = await iterator.fetchNext();
+      meter.record(page);
+    } catch (error) {
+      meter.recordError(error);
+      throw error;
+    }
+    const docs = (page.resources ?? []) as ChangedDoc[];
+    read += docs.length;
+    await onPage(docs);
+  }
+  return read;
+}
+
+async function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
+  try {
+    meter.record(await container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
+    return true;
+  } catch (error) {
+    meter.recordError(error);
+    if ((error as { code?: unknown }).code === 412 || (error as { code?: unknown }).code === 404) return false; // changed or gone: next run
+    throw error;
+  }
+}
+
+/** Where a record's workspace can be read: the event source, the request's workspace, else the body. */
+function whereOf(doc: ChangedDoc): string {
+  if (typeof doc.eventSource === 'string') return doc.eventSource;
+  if (typeof doc.workspace === 'string') return `/workspaces/${doc.workspace}`;
+  return JSON.stringify(doc.body ?? '');
+}
+
+function archivePath(kind: RecordKind, recordTime: string | null, id: string): string {
+  const day = recordTime && /^\d{4}-\d{2}-\d{2}/.test(recordTime) ? recordTime.slice(0, 10).replace(/-/g, '/') : 'undated';
+  return `archive/${kind}/${day}/${id}.json`;
+}
+
+/** Archive first, then tombstone: a record is never gone without its copy. */
+async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recordTime: string | null): Promise<boolean> {
+  const path = archivePath(policy.recordKind, recordTime, doc.id);
+  const body = Object.fromEntries(Object.entries(doc).filter(([k]) => !SYSTEM.includes(k)));
+  await deps.blobs.writeJson(path, body);
+  const tombstone: Tombstone = tombstoneSchema.parse({
+    id: doc.id,
+    pk: doc.pk,
+    ttl: -1,
+    tombstone: { recordKind: policy.recordKind, policy: policy.name, purgedAt: deps.now.toISOString(), recordTime, archivedTo: path },
+  });
+  try {
+    deps.meter.record(await policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
+    return true;
+  } catch (error) {
+    deps.meter.recordError(error);
+    if ((error as { code?: unknown }).code === 412 || (error as { code?: unknown }).code === 404) return false;
+    throw error;
+  }
+}
+
+export interface RetentionRunFigures {
+  documentsRead: number;
+  purgedThisRun: Record<RecordKind, number>;
+}
+
+/** Applies every policy and hold as of `deps.now`; updates `state` in place. */
+export async function enforceRetention(state: RetentionState, deps: RetentionDeps): Promise<RetentionRunFigures> {
+  const active = deps.holds.filter((h) => isActive(h, deps.now));
+  const activeIds = new Set(active.map((h) => h.id));
+  const figures: RetentionRunFigures = { documentsRead: 0, purgedThisRun: { 'raw-event': 0, 'request-trace': 0 } };
+
+  // Holds that ended: lift their marks so the policies apply again.
+  for (const released of state.activeHolds.filter((id) => !activeIds.has(id))) {
+    for (const policy of deps.policies) {
+      figures.documentsRead += await queryAll(policy.container, deps.meter, { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: released }] }, async (docs) => {
+        for (const doc of docs) await patch(policy.container, deps.meter, doc, [{ op: 'remove', path: '/legalHold' }, { op: 'remove', path: '/ttl' }]);
+      });
+    }
+    for (const key of Object.keys(state.held)) if (key.startsWith(`${released}|`)) delete state.held[key];
+  }
+  state.activeHolds = [...activeIds].sort();
+
+  for (const policy of deps.policies) {
+    const cutoff = new Date(deps.now.getTime() - policy.days * DAY).toISOString();
+    const overdue = new Date(deps.now.getTime() - (policy.days + deps.graceDays) * DAY).toISOString();
+    const query = {
+      query: `SELECT * FROM c WHERE c.${policy.timeField} < @cutoff AND NOT IS_DEFINED(c.tombstone) AND NOT IS_DEFINED(c.legalHold)`,
+      parameters: [{ name: '@cutoff', value: cutoff }],
+    };
+    figures.documentsRead += await queryAll(policy.container, deps.meter, query, async (docs) => {
+      for (const doc of docs) {
+        const recordTime = typeof doc[policy.timeField] === 'string' ? (doc[policy.timeField] as string) : null;
+        const hold = active.find((h) => covers(h, policy.recordKind, recordTime, whereOf(doc)));
+        if (hold) {
+          if (await patch(policy.container, deps.meter, doc, [{ op: 'add', path: '/legalHold', value: hold.id }, { op: 'add', path: '/ttl', value: -1 }])) {
+            const key = `${hold.id}|${policy.recordKind}`;
+            state.held[key] = (state.held[key] ?? 0) + 1;
+          }
+          continue;
+        }
+        if (recordTime !== null && recordTime < overdue) {
+          const violation: RetentionViolation = {
+            kind: 'kept-too-long',
+            recordKind: policy.recordKind,
+            record: doc.id,
+            recordTime,
+            policy: policy.name,
+            detail: `kept past its ${policy.days}-day policy plus ${deps.graceDays} days of grace; archived and purged by this run`,
+            detectedAt: deps.now.toISOString(),
+          };
+          state.violations[`kept-too-long|${policy.recordKind}|${doc.id}`] = violation;
+        }
+        if (await purge(deps, policy, doc, recordTime)) {
+          state.purged[policy.recordKind] += 1;
+          figures.purgedThisRun[policy.recordKind] += 1;
+        }
+      }
+    });
+  }
+  return figures;
+}
+
+/**
+ * Checks that the raw events behind provenance in `graphDocs` exist (or were purged by policy).
+ * With `since`, only provenance learned since then is checked: older references were checked by
+ * earlier runs. A full run passes no `since` and checks everything it is given.
+ */
+export async function verifyAuditTrail(state: RetentionState, deps: RetentionDeps, graphDocs: ChangedDoc[], since: string | null): Promise<number> {
+  const windowStart = new Date(deps.now.getTime() - deps.auditWindowDays * DAY).toISOString();
+  const wanted = new Map<string, string>(); // event id -> event time
+  for (const doc of graphDocs) {
+    const provenance = Array.isArray(doc.provenance) ? (doc.provenance as Array<{ hash?: unknown; learnedAt?: unknown; eventTime?: unknown }>) : [];
+    for (const p of provenance) {
+      if (typeof p.hash !== 'string' || typeof p.learnedAt !== 'string') continue;
+      if (since !== null && p.learnedAt < since) continue;
+      if (p.learnedAt < windowStart) continue;
+      wanted.set(p.hash.replace(/^sha256:/, ''), typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
+    }
+  }
+  let read = 0;
+  const ids = [...wanted.keys()];
+  let next = 0;
+  const lane = async () => {
+    while (next < ids.length) {
+      const id = ids[next++] as string;
+      const key = `missing-in-audit-window|raw-event|${id}`;
+      try {
+        const response = await deps.events.item(id, id).read<ItemDefinition>();
+        deps.meter.record(response);
+        if (response.resource) {
+          read++;
+          delete state.violations[key];
+          continue;
+        }
+      } catch (error) {
+        deps.meter.recordError(error);
+        if ((error as { code?: unknown }).code !== 404) throw error;
+      }
+      state.violations[key] = {
+        kind: 'missing-in-audit-window',
+        recordKind: 'raw-event',
+        record: `sha256:${id}`,
+        recordTime: wanted.get(id) ?? null,
+        policy: 'audit-window',
+        detail: `the graph cites this raw event as evidence, it is inside the ${deps.auditWindowDays}-day audit window, and it is neither in the event log nor tombstoned`,
+        detectedAt: deps.now.toISOString(),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, ids.length) }, lane));
+  return read;
+}
+
+export function retentionSection(state: RetentionState, policies: Array<Pick<Policy, 'recordKind' | 'name' | 'days'>>, purgedThisRun: Record<RecordKind, number> | null) {
+  const violations = Object.values(state.violations).sort((a, b) => a.kind.localeCompare(b.kind) || a.record.localeCompare(b.record));
+  const held = Object.values(state.held).reduce((a, b) => a + b, 0);
+  const purged = Object.values(state.purged).reduce((a, b) => a + b, 0);
+  const keptTooLong = violations.filter((v) => v.kind === 'kept-too-long').length;
+  const missing = violations.length - keptTooLong;
+  // Records a policy has had to decide on: purged or held as they should be, or found in breach.
+  const denominator = purged + held + missing;
+  const numerator = Math.max(0, purged + held - keptTooLong);
+  return {
+    numerator,
+    denominator,
+    ratio: ratio(numerator, denominator),
+    items: violations,
+    policies: policies.map((p) => ({
+      recordKind: p.recordKind,
+      policy: p.name,
+      retentionDays: p.days,
+      purged: state.purged[p.recordKind] ?? 0,
+      purgedThisRun: purgedThisRun?.[p.recordKind] ?? 0,
+      held: Object.entries(state.held)
+        .filter(([key]) => key.endsWith(`|${p.recordKind}`))
+        .reduce((sum, [, n]) => sum + n, 0),
+    })),
+    activeHolds: state.activeHolds,
+  };
+}

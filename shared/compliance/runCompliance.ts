@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import { z } from 'zod';
+import { redactPii } from '../privacy/pii.js';
+import type { GraphStore } from '../store/graphStore.js';
+import type { RequestMeter } from '../store/requestMeter.js';
+import { START, markSchema, readChanges, type ChangedDoc, type ChangeWindow, type Mark } from './changes.js';
+import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
+import { GraphReader } from './graphReader.js';
+import type { HoldStore } from './holds.js';
+import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
+import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiContainer, type PiiState } from './piiCheck.js';
+import { renderHtml } from './render.js';
+import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
+import { emptyRetentionState, enforceRetention, retentionSection, retentionStateSchema, verifyAuditTrail, type Policy, type RetentionState } from './retentionCheck.js';
+import type { ComplianceBlobs } from './stateStore.js';
+import type { NodeDoc } from '../graph/model.js';
+import { parseGraphDoc } from '../store/graphStore.js';
+
+/**
+ * One compliance run: each requested check reads what changed since its own last run (or a
+ * window, or everything), updates its durable state, and the report is folded from the states of
+ * all checks — sections of checks that did not run are carried over with their `computedAt`.
+ */
+export interface ComplianceDeps {
+  graph: GraphStore;
+  containers: { graph: Container; events: Container; requests: Container };
+  meter: RequestMeter;
+  blobs: ComplianceBlobs;
+  holds: HoldStore;
+  retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
+  redactionKey: string;
+  now: () => Date;
+}
+
+export interface RunOptions {
+  checks?: CheckName[];
+  /** incremental (default): since each check's mark; full: from scratch; window: re-check a range. */
+  mode?: 'incremental' | 'full' | 'window';
+  window?: { since: string; until: string };
+  trigger: string;
+}
+
+const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>> = {
+  lineage: ['graph'],
+  drift: ['graph'],
+  pii: ['graph', 'events', 'requests'],
+  retention: ['graph'],
+};
+
+const DATA_SCHEMAS = { lineage: lineageStateSchema, drift: driftStateSchema, pii: piiStateSchema, retention: retentionStateSchema };
+type DataOf = { lineage: LineageState; drift: DriftState; pii: PiiState; retention: RetentionState };
+const EMPTY: { [C in CheckName]: () => DataOf[C] } = { lineage: emptyLineageState, drift: emptyDriftState, pii: emptyPiiState, retention: emptyRetentionState };
+
+const stateEnvelope = z.object({
+  check: z.enum(CHECKS),
+  updatedAt: z.string().nullable(),
+  marks: z.record(z.string(), markSchema),
+  data: z.unknown(),
+});
+
+interface CheckState<C extends CheckName> {
+  updatedAt: string | null;
+  marks: Record<string, Mark>;
+  data: DataOf[C];
+  etag: string | null;
+}
+
+const HISTORY = 'reports/history.json';
+const LATEST = 'reports/latest.json';
+const HISTORY_CAP = 400;
+/** Provenance learned this long before the previous run may have been written after it. */
+const AUDIT_OVERLAP_MS = 3_600_000;
+
+export function statePath(check: CheckName): string {
+  return `state/${check}.json`;
+}
+
+async function loadState<C extends CheckName>(blobs: ComplianceBlobs, check: C): Promise<CheckState<C>> {
+  const found = await blobs.readJson(statePath(check), stateEnvelope);
+  if (!found) return { updatedAt: null, marks: {}, data: EMPTY[check](), etag: null };
+  return { updatedAt: found.value.updatedAt, marks: found.value.marks, data: DATA_SCHEMAS[check].parse(found.value.data) as DataOf[C], etag: found.etag };
+}
+
+function toSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+interface CheckFigures {
+  cosmosRequests: number;
+  documentsRead: number;
+  changedDocuments: number;
+}
+
+export function policiesOf(deps: ComplianceDeps): Policy[] {
+  return [
+    { recordKind: 'raw-event', name: `raw-events-${deps.retention.rawEventsDays}d`, days: deps.retention.rawEventsDays, timeField: 'receivedAt', container: deps.containers.events },
+    { recordKind: 'request-trace', name: `request-traces-${deps.retention.requestsDays}d`, days: deps.retention.requestsDays, timeField: 'instant', container: deps.containers.requests },
+  ];
+}
+
+async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, state: CheckState<C>, options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow }, now: Date): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
+  const before = deps.meter.snapshot().requests;
+  let documentsRead = 0;
+  let changedDocuments = 0;
+  let purgedThisRun: Record<RecordKind, number> | undefined;
+  const previousRun = state.updatedAt;
+
+  if (check === 'retention') {
+    const data = state.data as RetentionState;
+    const retentionDeps = {
+      meter: deps.meter,
+      blobs: deps.blobs,
+      events: deps.containers.events,
+      policies: policiesOf(deps),
+      holds: await deps.holds.list(),
+      graceDays: deps.retention.graceDays,
+      auditWindowDays: deps.retention.auditWindowDays,
+      now,
+    };
+    const figures = await enforceRetention(data, retentionDeps);
+    documentsRead += figures.documentsRead;
+    purgedThisRun = figures.purgedThisRun;
+    const since = options.mode === 'incremental' && previousRun ? new Date(Date.parse(previousRun) - AUDIT_OVERLAP_MS).toISOString() : null;
+    const { mark, read } = await readChanges(deps.containers.graph, deps.meter, options.window ? { window: options.window } : { mark: state.marks.graph ?? START }, async (docs) => {
+      changedDocuments += docs.length;
+      documentsRead += await verifyAuditTrail(data, retentionDeps, docs, since);
+    });
+    documentsRead += read;
+    if (mark) state.marks.graph = mark;
+  } else {
+    for (const container of CONTAINERS_OF[check]) {
+      const { mark, read } = await readChanges(deps.containers[container], deps.meter, options.window ? { window: options.window } : { mark: state.marks[container] ?? START }, async (docs) => {
+        changedDocuments += docs.length;
+        if (check === 'pii') {
+          updatePiiState(state.data as PiiState, container as PiiContainer, docs, options.mode !== 'window');
+          return;
+        }
+        // Lineage and drift: re-evaluate what the changed documents belong to (their partition
+        // is their node), reading further documents by point reads, each at most once per page.
+        const reader = new GraphReader(deps.graph);
+        reader.seed(docs);
+        const affected = new Set(docs.map((d) => d.pk));
+        if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
+        else {
+          const changedNodes = new Map<string, NodeDoc>();
+          for (const d of docs) if (d.docType === 'node') changedNodes.set(d.id, parseGraphDoc(d) as NodeDoc);
+          await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
+        }
+        documentsRead += reader.documentsRead;
+      });
+      documentsRead += read;
+      if (mark) state.marks[container] = mark;
+    }
+  }
+  state.updatedAt = now.toISOString();
+  await deps.blobs.writeJson(statePath(check), { check, updatedAt: state.updatedAt, marks: state.marks, data: state.data }, state.etag);
+  return { cosmosRequests: deps.meter.snapshot().requests - before, documentsRead, changedDocuments, purgedThisRun };
+}
+
+export async function runCompliance(deps: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
+  const now = deps.now();
+  const mode = options.mode ?? 'incremental';
+  const checks = options.checks ?? [...CHECKS];
+  const window = mode === 'window' && options.window ? { since: toSeconds(options.window.since), until: toSeconds(options.window.until) } : undefined;
+  const before = deps.meter.snapshot().requests;
+  const states = {
+    lineage: await loadState(deps.blobs, 'lineage'),
+    drift: await loadState(deps.blobs, 'drift'),
+    pii: await loadState(deps.blobs, 'pii'),
+    retention: await loadState(deps.blobs, 'retention'),
+  };
+  const byCheck: Record<string, CheckFigures> = {};
+  let purgedThisRun: Record<RecordKind, number> | null = null;
+  for (const check of checks) {
+    const state = states[check] as CheckState<CheckName>;
+    if (mode === 'full') {
+      state.marks = {};
+      if (check === 'retention') {
+        // Purge counts and holds are history, not recomputable; the audit trail is re-verified in full.
+        const data = state.data as RetentionState;
+        for (const [key, v] of Object.entries(data.violations)) if (v.kind === 'missing-in-audit-window') delete data.violations[key];
+      } else state.data = EMPTY[check]();
+    }
+    const figures = await runCheck(deps, check, state, { mode, window }, now);
+    if (figures.purgedThisRun) purgedThisRun = figures.purgedThisRun;
+    byCheck[check] = { cosmosRequests: figures.cosmosRequests, documentsRead: figures.documentsRead, changedDocuments: figures.changedDocuments };
+  }
+
+  const lineage = lineageSections(states.lineage.data);
+  const computedAt = (check: CheckName) => states[check].updatedAt;
+  const draft: ComplianceReport = {
+    schemaVersion: 1,
+    runId: `${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z-${randomBytes(3).toString('hex')}`,
+    generatedAt: now.toISOString(),
+    trigger: options.trigger,
+    mode,
+    window: mode === 'window' && options.window ? options.window : null,
+    checksRun: checks,
+    lineageCompleteness: { ...lineage.lineageCompleteness, computedAt: computedAt('lineage') },
+    deploymentTraceability: { ...lineage.deploymentTraceability, computedAt: computedAt('lineage') },
+    driftAttribution: { ...driftSection(states.drift.data), computedAt: computedAt('drift') },
+    retention: { ...retentionSection(states.retention.data, policiesOf(deps), purgedThisRun), computedAt: computedAt('retention') },
+    pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
+    cost: {
+      cosmosRequests: deps.meter.snapshot().requests - before,
+      documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),
+      byCheck,
+    },
+  };
+  // Belt and braces: whatever slipped into a label or owner before a rule existed is hashed here
+  // with the same key as at ingest, so a report never carries it (the PII section names where it sits).
+  const report = reportSchema.parse(redactPii(draft, deps.redactionKey));
+  await publishReport(deps.blobs, report);
+  return report;
+}
+
+const historySchema = z.array(z.object({ runId: z.string(), generatedAt: z.string(), ratios: z.record(z.string(), z.number().nullable()) }));
+
+export function reportPath(report: Pick<ComplianceReport, 'generatedAt' | 'runId'>, extension: 'json' | 'html'): string {
+  return `reports/${report.generatedAt.slice(0, 10).replace(/-/g, '/')}/${report.runId}.${extension}`;
+}
+
+async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport): Promise<void> {
+  const history = ((await blobs.readJson(HISTORY, historySchema))?.value ?? []) as TrendPoint[];
+  history.push(trendPoint(report));
+  const kept = history.slice(-HISTORY_CAP);
+  await blobs.writeJson(reportPath(report, 'json'), report);
+  await blobs.writeText(reportPath(report, 'html'), renderHtml(report, kept), undefined, 'text/html; charset=utf-8');
+  await blobs.writeJson(HISTORY, kept);
+  // Written last: `latest` never points at a report whose files are not there yet.
+  await blobs.writeJson(LATEST, report);
+}
+
+export async function latestReport(blobs: ComplianceBlobs): Promise<ComplianceReport | undefined> {
+  return (await blobs.readJson(LATEST, reportSchema))?.value;
+}

@@ -1,0 +1,72 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { z } from 'zod';
+import { TransientStoreError } from '../errors.js';
+
+/**
+ * The compliance blob container: per-check run state (`state/{check}.json`), reports
+ * (`reports/{yyyy}/{mm}/{dd}/{runId}.json|.html`, `reports/latest.json`, `reports/history.json`),
+ * legal holds (`holds/{id}.json`) and the retention archive (`archive/...`).
+ *
+ * State is written with the ETag it was read with, so two runs of one check (a timer and a manual
+ * run) cannot both commit: the loser fails and its next run starts from the winner's state.
+ */
+export class ComplianceBlobs {
+  constructor(readonly container: ContainerClient) {}
+
+  async ensure(): Promise<void> {
+    await this.container.createIfNotExists();
+  }
+
+  async readJson<T>(name: string, schema: z.ZodType<T>): Promise<{ value: T; etag: string } | undefined> {
+    try {
+      const client = this.container.getBlockBlobClient(name);
+      const response = await client.download();
+      const text = await streamToString(response.readableStreamBody);
+      return { value: schema.parse(JSON.parse(text)), etag: response.etag ?? '' };
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes `value`; with `etag` only if the blob is unchanged (`null`: only if it does not exist yet). */
+  async writeJson(name: string, value: unknown, etag?: string | null, contentType = 'application/json'): Promise<void> {
+    await this.writeText(name, JSON.stringify(value), etag, contentType);
+  }
+
+  async writeText(name: string, text: string, etag?: string | null, contentType = 'text/plain'): Promise<void> {
+    const conditions = etag === null ? { ifNoneMatch: '*' } : etag ? { ifMatch: etag } : undefined;
+    try {
+      await this.container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+        blobHTTPHeaders: { blobContentType: contentType },
+        conditions,
+      });
+    } catch (error) {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      if (status === 412 || status === 409) throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`);
+      throw error;
+    }
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return this.container.getBlockBlobClient(name).exists();
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const response = await this.container.getBlockBlobClient(name).deleteIfExists();
+    return response.succeeded;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+}
+
+async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
