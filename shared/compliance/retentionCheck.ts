@@ -173,7 +173,8 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
             detail: `kept past its ${policy.days}-day policy plus ${deps.graceDays} days of grace; archived and purged by this run`,
             detectedAt: deps.now.toISOString(),
           };
-          state.violations[`kept-too-long|${policy.recordKind}|${doc.id}`] = violation;
+          const key = `kept-too-long|${policy.recordKind}|${doc.id}`;
+          state.violations[key] = { ...violation, detectedAt: state.violations[key]?.detectedAt ?? violation.detectedAt };
         }
         if (await purge(deps, policy, doc, recordTime)) {
           state.purged[policy.recordKind] += 1;
@@ -228,7 +229,8 @@ export async function verifyAuditTrail(state: RetentionState, deps: RetentionDep
         recordTime: wanted.get(id) ?? null,
         policy: 'audit-window',
         detail: `the graph cites this raw event as evidence, it is inside the ${deps.auditWindowDays}-day audit window, and it is neither in the event log nor tombstoned`,
-        detectedAt: deps.now.toISOString(),
+        // First detection stays: a re-run that finds the same gap changes nothing.
+        detectedAt: state.violations[key]?.detectedAt ?? deps.now.toISOString(),
       };
     }
   };

@@ -138,7 +138,8 @@ export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T 
   }
   if (Array.isArray(value)) return value.map((v) => redactPii(v, hashKey, key, depth + 1)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactPii(v, hashKey, k, depth + 1)])) as T;
+    // Keys can carry data too (a tag named after a person's address): they are redacted like text.
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [redactPii(k, hashKey, '', depth + 1), redactPii(v, hashKey, k, depth + 1)])) as T;
   }
   return value;
 }
