@@ -48,6 +48,8 @@ const settingsSchema = z
     AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
     /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+    /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().min(1).optional(),
     LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
     LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   })

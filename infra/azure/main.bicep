@@ -33,6 +33,23 @@ param teamsWebhookSecret string = ''
 @secure()
 param redactionKey string = newGuid()
 
+@description('Days request traces are kept before they are archived and purged.')
+param retentionRequestsDays int = 30
+
+@description('Days raw events (the audit evidence) are kept before they are archived and purged.')
+param retentionRawEventsDays int = 2557
+
+@description('Days past a policy before a record still present counts as kept too long.')
+param retentionGraceDays int = 7
+
+@description('NCRONTAB schedules (UTC) of the compliance timers.')
+param complianceSchedules object = {
+  lineage: '0 0 2 * * *'
+  drift: '0 15 2 * * *'
+  retention: '0 30 2 * * *'
+  pii: '0 45 2 * * *'
+}
+
 var suffix = uniqueString(resourceGroup().id, prefix)
 var databaseName = 'lineage'
 var deadLetterContainer = 'deadletters'
@@ -40,6 +57,7 @@ var eventGridDeadLetterContainer = 'eventgrid-deadletters'
 var deploymentContainer = 'app-package'
 var eventHubName = 'aml-workspace-logs'
 var enrichmentQueue = 'enrichment'
+var complianceContainer = 'compliance'
 var workspaceLogCategories = [
   'AmlRunStatusChangedEvent'
   'AmlComputeJobEvent'
@@ -84,6 +102,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource deadLetters 'containers' = { name: deadLetterContainer }
     resource eventGridDeadLetters 'containers' = { name: eventGridDeadLetterContainer }
     resource packages 'containers' = { name: deploymentContainer }
+    // Compliance reports, run state, legal holds and the retention archive.
+    resource compliance 'containers' = { name: complianceContainer }
   }
 }
 
@@ -111,10 +131,12 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       name: 'events'
       properties: { resource: { id: 'events', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
     }
-    // Traced prediction requests, one point read per lookup.
+    // Traced prediction requests, one point read per lookup. TTL is the backstop behind the
+    // retention timer, which archives and tombstones at the policy age; TTL expires what is left at
+    // policy + grace (held records and tombstones carry ttl -1 and never expire).
     resource requests 'containers' = {
       name: 'requests'
-      properties: { resource: { id: 'requests', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+      properties: { resource: { id: 'requests', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 }, defaultTtl: (retentionRequestsDays + retentionGraceDays) * 86400 } }
     }
   }
 }
@@ -188,6 +210,15 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SLACK_SIGNING_SECRET', value: slackSigningSecret }
         { name: 'TEAMS_WEBHOOK_SECRET', value: teamsWebhookSecret }
         { name: 'EVENTHUB_NAME', value: eventHubName }
+        { name: 'COMPLIANCE_CONTAINER', value: complianceContainer }
+        { name: 'COMPLIANCE_LINEAGE_SCHEDULE', value: complianceSchedules.lineage }
+        { name: 'COMPLIANCE_DRIFT_SCHEDULE', value: complianceSchedules.drift }
+        { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
+        { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
+        { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
+        { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }
+        { name: 'RETENTION_GRACE_DAYS', value: string(retentionGraceDays) }
+        { name: 'AUDIT_WINDOW_DAYS', value: string(retentionRawEventsDays) }
         { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
       ]
     }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import { scanPii } from '../privacy/pii.js';
+import { canonicalJson } from '../util/canonicalJson.js';
+import { toInstant } from '../util/time.js';
 import { RECORD_KINDS, type RecordKind } from './report.js';
 import type { ComplianceBlobs } from './stateStore.js';
 
@@ -29,6 +31,11 @@ export type Hold = z.infer<typeof holdSchema>;
 
 const PREFIX = 'holds/';
 
+/** What a hold covers, as text: when it changes, the records it marked are re-evaluated. */
+export function holdScope(hold: Hold): string {
+  return canonicalJson({ kinds: [...hold.recordKinds].sort(), workspace: hold.workspace ?? null, from: hold.from ?? null, until: hold.until ?? null });
+}
+
 export function isActive(hold: Hold, now: Date): boolean {
   return hold.expiresAt === undefined || Date.parse(hold.expiresAt) > now.getTime();
 }
@@ -44,9 +51,10 @@ export function covers(hold: Hold, kind: RecordKind, recordTime: string | null, 
     const next = at >= 0 ? where[at + needle.length] : undefined;
     if (at < 0 || (next !== undefined && next !== '/' && next !== '"')) return false;
   }
-  const t = recordTime ? Date.parse(recordTime.slice(0, 23) + 'Z') : NaN;
-  if (hold.from && !(t >= Date.parse(hold.from))) return false;
-  if (hold.until && !(t <= Date.parse(hold.until))) return false;
+  // Sortable UTC instants: record times come with 3 to 9 fractional digits, `Z` or an offset.
+  const t = recordTime ? toInstant(recordTime) : undefined;
+  if (hold.from && !(t !== undefined && t >= (toInstant(hold.from) as string))) return false;
+  if (hold.until && !(t !== undefined && t <= (toInstant(hold.until) as string))) return false;
   return true;
 }
 

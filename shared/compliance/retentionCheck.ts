@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RequestMeter } from '../store/requestMeter.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
 import type { ChangedDoc } from './changes.js';
-import { covers, isActive, type Hold } from './holds.js';
+import { covers, holdScope, isActive, type Hold } from './holds.js';
 import { RECORD_KINDS, ratio, retentionViolationSchema, type RecordKind, type RetentionViolation } from './report.js';
 import type { ComplianceBlobs } from './stateStore.js';
 
@@ -36,6 +36,8 @@ export const retentionStateSchema = z.object({
   /** `holdId|recordKind` -> records the hold keeps. */
   held: z.record(z.string(), z.number().int()),
   activeHolds: z.array(z.string()),
+  /** hold id -> its scope when it last marked records (a narrowed hold must let go of what it no longer covers). */
+  holdScopes: z.record(z.string(), z.string()).default({}),
   violations: z.record(z.string(), retentionViolationSchema),
   /** When provenance was last checked against the event log (incremental audit-window check). */
   auditCheckedUntil: z.string().nullable(),
@@ -43,7 +45,7 @@ export const retentionStateSchema = z.object({
 export type RetentionState = z.infer<typeof retentionStateSchema>;
 
 export function emptyRetentionState(): RetentionState {
-  return { purged: { 'raw-event': 0, 'request-trace': 0 }, held: {}, activeHolds: [], violations: {}, auditCheckedUntil: null };
+  return { purged: { 'raw-event': 0, 'request-trace': 0 }, held: {}, activeHolds: [], holdScopes: {}, violations: {}, auditCheckedUntil: null };
 }
 
 export interface RetentionDeps {
@@ -111,7 +113,7 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recor
     id: doc.id,
     pk: doc.pk,
     ttl: -1,
-    tombstone: { recordKind: policy.recordKind, policy: policy.name, purgedAt: deps.now.toISOString(), recordTime, archivedTo: path },
+    tombstone: { recordKind: policy.recordKind, policy: policy.name, purgedAt: deps.now.toISOString(), recordTime, archivedTo: path, workspace: typeof doc.workspace === 'string' ? doc.workspace : null },
   });
   try {
     deps.meter.record(await policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
@@ -134,16 +136,21 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
   const activeIds = new Set(active.map((h) => h.id));
   const figures: RetentionRunFigures = { documentsRead: 0, purgedThisRun: { 'raw-event': 0, 'request-trace': 0 } };
 
-  // Holds that ended: lift their marks so the policies apply again.
-  for (const released of state.activeHolds.filter((id) => !activeIds.has(id))) {
+  // Holds that ended or changed scope: lift their marks so the policies apply again (records a
+  // changed hold still covers are marked again below). `holdReleasedAt` starts the grace period
+  // afresh: a record kept by a hold was not kept too long.
+  const scopes = new Map(active.map((h) => [h.id, holdScope(h)]));
+  const released = Object.keys(state.holdScopes).filter((id) => scopes.get(id) !== state.holdScopes[id]);
+  for (const id of released) {
     for (const policy of deps.policies) {
-      figures.documentsRead += await queryAll(policy.container, deps.meter, { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: released }] }, async (docs) => {
-        for (const doc of docs) await patch(policy.container, deps.meter, doc, [{ op: 'remove', path: '/legalHold' }, { op: 'remove', path: '/ttl' }]);
+      figures.documentsRead += await queryAll(policy.container, deps.meter, { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: id }] }, async (docs) => {
+        for (const doc of docs) await patch(policy.container, deps.meter, doc, [{ op: 'remove', path: '/legalHold' }, { op: 'remove', path: '/ttl' }, { op: 'set', path: '/holdReleasedAt', value: deps.now.toISOString() }]);
       });
     }
-    for (const key of Object.keys(state.held)) if (key.startsWith(`${released}|`)) delete state.held[key];
+    for (const key of Object.keys(state.held)) if (key.startsWith(`${id}|`)) delete state.held[key];
   }
   state.activeHolds = [...activeIds].sort();
+  state.holdScopes = Object.fromEntries(scopes);
 
   for (const policy of deps.policies) {
     const cutoff = new Date(deps.now.getTime() - policy.days * DAY).toISOString();
@@ -163,7 +170,9 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
           }
           continue;
         }
-        if (recordTime !== null && recordTime < overdue) {
+        const releasedAt = typeof doc.holdReleasedAt === 'string' ? doc.holdReleasedAt : null;
+        const graceSince = new Date(deps.now.getTime() - deps.graceDays * DAY).toISOString();
+        if (recordTime !== null && recordTime < overdue && (releasedAt === null || releasedAt < graceSince)) {
           const violation: RetentionViolation = {
             kind: 'kept-too-long',
             recordKind: policy.recordKind,

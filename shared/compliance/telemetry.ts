@@ -44,10 +44,13 @@ export function telemetryModulesLoaded(): boolean {
   return modulesLoaded;
 }
 
-async function azureMonitorSink(connectionString: string): Promise<GaugeSink> {
+async function azureMonitorSink(connectionString: string, entraId: boolean): Promise<GaugeSink> {
   const [{ useAzureMonitor }, { metrics }] = await Promise.all([import('@azure/monitor-opentelemetry'), import('@opentelemetry/api')]);
   modulesLoaded = true;
-  useAzureMonitor({ azureMonitorExporterOptions: { connectionString } });
+  // Application Insights with local auth disabled (as infra/azure deploys it) accepts only Entra ID
+  // tokens: the app's managed identity, which holds Monitoring Metrics Publisher.
+  const credential = entraId ? new (await import('@azure/identity')).DefaultAzureCredential() : undefined;
+  useAzureMonitor({ azureMonitorExporterOptions: { connectionString, credential } });
   // After useAzureMonitor: the metrics API has no proxy provider, so a meter taken earlier would stay a no-op.
   const meter = metrics.getMeter('lineage-compliance');
   // Synchronous gauges (`createGauge`, @opentelemetry/api >= 1.9) rather than observable ones: the
@@ -80,10 +83,10 @@ async function azureMonitorSink(connectionString: string): Promise<GaugeSink> {
  * reader does not reject on a failed export (it hands the error to its own diag logger), so
  * 'published' means "recorded and flushed", not "accepted by the ingestion endpoint".
  */
-export async function publishComplianceGauges(report: ComplianceReport, connectionString: string | undefined): Promise<'disabled' | 'published'> {
+export async function publishComplianceGauges(report: ComplianceReport, connectionString: string | undefined, authentication?: string): Promise<'disabled' | 'published'> {
   if (!connectionString) return 'disabled';
   // The first connection string wins for the life of the process (it comes from app settings, so it does not change).
-  sink ??= azureMonitorSink(connectionString);
+  sink ??= azureMonitorSink(connectionString, /authorization=aad/i.test(authentication ?? ''));
   const target = await sink;
   for (const gauge of complianceGauges(report)) target.record(gauge.name, gauge.value, gauge.attributes);
   await target.flush();

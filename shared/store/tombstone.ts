@@ -18,6 +18,8 @@ export const tombstoneSchema = z.object({
     recordTime: z.string().nullable(),
     /** Blob path of the archived record, inside the compliance container. */
     archivedTo: z.string(),
+    /** The record's workspace where it had one (request traces), so access checks still apply. */
+    workspace: z.string().nullable().default(null),
   }),
 });
 export type Tombstone = z.infer<typeof tombstoneSchema>;
