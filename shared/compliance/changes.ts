@@ -1,5 +1,6 @@
-import type { Container, ItemDefinition } from '@azure/cosmos';
+import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
+import { queryPages } from '../store/queryPages.js';
 import type { RequestMeter } from '../store/requestMeter.js';
 
 /**
@@ -56,26 +57,18 @@ export async function readChanges(container: Container, meter: RequestMeter, fro
     ? { query: 'SELECT * FROM c WHERE c._ts >= @since AND c._ts <= @until', parameters: [{ name: '@since', value: since }, { name: '@until', value: from.window.until }] }
     : { query: 'SELECT * FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: since }] };
   const seen = inWindow ? {} : from.mark.boundary;
-  const iterator = container.items.query<ItemDefinition>(query, { maxItemCount: pageSize });
   let newest = inWindow ? 0 : from.mark.ts;
-  const recent: Array<[string, number]> = [];
+  let recent: Array<[string, number]> = [];
   let read = 0;
-  while (iterator.hasMoreResults()) {
-    let page;
-    try {
-      page = await iterator.fetchNext();
-      meter.record(page);
-    } catch (error) {
-      meter.recordError(error);
-      throw error;
-    }
-    const docs = (page.resources ?? []) as ChangedDoc[];
+  for await (const docs of queryPages<ChangedDoc>(container, meter, query, pageSize)) {
     read += docs.length;
     const unseen = docs.filter((d) => !(boundaryKey(d) in seen));
     for (const d of unseen) {
       newest = Math.max(newest, d._ts);
       if (d._ts >= newest - LAG_SECONDS) recent.push([boundaryKey(d), d._ts]);
     }
+    // Keep only candidates for the boundary (a first run sees the whole container).
+    if (recent.length > 10_000) recent = recent.filter(([, ts]) => ts >= newest - LAG_SECONDS);
     if (unseen.length > 0) await onPage(unseen);
   }
   if (inWindow) return { mark: undefined, read };

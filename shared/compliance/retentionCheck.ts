@@ -1,5 +1,6 @@
-import type { Container, ItemDefinition, PatchOperation } from '@azure/cosmos';
+import type { Container, ItemDefinition, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
 import { z } from 'zod';
+import { queryPages } from '../store/queryPages.js';
 import type { RequestMeter } from '../store/requestMeter.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
 import type { ChangedDoc } from './changes.js';
@@ -62,19 +63,9 @@ export interface RetentionDeps {
 const DAY = 86_400_000;
 const SYSTEM = ['_rid', '_self', '_etag', '_attachments', '_ts'];
 
-async function queryAll(container: Container, meter: RequestMeter, query: { query: string; parameters: Array<{ name: string; value: string }> }, onPage: (docs: ChangedDoc[]) => Promise<void>): Promise<number> {
-  const iterator = container.items.query<ItemDefinition>(query, { maxItemCount: 200 });
+async function queryAll(container: Container, meter: RequestMeter, query: SqlQuerySpec, onPage: (docs: ChangedDoc[]) => Promise<void>): Promise<number> {
   let read = 0;
-  while (iterator.hasMoreResults()) {
-    let page;
-    try {
-      page = await iterator.fetchNext();
-      meter.record(page);
-    } catch (error) {
-      meter.recordError(error);
-      throw error;
-    }
-    const docs = (page.resources ?? []) as ChangedDoc[];
+  for await (const docs of queryPages<ChangedDoc>(container, meter, query, 200)) {
     read += docs.length;
     await onPage(docs);
   }
