@@ -25,7 +25,7 @@ export async function enrichResource(message: unknown, context: InvocationContex
     return deadLetter(`not an enrichment request: ${describeIssues(issues)}`, issues);
   }
   try {
-    const outcome = await enrich(services.enrich, parsed.data);
+    const outcome = await enrich(services.enrich, parsed.data, { redelivered: dequeueCount > 1 });
     context.log(`enriched ${parsed.data.kind} ${parsed.data.armId.split('/providers/')[1] ?? parsed.data.armId}: ${outcome.status}`);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

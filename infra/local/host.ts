@@ -77,7 +77,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const body = await readBody(req);
     if (url.pathname.toLowerCase() === '/runtime/webhooks/eventgrid') return eventGridWebhook(req, res, url, body);
     const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-    if (admin) return adminInvoke(req, res, decodeURIComponent(admin[1] as string), body);
+    if (admin) {
+      // The Functions host requires the master key on /admin; so does this one once keys are on.
+      if (!keyAllows('admin', url, req)) return send(res, 401, { title: 'Unauthorized', detail: 'the admin endpoint needs the admin key' }, 'application/problem+json');
+      return adminInvoke(req, res, decodeURIComponent(admin[1] as string), body);
+    }
     if (url.pathname.toLowerCase().startsWith('/api/')) return httpFunction(req, res, url, body);
     send(res, 404, { title: 'Not found', detail: `${url.pathname} is not served by this host` }, 'application/problem+json');
   }
@@ -208,6 +212,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: JSON.stringify(input ?? null) };
     let synthesized: Record<string, unknown> = {};
     if (fn.trigger.type.toLowerCase() === 'eventhubtrigger') ({ data, metadata: synthesized } = eventHubDelivery(fn, input));
+    // A timer run by hand gets the TimerInfo the host always builds, whatever the body says.
+    if (fn.trigger.type.toLowerCase() === 'timertrigger' && input === undefined) data = timerInfo(new Date(), undefined, undefined);
     const metadata = Object.fromEntries(Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]));
     try {
       await core.invoke(name, [{ name: fn.trigger.name, data }], metadata);
@@ -263,6 +269,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
 }
 
+/** The TimerInfo the Functions host passes a timer trigger (the library camel-cases it). */
+function timerInfo(due: Date, last: Date | undefined, next: Date | undefined): RpcTypedData {
+  const info = {
+    Schedule: { AdjustForDST: false },
+    ScheduleStatus: { Last: (last ?? due).toISOString(), Next: (next ?? due).toISOString(), LastUpdated: due.toISOString() },
+    IsPastDue: Date.now() - due.getTime() > 1000,
+  };
+  return { json: JSON.stringify(info) };
+}
+
 function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: (line: string) => void): { stop(): void } {
   const handles = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -270,11 +286,10 @@ function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: 
     const schedule = parseNcrontab(String(resolveSetting(fn.trigger.schedule)));
     let last: Date | undefined;
     const fire = async (due: Date) => {
-      const next = schedule.next(new Date());
-      const info = { Schedule: { AdjustForDST: false }, ScheduleStatus: { Last: (last ?? due).toISOString(), Next: next.toISOString(), LastUpdated: due.toISOString() }, IsPastDue: Date.now() - due.getTime() > 1000 };
+      const data = timerInfo(due, last, schedule.next(new Date()));
       last = due;
       try {
-        await core.invoke(fn.metadata.name, [{ name: fn.trigger.name, data: { json: JSON.stringify(info) } }]);
+        await core.invoke(fn.metadata.name, [{ name: fn.trigger.name, data }]);
       } catch (error) {
         log(`[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`);
       }

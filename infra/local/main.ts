@@ -2,7 +2,7 @@ import { loadSettings } from '../../shared/config.js';
 import { buildServices } from '../../shared/composition.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
-import { startHost } from './host.js';
+import { resolveSetting, startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 
 /** Compliance timers, daily in the small hours UTC, a quarter of an hour apart (Bicep sets the same). */
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         const type = t.type.toLowerCase();
         if (type === 'httptrigger') return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${String(t.route ?? f.metadata.name)}`;
         if (type === 'eventgridtrigger') return `  ${f.metadata.name}: eventGridTrigger  POST ${host.url}/runtime/webhooks/eventgrid?functionName=${f.metadata.name}`;
-        if (type === 'timertrigger') return `  ${f.metadata.name}: timerTrigger ${String(t.schedule)}`;
+        if (type === 'timertrigger') return `  ${f.metadata.name}: timerTrigger ${String(resolveSetting(t.schedule))} (UTC)  POST ${host.url}/admin/functions/${f.metadata.name} runs it now`;
         return `  ${f.metadata.name}: ${t.type}  POST ${host.url}/admin/functions/${f.metadata.name}`;
       }),
       ...started.map(({ name, service }) => `  ${name}: ${service.url}`),

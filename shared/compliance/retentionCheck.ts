@@ -161,16 +161,20 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
           }
           continue;
         }
+        // Grace runs from the latest of: the policy's end, our receiving the record (a trace can
+        // arrive already old), and the end of a hold that kept it.
         const releasedAt = typeof doc.holdReleasedAt === 'string' ? doc.holdReleasedAt : null;
+        const receivedAt = (doc.provenance as { learnedAt?: unknown } | undefined)?.learnedAt;
         const graceSince = new Date(deps.now.getTime() - deps.graceDays * DAY).toISOString();
-        if (recordTime !== null && recordTime < overdue && (releasedAt === null || releasedAt < graceSince)) {
+        const graceStartedLate = (releasedAt !== null && releasedAt >= graceSince) || (typeof receivedAt === 'string' && receivedAt >= graceSince);
+        if (recordTime !== null && recordTime < overdue && !graceStartedLate) {
           const violation: RetentionViolation = {
             kind: 'kept-too-long',
             recordKind: policy.recordKind,
             record: doc.id,
             recordTime,
             policy: policy.name,
-            detail: `kept past its ${policy.days}-day policy plus ${deps.graceDays} days of grace; archived and purged by this run`,
+            detail: `kept past its ${policy.days}-day policy plus ${deps.graceDays} days of grace; found and purged on ${deps.now.toISOString().slice(0, 10)}`,
             detectedAt: deps.now.toISOString(),
           };
           const key = `kept-too-long|${policy.recordKind}|${doc.id}`;

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { redactPii } from '../privacy/pii.js';
-import type { GraphStore } from '../store/graphStore.js';
-import type { RequestMeter } from '../store/requestMeter.js';
+import { RequestMeter } from '../store/requestMeter.js';
 import { START, markSchema, readChanges, type ChangedDoc, type ChangeWindow, type Mark } from './changes.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
 import { GraphReader } from './graphReader.js';
@@ -15,7 +14,7 @@ import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport
 import { emptyRetentionState, enforceRetention, retentionSection, retentionStateSchema, verifyAuditTrail, type Policy, type RetentionState } from './retentionCheck.js';
 import type { ComplianceBlobs } from './stateStore.js';
 import type { NodeDoc } from '../graph/model.js';
-import { parseGraphDoc } from '../store/graphStore.js';
+import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
 
 /**
  * One compliance run: each requested check reads what changed since its own last run (or a
@@ -158,7 +157,10 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
   return { cosmosRequests: deps.meter.snapshot().requests - before, documentsRead, changedDocuments, purgedThisRun };
 }
 
-export async function runCompliance(deps: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
+export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
+  // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
+  const meter = new RequestMeter();
+  const deps: ComplianceDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];

@@ -8,12 +8,21 @@ import { z } from 'zod';
 export const ENRICH_KINDS = ['job', 'model', 'modelContainer', 'data', 'environment', 'code', 'endpoint', 'deployment', 'compute'] as const;
 export type EnrichKind = (typeof ENRICH_KINDS)[number];
 
+/**
+ * How far enrichment follows links from the event that started it: endpoint -> deployment ->
+ * model -> job -> data/code/environment/compute is 5. A bound, so that resources linking to each
+ * other (an endpoint and its deployments) can never keep the queue busy.
+ */
+export const MAX_ENRICH_HOPS = 8;
+
 export const enrichRequestSchema = z.object({
   kind: z.enum(ENRICH_KINDS),
   /** ARM id of the resource (any casing); for `modelContainer`, `.../models/{name}`. */
   armId: z.string().min(1),
   /** Event that caused the request, for provenance and debugging. */
   cause: z.object({ eventId: z.string().optional(), hash: z.string().optional(), eventType: z.string().optional() }).optional(),
+  /** REST fetches that led here (0: asked for by an event). Links are followed at most MAX_ENRICH_HOPS deep. */
+  hops: z.number().int().min(0).max(1000).optional(),
 });
 export type EnrichRequest = z.infer<typeof enrichRequestSchema>;
 

@@ -10,6 +10,7 @@ import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
+import { MAX_ENRICH_HOPS } from '../enrichment/requests.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from './normalize.js';
@@ -41,6 +42,14 @@ export interface CaptureOptions {
   receivedAt?: string;
   /** Enqueue REST follow-ups (default). Replays re-project evidence and do not fetch again. */
   followUp?: boolean;
+  /**
+   * Follow links of evidence already in the log (default true: an event redelivered after a crash
+   * between logging and enqueueing still gets its follow-ups). Enrichment passes false unless the
+   * queue is redelivering: a REST answer identical to one logged before had its links followed then.
+   */
+  followUpDuplicates?: boolean;
+  /** REST fetches that led to this capture; follow-ups carry one more. */
+  hops?: number;
 }
 
 /**
@@ -105,9 +114,11 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     await withRetry(() => requests.put(traffic, prov.instant, prov), `recording request ${traffic.requestId}`);
   }
   let enqueued = 0;
-  if (options.followUp !== false && deps.enrichments && normalized.enrich.length > 0) {
+  const hops = (options.hops ?? 0) + 1;
+  const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICH_HOPS;
+  if (follow && deps.enrichments && normalized.enrich.length > 0) {
     const sink = deps.enrichments;
-    await withRetry(() => sink.enqueue(normalized.enrich.map((r) => ({ ...r, cause: r.cause ?? { eventId: normalized.eventId, eventType: normalized.eventType, hash } }))), 'enqueueing enrichment');
+    await withRetry(() => sink.enqueue(normalized.enrich.map((r) => ({ ...r, hops, cause: r.cause ?? { eventId: normalized.eventId, eventType: normalized.eventType, hash } }))), 'enqueueing enrichment');
     enqueued = normalized.enrich.length;
   }
   return { status: 'projected', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, writes, enqueued };

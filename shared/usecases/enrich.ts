@@ -13,7 +13,7 @@ export interface EnrichDeps extends CaptureDeps {
  * response is logged raw (it is evidence too), projected, and its links become follow-up
  * requests. A 404 records the deletion; throttling and outages throw so the queue retries.
  */
-export async function enrich(deps: EnrichDeps, request: EnrichRequest): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
+export async function enrich(deps: EnrichDeps, request: EnrichRequest, options: { redelivered?: boolean } = {}): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
   const fetchedAt = deps.now().toISOString();
   if (request.kind === 'modelContainer') {
     // Resource logs name a model but not its version: fetch every version.
@@ -22,7 +22,7 @@ export async function enrich(deps: EnrichDeps, request: EnrichRequest): Promise<
       const id = (item as { id?: unknown }).id;
       const version = (item as { name?: unknown }).name;
       const armId = typeof id === 'string' && /\/versions\/[^/]+$/i.test(id) ? id : `${request.armId}/versions/${String(version)}`;
-      followUps.push({ kind: 'model', armId, cause: request.cause });
+      followUps.push({ kind: 'model', armId, cause: request.cause, hops: (request.hops ?? 0) + 1 });
     }
     if (followUps.length > 0) await deps.enrichments?.enqueue(followUps);
     return { status: 'listed', followUps: followUps.length };
@@ -44,6 +44,6 @@ export async function enrich(deps: EnrichDeps, request: EnrichRequest): Promise<
     for await (const d of deps.arm.list(`${request.armId}/deployments`)) deployments.push(d);
     observation.deployments = deployments;
   }
-  return captureEvent(deps, observation, { channel: 'rest' });
+  return captureEvent(deps, observation, { channel: 'rest', hops: request.hops ?? 0, followUpDuplicates: options.redelivered === true });
 }
 

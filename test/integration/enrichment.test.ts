@@ -87,6 +87,30 @@ describe('enrichment', () => {
     expect(Object.fromEntries(serves.map((e) => [e.fromKey.split('/').pop(), e.series.traffic?.map((t) => t.value)]))).toEqual({ blue: [100], green: [0] });
   });
 
+  it('following every link from an endpoint comes to rest: endpoints and deployments name each other', async () => {
+    // Worked from the real queue (Azurite), as enrichResource does: the endpoint asks for its
+    // deployments, each deployment for its endpoint and model, and so on. Unchanged answers are
+    // the same evidence, so their links are not followed again; a hop bound backs that up.
+    const queue = services.enrichmentQueue.client;
+    await queue.clearMessages();
+    await enrich(services.enrich, { kind: 'endpoint', armId: `${WS}/onlineEndpoints/credit-scoring` });
+    let processed = 0;
+    for (let round = 0; round < 100; round++) {
+      const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        const request = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8'));
+        expect(request.hops).toBeGreaterThanOrEqual(1);
+        await enrich(services.enrich, request, { redelivered: m.dequeueCount > 1 });
+        await queue.deleteMessage(m.messageId, m.popReceipt);
+        processed++;
+      }
+    }
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
+    expect(processed).toBeGreaterThan(2); // deployments, models, their jobs...
+    expect(processed).toBeLessThan(60);
+  });
+
   it('a model container (resource logs carry no version) fans out to every version', async () => {
     const outcome = await enrich(services.enrich, { kind: 'modelContainer', armId: `${WS}/models/credit-default` });
     expect(outcome).toEqual({ status: 'listed', followUps: 3 });

@@ -359,6 +359,19 @@ describe('retention: holds that change or end, and purged traces across workspac
     expect(report.retention.ratio).toBe(1);
   });
 
+  it('does not blame the store for a trace that arrived already past its policy', async () => {
+    const services = await retentionServices(); // captures are received at NOW
+    await captureMonitorMessage(services.capture, { records: [trace('req-arrived-old', before(20))] }, { partitionId: '0' });
+    const report = await runRetention(services);
+    expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 1, purgedThisRun: 1 });
+    expect(ofKind(report, 'kept-too-long')).toEqual([]);
+    // Received 20 days ago instead, it was ours for longer than policy + grace: a violation.
+    const late = await retentionServices();
+    late.capture.now = () => new Date(Date.parse(before(20)));
+    await captureMonitorMessage(late.capture, { records: [trace('req-kept-old', before(20))] }, { partitionId: '0' });
+    expect(ofKind(await runRetention(late), 'kept-too-long').map((v) => v.record)).toEqual([requestDocId('req-kept-old')]);
+  });
+
   it('answers "not found", not "gone", for a purged trace of a workspace the caller may not see', async () => {
     const services = await retentionServices();
     await captureMonitorMessage(services.capture, { records: [trace('req-private', before(8))] }, { partitionId: '0' });

@@ -125,7 +125,7 @@ export class Api {
   async eventHub(records: unknown[]): Promise<void> {
     const res = await fetch(`${this.host.url}/admin/functions/captureEventHub`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-functions-key': ADMIN_KEY },
       body: JSON.stringify({ input: { records } }),
     });
     if (res.status !== 202) throw new Error(`Event Hubs delivery answered ${res.status}: ${await res.text()}`);
