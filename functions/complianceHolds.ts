@@ -48,7 +48,12 @@ export const deleteHoldRoute = defineRoute({
   authLevel: 'admin',
   role: 'admin',
   params: holdParams,
-  responses: { 200: { description: 'Ended', schema: z.object({ deleted: z.literal(true) }) }, 404: { description: 'No such hold', schema: problemSchema } },
+  responses: {
+    200: { description: 'Ended', schema: z.object({ deleted: z.literal(true) }) },
+    400: { description: 'Invalid hold id', schema: problemSchema },
+    403: { description: 'Not an admin', schema: problemSchema },
+    404: { description: 'No such hold', schema: problemSchema },
+  },
 });
 
 const listHolds = httpRoute(listHoldsRoute, async ({ services, scope }) => {
