@@ -39,6 +39,10 @@ export async function startCosmos(port?: number): Promise<RunningService & { key
   const { createHttpsServer } = await import('@vercel/cosmosdb-server');
   // Keep-alive: without it every request pays a TLS handshake (about 2.3 ms against 0.35 ms a read).
   const server = createHttpsServer({ keepAlive: true });
+  // The server answers `Connection: keep-alive` without a timeout hint, so clients reuse sockets it
+  // would close after Node's default 5 s idle: a write after a pause then fails with ECONNRESET.
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = 10 * 60_000 + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port ?? 0, '127.0.0.1', () => resolve());

@@ -16,6 +16,12 @@ import type { RequestMeter } from '../store/requestMeter.js';
  * `boundary`: id and ETag of each), so a document is processed once per version.
  */
 export const LAG_SECONDS = 5;
+/**
+ * Documents older than this when a run starts are settled: anything written then is visible. The
+ * mark moves up to here even when nothing newer arrived, so a burst of writes is not re-read by
+ * every later run. Generous, to absorb skew between this clock and the server's.
+ */
+export const SETTLED_SECONDS = 60;
 
 export const markSchema = z.object({
   /** Newest `_ts` seen. */
@@ -50,13 +56,21 @@ function boundaryKey(doc: ChangedDoc): string {
  * they are all processed. Store the new mark only after processing: a run that dies half-way reads
  * the same changes again, which every check tolerates (they recompute, they do not count twice).
  */
-export async function readChanges(container: Container, meter: RequestMeter, from: { mark: Mark } | { window: ChangeWindow }, onPage: (docs: ChangedDoc[]) => Promise<void>, pageSize = 500): Promise<{ mark: Mark | undefined; read: number }> {
+export async function readChanges(
+  container: Container,
+  meter: RequestMeter,
+  from: { mark: Mark } | { window: ChangeWindow },
+  onPage: (docs: ChangedDoc[]) => Promise<void>,
+  options: { pageSize?: number; nowSeconds?: number } = {},
+): Promise<{ mark: Mark | undefined; read: number }> {
+  const pageSize = options.pageSize ?? 500;
   const inWindow = 'window' in from;
   const since = inWindow ? from.window.since : Math.max(0, from.mark.ts - LAG_SECONDS);
   const query = inWindow
     ? { query: 'SELECT * FROM c WHERE c._ts >= @since AND c._ts <= @until', parameters: [{ name: '@since', value: since }, { name: '@until', value: from.window.until }] }
     : { query: 'SELECT * FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: since }] };
   const seen = inWindow ? {} : from.mark.boundary;
+  const settled = (options.nowSeconds ?? Math.floor(Date.now() / 1000)) - SETTLED_SECONDS;
   let newest = inWindow ? 0 : from.mark.ts;
   let recent: Array<[string, number]> = [];
   let read = 0;
@@ -72,8 +86,9 @@ export async function readChanges(container: Container, meter: RequestMeter, fro
     if (unseen.length > 0) await onPage(unseen);
   }
   if (inWindow) return { mark: undefined, read };
+  const mark = Math.max(newest, settled);
   const boundary: Record<string, number> = {};
-  for (const [key, ts] of Object.entries(seen)) if (ts >= newest - LAG_SECONDS) boundary[key] = ts;
-  for (const [key, ts] of recent) if (ts >= newest - LAG_SECONDS) boundary[key] = ts;
-  return { mark: { ts: newest, boundary }, read };
+  for (const [key, ts] of Object.entries(seen)) if (ts >= mark - LAG_SECONDS) boundary[key] = ts;
+  for (const [key, ts] of recent) if (ts >= mark - LAG_SECONDS) boundary[key] = ts;
+  return { mark: { ts: mark, boundary }, read };
 }

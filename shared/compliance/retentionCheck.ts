@@ -191,11 +191,12 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
 }
 
 /**
- * Checks that the raw events behind provenance in `graphDocs` exist (or were purged by policy).
+ * Checks that the raw events behind provenance in `graphDocs` exist (or were purged by policy);
+ * `checked` holds the event ids already checked in this run.
  * With `since`, only provenance learned since then is checked: older references were checked by
  * earlier runs. A full run passes no `since` and checks everything it is given.
  */
-export async function verifyAuditTrail(state: RetentionState, deps: RetentionDeps, graphDocs: ChangedDoc[], since: string | null): Promise<number> {
+export async function verifyAuditTrail(state: RetentionState, deps: RetentionDeps, graphDocs: ChangedDoc[], since: string | null, checked: Set<string>): Promise<number> {
   const windowStart = new Date(deps.now.getTime() - deps.auditWindowDays * DAY).toISOString();
   const wanted = new Map<string, string>(); // event id -> event time
   for (const doc of graphDocs) {
@@ -204,7 +205,11 @@ export async function verifyAuditTrail(state: RetentionState, deps: RetentionDep
       if (typeof p.hash !== 'string' || typeof p.learnedAt !== 'string') continue;
       if (since !== null && p.learnedAt < since) continue;
       if (p.learnedAt < windowStart) continue;
-      wanted.set(p.hash.replace(/^sha256:/, ''), typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
+      const id = p.hash.replace(/^sha256:/, '');
+      // A hash is cited by a node and by both copies of its edges, across pages: read it once per run.
+      if (checked.has(id)) continue;
+      checked.add(id);
+      wanted.set(id, typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
     }
   }
   let read = 0;

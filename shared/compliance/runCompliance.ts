@@ -121,9 +121,10 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
     documentsRead += figures.documentsRead;
     purgedThisRun = figures.purgedThisRun;
     const since = options.mode === 'incremental' && previousRun ? new Date(Date.parse(previousRun) - AUDIT_OVERLAP_MS).toISOString() : null;
+    const checked = new Set<string>();
     const { mark, read } = await readChanges(deps.containers.graph, deps.meter, options.window ? { window: options.window } : { mark: state.marks.graph ?? START }, async (docs) => {
       changedDocuments += docs.length;
-      documentsRead += await verifyAuditTrail(data, retentionDeps, docs, since);
+      documentsRead += await verifyAuditTrail(data, retentionDeps, docs, since, checked);
     });
     documentsRead += read;
     if (mark) state.marks.graph = mark;

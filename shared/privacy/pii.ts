@@ -57,7 +57,13 @@ const DETECTORS: Detector[] = [
   { kind: 'storage-secret', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g },
   { kind: 'sas-token', pattern: /(?:[?&]|^)(?:sv=[^&\s]+&)?[^\s]*\bsig=[A-Za-z0-9%+/=]{16,}[^\s"]*/g, accept: (m) => /\bsig=/.test(m) && /\b(?:sv|se|sp|sr|st)=/.test(m) },
   { kind: 'bearer-token', pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { kind: 'email', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, accept: (m) => !/^git@/i.test(m) },
+  // Not the `container@account` of storage URIs (abfss://raw@acct.dfs.core.windows.net/...), nor
+  // git's ssh user: a local part right after `/` is a URI's user info, and Azure hosts no mailboxes.
+  {
+    kind: 'email',
+    pattern: /(?<![/\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g,
+    accept: (m) => !/^git@/i.test(m) && !/\.core\.windows\.net$|\.azure\.(com|net)$/i.test(m),
+  },
   { kind: 'iban', pattern: /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b/g, accept: (m) => ibanValid(m) },
   // Cards are written in groups of four (Amex 4-6-5), one separator throughout, or not at all.
   {

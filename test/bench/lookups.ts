@@ -54,7 +54,7 @@ function envInt(name: string, fallback: number): number {
 // ---------------------------------------------------------------------------------------------
 // The server in a child process
 
-interface ServerProcess {
+export interface ServerProcess {
   url: string;
   pid: number;
   /** Peak resident memory (MB) and CPU seconds so far, from /proc (Linux; undefined elsewhere). */
@@ -62,7 +62,7 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServerProcess(): Promise<ServerProcess> {
+export async function startServerProcess(): Promise<ServerProcess> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'lookupsServer.js');
   const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, script], {
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -312,13 +312,18 @@ export function nodeDocument(g: LookupGraph, i: number): NodeDoc {
   return assertedNode(n.ref, n.facts, n.series, provenance(n, n.at));
 }
 
-/** The `out` copy of an edge (stored with its source); the `in` copy is not written. */
-export function outEdgeDocument(g: LookupGraph, e: number): EdgeDoc {
+/** Both stored copies of an edge: `out` (with its source) and `in` (with its target). */
+export function edgeDocuments(g: LookupGraph, e: number): [EdgeDoc, EdgeDoc] {
   const edge = g.edges[e] as GenEdge;
   const from = g.nodes[edge.from] as GenNode;
   const to = g.nodes[edge.to] as GenNode;
   const prov = provenance({ ref: to.ref, eventType: to.eventType, source: to.source }, edge.at);
-  return edgePair(edge.kind, from.ref, to.ref, edge.facts, prov)[0];
+  return edgePair(edge.kind, from.ref, to.ref, edge.facts, prov);
+}
+
+/** The `out` copy of an edge (stored with its source); section 5 does not write the `in` copy. */
+export function outEdgeDocument(g: LookupGraph, e: number): EdgeDoc {
+  return edgeDocuments(g, e)[0];
 }
 
 export function closureDocument(g: LookupGraph, i: number, dir: ClosureDir): ClosureDoc {

@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { runComplianceBench } from './compliance.js';
 import { runEnrichmentBench } from './enrichment.js';
 import { runLookupBench } from './lookups.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
@@ -19,6 +20,10 @@ import { eventStream } from './stream.js';
  *   5. Lookups on a generated 100,000-node graph (BENCH_LOOKUP_NODES): Cosmos round trips, requests
  *      and latency at depth 1, 10 and 50 from precomputed closures vs a hop-by-hop walk, against the
  *      embedded Cosmos server in a child process (several minutes; `npm run bench:lookups` alone).
+ *   6. Compliance runs on a generated 1,800-node graph (BENCH_COMPLIANCE_NODES): Cosmos requests and
+ *      documents read per check for a first run, an unchanged re-run and a run after 1% of the nodes
+ *      changed through applyDelta, against the embedded Cosmos server in a child process and Azurite
+ *      (2-3 minutes; `npm run bench:compliance` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -47,6 +52,7 @@ async function main(): Promise<void> {
   runMonitorParsingBench(monitorStream(MONITOR_MESSAGES));
   await runEnrichmentBench(monitorStream(CAPTURED_MESSAGES, 20240502, CAPTURED_TRAFFIC_SHARE));
   await runLookupBench();
+  await runComplianceBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

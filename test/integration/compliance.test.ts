@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Services } from '../../shared/composition.js';
 import { runCompliance, reportPath } from '../../shared/compliance/runCompliance.js';
+import { LAG_SECONDS, START, readChanges, type ChangedDoc } from '../../shared/compliance/changes.js';
+import { RequestMeter } from '../../shared/store/requestMeter.js';
 import type { ComplianceReport } from '../../shared/compliance/report.js';
 import { driftSignal, endpointDeployment, namedResource, nodeId, parseWorkspaceId, versionedAsset, type NodeRef } from '../../shared/graph/keys.js';
 import type { GraphDelta, Provenance } from '../../shared/graph/model.js';
@@ -298,5 +300,34 @@ describe('compliance over a seeded workspace', () => {
     expect(history!.value.length).toBeGreaterThanOrEqual(5);
     expect(history!.value[0]?.runId).toBe(first.runId);
     expect(reportPath(first, 'json')).toMatch(new RegExp(`^reports/\\d{4}/\\d{2}/\\d{2}/${first.runId}\\.json$`));
+  });
+});
+
+describe('the _ts high-water mark', () => {
+  it('reads each document version once, re-reads only the last seconds, and lets a quiet burst go', async () => {
+    const services = await freshServices();
+    const container = services.compliance.containers.requests;
+    for (let i = 0; i < 30; i++) await container.items.create({ id: `d${i}`, pk: `d${i}` });
+    const read = async (mark: typeof START, nowSeconds?: number) => {
+      const seen: ChangedDoc[] = [];
+      const result = await readChanges(container, new RequestMeter(), { mark }, async (docs) => void seen.push(...docs), { pageSize: 7, nowSeconds });
+      return { ...result, seen: seen.map((d) => d.id).sort() };
+    };
+    const first = await read(START);
+    expect(first.seen).toHaveLength(30);
+    expect(first.read).toBe(30);
+    // Just after the burst: the last seconds are re-read (read > 0) but nothing is processed twice.
+    const again = await read(first.mark!);
+    expect(again.seen).toEqual([]);
+    await container.item('d3', 'd3').replace({ id: 'd3', pk: 'd3', changed: true });
+    const changed = await read(again.mark!);
+    expect(changed.seen).toEqual(['d3']);
+    // An hour after the burst (by this clock, well past the settling time): the mark
+    // moves past it, so later runs read nothing at all.
+    const later = Math.floor(Date.now() / 1000) + 3600;
+    const settledRun = await read(changed.mark!, later);
+    expect(settledRun.seen).toEqual([]);
+    expect(settledRun.mark!.ts).toBeGreaterThan(changed.mark!.ts + LAG_SECONDS);
+    expect((await read(settledRun.mark!, later)).read).toBe(0);
   });
 });

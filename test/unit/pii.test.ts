@@ -8,6 +8,8 @@ const kinds = (value: unknown, key = 'note') => scanPii({ [key]: value }).map((f
 describe('PII and secrets in lineage metadata: true positives', () => {
   it.each<[string, PiiKind]>([
     ['owner: jane.doe@contoso.com', 'email'],
+    ['mailto:jane.doe@contoso.com', 'email'],
+    ['contact <j.smith+ml@example.org>', 'email'],
     ['call +44 20 7946 0958 after 5', 'phone'],
     ['ssn 123-45-6789', 'national-id'],
     ['card 4111 1111 1111 1111', 'payment-card'],
@@ -37,6 +39,8 @@ describe('near misses stay untouched', () => {
     ['a git remote', 'git@github.com:azure/machinelearningnotebooks', 'azureml.git.repository_uri'],
     ['a float', '0.83503490684792081', 'coefficient'],
     ['a reserved SSN range', '000-12-3456', 'note'],
+    ['an ADLS Gen2 URI (container@account)', 'abfss://raw@contosodata.dfs.core.windows.net/loans/2024/', 'path'],
+    ['a WASB URI', 'wasbs://c@acct.blob.core.windows.net/data.csv', 'path'],
   ])('%s', (_name, text, key) => {
     expect(kinds(text, key)).toEqual([]);
   });
