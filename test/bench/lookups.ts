@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { LOCAL_COSMOS_KEY } from '../../infra/local/embeddedServices.js';
 import { CLOSURE_MAX_MEMBERS, closureId, parseEdgeKey, type ClosureDir } from '../../shared/graph/closure.js';
 import { edgeId } from '../../shared/graph/merge.js';
@@ -13,7 +13,7 @@ import { GraphStore, parseGraphDoc } from '../../shared/store/graphStore.js';
 import { RequestMeter } from '../../shared/store/requestMeter.js';
 import { lineage, toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/lineage.js';
 import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
-import { fixed, heading, int, mean, table } from './report.js';
+import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
 import { prng } from './stream.js';
 
 /**
@@ -727,20 +727,4 @@ export async function runLookupBench(): Promise<string> {
   }
 }
 
-async function main(): Promise<void> {
-  console.log('aml-lineage benchmark, section 5 only');
-  console.log(`  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
-  const started = performance.now();
-  await runLookupBench();
-  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runSectionAlone(import.meta.url, '5', runLookupBench);

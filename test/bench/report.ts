@@ -1,3 +1,6 @@
+import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
+
 /** Small helpers for timing and for printing plain-text tables. */
 
 export function median(values: readonly number[]): number {
@@ -40,4 +43,25 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
 
 export function heading(title: string): string {
   return `\n${title}\n${'='.repeat(title.length)}`;
+}
+
+/**
+ * Runs one bench section as a script of its own (`npm run bench:lookups`, `bench:compliance`) when
+ * `moduleUrl` is the entry point; does nothing when the module is imported by run.ts.
+ */
+export function runSectionAlone(moduleUrl: string, section: string, run: () => Promise<unknown>): void {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const started = performance.now();
+  console.log(`aml-lineage benchmark, section ${section} only`);
+  console.log(`  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
+  run().then(
+    () => {
+      console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
