@@ -61,19 +61,27 @@ export async function readChanges(
   meter: RequestMeter,
   from: { mark: Mark } | { window: ChangeWindow },
   onPage: (docs: ChangedDoc[]) => Promise<void>,
-  options: { pageSize?: number; nowSeconds?: number } = {},
+  options: { pageSize?: number; nowSeconds?: number; checkpoint?: { everyPages: number; save: (mark: Mark) => Promise<void> } } = {},
 ): Promise<{ mark: Mark | undefined; read: number }> {
   const pageSize = options.pageSize ?? 500;
   const inWindow = 'window' in from;
   const since = inWindow ? from.window.since : Math.max(0, from.mark.ts - LAG_SECONDS);
   const query = inWindow
     ? { query: 'SELECT * FROM c WHERE c._ts >= @since AND c._ts <= @until', parameters: [{ name: '@since', value: since }, { name: '@until', value: from.window.until }] }
-    : { query: 'SELECT * FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: since }] };
+    : // In `_ts` order, so a long first run can save its progress and a timed-out run resumes there.
+      { query: 'SELECT * FROM c WHERE c._ts >= @since ORDER BY c._ts', parameters: [{ name: '@since', value: since }] };
   const seen = inWindow ? {} : from.mark.boundary;
   const settled = (options.nowSeconds ?? Math.floor(Date.now() / 1000)) - SETTLED_SECONDS;
   let newest = inWindow ? 0 : from.mark.ts;
   let recent: Array<[string, number]> = [];
   let read = 0;
+  let pages = 0;
+  const markNow = (ts: number): Mark => {
+    const boundary: Record<string, number> = {};
+    for (const [key, t] of Object.entries(seen)) if (t >= ts - LAG_SECONDS) boundary[key] = t;
+    for (const [key, t] of recent) if (t >= ts - LAG_SECONDS) boundary[key] = t;
+    return { ts, boundary };
+  };
   for await (const docs of queryPages<ChangedDoc>(container, meter, query, pageSize)) {
     read += docs.length;
     const unseen = docs.filter((d) => !(boundaryKey(d) in seen));
@@ -84,11 +92,9 @@ export async function readChanges(
     // Keep only candidates for the boundary (a first run sees the whole container).
     if (recent.length > 10_000) recent = recent.filter(([, ts]) => ts >= newest - LAG_SECONDS);
     if (unseen.length > 0) await onPage(unseen);
+    // Every document up to `newest` has been processed (ascending `_ts`): a safe place to resume.
+    if (options.checkpoint && !inWindow && ++pages % options.checkpoint.everyPages === 0) await options.checkpoint.save(markNow(newest));
   }
   if (inWindow) return { mark: undefined, read };
-  const mark = Math.max(newest, settled);
-  const boundary: Record<string, number> = {};
-  for (const [key, ts] of Object.entries(seen)) if (ts >= mark - LAG_SECONDS) boundary[key] = ts;
-  for (const [key, ts] of recent) if (ts >= mark - LAG_SECONDS) boundary[key] = ts;
-  return { mark: { ts: mark, boundary }, read };
+  return { mark: markNow(Math.max(newest, settled)), read };
 }

@@ -68,6 +68,8 @@ interface CheckState<C extends CheckName> {
 const HISTORY = 'reports/history.json';
 const LATEST = 'reports/latest.json';
 const HISTORY_CAP = 400;
+/** Change pages (of 500 documents) between saves of a check's progress. */
+const CHECKPOINT_PAGES = 20;
 /** Provenance learned this long before the previous run may have been written after it. */
 const AUDIT_OVERLAP_MS = 3_600_000;
 
@@ -104,6 +106,18 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
   let changedDocuments = 0;
   let purgedThisRun: Record<RecordKind, number> | undefined;
   const previousRun = state.updatedAt;
+  const save = async () => {
+    state.etag = await deps.blobs.writeJson(statePath(check), { check, updatedAt: state.updatedAt, marks: state.marks, data: state.data }, state.etag);
+  };
+  // A long first run saves its progress (marks and results so far, `updatedAt` untouched), so a
+  // run cut short by the function timeout is resumed by the next one instead of starting over.
+  const checkpoint = (container: string) => ({
+    everyPages: CHECKPOINT_PAGES,
+    save: async (mark: Mark) => {
+      state.marks[container] = mark;
+      await save();
+    },
+  });
 
   if (check === 'retention') {
     const data = state.data as RetentionState;
@@ -122,10 +136,16 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
     purgedThisRun = figures.purgedThisRun;
     const since = options.mode === 'incremental' && previousRun ? new Date(Date.parse(previousRun) - AUDIT_OVERLAP_MS).toISOString() : null;
     const checked = new Set<string>();
-    const { mark, read } = await readChanges(deps.containers.graph, deps.meter, options.window ? { window: options.window } : { mark: state.marks.graph ?? START }, async (docs) => {
-      changedDocuments += docs.length;
-      documentsRead += await verifyAuditTrail(data, retentionDeps, docs, since, checked);
-    });
+    const { mark, read } = await readChanges(
+      deps.containers.graph,
+      deps.meter,
+      options.window ? { window: options.window } : { mark: state.marks.graph ?? START },
+      async (docs) => {
+        changedDocuments += docs.length;
+        documentsRead += await verifyAuditTrail(data, retentionDeps, docs, since, checked);
+      },
+      { checkpoint: checkpoint('graph') },
+    );
     documentsRead += read;
     if (mark) state.marks.graph = mark;
   } else {
@@ -148,13 +168,13 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
           await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
         }
         documentsRead += reader.documentsRead;
-      });
+      }, { checkpoint: checkpoint(container) });
       documentsRead += read;
       if (mark) state.marks[container] = mark;
     }
   }
   state.updatedAt = now.toISOString();
-  await deps.blobs.writeJson(statePath(check), { check, updatedAt: state.updatedAt, marks: state.marks, data: state.data }, state.etag);
+  await save();
   return { cosmosRequests: deps.meter.snapshot().requests - before, documentsRead, changedDocuments, purgedThisRun };
 }
 

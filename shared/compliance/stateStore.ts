@@ -30,17 +30,19 @@ export class ComplianceBlobs {
   }
 
   /** Writes `value`; with `etag` only if the blob is unchanged (`null`: only if it does not exist yet). */
-  async writeJson(name: string, value: unknown, etag?: string | null, contentType = 'application/json'): Promise<void> {
-    await this.writeText(name, JSON.stringify(value), etag, contentType);
+  /** Returns the blob's new ETag, for the next conditional write. */
+  async writeJson(name: string, value: unknown, etag?: string | null, contentType = 'application/json'): Promise<string> {
+    return this.writeText(name, JSON.stringify(value), etag, contentType);
   }
 
-  async writeText(name: string, text: string, etag?: string | null, contentType = 'text/plain'): Promise<void> {
+  async writeText(name: string, text: string, etag?: string | null, contentType = 'text/plain'): Promise<string> {
     const conditions = etag === null ? { ifNoneMatch: '*' } : etag ? { ifMatch: etag } : undefined;
     try {
-      await this.container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+      const response = await this.container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
         blobHTTPHeaders: { blobContentType: contentType },
         conditions,
       });
+      return response.etag ?? '';
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
       if (status === 412 || status === 409) throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`);

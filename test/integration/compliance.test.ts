@@ -330,4 +330,27 @@ describe('the _ts high-water mark', () => {
     expect(settledRun.mark!.ts).toBeGreaterThan(changed.mark!.ts + LAG_SECONDS);
     expect((await read(settledRun.mark!, later)).read).toBe(0);
   });
+
+  it('saves progress while reading, so a run cut short resumes where it stopped without processing twice', async () => {
+    const services = await freshServices();
+    const container = services.compliance.containers.events;
+    for (let i = 0; i < 40; i++) {
+      await container.items.create({ id: `e${i}`, pk: `e${i}` });
+      if (i === 19) await new Promise((resolve) => setTimeout(resolve, 1100)); // two different _ts seconds
+    }
+    const processed: string[] = [];
+    let saved = START;
+    let pages = 0;
+    const crash = new Error('function timeout');
+    await expect(
+      readChanges(container, new RequestMeter(), { mark: START }, async (docs) => {
+        if (++pages === 4) throw crash; // cut short on the fourth page
+        processed.push(...docs.map((d) => d.id));
+      }, { pageSize: 7, checkpoint: { everyPages: 1, save: async (m) => void (saved = m) } }),
+    ).rejects.toBe(crash);
+    expect(processed).toHaveLength(21);
+    expect(saved.ts).toBeGreaterThan(0);
+    await readChanges(container, new RequestMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), { pageSize: 7 });
+    expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
+  });
 });
