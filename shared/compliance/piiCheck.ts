@@ -6,12 +6,13 @@ import { ratio, type PiiFindingItem } from './report.js';
 
 /**
  * Verifies that no personal data or secret sits in stored metadata: graph nodes (tags, properties,
- * parameters, descriptions, URIs, free text), raw events and request traces. Ingest redacts before
+ * parameters, descriptions, URIs, free text) and edges (input names, data paths), raw events and
+ * request traces. Ingest redacts before
  * anything is written; this catches what slipped through, including records captured before a
  * detection rule existed. Findings name the document and field path, never the value.
  *
- * Counting: a node is counted once however often it changes (the state keeps the ids of nodes
- * scanned); raw events and request traces are append-only, so each new one is counted when it
+ * Counting: a node or edge is counted once however often it changes (the state keeps the ids of
+ * those scanned); raw events and request traces are append-only, so each new one is counted when it
  * first appears. Tombstones and legal-hold marks are changes to records already counted.
  */
 export const PII_CONTAINERS = ['graph', 'events', 'requests'] as const;
@@ -27,7 +28,7 @@ const docFindingsSchema = z.object({
 export const piiStateSchema = z.object({
   /** `container|pk|id` -> findings, only for documents that have some. */
   flagged: z.record(z.string(), docFindingsSchema),
-  /** Graph node ids scanned (so changes to a node count it once). */
+  /** Graph documents scanned, as `pk|id` (so changes to one count it once). */
   nodes: z.record(z.string(), z.literal(1)),
   /** Append-only records counted so far. */
   records: z.object({ events: z.number().int(), requests: z.number().int() }),
@@ -38,17 +39,24 @@ export function emptyPiiState(): PiiState {
   return { flagged: {}, nodes: {}, records: { events: 0, requests: 0 } };
 }
 
+/**
+ * Nodes, and edges once (the copy kept with the source: edge facts hold input names and data
+ * paths). Closures hold only ids.
+ */
+function isScannedGraphDoc(doc: ChangedDoc): boolean {
+  return doc.docType === 'node' || (doc.docType === 'edge' && doc.dir === 'out');
+}
+
 const SYSTEM = new Set(['_rid', '_self', '_etag', '_attachments', '_ts', 'id', 'pk', 'ttl', 'legalHold']);
 
 /** The parts of a stored document that carry metadata, by field path. */
 function scannable(container: PiiContainer, doc: ChangedDoc): Record<string, unknown> | undefined {
   if (container === 'graph') {
-    if (doc.docType !== 'node') return undefined; // edges and closures hold ids, kinds and traffic shares
+    if (!isScannedGraphDoc(doc)) return undefined;
     const facts = (doc.facts ?? {}) as Record<string, { value?: unknown }>;
     const series = (doc.series ?? {}) as Record<string, Array<{ value?: unknown }>>;
     return {
-      label: doc.label,
-      key: doc.key,
+      ...(doc.docType === 'node' ? { label: doc.label, key: doc.key } : {}),
       facts: Object.fromEntries(Object.entries(facts).map(([k, f]) => [k, f?.value])),
       series: Object.fromEntries(Object.entries(series).map(([k, entries]) => [k, (entries ?? []).map((e) => e?.value)])),
     };
@@ -68,14 +76,14 @@ export function scanDocument(container: PiiContainer, doc: ChangedDoc): PiiFindi
 
 export function updatePiiState(state: PiiState, container: PiiContainer, docs: ChangedDoc[], countNew: boolean): void {
   for (const doc of docs) {
-    if (container === 'graph' && doc.docType !== 'node') continue;
+    if (container === 'graph' && !isScannedGraphDoc(doc)) continue;
     const key = `${container}|${doc.pk}|${doc.id}`;
     const items = scanDocument(container, doc);
     if (items.length > 0) {
       const first = items[0] as PiiFindingItem;
       state.flagged[key] = { container, document: doc.id, label: first.label, findings: items.map((i) => ({ kind: i.kind, path: i.path })) };
     } else delete state.flagged[key];
-    if (container === 'graph') state.nodes[doc.id] = 1;
+    if (container === 'graph') state.nodes[`${doc.pk}|${doc.id}`] = 1;
     else if (countNew && !isTombstone(doc) && doc.legalHold === undefined) state.records[container]++;
   }
 }

@@ -36,6 +36,7 @@ const T1 = '2024-03-01T00:00:00';
 const T2 = '2024-04-01T00:00:00';
 const EMAIL = 'jane.doe@example.com';
 const IBAN = 'GB82 WEST 1234 5698 7654 32';
+const SAS_URL = 'https://acct.blob.core.windows.net/raw/loans.csv?sv=2022-11-02&sr=b&sp=r&se=2024-12-31T00:00:00Z&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789%2B%3D';
 
 const data1 = versionedAsset(wsKey, 'data', 'credit-data', '1');
 const data2 = versionedAsset(wsKey, 'data', 'credit-data', '2');
@@ -115,6 +116,8 @@ async function seed(services: Services): Promise<void> {
   await apply(services, T0, trainingRun(job('train-2'), credit2, { data: data2, code, env }, { owner: 'team-risk' }));
   // Captured "before a rule existed": written straight to the graph, bypassing ingest redaction.
   await apply(services, T0, trainingRun(job('train-3'), churn1, { data: data1 }, { owner: EMAIL }));
+  // ...and a data path with a SAS token on the input link itself.
+  await apply(services, T0, { references: [data1, job('train-3')], edges: [{ kind: 'inputOf', from: data1, to: job('train-3'), facts: { path: SAS_URL } }] });
   await apply(services, T0, { nodes: [{ ref: old1, facts: { deletedAt: '2024-02-01T00:00:00Z' } }] });
   await apply(services, T0, serving(blue, creditEp, credit1, 100));
   await apply(services, T1, serving(blue, creditEp, credit2, 100));
@@ -228,12 +231,13 @@ describe('compliance over a seeded workspace', () => {
     expect(found).toEqual([
       ['events', 'iban', 'body.data.note'],
       ['graph', 'email', 'facts.tags.owner'],
+      ['graph', 'sas-token', 'facts.path'],
     ]);
-    const nodes = (await services.graph.all()).filter((d) => d.docType === 'node').length;
+    const graphDocs = (await services.graph.all()).filter((d) => d.docType === 'node' || d.dir === 'out').length;
     const { resources: events } = await services.compliance.containers.events.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
-    expect(s.denominator).toBe(nodes + (events[0] as number));
-    expect(s.numerator).toBe(s.denominator - 2);
-    expect(s.byKind).toEqual({ email: 1, iban: 1 });
+    expect(s.denominator).toBe(graphDocs + (events[0] as number));
+    expect(s.numerator).toBe(s.denominator - 3);
+    expect(s.byKind).toEqual({ email: 1, iban: 1, 'sas-token': 1 });
   });
 
   it('never puts the personal data itself in the report, JSON or HTML', async () => {
@@ -243,6 +247,7 @@ describe('compliance over a seeded workspace', () => {
       expect(text).not.toContain(EMAIL);
       expect(text).not.toContain(IBAN);
       expect(text).not.toContain(IBAN.replace(/ /g, ''));
+      expect(text).not.toContain('sig=AbCdEf');
     }
     // The owner that is an e-mail address is shown as its keyed hash, so it still groups.
     expect(first.lineageCompleteness.items.find((g) => g.label === 'churn:1')?.owner).toMatch(/^pii:email:/);
