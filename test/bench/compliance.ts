@@ -473,7 +473,7 @@ export async function runComplianceBench(): Promise<void> {
     const verified = (r: Run) => (r.report.cost.byCheck.retention?.documentsRead ?? 0) - (r.report.cost.byCheck.retention?.changedDocuments ?? 0);
     const events = (r: Run) => (r.report.cost.byCheck.pii?.changedDocuments ?? 0) - (r.report.cost.byCheck.lineage?.changedDocuments ?? 0);
     console.log(
-      `\n  whole graph seen: the first run's pii denominator, ${int(first.report.pii.denominator)}, is every node (${int(loaded.graph.nodes)}) and every raw event` +
+      `\n  whole graph seen: the first run's pii denominator, ${int(first.report.pii.denominator)}, is every node (${int(loaded.graph.nodes)}), every link once (${int(loaded.graph.edges / 2)}) and every raw event` +
         ` (${int(events(first))}, the marker's included) once;\n` +
         `  its retention check read ${int(verified(first))} cited raw events by point read, ${fixed(verified(first) / (loaded.events + 1), 2)} per distinct one` +
         ` (${int(loaded.events + 1)}: distinct events cited; each is read once per run),\n` +
