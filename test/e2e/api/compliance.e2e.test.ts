@@ -1,5 +1,5 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../infra/local/embeddedServices.js';
 import { gateAnswerSchema, lineageAnswerSchema } from '../../../shared/api/schemas.js';
@@ -8,7 +8,7 @@ import { SECTION_TITLES } from '../../../shared/compliance/render.js';
 import { CHECKS, DRIFT_REASONS, LINEAGE_REQUIREMENTS, SECTIONS, reportSchema, type CheckName, type ComplianceReport } from '../../../shared/compliance/report.js';
 import { reportPath } from '../../../shared/compliance/runCompliance.js';
 import { toInstant } from '../../../shared/util/time.js';
-import { ADMIN_KEY, AS, ENDPOINT, FUNCTION_KEY, S, expectInvalidParameter, expectOk, expectProblem, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { ADMIN_KEY, AS, ENDPOINT, FUNCTION_KEY, S, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /**
  * Compliance (Q9, Q6): POST /api/compliance/run (admin), GET /api/compliance/latest (auditor), the
@@ -17,13 +17,7 @@ import { ADMIN_KEY, AS, ENDPOINT, FUNCTION_KEY, S, expectInvalidParameter, expec
  * code path: a model version the report calls incomplete must fail the gate with the same gaps.
  */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 type Report = ComplianceReport;
 type Lineage = z.infer<typeof lineageAnswerSchema>;

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { diffAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, REGISTRY_MODEL_URI, S, SHA256, WS, expectInvalidParameter, expectOk, expectProblem, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { AS, REGISTRY_MODEL_URI, S, SHA256, WS, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/diff: what differs between two model versions, each side with its provenance (Q4). */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 type Diff = z.infer<typeof diffAnswerSchema>;
 const diff = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/diff', params, options), diffAnswerSchema);

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { edgeSchema, nodeSchema } from '../../../shared/api/schemas.js';
-import { AS, S, SHA256, WS, expectInvalidParameter, expectNoInternals, expectOk, expectProblem, labels, seedSample, startApi, type Answer, type Api, type CallOptions } from './harness.js';
+import { AS, S, SHA256, WS, expectInvalidParameter, expectNoInternals, expectOk, expectProblem, labels, type Answer, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/evidence: the evidence package of a model version, in four formats (Q8). Auditors only. */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 const evidenceJson = z.object({
   model: nodeSchema,

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { gateAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, S, WS, expectInvalidParameter, expectOk, expectProblem, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { AS, S, WS, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/gate: is a model version traceable enough to promote (Q7). 200 passed, 422 what is missing. */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 const gate = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/gate', params, options), gateAnswerSchema);
 const failure = z.object({

@@ -1,7 +1,7 @@
 import { until as untilWithin } from '../../helpers/until.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { z } from 'zod';
 import { SAMPLE_IDS } from '../../../infra/local/azureMlStandIn/sampleWorkspace.js';
 import { nodeSchema, problemSchema } from '../../../shared/api/schemas.js';
@@ -254,4 +254,20 @@ export const labels = (nodes: Array<{ label: string }>): string[] => nodes.map((
 /** True when any node of the answer belongs to the sample workspace. */
 export function mentionsSampleWorkspace(value: unknown): boolean {
   return JSON.stringify(value).toLowerCase().includes('/workspaces/ws-credit');
+}
+
+/**
+ * One local host per test file with the sample workspace delivered: registers the file's
+ * beforeAll/afterAll and hands the started host to `use`.
+ */
+export function withSampleApi(use: (api: Api) => void): void {
+  let started: Api | undefined;
+  beforeAll(async () => {
+    started = await startApi();
+    await seedSample(started);
+    use(started);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
 }

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { impactAnswerSchema, lineageAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, ENDPOINT, REGISTRY_DATA_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, mentionsSampleWorkspace, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { AS, ENDPOINT, REGISTRY_DATA_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, mentionsSampleWorkspace, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/impact: what depends on a data version, environment, code, commit or model now (Q5). */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 type Impact = z.infer<typeof impactAnswerSchema>;
 const impact = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/impact', params, options), impactAnswerSchema);

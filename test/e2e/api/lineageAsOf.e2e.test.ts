@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asOfAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, ENDPOINT, S, WS, endpointWrite, expectInvalidParameter, expectOk, expectProblem, labels, seedSample, startApi, until, type Api, type CallOptions } from './harness.js';
+import { AS, ENDPOINT, S, WS, endpointWrite, expectInvalidParameter, expectOk, expectProblem, labels, until, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/lineage/as-of: which deployments and model versions served an endpoint at a moment (Q2). */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 const asOf = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/lineage/as-of', params, options), asOfAnswerSchema);
 const MAY_20 = '2024-05-20T00:00:00Z';

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { replayRoute } from '../../../functions/replay.js';
 import { lineageAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, S, expectInvalidParameter, expectOk, expectProblem, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { AS, S, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** POST /api/replay: re-project the raw event log and re-process dead letters. Admin key, admin role. */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 const reportSchema = replayRoute.responses[200].schema as z.ZodType<{
   events: { replayed: number; projected: number; ignored: number; deadLettered: number };

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { searchAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, REGISTRY_MODEL_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, labels, mentionsSampleWorkspace, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import { AS, REGISTRY_MODEL_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, labels, mentionsSampleWorkspace, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** GET /api/search: nodes by any reference form, by tag, or by the start of a name. */
 let api: Api;
-beforeAll(async () => {
-  api = await startApi();
-  await seedSample(api);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+withSampleApi((started) => (api = started));
 
 const search = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/search', params, options), searchAnswerSchema);
 
