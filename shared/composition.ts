@@ -70,9 +70,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceDeps = {
-    graph,
     containers,
-    meter,
     blobs: complianceBlobs,
     holds: new HoldStore(complianceBlobs),
     retention: {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
+import type { NodeDoc } from '../graph/model.js';
 import { redactPii } from '../privacy/pii.js';
+import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
 import { RequestMeter } from '../store/requestMeter.js';
 import { START, markSchema, readChanges, type ChangedDoc, type ChangeWindow, type Mark } from './changes.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
@@ -13,8 +15,6 @@ import { renderHtml } from './render.js';
 import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
 import { emptyRetentionState, enforceRetention, retentionSection, retentionStateSchema, verifyAuditTrail, type Policy, type RetentionState } from './retentionCheck.js';
 import type { ComplianceBlobs } from './stateStore.js';
-import type { NodeDoc } from '../graph/model.js';
-import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
 
 /**
  * One compliance run: each requested check reads what changed since its own last run (or a
@@ -22,9 +22,7 @@ import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
  * all checks — sections of checks that did not run are carried over with their `computedAt`.
  */
 export interface ComplianceDeps {
-  graph: GraphStore;
   containers: { graph: Container; events: Container; requests: Container };
-  meter: RequestMeter;
   blobs: ComplianceBlobs;
   holds: HoldStore;
   retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
@@ -38,6 +36,12 @@ export interface RunOptions {
   mode?: 'incremental' | 'full' | 'window';
   window?: { since: string; until: string };
   trigger: string;
+}
+
+/** What one run works with: its own meter, so the cost it reports is its alone. */
+interface RunDeps extends ComplianceDeps {
+  graph: GraphStore;
+  meter: RequestMeter;
 }
 
 const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>> = {
@@ -93,14 +97,14 @@ interface CheckFigures {
   changedDocuments: number;
 }
 
-export function policiesOf(deps: ComplianceDeps): Policy[] {
+export function policiesOf(deps: Pick<ComplianceDeps, 'containers' | 'retention'>): Policy[] {
   return [
     { recordKind: 'raw-event', name: `raw-events-${deps.retention.rawEventsDays}d`, days: deps.retention.rawEventsDays, timeField: 'receivedAt', container: deps.containers.events },
     { recordKind: 'request-trace', name: `request-traces-${deps.retention.requestsDays}d`, days: deps.retention.requestsDays, timeField: 'instant', container: deps.containers.requests },
   ];
 }
 
-async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, state: CheckState<C>, options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow }, now: Date): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
+async function runCheck<C extends CheckName>(deps: RunDeps, check: C, state: CheckState<C>, options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow }, now: Date): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
   const before = deps.meter.snapshot().requests;
   let documentsRead = 0;
   let changedDocuments = 0;
@@ -181,7 +185,7 @@ async function runCheck<C extends CheckName>(deps: ComplianceDeps, check: C, sta
 export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
   // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
   const meter = new RequestMeter();
-  const deps: ComplianceDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
+  const deps: RunDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];
