@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { endpointDeployment, nodeId, parseArmId, versionedAsset } from '../graph/keys.js';
+import { endpointDeployment, kindOfId, nodeId, parseArmId, versionedAsset } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
-import { latestAtOrBefore } from '../usecases/asOf.js';
+import { servedModelId } from '../usecases/asOf.js';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { closureLinks, kindOf, type GraphReader } from './graphReader.js';
-import { factRecord, firstSeen, modelIdAt, modelIdOf } from './facts.js';
+import { closureLinks, deployedModels, trafficShares, type GraphReader } from './graphReader.js';
+import { factRecord, firstSeen, modelIdAt } from './facts.js';
 import { DRIFT_REASONS, driftItemSchema, ratio, type DriftItem, type DriftReason, type UpstreamChange } from './report.js';
 
 /**
@@ -43,23 +43,25 @@ const ASPECT_KINDS: Record<'data' | 'code' | 'environment', Set<string>> = {
 
 interface Upstream {
   labels: Record<'data' | 'code' | 'environment', string[]>;
+  /** Registered data assets upstream (storage locations are intermediate outputs). */
+  trainingData: string[];
   parameters: Record<string, unknown> | null;
   complete: boolean;
 }
 
 /** A model version's data, code, environment and training parameters, from its closure. */
-async function upstreamOf(reader: GraphReader, modelId: string, depends: Set<string>): Promise<Upstream> {
+async function upstreamAspects(reader: GraphReader, modelId: string, depends: Set<string>): Promise<Upstream> {
   depends.add(modelId);
   const closure = await reader.closure(modelId, 'up');
   const members = Object.keys(closure?.members ?? {});
-  const wanted = members.filter((id) => Object.values(ASPECT_KINDS).some((kinds) => kinds.has(kindOf(id))));
-  const job = closureLinks(closure).find((l) => l.kind === 'produced' && l.to === modelId && kindOf(l.from) === 'job')?.from;
+  const wanted = members.filter((id) => Object.values(ASPECT_KINDS).some((kinds) => kinds.has(kindOfId(id))));
+  const job = closureLinks(closure).find((l) => l.kind === 'produced' && l.to === modelId && kindOfId(l.from) === 'job')?.from;
   const nodes = await reader.nodes(job ? [...wanted, job] : wanted);
-  const labelsOf = (kinds: Set<string>) => wanted.filter((id) => kinds.has(kindOf(id))).map((id) => nodes.get(id)?.label ?? id).sort();
+  const labelsOf = (kinds: Set<string>) => wanted.filter((id) => kinds.has(kindOfId(id))).map((id) => nodes.get(id)?.label ?? id).sort();
   const labels = { data: labelsOf(ASPECT_KINDS.data), code: labelsOf(ASPECT_KINDS.code), environment: labelsOf(ASPECT_KINDS.environment) };
   const jobDoc = job ? nodes.get(job) : undefined;
   const parameters = jobDoc ? factRecord(jobDoc, 'parameters') : null;
-  return { labels, parameters, complete: job !== undefined && labels.data.length > 0 };
+  return { labels, trainingData: labelsOf(DATA_KINDS), parameters, complete: job !== undefined && labels.data.length > 0 };
 }
 
 function compare(a: Upstream, b: Upstream): UpstreamChange[] {
@@ -75,7 +77,7 @@ function compare(a: Upstream, b: Upstream): UpstreamChange[] {
 function previousModel(deployment: NodeDoc, current: string, instant: string): string | null {
   const entries = (deployment.series.model ?? []).filter((e) => e.instant <= instant).sort((x, y) => (x.instant < y.instant ? 1 : -1));
   for (const e of entries) {
-    const id = modelIdOf(e);
+    const id = servedModelId(e);
     if (id && id !== current) return id;
   }
   return null;
@@ -97,17 +99,11 @@ async function servingAt(reader: GraphReader, deploymentIds: string[], models: S
     if (!doc) continue;
     let model = modelIdAt(doc, instant);
     if (!model && doc.kind === 'service') {
-      const up = await reader.closure(id, 'up');
-      model = closureLinks(up).find((l) => l.kind === 'deployedTo' && l.to === id && models.has(l.from))?.from ?? null;
+      model = deployedModels(id, await reader.closure(id, 'up')).find((m) => models.has(m)) ?? null;
     }
     if (!model || (models.size > 0 && !models.has(model))) continue;
-    const down = await reader.closure(id, 'down');
-    let share: number | null = null;
-    for (const l of closureLinks(down).filter((x) => x.kind === 'serves' && x.from === id)) {
-      const edge = await reader.edge(id, 'serves', l.to);
-      const entry = latestAtOrBefore(edge?.series.traffic, instant);
-      if (entry) share = Math.max(share ?? 0, Number(entry.value));
-    }
+    const shares = await trafficShares(reader, id, instant);
+    const share = shares.length > 0 ? Math.max(...shares) : null;
     if (share === 0) continue;
     candidates.push({ deployment: doc, model, share });
   }
@@ -135,8 +131,8 @@ async function monitorTargets(reader: GraphReader, job: NodeDoc): Promise<{ depl
   }
   const up = await reader.closure(job.id, 'up');
   for (const id of Object.keys(up?.members ?? {})) {
-    if (kindOf(id) === 'deployment' || kindOf(id) === 'service') deployments.add(id);
-    if (kindOf(id) === 'model') models.add(id);
+    if (kindOfId(id) === 'deployment' || kindOfId(id) === 'service') deployments.add(id);
+    if (kindOfId(id) === 'model') models.add(id);
   }
   return { deployments: [...deployments], models: [...models] };
 }
@@ -166,8 +162,8 @@ export async function evaluateSignal(reader: GraphReader, signal: NodeDoc): Prom
     const downs = await reader.closures(datasets, 'down');
     for (const c of downs.values()) {
       for (const id of Object.keys(c.members)) {
-        if (kindOf(id) === 'model') models.add(id);
-        if (kindOf(id) === 'deployment' || kindOf(id) === 'service') deploymentIds.push(id);
+        if (kindOfId(id) === 'model') models.add(id);
+        if (kindOfId(id) === 'deployment' || kindOfId(id) === 'service') deploymentIds.push(id);
       }
     }
   } else {
@@ -191,15 +187,13 @@ export async function evaluateSignal(reader: GraphReader, signal: NodeDoc): Prom
   } satisfies Partial<DriftItem>;
   if (!concerned) return { ...unattributed(base, 'no-deployment'), dependsOn: [...depends].sort() };
 
-  const current = await upstreamOf(reader, concerned.model, depends);
-  // Training data: registered data assets upstream (storage locations are intermediate outputs).
-  const dataNodes = await reader.nodes(Object.keys((await reader.closure(concerned.model, 'up'))?.members ?? {}).filter((id) => DATA_KINDS.has(kindOf(id))));
-  base.trainingData = [...dataNodes.values()].map((n) => n.label).sort();
+  const current = await upstreamAspects(reader, concerned.model, depends);
+  base.trainingData = current.trainingData;
 
   let incomplete = !current.complete;
   const previous = previousModel(concerned.deployment, concerned.model, instant);
   if (previous) {
-    const before = await upstreamOf(reader, previous, depends);
+    const before = await upstreamAspects(reader, previous, depends);
     const changes = compare(before, current);
     incomplete ||= !before.complete;
     if (changes.length > 0) {
@@ -223,7 +217,7 @@ export async function evaluateSignal(reader: GraphReader, signal: NodeDoc): Prom
  */
 export async function updateDriftState(state: DriftState, reader: GraphReader, affected: Set<string>, changedNodes: Map<string, NodeDoc>): Promise<void> {
   const todo = new Set<string>();
-  for (const id of affected) if (kindOf(id) === 'drift') todo.add(id);
+  for (const id of affected) if (kindOfId(id) === 'drift') todo.add(id);
   for (const [id, doc] of changedNodes) if (isMonitorBreach(doc)) todo.add(id);
   for (const [id, entry] of Object.entries(state.signals)) if (entry.dependsOn.some((d) => affected.has(d))) todo.add(id);
   const docs = await reader.nodes([...todo]);

@@ -1,6 +1,5 @@
-import { nodeId, parseArmId } from '../graph/keys.js';
-import type { NodeDoc, SeriesEntry } from '../graph/model.js';
-import { latestAtOrBefore } from '../usecases/asOf.js';
+import type { NodeDoc } from '../graph/model.js';
+import { latestAtOrBefore, servedModelId } from '../usecases/asOf.js';
 import { isRecord } from '../util/caseInsensitive.js';
 
 /** Small readers of node facts the compliance checks share. */
@@ -35,13 +34,7 @@ export function isDeleted(doc: NodeDoc | undefined): boolean {
 
 /** The model node id a deployment's `model` observation names, as of `instant`. */
 export function modelIdAt(deployment: NodeDoc, instant: string): string | null {
-  return modelIdOf(latestAtOrBefore(deployment.series.model, instant));
-}
-
-export function modelIdOf(entry: SeriesEntry | undefined): string | null {
-  if (!entry || typeof entry.value !== 'string') return null;
-  const ref = parseArmId(entry.value);
-  return ref && ref.kind === 'model' ? nodeId(ref.kind, ref.key) : null;
+  return servedModelId(latestAtOrBefore(deployment.series.model, instant));
 }
 
 /** When a node was first asserted by an event about itself (sortable instant), if ever. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ClosureDoc } from '../graph/closure.js';
+import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
-import { latestAtOrBefore } from '../usecases/asOf.js';
 import { toInstant } from '../util/time.js';
-import { closureLinks, kindOf, type GraphReader } from './graphReader.js';
+import { closureLinks, deployedModels, trafficShares, type GraphReader } from './graphReader.js';
 import { isDeleted, modelIdAt, ownerOf } from './facts.js';
 import { LINEAGE_REQUIREMENTS, ratio, type DeploymentGap, type LineageGap, type LineageRequirement } from './report.js';
 
@@ -51,8 +51,8 @@ const CODE_KINDS = new Set(['code', 'commit']);
 
 /** What a model version's upstream lacks, from its upstream closure. */
 export function missingUpstream(modelId: string, closure: ClosureDoc | undefined): LineageRequirement[] {
-  const kinds = new Set(Object.keys(closure?.members ?? {}).map(kindOf));
-  const produced = closureLinks(closure).some((l) => l.kind === 'produced' && l.to === modelId && kindOf(l.from) === 'job');
+  const kinds = new Set(Object.keys(closure?.members ?? {}).map(kindOfId));
+  const produced = closureLinks(closure).some((l) => l.kind === 'produced' && l.to === modelId && kindOfId(l.from) === 'job');
   const present: Record<LineageRequirement, boolean> = {
     data: [...kinds].some((k) => DATA_KINDS.has(k)),
     code: [...kinds].some((k) => CODE_KINDS.has(k)),
@@ -66,35 +66,21 @@ async function evaluateDeployment(reader: GraphReader, doc: NodeDoc, now: string
   const base = { label: doc.label, workspace: doc.workspace, owner: ownerOf(doc) };
   if (doc.kind === 'service') {
     // ACI/AKS web services (SDK v1): no traffic split; serving until deleted, every deployed model.
-    const up = await reader.closure(doc.id, 'up');
-    const models = closureLinks(up).filter((l) => l.kind === 'deployedTo' && l.to === doc.id && kindOf(l.from) === 'model').map((l) => l.from);
-    return { ...base, serving: !isDeleted(doc), models: [...new Set(models)].sort() };
+    return { ...base, serving: !isDeleted(doc), models: deployedModels(doc.id, await reader.closure(doc.id, 'up')) };
   }
-  const down = await reader.closure(doc.id, 'down');
-  const endpoints = closureLinks(down).filter((l) => l.kind === 'serves' && l.from === doc.id).map((l) => l.to);
-  const shares: number[] = [];
-  for (const endpoint of endpoints) {
-    const edge = await reader.edge(doc.id, 'serves', endpoint);
-    const share = latestAtOrBefore(edge?.series.traffic, now);
-    if (share) shares.push(Number(share.value));
-  }
+  const shares = await trafficShares(reader, doc.id, now);
   // Unknown traffic counts as serving: a compliance figure should not flatter itself.
   const serving = !isDeleted(doc) && (shares.length === 0 || shares.some((s) => s > 0));
-  let models: string[] = [];
   const current = modelIdAt(doc, now);
-  if (current) models = [current];
-  else {
-    const up = await reader.closure(doc.id, 'up');
-    models = [...new Set(closureLinks(up).filter((l) => l.kind === 'deployedTo' && l.to === doc.id && kindOf(l.from) === 'model').map((l) => l.from))].sort();
-  }
+  const models = current ? [current] : deployedModels(doc.id, await reader.closure(doc.id, 'up'));
   return { ...base, serving, models };
 }
 
 /** Re-evaluates the models and deployments among `affected` node ids, in place. */
 export async function updateLineageState(state: LineageState, reader: GraphReader, affected: Iterable<string>, now: Date): Promise<void> {
   const ids = [...affected];
-  const models = ids.filter((id) => kindOf(id) === 'model');
-  const deployments = ids.filter((id) => kindOf(id) === 'deployment' || kindOf(id) === 'service');
+  const models = ids.filter((id) => kindOfId(id) === 'model');
+  const deployments = ids.filter((id) => kindOfId(id) === 'deployment' || kindOfId(id) === 'service');
   const instant = toInstant(now.toISOString()) as string;
   const [modelNodes, modelClosures] = await Promise.all([reader.nodes(models), reader.closures(models, 'up')]);
   for (const id of models) {

@@ -15,15 +15,6 @@ export type CheckName = (typeof CHECKS)[number];
 export const SECTIONS = ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
-/** Which check computes which section. */
-export const SECTION_CHECK: Record<SectionName, CheckName> = {
-  lineageCompleteness: 'lineage',
-  deploymentTraceability: 'lineage',
-  driftAttribution: 'drift',
-  retention: 'retention',
-  pii: 'pii',
-};
-
 export const LINEAGE_REQUIREMENTS = ['data', 'code', 'environment', 'job'] as const;
 export type LineageRequirement = (typeof LINEAGE_REQUIREMENTS)[number];
 

@@ -40,13 +40,11 @@ export const retentionStateSchema = z.object({
   /** hold id -> its scope when it last marked records (a narrowed hold must let go of what it no longer covers). */
   holdScopes: z.record(z.string(), z.string()).default({}),
   violations: z.record(z.string(), retentionViolationSchema),
-  /** When provenance was last checked against the event log (incremental audit-window check). */
-  auditCheckedUntil: z.string().nullable(),
 });
 export type RetentionState = z.infer<typeof retentionStateSchema>;
 
 export function emptyRetentionState(): RetentionState {
-  return { purged: { 'raw-event': 0, 'request-trace': 0 }, held: {}, activeHolds: [], holdScopes: {}, violations: {}, auditCheckedUntil: null };
+  return { purged: { 'raw-event': 0, 'request-trace': 0 }, held: {}, activeHolds: [], holdScopes: {}, violations: {} };
 }
 
 export interface RetentionDeps {

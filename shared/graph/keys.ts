@@ -56,6 +56,11 @@ export function nodeId(kind: NodeKind, key: string): string {
   return `${kind}-${sha256Hex(key).slice(0, 32)}`;
 }
 
+/** A node's kind, from its deterministic id (`{kind}-{hash}`). */
+export function kindOfId(id: string): string {
+  return id.slice(0, id.lastIndexOf('-'));
+}
+
 export const NODE_ID_RE = new RegExp(`^(${NODE_KINDS.join('|')})-[0-9a-f]{32}$`);
 
 export function workspaceKey(subscription: string, resourceGroup: string, name: string): string {

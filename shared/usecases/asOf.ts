@@ -44,12 +44,17 @@ export function parseMoment(at: string): string {
   return instant;
 }
 
+/** The node id of the model a deployment's `model` observation names (an ARM id), if any. */
+export function servedModelId(entry: SeriesEntry | undefined): string | null {
+  const ref = entry && typeof entry.value === 'string' ? parseArmId(entry.value) : undefined;
+  return ref ? nodeId(ref.kind, ref.key) : null;
+}
+
 /** The model a deployment served at `instant`, from its observed `model` series. */
 export async function modelAt(graph: GraphStore, deployment: NodeDoc, instant: string): Promise<{ model: NodeDoc | null; since: string | null }> {
   const entry = latestAtOrBefore(deployment.series.model, instant);
   if (entry && typeof entry.value === 'string') {
-    const ref = parseArmId(entry.value);
-    const id = ref ? nodeId(ref.kind, ref.key) : undefined;
+    const id = servedModelId(entry);
     const model = id ? await graph.readNode(id) : undefined;
     return { model: model ?? null, since: entry.eventTime };
   }

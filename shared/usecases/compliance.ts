@@ -1,6 +1,6 @@
 import { publishComplianceGauges } from '../compliance/telemetry.js';
 import { runCompliance, type RunOptions } from '../compliance/runCompliance.js';
-import type { ComplianceReport } from '../compliance/report.js';
+import { SECTIONS, type ComplianceReport } from '../compliance/report.js';
 import type { Services } from '../composition.js';
 
 /**
@@ -12,12 +12,7 @@ export async function complianceRun(services: Services, options: RunOptions, log
   const report = await runCompliance(services.compliance, options);
   log(
     `compliance ${report.runId} (${report.mode}, ${report.checksRun.join('+')}): ` +
-      ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii']
-        .map((s) => {
-          const sec = report[s as 'pii'];
-          return `${s} ${sec.numerator}/${sec.denominator}`;
-        })
-        .join(', ') +
+      SECTIONS.map((s) => `${s} ${report[s].numerator}/${report[s].denominator}`).join(', ') +
       `; ${report.cost.cosmosRequests} Cosmos requests, ${report.cost.documentsRead} documents read`,
   );
   try {

@@ -1,6 +1,7 @@
 import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
+import { kindOfId } from '../graph/keys.js';
 import { resolveRef } from '../graph/refs.js';
 import { parseGraphDoc, type GraphStore } from '../store/graphStore.js';
 import { parseEdgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
@@ -219,7 +220,7 @@ async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuer
   }
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
   const ordered = [...distance.entries()]
-    .filter(([id]) => !kinds || kinds.has(id.slice(0, id.lastIndexOf('-'))))
+    .filter(([id]) => !kinds || kinds.has(kindOfId(id)))
     .sort(([a, da], [b, db]) => da - db || (a < b ? -1 : 1));
   // The root opens the first page; every page holds at most maxNodes nodes.
   const all: Array<[string, number]> = [[root.id, 0], ...ordered];
