@@ -1,6 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
-import { queryPages } from '../store/queryPages.js';
+import { queryPages } from '../store/reads.js';
 import type { RequestMeter } from '../store/requestMeter.js';
 
 /**

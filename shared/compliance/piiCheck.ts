@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scanPii } from '../privacy/pii.js';
+import { SYSTEM_FIELDS } from '../store/reads.js';
 import { isTombstone } from '../store/tombstone.js';
 import { sha256Hex } from '../util/canonicalJson.js';
 import type { ChangedDoc } from './changes.js';
@@ -69,7 +70,8 @@ function isScannedGraphDoc(doc: ChangedDoc): boolean {
   return doc.docType === 'node' || (doc.docType === 'edge' && doc.dir === 'out');
 }
 
-const SYSTEM = new Set(['_rid', '_self', '_etag', '_attachments', '_ts', 'id', 'pk', 'ttl', 'legalHold']);
+/** Not metadata: Cosmos' own fields, our keys and retention marks. */
+const NOT_METADATA = new Set([...SYSTEM_FIELDS, 'id', 'pk', 'ttl', 'legalHold']);
 
 /** The parts of a stored document that carry metadata, by field path. */
 function scannable(container: PiiContainer, doc: ChangedDoc): Record<string, unknown> | undefined {
@@ -83,7 +85,7 @@ function scannable(container: PiiContainer, doc: ChangedDoc): Record<string, unk
       series: Object.fromEntries(Object.entries(series).map(([k, entries]) => [k, (entries ?? []).map((e) => e?.value)])),
     };
   }
-  return Object.fromEntries(Object.entries(doc).filter(([k]) => !SYSTEM.has(k)));
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !NOT_METADATA.has(k)));
 }
 
 export function scanDocument(container: PiiContainer, doc: ChangedDoc): PiiFindingItem[] {

@@ -1,6 +1,6 @@
-import type { Container, ItemDefinition, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
+import type { Container, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
 import { z } from 'zod';
-import { queryPages } from '../store/queryPages.js';
+import { queryPages, readMany, stripSystem } from '../store/reads.js';
 import type { RequestMeter } from '../store/requestMeter.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
 import type { ChangedDoc } from './changes.js';
@@ -59,7 +59,6 @@ export interface RetentionDeps {
 }
 
 const DAY = 86_400_000;
-const SYSTEM = ['_rid', '_self', '_etag', '_attachments', '_ts'];
 
 async function queryAll(container: Container, meter: RequestMeter, query: SqlQuerySpec, onPage: (docs: ChangedDoc[]) => Promise<void>): Promise<number> {
   let read = 0;
@@ -96,7 +95,7 @@ function archivePath(kind: RecordKind, recordTime: string | null, id: string): s
 /** Archive first, then tombstone: a record is never gone without its copy. */
 async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recordTime: string | null): Promise<boolean> {
   const path = archivePath(policy.recordKind, recordTime, doc.id);
-  const body = Object.fromEntries(Object.entries(doc).filter(([k]) => !SYSTEM.includes(k)));
+  const body = stripSystem(doc);
   await deps.blobs.writeJson(path, body);
   const tombstone: Tombstone = tombstoneSchema.parse({
     id: doc.id,
@@ -210,39 +209,25 @@ export async function verifyAuditTrail(state: RetentionState, deps: RetentionDep
       wanted.set(id, typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
     }
   }
-  let read = 0;
-  const ids = [...wanted.keys()];
-  let next = 0;
-  const lane = async () => {
-    while (next < ids.length) {
-      const id = ids[next++] as string;
-      const key = `missing-in-audit-window|raw-event|${id}`;
-      try {
-        const response = await deps.events.item(id, id).read<ItemDefinition>();
-        deps.meter.record(response);
-        if (response.resource) {
-          read++;
-          delete state.violations[key];
-          continue;
-        }
-      } catch (error) {
-        deps.meter.recordError(error);
-        if ((error as { code?: unknown }).code !== 404) throw error;
-      }
-      state.violations[key] = {
-        kind: 'missing-in-audit-window',
-        recordKind: 'raw-event',
-        record: `sha256:${id}`,
-        recordTime: wanted.get(id) ?? null,
-        policy: 'audit-window',
-        detail: `the graph cites this raw event as evidence, it is inside the ${deps.auditWindowDays}-day audit window, and it is neither in the event log nor tombstoned`,
-        // First detection stays: a re-run that finds the same gap changes nothing.
-        detectedAt: state.violations[key]?.detectedAt ?? deps.now.toISOString(),
-      };
+  const found = await readMany(deps.events, deps.meter, [...wanted.keys()].map((id) => ({ id, pk: id })), 16);
+  for (const [id, eventTime] of wanted) {
+    const key = `missing-in-audit-window|raw-event|${id}`;
+    if (found.has(`${id}|${id}`)) {
+      delete state.violations[key];
+      continue;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, ids.length) }, lane));
-  return read;
+    state.violations[key] = {
+      kind: 'missing-in-audit-window',
+      recordKind: 'raw-event',
+      record: `sha256:${id}`,
+      recordTime: eventTime,
+      policy: 'audit-window',
+      detail: `the graph cites this raw event as evidence, it is inside the ${deps.auditWindowDays}-day audit window, and it is neither in the event log nor tombstoned`,
+      // First detection stays: a re-run that finds the same gap changes nothing.
+      detectedAt: state.violations[key]?.detectedAt ?? deps.now.toISOString(),
+    };
+  }
+  return found.size;
 }
 
 export function retentionSection(state: RetentionState, policies: Array<Pick<Policy, 'recordKind' | 'name' | 'days'>>, purgedThisRun: Record<RecordKind, number> | null) {

@@ -5,7 +5,7 @@ import type { NodeDoc } from '../graph/model.js';
 import { redactPii } from '../privacy/pii.js';
 import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
 import { RequestMeter } from '../store/requestMeter.js';
-import { START, markSchema, readChanges, type ChangedDoc, type ChangeWindow, type Mark } from './changes.js';
+import { START, markSchema, readChanges, type ChangeWindow, type Mark } from './changes.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
 import { GraphReader } from './graphReader.js';
 import type { HoldStore } from './holds.js';

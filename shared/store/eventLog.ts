@@ -2,6 +2,7 @@ import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
 import type { RequestMeter } from './requestMeter.js';
+import { queryPages } from './reads.js';
 import { isTombstone } from './tombstone.js';
 
 /**
@@ -63,19 +64,11 @@ export class EventLog {
    * Events purged under a retention policy (tombstones) are skipped: their copies are in the archive.
    */
   async *scan(pageSize = 100): AsyncGenerator<RawEvent> {
-    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c', { maxItemCount: pageSize });
-    while (iterator.hasMoreResults()) {
-      let page;
-      try {
-        page = await iterator.fetchNext();
-        this.meter.record(page);
-      } catch (error) {
-        this.meter.recordError(error);
-        throw error;
-      }
-      for (const raw of page.resources ?? []) if (!isTombstone(raw)) yield parseRaw(raw);
+    for await (const page of queryPages(this.container, this.meter, 'SELECT * FROM c', pageSize)) {
+      for (const raw of page) if (!isTombstone(raw)) yield parseRaw(raw);
     }
   }
+
 }
 
 function parseRaw(raw: ItemDefinition): RawEvent {

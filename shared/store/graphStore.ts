@@ -4,17 +4,10 @@ import { closureDocSchema, closureId, emptyClosure, mergeClosures, type ClosureD
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { queryPages, readMany, stripSystem } from './reads.js';
 import type { RequestMeter } from './requestMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
-
-const SYSTEM_FIELDS = ['_rid', '_self', '_etag', '_attachments', '_ts'];
-
-function stripSystem(doc: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...doc };
-  for (const f of SYSTEM_FIELDS) delete out[f];
-  return out;
-}
 
 function statusCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -131,16 +124,15 @@ export class GraphStore {
   /** Edges stored with the given nodes in one direction (`in`: edges pointing at them). */
   async edgesOf(nodeIds: string[], dir: 'in' | 'out'): Promise<EdgeDoc[]> {
     if (nodeIds.length === 0) return [];
-    const iterator = this.container.items.query<ItemDefinition>({
+    const query = {
       query: 'SELECT * FROM c WHERE c.docType = "edge" AND c.dir = @dir AND ARRAY_CONTAINS(@ids, c.pk)',
       parameters: [
         { name: '@dir', value: dir },
         { name: '@ids', value: nodeIds },
       ],
-    });
+    };
     const out: EdgeDoc[] = [];
-    while (iterator.hasMoreResults()) {
-      const page = await this.fetchPage(iterator);
+    for await (const page of queryPages(this.container, this.meter, query)) {
       for (const raw of page) {
         const doc = parseGraphDoc(raw);
         if (doc.docType === 'edge') out.push(doc);
@@ -152,12 +144,9 @@ export class GraphStore {
   async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
     const out = new Map<string, NodeDoc>();
     if (ids.length === 0) return out;
-    const iterator = this.container.items.query<ItemDefinition>({
-      query: 'SELECT * FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@ids, c.id)',
-      parameters: [{ name: '@ids', value: ids }],
-    });
-    while (iterator.hasMoreResults()) {
-      for (const raw of await this.fetchPage(iterator)) {
+    const query = { query: 'SELECT * FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] };
+    for await (const page of queryPages(this.container, this.meter, query)) {
+      for (const raw of page) {
         const doc = parseGraphDoc(raw);
         if (doc.docType === 'node') out.set(doc.id, doc);
       }
@@ -170,24 +159,9 @@ export class GraphStore {
    * trip of latency however many there are. Missing documents are left out.
    */
   async readMany(keys: Array<{ id: string; pk: string }>, concurrency = 32): Promise<Map<string, unknown>> {
-    const out = new Map<string, unknown>();
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
-      while (next < keys.length) {
-        const key = keys[next++] as { id: string; pk: string };
-        try {
-          const response = await this.container.item(key.id, key.pk).read<ItemDefinition>();
-          this.meter.record(response);
-          if (response.resource) out.set(`${key.pk}|${key.id}`, response.resource);
-        } catch (error) {
-          this.meter.recordError(error);
-          if (statusCode(error) !== 404) throw error;
-        }
-      }
-    });
-    await Promise.all(lanes);
-    return out;
+    return readMany(this.container, this.meter, keys, concurrency);
   }
+
 
   /** The closure documents of a node (validated), or undefined when not computed yet. */
   async closure(nodeId: string, dir: ClosureDir): Promise<(ClosureDoc & { _etag?: string }) | undefined> {
@@ -244,7 +218,7 @@ export class GraphStore {
       parameters.push({ name: '@workspace', value: criteria.workspace });
     }
     const top = criteria.tagKey !== undefined ? 2000 : Math.max(1, Math.min(200, criteria.limit));
-    const iterator = this.container.items.query<ItemDefinition>({ query: `SELECT TOP ${top} * FROM c WHERE ${where.join(' AND ')} ORDER BY c.label`, parameters });
+    const query = { query: `SELECT TOP ${top} * FROM c WHERE ${where.join(' AND ')} ORDER BY c.label`, parameters };
     const out: NodeDoc[] = [];
     const tagMatches = (doc: NodeDoc) => {
       if (criteria.tagKey === undefined) return true;
@@ -252,34 +226,23 @@ export class GraphStore {
       if (!tags || !Object.prototype.hasOwnProperty.call(tags, criteria.tagKey)) return false;
       return criteria.tagValue === undefined || String(tags[criteria.tagKey]) === criteria.tagValue;
     };
-    while (iterator.hasMoreResults() && out.length < criteria.limit) {
-      for (const raw of await this.fetchPage(iterator)) {
+    for await (const page of queryPages(this.container, this.meter, query)) {
+      for (const raw of page) {
         const doc = parseGraphDoc(raw);
         if (doc.docType === 'node' && tagMatches(doc)) out.push(doc);
       }
+      if (out.length >= criteria.limit) break;
     }
     return out.slice(0, criteria.limit);
   }
 
   /** Every document, for tests and full rebuilds. */
   async all(): Promise<GraphDoc[]> {
-    const iterator = this.container.items.query<ItemDefinition>('SELECT * FROM c WHERE c.docType = "node" OR c.docType = "edge"');
     const out: GraphDoc[] = [];
-    while (iterator.hasMoreResults()) {
-      for (const raw of await this.fetchPage(iterator)) out.push(parseGraphDoc(raw));
+    for await (const page of queryPages(this.container, this.meter, 'SELECT * FROM c WHERE c.docType = "node" OR c.docType = "edge"')) {
+      for (const raw of page) out.push(parseGraphDoc(raw));
     }
     return out;
-  }
-
-  private async fetchPage(iterator: { fetchNext(): Promise<{ resources: ItemDefinition[]; requestCharge: number }> }): Promise<ItemDefinition[]> {
-    try {
-      const page = await iterator.fetchNext();
-      this.meter.record(page);
-      return page.resources ?? [];
-    } catch (error) {
-      this.meter.recordError(error);
-      throw error;
-    }
   }
 }
 
