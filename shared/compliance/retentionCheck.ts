@@ -69,15 +69,21 @@ async function queryAll(container: Container, meter: RequestMeter, query: SqlQue
   return read;
 }
 
-async function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
+/** A write guarded by the version read; false when the record changed or went meanwhile (the next run sees it again). */
+async function ifUnchanged(meter: RequestMeter, write: () => Promise<{ requestCharge?: number }>): Promise<boolean> {
   try {
-    meter.record(await container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
+    meter.record(await write());
     return true;
   } catch (error) {
     meter.recordError(error);
-    if ((error as { code?: unknown }).code === 412 || (error as { code?: unknown }).code === 404) return false; // changed or gone: next run
+    const code = (error as { code?: unknown }).code;
+    if (code === 412 || code === 404) return false;
     throw error;
   }
+}
+
+function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
+  return ifUnchanged(meter, () => container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
 }
 
 /** Where a record's workspace can be read: the event source, the request's workspace, else the body. */
@@ -103,14 +109,7 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recor
     ttl: -1,
     tombstone: { recordKind: policy.recordKind, policy: policy.name, purgedAt: deps.now.toISOString(), recordTime, archivedTo: path, workspace: typeof doc.workspace === 'string' ? doc.workspace : null },
   });
-  try {
-    deps.meter.record(await policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
-    return true;
-  } catch (error) {
-    deps.meter.recordError(error);
-    if ((error as { code?: unknown }).code === 412 || (error as { code?: unknown }).code === 404) return false;
-    throw error;
-  }
+  return ifUnchanged(deps.meter, () => policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
 }
 
 export interface RetentionRunFigures {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnHost, ROOT, type SpawnedHost } from '../helpers/localHost.js';
+import { endpointWrite } from './api/harness.js';
 import { until } from '../helpers/until.js';
 
 /**
@@ -30,14 +31,6 @@ const get = async (path: string) => {
 };
 const eventHub = (records: unknown[]) =>
   fetch(`${host.url}/admin/functions/captureEventHub`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: { records } }) });
-const endpointWrite = (time: string) => ({
-  time,
-  resourceId: ENDPOINT.toUpperCase(),
-  operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE',
-  category: 'Administrative',
-  resultType: 'Success',
-  properties: {},
-});
 const request = (id: string, deployment: string, time: string) => ({
   time,
   resourceId: ENDPOINT.toUpperCase(),
