@@ -10,7 +10,7 @@ import {
 } from '../graph/keys.js';
 
 /**
- * The many ways Azure ML names an asset (../shared/fixtures/NOTES-rest.md §3), resolved to one
+ * The many ways Azure ML names an asset (test/fixtures/README.md, `azureml-rest/`), resolved to one
  * node identity. `collection` says what a bare `azureml:NAME:VERSION` names (the job input type
  * tells: `uri_folder` is data, `mlflow_model` is a model).
  */

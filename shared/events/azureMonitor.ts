@@ -20,8 +20,8 @@ export type { MonitorResult } from './monitor/result.js';
  * Azure Monitor records (diagnostic-setting resource logs and the Activity Log, streamed to Event
  * Hubs) into graph deltas, enrichment requests and traffic records.
  *
- * No Azure ML record has ever been published in its Event Hubs form (../shared/fixtures/NOTES-events.md
- * §3-4): only Log Analytics columns and other services' envelopes are documented. Parsing is
+ * No Azure ML record has ever been published in its Event Hubs form (test/fixtures/README.md,
+ * `azure-monitor/`): only Log Analytics columns and other services' envelopes are documented. Parsing is
  * therefore tolerant (see monitor/fields.ts), and anything not understood is `ignored` with a
  * reason, never thrown: the caller keeps every record in the raw log for a later replay.
  */

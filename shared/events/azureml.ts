@@ -17,7 +17,7 @@ import { fromZodIssues, type ValidationIssue } from './issues.js';
 /**
  * Azure ML system events (Event Grid topic on a workspace) into graph deltas.
  *
- * Payloads are thin and inconsistent between sources (see ../shared/fixtures/NOTES-events.md):
+ * Payloads are thin and inconsistent between sources (see test/fixtures/README.md):
  * keys differ in case, versions are numbers or strings, `ModelIds` is one comma-separated
  * string, drift subjects are singular or plural, `runType` may be null and run properties hold
  * JSON inside strings. Every variant is accepted here and normalised; unknown fields are ignored

@@ -6,8 +6,8 @@ import { pickFrom, prng, randomHex, randomUuid } from './stream.js';
  * A deterministic stream of Event Hubs message bodies as Azure Monitor diagnostic settings send
  * them: `{"records":[...]}`, each message one source's batch of 1-20 records. Azure ML records use
  * the shapes of test/helpers/monitorRecords.ts with the other documented columns of their table
- * added (no Azure ML record has been published in its Event Hubs form, see NOTES-events.md §3);
- * non-ML records are clones of the documented envelopes in ../shared/fixtures/azure-monitor.
+ * added (no Azure ML record has been published in its Event Hubs form, see test/fixtures/README.md);
+ * non-ML records are clones of the documented envelopes in test/fixtures/azure-monitor.
  *
  * Sources, by share of messages:
  *   endpoint traffic  AmlOnlineEndpointTrafficLog, one record per scoring request (the bulk of real traffic)

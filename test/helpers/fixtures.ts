@@ -13,8 +13,8 @@ function repositoryRoot(): string {
   return dir;
 }
 
-/** `../shared/fixtures` beside the repository: real, documented payloads. Read-only. */
-export const FIXTURES_DIR = resolve(repositoryRoot(), '..', 'shared', 'fixtures');
+/** `test/fixtures`: real, documented payloads (see its README for where each comes from). Read-only. */
+export const FIXTURES_DIR = resolve(repositoryRoot(), 'test', 'fixtures');
 
 export function fixtureText(relative: string): string {
   return readFileSync(join(FIXTURES_DIR, relative), 'utf8');

@@ -3,7 +3,7 @@ import { WS } from './fixtures.js';
 /**
  * Azure ML resource-log records as diagnostic settings stream them: the common envelope from
  * schema-ResourceLogCommon.md with the documented columns of each category in `properties`
- * (no Azure ML record has been published in its Event Hubs form; see NOTES-events.md §3).
+ * (no Azure ML record has been published in its Event Hubs form; see test/fixtures/README.md).
  */
 const RESOURCE = WS.toUpperCase(); // records carry upper-cased resource ids
 

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 
 /**
@@ -8,9 +6,6 @@ import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js
  * Test files isolate themselves with their own database and blob container names.
  */
 export default async function setup(project: TestProject) {
-  if (!existsSync(FIXTURES_DIR)) {
-    throw new Error(`The documented payloads are missing: expected ${FIXTURES_DIR} (the shared/ folder beside the repository).`);
-  }
   const [cosmos, azurite] = await Promise.all([startCosmos(0), startAzurite({ blob: 0, queue: 0, table: 0 })]);
   project.provide('cosmosEndpoint', cosmos.url);
   project.provide('cosmosKey', cosmos.key);

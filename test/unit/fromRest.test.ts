@@ -158,7 +158,7 @@ describe('links the REST API holds', () => {
   });
 });
 
-describe('asset id forms (NOTES-rest §3)', () => {
+describe('asset id forms (test/fixtures/README.md, azureml-rest)', () => {
   const label = (text: string, collection: 'data' | 'models' = 'data', guid?: string) => {
     const r = resolveAssetRef(text, ws, collection, guid);
     return { ref: r.ref && `${r.ref.kind}:${r.ref.label}`, producedBy: r.producedBy?.label, datastore: r.datastore?.label, path: r.path };

@@ -12,7 +12,7 @@ import { armResource, type ArmResource, type SystemData } from './arm.js';
  *     -> credit-default:3 -> credit-scoring/green (0%)
  *   credit-default:1 was uploaded from a datastore path (jobName null).
  *
- * Shapes follow the 2025-12-01 spec examples and NOTES-rest.md; values are invented. Where the
+ * Shapes follow the 2025-12-01 spec examples and the quirks listed in test/fixtures/README.md; values are invented. Where the
  * notes say the service differs from the schema, the sample does what the service does: explicit
  * nulls, extra fields (`autoDeleteSetting`, `shmSize`, `_azureml.ComputeTargetType`), lower-case
  * `resourcegroups` in `dataUri`, an all-lower-case `azureml.onlineendpointid`, 7-digit `+00:00`
@@ -217,7 +217,7 @@ function jobs(): ArmResource[] {
     outputs: {
       trained_model: { description: null, jobOutputType: 'mlflow_model', mode: 'ReadWriteMount', uri: 'azureml://datastores/workspaceblobstore/paths/azureml/credit-train-20240501/model_output/' },
     },
-    // The recorded real shape (NOTES §4): step name -> {name, type, componentId, computeId, inputs,
+    // The recorded real shape (a recorded PipelineJob PUT body): step name -> {name, type, componentId, computeId, inputs,
     // outputs, _source}, snake_case `job_input_type`, bindings as `${{...}}` literals. Nothing in
     // the 2025-12-01 job body names the step jobs (credit-prep-/credit-train-20240501) or links
     // them back here; this map is the only pipeline -> step linkage the stand-in serves.
@@ -577,7 +577,7 @@ function endpointAndDeployments(): ArmResource[] {
   return [
     armResource(ENDPOINT, {
       description: 'Credit default scoring for the loan origination service',
-      // Lower-case ARM id, as the service writes this property (NOTES §2).
+      // Lower-case ARM id, as the service writes this property.
       properties: { 'azureml.onlineendpointid': ENDPOINT.toLowerCase() },
       authMode: 'Key',
       compute: null,
