@@ -31,12 +31,19 @@ export async function captureEventHub(messages: unknown[], context: InvocationCo
       offset: meta.offsetArray?.[i],
       enqueuedTime: meta.enqueuedTimeUtcArray?.[i],
     };
-    const report = await captureMonitorMessage(services.capture, message, Object.fromEntries(Object.entries(delivery).filter(([, v]) => v !== undefined)));
+    const report = await captureMonitorMessage(
+      services.capture,
+      message,
+      Object.fromEntries(Object.entries(delivery).filter(([, v]) => v !== undefined)),
+    );
     for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += report[k];
-    for (const [category, n] of Object.entries(report.ignoredByCategory)) ignoredByCategory[category] = (ignoredByCategory[category] ?? 0) + n;
+    for (const [category, n] of Object.entries(report.ignoredByCategory))
+      ignoredByCategory[category] = (ignoredByCategory[category] ?? 0) + n;
     errors.push(...report.errors);
   }
-  context.log(`captured ${batch.length} messages: ${JSON.stringify(totals)}${Object.keys(ignoredByCategory).length ? ` ignored by category ${JSON.stringify(ignoredByCategory)}` : ''}`);
+  context.log(
+    `captured ${batch.length} messages: ${JSON.stringify(totals)}${Object.keys(ignoredByCategory).length ? ` ignored by category ${JSON.stringify(ignoredByCategory)}` : ''}`,
+  );
   if (totals.failed > 0) throw new Error(`${totals.failed} records could not be stored: ${errors.slice(0, 3).join(' | ')}`);
 }
 

@@ -16,7 +16,7 @@ export const chatopsSlackRoute = defineRoute({
   route: 'chatops/slack',
   summary: 'Slack slash command: ask the lineage bot',
   description:
-    'The request URL of a Slack slash command. Slack posts a form (`application/x-www-form-urlencoded`: `text`, `command`, `response_url`, `user_id`, …) signed with the app\'s signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`); the signature is the authentication, so no function key is needed. `text` is one of: `help`, `lineage REF`, `impact REF`, `gate REF`, `diff REF REF` (each with an optional `in WORKSPACE_ARM_ID`), `served ENDPOINT at TIME`, `request ID`; a trailing `--public` answers the channel instead of only the caller. Answers are Block Kit; one that takes longer than Slack waits is acknowledged at once and posted to `response_url` when ready.',
+    "The request URL of a Slack slash command. Slack posts a form (`application/x-www-form-urlencoded`: `text`, `command`, `response_url`, `user_id`, …) signed with the app's signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`); the signature is the authentication, so no function key is needed. `text` is one of: `help`, `lineage REF`, `impact REF`, `gate REF`, `diff REF REF` (each with an optional `in WORKSPACE_ARM_ID`), `served ENDPOINT at TIME`, `request ID`; a trailing `--public` answers the channel instead of only the caller. Answers are Block Kit; one that takes longer than Slack waits is acknowledged at once and posted to `response_url` when ready.",
   tags: ['chat-ops'],
   authLevel: 'anonymous',
   responses: {
@@ -32,7 +32,12 @@ const SLACK_BUDGET_MS = 2_500;
 
 export async function chatopsSlack(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const signed = await signedRequest(request, 'SLACK_SIGNING_SECRET', "to the Slack app's signing secret", (secret, body) =>
-    verifySlackSignature({ secret, timestamp: request.headers.get('x-slack-request-timestamp'), signature: request.headers.get('x-slack-signature'), body }),
+    verifySlackSignature({
+      secret,
+      timestamp: request.headers.get('x-slack-request-timestamp'),
+      signature: request.headers.get('x-slack-signature'),
+      body,
+    }),
   );
   if (!signed.ok) return signed.response;
   const { settings, body } = signed;
@@ -58,11 +63,23 @@ export async function chatopsSlack(request: HttpRequest, context: InvocationCont
     // meanwhile loses the answer, and the user still has the acknowledgement's link.
     void answer
       .then((final) => postToResponseUrl(responseUrl, toBlockKit(final, responseType)))
-      .catch((error: unknown) => context.warn(`chat-ops: posting the deferred Slack answer failed: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) =>
+        context.warn(`chat-ops: posting the deferred Slack answer failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
     return json(toBlockKit({ title: 'Working on it…', lines: ['The answer follows here in a moment.'], link, tone: 'info' }, responseType));
   }
   if (responseUrl) context.warn('chat-ops: refused a response_url outside https://hooks.slack.com/');
-  return json(toBlockKit({ title: 'Still working on it', lines: ['This takes longer than Slack waits; the full answer is behind the link.'], link, tone: 'info' }, responseType));
+  return json(
+    toBlockKit(
+      {
+        title: 'Still working on it',
+        lines: ['This takes longer than Slack waits; the full answer is behind the link.'],
+        link,
+        tone: 'info',
+      },
+      responseType,
+    ),
+  );
 }
 
 app.http('chatopsSlack', { route: 'chatops/slack', methods: ['POST'], authLevel: 'anonymous', handler: chatopsSlack });

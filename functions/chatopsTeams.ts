@@ -22,7 +22,10 @@ export const chatopsTeamsRoute = defineRoute({
   authLevel: 'anonymous',
   body: teamsActivitySchema,
   responses: {
-    200: { description: 'A message with an Adaptive Card (also for commands that failed: the failure is the card)', schema: teamsMessageSchema },
+    200: {
+      description: 'A message with an Adaptive Card (also for commands that failed: the failure is the card)',
+      schema: teamsMessageSchema,
+    },
     400: { description: 'The body is not an Activity', schema: problemSchema },
     401: { description: 'Missing or wrong HMAC signature', schema: problemSchema },
     413: { description: 'Body too large', schema: problemSchema },
@@ -34,8 +37,11 @@ export const chatopsTeamsRoute = defineRoute({
 const TEAMS_BUDGET_MS = 4_000;
 
 export async function chatopsTeams(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const signed = await signedRequest(request, 'TEAMS_WEBHOOK_SECRET', 'to the security token Teams showed when the outgoing webhook was created', (secret, body) =>
-    verifyTeamsSignature({ secret, authorization: request.headers.get('authorization'), body }),
+  const signed = await signedRequest(
+    request,
+    'TEAMS_WEBHOOK_SECRET',
+    'to the security token Teams showed when the outgoing webhook was created',
+    (secret, body) => verifyTeamsSignature({ secret, authorization: request.headers.get('authorization'), body }),
   );
   if (!signed.ok) return signed.response;
   const { settings, body } = signed;
@@ -61,7 +67,14 @@ export async function chatopsTeams(request: HttpRequest, context: InvocationCont
   const result = await withinBudget(answer, settings.CHATOPS_TIME_BUDGET_MS ?? TEAMS_BUDGET_MS);
   if (result.done) return json(toTeamsMessage(result.value));
   // An outgoing webhook cannot post later, so this reply is final; the link has the answer.
-  return json(toTeamsMessage({ title: 'Still working on it', lines: ['This takes longer than Teams waits; open the full JSON for the answer.'], link, tone: 'info' }));
+  return json(
+    toTeamsMessage({
+      title: 'Still working on it',
+      lines: ['This takes longer than Teams waits; open the full JSON for the answer.'],
+      link,
+      tone: 'info',
+    }),
+  );
 }
 
 app.http('chatopsTeams', { route: 'chatops/teams', methods: ['POST'], authLevel: 'anonymous', handler: chatopsTeams });

@@ -9,7 +9,8 @@ import { DomainError } from '../shared/errors.js';
 const holdParams = z.object({ holdId: holdIdSchema });
 const holdsAnswer = z.object({ holds: z.array(holdSchema.meta({ id: 'LegalHold' })) });
 const adminOfAll = (scope: Set<string> | null) => {
-  if (scope !== null) throw new DomainError('forbidden', 'Legal holds cover every workspace; they need Lineage.Admin without a workspace limit.');
+  if (scope !== null)
+    throw new DomainError('forbidden', 'Legal holds cover every workspace; they need Lineage.Admin without a workspace limit.');
 };
 
 export const listHoldsRoute = defineRoute({
@@ -29,13 +30,18 @@ export const putHoldRoute = defineRoute({
   method: 'PUT',
   route: 'compliance/holds/{holdId}',
   summary: 'Place or change a legal hold',
-  description: 'Admin only. Takes effect at the next retention run: records in scope are marked and kept. `reason` must not contain personal data.',
+  description:
+    'Admin only. Takes effect at the next retention run: records in scope are marked and kept. `reason` must not contain personal data.',
   tags: ['compliance'],
   authLevel: 'admin',
   role: 'admin',
   params: holdParams,
   body: holdInputSchema,
-  responses: { 200: { description: 'The hold as stored', schema: holdSchema }, 400: { description: 'Invalid hold', schema: problemSchema }, 403: { description: 'Not an admin', schema: problemSchema } },
+  responses: {
+    200: { description: 'The hold as stored', schema: holdSchema },
+    400: { description: 'Invalid hold', schema: problemSchema },
+    403: { description: 'Not an admin', schema: problemSchema },
+  },
 });
 
 export const deleteHoldRoute = defineRoute({
@@ -74,5 +80,15 @@ const holdsByIdHandlers = {
 };
 
 app.http('complianceHoldsList', { route: 'compliance/holds', methods: ['GET'], authLevel: 'admin', handler: listHolds });
-app.http('complianceHoldsPut', { route: 'compliance/holds/{holdId}', methods: ['PUT'], authLevel: 'admin', handler: holdsByIdHandlers.PUT });
-app.http('complianceHoldsDelete', { route: 'compliance/holds/{holdId}', methods: ['DELETE'], authLevel: 'admin', handler: holdsByIdHandlers.DELETE });
+app.http('complianceHoldsPut', {
+  route: 'compliance/holds/{holdId}',
+  methods: ['PUT'],
+  authLevel: 'admin',
+  handler: holdsByIdHandlers.PUT,
+});
+app.http('complianceHoldsDelete', {
+  route: 'compliance/holds/{holdId}',
+  methods: ['DELETE'],
+  authLevel: 'admin',
+  handler: holdsByIdHandlers.DELETE,
+});

@@ -23,9 +23,14 @@ export const complianceLatestRoute = defineRoute({
 });
 
 export const complianceLatestHandler = httpRoute(complianceLatestRoute, async ({ services, scope }) => {
-  if (scope !== null) throw new DomainError('forbidden', 'Compliance reports cover every workspace; they need Lineage.Auditor without a workspace limit.');
+  if (scope !== null)
+    throw new DomainError('forbidden', 'Compliance reports cover every workspace; they need Lineage.Auditor without a workspace limit.');
   const report = await latestReport(services.compliance.blobs);
-  if (!report) throw new DomainError('not-found', 'No compliance report yet: the timers have not run. POST /api/compliance/run (admin) runs the checks now.');
+  if (!report)
+    throw new DomainError(
+      'not-found',
+      'No compliance report yet: the timers have not run. POST /api/compliance/run (admin) runs the checks now.',
+    );
   return report;
 });
 

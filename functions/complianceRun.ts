@@ -14,7 +14,7 @@ export const complianceRunRoute = defineRoute({
   route: 'compliance/run',
   summary: 'Run the compliance checks now and return the report',
   description:
-    'Admin only. Runs the named checks (default: all) and returns when the report is written. `mode`: `incremental` (default) processes what changed since each check last ran; `full` recomputes from scratch; `window` re-checks documents changed between `since` and `until` without moving the checks\' marks.',
+    "Admin only. Runs the named checks (default: all) and returns when the report is written. `mode`: `incremental` (default) processes what changed since each check last ran; `full` recomputes from scratch; `window` re-checks documents changed between `since` and `until` without moving the checks' marks.",
   tags: ['compliance'],
   authLevel: 'admin',
   role: 'admin',
@@ -40,9 +40,12 @@ export const complianceRunRoute = defineRoute({
 
 export const complianceRunHandler = httpRoute(complianceRunRoute, async ({ body, services, context, scope }) => {
   // A report covers every workspace: an admin limited to some may not run it.
-  if (scope !== null) throw new DomainError('forbidden', 'Compliance runs cover every workspace; they need Lineage.Admin without a workspace limit.');
+  if (scope !== null)
+    throw new DomainError('forbidden', 'Compliance runs cover every workspace; they need Lineage.Admin without a workspace limit.');
   const window = body.mode === 'window' ? { since: body.since as string, until: body.until as string } : undefined;
-  return complianceRun(services, { checks: body.checks, mode: body.mode, window, trigger: 'http:compliance/run' }, (line) => context.log(line));
+  return complianceRun(services, { checks: body.checks, mode: body.mode, window, trigger: 'http:compliance/run' }, (line) =>
+    context.log(line),
+  );
 });
 
 app.http('complianceRun', { route: 'compliance/run', methods: ['POST'], authLevel: 'admin', handler: complianceRunHandler });

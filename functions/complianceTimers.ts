@@ -15,7 +15,27 @@ function complianceTimer(check: CheckName) {
   };
 }
 
-app.timer('complianceLineage', { schedule: '%COMPLIANCE_LINEAGE_SCHEDULE%', runOnStartup: false, useMonitor: true, handler: complianceTimer('lineage') });
-app.timer('complianceDrift', { schedule: '%COMPLIANCE_DRIFT_SCHEDULE%', runOnStartup: false, useMonitor: true, handler: complianceTimer('drift') });
-app.timer('complianceRetention', { schedule: '%COMPLIANCE_RETENTION_SCHEDULE%', runOnStartup: false, useMonitor: true, handler: complianceTimer('retention') });
-app.timer('compliancePii', { schedule: '%COMPLIANCE_PII_SCHEDULE%', runOnStartup: false, useMonitor: true, handler: complianceTimer('pii') });
+app.timer('complianceLineage', {
+  schedule: '%COMPLIANCE_LINEAGE_SCHEDULE%',
+  runOnStartup: false,
+  useMonitor: true,
+  handler: complianceTimer('lineage'),
+});
+app.timer('complianceDrift', {
+  schedule: '%COMPLIANCE_DRIFT_SCHEDULE%',
+  runOnStartup: false,
+  useMonitor: true,
+  handler: complianceTimer('drift'),
+});
+app.timer('complianceRetention', {
+  schedule: '%COMPLIANCE_RETENTION_SCHEDULE%',
+  runOnStartup: false,
+  useMonitor: true,
+  handler: complianceTimer('retention'),
+});
+app.timer('compliancePii', {
+  schedule: '%COMPLIANCE_PII_SCHEDULE%',
+  runOnStartup: false,
+  useMonitor: true,
+  handler: complianceTimer('pii'),
+});

@@ -9,12 +9,17 @@ export const diffRoute = defineRoute({
   method: 'GET',
   route: 'diff',
   summary: 'What differs between two model versions (Q4)',
-  description: 'Data versions, code and commits, environment, compute, parameters, metrics, parent models, tags, properties, approvals and deployments, each difference with the provenance of both sides.',
+  description:
+    'Data versions, code and commits, environment, compute, parameters, metrics, parent models, tags, properties, approvals and deployments, each difference with the provenance of both sides.',
   tags: ['lookups'],
   authLevel: 'function',
   role: 'reader',
   query: z.object({ from: refParam, to: refParam, workspace: workspaceParam }),
-  responses: { 200: { description: 'The differences', schema: diffAnswerSchema }, 400: { description: 'Invalid query, or not model versions', schema: problemSchema }, 404: { description: 'Unknown ref', schema: problemSchema } },
+  responses: {
+    200: { description: 'The differences', schema: diffAnswerSchema },
+    400: { description: 'Invalid query, or not model versions', schema: problemSchema },
+    404: { description: 'Unknown ref', schema: problemSchema },
+  },
 });
 
 export const diffHandler = httpRoute(diffRoute, ({ query, services, scope }) => diffModels(services.graph, { ...query, scope }));

@@ -16,7 +16,14 @@ export async function enrichResource(message: unknown, context: InvocationContex
   const services = await getServices();
   const dequeueCount = Number((context.triggerMetadata as { dequeueCount?: unknown } | undefined)?.dequeueCount ?? 1);
   const deadLetter = async (reason: string, issues: Array<{ path: string; message: string }>) => {
-    await services.deadLetters.put({ hash: contentHash(message), channel: 'enrichment', receivedAt: new Date().toISOString(), reason, issues, body: message });
+    await services.deadLetters.put({
+      hash: contentHash(message),
+      channel: 'enrichment',
+      receivedAt: new Date().toISOString(),
+      reason,
+      issues,
+      body: message,
+    });
     context.warn(`dead-lettered enrichment request: ${reason}`);
   };
   const parsed = enrichRequestSchema.safeParse(message);
@@ -31,7 +38,9 @@ export async function enrichResource(message: unknown, context: InvocationContex
     const reason = error instanceof Error ? error.message : String(error);
     const permanent = error instanceof UpstreamError;
     if (permanent || dequeueCount >= services.settings.ENRICHMENT_MAX_ATTEMPTS) {
-      return deadLetter(`${permanent ? 'refused by the REST API' : `failed after ${dequeueCount} deliveries`}: ${reason}`, [{ path: permanent ? '(upstream)' : '(transient)', message: reason }]);
+      return deadLetter(`${permanent ? 'refused by the REST API' : `failed after ${dequeueCount} deliveries`}: ${reason}`, [
+        { path: permanent ? '(upstream)' : '(transient)', message: reason },
+      ]);
     }
     throw error;
   }

@@ -2,7 +2,14 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 import { defineRoute, httpRoute, refParam, response, workspaceParam } from '../shared/api/route.js';
 import { problemSchema } from '../shared/api/schemas.js';
-import { EVIDENCE_FORMATS, evidenceRecord, renderJson, renderMarkdown, renderOpenLineage, renderProv } from '../shared/usecases/evidence.js';
+import {
+  EVIDENCE_FORMATS,
+  evidenceRecord,
+  renderJson,
+  renderMarkdown,
+  renderOpenLineage,
+  renderProv,
+} from '../shared/usecases/evidence.js';
 
 export const evidenceRoute = defineRoute({
   name: 'evidence',
@@ -17,7 +24,8 @@ export const evidenceRoute = defineRoute({
   query: z.object({ ref: refParam, workspace: workspaceParam, format: z.enum(EVIDENCE_FORMATS).default('json') }),
   responses: {
     200: { description: 'The evidence (JSON, or text/markdown for format=markdown)' },
-    403: { description: 'Not an auditor', schema: problemSchema }, 400: { description: 'Invalid query', schema: problemSchema },
+    403: { description: 'Not an auditor', schema: problemSchema },
+    400: { description: 'Invalid query', schema: problemSchema },
     404: { description: 'Unknown ref', schema: problemSchema },
   },
 });
@@ -27,7 +35,11 @@ export const evidenceHandler = httpRoute(evidenceRoute, async ({ query, services
   const file = `evidence-${record.model.label.replace(/[^\w.-]+/g, '_')}`;
   switch (query.format) {
     case 'markdown':
-      return response({ status: 200, body: renderMarkdown(record), headers: { 'content-type': 'text/markdown; charset=utf-8', 'content-disposition': `inline; filename="${file}.md"` } });
+      return response({
+        status: 200,
+        body: renderMarkdown(record),
+        headers: { 'content-type': 'text/markdown; charset=utf-8', 'content-disposition': `inline; filename="${file}.md"` },
+      });
     case 'openlineage':
       return renderOpenLineage(record);
     case 'prov':

@@ -22,12 +22,22 @@ export const gateRoute = defineRoute({
     require: z
       .string()
       .max(200)
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(GATE_REQUIREMENTS)))
       .optional()
       .describe('comma-separated: data, code, environment, job, metrics, approval'),
   }),
-  responses: { 200: { description: 'Passed', schema: gateAnswerSchema }, 422: { description: 'Missing lineage: `missing` lists what', schema: problemSchema }, 400: { description: 'Invalid query', schema: problemSchema }, 404: { description: 'Unknown ref', schema: problemSchema } },
+  responses: {
+    200: { description: 'Passed', schema: gateAnswerSchema },
+    422: { description: 'Missing lineage: `missing` lists what', schema: problemSchema },
+    400: { description: 'Invalid query', schema: problemSchema },
+    404: { description: 'Unknown ref', schema: problemSchema },
+  },
 });
 
 export const gateHandler = httpRoute(gateRoute, async ({ query, services, scope }) => {

@@ -14,7 +14,10 @@ defineRoute({
   description: '200 once the graph store answers; 503 otherwise. No key needed.',
   tags: ['meta'],
   authLevel: 'anonymous',
-  responses: { 200: { description: 'Healthy', schema: z.object({ status: z.literal('ok') }) }, 503: { description: 'The store does not answer', schema: problemSchema } },
+  responses: {
+    200: { description: 'Healthy', schema: z.object({ status: z.literal('ok') }) },
+    503: { description: 'The store does not answer', schema: problemSchema },
+  },
 });
 
 /** Liveness for load balancers and the local host: 200 once the graph store answers. */

@@ -27,7 +27,12 @@ export const lineageRoute = defineRoute({
     kinds: z
       .string()
       .max(300)
-      .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(NODE_KINDS)))
       .optional()
       .describe('comma-separated node kinds to return'),
@@ -36,12 +41,18 @@ export const lineageRoute = defineRoute({
     cursor: z.string().max(200).optional(),
     workspace: workspaceParam,
   }),
-  responses: { 200: { description: 'The lineage answer', schema: lineageAnswerSchema }, 400: { description: 'Invalid query', schema: problemSchema }, 404: { description: 'Unknown ref', schema: problemSchema }, 409: { description: 'Ambiguous ref', schema: problemSchema } },
+  responses: {
+    200: { description: 'The lineage answer', schema: lineageAnswerSchema },
+    400: { description: 'Invalid query', schema: problemSchema },
+    404: { description: 'Unknown ref', schema: problemSchema },
+    409: { description: 'Ambiguous ref', schema: problemSchema },
+  },
 });
 
 export const lineageHandler = httpRoute(lineageRoute, async ({ query, services, scope }) => {
   const max = Math.min(services.settings.LINEAGE_MAX_DEPTH, 50);
-  if (query.depth > max) throw new DomainError('invalid-request', `depth: at most ${max}`, { errors: [{ parameter: 'depth', message: `at most ${max}` }] });
+  if (query.depth > max)
+    throw new DomainError('invalid-request', `depth: at most ${max}`, { errors: [{ parameter: 'depth', message: `at most ${max}` }] });
   return lineage(services.graph, { ...query, maxNodes: Math.min(query.limit ?? services.settings.LINEAGE_MAX_NODES, MAX_PAGE), scope });
 });
 

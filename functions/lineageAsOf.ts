@@ -9,7 +9,8 @@ export const lineageAsOfRoute = defineRoute({
   method: 'GET',
   route: 'lineage/as-of',
   summary: 'Which deployments and model versions served an endpoint at a moment (Q2)',
-  description: 'Answers from the latest traffic-share and deployment-model observations at or before `at`, with the upstream of each model.',
+  description:
+    'Answers from the latest traffic-share and deployment-model observations at or before `at`, with the upstream of each model.',
   tags: ['lookups'],
   authLevel: 'function',
   role: 'reader',
@@ -18,9 +19,15 @@ export const lineageAsOfRoute = defineRoute({
     at: z.string().trim().min(1, 'required: an ISO 8601 date-time').max(64),
     depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3),
   }),
-  responses: { 200: { description: 'What served the endpoint', schema: asOfAnswerSchema }, 400: { description: 'Invalid query', schema: problemSchema }, 404: { description: 'Unknown endpoint', schema: problemSchema } },
+  responses: {
+    200: { description: 'What served the endpoint', schema: asOfAnswerSchema },
+    400: { description: 'Invalid query', schema: problemSchema },
+    404: { description: 'Unknown endpoint', schema: problemSchema },
+  },
 });
 
-export const lineageAsOf = httpRoute(lineageAsOfRoute, ({ query, services, scope }) => servedAt(services.graph, { ...query, maxNodes: services.settings.LINEAGE_MAX_NODES, scope }));
+export const lineageAsOf = httpRoute(lineageAsOfRoute, ({ query, services, scope }) =>
+  servedAt(services.graph, { ...query, maxNodes: services.settings.LINEAGE_MAX_NODES, scope }),
+);
 
 app.http('lineageAsOf', { route: 'lineage/as-of', methods: ['GET'], authLevel: 'function', handler: lineageAsOf });

@@ -8,7 +8,8 @@ defineRoute({
   method: 'GET',
   route: 'openapi.json',
   summary: 'This API as an OpenAPI 3.1 document',
-  description: 'Generated from the zod schemas that validate each route. Needs a function key like every route but health and the signed chat-ops routes.',
+  description:
+    'Generated from the zod schemas that validate each route. Needs a function key like every route but health and the signed chat-ops routes.',
   tags: ['meta'],
   authLevel: 'function',
   responses: { 200: { description: 'The OpenAPI document' } },

@@ -30,7 +30,8 @@ export const replayRoute = defineRoute({
 
 export const replayHandler = httpRoute(replayRoute, async ({ body, services, context, scope }) => {
   // Replay touches every workspace's evidence: an admin limited to some workspaces may not run it.
-  if (scope !== null) throw new DomainError('forbidden', 'Replay covers every workspace; it needs Lineage.Admin without a workspace limit.');
+  if (scope !== null)
+    throw new DomainError('forbidden', 'Replay covers every workspace; it needs Lineage.Admin without a workspace limit.');
   const report = await replay(services.capture, body);
   context.log(`replay: ${JSON.stringify(report)}`);
   return report;

@@ -9,13 +9,19 @@ export const requestsRoute = defineRoute({
   method: 'GET',
   route: 'requests/{requestId}',
   summary: 'Which deployment and model answered a prediction request (Q3)',
-  description: "`requestId` is the online-endpoint traffic log's `XRequestId`. The model is the one the deployment served when the request arrived.",
+  description:
+    "`requestId` is the online-endpoint traffic log's `XRequestId`. The model is the one the deployment served when the request arrived.",
   tags: ['lookups'],
   authLevel: 'function',
   role: 'reader',
   params: z.object({ requestId: z.string().trim().min(1).max(256, 'expected the XRequestId of a request, at most 256 characters') }),
   query: z.object({ depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3) }),
-  responses: { 200: { description: 'The request and the model that answered it', schema: requestAnswerSchema }, 400: { description: 'Invalid request id or query', schema: problemSchema }, 404: { description: 'Unknown request', schema: problemSchema }, 410: { description: 'Purged under the request-trace retention policy', schema: problemSchema } },
+  responses: {
+    200: { description: 'The request and the model that answered it', schema: requestAnswerSchema },
+    400: { description: 'Invalid request id or query', schema: problemSchema },
+    404: { description: 'Unknown request', schema: problemSchema },
+    410: { description: 'Purged under the request-trace retention policy', schema: problemSchema },
+  },
 });
 
 export const requestLineage = httpRoute(requestsRoute, ({ params, query, services, scope }) =>

@@ -10,7 +10,8 @@ export const searchRoute = defineRoute({
   method: 'GET',
   route: 'search',
   summary: 'Find nodes by any reference form, tag, or name prefix',
-  description: '`q` is an ARM id, `azureml:NAME:VERSION` (with `workspace`), a registry URI, a node id, `tag:KEY` or `tag:KEY=VALUE`, or the start of a name.',
+  description:
+    '`q` is an ARM id, `azureml:NAME:VERSION` (with `workspace`), a registry URI, a node id, `tag:KEY` or `tag:KEY=VALUE`, or the start of a name.',
   tags: ['lookups'],
   authLevel: 'function',
   role: 'reader',
@@ -20,7 +21,10 @@ export const searchRoute = defineRoute({
     kind: z.enum(NODE_KINDS).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
   }),
-  responses: { 200: { description: 'Matching nodes', schema: searchAnswerSchema }, 400: { description: 'Invalid query', schema: problemSchema } },
+  responses: {
+    200: { description: 'Matching nodes', schema: searchAnswerSchema },
+    400: { description: 'Invalid query', schema: problemSchema },
+  },
 });
 
 export const searchHandler = httpRoute(searchRoute, ({ query, services, scope }) => search(services.graph, { ...query, scope }));

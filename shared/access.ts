@@ -74,7 +74,8 @@ export function workspacesFor(principal: Principal, role: Role): Set<string> | n
 
 export function requireRole(principal: Principal, role: Role): Set<string> | null {
   const scope = workspacesFor(principal, role);
-  if (scope === undefined) throw new DomainError('forbidden', `This needs the ${role} role (app role Lineage.${role[0]?.toUpperCase()}${role.slice(1)}).`);
+  if (scope === undefined)
+    throw new DomainError('forbidden', `This needs the ${role} role (app role Lineage.${role[0]?.toUpperCase()}${role.slice(1)}).`);
   return scope;
 }
 

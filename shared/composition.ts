@@ -66,7 +66,15 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     maxAttempts: settings.AZUREML_REST_MAX_ATTEMPTS,
     credential: isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT) ? undefined : await azureCredential(),
   });
-  const capture: CaptureDeps = { eventLog, graph, deadLetters, requests, enrichments: enrichmentQueue, now: () => new Date(), redactionKey: settings.REDACTION_KEY };
+  const capture: CaptureDeps = {
+    eventLog,
+    graph,
+    deadLetters,
+    requests,
+    enrichments: enrichmentQueue,
+    now: () => new Date(),
+    redactionKey: settings.REDACTION_KEY,
+  };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceDeps = {

@@ -14,7 +14,10 @@ const settingsSchema = z
     STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
     /** Blob endpoint reached with the managed identity, e.g. https://acct.blob.core.windows.net. */
     STORAGE_BLOB_ENDPOINT: z.url().optional(),
-    DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('deadletters'),
+    DEADLETTER_CONTAINER: z
+      .string()
+      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+      .default('deadletters'),
     /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
     AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
     AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
@@ -23,7 +26,10 @@ const settingsSchema = z
     AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
     /** Queue endpoint reached with the managed identity (with STORAGE_BLOB_ENDPOINT). */
     STORAGE_QUEUE_ENDPOINT: z.url().optional(),
-    ENRICHMENT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('enrichment'),
+    ENRICHMENT_QUEUE: z
+      .string()
+      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+      .default('enrichment'),
     /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
     ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     /**
@@ -35,10 +41,18 @@ const settingsSchema = z
     GATE_REQUIRE: z
       .string()
       .default('data,code,environment,job')
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
     /** Blob container for compliance reports, run state, legal holds and the retention archive. */
-    COMPLIANCE_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).default('compliance'),
+    COMPLIANCE_CONTAINER: z
+      .string()
+      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+      .default('compliance'),
     /** Retention policies, in days, per kind of record (raw events are the audit evidence). */
     RETENTION_RAW_EVENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
     RETENTION_REQUESTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),

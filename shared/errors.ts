@@ -40,7 +40,10 @@ export class DomainError extends Error {
 
 /** A store failure that may pass (429, 503, timeouts, refused connections); retrying may help. */
 export class TransientStoreError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'TransientStoreError';
   }
@@ -57,11 +60,24 @@ export class CorruptDocumentError extends Error {
 export function toProblem(error: unknown): Problem {
   if (error instanceof DomainError) {
     const def = PROBLEM_CODES[error.code];
-    return { type: `/problems/${error.code}`, title: def.title, status: def.status, detail: error.message, code: error.code, ...error.extensions };
+    return {
+      type: `/problems/${error.code}`,
+      title: def.title,
+      status: def.status,
+      detail: error.message,
+      code: error.code,
+      ...error.extensions,
+    };
   }
   if (error instanceof TransientStoreError) {
     const def = PROBLEM_CODES['store-unavailable'];
-    return { type: '/problems/store-unavailable', title: def.title, status: def.status, detail: 'Try again shortly.', code: 'store-unavailable' };
+    return {
+      type: '/problems/store-unavailable',
+      title: def.title,
+      status: def.status,
+      detail: 'Try again shortly.',
+      code: 'store-unavailable',
+    };
   }
   const def = PROBLEM_CODES.internal;
   return { type: '/problems/internal', title: def.title, status: def.status, detail: 'An unexpected error occurred.', code: 'internal' };

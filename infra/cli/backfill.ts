@@ -24,7 +24,10 @@ async function main(): Promise<void> {
   const statePath = resolve(arg('--state') ?? `.backfill/${ws.subscription}-${ws.resourceGroup}-${ws.name}.json`);
   let state: BackfillState | undefined;
   if (!process.argv.includes('--restart')) {
-    state = await readFile(statePath, 'utf8').then((t) => JSON.parse(t) as BackfillState, () => undefined);
+    state = await readFile(statePath, 'utf8').then(
+      (t) => JSON.parse(t) as BackfillState,
+      () => undefined,
+    );
     if (state && !state.finished) console.log(`resuming from ${statePath} (${state.done.length} lists done)`);
   }
   const services = await buildServices(loadSettings());
@@ -47,7 +50,18 @@ async function main(): Promise<void> {
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
-    JSON.stringify({ finished: result.finished, counts: result.counts, seconds, restRequests: services.arm.requests, cosmosRequests: services.meter.requests, state: statePath }, null, 2),
+    JSON.stringify(
+      {
+        finished: result.finished,
+        counts: result.counts,
+        seconds,
+        restRequests: services.arm.requests,
+        cosmosRequests: services.meter.requests,
+        state: statePath,
+      },
+      null,
+      2,
+    ),
   );
   if (!result.finished) process.exitCode = 130;
 }

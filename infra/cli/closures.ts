@@ -18,7 +18,9 @@ async function main(): Promise<void> {
       console.log(`  ${done} / ${total} nodes`);
     }
   });
-  console.log(JSON.stringify({ closureDocuments: written, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2));
+  console.log(
+    JSON.stringify({ closureDocuments: written, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -85,9 +85,18 @@ export async function startAzurite(ports?: { blob?: number; queue?: number; tabl
       '--inMemoryPersistence',
       '--disableTelemetry',
       '--skipApiVersionCheck',
-      '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
-      '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
-      '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(blobPort),
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(queuePort),
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(tablePort),
     ],
     // In-memory persistence forbids --location; the temporary working directory keeps any stray files out of the repo.
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: location },
@@ -95,7 +104,9 @@ export async function startAzurite(ports?: { blob?: number; queue?: number; tabl
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`Azurite exited with code ${code}: ${output.slice(-2000)}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`Azurite exited with code ${code}: ${output.slice(-2000)}`))),
+  );
   await Promise.race([Promise.all([waitForPort(blobPort), waitForPort(queuePort), waitForPort(tablePort)]), exited]);
   const connectionString = [
     'DefaultEndpointsProtocol=http',

@@ -37,7 +37,10 @@ type HookName = 'appStart' | 'appTerminate' | 'preInvocation' | 'postInvocation'
 interface InvocationModel {
   getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
   invokeFunction(context: unknown, inputs: unknown[], handler: Callback): Promise<unknown>;
-  getResponse(context: unknown, result: unknown): Promise<{ returnValue?: RpcTypedData | null; outputData?: Array<{ name: string; data: RpcTypedData }> }>;
+  getResponse(
+    context: unknown,
+    result: unknown,
+  ): Promise<{ returnValue?: RpcTypedData | null; outputData?: Array<{ name: string; data: RpcTypedData }> }>;
 }
 interface ProgrammingModel {
   name: string;

@@ -79,7 +79,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
     if (admin) {
       // The Functions host requires the master key on /admin; so does this one once keys are on.
-      if (!keyAllows('admin', url, req)) return send(res, 401, { title: 'Unauthorized', detail: 'the admin endpoint needs the admin key' }, 'application/problem+json');
+      if (!keyAllows('admin', url, req))
+        return send(res, 401, { title: 'Unauthorized', detail: 'the admin endpoint needs the admin key' }, 'application/problem+json');
       return adminInvoke(req, res, decodeURIComponent(admin[1] as string), body);
     }
     if (url.pathname.toLowerCase().startsWith('/api/')) return httpFunction(req, res, url, body);
@@ -154,8 +155,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (req.method !== 'POST') return send(res, 405, { title: 'Method not allowed' }, 'application/problem+json');
     const name = url.searchParams.get('functionName');
     const fn = name ? core.functions.get(name) : undefined;
-    if (!name || !fn) return send(res, 404, { title: 'Not found', detail: `no function named ${name ?? '(functionName missing)'}` }, 'application/problem+json');
-    if (fn.trigger.type.toLowerCase() !== 'eventgridtrigger') return send(res, 400, { title: `${name} is not an Event Grid trigger` }, 'application/problem+json');
+    if (!name || !fn)
+      return send(
+        res,
+        404,
+        { title: 'Not found', detail: `no function named ${name ?? '(functionName missing)'}` },
+        'application/problem+json',
+      );
+    if (fn.trigger.type.toLowerCase() !== 'eventgridtrigger')
+      return send(res, 400, { title: `${name} is not an Event Grid trigger` }, 'application/problem+json');
 
     let payload: unknown;
     try {
@@ -166,11 +174,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const events = Array.isArray(payload) ? payload : [payload];
     const kind = String(req.headers['aeg-event-type'] ?? 'Notification');
     if (kind.toLowerCase() === 'subscriptionvalidation') {
-      const validation = events.find((e) => (e as { eventType?: unknown })?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent') as
-        | { data?: { validationCode?: unknown } }
-        | undefined;
+      const validation = events.find(
+        (e) => (e as { eventType?: unknown })?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      ) as { data?: { validationCode?: unknown } } | undefined;
       const code = validation?.data?.validationCode;
-      if (typeof code !== 'string') return send(res, 400, { title: 'No validation code in the subscription validation event' }, 'application/problem+json');
+      if (typeof code !== 'string')
+        return send(res, 400, { title: 'No validation code in the subscription validation event' }, 'application/problem+json');
       return send(res, 200, { validationResponse: code });
     }
     if (kind.toLowerCase() === 'subscriptiondeletion') {
@@ -191,7 +200,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       }
     });
     await Promise.all(lanes);
-    if (failed > 0) return send(res, 500, { title: 'Event delivery failed', detail: `${failed} of ${events.length} events failed; redeliver` }, 'application/problem+json');
+    if (failed > 0)
+      return send(
+        res,
+        500,
+        { title: 'Event delivery failed', detail: `${failed} of ${events.length} events failed; redeliver` },
+        'application/problem+json',
+      );
     res.statusCode = 202;
     res.end();
   }
@@ -201,7 +216,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (req.method !== 'POST') return send(res, 405, { title: 'Method not allowed' }, 'application/problem+json');
     const fn = core.functions.get(name);
     if (!fn) return send(res, 404, { title: 'Not found', detail: `no function named ${name}` }, 'application/problem+json');
-    if (fn.trigger.type.toLowerCase() === 'httptrigger') return send(res, 400, { title: `${name} is an HTTP function; call its route` }, 'application/problem+json');
+    if (fn.trigger.type.toLowerCase() === 'httptrigger')
+      return send(res, 400, { title: `${name} is an HTTP function; call its route` }, 'application/problem+json');
     let request: { input?: unknown; triggerMetadata?: Record<string, unknown> };
     try {
       request = body.length > 0 ? (JSON.parse(body.toString('utf8')) as typeof request) : {};
@@ -214,12 +230,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (fn.trigger.type.toLowerCase() === 'eventhubtrigger') ({ data, metadata: synthesized } = eventHubDelivery(fn, input));
     // A timer run by hand gets the TimerInfo the host always builds, whatever the body says.
     if (fn.trigger.type.toLowerCase() === 'timertrigger' && input === undefined) data = timerInfo(new Date(), undefined, undefined);
-    const metadata = Object.fromEntries(Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]));
+    const metadata = Object.fromEntries(
+      Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]),
+    );
     try {
       await core.invoke(name, [{ name: fn.trigger.name, data }], metadata);
     } catch (error) {
       log(`[${new Date().toISOString()}] ${name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`);
-      return send(res, 500, { title: 'Invocation failed', detail: error instanceof Error ? error.message : String(error) }, 'application/problem+json');
+      return send(
+        res,
+        500,
+        { title: 'Invocation failed', detail: error instanceof Error ? error.message : String(error) },
+        'application/problem+json',
+      );
     }
     res.statusCode = 202;
     res.end();
@@ -243,7 +266,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           data: { collectionString: { string: [body] } },
           metadata: { PartitionContext: partition, SequenceNumberArray: [n], OffsetArray: [String(n * 1024)], EnqueuedTimeUtcArray: [now] },
         }
-      : { data: { string: body }, metadata: { PartitionContext: partition, SequenceNumber: n, Offset: String(n * 1024), EnqueuedTimeUtc: now } };
+      : {
+          data: { string: body },
+          metadata: { PartitionContext: partition, SequenceNumber: n, Offset: String(n * 1024), EnqueuedTimeUtc: now },
+        };
   }
 
   const timers = startTimers(core, functions, log);
@@ -291,16 +317,21 @@ function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: 
       try {
         await core.invoke(fn.metadata.name, [{ name: fn.trigger.name, data }]);
       } catch (error) {
-        log(`[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`);
+        log(
+          `[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     };
     const arm = () => {
       if (stopped) return;
       const due = schedule.next(new Date());
-      const handle = setTimeout(() => {
-        handles.delete(handle);
-        void fire(due).finally(arm);
-      }, Math.max(0, due.getTime() - Date.now()));
+      const handle = setTimeout(
+        () => {
+          handles.delete(handle);
+          void fire(due).finally(arm);
+        },
+        Math.max(0, due.getTime() - Date.now()),
+      );
       handles.add(handle);
     };
     if (fn.trigger.runOnStartup === true) void fire(new Date()).finally(arm);
@@ -365,10 +396,16 @@ function startQueuePollers(core: FunctionsCore, functions: RegisteredFunction[],
                 PopReceipt: m.popReceipt,
               };
               try {
-                await core.invoke(fn.metadata.name, [{ name: fn.trigger.name, data: { string: text } }], Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { json: JSON.stringify(v) }])));
+                await core.invoke(
+                  fn.metadata.name,
+                  [{ name: fn.trigger.name, data: { string: text } }],
+                  Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { json: JSON.stringify(v) }])),
+                );
                 await queue.deleteMessage(m.messageId, m.popReceipt);
               } catch (error) {
-                log(`[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed (delivery ${m.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`);
+                log(
+                  `[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed (delivery ${m.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`,
+                );
                 if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
                   await poison.createIfNotExists();
                   await poison.sendMessage(m.messageText);
@@ -403,7 +440,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function writeHttpResult(res: ServerResponse, value: RpcTypedData | undefined): void {
-  const http = value?.http as { statusCode?: string; headers?: Record<string, string>; body?: RpcTypedData; cookies?: unknown[] } | undefined;
+  const http = value?.http as
+    { statusCode?: string; headers?: Record<string, string>; body?: RpcTypedData; cookies?: unknown[] } | undefined;
   if (!http) {
     res.statusCode = 204;
     return void res.end();

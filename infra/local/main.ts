@@ -72,7 +72,15 @@ async function main(): Promise<void> {
 
     if (process.argv.includes('--services-only')) {
       // For `func start` users: the stores on their default ports, matching local.settings.json.
-      console.log(['', 'Local services running (use with func start and local.settings.json):', ...started.map(({ name, service }) => `  ${name}: ${service.url}`), 'Press Ctrl-C to stop.', ''].join('\n'));
+      console.log(
+        [
+          '',
+          'Local services running (use with func start and local.settings.json):',
+          ...started.map(({ name, service }) => `  ${name}: ${service.url}`),
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
       const stop = async () => {
         await stopAll();
         process.exit(0);
@@ -89,9 +97,12 @@ async function main(): Promise<void> {
       ...host.functions.map((f) => {
         const t = f.trigger;
         const type = t.type.toLowerCase();
-        if (type === 'httptrigger') return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${String(t.route ?? f.metadata.name)}`;
-        if (type === 'eventgridtrigger') return `  ${f.metadata.name}: eventGridTrigger  POST ${host.url}/runtime/webhooks/eventgrid?functionName=${f.metadata.name}`;
-        if (type === 'timertrigger') return `  ${f.metadata.name}: timerTrigger ${String(resolveSetting(t.schedule))} (UTC)  POST ${host.url}/admin/functions/${f.metadata.name} runs it now`;
+        if (type === 'httptrigger')
+          return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${String(t.route ?? f.metadata.name)}`;
+        if (type === 'eventgridtrigger')
+          return `  ${f.metadata.name}: eventGridTrigger  POST ${host.url}/runtime/webhooks/eventgrid?functionName=${f.metadata.name}`;
+        if (type === 'timertrigger')
+          return `  ${f.metadata.name}: timerTrigger ${String(resolveSetting(t.schedule))} (UTC)  POST ${host.url}/admin/functions/${f.metadata.name} runs it now`;
         return `  ${f.metadata.name}: ${t.type}  POST ${host.url}/admin/functions/${f.metadata.name}`;
       }),
       ...started.map(({ name, service }) => `  ${name}: ${service.url}`),

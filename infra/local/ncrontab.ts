@@ -54,7 +54,8 @@ function parseField(text: string, field: (typeof FIELDS)[number]): Set<number> {
 
 export function parseNcrontab(expression: string): Schedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 6) throw new Error(`"${expression}" is not a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})`);
+  if (parts.length !== 6)
+    throw new Error(`"${expression}" is not a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})`);
   const sets = parts.map((p, i) => parseField(p, FIELDS[i] as (typeof FIELDS)[number]));
   const [sec, min, hour, day, month, dow] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
   return {

@@ -17,7 +17,8 @@ async function call(path, init) {
     process.exit(1);
   }
 }
-const post = (path, body, headers = {}) => call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const post = (path, body, headers = {}) =>
+  call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 const get = async (path, params) => {
   const res = await call(`${path}?${new URLSearchParams(params)}`);
   return { status: res.status, body: await res.json() };
@@ -27,8 +28,28 @@ const delivery = await post('/runtime/webhooks/eventgrid?functionName=captureEve
 console.log(`Delivered ${events.length} events: HTTP ${delivery.status}`);
 const records = [
   // The Activity Log's record of the endpoint write, then a scoring request, as diagnostic settings stream them.
-  { time: '2024-05-02T07:15:01Z', resourceId: endpoint.toUpperCase(), operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE', category: 'Administrative', resultType: 'Success', properties: {} },
-  { time: '2024-05-20T10:00:00Z', resourceId: endpoint.toUpperCase(), category: 'AmlOnlineEndpointTrafficLog', properties: { XRequestId: 'sample-request-0001', EndpointName: 'credit-scoring', DeploymentName: 'blue', Method: 'POST', Path: '/score', ResponseCode: 200, TotalDurationMs: 38 } },
+  {
+    time: '2024-05-02T07:15:01Z',
+    resourceId: endpoint.toUpperCase(),
+    operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE',
+    category: 'Administrative',
+    resultType: 'Success',
+    properties: {},
+  },
+  {
+    time: '2024-05-20T10:00:00Z',
+    resourceId: endpoint.toUpperCase(),
+    category: 'AmlOnlineEndpointTrafficLog',
+    properties: {
+      XRequestId: 'sample-request-0001',
+      EndpointName: 'credit-scoring',
+      DeploymentName: 'blue',
+      Method: 'POST',
+      Path: '/score',
+      ResponseCode: 200,
+      TotalDurationMs: 38,
+    },
+  },
 ];
 const hub = await post('/admin/functions/captureEventHub', { input: { records } });
 console.log(`Delivered ${records.length} resource-log records: HTTP ${hub.status}`);
@@ -44,7 +65,9 @@ for (let i = 0; i < 80 && !(await ready()); i++) await new Promise((r) => setTim
 
 function show(title, answer) {
   console.log(`\n${title}`);
-  const label = Object.fromEntries(answer.nodes.map((n) => [n.id, `${n.kind} ${n.label}${n.placeholder ? ' (referenced, not yet seen)' : ''}`]));
+  const label = Object.fromEntries(
+    answer.nodes.map((n) => [n.id, `${n.kind} ${n.label}${n.placeholder ? ' (referenced, not yet seen)' : ''}`]),
+  );
   for (const e of answer.edges) console.log(`  ${label[e.from]} --${e.kind}--> ${label[e.to]}`);
 }
 
@@ -55,7 +78,8 @@ if (train) console.log(`  hyperparameters of ${train.label}: ${JSON.stringify(tr
 
 const asOf = await get('/api/lineage/as-of', q2);
 console.log(`\nQ2. What did credit-scoring serve on 2024-05-20? (HTTP ${asOf.status})`);
-for (const s of asOf.body.serving ?? []) console.log(`  ${s.deployment.label}: ${s.trafficShare}% traffic, model ${s.model?.label ?? '(unknown)'}`);
+for (const s of asOf.body.serving ?? [])
+  console.log(`  ${s.deployment.label}: ${s.trafficShare}% traffic, model ${s.model?.label ?? '(unknown)'}`);
 
 const request = await get('/api/requests/sample-request-0001', {});
 console.log(`\nQ3. Which model answered request sample-request-0001? (HTTP ${request.status})`);

@@ -25,7 +25,10 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): { schema: JsonSche
 
 function parametersOf(spec: RouteSpec, components: Record<string, JsonSchema>): unknown[] {
   const out: unknown[] = [];
-  for (const [where, obj] of [['query', spec.query], ['path', spec.params]] as const) {
+  for (const [where, obj] of [
+    ['query', spec.query],
+    ['path', spec.params],
+  ] as const) {
     if (!obj) continue;
     const { schema, defs } = schemaOf(obj, 'input');
     Object.assign(components, defs);
@@ -33,7 +36,13 @@ function parametersOf(spec: RouteSpec, components: Record<string, JsonSchema>): 
     const required = new Set((schema.required ?? []) as string[]);
     for (const [name, s] of Object.entries(props)) {
       const { description, ...rest } = s;
-      out.push({ name, in: where, required: where === 'path' || (required.has(name) && !('default' in rest)), ...(description ? { description } : {}), schema: rest });
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (required.has(name) && !('default' in rest)),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
     }
   }
   return out;
@@ -78,7 +87,8 @@ export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
     info: {
       title: 'aml-lineage',
       version: '0.1.0',
-      description: 'Automatic model lineage for Azure Machine Learning: where did this model come from, what changed, and what does it touch. Errors are RFC 9457 problem details.',
+      description:
+        'Automatic model lineage for Azure Machine Learning: where did this model come from, what changed, and what does it touch. Errors are RFC 9457 problem details.',
     },
     servers: [{ url: serverUrl }],
     paths,

@@ -84,7 +84,16 @@ export function httpRoute<S extends RouteSpec>(spec: S, run: (input: RouteInput<
         body = parsed.data;
       }
       const services = await getServices();
-      const result = await run({ query: query.data, params: params.data, body, principal, scope, services, request, context } as RouteInput<S>);
+      const result = await run({
+        query: query.data,
+        params: params.data,
+        body,
+        principal,
+        scope,
+        services,
+        request,
+        context,
+      } as RouteInput<S>);
       return isResponse(result) ? result : json(result);
     } catch (error) {
       if (!(error instanceof DomainError)) context.error(`${spec.name} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -105,5 +114,9 @@ export function response(init: HttpResponseInit): HttpResponseInit {
 }
 
 /** Common query parameters. */
-export const refParam = z.string().trim().min(1, 'required: a model, job, data, environment, code, endpoint or deployment reference').max(2048);
+export const refParam = z
+  .string()
+  .trim()
+  .min(1, 'required: a model, job, data, environment, code, endpoint or deployment reference')
+  .max(2048);
 export const workspaceParam = z.string().trim().min(1).max(1024).optional();

@@ -26,7 +26,10 @@ export const nodeSchema = z
     distance: z.number().int().optional(),
     properties: z.record(z.string(), z.unknown()),
     history: z.record(z.string(), z.array(z.object({ value: z.unknown(), eventTime: z.string() }))),
-    provenance: z.object({ facts: z.record(z.string(), z.object({ eventTime: z.string(), hash: z.string() })), events: z.array(provenanceEntry) }),
+    provenance: z.object({
+      facts: z.record(z.string(), z.object({ eventTime: z.string(), hash: z.string() })),
+      events: z.array(provenanceEntry),
+    }),
   })
   .meta({ id: 'Node' });
 
@@ -109,7 +112,10 @@ export const impactAnswerSchema = z
   })
   .meta({ id: 'ImpactAnswer' });
 
-const sided = z.object({ value: z.unknown(), provenance: z.array(z.object({ node: z.string().optional(), fact: z.string().optional(), eventTime: z.string(), hash: z.string() })) });
+const sided = z.object({
+  value: z.unknown(),
+  provenance: z.array(z.object({ node: z.string().optional(), fact: z.string().optional(), eventTime: z.string(), hash: z.string() })),
+});
 export const diffAnswerSchema = z
   .object({
     from: nodeSchema,

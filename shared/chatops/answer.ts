@@ -66,6 +66,9 @@ export function bounded(answer: Answer): Answer {
   return {
     ...answer,
     title: truncate(answer.title.replace(/\s+/g, ' ').trim(), LIMITS.titleChars),
-    lines: capLines(answer.lines.map((l) => truncate(l.replace(/\s+/g, ' ').trim(), LIMITS.lineChars)), LIMITS.lines),
+    lines: capLines(
+      answer.lines.map((l) => truncate(l.replace(/\s+/g, ' ').trim(), LIMITS.lineChars)),
+      LIMITS.lines,
+    ),
   };
 }

@@ -89,7 +89,8 @@ export function parseCommand(raw: string): Parsed {
       if (args.length !== 2) return fail('Usage: diff REF REF [in WORKSPACE] (two model versions)');
       return done({ verb, from: args[0] as string, to: args[1] as string, ...ws });
     case 'served':
-      if (args.length !== 3 || args[1]?.toLowerCase() !== 'at') return fail('Usage: served ENDPOINT at TIME [in WORKSPACE] (TIME: ISO 8601 or now)');
+      if (args.length !== 3 || args[1]?.toLowerCase() !== 'at')
+        return fail('Usage: served ENDPOINT at TIME [in WORKSPACE] (TIME: ISO 8601 or now)');
       return done({ verb, endpoint: args[0] as string, at: args[2] as string, ...ws });
     case 'request':
       if (workspace) return fail('Usage: request ID (request ids are global; no workspace)');

@@ -54,8 +54,10 @@ function errorAnswer(error: unknown, prefix: string, log?: (message: string) => 
   if (!(error instanceof DomainError)) log?.(`chat-ops command failed: ${error instanceof Error ? error.message : String(error)}`);
   // resolveRef's detail lists every accepted form in one long sentence; chat gets the first sentence.
   const lines = [p.detail.length > 200 ? (p.detail.split(/(?<=\.)\s/)[0] ?? p.detail) : p.detail];
-  if (/needs the workspace parameter/.test(p.detail)) lines.push('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
-  if (Array.isArray(p.candidates)) lines.push(`Candidates: ${(p.candidates as Array<{ id: string; kind: string }>).map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+  if (/needs the workspace parameter/.test(p.detail))
+    lines.push('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
+  if (Array.isArray(p.candidates))
+    lines.push(`Candidates: ${(p.candidates as Array<{ id: string; kind: string }>).map((c) => `${c.kind} ${c.id}`).join(', ')}`);
   if (p.code === 'invalid-ref' || p.code === 'invalid-request') lines.push(`Try: ${prefix} help`.trim());
   return { title: p.title, lines, tone: p.status === 404 ? 'warning' : 'error' };
 }
@@ -73,7 +75,11 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
     case 'help':
       return { command, link: apiLink(base, 'openapi.json') };
     case 'lineage':
-      return { command, workspace, link: apiLink(base, 'lineage', { ref: command.ref, workspace, direction: 'upstream', depth: CHAT_LINEAGE_DEPTH }) };
+      return {
+        command,
+        workspace,
+        link: apiLink(base, 'lineage', { ref: command.ref, workspace, direction: 'upstream', depth: CHAT_LINEAGE_DEPTH }),
+      };
     case 'impact':
     case 'gate':
       return { command, workspace, link: apiLink(base, command.verb, { ref: command.ref, workspace }) };
@@ -82,7 +88,10 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
     case 'served': {
       const at = command.at.toLowerCase() === 'now' ? now().toISOString() : command.at;
       // A bare endpoint name is looked up in the workspace; anything else must be an ARM id.
-      const endpoint = /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}` : command.endpoint;
+      const endpoint =
+        /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace
+          ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}`
+          : command.endpoint;
       return { command: { ...command, endpoint, at }, workspace, link: apiLink(base, 'lineage/as-of', { endpoint, at }) };
     }
     case 'request':
@@ -100,11 +109,17 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
     case 'lineage': {
       // The link asks for CHAT_LINEAGE_DEPTH; a deployment capping depth lower gets its cap (and a 400 behind the link says so).
       const depth = Math.min(CHAT_LINEAGE_DEPTH, settings.LINEAGE_MAX_DEPTH);
-      return lineageSummary(await lineage(graph, { ref: command.ref, workspace, direction: 'upstream', depth, maxNodes, timeBudgetMs: 10_000, scope }), link);
+      return lineageSummary(
+        await lineage(graph, { ref: command.ref, workspace, direction: 'upstream', depth, maxNodes, timeBudgetMs: 10_000, scope }),
+        link,
+      );
     }
     case 'impact':
       // The impact route's own default depth and node budget, so the link shows the same answer.
-      return impactSummary(await impact(graph, { ref: command.ref, workspace, depth: 25, maxNodes: settings.LINEAGE_MAX_NODES, scope }), link);
+      return impactSummary(
+        await impact(graph, { ref: command.ref, workspace, depth: 25, maxNodes: settings.LINEAGE_MAX_NODES, scope }),
+        link,
+      );
     case 'gate':
       return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
     case 'diff':

@@ -5,7 +5,8 @@ import { parseWorkspaceId } from '../graph/keys.js';
  * Chat-ops settings. Read on each chat request (not at the composition root) so a missing secret
  * only disables the chat routes, with a 503 naming the setting, instead of failing every lookup.
  */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
 
 const schema = z.object({
   /** Slack app "Signing Secret"; unset = the Slack route answers 503. */
@@ -18,13 +19,21 @@ const schema = z.object({
       .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be the base64 security token Teams shows when the outgoing webhook is created'),
   ),
   /** Workspace ARM id used for `azureml:NAME:VERSION` (and endpoint names) when a command has no `in WORKSPACE`. */
-  CHATOPS_DEFAULT_WORKSPACE: optional(z.string().trim().refine((s) => parseWorkspaceId(s) !== undefined, 'must be the ARM id of an Azure ML workspace')),
+  CHATOPS_DEFAULT_WORKSPACE: optional(
+    z
+      .string()
+      .trim()
+      .refine((s) => parseWorkspaceId(s) !== undefined, 'must be the ARM id of an Azure ML workspace'),
+  ),
   /**
    * Workspace names chat users may see, comma-separated. Unset = every workspace: anyone in a
    * channel with the bot can read lineage, so list names when some workspaces are confidential.
    */
   CHATOPS_WORKSPACES: optional(z.string()).transform((s) => {
-    const names = (s ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+    const names = (s ?? '')
+      .split(',')
+      .map((x) => x.trim().toLowerCase())
+      .filter(Boolean);
     return names.length > 0 ? new Set(names) : null;
   }),
   /** Origin put in front of `/api/...` in "full JSON" links; unset = the origin the request came in on. */

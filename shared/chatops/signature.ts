@@ -16,18 +16,27 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 /** `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`, timestamp from `X-Slack-Request-Timestamp`. */
-export function verifySlackSignature(input: { secret: string; timestamp: string | null; signature: string | null; body: Buffer; nowSeconds?: number }): Verdict {
+export function verifySlackSignature(input: {
+  secret: string;
+  timestamp: string | null;
+  signature: string | null;
+  body: Buffer;
+  nowSeconds?: number;
+}): Verdict {
   const { secret, timestamp, signature, body } = input;
   if (!timestamp || !signature) return { ok: false, reason: 'The X-Slack-Signature and X-Slack-Request-Timestamp headers are required.' };
   if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time.' };
   const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS) return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
+  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS)
+    return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
   const m = /^v0=([0-9a-f]{64})$/i.exec(signature.trim());
   if (!m) return { ok: false, reason: 'X-Slack-Signature is not a v0 signature.' };
   const hmac = createHmac('sha256', secret);
   hmac.update(`v0:${timestamp.trim()}:`);
   hmac.update(body);
-  return sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex')) ? { ok: true } : { ok: false, reason: 'The request signature does not match.' };
+  return sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex'))
+    ? { ok: true }
+    : { ok: false, reason: 'The request signature does not match.' };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

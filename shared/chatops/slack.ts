@@ -29,7 +29,10 @@ export function toBlockKit(answer: Answer, responseType: ResponseType): SlackMes
   if (lines.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
   // `<url|label>`: the URL's query is percent-encoded, so it holds no `|` or `>` to break the link.
   if (answer.link && answer.link.length + 20 <= SLACK_LIMITS.contextChars) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${answer.link.replace(/[|>]/g, encodeURIComponent)}|Full JSON>` }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${answer.link.replace(/[|>]/g, encodeURIComponent)}|Full JSON>` }],
+    });
   }
   return { response_type: responseType, text: title, blocks };
 }
@@ -47,10 +50,22 @@ export function responseUrlAllowed(url: string | null | undefined, allowAny = fa
     return false;
   }
   if (allowAny) return u.protocol === 'https:' || u.protocol === 'http:';
-  return u.protocol === 'https:' && u.hostname === 'hooks.slack.com' && (u.port === '' || u.port === '443') && u.username === '' && u.password === '';
+  return (
+    u.protocol === 'https:' &&
+    u.hostname === 'hooks.slack.com' &&
+    (u.port === '' || u.port === '443') &&
+    u.username === '' &&
+    u.password === ''
+  );
 }
 
 export async function postToResponseUrl(url: string, message: SlackMessage, timeoutMs = 10_000): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
+  });
   if (!res.ok) throw new Error(`response_url answered HTTP ${res.status}`);
 }

@@ -39,7 +39,10 @@ export function lineageSummary(answer: LineageAnswer, link: string): Answer {
   const root = answer.nodes.find((n) => n.id === answer.root);
   const byId = new Map(answer.nodes.map((n) => [n.id, n]));
   const upstream = answer.nodes.filter((n) => n.id !== answer.root);
-  const producers = answer.edges.filter((e) => e.kind === 'produced' && e.to === answer.root).map((e) => byId.get(e.from)).filter((n): n is LineageNode => n !== undefined);
+  const producers = answer.edges
+    .filter((e) => e.kind === 'produced' && e.to === answer.root)
+    .map((e) => byId.get(e.from))
+    .filter((n): n is LineageNode => n !== undefined);
   const lines: string[] = [];
   if (producers.length > 0) lines.push(`Produced by: ${listed(producers.map((p) => `${p.kind} ${p.label}`))}`);
   const producerIds = new Set(producers.map((p) => p.id));
@@ -60,12 +63,15 @@ export function impactSummary(answer: ImpactAnswer, link: string): Answer {
   const lines: string[] = [];
   const serving = answer.deployments.filter((d) => d.servingNow);
   const idle = answer.deployments.filter((d) => !d.servingNow);
-  if (answer.models.length > 0) lines.push(`Model versions (${answer.models.length}): ${listed(labels(answer.models.map((m) => m.node).sort(byLabel)))}`);
-  if (serving.length > 0) lines.push(`Serving now: ${listed(serving.map((d) => `${d.node.label} (${d.trafficShare ?? '?'}%, ${modelLabel(d.model)})`))}`);
+  if (answer.models.length > 0)
+    lines.push(`Model versions (${answer.models.length}): ${listed(labels(answer.models.map((m) => m.node).sort(byLabel)))}`);
+  if (serving.length > 0)
+    lines.push(`Serving now: ${listed(serving.map((d) => `${d.node.label} (${d.trafficShare ?? '?'}%, ${modelLabel(d.model)})`))}`);
   if (idle.length > 0) lines.push(`Other deployments: ${listed(labels(idle.map((d) => d.node).sort(byLabel)))}`);
   if (answer.endpoints.length > 0) lines.push(`Endpoints: ${listed(answer.endpoints.map((e) => e.node.label).sort())}`);
   if (answer.jobs.length > 0) lines.push(`Jobs (${answer.jobs.length}): ${listed(labels(answer.jobs.map((j) => j.node).sort(byLabel)))}`);
-  if (answer.other.length > 0) lines.push(`Other (${answer.other.length}): ${listed(answer.other.map((o) => `${o.node.kind} ${o.node.label}`).sort())}`);
+  if (answer.other.length > 0)
+    lines.push(`Other (${answer.other.length}): ${listed(answer.other.map((o) => `${o.node.kind} ${o.node.label}`).sort())}`);
   if (lines.length === 0) lines.push('Nothing recorded depends on it.');
   lines.push(...boundNote(answer.partial, answer.hidden));
   const tone = serving.length > 0 ? 'warning' : 'info';
@@ -74,11 +80,20 @@ export function impactSummary(answer: ImpactAnswer, link: string): Answer {
 
 function shown(value: unknown): string {
   if (value === null || value === undefined) return '—';
-  if (Array.isArray(value)) return value.length === 0 ? '—' : listed(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))), 4);
+  if (Array.isArray(value))
+    return value.length === 0
+      ? '—'
+      : listed(
+          value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+          4,
+        );
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return '—';
-    return listed(entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`), 4);
+    return listed(
+      entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
+      4,
+    );
   }
   return String(value);
 }
@@ -88,13 +103,24 @@ export function diffSummary(answer: DiffAnswer, link: string): Answer {
   if (answer.same.length > 0) lines.push(`Same: ${listed(answer.same, 8)}`);
   lines.push(...boundNote(answer.partial));
   const n = answer.differences.length;
-  return { title: `${answer.from.label} → ${answer.to.label}: ${n === 0 ? 'no differences' : `${n} difference${n === 1 ? '' : 's'}`}`, lines, link, tone: 'info' };
+  return {
+    title: `${answer.from.label} → ${answer.to.label}: ${n === 0 ? 'no differences' : `${n} difference${n === 1 ? '' : 's'}`}`,
+    lines,
+    link,
+    tone: 'info',
+  };
 }
 
 export function servedSummary(answer: AsOfAnswer, link: string): Answer {
-  const lines = answer.serving.map((s) => `${s.deployment.label}: ${s.trafficShare}% → model ${s.model?.label ?? 'unknown'}${s.modelSince ? ` (since ${s.modelSince})` : ''}`);
+  const lines = answer.serving.map(
+    (s) =>
+      `${s.deployment.label}: ${s.trafficShare}% → model ${s.model?.label ?? 'unknown'}${s.modelSince ? ` (since ${s.modelSince})` : ''}`,
+  );
   if (lines.length === 0) lines.push('No deployment took traffic at that moment.');
-  if (answer.notServing.length > 0) lines.push(`Not serving: ${listed(answer.notServing.map((d) => `${d.deployment.label} (${d.trafficShare === null ? 'no observation' : `${d.trafficShare}%`})`))}`);
+  if (answer.notServing.length > 0)
+    lines.push(
+      `Not serving: ${listed(answer.notServing.map((d) => `${d.deployment.label} (${d.trafficShare === null ? 'no observation' : `${d.trafficShare}%`})`))}`,
+    );
   return { title: `${answer.endpoint.label} at ${answer.at}`, lines, link, tone: 'info' };
 }
 
@@ -107,7 +133,11 @@ export function requestSummary(answer: RequestAnswer, link: string): Answer {
     `Model: ${answer.model ? `${answer.model.label}${answer.modelSince ? ` (since ${answer.modelSince})` : ''}` : 'unknown at that moment'}`,
   ];
   if (job) lines.push(`Trained by: job ${job.label}`);
-  const outcome = [answer.responseCode !== undefined ? `HTTP ${answer.responseCode}` : '', answer.modelStatusCode !== undefined ? `model ${answer.modelStatusCode}` : '', answer.totalDurationMs !== undefined ? `${answer.totalDurationMs} ms` : '']
+  const outcome = [
+    answer.responseCode !== undefined ? `HTTP ${answer.responseCode}` : '',
+    answer.modelStatusCode !== undefined ? `model ${answer.modelStatusCode}` : '',
+    answer.totalDurationMs !== undefined ? `${answer.totalDurationMs} ms` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   if (outcome) lines.push(`Response: ${outcome}`);
@@ -120,6 +150,8 @@ export function gateSummary(answer: GateAnswer, link: string): Answer {
     return check.present ? `✓ ${r}: ${listed(check.evidence, 4)}` : `✗ ${r}: nothing recorded`;
   });
   lines.push(`Policy: ${answer.required.join(', ') || '(nothing required)'}`);
-  const title = answer.passed ? `✅ ${answer.model.label} passes the gate` : `❌ ${answer.model.label} is missing ${answer.missing.join(', ')}`;
+  const title = answer.passed
+    ? `✅ ${answer.model.label} passes the gate`
+    : `❌ ${answer.model.label} is missing ${answer.missing.join(', ')}`;
   return { title, lines, link, tone: answer.passed ? 'good' : 'error' };
 }

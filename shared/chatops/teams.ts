@@ -10,7 +10,11 @@ export const TEAMS_MAX_BYTES = 28 * 1024;
 export const teamsActivitySchema = z
   .object({
     type: z.string().optional(),
-    text: z.string().max(16 * 1024).optional().describe('the message, starting with <at>BotName</at>'),
+    text: z
+      .string()
+      .max(16 * 1024)
+      .optional()
+      .describe('the message, starting with <at>BotName</at>'),
     from: z.object({ id: z.string().optional(), name: z.string().optional() }).loose().optional(),
   })
   .loose()
@@ -20,7 +24,9 @@ export const teamsMessageSchema = z
   .object({
     type: z.literal('message'),
     text: z.string(),
-    attachments: z.array(z.object({ contentType: z.literal('application/vnd.microsoft.card.adaptive'), content: z.record(z.string(), z.unknown()) })),
+    attachments: z.array(
+      z.object({ contentType: z.literal('application/vnd.microsoft.card.adaptive'), content: z.record(z.string(), z.unknown()) }),
+    ),
   })
   .meta({ id: 'TeamsMessage' });
 export type TeamsMessage = z.infer<typeof teamsMessageSchema>;
@@ -39,9 +45,14 @@ export function toTeamsMessage(answer: Answer): TeamsMessage {
     ],
     ...(answer.link ? { actions: [{ type: 'Action.OpenUrl', title: 'Full JSON', url: answer.link }] } : {}),
   };
-  const message: TeamsMessage = { type: 'message', text: answer.title, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] };
+  const message: TeamsMessage = {
+    type: 'message',
+    text: answer.title,
+    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }],
+  };
   if (Buffer.byteLength(JSON.stringify(message)) <= TEAMS_MAX_BYTES) return message;
   // A backstop for answers that skipped `bounded` (a bounded one is a few KB): halve the lines until it fits.
-  if (answer.lines.length <= 1) return toTeamsMessage({ ...answer, title: truncate(answer.title, LIMITS.titleChars), lines: [], link: undefined });
+  if (answer.lines.length <= 1)
+    return toTeamsMessage({ ...answer, title: truncate(answer.title, LIMITS.titleChars), lines: [], link: undefined });
   return toTeamsMessage({ ...answer, lines: keepFirst(answer.lines, Math.floor(answer.lines.length / 2)) });
 }

@@ -67,7 +67,13 @@ export async function readChanges(
   const inWindow = 'window' in from;
   const since = inWindow ? from.window.since : Math.max(0, from.mark.ts - LAG_SECONDS);
   const query = inWindow
-    ? { query: 'SELECT * FROM c WHERE c._ts >= @since AND c._ts <= @until', parameters: [{ name: '@since', value: since }, { name: '@until', value: from.window.until }] }
+    ? {
+        query: 'SELECT * FROM c WHERE c._ts >= @since AND c._ts <= @until',
+        parameters: [
+          { name: '@since', value: since },
+          { name: '@until', value: from.window.until },
+        ],
+      }
     : // In `_ts` order, so a long first run can save its progress and a timed-out run resumes there.
       { query: 'SELECT * FROM c WHERE c._ts >= @since ORDER BY c._ts', parameters: [{ name: '@since', value: since }] };
   const seen = inWindow ? {} : from.mark.boundary;

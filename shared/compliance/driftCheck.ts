@@ -57,7 +57,11 @@ async function upstreamAspects(reader: GraphReader, modelId: string, depends: Se
   const wanted = members.filter((id) => Object.values(ASPECT_KINDS).some((kinds) => kinds.has(kindOfId(id))));
   const job = closureLinks(closure).find((l) => l.kind === 'produced' && l.to === modelId && kindOfId(l.from) === 'job')?.from;
   const nodes = await reader.nodes(job ? [...wanted, job] : wanted);
-  const labelsOf = (kinds: Set<string>) => wanted.filter((id) => kinds.has(kindOfId(id))).map((id) => nodes.get(id)?.label ?? id).sort();
+  const labelsOf = (kinds: Set<string>) =>
+    wanted
+      .filter((id) => kinds.has(kindOfId(id)))
+      .map((id) => nodes.get(id)?.label ?? id)
+      .sort();
   const labels = { data: labelsOf(ASPECT_KINDS.data), code: labelsOf(ASPECT_KINDS.code), environment: labelsOf(ASPECT_KINDS.environment) };
   const jobDoc = job ? nodes.get(job) : undefined;
   const parameters = jobDoc ? factRecord(jobDoc, 'parameters') : null;
@@ -67,9 +71,11 @@ async function upstreamAspects(reader: GraphReader, modelId: string, depends: Se
 function compare(a: Upstream, b: Upstream): UpstreamChange[] {
   const changes: UpstreamChange[] = [];
   for (const aspect of ['data', 'code', 'environment'] as const) {
-    if (canonicalJson(a.labels[aspect]) !== canonicalJson(b.labels[aspect])) changes.push({ aspect, from: a.labels[aspect], to: b.labels[aspect] });
+    if (canonicalJson(a.labels[aspect]) !== canonicalJson(b.labels[aspect]))
+      changes.push({ aspect, from: a.labels[aspect], to: b.labels[aspect] });
   }
-  if (a.parameters !== null && b.parameters !== null && canonicalJson(a.parameters) !== canonicalJson(b.parameters)) changes.push({ aspect: 'parameters', from: a.parameters, to: b.parameters });
+  if (a.parameters !== null && b.parameters !== null && canonicalJson(a.parameters) !== canonicalJson(b.parameters))
+    changes.push({ aspect: 'parameters', from: a.parameters, to: b.parameters });
   return changes;
 }
 
@@ -90,7 +96,13 @@ interface Concerned {
 }
 
 /** Which deployment served one of `models` at `instant`, preferring the largest traffic share. */
-async function servingAt(reader: GraphReader, deploymentIds: string[], models: Set<string>, instant: string, depends: Set<string>): Promise<Concerned | undefined> {
+async function servingAt(
+  reader: GraphReader,
+  deploymentIds: string[],
+  models: Set<string>,
+  instant: string,
+  depends: Set<string>,
+): Promise<Concerned | undefined> {
   const candidates: Concerned[] = [];
   const nodes = await reader.nodes(deploymentIds);
   for (const id of deploymentIds) {
@@ -137,7 +149,10 @@ async function monitorTargets(reader: GraphReader, job: NodeDoc): Promise<{ depl
   return { deployments: [...deployments], models: [...models] };
 }
 
-function unattributed(base: Omit<DriftItem, 'attributed' | 'comparedWith' | 'changes' | 'reason' | 'explanation'>, reason: DriftReason): DriftItem {
+function unattributed(
+  base: Omit<DriftItem, 'attributed' | 'comparedWith' | 'changes' | 'reason' | 'explanation'>,
+  reason: DriftReason,
+): DriftItem {
   return { ...base, attributed: false, comparedWith: null, changes: [], reason, explanation: DRIFT_REASONS[reason] };
 }
 
@@ -198,15 +213,32 @@ export async function evaluateSignal(reader: GraphReader, signal: NodeDoc): Prom
     incomplete ||= !before.complete;
     if (changes.length > 0) {
       const label = (await reader.node(previous))?.label ?? previous;
-      return { ...base, attributed: true, comparedWith: { kind: 'previous-serving-version', label }, changes, reason: null, explanation: null, dependsOn: [...depends].sort() };
+      return {
+        ...base,
+        attributed: true,
+        comparedWith: { kind: 'previous-serving-version', label },
+        changes,
+        reason: null,
+        explanation: null,
+        dependsOn: [...depends].sort(),
+      };
     }
   }
   if (baseline && target && baseline !== target) {
     const from = labels.get(baseline)?.label ?? baseline;
     const to = labels.get(target)?.label ?? target;
-    return { ...base, attributed: true, comparedWith: { kind: 'baseline', label: from }, changes: [{ aspect: 'data', from, to }], reason: null, explanation: null, dependsOn: [...depends].sort() };
+    return {
+      ...base,
+      attributed: true,
+      comparedWith: { kind: 'baseline', label: from },
+      changes: [{ aspect: 'data', from, to }],
+      reason: null,
+      explanation: null,
+      dependsOn: [...depends].sort(),
+    };
   }
-  const reason: DriftReason = !previous && !(baseline && target) ? 'no-comparison' : incomplete ? 'upstream-incomplete' : 'no-upstream-change';
+  const reason: DriftReason =
+    !previous && !(baseline && target) ? 'no-comparison' : incomplete ? 'upstream-incomplete' : 'no-upstream-change';
   return { ...unattributed(base, reason), dependsOn: [...depends].sort() };
 }
 
@@ -215,7 +247,12 @@ export async function evaluateSignal(reader: GraphReader, signal: NodeDoc): Prom
  * `changedNodes` are node documents from the change stream: a job becomes a signal only through
  * a change to its own document (the run tag arrives with a run event).
  */
-export async function updateDriftState(state: DriftState, reader: GraphReader, affected: Set<string>, changedNodes: Map<string, NodeDoc>): Promise<void> {
+export async function updateDriftState(
+  state: DriftState,
+  reader: GraphReader,
+  affected: Set<string>,
+  changedNodes: Map<string, NodeDoc>,
+): Promise<void> {
   const todo = new Set<string>();
   for (const id of affected) if (kindOfId(id) === 'drift') todo.add(id);
   for (const [id, doc] of changedNodes) if (isMonitorBreach(doc)) todo.add(id);
@@ -235,5 +272,11 @@ export function driftSection(state: DriftState) {
   const all = Object.values(state.signals).map(({ dependsOn: _dependsOn, ...item }) => item);
   const order = (a: DriftItem, b: DriftItem) => (a.detectedAt ?? '').localeCompare(b.detectedAt ?? '') || a.signal.localeCompare(b.signal);
   const attributed = all.filter((s) => s.attributed).sort(order);
-  return { numerator: attributed.length, denominator: all.length, ratio: ratio(attributed.length, all.length), items: all.filter((s) => !s.attributed).sort(order), attributed };
+  return {
+    numerator: attributed.length,
+    denominator: all.length,
+    ratio: ratio(attributed.length, all.length),
+    items: all.filter((s) => !s.attributed).sort(order),
+    attributed,
+  };
 }

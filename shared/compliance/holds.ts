@@ -17,7 +17,10 @@ export const holdInputSchema = z
   .object({
     /** Why records are held (case number, matter); no personal data. */
     reason: z.string().min(1).max(500),
-    recordKinds: z.array(z.enum(RECORD_KINDS)).min(1).default([...RECORD_KINDS]),
+    recordKinds: z
+      .array(z.enum(RECORD_KINDS))
+      .min(1)
+      .default([...RECORD_KINDS]),
     workspace: z.string().min(1).max(400).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
@@ -33,7 +36,12 @@ const PREFIX = 'holds/';
 
 /** What a hold covers, as text: when it changes, the records it marked are re-evaluated. */
 export function holdScope(hold: Hold): string {
-  return canonicalJson({ kinds: [...hold.recordKinds].sort(), workspace: hold.workspace ?? null, from: hold.from ?? null, until: hold.until ?? null });
+  return canonicalJson({
+    kinds: [...hold.recordKinds].sort(),
+    workspace: hold.workspace ?? null,
+    from: hold.from ?? null,
+    until: hold.until ?? null,
+  });
 }
 
 export function isActive(hold: Hold, now: Date): boolean {
@@ -71,7 +79,8 @@ export class HoldStore {
   }
 
   async put(id: string, input: HoldInput, now: Date): Promise<Hold> {
-    if (scanPii(input.reason).length > 0) throw new DomainError('invalid-request', 'reason: must not contain personal data or secrets (it is kept in reports)');
+    if (scanPii(input.reason).length > 0)
+      throw new DomainError('invalid-request', 'reason: must not contain personal data or secrets (it is kept in reports)');
     const existing = await this.blobs.readJson(`${PREFIX}${id}.json`, holdSchema);
     const hold: Hold = { ...input, id, createdAt: existing?.value.createdAt ?? now.toISOString() };
     await this.blobs.writeJson(`${PREFIX}${id}.json`, hold);

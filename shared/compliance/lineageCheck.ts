@@ -89,7 +89,13 @@ export async function updateLineageState(state: LineageState, reader: GraphReade
       delete state.models[id];
       continue;
     }
-    state.models[id] = { label: doc.label, workspace: doc.workspace, owner: ownerOf(doc), deleted: isDeleted(doc), missing: missingUpstream(id, modelClosures.get(id)) };
+    state.models[id] = {
+      label: doc.label,
+      workspace: doc.workspace,
+      owner: ownerOf(doc),
+      deleted: isDeleted(doc),
+      missing: missingUpstream(id, modelClosures.get(id)),
+    };
   }
   const deploymentNodes = await reader.nodes(deployments);
   for (const id of deployments) {
@@ -152,7 +158,21 @@ export function lineageSections(state: LineageState) {
     tallyInto(dByOwner, d.owner, ok);
   }
   return {
-    lineageCompleteness: { numerator: complete, denominator: total, ratio: ratio(complete, total), items: gaps.sort(byLabel), byWorkspace, byOwner },
-    deploymentTraceability: { numerator: traceable, denominator: serving, ratio: ratio(traceable, serving), items: dGaps.sort(byLabel), byWorkspace: dByWorkspace, byOwner: dByOwner },
+    lineageCompleteness: {
+      numerator: complete,
+      denominator: total,
+      ratio: ratio(complete, total),
+      items: gaps.sort(byLabel),
+      byWorkspace,
+      byOwner,
+    },
+    deploymentTraceability: {
+      numerator: traceable,
+      denominator: serving,
+      ratio: ratio(traceable, serving),
+      items: dGaps.sort(byLabel),
+      byWorkspace: dByWorkspace,
+      byOwner: dByOwner,
+    },
   };
 }

@@ -52,7 +52,9 @@ export const piiStateSchema = z.object({
   /** `container|pk|id` -> findings, only for documents that have some. */
   flagged: z.record(z.string(), docFindingsSchema),
   /** Graph documents scanned (so changes to one count it once). */
-  scanned: z.union([z.instanceof(DigestSet), z.string().regex(/^([0-9a-f]{16})*$/)]).transform((v) => (v instanceof DigestSet ? v : DigestSet.parse(v))),
+  scanned: z
+    .union([z.instanceof(DigestSet), z.string().regex(/^([0-9a-f]{16})*$/)])
+    .transform((v) => (v instanceof DigestSet ? v : DigestSet.parse(v))),
   /** Append-only records counted so far. */
   records: z.object({ events: z.number().int(), requests: z.number().int() }),
 });
@@ -94,7 +96,12 @@ export function scanDocument(container: PiiContainer, doc: ChangedDoc): PiiFindi
   const findings = scanPii(content);
   // A label that itself holds personal data is not repeated in the report.
   const labelClean = !findings.some((f) => f.path === 'label' || f.path === 'key');
-  const label = container === 'graph' && labelClean ? String(doc.label) : container === 'events' && typeof doc.eventType === 'string' ? doc.eventType : null;
+  const label =
+    container === 'graph' && labelClean
+      ? String(doc.label)
+      : container === 'events' && typeof doc.eventType === 'string'
+        ? doc.eventType
+        : null;
   return findings.map((f) => ({ container, document: doc.id, label, kind: f.kind, path: f.path }));
 }
 
@@ -105,7 +112,12 @@ export function updatePiiState(state: PiiState, container: PiiContainer, docs: C
     const items = scanDocument(container, doc);
     if (items.length > 0) {
       const first = items[0] as PiiFindingItem;
-      state.flagged[key] = { container, document: doc.id, label: first.label, findings: items.map((i) => ({ kind: i.kind, path: i.path })) };
+      state.flagged[key] = {
+        container,
+        document: doc.id,
+        label: first.label,
+        findings: items.map((i) => ({ kind: i.kind, path: i.path })),
+      };
     } else delete state.flagged[key];
     if (container === 'graph') state.scanned.add(docDigest(doc.pk, doc.id));
     else if (countNew && !isTombstone(doc) && doc.legalHold === undefined) state.records[container]++;
@@ -115,7 +127,9 @@ export function updatePiiState(state: PiiState, container: PiiContainer, docs: C
 export function piiSection(state: PiiState) {
   const scanned = state.scanned.size + state.records.events + state.records.requests;
   const flaggedDocs = Object.values(state.flagged);
-  const items: PiiFindingItem[] = flaggedDocs.flatMap((d) => d.findings.map((f) => ({ container: d.container, document: d.document, label: d.label, kind: f.kind, path: f.path })));
+  const items: PiiFindingItem[] = flaggedDocs.flatMap((d) =>
+    d.findings.map((f) => ({ container: d.container, document: d.document, label: d.label, kind: f.kind, path: f.path })),
+  );
   items.sort((a, b) => a.container.localeCompare(b.container) || a.document.localeCompare(b.document) || a.path.localeCompare(b.path));
   const byKind: Record<string, number> = {};
   for (const i of items) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;

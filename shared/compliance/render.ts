@@ -232,10 +232,7 @@ function renderRetention(s: ComplianceReport['retention']): string {
 }
 
 function renderPii(s: ComplianceReport['pii']): string {
-  const byKind = dataTable(sortedEntries(s.byKind), [
-    col('Kind', ([k]) => esc(k)),
-    num('Findings', ([, n]) => String(n)),
-  ]);
+  const byKind = dataTable(sortedEntries(s.byKind), [col('Kind', ([k]) => esc(k)), num('Findings', ([, n]) => String(n))]);
   const findings = dataTable<PiiFindingItem>(s.items, [
     col('Container', (f) => esc(f.container)),
     col('Document', (f) => esc(f.document)),

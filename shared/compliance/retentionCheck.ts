@@ -60,7 +60,12 @@ export interface RetentionDeps {
 
 const DAY = 86_400_000;
 
-async function queryAll(container: Container, meter: RequestMeter, query: SqlQuerySpec, onPage: (docs: ChangedDoc[]) => Promise<void>): Promise<number> {
+async function queryAll(
+  container: Container,
+  meter: RequestMeter,
+  query: SqlQuerySpec,
+  onPage: (docs: ChangedDoc[]) => Promise<void>,
+): Promise<number> {
   let read = 0;
   for await (const docs of queryPages<ChangedDoc>(container, meter, query, 200)) {
     read += docs.length;
@@ -83,7 +88,9 @@ async function ifUnchanged(meter: RequestMeter, write: () => Promise<{ requestCh
 }
 
 function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
-  return ifUnchanged(meter, () => container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
+  return ifUnchanged(meter, () =>
+    container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }),
+  );
 }
 
 /** Where a record's workspace can be read: the event source, the request's workspace, else the body. */
@@ -107,9 +114,18 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recor
     id: doc.id,
     pk: doc.pk,
     ttl: -1,
-    tombstone: { recordKind: policy.recordKind, policy: policy.name, purgedAt: deps.now.toISOString(), recordTime, archivedTo: path, workspace: typeof doc.workspace === 'string' ? doc.workspace : null },
+    tombstone: {
+      recordKind: policy.recordKind,
+      policy: policy.name,
+      purgedAt: deps.now.toISOString(),
+      recordTime,
+      archivedTo: path,
+      workspace: typeof doc.workspace === 'string' ? doc.workspace : null,
+    },
   });
-  return ifUnchanged(deps.meter, () => policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }));
+  return ifUnchanged(deps.meter, () =>
+    policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }),
+  );
 }
 
 export interface RetentionRunFigures {
@@ -130,9 +146,19 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
   const released = Object.keys(state.holdScopes).filter((id) => scopes.get(id) !== state.holdScopes[id]);
   for (const id of released) {
     for (const policy of deps.policies) {
-      figures.documentsRead += await queryAll(policy.container, deps.meter, { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: id }] }, async (docs) => {
-        for (const doc of docs) await patch(policy.container, deps.meter, doc, [{ op: 'remove', path: '/legalHold' }, { op: 'remove', path: '/ttl' }, { op: 'set', path: '/holdReleasedAt', value: deps.now.toISOString() }]);
-      });
+      figures.documentsRead += await queryAll(
+        policy.container,
+        deps.meter,
+        { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: id }] },
+        async (docs) => {
+          for (const doc of docs)
+            await patch(policy.container, deps.meter, doc, [
+              { op: 'remove', path: '/legalHold' },
+              { op: 'remove', path: '/ttl' },
+              { op: 'set', path: '/holdReleasedAt', value: deps.now.toISOString() },
+            ]);
+        },
+      );
     }
     for (const key of Object.keys(state.held)) if (key.startsWith(`${id}|`)) delete state.held[key];
   }
@@ -151,7 +177,12 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
         const recordTime = typeof doc[policy.timeField] === 'string' ? (doc[policy.timeField] as string) : null;
         const hold = active.find((h) => covers(h, policy.recordKind, recordTime, whereOf(doc)));
         if (hold) {
-          if (await patch(policy.container, deps.meter, doc, [{ op: 'add', path: '/legalHold', value: hold.id }, { op: 'add', path: '/ttl', value: -1 }])) {
+          if (
+            await patch(policy.container, deps.meter, doc, [
+              { op: 'add', path: '/legalHold', value: hold.id },
+              { op: 'add', path: '/ttl', value: -1 },
+            ])
+          ) {
             const key = `${hold.id}|${policy.recordKind}`;
             state.held[key] = (state.held[key] ?? 0) + 1;
           }
@@ -162,7 +193,8 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
         const releasedAt = typeof doc.holdReleasedAt === 'string' ? doc.holdReleasedAt : null;
         const receivedAt = (doc.provenance as { learnedAt?: unknown } | undefined)?.learnedAt;
         const graceSince = new Date(deps.now.getTime() - deps.graceDays * DAY).toISOString();
-        const graceStartedLate = (releasedAt !== null && releasedAt >= graceSince) || (typeof receivedAt === 'string' && receivedAt >= graceSince);
+        const graceStartedLate =
+          (releasedAt !== null && releasedAt >= graceSince) || (typeof receivedAt === 'string' && receivedAt >= graceSince);
         if (recordTime !== null && recordTime < overdue && !graceStartedLate) {
           const violation: RetentionViolation = {
             kind: 'kept-too-long',
@@ -192,11 +224,19 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
  * With `since`, only provenance learned since then is checked: older references were checked by
  * earlier runs. A full run passes no `since` and checks everything it is given.
  */
-export async function verifyAuditTrail(state: RetentionState, deps: RetentionDeps, graphDocs: ChangedDoc[], since: string | null, checked: Set<string>): Promise<number> {
+export async function verifyAuditTrail(
+  state: RetentionState,
+  deps: RetentionDeps,
+  graphDocs: ChangedDoc[],
+  since: string | null,
+  checked: Set<string>,
+): Promise<number> {
   const windowStart = new Date(deps.now.getTime() - deps.auditWindowDays * DAY).toISOString();
   const wanted = new Map<string, string>(); // event id -> event time
   for (const doc of graphDocs) {
-    const provenance = Array.isArray(doc.provenance) ? (doc.provenance as Array<{ hash?: unknown; learnedAt?: unknown; eventTime?: unknown }>) : [];
+    const provenance = Array.isArray(doc.provenance)
+      ? (doc.provenance as Array<{ hash?: unknown; learnedAt?: unknown; eventTime?: unknown }>)
+      : [];
     for (const p of provenance) {
       if (typeof p.hash !== 'string' || typeof p.learnedAt !== 'string') continue;
       if (since !== null && p.learnedAt < since) continue;
@@ -208,7 +248,12 @@ export async function verifyAuditTrail(state: RetentionState, deps: RetentionDep
       wanted.set(id, typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
     }
   }
-  const found = await readMany(deps.events, deps.meter, [...wanted.keys()].map((id) => ({ id, pk: id })), 16);
+  const found = await readMany(
+    deps.events,
+    deps.meter,
+    [...wanted.keys()].map((id) => ({ id, pk: id })),
+    16,
+  );
   for (const [id, eventTime] of wanted) {
     const key = `missing-in-audit-window|raw-event|${id}`;
     if (found.has(`${id}|${id}`)) {
@@ -229,7 +274,11 @@ export async function verifyAuditTrail(state: RetentionState, deps: RetentionDep
   return found.size;
 }
 
-export function retentionSection(state: RetentionState, policies: Array<Pick<Policy, 'recordKind' | 'name' | 'days'>>, purgedThisRun: Record<RecordKind, number> | null) {
+export function retentionSection(
+  state: RetentionState,
+  policies: Array<Pick<Policy, 'recordKind' | 'name' | 'days'>>,
+  purgedThisRun: Record<RecordKind, number> | null,
+) {
   const violations = Object.values(state.violations).sort((a, b) => a.kind.localeCompare(b.kind) || a.record.localeCompare(b.record));
   const held = Object.values(state.held).reduce((a, b) => a + b, 0);
   const purged = Object.values(state.purged).reduce((a, b) => a + b, 0);

@@ -13,7 +13,15 @@ import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageSt
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiContainer, type PiiState } from './piiCheck.js';
 import { renderHtml } from './render.js';
 import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
-import { emptyRetentionState, enforceRetention, retentionSection, retentionStateSchema, verifyAuditTrail, type Policy, type RetentionState } from './retentionCheck.js';
+import {
+  emptyRetentionState,
+  enforceRetention,
+  retentionSection,
+  retentionStateSchema,
+  verifyAuditTrail,
+  type Policy,
+  type RetentionState,
+} from './retentionCheck.js';
 import type { ComplianceBlobs } from './stateStore.js';
 
 /**
@@ -53,7 +61,12 @@ const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>
 
 const DATA_SCHEMAS = { lineage: lineageStateSchema, drift: driftStateSchema, pii: piiStateSchema, retention: retentionStateSchema };
 type DataOf = { lineage: LineageState; drift: DriftState; pii: PiiState; retention: RetentionState };
-const EMPTY: { [C in CheckName]: () => DataOf[C] } = { lineage: emptyLineageState, drift: emptyDriftState, pii: emptyPiiState, retention: emptyRetentionState };
+const EMPTY: { [C in CheckName]: () => DataOf[C] } = {
+  lineage: emptyLineageState,
+  drift: emptyDriftState,
+  pii: emptyPiiState,
+  retention: emptyRetentionState,
+};
 
 const stateEnvelope = z.object({
   check: z.enum(CHECKS),
@@ -84,7 +97,12 @@ export function statePath(check: CheckName): string {
 async function loadState<C extends CheckName>(blobs: ComplianceBlobs, check: C): Promise<CheckState<C>> {
   const found = await blobs.readJson(statePath(check), stateEnvelope);
   if (!found) return { updatedAt: null, marks: {}, data: EMPTY[check](), etag: null };
-  return { updatedAt: found.value.updatedAt, marks: found.value.marks, data: DATA_SCHEMAS[check].parse(found.value.data) as DataOf[C], etag: found.etag };
+  return {
+    updatedAt: found.value.updatedAt,
+    marks: found.value.marks,
+    data: DATA_SCHEMAS[check].parse(found.value.data) as DataOf[C],
+    etag: found.etag,
+  };
 }
 
 function toSeconds(iso: string): number {
@@ -99,19 +117,41 @@ interface CheckFigures {
 
 export function policiesOf(deps: Pick<ComplianceDeps, 'containers' | 'retention'>): Policy[] {
   return [
-    { recordKind: 'raw-event', name: `raw-events-${deps.retention.rawEventsDays}d`, days: deps.retention.rawEventsDays, timeField: 'receivedAt', container: deps.containers.events },
-    { recordKind: 'request-trace', name: `request-traces-${deps.retention.requestsDays}d`, days: deps.retention.requestsDays, timeField: 'instant', container: deps.containers.requests },
+    {
+      recordKind: 'raw-event',
+      name: `raw-events-${deps.retention.rawEventsDays}d`,
+      days: deps.retention.rawEventsDays,
+      timeField: 'receivedAt',
+      container: deps.containers.events,
+    },
+    {
+      recordKind: 'request-trace',
+      name: `request-traces-${deps.retention.requestsDays}d`,
+      days: deps.retention.requestsDays,
+      timeField: 'instant',
+      container: deps.containers.requests,
+    },
   ];
 }
 
-async function runCheck<C extends CheckName>(deps: RunDeps, check: C, state: CheckState<C>, options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow }, now: Date): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
+async function runCheck<C extends CheckName>(
+  deps: RunDeps,
+  check: C,
+  state: CheckState<C>,
+  options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow },
+  now: Date,
+): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
   const before = deps.meter.snapshot().requests;
   let documentsRead = 0;
   let changedDocuments = 0;
   let purgedThisRun: Record<RecordKind, number> | undefined;
   const previousRun = state.updatedAt;
   const save = async () => {
-    state.etag = await deps.blobs.writeJson(statePath(check), { check, updatedAt: state.updatedAt, marks: state.marks, data: state.data }, state.etag);
+    state.etag = await deps.blobs.writeJson(
+      statePath(check),
+      { check, updatedAt: state.updatedAt, marks: state.marks, data: state.data },
+      state.etag,
+    );
   };
   // A long first run saves its progress (marks and results so far, `updatedAt` untouched), so a
   // run cut short by the function timeout is resumed by the next one instead of starting over.
@@ -154,25 +194,31 @@ async function runCheck<C extends CheckName>(deps: RunDeps, check: C, state: Che
     if (mark) state.marks.graph = mark;
   } else {
     for (const container of CONTAINERS_OF[check]) {
-      const { mark, read } = await readChanges(deps.containers[container], deps.meter, options.window ? { window: options.window } : { mark: state.marks[container] ?? START }, async (docs) => {
-        changedDocuments += docs.length;
-        if (check === 'pii') {
-          updatePiiState(state.data as PiiState, container as PiiContainer, docs, options.mode !== 'window');
-          return;
-        }
-        // Lineage and drift: re-evaluate what the changed documents belong to (their partition
-        // is their node), reading further documents by point reads, each at most once per page.
-        const reader = new GraphReader(deps.graph);
-        reader.seed(docs);
-        const affected = new Set(docs.map((d) => d.pk));
-        if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
-        else {
-          const changedNodes = new Map<string, NodeDoc>();
-          for (const d of docs) if (d.docType === 'node') changedNodes.set(d.id, parseGraphDoc(d) as NodeDoc);
-          await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
-        }
-        documentsRead += reader.documentsRead;
-      }, { checkpoint: checkpoint(container) });
+      const { mark, read } = await readChanges(
+        deps.containers[container],
+        deps.meter,
+        options.window ? { window: options.window } : { mark: state.marks[container] ?? START },
+        async (docs) => {
+          changedDocuments += docs.length;
+          if (check === 'pii') {
+            updatePiiState(state.data as PiiState, container as PiiContainer, docs, options.mode !== 'window');
+            return;
+          }
+          // Lineage and drift: re-evaluate what the changed documents belong to (their partition
+          // is their node), reading further documents by point reads, each at most once per page.
+          const reader = new GraphReader(deps.graph);
+          reader.seed(docs);
+          const affected = new Set(docs.map((d) => d.pk));
+          if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
+          else {
+            const changedNodes = new Map<string, NodeDoc>();
+            for (const d of docs) if (d.docType === 'node') changedNodes.set(d.id, parseGraphDoc(d) as NodeDoc);
+            await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
+          }
+          documentsRead += reader.documentsRead;
+        },
+        { checkpoint: checkpoint(container) },
+      );
       documentsRead += read;
       if (mark) state.marks[container] = mark;
     }
@@ -189,7 +235,8 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];
-  const window = mode === 'window' && options.window ? { since: toSeconds(options.window.since), until: toSeconds(options.window.until) } : undefined;
+  const window =
+    mode === 'window' && options.window ? { since: toSeconds(options.window.since), until: toSeconds(options.window.until) } : undefined;
   const before = deps.meter.snapshot().requests;
   const states = {
     lineage: await loadState(deps.blobs, 'lineage'),
@@ -211,7 +258,11 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     }
     const figures = await runCheck(deps, check, state, { mode, window }, now);
     if (figures.purgedThisRun) purgedThisRun = figures.purgedThisRun;
-    byCheck[check] = { cosmosRequests: figures.cosmosRequests, documentsRead: figures.documentsRead, changedDocuments: figures.changedDocuments };
+    byCheck[check] = {
+      cosmosRequests: figures.cosmosRequests,
+      documentsRead: figures.documentsRead,
+      changedDocuments: figures.changedDocuments,
+    };
   }
 
   const lineage = lineageSections(states.lineage.data);
@@ -242,7 +293,9 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
   return report;
 }
 
-const historySchema = z.array(z.object({ runId: z.string(), generatedAt: z.string(), ratios: z.record(z.string(), z.number().nullable()) }));
+const historySchema = z.array(
+  z.object({ runId: z.string(), generatedAt: z.string(), ratios: z.record(z.string(), z.number().nullable()) }),
+);
 
 export function reportPath(report: Pick<ComplianceReport, 'generatedAt' | 'runId'>, extension: 'json' | 'html'): string {
   return `reports/${report.generatedAt.slice(0, 10).replace(/-/g, '/')}/${report.runId}.${extension}`;

@@ -45,7 +45,8 @@ export class ComplianceBlobs {
       return response.etag ?? '';
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
-      if (status === 412 || status === 409) throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`);
+      if (status === 412 || status === 409)
+        throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`);
       throw error;
     }
   }

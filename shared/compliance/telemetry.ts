@@ -83,7 +83,11 @@ async function azureMonitorSink(connectionString: string, entraId: boolean): Pro
  * reader does not reject on a failed export (it hands the error to its own diag logger), so
  * 'published' means "recorded and flushed", not "accepted by the ingestion endpoint".
  */
-export async function publishComplianceGauges(report: ComplianceReport, connectionString: string | undefined, authentication?: string): Promise<'disabled' | 'published'> {
+export async function publishComplianceGauges(
+  report: ComplianceReport,
+  connectionString: string | undefined,
+  authentication?: string,
+): Promise<'disabled' | 'published'> {
   if (!connectionString) return 'disabled';
   // The first connection string wins for the life of the process (it comes from app settings, so it does not change).
   sink ??= azureMonitorSink(connectionString, /authorization=aad/i.test(authentication ?? ''));

@@ -38,7 +38,8 @@ const JOB_OUTPUT_RE = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(
 const MLFLOW_RUN_RE = /^runs:\/([^/]+)\/(.*)$/i;
 const SHORT_DATASTORE_RE = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.*)$/i;
 const DEFAULT_OUTPUT_RE = /^azureml:\/\/datastores\/([^/]+)\/(ExperimentRun\/dcid\.([^/]+).*)$/i;
-const LONG_DATASTORE_RE = /^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/datastores\/([^/]+)\/paths\/(.*)$/i;
+const LONG_DATASTORE_RE =
+  /^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/datastores\/([^/]+)\/paths\/(.*)$/i;
 const LOCATION_ASSET_RE = /^azureml:\/\/locations\/[^/]+\/workspaces\/([^/]+)\/([^/]+)\/([^/]+)\/versions\/([^/]+)$/i;
 const SHORT_ASSET_RE = /^azureml:\/\/(models|data)\/([^/]+)\/versions\/([^/]+)$/i;
 const SHORTHAND_RE = /^azureml:([^/:@]+):(.+)$/i;
@@ -53,7 +54,12 @@ export function collectionForInputType(type: string | undefined): AssetCollectio
  * @param workspaceGuid the workspace's `properties.workspaceId`, when known: `azureml://locations/…`
  * ids name the workspace by this GUID, not by name, and resolve only when it matches.
  */
-export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId, collection: AssetCollection, workspaceGuid?: string): ResolvedAsset {
+export function resolveAssetRef(
+  text: string | null | undefined,
+  ws: WorkspaceId,
+  collection: AssetCollection,
+  workspaceGuid?: string,
+): ResolvedAsset {
   if (!text) return {};
   const t = text.trim();
   let m: RegExpExecArray | null;
@@ -74,10 +80,17 @@ export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId
 
   if ((m = JOB_OUTPUT_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[1] as string), path: m[3] };
   if ((m = MLFLOW_RUN_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[1] as string), path: m[2] };
-  if ((m = DEFAULT_OUTPUT_RE.exec(t))) return { producedBy: namedResource(ws, 'jobs', m[3] as string), datastore: namedResource(ws, 'datastores', m[1] as string), path: m[2] };
+  if ((m = DEFAULT_OUTPUT_RE.exec(t)))
+    return {
+      producedBy: namedResource(ws, 'jobs', m[3] as string),
+      datastore: namedResource(ws, 'datastores', m[1] as string),
+      path: m[2],
+    };
   if ((m = SHORT_DATASTORE_RE.exec(t))) return withLocation({ datastore: namedResource(ws, 'datastores', m[1] as string), path: m[2] });
   if ((m = LONG_DATASTORE_RE.exec(t))) {
-    const other = parseWorkspaceId(`/subscriptions/${m[1]}/resourceGroups/${m[2]}/providers/Microsoft.MachineLearningServices/workspaces/${m[3]}`);
+    const other = parseWorkspaceId(
+      `/subscriptions/${m[1]}/resourceGroups/${m[2]}/providers/Microsoft.MachineLearningServices/workspaces/${m[3]}`,
+    );
     return other ? withLocation({ datastore: namedResource(other, 'datastores', m[4] as string), path: m[5] }) : {};
   }
   if ((m = LOCATION_ASSET_RE.exec(t))) {
@@ -85,7 +98,8 @@ export function resolveAssetRef(text: string | null | undefined, ws: WorkspaceId
     if (!workspaceGuid || guid.toLowerCase() !== workspaceGuid.toLowerCase()) return {};
     return isCollection(type) ? { ref: versionedAsset(ws, type.toLowerCase() as AssetCollection, name, version) } : {};
   }
-  if ((m = SHORT_ASSET_RE.exec(t))) return { ref: versionedAsset(ws, (m[1] as string).toLowerCase() as AssetCollection, m[2] as string, m[3] as string) };
+  if ((m = SHORT_ASSET_RE.exec(t)))
+    return { ref: versionedAsset(ws, (m[1] as string).toLowerCase() as AssetCollection, m[2] as string, m[3] as string) };
   if ((m = SHORTHAND_RE.exec(t))) {
     // `azureml:name@latest` names no fixed version and resolves to nothing stable.
     return { ref: versionedAsset(ws, collection, m[1] as string, m[2] as string) };

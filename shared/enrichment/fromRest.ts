@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { gitFromProperties, jsonInStrings, normalizeRunStatus } from '../events/azureml.js';
 import { fromZodIssues, type ValidationIssue } from '../events/issues.js';
-import { endpointDeployment, gitCommit, namedResource, parseArmId, parseWorkspaceId, type NodeRef, type WorkspaceId } from '../graph/keys.js';
+import {
+  endpointDeployment,
+  gitCommit,
+  namedResource,
+  parseArmId,
+  parseWorkspaceId,
+  type NodeRef,
+  type WorkspaceId,
+} from '../graph/keys.js';
 import { emptyDelta, type GraphDelta } from '../graph/model.js';
 import { getIgnoringCase, isRecord } from '../util/caseInsensitive.js';
 import { toInstant } from '../util/time.js';
@@ -34,12 +42,19 @@ export const restObservationSchema = z.object({
 export type RestObservation = z.infer<typeof restObservationSchema>;
 
 export type RestResult =
-  | { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichRequest[] }
-  | { ok: false; issues: ValidationIssue[] };
+  { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichRequest[] } | { ok: false; issues: ValidationIssue[] };
 
-const stringMap = z.record(z.string(), z.unknown()).nullish().transform((v) => v ?? {});
+const stringMap = z
+  .record(z.string(), z.unknown())
+  .nullish()
+  .transform((v) => v ?? {});
 const systemDataSchema = z.looseObject({ createdAt: z.string().nullish(), lastModifiedAt: z.string().nullish() }).nullish();
-const envelopeSchema = z.looseObject({ id: z.string().nullish(), name: z.string().nullish(), properties: z.looseObject({}).nullish(), systemData: systemDataSchema });
+const envelopeSchema = z.looseObject({
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  properties: z.looseObject({}).nullish(),
+  systemData: systemDataSchema,
+});
 
 type Props = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim().length > 0 ? v.trim() : undefined);
@@ -55,7 +70,9 @@ export function resourceTime(resource: unknown): string | undefined {
 }
 
 function workspaceOf(armId: string): WorkspaceId | undefined {
-  const m = /^(\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/workspaces\/[^/]+)/i.exec(armId.trim());
+  const m = /^(\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/workspaces\/[^/]+)/i.exec(
+    armId.trim(),
+  );
   return m ? parseWorkspaceId(m[1] as string) : undefined;
 }
 
@@ -87,7 +104,13 @@ class DeltaBuilder {
   }
 }
 
-const FOLLOW_FOR: Partial<Record<NodeRef['kind'], EnrichKind>> = { model: 'model', data: 'data', environment: 'environment', code: 'code', job: 'job' };
+const FOLLOW_FOR: Partial<Record<NodeRef['kind'], EnrichKind>> = {
+  model: 'model',
+  data: 'data',
+  environment: 'environment',
+  code: 'code',
+  job: 'job',
+};
 
 function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: ResolvedAsset, facts: Props): void {
   if (resolved.ref) {
@@ -105,7 +128,13 @@ function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: Resolv
 }
 
 /** The code and environment a job ran with, or a deployment serves with; both are fetched too. */
-function linkCodeAndEnvironment(b: DeltaBuilder, ws: WorkspaceId, target: NodeRef, codeId: string | undefined, environmentId: string | undefined): void {
+function linkCodeAndEnvironment(
+  b: DeltaBuilder,
+  ws: WorkspaceId,
+  target: NodeRef,
+  codeId: string | undefined,
+  environmentId: string | undefined,
+): void {
   const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
   if (code) {
     b.edge('codeOf', code, target);
@@ -150,8 +179,12 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
     outputFacts[name] = { type, uri, mode: str(output.mode) };
     const assetName = str(output.assetName);
     const assetVersion = str(output.assetVersion);
-    const resolved = assetName && assetVersion ? resolveAssetRef(`azureml:${assetName}:${assetVersion}`, ws, collectionForInputType(type)) : resolveAssetRef(uri, ws, collectionForInputType(type));
-    if (resolved.ref && (resolved.ref.kind === 'data' || resolved.ref.kind === 'model')) b.edge('produced', job, resolved.ref, { output: name });
+    const resolved =
+      assetName && assetVersion
+        ? resolveAssetRef(`azureml:${assetName}:${assetVersion}`, ws, collectionForInputType(type))
+        : resolveAssetRef(uri, ws, collectionForInputType(type));
+    if (resolved.ref && (resolved.ref.kind === 'data' || resolved.ref.kind === 'model'))
+      b.edge('produced', job, resolved.ref, { output: name });
     else if (resolved.location) b.edge('produced', job, resolved.location, { output: name });
   }
 
@@ -187,7 +220,9 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
   );
 
   linkCodeAndEnvironment(b, ws, job, codeId, environmentId);
-  const compute = computeId ? parseArmId(computeId.replace(/^azureml:/i, '')) ?? namedResource(ws, 'computes', computeId.replace(/^azureml:/i, '')) : undefined;
+  const compute = computeId
+    ? (parseArmId(computeId.replace(/^azureml:/i, '')) ?? namedResource(ws, 'computes', computeId.replace(/^azureml:/i, '')))
+    : undefined;
   if (compute && compute.kind === 'compute') b.edge('computeOf', compute, job);
   if (git?.commit && git.repository) {
     const commit = gitCommit(git.repository, git.commit);
@@ -256,7 +291,14 @@ function projectDeployment(b: DeltaBuilder, ws: WorkspaceId, deployment: NodeRef
   linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
 }
 
-function projectEndpoint(b: DeltaBuilder, ws: WorkspaceId, endpoint: NodeRef, p: Props, listed: unknown[] | undefined, collection: 'onlineEndpoints' | 'batchEndpoints'): void {
+function projectEndpoint(
+  b: DeltaBuilder,
+  ws: WorkspaceId,
+  endpoint: NodeRef,
+  p: Props,
+  listed: unknown[] | undefined,
+  collection: 'onlineEndpoints' | 'batchEndpoints',
+): void {
   const traffic = obj(p.traffic);
   b.node(endpoint, {
     description: str(p.description),
@@ -291,17 +333,23 @@ export function normalizeRestObservation(input: unknown): RestResult {
 
   if (o.status === 404) {
     // Deleted, or not visible to this identity: record when, keep everything we knew.
-    if (!o.fetchedAt || !toInstant(o.fetchedAt)) return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
+    if (!o.fetchedAt || !toInstant(o.fetchedAt))
+      return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
     if (target) b.node(target, { notFoundAt: o.fetchedAt });
     return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
   }
-  if (o.status < 200 || o.status >= 300) return { ok: false, issues: [{ path: 'status', message: `expected a 2xx or 404 response, got ${o.status}` }] };
+  if (o.status < 200 || o.status >= 300)
+    return { ok: false, issues: [{ path: 'status', message: `expected a 2xx or 404 response, got ${o.status}` }] };
   const envelope = envelopeSchema.safeParse(o.resource);
   if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
   if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
   const p = obj(envelope.data.properties);
   const time = resourceTime(o.resource) ?? o.fetchedAt;
-  if (!time || !toInstant(time)) return { ok: false, issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }] };
+  if (!time || !toInstant(time))
+    return {
+      ok: false,
+      issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }],
+    };
 
   switch (o.kind) {
     case 'job':
@@ -359,4 +407,3 @@ export function normalizeRestObservation(input: unknown): RestResult {
   }
   return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
 }
-

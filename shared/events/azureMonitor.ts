@@ -50,7 +50,8 @@ function recordsOf(value: unknown, path: string): { ok: true; records: unknown[]
   if (!isRecord(value)) return { ok: false, issues: [{ path: path || '(root)', message: ENVELOPE }] };
   const records = getIgnoringCase(value, 'records');
   if (records === undefined) return { ok: false, issues: [{ path: path || '(root)', message: ENVELOPE }] };
-  if (!Array.isArray(records)) return { ok: false, issues: [{ path: path ? `${path}.records` : 'records', message: 'expected an array of records' }] };
+  if (!Array.isArray(records))
+    return { ok: false, issues: [{ path: path ? `${path}.records` : 'records', message: 'expected an array of records' }] };
   return { ok: true, records };
 }
 
@@ -72,7 +73,10 @@ export function splitMonitorMessage(body: unknown): SplitResult {
     try {
       value = JSON.parse(value.replace(/^\uFEFF/, ''));
     } catch (error) {
-      return { ok: false, issues: [{ path: '(root)', message: `body is not JSON: ${error instanceof Error ? error.message : String(error)}` }] };
+      return {
+        ok: false,
+        issues: [{ path: '(root)', message: `body is not JSON: ${error instanceof Error ? error.message : String(error)}` }],
+      };
     }
   }
   if (!Array.isArray(value)) return recordsOf(value, '');

@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import { canonicalizeKeys, getIgnoringCase, isRecord } from '../util/caseInsensitive.js';
 import { toInstant } from '../util/time.js';
-import {
-  driftSignal,
-  gitCommit,
-  namedResource,
-  parseWorkspaceId,
-  versionedAsset,
-  type NodeRef,
-  type WorkspaceId,
-} from '../graph/keys.js';
+import { driftSignal, gitCommit, namedResource, parseWorkspaceId, versionedAsset, type NodeRef, type WorkspaceId } from '../graph/keys.js';
 import { emptyDelta, type GraphDelta } from '../graph/model.js';
 import type { EventEnvelope } from './envelope.js';
 import { fromZodIssues, type ValidationIssue } from './issues.js';
@@ -31,7 +23,9 @@ export const AZUREML_EVENT_TYPES = {
   DatasetDriftDetected: 'Microsoft.MachineLearningServices.DatasetDriftDetected',
 } as const;
 
-const KNOWN_TYPES = new Map(Object.entries(AZUREML_EVENT_TYPES).map(([short, full]) => [full.toLowerCase(), short as keyof typeof AZUREML_EVENT_TYPES]));
+const KNOWN_TYPES = new Map(
+  Object.entries(AZUREML_EVENT_TYPES).map(([short, full]) => [full.toLowerCase(), short as keyof typeof AZUREML_EVENT_TYPES]),
+);
 
 export function azureMlEventKind(type: string): keyof typeof AZUREML_EVENT_TYPES | undefined {
   return KNOWN_TYPES.get(type.toLowerCase());
@@ -53,22 +47,20 @@ const modelRegisteredSchema = z.looseObject({
   ModelProperties: looseMap,
 });
 
-const modelIdsSchema = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v, ctx) => {
-    const items = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
-    const parsed: Array<{ name: string; version: string }> = [];
-    items.forEach((item, index) => {
-      // Model names cannot contain ':'; versions can, so split on the first one.
-      const at = item.indexOf(':');
-      if (at <= 0 || at === item.length - 1) {
-        ctx.addIssue({ code: 'custom', message: `expected NAME:VERSION, got "${item}"`, path: [index] });
-        return;
-      }
-      parsed.push({ name: item.slice(0, at), version: item.slice(at + 1) });
-    });
-    return parsed;
+const modelIdsSchema = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const items = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+  const parsed: Array<{ name: string; version: string }> = [];
+  items.forEach((item, index) => {
+    // Model names cannot contain ':'; versions can, so split on the first one.
+    const at = item.indexOf(':');
+    if (at <= 0 || at === item.length - 1) {
+      ctx.addIssue({ code: 'custom', message: `expected NAME:VERSION, got "${item}"`, path: [index] });
+      return;
+    }
+    parsed.push({ name: item.slice(0, at), version: item.slice(at + 1) });
   });
+  return parsed;
+});
 
 const modelDeployedSchema = z.looseObject({
   ServiceName: nonEmpty,
@@ -88,7 +80,14 @@ const runSchema = z.looseObject({
   runStatus: z.string().nullish(),
 });
 
-const numeric = z.union([z.number().finite(), z.string().trim().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/).transform(Number)]);
+const numeric = z.union([
+  z.number().finite(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)
+    .transform(Number),
+]);
 const dateTime = z.string().refine((t) => toInstant(t) !== undefined, { message: 'expected an ISO 8601 date-time' });
 
 const driftSchema = z.looseObject({
@@ -146,8 +145,20 @@ function prepareData(kind: keyof typeof AZUREML_EVENT_TYPES, envelope: EventEnve
 }
 
 const JOB_STATUSES = [
-  'NotStarted', 'Starting', 'Provisioning', 'Preparing', 'Queued', 'Running', 'Finalizing',
-  'CancelRequested', 'Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused', 'Unknown',
+  'NotStarted',
+  'Starting',
+  'Provisioning',
+  'Preparing',
+  'Queued',
+  'Running',
+  'Finalizing',
+  'CancelRequested',
+  'Completed',
+  'Failed',
+  'Canceled',
+  'NotResponding',
+  'Paused',
+  'Unknown',
 ];
 const STATUS_BY_LOWER = new Map([...JOB_STATUSES.map((s) => [s.toLowerCase(), s] as const), ['cancelled', 'Canceled']]);
 
@@ -157,7 +168,9 @@ export function normalizeRunStatus(status: string): string {
 }
 
 /** Git provenance Azure ML records as run properties (azureml.git.* and mlflow.source.git.*). */
-export function gitFromProperties(props: Record<string, unknown>): { repository?: string; branch?: string; commit?: string; dirty?: boolean } | undefined {
+export function gitFromProperties(
+  props: Record<string, unknown>,
+): { repository?: string; branch?: string; commit?: string; dirty?: boolean } | undefined {
   const str = (...keys: string[]) => {
     for (const k of keys) {
       const v = getIgnoringCase(props, k);
@@ -211,10 +224,17 @@ export function normalizeAzureMlEvent(envelope: EventEnvelope): NormalizeResult 
   if (!ws) {
     return {
       ok: false,
-      issues: [{ path: envelope.schema === 'eventgrid' ? 'topic' : 'source', message: 'expected the ARM id of an Azure ML workspace (/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/…)' }],
+      issues: [
+        {
+          path: envelope.schema === 'eventgrid' ? 'topic' : 'source',
+          message:
+            'expected the ARM id of an Azure ML workspace (/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/…)',
+        },
+      ],
     };
   }
-  if (!envelope.time) return { ok: false, issues: [{ path: 'time', message: 'required: the event time orders facts about the same resource' }] };
+  if (!envelope.time)
+    return { ok: false, issues: [{ path: 'time', message: 'required: the event time orders facts about the same resource' }] };
   const data = prepareData(kind, envelope);
   if (!data) return { ok: false, issues: [{ path: 'data', message: 'expected an object' }] };
 
@@ -226,7 +246,13 @@ export function normalizeAzureMlEvent(envelope: EventEnvelope): NormalizeResult 
       const delta = emptyDelta();
       delta.nodes.push({
         ref: versionedAsset(ws, 'models', d.ModelName, d.ModelVersion),
-        facts: { name: d.ModelName, version: d.ModelVersion, tags: d.ModelTags, properties: d.ModelProperties, registeredAt: envelope.time },
+        facts: {
+          name: d.ModelName,
+          version: d.ModelVersion,
+          tags: d.ModelTags,
+          properties: d.ModelProperties,
+          registeredAt: envelope.time,
+        },
       });
       return { ok: true, delta };
     }
@@ -290,7 +316,12 @@ export function normalizeAzureMlEvent(envelope: EventEnvelope): NormalizeResult 
   }
 }
 
-function normalizeRun(kind: 'RunCompleted' | 'RunStatusChanged', ws: WorkspaceId, time: string, data: Record<string, unknown>): NormalizeResult {
+function normalizeRun(
+  kind: 'RunCompleted' | 'RunStatusChanged',
+  ws: WorkspaceId,
+  time: string,
+  data: Record<string, unknown>,
+): NormalizeResult {
   const p = runSchema.safeParse(data);
   if (!p.success) return withIssues(p);
   const d = p.data;

@@ -57,14 +57,22 @@ export function parseEnvelope(raw: unknown): EnvelopeResult {
   if (!schema) {
     return {
       ok: false,
-      issues: [{ path: '(root)', message: 'expected an Event Grid event (id, topic, eventType, eventTime) or a CloudEvent (specversion, id, source, type)' }],
+      issues: [
+        {
+          path: '(root)',
+          message: 'expected an Event Grid event (id, topic, eventType, eventTime) or a CloudEvent (specversion, id, source, type)',
+        },
+      ],
     };
   }
   if (schema === 'eventgrid') {
     const parsed = eventGridSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
     const e = parsed.data;
-    return { ok: true, envelope: { schema, id: e.id, source: e.topic, type: e.eventType, subject: e.subject, time: e.eventTime, data: e.data } };
+    return {
+      ok: true,
+      envelope: { schema, id: e.id, source: e.topic, type: e.eventType, subject: e.subject, time: e.eventTime, data: e.data },
+    };
   }
   const parsed = cloudEventSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };

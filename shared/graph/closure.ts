@@ -65,8 +65,20 @@ export function mergeClosures(a: ClosureDoc, b: ClosureDoc): ClosureDoc {
  * What `owner` gains from a neighbour one hop away: the neighbour itself at distance 1, the
  * neighbour's closure one hop further, the link between them and the neighbour's links.
  */
-export function extendThrough(owner: string, dir: ClosureDir, neighbour: string, link: string, neighbourClosure: ClosureDoc | undefined): ClosureDoc {
+export function extendThrough(
+  owner: string,
+  dir: ClosureDir,
+  neighbour: string,
+  link: string,
+  neighbourClosure: ClosureDoc | undefined,
+): ClosureDoc {
   const members: Record<string, number> = { [neighbour]: 1 };
-  for (const [id, d] of Object.entries(neighbourClosure?.members ?? {})) if (id !== owner) members[id] = Math.min(members[id] ?? d + 1, d + 1);
-  return { ...emptyClosure(owner, dir), members, edges: [link, ...(neighbourClosure?.edges ?? [])], truncated: neighbourClosure?.truncated ?? false };
+  for (const [id, d] of Object.entries(neighbourClosure?.members ?? {}))
+    if (id !== owner) members[id] = Math.min(members[id] ?? d + 1, d + 1);
+  return {
+    ...emptyClosure(owner, dir),
+    members,
+    edges: [link, ...(neighbourClosure?.edges ?? [])],
+    truncated: neighbourClosure?.truncated ?? false,
+  };
 }

@@ -108,7 +108,12 @@ export function namedResource(ws: WorkspaceId | string, collection: string, name
   return { kind, workspace: wsKey, key: `${wsKey}/${collection}/${name}`.toLowerCase(), label: name };
 }
 
-export function endpointDeployment(ws: WorkspaceId | string, collection: 'onlineEndpoints' | 'batchEndpoints', endpoint: string, deployment: string): NodeRef {
+export function endpointDeployment(
+  ws: WorkspaceId | string,
+  collection: 'onlineEndpoints' | 'batchEndpoints',
+  endpoint: string,
+  deployment: string,
+): NodeRef {
   const wsKey = typeof ws === 'string' ? ws : ws.key;
   return {
     kind: 'deployment',
@@ -202,7 +207,13 @@ export function parseRegistryUri(text: string): NodeRef | undefined {
  */
 export function storageLocation(datastore: NodeRef | undefined, pathOrUrl: string): NodeRef {
   const path = pathOrUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
-  if (datastore) return { kind: 'storage', workspace: datastore.workspace, key: `${datastore.key}/paths/${path.replace(/^\/+/, '')}`, label: `${datastore.label}/${path.replace(/^\/+/, '')}` };
+  if (datastore)
+    return {
+      kind: 'storage',
+      workspace: datastore.workspace,
+      key: `${datastore.key}/paths/${path.replace(/^\/+/, '')}`,
+      label: `${datastore.label}/${path.replace(/^\/+/, '')}`,
+    };
   let key = path;
   try {
     const url = new URL(path);

@@ -50,7 +50,13 @@ export function mergeFacts(a: Record<string, Fact>, b: Record<string, Fact>): Re
 }
 
 /** Sorted union, truncated to the first entry plus the newest `cap - 1`; truncation commutes with union. */
-function boundedUnion<T>(items: T[], keyOf: (t: T) => string, compare: (a: T, b: T) => number, cap: number, combine?: (a: T, b: T) => T): T[] {
+function boundedUnion<T>(
+  items: T[],
+  keyOf: (t: T) => string,
+  compare: (a: T, b: T) => number,
+  cap: number,
+  combine?: (a: T, b: T) => T,
+): T[] {
   const byKey = new Map<string, T>();
   for (const item of items) {
     const k = keyOf(item);
@@ -115,7 +121,12 @@ export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
 }
 
 export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
-  return { ...a, facts: mergeFacts(a.facts, b.facts), series: mergeSeries(a.series, b.series), provenance: mergeProvenance(a.provenance, b.provenance, EDGE_PROVENANCE_CAP) };
+  return {
+    ...a,
+    facts: mergeFacts(a.facts, b.facts),
+    series: mergeSeries(a.series, b.series),
+    provenance: mergeProvenance(a.provenance, b.provenance, EDGE_PROVENANCE_CAP),
+  };
 }
 
 export function placeholderNode(ref: NodeRef): NodeDoc {
@@ -136,7 +147,13 @@ export function placeholderNode(ref: NodeRef): NodeDoc {
 }
 
 function factsFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, Fact> {
-  return sortKeys(Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, factFrom(v, prov)])));
+  return sortKeys(
+    Object.fromEntries(
+      Object.entries(values ?? {})
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, factFrom(v, prov)]),
+    ),
+  );
 }
 
 function seriesFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, SeriesEntry[]> {
@@ -149,7 +166,12 @@ function seriesFrom(values: Record<string, unknown> | undefined, prov: Provenanc
   );
 }
 
-export function assertedNode(ref: NodeRef, facts: Record<string, unknown>, series: Record<string, unknown> | undefined, prov: Provenance): NodeDoc {
+export function assertedNode(
+  ref: NodeRef,
+  facts: Record<string, unknown>,
+  series: Record<string, unknown> | undefined,
+  prov: Provenance,
+): NodeDoc {
   const doc = placeholderNode(ref);
   doc.placeholder = false;
   doc.facts = factsFrom(facts, prov);
@@ -163,7 +185,14 @@ export function edgeId(dir: 'out' | 'in', kind: EdgeKind, otherNodeId: string): 
 }
 
 /** The two stored copies of an edge: one with its source node, one with its target. */
-export function edgePair(kind: EdgeKind, from: NodeRef, to: NodeRef, facts: Record<string, unknown> | undefined, prov: Provenance, series?: Record<string, unknown>): [EdgeDoc, EdgeDoc] {
+export function edgePair(
+  kind: EdgeKind,
+  from: NodeRef,
+  to: NodeRef,
+  facts: Record<string, unknown> | undefined,
+  prov: Provenance,
+  series?: Record<string, unknown>,
+): [EdgeDoc, EdgeDoc] {
   const fromId = nodeId(from.kind, from.key);
   const toId = nodeId(to.kind, to.key);
   const base = {

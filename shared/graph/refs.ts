@@ -22,7 +22,8 @@ export function resolveRef(ref: string, workspace?: string): string[] {
   const registry = parseRegistryUri(text);
   if (registry) return [nodeId(registry.kind, registry.key)];
 
-  const armText = text.toLowerCase().startsWith('azureml:/') && !text.toLowerCase().startsWith('azureml://') ? text.slice('azureml:'.length) : text;
+  const armText =
+    text.toLowerCase().startsWith('azureml:/') && !text.toLowerCase().startsWith('azureml://') ? text.slice('azureml:'.length) : text;
   if (/^\/?subscriptions\//i.test(armText)) {
     const parsed = parseArmId(armText);
     if (!parsed) throw invalid(ref);
@@ -33,10 +34,16 @@ export function resolveRef(ref: string, workspace?: string): string[] {
   if (shorthand) {
     const [, name = '', version = ''] = shorthand;
     if (!workspace) {
-      throw new DomainError('invalid-ref', 'azureml:NAME:VERSION needs the workspace parameter (the workspace ARM id).', { acceptedForms: ACCEPTED_REF_FORMS });
+      throw new DomainError('invalid-ref', 'azureml:NAME:VERSION needs the workspace parameter (the workspace ARM id).', {
+        acceptedForms: ACCEPTED_REF_FORMS,
+      });
     }
     const ws = parseWorkspaceId(workspace);
-    if (!ws) throw new DomainError('invalid-request', 'workspace must be the ARM id of an Azure ML workspace (/subscriptions/…/resourceGroups/…/providers/Microsoft.MachineLearningServices/workspaces/…).');
+    if (!ws)
+      throw new DomainError(
+        'invalid-request',
+        'workspace must be the ARM id of an Azure ML workspace (/subscriptions/…/resourceGroups/…/providers/Microsoft.MachineLearningServices/workspaces/…).',
+      );
     return SHORTHAND_COLLECTIONS.map((c) => {
       const r = versionedAsset(ws, c, name, version);
       return nodeId(r.kind, r.key);
@@ -47,7 +54,11 @@ export function resolveRef(ref: string, workspace?: string): string[] {
 
 function invalid(ref: string): DomainError {
   const shown = ref.length > 200 ? `${ref.slice(0, 200)}…` : ref;
-  return new DomainError('invalid-ref', `"${shown}" is not a reference this API accepts. Accepted forms: ${ACCEPTED_REF_FORMS.join('; ')}.`, {
-    acceptedForms: ACCEPTED_REF_FORMS,
-  });
+  return new DomainError(
+    'invalid-ref',
+    `"${shown}" is not a reference this API accepts. Accepted forms: ${ACCEPTED_REF_FORMS.join('; ')}.`,
+    {
+      acceptedForms: ACCEPTED_REF_FORMS,
+    },
+  );
 }

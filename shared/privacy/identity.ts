@@ -29,7 +29,9 @@ const IDENTITY_KEYS = new Set(
 
 /** `identity` is also the name of a managed-identity block on ARM resources ({type, principalId}); that one is kept. */
 function isManagedIdentityBlock(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'type' in value && !('claims' in value) && !('claim' in value);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && 'type' in value && !('claims' in value) && !('claim' in value)
+  );
 }
 
 export function pseudonym(value: unknown, key: string): string {
@@ -45,7 +47,14 @@ export function redactIdentities<T>(value: T, key: string, depth = 0): T {
     const lower = k.toLowerCase();
     // Already redacted (a replay of a stored event): leave it, so redaction is idempotent.
     const done = typeof v === 'string' && v.startsWith('redacted:');
-    if (IDENTITY_KEYS.has(lower) && v !== null && v !== undefined && v !== '' && !done && !(lower === 'identity' && isManagedIdentityBlock(v))) {
+    if (
+      IDENTITY_KEYS.has(lower) &&
+      v !== null &&
+      v !== undefined &&
+      v !== '' &&
+      !done &&
+      !(lower === 'identity' && isManagedIdentityBlock(v))
+    ) {
       out[k] = pseudonym(v, key);
     } else {
       out[k] = redactIdentities(v, key, depth + 1);

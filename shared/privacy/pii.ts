@@ -7,7 +7,18 @@ import { pseudonym } from './identity.js';
  * and GUIDs, hex hashes and timestamps never match. Findings name the kind and the field path,
  * never the value.
  */
-export const PII_KINDS = ['email', 'phone', 'national-id', 'payment-card', 'iban', 'ip-address', 'storage-secret', 'sas-token', 'bearer-token', 'private-key'] as const;
+export const PII_KINDS = [
+  'email',
+  'phone',
+  'national-id',
+  'payment-card',
+  'iban',
+  'ip-address',
+  'storage-secret',
+  'sas-token',
+  'bearer-token',
+  'private-key',
+] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
 
 export interface PiiFinding {
@@ -53,10 +64,23 @@ interface Detector {
 const VERSION_KEY = /version|ver$|release|build|tag/i;
 
 const DETECTORS: Detector[] = [
-  { kind: 'private-key', pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
-  { kind: 'storage-secret', pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g },
-  { kind: 'sas-token', pattern: /(?:[?&]|^)(?:sv=[^&\s]+&)?[^\s]*\bsig=[A-Za-z0-9%+/=]{16,}[^\s"]*/g, accept: (m) => /\bsig=/.test(m) && /\b(?:sv|se|sp|sr|st)=/.test(m) },
-  { kind: 'bearer-token', pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  {
+    kind: 'private-key',
+    pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  },
+  {
+    kind: 'storage-secret',
+    pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g,
+  },
+  {
+    kind: 'sas-token',
+    pattern: /(?:[?&]|^)(?:sv=[^&\s]+&)?[^\s]*\bsig=[A-Za-z0-9%+/=]{16,}[^\s"]*/g,
+    accept: (m) => /\bsig=/.test(m) && /\b(?:sv|se|sp|sr|st)=/.test(m),
+  },
+  {
+    kind: 'bearer-token',
+    pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+  },
   // Not the `container@account` of storage URIs (abfss://raw@acct.dfs.core.windows.net/...), nor
   // git's ssh user: a local part right after `/` is a URI's user info, and Azure hosts no mailboxes.
   {
@@ -73,10 +97,15 @@ const DETECTORS: Detector[] = [
   },
   // US SSN shape, with the ranges the SSA never issues ruled out.
   { kind: 'national-id', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
-  { kind: 'phone', pattern: /(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])/g, accept: (m) => m.replace(/\D/g, '').length >= 8 },
+  {
+    kind: 'phone',
+    pattern: /(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])/g,
+    accept: (m) => m.replace(/\D/g, '').length >= 8,
+  },
   {
     kind: 'ip-address',
-    pattern: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])|(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])/gi,
+    pattern:
+      /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])|(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])/gi,
     // A dotted quad under a version-like key is a version, not an address.
     accept: (_m, key) => !VERSION_KEY.test(key),
   },
@@ -137,7 +166,9 @@ export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T 
       let text = segment;
       for (const d of DETECTORS) {
         d.pattern.lastIndex = 0;
-        text = text.replace(d.pattern, (m) => (!d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m));
+        text = text.replace(d.pattern, (m) =>
+          !d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m,
+        );
       }
       return text;
     }) as T;
@@ -145,7 +176,12 @@ export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T 
   if (Array.isArray(value)) return value.map((v) => redactPii(v, hashKey, key, depth + 1)) as T;
   if (value && typeof value === 'object') {
     // Keys can carry data too (a tag named after a person's address): they are redacted like text.
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [redactPii(k, hashKey, '', depth + 1), redactPii(v, hashKey, k, depth + 1)])) as T;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        redactPii(k, hashKey, '', depth + 1),
+        redactPii(v, hashKey, k, depth + 1),
+      ]),
+    ) as T;
   }
   return value;
 }

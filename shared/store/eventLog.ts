@@ -68,7 +68,6 @@ export class EventLog {
       for (const raw of page) if (!isTombstone(raw)) yield parseRaw(raw);
     }
   }
-
 }
 
 function parseRaw(raw: ItemDefinition): RawEvent {

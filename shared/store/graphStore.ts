@@ -16,7 +16,8 @@ function statusCode(error: unknown): number | undefined {
 
 export function parseClosure(raw: unknown): ClosureDoc {
   const parsed = closureDocSchema.safeParse(stripSystem(raw as Record<string, unknown>));
-  if (!parsed.success) throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
   return parsed.data;
 }
 
@@ -79,7 +80,12 @@ export class GraphStore {
    * The optimistic-concurrency loop every merged document goes through: read, join, write back
    * only if something changed, guarded by the ETag; a conflict reads again.
    */
-  private async mergeWith<T extends GraphDoc | ClosureDoc>(doc: T, read: () => Promise<(T & { _etag?: string }) | undefined>, joinDocs: (current: T, incoming: T) => T, what: string): Promise<WriteResult> {
+  private async mergeWith<T extends GraphDoc | ClosureDoc>(
+    doc: T,
+    read: () => Promise<(T & { _etag?: string }) | undefined>,
+    joinDocs: (current: T, incoming: T) => T,
+    what: string,
+  ): Promise<WriteResult> {
     for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
       await backoff(round);
       const existing = await read();
@@ -91,7 +97,9 @@ export class GraphStore {
       const merged = joinDocs(current as unknown as T, doc);
       if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
       try {
-        const response = await this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
+        const response = await this.container
+          .item(doc.id, doc.pk)
+          .replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
         this.meter.record(response);
         return 'updated';
       } catch (error) {
@@ -144,7 +152,10 @@ export class GraphStore {
   async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
     const out = new Map<string, NodeDoc>();
     if (ids.length === 0) return out;
-    const query = { query: 'SELECT * FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] };
+    const query = {
+      query: 'SELECT * FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@ids, c.id)',
+      parameters: [{ name: '@ids', value: ids }],
+    };
     for await (const page of queryPages(this.container, this.meter, query)) {
       for (const raw of page) {
         const doc = parseGraphDoc(raw);
@@ -161,7 +172,6 @@ export class GraphStore {
   async readMany(keys: Array<{ id: string; pk: string }>, concurrency = 32): Promise<Map<string, unknown>> {
     return readMany(this.container, this.meter, keys, concurrency);
   }
-
 
   /** The closure documents of a node (validated), or undefined when not computed yet. */
   async closure(nodeId: string, dir: ClosureDir): Promise<(ClosureDoc & { _etag?: string }) | undefined> {
@@ -198,7 +208,14 @@ export class GraphStore {
   }
 
   /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */
-  async search(criteria: { prefix?: string; tagKey?: string; tagValue?: string; kind?: string; workspace?: string; limit: number }): Promise<NodeDoc[]> {
+  async search(criteria: {
+    prefix?: string;
+    tagKey?: string;
+    tagValue?: string;
+    kind?: string;
+    workspace?: string;
+    limit: number;
+  }): Promise<NodeDoc[]> {
     const where = ['c.docType = "node"'];
     const parameters: Array<{ name: string; value: string }> = [];
     if (criteria.prefix !== undefined) {

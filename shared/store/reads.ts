@@ -13,7 +13,12 @@ export function stripSystem(doc: Record<string, unknown>): Record<string, unknow
 }
 
 /** A query's results page by page, each page metered (a failed page is a round trip too). */
-export async function* queryPages<T = ItemDefinition>(container: Container, meter: RequestMeter, query: SqlQuerySpec | string, pageSize?: number): AsyncGenerator<T[]> {
+export async function* queryPages<T = ItemDefinition>(
+  container: Container,
+  meter: RequestMeter,
+  query: SqlQuerySpec | string,
+  pageSize?: number,
+): AsyncGenerator<T[]> {
   const iterator = container.items.query<ItemDefinition>(query, pageSize === undefined ? {} : { maxItemCount: pageSize });
   while (iterator.hasMoreResults()) {
     let page;
@@ -33,7 +38,12 @@ export async function* queryPages<T = ItemDefinition>(container: Container, mete
  * one round trip of latency however many there are. Found documents by `pk|id`; missing ones are
  * left out.
  */
-export async function readMany(container: Container, meter: RequestMeter, keys: Array<{ id: string; pk: string }>, concurrency = 32): Promise<Map<string, ItemDefinition>> {
+export async function readMany(
+  container: Container,
+  meter: RequestMeter,
+  keys: Array<{ id: string; pk: string }>,
+  concurrency = 32,
+): Promise<Map<string, ItemDefinition>> {
   const out = new Map<string, ItemDefinition>();
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {

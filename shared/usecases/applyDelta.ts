@@ -54,7 +54,10 @@ export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Pro
   const ensured = await runBounded(ensure, (doc) => store.ensure(doc));
   const results = [...merged, ...ensured];
   // A node seen for the first time gets empty closures (a missing one means "not computed").
-  const created = [...merge.filter((d, i) => d.docType === 'node' && merged[i] === 'created'), ...ensure.filter((_, i) => ensured[i] === 'created')];
+  const created = [
+    ...merge.filter((d, i) => d.docType === 'node' && merged[i] === 'created'),
+    ...ensure.filter((_, i) => ensured[i] === 'created'),
+  ];
   await runBounded(
     created.flatMap((d) => (['up', 'down'] as const).map((dir) => ({ id: d.id, dir }))),
     async ({ id, dir }) => {
@@ -65,7 +68,8 @@ export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Pro
   // Keep closures current. A link already in its target's closure costs one read; a new one (or
   // one a crashed earlier attempt did not finish) is propagated.
   const links = new Map<string, { from: string; kind: string; to: string }>();
-  for (const doc of merge) if (doc.docType === 'edge' && doc.dir === 'out') links.set(doc.id + doc.pk, { from: doc.from, kind: doc.kind, to: doc.to });
+  for (const doc of merge)
+    if (doc.docType === 'edge' && doc.dir === 'out') links.set(doc.id + doc.pk, { from: doc.from, kind: doc.kind, to: doc.to });
   const missing: Array<{ from: string; kind: string; to: string }> = [];
   await runBounded([...links.values()], async (link) => {
     const closure = await store.closure(link.to, 'up');

@@ -34,13 +34,15 @@ export interface AsOfAnswer {
 
 export function latestAtOrBefore(entries: SeriesEntry[] | undefined, instant: string): SeriesEntry | undefined {
   let best: SeriesEntry | undefined;
-  for (const e of entries ?? []) if (e.instant <= instant && (!best || e.instant > best.instant || (e.instant === best.instant && e.hash > best.hash))) best = e;
+  for (const e of entries ?? [])
+    if (e.instant <= instant && (!best || e.instant > best.instant || (e.instant === best.instant && e.hash > best.hash))) best = e;
   return best;
 }
 
 export function parseMoment(at: string): string {
   const instant = toInstant(at);
-  if (!instant) throw new DomainError('invalid-request', `at: expected an ISO 8601 date-time such as 2024-05-02T10:00:00Z, got "${at.slice(0, 100)}"`);
+  if (!instant)
+    throw new DomainError('invalid-request', `at: expected an ISO 8601 date-time such as 2024-05-02T10:00:00Z, got "${at.slice(0, 100)}"`);
   return instant;
 }
 
@@ -51,7 +53,11 @@ export function servedModelId(entry: SeriesEntry | undefined): string | null {
 }
 
 /** The model a deployment served at `instant`, from its observed `model` series. */
-export async function modelAt(graph: GraphStore, deployment: NodeDoc, instant: string): Promise<{ model: NodeDoc | null; since: string | null }> {
+export async function modelAt(
+  graph: GraphStore,
+  deployment: NodeDoc,
+  instant: string,
+): Promise<{ model: NodeDoc | null; since: string | null }> {
   const entry = latestAtOrBefore(deployment.series.model, instant);
   if (entry && typeof entry.value === 'string') {
     const id = servedModelId(entry);
@@ -61,19 +67,32 @@ export async function modelAt(graph: GraphStore, deployment: NodeDoc, instant: s
   return { model: null, since: null };
 }
 
-export async function upstreamOf(graph: GraphStore, model: NodeDoc, depth: number, maxNodes: number, scope: Set<string> | null = null): Promise<ServingDeployment['upstream']> {
+export async function upstreamOf(
+  graph: GraphStore,
+  model: NodeDoc,
+  depth: number,
+  maxNodes: number,
+  scope: Set<string> | null = null,
+): Promise<ServingDeployment['upstream']> {
   const answer = await lineage(graph, { ref: model.id, direction: 'upstream', depth, maxNodes, scope });
   return { nodes: answer.nodes, edges: answer.edges, partial: answer.partial };
 }
 
-export async function servedAt(graph: GraphStore, query: { endpoint: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null }): Promise<AsOfAnswer> {
+export async function servedAt(
+  graph: GraphStore,
+  query: { endpoint: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null },
+): Promise<AsOfAnswer> {
   const instant = parseMoment(query.at);
   const ref = parseArmId(query.endpoint.replace(/^azureml:/i, ''));
   if (!ref || ref.kind !== 'endpoint') {
-    throw new DomainError('invalid-ref', 'endpoint must be the ARM id of an online endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME).');
+    throw new DomainError(
+      'invalid-ref',
+      'endpoint must be the ARM id of an online endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME).',
+    );
   }
   const endpoint = await graph.readNode(nodeId(ref.kind, ref.key));
-  if (!endpoint || !canSee(query.scope ?? null, endpoint.workspace)) throw new DomainError('not-found', `No lineage is recorded for endpoint ${query.endpoint}.`);
+  if (!endpoint || !canSee(query.scope ?? null, endpoint.workspace))
+    throw new DomainError('not-found', `No lineage is recorded for endpoint ${query.endpoint}.`);
 
   const edges = (await graph.edgesOf([endpoint.id], 'in')).filter((e) => e.kind === 'serves');
   const deployments = await graph.nodes(edges.map((e) => e.from));
@@ -101,4 +120,3 @@ export async function servedAt(graph: GraphStore, query: { endpoint: string; at:
   serving.sort((a, b) => (b.trafficShare ?? 0) - (a.trafficShare ?? 0) || a.deployment.label.localeCompare(b.deployment.label));
   return { endpoint: toLineageNode(endpoint), at: query.at, serving, notServing };
 }
-

@@ -55,7 +55,10 @@ function itemId(item: unknown): string | undefined {
 export async function backfill(deps: EnrichDeps, workspaceArmId: string, options: BackfillOptions): Promise<BackfillState> {
   const ws = workspaceArmId.replace(/\/+$/, '');
   const now = () => deps.now().toISOString();
-  const state: BackfillState = options.state && !options.state.finished ? options.state : { workspace: ws, done: [], counts: {}, startedAt: now(), updatedAt: now(), finished: false };
+  const state: BackfillState =
+    options.state && !options.state.finished
+      ? options.state
+      : { workspace: ws, done: [], counts: {}, startedAt: now(), updatedAt: now(), finished: false };
   const doneSet = new Set(state.done);
   const count = (key: string) => (state.counts[key] = (state.counts[key] ?? 0) + 1);
   const save = async () => {

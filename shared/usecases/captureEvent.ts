@@ -31,7 +31,15 @@ export interface CaptureDeps {
 export type CaptureOutcome =
   | { status: 'projected'; hash: string; eventId: string; eventType: string; duplicate: boolean; writes: ApplyResult; enqueued: number }
   | { status: 'ignored'; hash: string; eventId: string; eventType: string; duplicate: boolean; reason: string }
-  | { status: 'dead-lettered'; hash: string; eventId?: string; eventType?: string; duplicate: boolean; reason: string; issues: ValidationIssue[] };
+  | {
+      status: 'dead-lettered';
+      hash: string;
+      eventId?: string;
+      eventType?: string;
+      duplicate: boolean;
+      reason: string;
+      issues: ValidationIssue[];
+    };
 
 export interface CaptureOptions {
   /** Channel that delivered the event: 'eventgrid' (default), 'eventhubs' (one resource-log record), 'rest'. */
@@ -89,7 +97,10 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     const { reason, issues } = normalized;
     const eventId = normalized.eventId ?? sniffed.id;
     const eventType = normalized.eventType ?? sniffed.type;
-    await withRetry(() => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }), 'writing a dead letter');
+    await withRetry(
+      () => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }),
+      'writing a dead letter',
+    );
     return { status: 'dead-lettered', hash, eventId, eventType, duplicate, reason, issues };
   }
   if (normalized.status === 'ignored') {
@@ -107,7 +118,10 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     learnedAt: receivedAt,
     ...(delivery ? { delivery } : {}),
   };
-  const writes = await withRetry(() => applyDelta(deps.graph, normalized.delta, prov), `projecting ${normalized.eventType} ${normalized.eventId}`);
+  const writes = await withRetry(
+    () => applyDelta(deps.graph, normalized.delta, prov),
+    `projecting ${normalized.eventType} ${normalized.eventId}`,
+  );
   const { traffic } = normalized;
   if (traffic && deps.requests) {
     const requests = deps.requests;
@@ -118,7 +132,17 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
   const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICH_HOPS;
   if (follow && deps.enrichments && normalized.enrich.length > 0) {
     const sink = deps.enrichments;
-    await withRetry(() => sink.enqueue(normalized.enrich.map((r) => ({ ...r, hops, cause: r.cause ?? { eventId: normalized.eventId, eventType: normalized.eventType, hash } }))), 'enqueueing enrichment');
+    await withRetry(
+      () =>
+        sink.enqueue(
+          normalized.enrich.map((r) => ({
+            ...r,
+            hops,
+            cause: r.cause ?? { eventId: normalized.eventId, eventType: normalized.eventType, hash },
+          })),
+        ),
+      'enqueueing enrichment',
+    );
     enqueued = normalized.enrich.length;
   }
   return { status: 'projected', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, writes, enqueued };

@@ -51,10 +51,26 @@ export async function captureMonitorMessage(deps: CaptureDeps, body: unknown, de
   return report;
 }
 
-async function storeRefused(deps: CaptureDeps, body: unknown, delivery: Record<string, unknown>, reason: string, issues: Array<{ path: string; message: string }>, report: MessageReport): Promise<void> {
+async function storeRefused(
+  deps: CaptureDeps,
+  body: unknown,
+  delivery: Record<string, unknown>,
+  reason: string,
+  issues: Array<{ path: string; message: string }>,
+  report: MessageReport,
+): Promise<void> {
   try {
     await withRetry(
-      () => deps.deadLetters.put({ hash: contentHash(body), channel: 'eventhubs', receivedAt: deps.now().toISOString(), reason, issues, delivery, body }),
+      () =>
+        deps.deadLetters.put({
+          hash: contentHash(body),
+          channel: 'eventhubs',
+          receivedAt: deps.now().toISOString(),
+          reason,
+          issues,
+          delivery,
+          body,
+        }),
       'writing a dead letter',
     );
     report.deadLettered++;

@@ -1,4 +1,12 @@
-import { CLOSURE_MAX_MEMBERS, edgeKey, emptyClosure, extendThrough, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import {
+  CLOSURE_MAX_MEMBERS,
+  edgeKey,
+  emptyClosure,
+  extendThrough,
+  parseEdgeKey,
+  type ClosureDir,
+  type ClosureDoc,
+} from '../graph/closure.js';
 import type { GraphStore } from '../store/graphStore.js';
 
 /**
@@ -29,7 +37,11 @@ function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: ClosureDoc
   return steps;
 }
 
-export async function propagateLinks(graph: GraphStore, links: Array<{ from: string; kind: string; to: string }>, budget = PROPAGATION_BUDGET): Promise<{ merges: number; truncated: string[] }> {
+export async function propagateLinks(
+  graph: GraphStore,
+  links: Array<{ from: string; kind: string; to: string }>,
+  budget = PROPAGATION_BUDGET,
+): Promise<{ merges: number; truncated: string[] }> {
   const queue: Step[] = [];
   for (const { from, kind, to } of links) {
     const link = edgeKey(from, kind, to);
@@ -74,7 +86,13 @@ export async function rebuildClosures(graph: GraphStore, onProgress?: (done: num
   let written = 0;
   for (const id of nodes) {
     for (const dir of ['up', 'down'] as const) {
-      await graph.putClosure(closureByBfs(id, dir, (n) => (dir === 'up' ? (inn.get(n) ?? []).map((x) => ({ next: x.from, link: x.link })) : (out.get(n) ?? []).map((x) => ({ next: x.to, link: x.link })))));
+      await graph.putClosure(
+        closureByBfs(id, dir, (n) =>
+          dir === 'up'
+            ? (inn.get(n) ?? []).map((x) => ({ next: x.from, link: x.link }))
+            : (out.get(n) ?? []).map((x) => ({ next: x.to, link: x.link })),
+        ),
+      );
       written++;
     }
     onProgress?.(written / 2, nodes.length);
@@ -82,7 +100,11 @@ export async function rebuildClosures(graph: GraphStore, onProgress?: (done: num
   return written;
 }
 
-export function closureByBfs(owner: string, dir: ClosureDir, neighbours: (node: string) => Array<{ next: string; link: string }>): ClosureDoc {
+export function closureByBfs(
+  owner: string,
+  dir: ClosureDir,
+  neighbours: (node: string) => Array<{ next: string; link: string }>,
+): ClosureDoc {
   const doc = emptyClosure(owner, dir);
   const distance = new Map<string, number>([[owner, 0]]);
   const edges = new Set<string>();

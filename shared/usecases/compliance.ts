@@ -16,7 +16,11 @@ export async function complianceRun(services: Services, options: RunOptions, log
       `; ${report.cost.cosmosRequests} Cosmos requests, ${report.cost.documentsRead} documents read`,
   );
   try {
-    await publishComplianceGauges(report, services.settings.APPLICATIONINSIGHTS_CONNECTION_STRING, services.settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
+    await publishComplianceGauges(
+      report,
+      services.settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      services.settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    );
   } catch (error) {
     log(`compliance ${report.runId}: gauges not exported: ${error instanceof Error ? error.message : String(error)}`);
   }

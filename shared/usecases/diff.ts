@@ -32,7 +32,9 @@ export interface DiffAnswer {
 function nodesSide(nodes: NodeDoc[]): Sided {
   return {
     value: nodes.map((n) => n.label).sort(),
-    provenance: nodes.flatMap((n) => (n.provenance[0] ? [{ node: n.id, eventTime: n.provenance[0].eventTime, hash: n.provenance[0].hash }] : [])),
+    provenance: nodes.flatMap((n) =>
+      n.provenance[0] ? [{ node: n.id, eventTime: n.provenance[0].eventTime, hash: n.provenance[0].hash }] : [],
+    ),
   };
 }
 
@@ -59,10 +61,20 @@ function aspects(p: ModelProfile): Record<string, Sided> {
   };
 }
 
-export async function diffModels(graph: GraphStore, query: { from: string; to: string; workspace?: string; scope?: Set<string> | null }): Promise<DiffAnswer> {
-  const [a, b] = await Promise.all([resolveRoot(graph, query.from, query.workspace, query.scope), resolveRoot(graph, query.to, query.workspace, query.scope)]);
-  for (const m of [a, b]) if (m.kind !== 'model') throw new DomainError('invalid-ref', `${m.label} is a ${m.kind}; diff compares two model versions.`);
-  const [pa, pb] = await Promise.all([modelProfile(graph, a, 8, 500, query.scope ?? null), modelProfile(graph, b, 8, 500, query.scope ?? null)]);
+export async function diffModels(
+  graph: GraphStore,
+  query: { from: string; to: string; workspace?: string; scope?: Set<string> | null },
+): Promise<DiffAnswer> {
+  const [a, b] = await Promise.all([
+    resolveRoot(graph, query.from, query.workspace, query.scope),
+    resolveRoot(graph, query.to, query.workspace, query.scope),
+  ]);
+  for (const m of [a, b])
+    if (m.kind !== 'model') throw new DomainError('invalid-ref', `${m.label} is a ${m.kind}; diff compares two model versions.`);
+  const [pa, pb] = await Promise.all([
+    modelProfile(graph, a, 8, 500, query.scope ?? null),
+    modelProfile(graph, b, 8, 500, query.scope ?? null),
+  ]);
   const sa = aspects(pa);
   const sb = aspects(pb);
   const differences: Difference[] = [];

@@ -13,7 +13,11 @@ export interface EnrichDeps extends CaptureDeps {
  * response is logged raw (it is evidence too), projected, and its links become follow-up
  * requests. A 404 records the deletion; throttling and outages throw so the queue retries.
  */
-export async function enrich(deps: EnrichDeps, request: EnrichRequest, options: { redelivered?: boolean } = {}): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
+export async function enrich(
+  deps: EnrichDeps,
+  request: EnrichRequest,
+  options: { redelivered?: boolean } = {},
+): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
   const fetchedAt = deps.now().toISOString();
   if (request.kind === 'modelContainer') {
     // Resource logs name a model but not its version: fetch every version.
@@ -46,4 +50,3 @@ export async function enrich(deps: EnrichDeps, request: EnrichRequest, options: 
   }
   return captureEvent(deps, observation, { channel: 'rest', hops: request.hops ?? 0, followUpDuplicates: options.redelivered === true });
 }
-

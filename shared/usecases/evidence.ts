@@ -26,7 +26,9 @@ export interface EvidenceRecord {
 }
 
 /** Every raw event behind the record, once, with what it asserted. */
-export function rawEvents(record: EvidenceRecord): Array<{ hash: string; eventId: string; eventType: string; eventTime: string; source: string }> {
+export function rawEvents(
+  record: EvidenceRecord,
+): Array<{ hash: string; eventId: string; eventType: string; eventTime: string; source: string }> {
   const byHash = new Map<string, { hash: string; eventId: string; eventType: string; eventTime: string; source: string }>();
   for (const p of [...record.nodes.flatMap((n) => n.provenance), ...record.edges.flatMap((e) => e.provenance)]) {
     byHash.set(p.hash, { hash: p.hash, eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, source: p.source });
@@ -34,11 +36,21 @@ export function rawEvents(record: EvidenceRecord): Array<{ hash: string; eventId
   return [...byHash.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.hash.localeCompare(b.hash));
 }
 
-export async function evidenceRecord(graph: GraphStore, query: { ref: string; workspace?: string; scope?: Set<string> | null; now?: Date }): Promise<EvidenceRecord> {
+export async function evidenceRecord(
+  graph: GraphStore,
+  query: { ref: string; workspace?: string; scope?: Set<string> | null; now?: Date },
+): Promise<EvidenceRecord> {
   const model = await resolveRoot(graph, query.ref, query.workspace, query.scope);
-  if (model.kind !== 'model') throw new DomainError('invalid-ref', `${model.label} is a ${model.kind}; evidence is assembled for a model version.`);
+  if (model.kind !== 'model')
+    throw new DomainError('invalid-ref', `${model.label} is a ${model.kind}; evidence is assembled for a model version.`);
   const p = await modelProfile(graph, model, 25, 2000, query.scope ?? null);
-  return { model, nodes: [model, ...p.upstream.nodes], edges: p.upstream.edges, partial: p.upstream.partial, generatedAt: (query.now ?? new Date()).toISOString() };
+  return {
+    model,
+    nodes: [model, ...p.upstream.nodes],
+    edges: p.upstream.edges,
+    partial: p.upstream.partial,
+    generatedAt: (query.now ?? new Date()).toISOString(),
+  };
 }
 
 export function renderJson(r: EvidenceRecord): unknown {
@@ -75,8 +87,14 @@ export function renderOpenLineage(r: EvidenceRecord): unknown[] {
   const byId = new Map(r.nodes.map((n) => [n.id, n]));
   const jobs = r.nodes.filter((n) => n.kind === 'job');
   return jobs.map((job) => {
-    const inputs = r.edges.filter((e) => e.to === job.id && e.kind === 'inputOf').map((e) => byId.get(e.from)).filter((n): n is NodeDoc => !!n && DATASET_KINDS.has(n.kind));
-    const outputs = r.edges.filter((e) => e.from === job.id && e.kind === 'produced').map((e) => byId.get(e.to)).filter((n): n is NodeDoc => !!n);
+    const inputs = r.edges
+      .filter((e) => e.to === job.id && e.kind === 'inputOf')
+      .map((e) => byId.get(e.from))
+      .filter((n): n is NodeDoc => !!n && DATASET_KINDS.has(n.kind));
+    const outputs = r.edges
+      .filter((e) => e.from === job.id && e.kind === 'produced')
+      .map((e) => byId.get(e.to))
+      .filter((n): n is NodeDoc => !!n);
     const git = job.facts.git?.value as { repository?: string; commit?: string; branch?: string } | undefined;
     const parent = r.edges.find((e) => e.to === job.id && e.kind === 'parentOf');
     const parentJob = parent ? byId.get(parent.from) : undefined;
@@ -145,10 +163,14 @@ export function renderProv(r: EvidenceRecord): unknown {
     const to = byId.get(e.to);
     if (!from || !to) return;
     const evidence = e.provenance.map((p) => p.hash);
-    if (to.kind === 'job' && from.kind !== 'job') used[`_:u${i}`] = { 'prov:activity': id(to), 'prov:entity': id(from), 'prov:role': e.kind, 'aml:evidence': evidence };
-    else if (from.kind === 'job' && to.kind !== 'job') generated[`_:g${i}`] = { 'prov:entity': id(to), 'prov:activity': id(from), 'aml:evidence': evidence };
-    else if (from.kind === 'job' && to.kind === 'job') derived[`_:c${i}`] = { 'prov:informed': id(to), 'prov:informant': id(from), 'aml:evidence': evidence };
-    else derived[`_:d${i}`] = { 'prov:generatedEntity': id(to), 'prov:usedEntity': id(from), 'prov:type': e.kind, 'aml:evidence': evidence };
+    if (to.kind === 'job' && from.kind !== 'job')
+      used[`_:u${i}`] = { 'prov:activity': id(to), 'prov:entity': id(from), 'prov:role': e.kind, 'aml:evidence': evidence };
+    else if (from.kind === 'job' && to.kind !== 'job')
+      generated[`_:g${i}`] = { 'prov:entity': id(to), 'prov:activity': id(from), 'aml:evidence': evidence };
+    else if (from.kind === 'job' && to.kind === 'job')
+      derived[`_:c${i}`] = { 'prov:informed': id(to), 'prov:informant': id(from), 'aml:evidence': evidence };
+    else
+      derived[`_:d${i}`] = { 'prov:generatedEntity': id(to), 'prov:usedEntity': id(from), 'prov:type': e.kind, 'aml:evidence': evidence };
   });
   const informed = Object.fromEntries(Object.entries(derived).filter(([k]) => k.startsWith('_:c')));
   const derivations = Object.fromEntries(Object.entries(derived).filter(([k]) => k.startsWith('_:d')));
@@ -188,7 +210,9 @@ export function renderMarkdown(r: EvidenceRecord): string {
       '',
       `Key: \`${n.key}\``,
       '',
-      ...Object.entries(n.facts).map(([k, f]) => `- **${k}**: \`${JSON.stringify(f.value).slice(0, 200)}\` (event time ${f.eventTime}, \`${f.hash.slice(0, 19)}…\`)`),
+      ...Object.entries(n.facts).map(
+        ([k, f]) => `- **${k}**: \`${JSON.stringify(f.value).slice(0, 200)}\` (event time ${f.eventTime}, \`${f.hash.slice(0, 19)}…\`)`,
+      ),
       '',
     ]),
     '## Raw events',

@@ -18,7 +18,10 @@ export interface GateAnswer {
   missing: GateRequirement[];
 }
 
-export async function gate(graph: GraphStore, query: { ref: string; workspace?: string; require: GateRequirement[]; scope?: Set<string> | null }): Promise<GateAnswer> {
+export async function gate(
+  graph: GraphStore,
+  query: { ref: string; workspace?: string; require: GateRequirement[]; scope?: Set<string> | null },
+): Promise<GateAnswer> {
   const model = await resolveRoot(graph, query.ref, query.workspace, query.scope);
   if (model.kind !== 'model') throw new DomainError('invalid-ref', `${model.label} is a ${model.kind}; the gate checks a model version.`);
   const p = await modelProfile(graph, model, 8, 500, query.scope ?? null);

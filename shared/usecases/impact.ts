@@ -28,7 +28,10 @@ export interface ImpactAnswer {
   hidden?: number;
 }
 
-export async function impact(graph: GraphStore, query: { ref: string; workspace?: string; depth: number; maxNodes: number; scope?: Set<string> | null; now?: Date }): Promise<ImpactAnswer> {
+export async function impact(
+  graph: GraphStore,
+  query: { ref: string; workspace?: string; depth: number; maxNodes: number; scope?: Set<string> | null; now?: Date },
+): Promise<ImpactAnswer> {
   const root = await resolveRoot(graph, query.ref, query.workspace, query.scope);
   const result = await walk(graph, root, 'out', query.depth, query.maxNodes, Date.now() + 10_000);
   const byId = new Map(result.order.map((o) => [o.doc.id, o.doc]));
@@ -54,7 +57,15 @@ export async function impact(graph: GraphStore, query: { ref: string; workspace?
   };
 
   const now = toInstant((query.now ?? new Date()).toISOString()) as string;
-  const answer: ImpactAnswer = { root: toLineageNode(root), models: [], deployments: [], endpoints: [], jobs: [], other: [], partial: result.cut !== undefined };
+  const answer: ImpactAnswer = {
+    root: toLineageNode(root),
+    models: [],
+    deployments: [],
+    endpoints: [],
+    jobs: [],
+    other: [],
+    partial: result.cut !== undefined,
+  };
   let hidden = 0;
   const modelKeys = new Set<string>();
   for (const { doc } of result.order) if (doc.kind === 'model' && doc.id !== root.id) modelKeys.add(doc.key);
@@ -101,7 +112,9 @@ export async function impact(graph: GraphStore, query: { ref: string; workspace?
     }
   }
   for (const ep of answer.endpoints) {
-    ep.servingDeployments = [...result.edges.values()].filter((e) => e.kind === 'serves' && e.to === ep.node.id && answer.deployments.some((d) => d.node.id === e.from && d.servingNow)).map((e) => e.from);
+    ep.servingDeployments = [...result.edges.values()]
+      .filter((e) => e.kind === 'serves' && e.to === ep.node.id && answer.deployments.some((d) => d.node.id === e.from && d.servingNow))
+      .map((e) => e.from);
   }
   if (hidden > 0) answer.hidden = hidden;
   return answer;

@@ -86,7 +86,9 @@ export function toLineageNode(doc: NodeDoc, distance?: number): LineageNode {
     placeholder: doc.placeholder,
     ...(distance !== undefined ? { distance } : {}),
     properties: Object.fromEntries(Object.entries(doc.facts).map(([k, f]) => [k, f.value])),
-    history: Object.fromEntries(Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))])),
+    history: Object.fromEntries(
+      Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))]),
+    ),
     provenance: {
       facts: Object.fromEntries(Object.entries(doc.facts).map(([k, f]) => [k, { eventTime: f.eventTime, hash: f.hash }])),
       events: doc.provenance,
@@ -101,7 +103,9 @@ export function toLineageEdge(doc: EdgeDoc): LineageEdge {
     from: doc.from,
     to: doc.to,
     properties: Object.fromEntries(Object.entries(doc.facts).map(([k, f]) => [k, f.value])),
-    history: Object.fromEntries(Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))])),
+    history: Object.fromEntries(
+      Object.entries(doc.series).map(([k, entries]) => [k, entries.map((e) => ({ value: e.value, eventTime: e.eventTime }))]),
+    ),
     provenance: doc.provenance,
   };
 }
@@ -141,7 +145,15 @@ export interface Walk {
  * frontier and one for the nodes they reach, whatever the frontier's size. Stops at `limit` nodes
  * or the deadline.
  */
-export async function walk(graph: GraphStore, root: NodeDoc, dir: 'in' | 'out', depth: number, limit: number, deadline: number, into?: Walk): Promise<Walk> {
+export async function walk(
+  graph: GraphStore,
+  root: NodeDoc,
+  dir: 'in' | 'out',
+  depth: number,
+  limit: number,
+  deadline: number,
+  into?: Walk,
+): Promise<Walk> {
   const result: Walk = into ?? { order: [{ doc: root, distance: 0 }], edges: new Map() };
   const seen = new Set(result.order.map((o) => o.doc.id));
   let frontier = [root.id];
@@ -207,7 +219,13 @@ function closureDirs(direction: Direction): ClosureDir[] {
   return direction === 'both' ? ['up', 'down'] : [direction === 'upstream' ? 'up' : 'down'];
 }
 
-async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuery, offset: number, prefetched?: Array<ClosureDoc | undefined>): Promise<LineageAnswer | undefined> {
+async function fromClosures(
+  graph: GraphStore,
+  root: NodeDoc,
+  query: LineageQuery,
+  offset: number,
+  prefetched?: Array<ClosureDoc | undefined>,
+): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
   const dirs = closureDirs(query.direction);
   const closures = prefetched ?? (await Promise.all(dirs.map((d) => graph.closure(root.id, d))));
@@ -228,7 +246,10 @@ async function fromClosures(graph: GraphStore, root: NodeDoc, query: LineageQuer
   const ids = new Set(page.map(([id]) => id));
   const pageLinks = [...links].map(parseEdgeKey).filter((l) => ids.has(l.from) && ids.has(l.to));
   const others = page.filter(([id]) => id !== root.id);
-  const raw = await graph.readMany([...others.map(([id]) => ({ id, pk: id })), ...pageLinks.map((l) => ({ id: edgeId('out', l.kind as EdgeKind, l.to), pk: l.from }))]);
+  const raw = await graph.readMany([
+    ...others.map(([id]) => ({ id, pk: id })),
+    ...pageLinks.map((l) => ({ id: edgeId('out', l.kind as EdgeKind, l.to), pk: l.from })),
+  ]);
   const nodes: LineageNode[] = ids.has(root.id) ? [toLineageNode(root, 0)] : [];
   let hidden = 0;
   const visible = new Set(ids.has(root.id) ? [root.id] : []);
@@ -268,7 +289,10 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
   const useClosures = !query.walk && !query.since && !query.until;
   const [root, prefetched] =
     candidates.length === 1 && useClosures
-      ? await Promise.all([resolveRoot(graph, query.ref, query.workspace, query.scope), Promise.all(closureDirs(query.direction).map((d) => graph.closure(candidates[0] as string, d)))])
+      ? await Promise.all([
+          resolveRoot(graph, query.ref, query.workspace, query.scope),
+          Promise.all(closureDirs(query.direction).map((d) => graph.closure(candidates[0] as string, d))),
+        ])
       : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
   if (useClosures) {
     const fast = await fromClosures(graph, root, query, offset, prefetched);
@@ -291,7 +315,9 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
     return ok;
   });
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
-  const filtered = visible.filter(({ doc }) => doc.id === root.id || ((!kinds || kinds.has(doc.kind)) && inWindow(doc, query.since, query.until)));
+  const filtered = visible.filter(
+    ({ doc }) => doc.id === root.id || ((!kinds || kinds.has(doc.kind)) && inWindow(doc, query.since, query.until)),
+  );
   const page = filtered.slice(offset, offset + query.maxNodes);
   // More follows when this page is not the end of what qualified, or the walk was cut before
   // seeing everything (then some qualifying nodes may lie beyond).

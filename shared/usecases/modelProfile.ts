@@ -41,7 +41,13 @@ function isTruthy(value: unknown): boolean {
   return value !== null && value !== undefined && value !== 0;
 }
 
-export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8, maxNodes = 500, scope: Set<string> | null = null): Promise<ModelProfile> {
+export async function modelProfile(
+  graph: GraphStore,
+  model: NodeDoc,
+  depth = 8,
+  maxNodes = 500,
+  scope: Set<string> | null = null,
+): Promise<ModelProfile> {
   const deadline = Date.now() + 10_000;
   const up = await walk(graph, model, 'in', depth, maxNodes, deadline);
   const down = await walk(graph, model, 'out', 2, 100, deadline);
@@ -55,7 +61,10 @@ export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8,
 
   const metrics: Record<string, unknown> = {};
   const approvals: Array<{ field: string; value: unknown }> = [];
-  for (const [source, doc] of [['model', model], ['job', job]] as const) {
+  for (const [source, doc] of [
+    ['model', model],
+    ['job', job],
+  ] as const) {
     for (const field of ['tags', 'properties']) {
       for (const [k, v] of Object.entries(facts(doc, field))) {
         if (METRIC_KEY.test(k)) metrics[`${source}.${field}.${k}`] = v;
@@ -76,7 +85,9 @@ export async function modelProfile(graph: GraphStore, model: NodeDoc, depth = 8,
     computes: ofKind('compute'),
     parentModels: ofKind('model'),
     jobs: ofKind('job'),
-    deployments: down.order.map((o) => o.doc).filter((d) => (d.kind === 'deployment' || d.kind === 'service') && canSee(scope, d.workspace)),
+    deployments: down.order
+      .map((o) => o.doc)
+      .filter((d) => (d.kind === 'deployment' || d.kind === 'service') && canSee(scope, d.workspace)),
     parameters: facts(job, 'parameters'),
     metrics,
     approvals,

@@ -13,7 +13,15 @@ import type { GraphDelta } from '../graph/model.js';
 export type Channel = 'eventgrid' | 'eventhubs' | 'rest';
 
 export type Normalized =
-  | { status: 'project'; eventId: string; eventType: string; time: string; delta: GraphDelta; enrich: EnrichRequest[]; traffic?: TrafficRecord }
+  | {
+      status: 'project';
+      eventId: string;
+      eventType: string;
+      time: string;
+      delta: GraphDelta;
+      enrich: EnrichRequest[];
+      traffic?: TrafficRecord;
+    }
   | { status: 'ignored'; eventId: string; eventType: string; reason: string }
   | { status: 'invalid'; eventId?: string; eventType?: string; reason: string; issues: ValidationIssue[] };
 
@@ -27,7 +35,11 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
     case 'rest':
       return fromRest(raw);
     default:
-      return { status: 'invalid', reason: `unknown channel ${channel}`, issues: [{ path: 'channel', message: `unknown channel ${channel}` }] };
+      return {
+        status: 'invalid',
+        reason: `unknown channel ${channel}`,
+        issues: [{ path: 'channel', message: `unknown channel ${channel}` }],
+      };
   }
 }
 
@@ -35,19 +47,28 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 
 function fromEventGrid(raw: unknown): Normalized {
   const envelope = parseEnvelope(raw);
-  if (!envelope.ok) return { status: 'invalid', reason: `not a valid event envelope: ${describeIssues(envelope.issues)}`, issues: envelope.issues };
+  if (!envelope.ok)
+    return { status: 'invalid', reason: `not a valid event envelope: ${describeIssues(envelope.issues)}`, issues: envelope.issues };
   const { id: eventId, type: eventType } = envelope.envelope;
   const kind = azureMlEventKind(eventType);
   if (!kind) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
   const normalized = normalizeAzureMlEvent(envelope.envelope);
-  if (!normalized.ok) return { status: 'invalid', eventId, eventType, reason: `${eventType} could not be normalized: ${describeIssues(normalized.issues)}`, issues: normalized.issues };
+  if (!normalized.ok)
+    return {
+      status: 'invalid',
+      eventId,
+      eventType,
+      reason: `${eventType} could not be normalized: ${describeIssues(normalized.issues)}`,
+      issues: normalized.issues,
+    };
   // The event names a job or model version; the REST API holds its links.
   const enrich: EnrichRequest[] = [];
   for (const node of normalized.delta.nodes) {
     const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
     if (!armId) continue;
     if (node.ref.kind === 'model' && kind === 'ModelRegistered') enrich.push({ kind: 'model', armId, cause: { eventId, eventType } });
-    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || TERMINAL.has(String(node.facts.status)))) enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
+    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || TERMINAL.has(String(node.facts.status))))
+      enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
   }
   return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };
 }
@@ -56,9 +77,23 @@ function fromMonitorRecord(raw: unknown, hash: string): Normalized {
   const result = normalizeMonitorRecord(raw);
   // Resource-log records have no id of their own; the content hash stands in.
   const id = `record:${hash.slice('sha256:'.length, 'sha256:'.length + 32)}`;
-  if (result.status === 'invalid') return { status: 'invalid', eventId: id, reason: `resource log record could not be normalized: ${describeIssues(result.issues)}`, issues: result.issues };
+  if (result.status === 'invalid')
+    return {
+      status: 'invalid',
+      eventId: id,
+      reason: `resource log record could not be normalized: ${describeIssues(result.issues)}`,
+      issues: result.issues,
+    };
   if (result.status === 'ignored') return { status: 'ignored', eventId: id, eventType: result.category, reason: result.reason };
-  return { status: 'project', eventId: id, eventType: result.category, time: result.time, delta: result.delta, enrich: result.enrich, traffic: result.traffic };
+  return {
+    status: 'project',
+    eventId: id,
+    eventType: result.category,
+    time: result.time,
+    delta: result.delta,
+    enrich: result.enrich,
+    traffic: result.traffic,
+  };
 }
 
 function fromRest(raw: unknown): Normalized {
@@ -67,7 +102,20 @@ function fromRest(raw: unknown): Normalized {
   const eventId = parsed.success ? `GET ${parsed.data.armId}${parsed.data.fetchedAt ? ` @ ${parsed.data.fetchedAt}` : ''}` : undefined;
   const eventType = parsed.success ? `azureml-rest:${parsed.data.kind}` : undefined;
   const result = normalizeRestObservation(raw);
-  if (!result.ok) return { status: 'invalid', eventId, eventType, reason: `REST resource could not be normalized: ${describeIssues(result.issues)}`, issues: result.issues };
-  return { status: 'project', eventId: eventId as string, eventType: eventType as string, time: result.time, delta: result.delta, enrich: result.enrich };
+  if (!result.ok)
+    return {
+      status: 'invalid',
+      eventId,
+      eventType,
+      reason: `REST resource could not be normalized: ${describeIssues(result.issues)}`,
+      issues: result.issues,
+    };
+  return {
+    status: 'project',
+    eventId: eventId as string,
+    eventType: eventType as string,
+    time: result.time,
+    delta: result.delta,
+    enrich: result.enrich,
+  };
 }
-

@@ -15,14 +15,22 @@ export interface ReplayReport {
  * Replaying the log re-projects evidence and fetches nothing; dead letters are processed as if
  * they had just arrived (an enrichment request goes back on the queue).
  */
-export async function replay(deps: CaptureDeps, options: { events?: boolean; deadLetters?: boolean; onProgress?: (n: number) => void } = {}): Promise<ReplayReport> {
+export async function replay(
+  deps: CaptureDeps,
+  options: { events?: boolean; deadLetters?: boolean; onProgress?: (n: number) => void } = {},
+): Promise<ReplayReport> {
   const report: ReplayReport = {
     events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 },
     deadLetters: { retried: 0, resolved: 0, stillFailing: 0 },
   };
   if (options.events !== false) {
     for await (const raw of deps.eventLog.scan()) {
-      const outcome = await captureEvent(deps, raw.body, { channel: raw.channel, delivery: raw.delivery, receivedAt: raw.receivedAt, followUp: false });
+      const outcome = await captureEvent(deps, raw.body, {
+        channel: raw.channel,
+        delivery: raw.delivery,
+        receivedAt: raw.receivedAt,
+        followUp: false,
+      });
       report.events.replayed++;
       if (outcome.status === 'projected') report.events.projected++;
       else if (outcome.status === 'ignored') report.events.ignored++;
@@ -58,7 +66,11 @@ async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean
     const result = await captureMonitorMessage(deps, letter.body, letter.delivery ?? {});
     return result.failed === 0 && result.deadLettered === 0;
   }
-  const outcome = await captureEvent(deps, letter.body, { channel: letter.channel, delivery: letter.delivery, receivedAt: letter.receivedAt });
+  const outcome = await captureEvent(deps, letter.body, {
+    channel: letter.channel,
+    delivery: letter.delivery,
+    receivedAt: letter.receivedAt,
+  });
   return outcome.status !== 'dead-lettered';
 }
 

@@ -25,13 +25,25 @@ export interface RequestAnswer {
 }
 
 /** Which deployment and model answered request X (Q3): one point read, then the as-of model. */
-export async function lookupRequest(graph: GraphStore, requests: RequestStore, requestId: string, depth: number, maxNodes: number, scope: Set<string> | null = null): Promise<RequestAnswer> {
+export async function lookupRequest(
+  graph: GraphStore,
+  requests: RequestStore,
+  requestId: string,
+  depth: number,
+  maxNodes: number,
+  scope: Set<string> | null = null,
+): Promise<RequestAnswer> {
   const doc = await requests.get(requestId);
   if (doc && 'tombstone' in doc && canSee(scope, doc.tombstone.workspace)) {
     // The trace is gone by policy; say so, and when, rather than pretending it never existed.
-    throw new DomainError('gone', `Request ${requestId} was purged on ${doc.tombstone.purgedAt} under retention policy ${doc.tombstone.policy}.`, { purgedAt: doc.tombstone.purgedAt, policy: doc.tombstone.policy });
+    throw new DomainError(
+      'gone',
+      `Request ${requestId} was purged on ${doc.tombstone.purgedAt} under retention policy ${doc.tombstone.policy}.`,
+      { purgedAt: doc.tombstone.purgedAt, policy: doc.tombstone.policy },
+    );
   }
-  if (!doc || 'tombstone' in doc || !canSee(scope, doc.workspace)) throw new DomainError('not-found', `No request with id ${requestId} is recorded (traffic logs are kept for a limited time).`);
+  if (!doc || 'tombstone' in doc || !canSee(scope, doc.workspace))
+    throw new DomainError('not-found', `No request with id ${requestId} is recorded (traffic logs are kept for a limited time).`);
   const nodes = await graph.nodes([doc.endpointNodeId, doc.deploymentNodeId]);
   const deployment = nodes.get(doc.deploymentNodeId);
   const endpoint = nodes.get(doc.endpointNodeId);

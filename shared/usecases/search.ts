@@ -10,7 +10,10 @@ import { toLineageNode, type LineageNode } from './lineage.js';
  * (ARM id, azureml:NAME:VERSION, registry URI, node id), `tag:KEY` or `tag:KEY=VALUE`, or a
  * name prefix.
  */
-export async function search(graph: GraphStore, query: { q: string; workspace?: string; kind?: string; limit: number; scope?: Set<string> | null }): Promise<{ nodes: LineageNode[] }> {
+export async function search(
+  graph: GraphStore,
+  query: { q: string; workspace?: string; kind?: string; limit: number; scope?: Set<string> | null },
+): Promise<{ nodes: LineageNode[] }> {
   const q = query.q.trim();
   const ws = query.workspace ? parseWorkspaceId(query.workspace) : undefined;
   if (query.workspace && !ws) throw new DomainError('invalid-request', 'workspace must be the ARM id of an Azure ML workspace.');
@@ -32,5 +35,10 @@ export async function search(graph: GraphStore, query: { q: string; workspace?: 
       limit: query.limit,
     });
   }
-  return { nodes: nodes.filter((n) => canSee(query.scope ?? null, n.workspace) && (!query.kind || n.kind === query.kind)).slice(0, query.limit).map((n) => toLineageNode(n)) };
+  return {
+    nodes: nodes
+      .filter((n) => canSee(query.scope ?? null, n.workspace) && (!query.kind || n.kind === query.kind))
+      .slice(0, query.limit)
+      .map((n) => toLineageNode(n)),
+  };
 }

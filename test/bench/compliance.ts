@@ -88,7 +88,12 @@ async function inLanes<T>(items: Iterator<T>, lanes: number, work: (item: T) => 
  * one raw event per distinct provenance hash the graph documents cite. Straight creates, unmetered:
  * the load is the setting, not the measurement.
  */
-async function load(containers: { graph: Container; events: Container }, g: LookupGraph, receivedAt: string, progress: (what: string) => void): Promise<Loaded> {
+async function load(
+  containers: { graph: Container; events: Container },
+  g: LookupGraph,
+  receivedAt: string,
+  progress: (what: string) => void,
+): Promise<Loaded> {
   const start = performance.now();
   const counts = { nodes: 0, edges: 0, closures: 0 };
   const hashes = new Set<string>();
@@ -173,7 +178,11 @@ function planChanges(g: LookupGraph, count: number, random: () => number): Chang
 
   const used = new Set<number>();
   const fresh = (list: number[], n: number) => {
-    const picked = sample(list.filter((i) => !used.has(i)), n, random);
+    const picked = sample(
+      list.filter((i) => !used.has(i)),
+      n,
+      random,
+    );
     picked.forEach((i) => used.add(i));
     return picked;
   };
@@ -207,14 +216,30 @@ function planChanges(g: LookupGraph, count: number, random: () => number): Chang
     const data = g.roles.sharedData[Math.floor(random() * g.roles.sharedData.length)] as number;
     changes.push({
       kind: 'new input link to a step job',
-      delta: { nodes: [], references: [ref(data), ref(job)], edges: [{ kind: 'inputOf', from: ref(data), to: ref(job), facts: { inputName: 'reference_data', mode: 'download' } }] },
+      delta: {
+        nodes: [],
+        references: [ref(data), ref(job)],
+        edges: [{ kind: 'inputOf', from: ref(data), to: ref(job), facts: { inputName: 'reference_data', mode: 'download' } }],
+      },
     });
   }
-  for (const i of fresh(g.roles.models.map((m) => m.node), modelFacts)) {
-    changes.push({ kind: 'model version: tags changed', delta: { nodes: [{ ref: ref(i), facts: { tags: { ...tagsOf(i), stage: 'staging', reviewed: 'true' } } }], references: [], edges: [] } });
+  for (const i of fresh(
+    g.roles.models.map((m) => m.node),
+    modelFacts,
+  )) {
+    changes.push({
+      kind: 'model version: tags changed',
+      delta: { nodes: [{ ref: ref(i), facts: { tags: { ...tagsOf(i), stage: 'staging', reviewed: 'true' } } }], references: [], edges: [] },
+    });
   }
-  for (const i of fresh(all.filter((j) => g.nodes[j]?.ref.kind === 'job'), jobFacts)) {
-    changes.push({ kind: 'job: tags changed', delta: { nodes: [{ ref: ref(i), facts: { tags: { ...tagsOf(i), audit: 'reviewed' } } }], references: [], edges: [] } });
+  for (const i of fresh(
+    all.filter((j) => g.nodes[j]?.ref.kind === 'job'),
+    jobFacts,
+  )) {
+    changes.push({
+      kind: 'job: tags changed',
+      delta: { nodes: [{ ref: ref(i), facts: { tags: { ...tagsOf(i), audit: 'reviewed' } } }], references: [], edges: [] },
+    });
   }
   return changes;
 }
@@ -223,20 +248,39 @@ let changeSeq = 0;
 function changeProvenance(eventType: string): Provenance {
   const eventTime = new Date().toISOString();
   const hash = `sha256:${sha256Hex(`bench-change|${++changeSeq}|${eventTime}|${randomUUID()}`)}`;
-  return { source: 'bench', eventId: randomUUID(), eventType, eventTime, instant: toInstant(eventTime) as string, hash, learnedAt: eventTime };
+  return {
+    source: 'bench',
+    eventId: randomUUID(),
+    eventType,
+    eventTime,
+    instant: toInstant(eventTime) as string,
+    hash,
+    learnedAt: eventTime,
+  };
 }
 
 /** One event's change: its raw event in the log (as capture writes it first), then the delta. */
 async function applyChange(services: Services, delta: GraphDelta, eventType: string) {
   const prov = changeProvenance(eventType);
   const hex = prov.hash.slice('sha256:'.length);
-  await services.compliance.containers.events.items.create({ id: hex, pk: hex, hash: prov.hash, channel: 'bench', receivedAt: prov.learnedAt, eventType, body: {} });
+  await services.compliance.containers.events.items.create({
+    id: hex,
+    pk: hex,
+    hash: prov.hash,
+    channel: 'bench',
+    receivedAt: prov.learnedAt,
+    eventType,
+    body: {},
+  });
   return applyDelta(services.graph, delta, prov);
 }
 
 /** Graph documents written at or after `sinceSeconds`, by type (one unmetered query). */
 async function writtenSince(graph: Container, sinceSeconds: number): Promise<Map<string, number>> {
-  const iterator = graph.items.query<{ docType?: string }>({ query: 'SELECT c.docType FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: sinceSeconds }] }, { maxItemCount: 10_000 });
+  const iterator = graph.items.query<{ docType?: string }>(
+    { query: 'SELECT c.docType FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: sinceSeconds }] },
+    { maxItemCount: 10_000 },
+  );
   const byType = new Map<string, number>();
   while (iterator.hasMoreResults()) {
     for (const d of (await iterator.fetchNext()).resources ?? []) byType.set(d.docType ?? '?', (byType.get(d.docType ?? '?') ?? 0) + 1);
@@ -309,7 +353,9 @@ async function measureRun(services: Services, server: ServerProcess, label: stri
     loadStateMs: loaded - start,
     publishMs: end - previous,
     serverCpu,
-    stateBytes: Object.fromEntries(await Promise.all(CHECKS.map(async (c) => [c, await blobBytes(services.compliance.blobs, `state/${c}.json`)] as const))) as Record<CheckName, number>,
+    stateBytes: Object.fromEntries(
+      await Promise.all(CHECKS.map(async (c) => [c, await blobBytes(services.compliance.blobs, `state/${c}.json`)] as const)),
+    ) as Record<CheckName, number>,
     reportBytes: await blobBytes(services.compliance.blobs, 'reports/latest.json'),
   };
 }
@@ -321,7 +367,11 @@ function section(s: { numerator: number; denominator: number }): string {
 // ---------------------------------------------------------------------------------------------
 
 export async function runComplianceBench(): Promise<void> {
-  console.log(heading(`6. Compliance runs on a generated ${int(NODES)}-node graph: first, unchanged and after ${CHANGE_PCT}% changed (embedded Cosmos server, child process, and Azurite)`));
+  console.log(
+    heading(
+      `6. Compliance runs on a generated ${int(NODES)}-node graph: first, unchanged and after ${CHANGE_PCT}% changed (embedded Cosmos server, child process, and Azurite)`,
+    ),
+  );
   const started = performance.now();
   const tty = process.stderr.isTTY;
   const progress = (what: string) => tty && process.stderr.write(`\r\x1b[K  ${what}`);
@@ -330,8 +380,15 @@ export async function runComplianceBench(): Promise<void> {
   const g = generateLookupGraph(NODES);
   const kinds = new Map<string, number>();
   for (const node of g.nodes) kinds.set(node.ref.kind, (kinds.get(node.ref.kind) ?? 0) + 1);
-  console.log(`  graph (section 5's generator, seeded): ${int(g.ids.length)} nodes, ${int(g.edges.length)} links, ${int(g.runs)} pipeline runs`);
-  console.log(`    nodes by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${int(c)}`).join(', ')}`);
+  console.log(
+    `  graph (section 5's generator, seeded): ${int(g.ids.length)} nodes, ${int(g.edges.length)} links, ${int(g.runs)} pipeline runs`,
+  );
+  console.log(
+    `    nodes by kind: ${[...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, c]) => `${k} ${int(c)}`)
+      .join(', ')}`,
+  );
 
   const server = await startServerProcess();
   const azurite = await startAzurite();
@@ -365,9 +422,19 @@ export async function runComplianceBench(): Promise<void> {
     progress(`waiting ${PAUSE_SECONDS} s so the load is older than the ${LAG_SECONDS} s change-stream boundary`);
     await new Promise((resolve) => setTimeout(resolve, PAUSE_SECONDS * 1000));
     const marker = g.roles.models[0]?.node ?? 0;
-    await applyChange(services, { nodes: [{ ref: (g.nodes[marker] as LookupGraph['nodes'][number]).ref, facts: { description: 'bench marker' } }], references: [], edges: [] }, 'Microsoft.MachineLearningServices.ModelRegistered');
+    await applyChange(
+      services,
+      {
+        nodes: [{ ref: (g.nodes[marker] as LookupGraph['nodes'][number]).ref, facts: { description: 'bench marker' } }],
+        references: [],
+        edges: [],
+      },
+      'Microsoft.MachineLearningServices.ModelRegistered',
+    );
     done();
-    console.log(`  waited ${PAUSE_SECONDS} s (> LAG_SECONDS + 1), then applied one marker change (a model version's description), so the newest documents are not the bulk load`);
+    console.log(
+      `  waited ${PAUSE_SECONDS} s (> LAG_SECONDS + 1), then applied one marker change (a model version's description), so the newest documents are not the bulk load`,
+    );
 
     // 4-5. First run, then again with nothing changed.
     progress('first run');
@@ -385,7 +452,13 @@ export async function runComplianceBench(): Promise<void> {
     const changeStarted = performance.now();
     let applied = 0;
     await inLanes(changes.values(), CHANGE_LANES, async (change) => {
-      const r = await applyChange(services, change.delta, change.kind.startsWith('job') ? 'Microsoft.MachineLearningServices.RunStatusChanged' : 'Microsoft.MachineLearningServices.ModelRegistered');
+      const r = await applyChange(
+        services,
+        change.delta,
+        change.kind.startsWith('job')
+          ? 'Microsoft.MachineLearningServices.RunStatusChanged'
+          : 'Microsoft.MachineLearningServices.ModelRegistered',
+      );
       writes.created += r.created;
       writes.updated += r.updated;
       writes.unchanged += r.unchanged;
@@ -398,13 +471,17 @@ export async function runComplianceBench(): Promise<void> {
     const touchedTotal = [...touched.values()].reduce((a, b) => a + b, 0);
     const byKind = new Map<string, number>();
     for (const c of changes) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
-    const nodesChanged = new Set(changes.flatMap((c) => [...c.delta.nodes.map((n) => n.ref.key), ...c.delta.edges.map((e) => e.to.key)])).size;
+    const nodesChanged = new Set(changes.flatMap((c) => [...c.delta.nodes.map((n) => n.ref.key), ...c.delta.edges.map((e) => e.to.key)]))
+      .size;
     console.log(
       `  change: ${changes.length} events (${int(nodesChanged)} nodes asserted or newly linked, ${fixed((100 * nodesChanged) / g.ids.length, 2)}% of the nodes) through applyDelta, ` +
         `${CHANGE_LANES} at a time, each with its raw event: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}\n` +
         `    applyDelta: ${int(writes.created)} created, ${int(writes.updated)} updated, ${int(writes.unchanged)} unchanged (nodes and edges; closures not counted); ` +
         `${int(writeRequests)} Cosmos requests, ${seconds(changeMs)} s\n` +
-        `    graph documents written (new _ts): ${int(touchedTotal)} = ${[...touched].sort().map(([t, n]) => `${int(n)} ${t}s`).join(' + ')} ` +
+        `    graph documents written (new _ts): ${int(touchedTotal)} = ${[...touched]
+          .sort()
+          .map(([t, n]) => `${int(n)} ${t}s`)
+          .join(' + ')} ` +
         `(${fixed((100 * touchedTotal) / graphDocs, 2)}% of the graph container), + ${changes.length} raw events`,
     );
 
@@ -414,28 +491,54 @@ export async function runComplianceBench(): Promise<void> {
     done();
     const runs = [first, unchanged, incremental];
 
-    console.log('\n  per run and check: documents changed since the check\'s mark (the change stream, boundary documents skipped), documents read');
+    console.log(
+      "\n  per run and check: documents changed since the check's mark (the change stream, boundary documents skipped), documents read",
+    );
     console.log('  (change stream + point reads + queries), Cosmos requests (report.cost), wall time. total: changed = distinct documents');
     console.log('  changed in the three containers (the pii check reads all three), the rest summed over the checks.\n');
     const rows: string[][] = [];
     for (const r of runs) {
       for (const check of CHECKS) {
         const c = r.report.cost.byCheck[check];
-        rows.push([r.label, check, int(c?.changedDocuments ?? Number.NaN), int(c?.documentsRead ?? Number.NaN), int(c?.cosmosRequests ?? Number.NaN), fixed(r.checkMs[check] / 1000, 2)]);
+        rows.push([
+          r.label,
+          check,
+          int(c?.changedDocuments ?? Number.NaN),
+          int(c?.documentsRead ?? Number.NaN),
+          int(c?.cosmosRequests ?? Number.NaN),
+          fixed(r.checkMs[check] / 1000, 2),
+        ]);
       }
       const distinct = r.report.cost.byCheck.pii?.changedDocuments ?? Number.NaN;
-      rows.push([r.label, 'total', int(distinct), int(r.report.cost.documentsRead), int(r.report.cost.cosmosRequests), fixed(r.ms / 1000, 2)]);
+      rows.push([
+        r.label,
+        'total',
+        int(distinct),
+        int(r.report.cost.documentsRead),
+        int(r.report.cost.cosmosRequests),
+        fixed(r.ms / 1000, 2),
+      ]);
     }
     console.log(table(['run', 'check', 'changed documents', 'documents read', 'Cosmos requests', 'wall s'], rows));
 
     console.log('');
     const perChanged = (r: Run) => {
       const changed = r.report.cost.byCheck.pii?.changedDocuments ?? 0;
-      return changed === 0 ? `- (nothing changed; ${int(r.report.cost.documentsRead)} read)` : fixed(r.report.cost.documentsRead / changed, 2);
+      return changed === 0
+        ? `- (nothing changed; ${int(r.report.cost.documentsRead)} read)`
+        : fixed(r.report.cost.documentsRead / changed, 2);
     };
     console.log(
       table(
-        ['run', 'documents read per changed document', 'requests vs first run', 'server CPU s', 'state load / publish s', `state KB (${CHECKS.join(' / ')})`, 'latest report'],
+        [
+          'run',
+          'documents read per changed document',
+          'requests vs first run',
+          'server CPU s',
+          'state load / publish s',
+          `state KB (${CHECKS.join(' / ')})`,
+          'latest report',
+        ],
         runs.map((r) => [
           r.label,
           perChanged(r),
@@ -448,13 +551,24 @@ export async function runComplianceBench(): Promise<void> {
       ),
     );
 
-    console.log('  (about 4 documents read per changed one: each check reads the changes since its own mark, so the graph\'s changes are read');
+    console.log(
+      "  (about 4 documents read per changed one: each check reads the changes since its own mark, so the graph's changes are read",
+    );
     console.log('  four times, the raw events once, plus the point reads the checks make)');
 
     console.log('\n  what each run reported (numerator / denominator):\n');
     console.log(
       table(
-        ['run', 'lineage completeness', 'deployment traceability', 'drift attribution', 'retention', 'retention violations', 'pii (clean / scanned)', 'pii findings'],
+        [
+          'run',
+          'lineage completeness',
+          'deployment traceability',
+          'drift attribution',
+          'retention',
+          'retention violations',
+          'pii (clean / scanned)',
+          'pii findings',
+        ],
         runs.map((r) => [
           r.label,
           section(r.report.lineageCompleteness),
@@ -468,9 +582,11 @@ export async function runComplianceBench(): Promise<void> {
       ),
     );
     const findings = new Map<string, number>();
-    for (const f of first.report.pii.items) findings.set(`${f.kind} in ${f.container} ${f.path}`, (findings.get(`${f.kind} in ${f.container} ${f.path}`) ?? 0) + 1);
+    for (const f of first.report.pii.items)
+      findings.set(`${f.kind} in ${f.container} ${f.path}`, (findings.get(`${f.kind} in ${f.container} ${f.path}`) ?? 0) + 1);
     if (findings.size > 0) console.log(`\n  pii findings (first run): ${[...findings].map(([k, n]) => `${int(n)} ${k}`).join(', ')}`);
-    const verified = (r: Run) => (r.report.cost.byCheck.retention?.documentsRead ?? 0) - (r.report.cost.byCheck.retention?.changedDocuments ?? 0);
+    const verified = (r: Run) =>
+      (r.report.cost.byCheck.retention?.documentsRead ?? 0) - (r.report.cost.byCheck.retention?.changedDocuments ?? 0);
     const events = (r: Run) => (r.report.cost.byCheck.pii?.changedDocuments ?? 0) - (r.report.cost.byCheck.lineage?.changedDocuments ?? 0);
     console.log(
       `\n  whole graph seen: the first run's pii denominator, ${int(first.report.pii.denominator)}, is every node (${int(loaded.graph.nodes)}), every link once (${int(loaded.graph.edges / 2)}) and every raw event` +
@@ -489,7 +605,9 @@ export async function runComplianceBench(): Promise<void> {
       `  wall times are the stand-in's: a query page there costs O(container size squared) (see the top of compliance.ts), so the unchanged\n` +
         `  run's ${int(unchanged.report.cost.cosmosRequests)} requests took ${fixed(unchanged.ms / 1000, 1)} s, nearly all of it the four one-page change-stream queries over the graph container.`,
     );
-    console.log(`\n  server process: peak ${int(server.usage().peakMb ?? Number.NaN)} MB; section 6 took ${seconds(performance.now() - started)} s`);
+    console.log(
+      `\n  server process: peak ${int(server.usage().peakMb ?? Number.NaN)} MB; section 6 took ${seconds(performance.now() - started)} s`,
+    );
   } finally {
     await azurite.stop();
     await server.stop();

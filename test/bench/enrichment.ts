@@ -86,7 +86,11 @@ function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-async function captureAndDrain(services: Services, standIn: AzureMlStandIn, events: ReadonlyArray<Record<string, unknown>>): Promise<Round> {
+async function captureAndDrain(
+  services: Services,
+  standIn: AzureMlStandIn,
+  events: ReadonlyArray<Record<string, unknown>>,
+): Promise<Round> {
   const started = performance.now();
   const restClient0 = services.arm.requests;
   const restServer0 = standIn.requests.length;
@@ -129,7 +133,15 @@ async function captureAndDrain(services: Services, standIn: AzureMlStandIn, even
         round.failures.push(`not an enrichment request: ${message.messageText.slice(0, 80)}`);
       } else {
         const request: EnrichRequest = parsed.data;
-        const cost = round.kinds.get(request.kind) ?? { processed: 0, distinct: new Set<string>(), rest: 0, cosmos: 0, followUps: 0, docs: 0, outcomes: new Map<string, number>() };
+        const cost = round.kinds.get(request.kind) ?? {
+          processed: 0,
+          distinct: new Set<string>(),
+          rest: 0,
+          cosmos: 0,
+          followUps: 0,
+          docs: 0,
+          outcomes: new Map<string, number>(),
+        };
         round.kinds.set(request.kind, cost);
         const rest0 = services.arm.requests;
         const cosmos0 = services.meter.requests;
@@ -142,7 +154,9 @@ async function captureAndDrain(services: Services, standIn: AzureMlStandIn, even
           bump(cost.outcomes, outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status);
         } catch (error) {
           // The function would retry, then dead-letter; here it is reported and dropped.
-          round.failures.push(`${request.kind} ${request.armId.split('/workspaces/')[1] ?? request.armId}: ${error instanceof Error ? error.message : String(error)}`);
+          round.failures.push(
+            `${request.kind} ${request.armId.split('/workspaces/')[1] ?? request.armId}: ${error instanceof Error ? error.message : String(error)}`,
+          );
           bump(cost.outcomes, 'failed');
         }
         cost.processed++;
@@ -181,7 +195,10 @@ function printEnrichment(first: Round, again: Round): void {
   for (const [label, r] of rounds) {
     console.log(
       `  ${label}: ${r.events} Event Grid events (${outcomesText(r.captureOutcomes)}), ${int(r.processed)} enrichment requests processed ` +
-        `(${[...r.kinds].map(([k, c]) => `${c.processed} ${k}`).join(', ')}); REST answers ${[...r.restByStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${n}x ${s}`).join(', ')}` +
+        `(${[...r.kinds].map(([k, c]) => `${c.processed} ${k}`).join(', ')}); REST answers ${[...r.restByStatus]
+          .sort((a, b) => a[0] - b[0])
+          .map(([s, n]) => `${n}x ${s}`)
+          .join(', ')}` +
         (r.failures.length > 0 ? `; ${r.failures.length} FAILED: ${r.failures.slice(0, 3).join(' | ')}` : '; none failed'),
     );
   }
@@ -242,7 +259,15 @@ interface RecordCost {
   enqueued: number;
 }
 
-async function captureMessages(services: Services, messages: readonly MonitorMessage[]): Promise<{ records: RecordCost[]; reports: { projected: number; ignored: number; deadLettered: number; failed: number }; ms: number; metered: number }> {
+async function captureMessages(
+  services: Services,
+  messages: readonly MonitorMessage[],
+): Promise<{
+  records: RecordCost[];
+  reports: { projected: number; ignored: number; deadLettered: number; failed: number };
+  ms: number;
+  metered: number;
+}> {
   // Requests between one record's event-log append and the next record's belong to the first:
   // captureMonitorMessage captures records one after another, each starting with that append.
   let current: RecordCost | undefined;
@@ -279,11 +304,21 @@ async function captureMessages(services: Services, messages: readonly MonitorMes
   const metered0 = services.meter.requests;
   const enqueuedAt = Date.UTC(2024, 4, 1);
   for (const [i, message] of messages.entries()) {
-    pending = message.body.records.map((record, j) => ({ label: message.labels[j] ?? '?', status: normalizeMonitorRecord(record).status, cosmos: 0, enqueued: 0 }));
+    pending = message.body.records.map((record, j) => ({
+      label: message.labels[j] ?? '?',
+      status: normalizeMonitorRecord(record).status,
+      cosmos: 0,
+      enqueued: 0,
+    }));
     records.push(...pending);
     // Event Hubs bodies arrive as bytes.
     const body = Buffer.from(JSON.stringify(message.body), 'utf8');
-    const delivery = { partitionId: String(i % 4), sequenceNumber: Math.floor(i / 4), offset: String(Math.floor(i / 4) * 4096), enqueuedTime: new Date(enqueuedAt + i * 1000).toISOString() };
+    const delivery = {
+      partitionId: String(i % 4),
+      sequenceNumber: Math.floor(i / 4),
+      offset: String(Math.floor(i / 4) * 4096),
+      enqueuedTime: new Date(enqueuedAt + i * 1000).toISOString(),
+    };
     const report = await captureMonitorMessage(deps, body, delivery);
     close();
     current = undefined;
@@ -295,7 +330,10 @@ async function captureMessages(services: Services, messages: readonly MonitorMes
   return { records, reports, ms: performance.now() - started, metered: services.meter.requests - metered0 };
 }
 
-function printMonitorCapture(messages: readonly MonitorMessage[], run: Awaited<ReturnType<typeof captureMessages>>): { perRecord: number; perTraffic: number } {
+function printMonitorCapture(
+  messages: readonly MonitorMessage[],
+  run: Awaited<ReturnType<typeof captureMessages>>,
+): { perRecord: number; perTraffic: number } {
   const { records, reports } = run;
   const bySource = new Map<string, number>();
   for (const m of messages) bump(bySource, m.source);
@@ -303,7 +341,9 @@ function printMonitorCapture(messages: readonly MonitorMessage[], run: Awaited<R
     `  ${int(messages.length)} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ${int(records.length)} records, ` +
       `${fixed(records.length / messages.length, 1)} records/message, as Buffer bodies`,
   );
-  console.log(`  captureMonitorMessage reports: ${int(reports.projected)} projected, ${int(reports.ignored)} ignored, ${int(reports.deadLettered)} dead-lettered, ${int(reports.failed)} failed\n`);
+  console.log(
+    `  captureMonitorMessage reports: ${int(reports.projected)} projected, ${int(reports.ignored)} ignored, ${int(reports.deadLettered)} dead-lettered, ${int(reports.failed)} failed\n`,
+  );
 
   const groups = new Map<string, RecordCost[]>();
   for (const r of records) {
@@ -312,7 +352,9 @@ function printMonitorCapture(messages: readonly MonitorMessage[], run: Awaited<R
     group.push(r);
     groups.set(key, group);
   }
-  const rows = [...groups].sort((a, b) => (a[0].endsWith('projected') === b[0].endsWith('projected') ? b[1].length - a[1].length : a[0].endsWith('projected') ? -1 : 1));
+  const rows = [...groups].sort((a, b) =>
+    a[0].endsWith('projected') === b[0].endsWith('projected') ? b[1].length - a[1].length : a[0].endsWith('projected') ? -1 : 1,
+  );
   const line = (label: string, status: string, rs: readonly RecordCost[]) => [
     label,
     status,
@@ -340,20 +382,26 @@ function printMonitorCapture(messages: readonly MonitorMessage[], run: Awaited<R
   );
   const total = sum(records.map((r) => r.cosmos));
   console.log('  (Administrative ignored: the Started half of each write; Write: the documented non-ML support-ticket write;');
-  console.log('  WorkflowRuntime, AuditEvent, metrics: other services\' documented records)');
+  console.log("  WorkflowRuntime, AuditEvent, metrics: other services' documented records)");
   console.log(
     `\n  ${int(total)} Cosmos requests for ${int(messages.length)} messages (${total === run.metered ? 'every metered request attributed to a record' : `METERED ${int(run.metered)}: attribution incomplete`}): ` +
       `${fixed(total / messages.length, 1)} per message; ` +
       `${int(sum(records.map((r) => r.enqueued)))} enrichment requests enqueued (one queue message each)`,
   );
-  console.log(`  ${fixed(run.ms / 1000, 1)} s, ${int(records.length / (run.ms / 1000))} records/s through the embedded store (MACHINE-DEPENDENT, one message at a time)`);
+  console.log(
+    `  ${fixed(run.ms / 1000, 1)} s, ${int(records.length / (run.ms / 1000))} records/s through the embedded store (MACHINE-DEPENDENT, one message at a time)`,
+  );
   return { perRecord: total / records.length, perTraffic: sum(traffic.map((r) => r.cosmos)) / Math.max(1, traffic.length) };
 }
 
 export async function runEnrichmentBench(messages: readonly MonitorMessage[]): Promise<void> {
   console.log(heading('4. Cosmos and REST requests per event: enrichment and Event Hubs capture'));
   console.log('  (embedded Cosmos server + Azurite + the Azure ML REST stand-in, all on loopback)');
-  const [cosmos, azurite, standIn] = await Promise.all([startCosmos(0), startAzurite({ blob: 0, queue: 0, table: 0 }), startAzureMlStandIn({ port: 0 })]);
+  const [cosmos, azurite, standIn] = await Promise.all([
+    startCosmos(0),
+    startAzurite({ blob: 0, queue: 0, table: 0 }),
+    startAzureMlStandIn({ port: 0 }),
+  ]);
   try {
     const settings = loadSettings({
       COSMOS_ENDPOINT: cosmos.url,

@@ -221,7 +221,13 @@ function adjacency(raw: unknown, node: string, dir: ClosureDir): { links: string
  * adjacency, which is the distance-1 part of their closure document. The first round reads the
  * root and its adjacency. No queries: on the embedded server a query scans the whole container.
  */
-async function hopByHop(graph: GraphStore, rootId: string, direction: 'upstream' | 'downstream', depth: number, maxNodes: number): Promise<BaselineAnswer> {
+async function hopByHop(
+  graph: GraphStore,
+  rootId: string,
+  direction: 'upstream' | 'downstream',
+  depth: number,
+  maxNodes: number,
+): Promise<BaselineAnswer> {
   const dir: ClosureDir = direction === 'upstream' ? 'up' : 'down';
   const cid = closureId(dir);
   const first = await graph.readMany([
@@ -353,7 +359,19 @@ async function runCase(
   roots: string[],
   options: { seconds?: number; baselineFirst?: boolean } = {},
 ): Promise<CaseResult> {
-  const result: CaseResult = { label, direction, depth, closure: [], baseline: [], walked: 0, sameNodes: 0, compared: 0, adjacencyMaybeCut: 0, baselineRoundsMismatch: 0, failures: [] };
+  const result: CaseResult = {
+    label,
+    direction,
+    depth,
+    closure: [],
+    baseline: [],
+    walked: 0,
+    sameNodes: 0,
+    compared: 0,
+    adjacencyMaybeCut: 0,
+    baselineRoundsMismatch: 0,
+    failures: [],
+  };
   const deadline = performance.now() + (options.seconds ?? CASE_SECONDS) * 1000;
   const attempt = async <T extends Answer>(path: 'closure' | 'baseline', work: () => Promise<T>) => {
     const start = performance.now();
@@ -512,7 +530,9 @@ function mb(bytes: number): string {
 }
 
 export async function runLookupBench(): Promise<string> {
-  console.log(heading(`5. Lookups on a generated ${int(NODES)}-node graph: closures vs hop by hop (embedded Cosmos server, child process)`));
+  console.log(
+    heading(`5. Lookups on a generated ${int(NODES)}-node graph: closures vs hop by hop (embedded Cosmos server, child process)`),
+  );
   const started = performance.now();
   const cpu0 = process.cpuUsage();
 
@@ -530,12 +550,21 @@ export async function runLookupBench(): Promise<string> {
   }
   const versions = [...versionsPerPipeline.values()];
   console.log(`  graph (seeded): ${int(g.ids.length)} nodes, ${int(g.edges.length)} links, generated in ${fixed(generateMs / 1000, 1)} s`);
-  console.log(`    nodes by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${int(c)}`).join(', ')}`);
   console.log(
-    `    ${int(Object.values(g.pipelines).reduce((a, b) => a + b, 0))} pipelines (${Object.entries(g.pipelines).map(([c, k]) => `${c} ${k}`).join(', ')}), ` +
+    `    nodes by kind: ${[...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, c]) => `${k} ${int(c)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `    ${int(Object.values(g.pipelines).reduce((a, b) => a + b, 0))} pipelines (${Object.entries(g.pipelines)
+      .map(([c, k]) => `${c} ${k}`)
+      .join(', ')}), ` +
       `${int(g.runs)} runs; model versions per pipeline ${fixed(mean(versions), 1)} (${Math.min(...versions)}-${Math.max(...versions)})`,
   );
-  console.log(`    shared dataset versions (${g.roles.sharedData.length}): jobs reading each, most used first: ${fanOut.slice(0, 6).map(int).join(', ')}, ... ${int(fanOut[fanOut.length - 1] ?? 0)}`);
+  console.log(
+    `    shared dataset versions (${g.roles.sharedData.length}): jobs reading each, most used first: ${fanOut.slice(0, 6).map(int).join(', ')}, ... ${int(fanOut[fanOut.length - 1] ?? 0)}`,
+  );
 
   const server = await startServerProcess();
   try {
@@ -565,7 +594,9 @@ export async function runLookupBench(): Promise<string> {
         `    ${fixed(loaded.ms / 1000, 1)} s, ${int(docs / (loaded.ms / 1000))} documents/s, single creates, ${CONCURRENCY} in flight; ` +
         `closures by closureByBfs in memory as they were written: ${fixed(s.bfsMs / 1000, 1)} s of that`,
     );
-    console.log(`    CPU while loading: bench process ${fixed((loadCpu.user + loadCpu.system) / 1e6, 0)} s, Cosmos server process ${fixed(serverCpu, 0)} s (${cpus().length} cores)`);
+    console.log(
+      `    CPU while loading: bench process ${fixed((loadCpu.user + loadCpu.system) / 1e6, 0)} s, Cosmos server process ${fixed(serverCpu, 0)} s (${cpus().length} cores)`,
+    );
     const sizes = (a: Uint16Array) => {
       const sorted = [...a].sort((x, y) => x - y);
       return `${fixed(mean(sorted), 1)} / ${int(percentile(sorted, 50))} / ${int(percentile(sorted, 99))} / ${int(sorted[sorted.length - 1] ?? 0)}`;
@@ -578,7 +609,9 @@ export async function runLookupBench(): Promise<string> {
       const total = [...byKind.values()].reduce((a, b) => a + b, 0);
       return total === 0 ? '0' : `${total} (${[...byKind].map(([k, c]) => `${k} ${c}`).join(', ')})`;
     };
-    console.log(`    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (cap ${int(CLOSURE_MAX_MEMBERS)}); links held ${int(s.closureEdges)}`);
+    console.log(
+      `    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (cap ${int(CLOSURE_MAX_MEMBERS)}); links held ${int(s.closureEdges)}`,
+    );
     console.log(`    levels (farthest member) mean / p50 / p99 / max: upstream ${sizes(s.upEcc)}, downstream ${sizes(s.downEcc)}`);
     console.log(`    truncated closures: upstream ${truncatedKinds(s.upTruncated)}, downstream ${truncatedKinds(s.downTruncated)}`);
 
@@ -586,7 +619,9 @@ export async function runLookupBench(): Promise<string> {
     const random = prng(4242);
     const all = g.ids.map((_, i) => i);
     const deepModels = g.roles.models.filter((m) => (s.upEcc[m.node] ?? 0) >= 50).map((m) => m.node);
-    const deepOutputs = all.filter((i) => (s.downEcc[i] ?? 0) >= 50 && !s.downTruncated[i] && ['storage', 'data'].includes(g.nodes[i]?.ref.kind ?? ''));
+    const deepOutputs = all.filter(
+      (i) => (s.downEcc[i] ?? 0) >= 50 && !s.downTruncated[i] && ['storage', 'data'].includes(g.nodes[i]?.ref.kind ?? ''),
+    );
     const sharedComplete = g.roles.sharedData.filter((i) => !s.downTruncated[i] && (s.downSize[i] ?? 0) > 0);
     const sharedTruncated = g.roles.sharedData.filter((i) => s.downTruncated[i]).sort((a, b) => jobsOf(a) - jobsOf(b));
     const ids = (list: number[]) => list.map((i) => g.ids[i] as string);
@@ -598,7 +633,9 @@ export async function runLookupBench(): Promise<string> {
       `  roots: ${int(deepModels.length)} model versions with >= 50 levels upstream, ${int(deepOutputs.length)} storage/data nodes with >= 50 levels downstream ` +
         `(closure complete), ${sharedComplete.length} shared dataset versions with a complete downstream closure, ${sharedTruncated.length} with a truncated one`,
     );
-    console.log(`  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`);
+    console.log(
+      `  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`,
+    );
 
     const meter = new RequestMeter();
     const log = new RoundLog();
@@ -631,15 +668,37 @@ export async function runLookupBench(): Promise<string> {
     if (FALLBACK && fallbackRoot !== undefined) {
       progress('truncated shared dataset downstream depth 10');
       // Baseline first: a query the SDK gave up on may keep the single-threaded server busy.
-      results.push(await runCase(bench, `shared dataset version read by ${int(jobsOf(fallbackRoot))} jobs (TRUNCATED closure), downstream`, 'downstream', 10, ids([fallbackRoot]), { seconds: 1, baselineFirst: true }));
+      results.push(
+        await runCase(
+          bench,
+          `shared dataset version read by ${int(jobsOf(fallbackRoot))} jobs (TRUNCATED closure), downstream`,
+          'downstream',
+          10,
+          ids([fallbackRoot]),
+          { seconds: 1, baselineFirst: true },
+        ),
+      );
     }
     if (tty) process.stderr.write('\r\x1b[K');
 
     console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = RequestMeter;');
-    console.log('  nodes = mean nodes answered, closure path / baseline (paged: how many answers were cut at maxNodes, to be continued by cursor)\n');
+    console.log(
+      '  nodes = mean nodes answered, closure path / baseline (paged: how many answers were cut at maxNodes, to be continued by cursor)\n',
+    );
     console.log(
       table(
-        ['lookup', 'depth', 'roots', 'closure round trips', 'baseline round trips', 'closure requests', 'baseline requests', 'closure p50/p95/max ms', 'baseline p50/p95/max ms', 'nodes'],
+        [
+          'lookup',
+          'depth',
+          'roots',
+          'closure round trips',
+          'baseline round trips',
+          'closure requests',
+          'baseline requests',
+          'closure p50/p95/max ms',
+          'baseline p50/p95/max ms',
+          'nodes',
+        ],
         results.map((r) => [
           r.label,
           String(r.depth),
@@ -659,7 +718,7 @@ export async function runLookupBench(): Promise<string> {
     if (closureOnly.length > 0 && Math.max(...closureOnly) === 3) {
       console.log(
         '\n  closure path, 2 round trips: lineage() reads the root node and its closure together (the ref names one node), then the\n' +
-          '  page\'s nodes and links in parallel (1 when the root has nothing in that direction). The baseline reads the root with its\n' +
+          "  page's nodes and links in parallel (1 when the root has nothing in that direction). The baseline reads the root with its\n" +
           '  adjacency, then one round per level.',
       );
     }
@@ -688,16 +747,27 @@ export async function runLookupBench(): Promise<string> {
       if (r.walked > 0 || r.failures.some((f) => f.path === 'closure')) {
         console.log(
           `    the baseline read the root's distance-1 members from the same truncated closure: ` +
-            (r.adjacencyMaybeCut > 0 ? 'they may be cut (the cap was reached at distance 1)' : 'complete (fewer than the cap are at distance 1; the cut is farther out)'),
+            (r.adjacencyMaybeCut > 0
+              ? 'they may be cut (the cap was reached at distance 1)'
+              : 'complete (fewer than the cap are at distance 1; the cut is farther out)'),
         );
       }
-      if (r.baselineRoundsMismatch > 0) console.log(`  note: ${r.label} depth ${r.depth}: timed round trips differ from the baseline's own count in ${r.baselineRoundsMismatch} lookups`);
+      if (r.baselineRoundsMismatch > 0)
+        console.log(
+          `  note: ${r.label} depth ${r.depth}: timed round trips differ from the baseline's own count in ${r.baselineRoundsMismatch} lookups`,
+        );
     }
-    if (FALLBACK && fallbackRoot === undefined) console.log('  no shared dataset version has a truncated downstream closure at this size: the walking fallback was not measured');
+    if (FALLBACK && fallbackRoot === undefined)
+      console.log('  no shared dataset version has a truncated downstream closure at this size: the walking fallback was not measured');
     if (!FALLBACK) console.log('  BENCH_LOOKUP_FALLBACK=0: the lookup from a truncated closure (walks with queries) was not measured');
-    console.log('  baseline adjacency = the distance-1 links of each frontier node\'s closure document (a whole closure document per frontier node,');
+    console.log(
+      "  baseline adjacency = the distance-1 links of each frontier node's closure document (a whole closure document per frontier node,",
+    );
     console.log('  larger than an adjacency list would be: its latency is if anything pessimistic; its round trips and requests are not)');
-    if (RTT_MS > 0) console.log(`  BENCH_LOOKUP_RTT_MS=${RTT_MS}: every measured request waited ${RTT_MS} ms first, as if the store were across a network`);
+    if (RTT_MS > 0)
+      console.log(
+        `  BENCH_LOOKUP_RTT_MS=${RTT_MS}: every measured request waited ${RTT_MS} ms first, as if the store were across a network`,
+      );
     if (!KEEPALIVE) console.log('  BENCH_LOOKUP_KEEPALIVE=0: the server closed every connection, so every request paid a TLS handshake');
 
     const usage = server.usage();
@@ -712,7 +782,12 @@ export async function runLookupBench(): Promise<string> {
     const byDepth = (label: string, pick: (r: CaseResult) => Sample[]) =>
       DEPTHS.map((d) => {
         const r = results.find((x) => x.label === label && x.depth === d);
-        return r ? spread(pick(r).map((x) => x.rounds), 0) : '-';
+        return r
+          ? spread(
+              pick(r).map((x) => x.rounds),
+              0,
+            )
+          : '-';
       });
     const main = 'model at the end of a deep pipeline, upstream';
     const closureRounds = byDepth(main, (r) => r.closure);

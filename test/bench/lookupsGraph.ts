@@ -80,19 +80,68 @@ const SUBSCRIPTION = '6b0e1c8e-4f2a-4b7c-9d3e-2a1f0c9b8d7e';
 const WORKSPACES = ['ws-credit', 'ws-marketing', 'ws-fraud', 'ws-forecast', 'ws-vision', 'ws-nlp'];
 const COMPUTES = ['cpu-cluster', 'gpu-cluster-a100', 'spot-d16'];
 const SHARED_DATA = [
-  'customer-transactions', 'clickstream-daily', 'customer-profile', 'product-catalog', 'support-tickets', 'payments-ledger',
-  'web-sessions', 'store-sales', 'device-telemetry', 'credit-bureau', 'images-defects', 'call-transcripts',
+  'customer-transactions',
+  'clickstream-daily',
+  'customer-profile',
+  'product-catalog',
+  'support-tickets',
+  'payments-ledger',
+  'web-sessions',
+  'store-sales',
+  'device-telemetry',
+  'credit-bureau',
+  'images-defects',
+  'call-transcripts',
 ];
 const SHARED_DATA_VERSIONS = 4;
 const CURATED_ENVS = [
-  'sklearn-1.5', 'lightgbm-4.3', 'pytorch-2.2-cuda12', 'tensorflow-2.15', 'xgboost-2.0', 'responsibleai-0.33', 'automl-1.60', 'minimal-py311',
+  'sklearn-1.5',
+  'lightgbm-4.3',
+  'pytorch-2.2-cuda12',
+  'tensorflow-2.15',
+  'xgboost-2.0',
+  'responsibleai-0.33',
+  'automl-1.60',
+  'minimal-py311',
 ];
 const REPOSITORIES = [
-  'git@github.com:contoso/ml-platform.git', 'https://github.com/contoso/credit-models', 'https://dev.azure.com/contoso/ml/_git/forecasting',
-  'https://github.com/contoso/vision', 'git@github.com:contoso/nlp-intent.git', 'https://github.com/contoso/pricing',
+  'git@github.com:contoso/ml-platform.git',
+  'https://github.com/contoso/credit-models',
+  'https://dev.azure.com/contoso/ml/_git/forecasting',
+  'https://github.com/contoso/vision',
+  'git@github.com:contoso/nlp-intent.git',
+  'https://github.com/contoso/pricing',
 ];
-const MODEL_BASES = ['credit-risk', 'churn-xgb', 'fraud-detector', 'demand-forecast', 'nlp-intent', 'image-defects', 'pricing-gbm', 'ltv-regressor', 'ranker', 'anomaly-iforest'];
-const STEP_NAMES = ['ingest', 'validate', 'clean', 'join', 'featurize', 'split', 'impute', 'encode', 'select', 'balance', 'augment', 'train', 'tune', 'evaluate', 'calibrate', 'explain'];
+const MODEL_BASES = [
+  'credit-risk',
+  'churn-xgb',
+  'fraud-detector',
+  'demand-forecast',
+  'nlp-intent',
+  'image-defects',
+  'pricing-gbm',
+  'ltv-regressor',
+  'ranker',
+  'anomaly-iforest',
+];
+const STEP_NAMES = [
+  'ingest',
+  'validate',
+  'clean',
+  'join',
+  'featurize',
+  'split',
+  'impute',
+  'encode',
+  'select',
+  'balance',
+  'augment',
+  'train',
+  'tune',
+  'evaluate',
+  'calibrate',
+  'explain',
+];
 
 class Builder {
   readonly nodes: GenNode[] = [];
@@ -101,7 +150,13 @@ class Builder {
   readonly edges: GenEdge[] = [];
   private readonly edgeKeys = new Set<string>();
 
-  node(ref: NodeRef, facts: Record<string, unknown>, at: number, eventType: string, extra?: { series?: Record<string, unknown>; source?: 'eventgrid' | 'rest' }): number {
+  node(
+    ref: NodeRef,
+    facts: Record<string, unknown>,
+    at: number,
+    eventType: string,
+    extra?: { series?: Record<string, unknown>; source?: 'eventgrid' | 'rest' },
+  ): number {
     const id = nodeId(ref.kind, ref.key);
     const known = this.index.get(id);
     if (known !== undefined) return known;
@@ -151,7 +206,15 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
 
   const workspaces = WORKSPACES.map((name) => workspaceKey(SUBSCRIPTION, 'rg-ml-prod', name));
   const computes = workspaces.map((ws) =>
-    COMPUTES.map((c) => b.node(namedResource(ws, 'computes', c), { name: c, vmSize: c.startsWith('gpu') ? 'Standard_NC24ads_A100_v4' : 'Standard_D16s_v5', maxNodes: 8 }, START_MS, 'compute', { source: 'rest' })),
+    COMPUTES.map((c) =>
+      b.node(
+        namedResource(ws, 'computes', c),
+        { name: c, vmSize: c.startsWith('gpu') ? 'Standard_NC24ads_A100_v4' : 'Standard_D16s_v5', maxNodes: 8 },
+        START_MS,
+        'compute',
+        { source: 'rest' },
+      ),
+    ),
   );
   const datastores = workspaces.map((ws) => namedResource(ws, 'datastores', 'workspaceblobstore'));
   // Registry data versions: the shared datasets. Ordered by popularity (the Zipf rank).
@@ -160,14 +223,24 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
     for (const name of SHARED_DATA) {
       const ref = registryAsset('contoso-shared', 'data', name, String(v));
       if (!ref) throw new Error('registry data');
-      shared.push(b.node(ref, { name, version: String(v), type: 'uri_folder', path: `abfss://lake@contosodata.dfs.core.windows.net/curated/${name}/v${v}` }, START_MS + v * 20 * DAY, 'data-version', { source: 'rest' }));
+      shared.push(
+        b.node(
+          ref,
+          { name, version: String(v), type: 'uri_folder', path: `abfss://lake@contosodata.dfs.core.windows.net/curated/${name}/v${v}` },
+          START_MS + v * 20 * DAY,
+          'data-version',
+          { source: 'rest' },
+        ),
+      );
     }
   }
   const sharedPick = zipf(random, shared.length, 1.15);
   const curated = CURATED_ENVS.map((name) => {
     const ref = registryAsset('azureml', 'environments', name, String(between(10, 40)));
     if (!ref) throw new Error('registry environment');
-    return b.node(ref, { name, image: `mcr.microsoft.com/azureml/curated/${name}:latest` }, START_MS, 'environment-version', { source: 'rest' });
+    return b.node(ref, { name, image: `mcr.microsoft.com/azureml/curated/${name}:latest` }, START_MS, 'environment-version', {
+      source: 'rest',
+    });
   });
   const curatedPick = zipf(random, curated.length, 1.0);
 
@@ -192,7 +265,16 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
     const extraInput = Array.from({ length: steps + 1 }, (_, i) => (i > 1 && random() < 0.15 ? (shared[sharedPick()] as number) : -1));
     const useCurated = random() < 0.6;
     const curatedEnv = curated[curatedPick()] as number;
-    const endpoint = random() < 0.7 ? b.node(namedResource(ws, 'onlineEndpoints', `${name}-ep`), { name: `${name}-ep`, authMode: 'key', scoringUri: `https://${name}-ep.westeurope.inference.ml.azure.com/score` }, begin, 'endpoint', { source: 'rest' }) : -1;
+    const endpoint =
+      random() < 0.7
+        ? b.node(
+            namedResource(ws, 'onlineEndpoints', `${name}-ep`),
+            { name: `${name}-ep`, authMode: 'key', scoringUri: `https://${name}-ep.westeurope.inference.ml.azure.com/score` },
+            begin,
+            'endpoint',
+            { source: 'rest' },
+          )
+        : -1;
     let previousModel = -1;
     let code = -1;
     let commit = -1;
@@ -204,17 +286,36 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
       if ((k - 1) % 3 === 0) {
         const sha = hex(40);
         commit = b.node(gitCommit(repo, sha), { repository: repo, commit: sha }, at, 'Microsoft.MachineLearningServices.RunCompleted');
-        code = b.node(versionedAsset(ws, 'codes', `${name}-src`, hex(8)), { name: `${name}-src`, sourceUri: `https://${WORKSPACES[w]}.blob.core.windows.net/code/${name}` }, at, 'code-version', { source: 'rest' });
+        code = b.node(
+          versionedAsset(ws, 'codes', `${name}-src`, hex(8)),
+          { name: `${name}-src`, sourceUri: `https://${WORKSPACES[w]}.blob.core.windows.net/code/${name}` },
+          at,
+          'code-version',
+          { source: 'rest' },
+        );
         b.link('commitOf', commit, code, at);
       }
       if (!useCurated && (k === 1 || k === Math.ceil(runCount / 2))) {
-        env = b.node(versionedAsset(ws, 'environments', `${name}-env`, String(k === 1 ? 1 : 2)), { name: `${name}-env`, image: `contosoacr.azurecr.io/${name}:${k}` }, at, 'environment-version', { source: 'rest' });
+        env = b.node(
+          versionedAsset(ws, 'environments', `${name}-env`, String(k === 1 ? 1 : 2)),
+          { name: `${name}-env`, image: `contosoacr.azurecr.io/${name}:${k}` },
+          at,
+          'environment-version',
+          { source: 'rest' },
+        );
       }
       const environment = useCurated ? curatedEnv : env;
       const runId = `${name.replace(/-/g, '_')}_${hex(8)}`;
       const parent = b.node(
         namedResource(ws, 'jobs', runId),
-        { runId, experimentName: name, runType: 'azureml.PipelineRun', status: 'Completed', completedAt: iso(at + steps * 1_200_000), tags: { team: WORKSPACES[w]?.slice(3), trigger: pick(['schedule', 'manual', 'ci']) } },
+        {
+          runId,
+          experimentName: name,
+          runType: 'azureml.PipelineRun',
+          status: 'Completed',
+          completedAt: iso(at + steps * 1_200_000),
+          tags: { team: WORKSPACES[w]?.slice(3), trigger: pick(['schedule', 'manual', 'ci']) },
+        },
         at,
         'Microsoft.MachineLearningServices.RunCompleted',
         { series: { status: 'Completed' } },
@@ -230,7 +331,15 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
         const stepRun = `${runId}_${stepName}_${i}`;
         const job = b.node(
           namedResource(ws, 'jobs', stepRun),
-          { runId: stepRun, experimentName: name, runType: 'azureml.StepRun', displayName: stepName, status: 'Completed', completedAt: iso(t), computeTarget: COMPUTES[computes[w]?.indexOf(compute) ?? 0] },
+          {
+            runId: stepRun,
+            experimentName: name,
+            runType: 'azureml.StepRun',
+            displayName: stepName,
+            status: 'Completed',
+            completedAt: iso(t),
+            computeTarget: COMPUTES[computes[w]?.indexOf(compute) ?? 0],
+          },
           t,
           'Microsoft.MachineLearningServices.RunCompleted',
           { series: { status: 'Completed' } },
@@ -239,30 +348,53 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
         b.link('codeOf', code, job, t);
         b.link('environmentOf', environment, job, t);
         b.link('computeOf', compute, job, t);
-        for (const input of previous) b.link('inputOf', input, job, t, { inputName: i === 1 ? 'training_data' : `input_${i}`, mode: 'ro_mount' });
+        for (const input of previous)
+          b.link('inputOf', input, job, t, { inputName: i === 1 ? 'training_data' : `input_${i}`, mode: 'ro_mount' });
         const extra = extraInput[i] ?? -1;
         if (extra >= 0) b.link('inputOf', extra, job, t, { inputName: 'reference_data', mode: 'download' });
         let output: number;
         if (i === steps) {
           output = b.node(
             versionedAsset(ws, 'models', name, String(k)),
-            { name, version: String(k), tags: { framework: pick(['sklearn', 'lightgbm', 'pytorch', 'xgboost']), stage: k === runCount ? 'production' : 'archived' }, registeredAt: iso(t + 60_000) },
+            {
+              name,
+              version: String(k),
+              tags: { framework: pick(['sklearn', 'lightgbm', 'pytorch', 'xgboost']), stage: k === runCount ? 'production' : 'archived' },
+              registeredAt: iso(t + 60_000),
+            },
             t + 60_000,
             'Microsoft.MachineLearningServices.ModelRegistered',
           );
           models.push({ node: output, cls, version: k });
           previousModel = output;
         } else if (i % 5 === 0) {
-          output = b.node(versionedAsset(ws, 'data', `${name}-${stepName}`, String(k)), { name: `${name}-${stepName}`, version: String(k), type: 'mltable' }, t, 'data-version', { source: 'rest' });
+          output = b.node(
+            versionedAsset(ws, 'data', `${name}-${stepName}`, String(k)),
+            { name: `${name}-${stepName}`, version: String(k), type: 'mltable' },
+            t,
+            'data-version',
+            { source: 'rest' },
+          );
         } else {
-          output = b.node(storageLocation(datastore, `azureml/${stepRun}/outputs/${stepName}`), { path: `azureml/${stepRun}/outputs/${stepName}` }, t, 'Microsoft.MachineLearningServices.RunCompleted');
+          output = b.node(
+            storageLocation(datastore, `azureml/${stepRun}/outputs/${stepName}`),
+            { path: `azureml/${stepRun}/outputs/${stepName}` },
+            t,
+            'Microsoft.MachineLearningServices.RunCompleted',
+          );
         }
         b.link('produced', job, output, t, { outputName: i === steps ? 'model_output' : `${stepName}_output` });
         previous = [output];
       }
       // The three newest model versions each have a deployment behind the pipeline's endpoint.
       if (endpoint >= 0 && k > runCount - 3) {
-        const deployment = b.node(endpointDeployment(ws, 'onlineEndpoints', `${name}-ep`, `v${k}`), { name: `v${k}`, instanceType: 'Standard_DS3_v2', instanceCount: between(1, 4), trafficPercent: k === runCount ? 100 : 0 }, at + DAY, 'deployment', { source: 'rest' });
+        const deployment = b.node(
+          endpointDeployment(ws, 'onlineEndpoints', `${name}-ep`, `v${k}`),
+          { name: `v${k}`, instanceType: 'Standard_DS3_v2', instanceCount: between(1, 4), trafficPercent: k === runCount ? 100 : 0 },
+          at + DAY,
+          'deployment',
+          { source: 'rest' },
+        );
         b.link('deployedTo', previousModel, deployment, at + DAY);
         b.link('environmentOf', environment, deployment, at + DAY);
         b.link('codeOf', code, deployment, at + DAY);
@@ -271,11 +403,26 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
     }
     // Drift monitoring on some deployed models: a v1 dataset of inference inputs against a baseline.
     if (endpoint >= 0 && random() < 0.3) {
-      const target = b.node(namedResource(ws, 'datasets', `${name}-inference-inputs`), { name: `${name}-inference-inputs` }, begin, 'DatasetDriftDetected');
-      const baseline = b.node(namedResource(ws, 'datasets', `${name}-training-baseline`), { name: `${name}-training-baseline` }, begin, 'DatasetDriftDetected');
+      const target = b.node(
+        namedResource(ws, 'datasets', `${name}-inference-inputs`),
+        { name: `${name}-inference-inputs` },
+        begin,
+        'DatasetDriftDetected',
+      );
+      const baseline = b.node(
+        namedResource(ws, 'datasets', `${name}-training-baseline`),
+        { name: `${name}-training-baseline` },
+        begin,
+        'DatasetDriftDetected',
+      );
       for (let d = 0; d < between(1, 3); d++) {
         const t = begin + (d + 1) * 14 * DAY;
-        const drift = b.node(driftSignal(ws, `${name}-monitor`, hex(12)), { monitorName: `${name}-monitor`, coefficient: Math.round(random() * 1000) / 1000 }, t, 'Microsoft.MachineLearningServices.DatasetDriftDetected');
+        const drift = b.node(
+          driftSignal(ws, `${name}-monitor`, hex(12)),
+          { monitorName: `${name}-monitor`, coefficient: Math.round(random() * 1000) / 1000 },
+          t,
+          'Microsoft.MachineLearningServices.DatasetDriftDetected',
+        );
         b.link('driftTargetOf', target, drift, t);
         b.link('driftBaselineOf', baseline, drift, t);
       }
@@ -290,7 +437,18 @@ export function generateLookupGraph(targetNodes: number, seed = 20240601): Looku
     (inEdges[e.to] as number[]).push(i);
     links.push(edgeKey(b.ids[e.from] as string, e.kind, b.ids[e.to] as string));
   });
-  return { ids: b.ids, nodes: b.nodes, edges: b.edges, inEdges, outEdges, links, index: b.index, roles: { sharedData: shared, models }, pipelines, runs };
+  return {
+    ids: b.ids,
+    nodes: b.nodes,
+    edges: b.edges,
+    inEdges,
+    outEdges,
+    links,
+    index: b.index,
+    roles: { sharedData: shared, models },
+    pipelines,
+    runs,
+  };
 }
 
 function provenance(node: { ref: NodeRef; eventType: string; source: string }, at: number): Provenance {
@@ -329,7 +487,15 @@ export function outEdgeDocument(g: LookupGraph, e: number): EdgeDoc {
 export function closureDocument(g: LookupGraph, i: number, dir: ClosureDir): ClosureDoc {
   const neighbours =
     dir === 'up'
-      ? (id: string) => (g.inEdges[g.index.get(id) as number] as number[]).map((e) => ({ next: g.ids[(g.edges[e] as GenEdge).from] as string, link: g.links[e] as string }))
-      : (id: string) => (g.outEdges[g.index.get(id) as number] as number[]).map((e) => ({ next: g.ids[(g.edges[e] as GenEdge).to] as string, link: g.links[e] as string }));
+      ? (id: string) =>
+          (g.inEdges[g.index.get(id) as number] as number[]).map((e) => ({
+            next: g.ids[(g.edges[e] as GenEdge).from] as string,
+            link: g.links[e] as string,
+          }))
+      : (id: string) =>
+          (g.outEdges[g.index.get(id) as number] as number[]).map((e) => ({
+            next: g.ids[(g.edges[e] as GenEdge).to] as string,
+            link: g.links[e] as string,
+          }));
   return closureByBfs(g.ids[i] as string, dir, neighbours);
 }

@@ -122,11 +122,19 @@ export function runMonitorParsingBench(messages: readonly MonitorMessage[]): voi
       rows.map(([label, c]) => [label, int(total(c)), `${fixed((100 * total(c)) / records, 1)}%`, int(c.projected), int(c.ignored)]),
     ),
   );
-  console.log(`\n  ${WARMUP_PASSES} warm-up passes, then median of ${ROUNDS} rounds per path; rates are records/s, whole messages per call\n`);
+  console.log(
+    `\n  ${WARMUP_PASSES} warm-up passes, then median of ${ROUNDS} rounds per path; rates are records/s, whole messages per call\n`,
+  );
   console.log(
     table(
       ['path (message body -> ...)', 'records/s (median)', 'us/record', 'MB/s', 'cost vs JSON.parse of same input'],
-      names.map((name) => [name, int(rate(name)), fixed(1e6 / rate(name), 2), fixed((rate(name) * bytes) / records / 1e6, 1), `${fixed(rate(baseline[name]) / rate(name), 1)}x`]),
+      names.map((name) => [
+        name,
+        int(rate(name)),
+        fixed(1e6 / rate(name), 2),
+        fixed((rate(name) * bytes) / records / 1e6, 1),
+        `${fixed(rate(baseline[name]) / rate(name), 1)}x`,
+      ]),
     ),
   );
   const textCost = rate('JSON.parse (text)') / rate('split + normalize every record (text)');
@@ -134,7 +142,9 @@ export function runMonitorParsingBench(messages: readonly MonitorMessage[]): voi
   const captureCost = rate('JSON.parse (Buffer: toString + parse)') / rate('... + redaction + contentHash (as captureMonitorMessage)');
   console.log('\n  (records/s, us/record and MB/s are MACHINE-DEPENDENT; the cost ratios much less so. captureEvent replaces caller');
   console.log('  identities by keyed hashes and hashes each record once, for its event-log id and its event id)');
-  console.log(`\n  summary: split + normalize costs ${fixed(textCost, 1)}x JSON.parse on text bodies, ${fixed(bufferCost, 1)}x on Buffer bodies (${int(rate('split + normalize every record (Buffer)'))} records/s on one core); with captureMonitorMessage's hashing ${fixed(captureCost, 1)}x`);
+  console.log(
+    `\n  summary: split + normalize costs ${fixed(textCost, 1)}x JSON.parse on text bodies, ${fixed(bufferCost, 1)}x on Buffer bodies (${int(rate('split + normalize every record (Buffer)'))} records/s on one core); with captureMonitorMessage's hashing ${fixed(captureCost, 1)}x`,
+  );
   if (sink === -1) console.log('unreachable'); // keeps the results observable so no pass is optimised away
 }
 

@@ -74,7 +74,10 @@ class MonitorStreamBuilder {
   ];
   private readonly supportTicket = fixtureRecords('activitylog-eventhubs-Write-supporttickets.json');
 
-  constructor(seed: number, private readonly trafficShare: number) {
+  constructor(
+    seed: number,
+    private readonly trafficShare: number,
+  ) {
     this.random = prng(seed);
   }
 
@@ -153,7 +156,13 @@ class MonitorStreamBuilder {
     const run = this.run();
     const status = pickFrom(this.random, RUN_STATUSES);
     const record = runStatusRecord(run.runId, status, this.time(), run.parent);
-    Object.assign(record, { resultType: 'Succeeded', resultSignature: '200', durationMs: String(Math.floor(this.random() * 40)), correlationId: randomUuid(this.random), location: 'westeurope' });
+    Object.assign(record, {
+      resultType: 'Succeeded',
+      resultSignature: '200',
+      durationMs: String(Math.floor(this.random() * 40)),
+      correlationId: randomUuid(this.random),
+      location: 'westeurope',
+    });
     Object.assign(record.properties as Raw, {
       RootRunId: run.parent ?? run.runId,
       Message: status === 'Failed' ? 'UserError: script exited with code 1' : '',
@@ -199,7 +208,11 @@ class MonitorStreamBuilder {
       durationMs: String(10 + Math.floor(this.random() * 90)),
       callerIpAddress: '203.0.113.7',
       level: 'Informational',
-      properties: { AmlModelName: pickFrom(this.random, MODELS), Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' }, AmlWorkspaceId: '7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09' },
+      properties: {
+        AmlModelName: pickFrom(this.random, MODELS),
+        Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' },
+        AmlWorkspaceId: '7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09',
+      },
     };
   }
 
@@ -238,20 +251,28 @@ class MonitorStreamBuilder {
         : roll < 0.55
           ? ['models/versions', `${WS}/models/${model}/versions/${1 + Math.floor(this.random() * 9)}`]
           : roll < 0.7
-            ? ['onlineEndpoints/deployments', `${WS}/onlineEndpoints/${pickFrom(this.random, ENDPOINTS)}/deployments/${this.random() < 0.5 ? 'blue' : 'green'}`]
+            ? [
+                'onlineEndpoints/deployments',
+                `${WS}/onlineEndpoints/${pickFrom(this.random, ENDPOINTS)}/deployments/${this.random() < 0.5 ? 'blue' : 'green'}`,
+              ]
             : roll < 0.85
               ? ['data/versions', `${WS}/data/credit-applications/versions/${1 + Math.floor(this.random() * 5)}`]
               : ['computes', `${WS}/computes/${pickFrom(this.random, CLUSTERS)}`];
     const operation = `Microsoft.MachineLearningServices/workspaces/${type}/write`;
     const started = Object.assign(activityWrite(id, time, operation), { correlationId, resultType: 'Start', resultSignature: 'Started.' });
-    const succeeded = Object.assign(activityWrite(id, this.time(), operation), { correlationId, durationMs: String(100 + Math.floor(this.random() * 3000)) });
+    const succeeded = Object.assign(activityWrite(id, this.time(), operation), {
+      correlationId,
+      durationMs: String(100 + Math.floor(this.random() * 3000)),
+    });
     return [started, succeeded];
   }
 
   /** One non-ML resource's batch: its documented records, repeated with new times. */
   private otherService(count: number): Raw[] {
     const templates = pickFrom(this.random, this.otherServices);
-    return Array.from({ length: count }, (_, i) => Object.assign(structuredClone(templates[i % templates.length] as Raw), { time: this.time() }));
+    return Array.from({ length: count }, (_, i) =>
+      Object.assign(structuredClone(templates[i % templates.length] as Raw), { time: this.time() }),
+    );
   }
 
   private outcome(): readonly [number, string, number] {

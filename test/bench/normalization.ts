@@ -23,7 +23,15 @@ function bytesToDocuments(text: string, hash: string): number {
   if (!normalized.ok) return 0;
   const e = envelope.envelope;
   const time = e.time as string;
-  const prov: Provenance = { source: 'eventgrid', eventId: e.id, eventType: e.type, eventTime: time, instant: toInstant(time) as string, hash, learnedAt: LEARNED_AT };
+  const prov: Provenance = {
+    source: 'eventgrid',
+    eventId: e.id,
+    eventType: e.type,
+    eventTime: time,
+    instant: toInstant(time) as string,
+    hash,
+    learnedAt: LEARNED_AT,
+  };
   const { merge, ensure } = documentsFor(normalized.delta, prov);
   return merge.length + ensure.length;
 }

@@ -53,7 +53,9 @@ export function runSectionAlone(moduleUrl: string, section: string, run: () => P
   if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
   const started = performance.now();
   console.log(`aml-lineage benchmark, section ${section} only`);
-  console.log(`  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
+  console.log(
+    `  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`,
+  );
   run().then(
     () => {
       console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -34,7 +34,9 @@ const CAPTURED_TRAFFIC_SHARE = 0.75;
 async function main(): Promise<void> {
   const started = performance.now();
   console.log('aml-lineage benchmark');
-  console.log(`  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`);
+  console.log(
+    `  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`,
+  );
 
   // One seeded stream: the first events feed the store bench, all of them the CPU bench.
   const events = eventStream(Math.max(NORMALIZATION_EVENTS, STORE_EVENTS));

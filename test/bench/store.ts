@@ -139,7 +139,13 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
             const a = requestsOf(again, t);
             return [t, int(f.length), perEvent(f), int(a.length), perEvent(a)];
           }),
-          ['all types (stream mix)', int(first.samples.length), perEvent(requestsOf(first)), int(again.samples.length), perEvent(requestsOf(again))],
+          [
+            'all types (stream mix)',
+            int(first.samples.length),
+            perEvent(requestsOf(first)),
+            int(again.samples.length),
+            perEvent(requestsOf(again)),
+          ],
         ],
       ),
     );
@@ -154,12 +160,18 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
           ['graph documents before batch', int(docsBefore(warm)), int(docsBefore(warm, small, fill))],
           ...AML_TYPES.map((t) => [`${t} requests/event`, perEvent(requestsOf(small, t)), perEvent(requestsOf(large, t))]),
           ['all types requests/event', perEvent(requestsOf(small)), perEvent(requestsOf(large))],
-          ['graph documents touched/event', fixed(sum(small.samples.map((x) => x.docs)) / BATCH, 2), fixed(sum(large.samples.map((x) => x.docs)) / BATCH, 2)],
+          [
+            'graph documents touched/event',
+            fixed(sum(small.samples.map((x) => x.docs)) / BATCH, 2),
+            fixed(sum(large.samples.map((x) => x.docs)) / BATCH, 2),
+          ],
           ['graph requests/document touched', graphRequestsPerDoc(small), graphRequestsPerDoc(large)],
         ],
       ),
     );
-    console.log('  (per-type means move with the event shapes that land in each batch; requests per document touched\n  does not depend on the mix, so compare that row)');
+    console.log(
+      '  (per-type means move with the event shapes that land in each batch; requests per document touched\n  does not depend on the mix, so compare that row)',
+    );
 
     console.log('\n  throughput through the embedded store (MACHINE-DEPENDENT: the Cosmos server runs in this');
     console.log('  same Node process and is not real Cosmos DB; one event at a time, no concurrency)');
@@ -187,7 +199,9 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
       console.log('  request units: not meaningful here - the embedded server answers every request with a flat');
       console.log('  x-ms-request-charge of 1, so RU = requests; real Cosmos DB charges by operation and document size');
     } else {
-      console.log(`  request units: ${fixed(requestUnits / (first.samples.length + again.samples.length), 2)} RU/event over all deliveries`);
+      console.log(
+        `  request units: ${fixed(requestUnits / (first.samples.length + again.samples.length), 2)} RU/event over all deliveries`,
+      );
     }
 
     const all = (d: Delivery) => fixed(mean(requestsOf(d)), 2);

@@ -29,9 +29,22 @@ const MIX: ReadonlyArray<readonly [AmlType, number]> = [
 const FIXTURE_RUN_ID = 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5';
 const START_MS = Date.UTC(2024, 0, 1);
 
-const MODEL_NAMES = ['credit-risk', 'churn-xgb', 'fraud-detector', 'sklearn_regression_model', 'demand-forecast', 'nlp-intent', 'image-defects', 'pricing-gbm'];
+const MODEL_NAMES = [
+  'credit-risk',
+  'churn-xgb',
+  'fraud-detector',
+  'sklearn_regression_model',
+  'demand-forecast',
+  'nlp-intent',
+  'image-defects',
+  'pricing-gbm',
+];
 const SERVICES = ['credit-scoring', 'churn-api', 'fraud-realtime', 'forecast-batch', 'intent-svc', 'pricing-svc'];
-const REPOSITORIES = ['git@github.com:contoso/ml-platform.git', 'https://github.com/contoso/credit-models', 'https://dev.azure.com/contoso/ml/_git/forecasting'];
+const REPOSITORIES = [
+  'git@github.com:contoso/ml-platform.git',
+  'https://github.com/contoso/credit-models',
+  'https://dev.azure.com/contoso/ml/_git/forecasting',
+];
 
 /** mulberry32: a small seeded PRNG so every run benchmarks the same stream. */
 export function prng(seed: number): () => number {
@@ -52,7 +65,10 @@ export function pickFrom<T>(random: () => number, items: readonly T[]): T {
 
 export function randomHex(random: () => number, length: number): string {
   let out = '';
-  while (out.length < length) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  while (out.length < length)
+    out += Math.floor(random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, length);
 }
 
@@ -81,8 +97,16 @@ class StreamBuilder {
 
   constructor(seed: number) {
     this.random = prng(seed);
-    this.experiments = ['automl-local-regression', 'credit-training', 'churn-nightly', 'forecast-retrain', 'nlp-finetune'].map((name) => ({ id: randomUuid(this.random), name }));
-    this.monitors = ['credit-drift', 'churn-drift', 'forecast-drift'].map((name) => ({ id: randomUuid(this.random), name, base: randomUuid(this.random), target: randomUuid(this.random) }));
+    this.experiments = ['automl-local-regression', 'credit-training', 'churn-nightly', 'forecast-retrain', 'nlp-finetune'].map((name) => ({
+      id: randomUuid(this.random),
+      name,
+    }));
+    this.monitors = ['credit-drift', 'churn-drift', 'forecast-drift'].map((name) => ({
+      id: randomUuid(this.random),
+      name,
+      base: randomUuid(this.random),
+      target: randomUuid(this.random),
+    }));
   }
 
   next(): BenchEvent {
@@ -119,7 +143,8 @@ class StreamBuilder {
   }
 
   private runCompleted(schema: Schema): BenchEvent {
-    const run = this.inFlight.length > 0 ? (this.inFlight.splice(Math.floor(this.random() * this.inFlight.length), 1)[0] as Run) : this.newRun();
+    const run =
+      this.inFlight.length > 0 ? (this.inFlight.splice(Math.floor(this.random() * this.inFlight.length), 1)[0] as Run) : this.newRun();
     return this.runEvent(schema, 'RunCompleted', run, undefined);
   }
 
@@ -203,7 +228,8 @@ class StreamBuilder {
     let runId: string;
     if (roll < 0.5) {
       // Children of an AutoML or HyperDrive sweep point at their parent run.
-      if (this.sweep.children === 0 || this.sweep.children >= 8) this.sweep = { kind: this.random() < 0.8 ? 'AutoML' : 'HD', id: randomUuid(this.random), children: 0 };
+      if (this.sweep.children === 0 || this.sweep.children >= 8)
+        this.sweep = { kind: this.random() < 0.8 ? 'AutoML' : 'HD', id: randomUuid(this.random), children: 0 };
       runId = `${this.sweep.kind}_${this.sweep.id}_${this.sweep.children++}`;
     } else {
       runId = `${experiment.name}_${Math.floor(this.clock / 1000)}_${randomHex(this.random, 8)}`;
@@ -214,7 +240,13 @@ class StreamBuilder {
         : (() => {
             const repository = pickFrom(this.random, REPOSITORIES);
             const commit = randomHex(this.random, 40);
-            return { ...this.gitProps, 'azureml.git.repository_uri': repository, 'mlflow.source.git.repoURL': repository, 'azureml.git.commit': commit, 'mlflow.source.git.commit': commit };
+            return {
+              ...this.gitProps,
+              'azureml.git.repository_uri': repository,
+              'mlflow.source.git.repoURL': repository,
+              'azureml.git.commit': commit,
+              'mlflow.source.git.commit': commit,
+            };
           })();
     return { runId, experimentId: experiment.id, experimentName: experiment.name, git };
   }

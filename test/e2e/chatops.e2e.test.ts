@@ -11,7 +11,8 @@ import { until } from '../helpers/until.js';
  * Chat-ops through the local host, as Slack and Teams call it: signed requests to the anonymous
  * routes, answered from the sample workspace's lineage once enrichment has filled it in.
  */
-const WS = '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
+const WS =
+  '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
 const MODEL3 = `${WS}/models/credit-default/versions/3`;
 const events = readFileSync(join(ROOT, 'infra', 'local', 'sample-events.json'), 'utf8');
 const SLACK_SECRET = 'e2e-slack-signing-secret-0123456789';
@@ -24,33 +25,77 @@ type Card = { type: string; version: string; body: Array<{ type: string; text: s
 type TeamsMessage = { type: string; text: string; attachments: Array<{ contentType: string; content: Card }> };
 
 const deliver = (host: SpawnedHost) =>
-  fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, { method: 'POST', headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: events });
+  fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+    body: events,
+  });
 /** The Activity Log's endpoint write, as `npm run sample` plays it: enrichment then reaches the deployed model 2 and its job. */
 const endpointWrite = (host: SpawnedHost) =>
   fetch(`${host.url}/admin/functions/captureEventHub`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ input: { records: [{ time: '2024-05-02T07:15:01Z', resourceId: `${WS}/onlineEndpoints/credit-scoring`.toUpperCase(), operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE', category: 'Administrative', resultType: 'Success', properties: {} }] } }),
+    body: JSON.stringify({
+      input: {
+        records: [
+          {
+            time: '2024-05-02T07:15:01Z',
+            resourceId: `${WS}/onlineEndpoints/credit-scoring`.toUpperCase(),
+            operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE',
+            category: 'Administrative',
+            resultType: 'Success',
+            properties: {},
+          },
+        ],
+      },
+    }),
   });
 
-function slack(host: SpawnedHost, text: string, options: { timestamp?: number; secret?: string; responseUrl?: string; unsigned?: boolean } = {}) {
-  const body = new URLSearchParams({ token: 'legacy', team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/lineage', text, response_url: options.responseUrl ?? 'https://hooks.slack.com/commands/T0001/1/abc' }).toString();
+function slack(
+  host: SpawnedHost,
+  text: string,
+  options: { timestamp?: number; secret?: string; responseUrl?: string; unsigned?: boolean } = {},
+) {
+  const body = new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T0001',
+    channel_id: 'C0001',
+    user_id: 'U0001',
+    command: '/lineage',
+    text,
+    response_url: options.responseUrl ?? 'https://hooks.slack.com/commands/T0001/1/abc',
+  }).toString();
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', options.secret ?? SLACK_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const signature = `v0=${createHmac('sha256', options.secret ?? SLACK_SECRET)
+    .update(`v0:${timestamp}:${body}`)
+    .digest('hex')}`;
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (!options.unsigned) Object.assign(headers, { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature });
   return fetch(`${host.url}/api/chatops/slack`, { method: 'POST', headers, body });
 }
 
 function teams(host: SpawnedHost, text: string, options: { secret?: string } = {}) {
-  const body = JSON.stringify({ type: 'message', id: '1', from: { id: '29:1', name: 'Ada' }, text: `<at>Lineage Bot</at>&nbsp;${text}\n`, conversation: { id: '19:x' } });
-  const signature = createHmac('sha256', Buffer.from(options.secret ?? TEAMS_SECRET, 'base64')).update(body, 'utf8').digest('base64');
-  return fetch(`${host.url}/api/chatops/teams`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `HMAC ${signature}` }, body });
+  const body = JSON.stringify({
+    type: 'message',
+    id: '1',
+    from: { id: '29:1', name: 'Ada' },
+    text: `<at>Lineage Bot</at>&nbsp;${text}\n`,
+    conversation: { id: '19:x' },
+  });
+  const signature = createHmac('sha256', Buffer.from(options.secret ?? TEAMS_SECRET, 'base64'))
+    .update(body, 'utf8')
+    .digest('base64');
+  return fetch(`${host.url}/api/chatops/teams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `HMAC ${signature}` },
+    body,
+  });
 }
 
 const sectionOf = (m: SlackMessage) => m.blocks.find((b) => b.type === 'section')?.text?.text ?? '';
 const headerOf = (m: SlackMessage) => m.blocks.find((b) => b.type === 'header')?.text?.text ?? '';
-const linkOf = (m: SlackMessage) => /<([^|>]+)\|Full JSON>/.exec(m.blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '')?.[1];
+const linkOf = (m: SlackMessage) =>
+  /<([^|>]+)\|Full JSON>/.exec(m.blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '')?.[1];
 const cardOf = (m: TeamsMessage) => m.attachments[0]?.content as Card;
 const cardText = (m: TeamsMessage) => cardOf(m).body.map((b) => b.text);
 
@@ -66,8 +111,16 @@ describe('chat-ops against the sample workspace', () => {
       fetch(`${host.url}/api/lineage?${new URLSearchParams({ ref, direction: 'upstream', depth: '6' })}`)
         .then((r) => r.json() as Promise<{ nodes?: Array<{ label: string }> }>)
         .then((a) => (a.nodes ?? []).map((n) => n.label));
-    await until('credit-default:3 upstream to reach the raw data', () => lineage(MODEL3), (t) => t.includes('credit-applications:3') && t.includes('lightgbm-env:5'));
-    await until('credit-default:2 upstream to reach its training job', () => lineage(`${WS}/models/credit-default/versions/2`), (t) => t.includes('credit-train-20240415'));
+    await until(
+      'credit-default:3 upstream to reach the raw data',
+      () => lineage(MODEL3),
+      (t) => t.includes('credit-applications:3') && t.includes('lightgbm-env:5'),
+    );
+    await until(
+      'credit-default:2 upstream to reach its training job',
+      () => lineage(`${WS}/models/credit-default/versions/2`),
+      (t) => t.includes('credit-train-20240415'),
+    );
   });
   afterAll(async () => {
     await host?.stop();
@@ -137,12 +190,18 @@ describe('chat-ops against the sample workspace', () => {
     const res = await teams(host, 'help', { secret: Buffer.from('another token').toString('base64') });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'unauthorized' });
-    const unsigned = await fetch(`${host.url}/api/chatops/teams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"message","text":"help"}' });
+    const unsigned = await fetch(`${host.url}/api/chatops/teams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"message","text":"help"}',
+    });
     expect(unsigned.status).toBe(401);
   });
 
   it('publishes both routes in the OpenAPI document, without a function key', async () => {
-    const doc = (await (await fetch(`${host.url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { operationId: string; security: unknown[] } }> };
+    const doc = (await (await fetch(`${host.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { operationId: string; security: unknown[] } }>;
+    };
     expect(doc.paths['/chatops/slack']?.post).toMatchObject({ operationId: 'chatopsSlack', security: [] });
     expect(doc.paths['/chatops/teams']?.post).toMatchObject({ operationId: 'chatopsTeams', security: [] });
   });
@@ -180,7 +239,11 @@ describe('chat-ops answers that take longer than the platform waits', () => {
     const ack = (await res.json()) as SlackMessage;
     expect(headerOf(ack)).toBe('Working on it…');
     expect(linkOf(ack)).toContain('/api/lineage?ref=');
-    const [posted] = await until('the deferred answer', async () => received, (r) => r.length > 0);
+    const [posted] = await until(
+      'the deferred answer',
+      async () => received,
+      (r) => r.length > 0,
+    );
     expect(posted?.contentType).toContain('application/json');
     expect(posted?.body.response_type).toBe('ephemeral');
     expect(headerOf(posted?.body as SlackMessage)).toBe('Lineage of model credit-default:3');

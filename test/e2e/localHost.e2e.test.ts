@@ -11,7 +11,8 @@ import { join } from 'node:path';
  * The local host end to end, as `npm start` runs it: embedded Cosmos DB and Azurite, the
  * function app loaded through its Azure registrations, real HTTP on loopback.
  */
-const PLACEHOLDER_WS = '/subscriptions/{subscription-id}/resourceGroups/{resource-group-name}/providers/Microsoft.MachineLearningServices/workspaces/{workspace-name}';
+const PLACEHOLDER_WS =
+  '/subscriptions/{subscription-id}/resourceGroups/{resource-group-name}/providers/Microsoft.MachineLearningServices/workspaces/{workspace-name}';
 const WEBHOOK = '/runtime/webhooks/eventgrid?functionName=captureEventGrid';
 
 let host: SpawnedHost;
@@ -23,7 +24,11 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(`${host.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification', ...headers } });
+  fetch(`${host.url}${path}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification', ...headers },
+  });
 const get = (path: string) => fetch(`${host.url}${path}`);
 const lineageUrl = (params: Record<string, string>) => `/api/lineage?${new URLSearchParams(params).toString()}`;
 
@@ -37,7 +42,9 @@ describe('local host', () => {
   });
 
   it('answers the Event Grid subscription validation handshake', async () => {
-    const res = await post(WEBHOOK, fixtureText('azureml-eventgrid/eventgrid-SubscriptionValidation.json'), { 'aeg-event-type': 'SubscriptionValidation' });
+    const res = await post(WEBHOOK, fixtureText('azureml-eventgrid/eventgrid-SubscriptionValidation.json'), {
+      'aeg-event-type': 'SubscriptionValidation',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(fixture('azureml-eventgrid/eventgrid-SubscriptionValidation-response.json'));
   });
@@ -55,12 +62,22 @@ describe('local host', () => {
     }
     const single = JSON.stringify(fixture<unknown[]>('azureml-eventgrid/cloudevents-ModelDeployed.json')[0]);
     expect((await post(WEBHOOK, single, { 'content-type': 'application/cloudevents+json; charset=utf-8' })).status).toBe(202);
-    const batch = JSON.stringify([...fixture<unknown[]>('azureml-eventgrid/cloudevents-RunStatusChanged.json'), ...fixture<unknown[]>('azureml-eventgrid/cloudevents-ModelRegistered.json')]);
+    const batch = JSON.stringify([
+      ...fixture<unknown[]>('azureml-eventgrid/cloudevents-RunStatusChanged.json'),
+      ...fixture<unknown[]>('azureml-eventgrid/cloudevents-ModelRegistered.json'),
+    ]);
     expect((await post(WEBHOOK, batch, { 'content-type': 'application/cloudevents-batch+json; charset=utf-8' })).status).toBe(202);
 
-    const res = await get(lineageUrl({ ref: 'azureml:sklearn_regression_model:1', workspace: PLACEHOLDER_WS, direction: 'downstream', depth: '2' }));
+    const res = await get(
+      lineageUrl({ ref: 'azureml:sklearn_regression_model:1', workspace: PLACEHOLDER_WS, direction: 'downstream', depth: '2' }),
+    );
     expect(res.status).toBe(200);
-    const answer = (await res.json()) as { root: string; nodes: Array<{ id: string; kind: string; label: string; placeholder: boolean; provenance: { events: unknown[] } }>; edges: Array<{ kind: string }>; partial: boolean };
+    const answer = (await res.json()) as {
+      root: string;
+      nodes: Array<{ id: string; kind: string; label: string; placeholder: boolean; provenance: { events: unknown[] } }>;
+      edges: Array<{ kind: string }>;
+      partial: boolean;
+    };
     expect(answer.partial).toBe(false);
     expect(answer.nodes.map((n) => [n.kind, n.label]).sort()).toEqual([
       ['model', 'sklearn_regression_model:1'],
@@ -70,7 +87,9 @@ describe('local host', () => {
     expect(answer.edges.map((e) => e.kind)).toEqual(['deployedTo']);
 
     const model = await get(lineageUrl({ ref: `${PLACEHOLDER_WS}/models/sklearn_regression_model/versions/20`, direction: 'both' }));
-    const modelAnswer = (await model.json()) as { nodes: Array<{ properties: Record<string, unknown>; provenance: { events: Array<{ eventType: string }> } }> };
+    const modelAnswer = (await model.json()) as {
+      nodes: Array<{ properties: Record<string, unknown>; provenance: { events: Array<{ eventType: string }> } }>;
+    };
     expect(modelAnswer.nodes[0]?.properties).toMatchObject({ name: 'sklearn_regression_model', version: '20' });
     // Asserted by the Event Grid and the CloudEvents spelling of the registration: two events.
     expect(modelAnswer.nodes[0]?.provenance.events.map((e) => e.eventType).filter((t) => t.startsWith('Microsoft.'))).toEqual([
@@ -84,11 +103,21 @@ describe('local host', () => {
     (bad[0]?.data as Record<string, unknown>).ModelIds = 'no-version-here';
     expect((await post(WEBHOOK, JSON.stringify(bad))).status).toBe(202);
     const blobPort = /Azurite, in memory\): http:\/\/127\.0\.0\.1:(\d+)/.exec(host.output())?.[1];
-    const blobs = new BlobServiceClient(`http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`, new (await import('@azure/storage-blob')).StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+    const blobs = new BlobServiceClient(
+      `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`,
+      new (await import('@azure/storage-blob')).StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    );
     const letters: string[] = [];
     for await (const b of blobs.getContainerClient('deadletters').listBlobsFlat({ prefix: 'pending/' })) letters.push(b.name);
     expect(letters).toHaveLength(1);
-    const body = JSON.parse((await blobs.getContainerClient('deadletters').getBlobClient(letters[0] as string).downloadToBuffer()).toString()) as { reason: string };
+    const body = JSON.parse(
+      (
+        await blobs
+          .getContainerClient('deadletters')
+          .getBlobClient(letters[0] as string)
+          .downloadToBuffer()
+      ).toString(),
+    ) as { reason: string };
     expect(body.reason).toContain('data.ModelIds.0');
   });
 
@@ -126,8 +155,11 @@ describe('local host', () => {
   it('npm run sample delivers the sample workspace and prints its lineage', async () => {
     const { execFile } = await import('node:child_process');
     const output = await new Promise<string>((resolveRun, reject) =>
-      execFile(process.execPath, [join(ROOT, 'infra', 'local', 'sample.mjs')], { env: { ...process.env, LINEAGE_URL: host.url } }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout),
+      execFile(
+        process.execPath,
+        [join(ROOT, 'infra', 'local', 'sample.mjs')],
+        { env: { ...process.env, LINEAGE_URL: host.url } },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout)),
       ),
     );
     expect(output).toContain('Delivered 6 events: HTTP 202');
@@ -141,7 +173,10 @@ describe('local host', () => {
   it('replays the raw event log and dead letters on POST /api/replay', async () => {
     const res = await post('/api/replay', JSON.stringify({}));
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { events: { replayed: number; deadLettered: number }; deadLetters: { retried: number; stillFailing: number } };
+    const report = (await res.json()) as {
+      events: { replayed: number; deadLettered: number };
+      deadLetters: { retried: number; stillFailing: number };
+    };
     expect(report.events.replayed).toBeGreaterThan(5);
     expect(report.deadLetters.stillFailing).toBe(report.deadLetters.retried);
     expect((await post('/api/replay', JSON.stringify({ everything: true }))).status).toBe(400);
@@ -162,7 +197,11 @@ describe('local host against configured endpoints', () => {
       expect(other.output()).not.toContain('Cosmos DB (embedded');
       expect((await fetch(`${other.url}/api/health`)).status).toBe(200);
       await cosmos.stop();
-      const res = await fetch(`${other.url}${WEBHOOK}`, { method: 'POST', body: fixtureText('azureml-eventgrid/eventgrid-ModelRegistered.json'), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${other.url}${WEBHOOK}`, {
+        method: 'POST',
+        body: fixtureText('azureml-eventgrid/eventgrid-ModelRegistered.json'),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(500);
       expect((await fetch(`${other.url}/api/health`)).status).toBe(503);
     } finally {
@@ -173,7 +212,10 @@ describe('local host against configured endpoints', () => {
   it('runs timer functions on their schedules (%SETTING% resolved) and stops everything on Ctrl-C', async () => {
     const timerHost = await spawnHost({ LOCAL_HOST_ENTRY: join(ROOT, 'test', 'e2e', 'timer-app.mjs'), TICK_SCHEDULE: '* * * * * *' });
     const azuritePort = Number(/Azurite, in memory\): http:\/\/127\.0\.0\.1:(\d+)/.exec(timerHost.output())?.[1]);
-    let body: { fired: number; lastTimer: { scheduleStatus?: { next?: string }; isPastDue?: boolean } | null } = { fired: 0, lastTimer: null };
+    let body: { fired: number; lastTimer: { scheduleStatus?: { next?: string }; isPastDue?: boolean } | null } = {
+      fired: 0,
+      lastTimer: null,
+    };
     for (let i = 0; i < 50 && body.fired < 2; i++) {
       await new Promise((r) => setTimeout(r, 200));
       body = (await (await fetch(`${timerHost.url}/api/ticks`)).json()) as typeof body;
@@ -190,4 +232,3 @@ describe('local host against configured endpoints', () => {
     expect(listening).toBe(false);
   });
 });
-

@@ -10,7 +10,8 @@ import { until } from '../helpers/until.js';
  * a pipeline whose steps read data -> a model version naming its training job -> a managed
  * online deployment -> a traffic change -> traffic-log requests. Q1, Q2 and Q3 must come out right.
  */
-const WS = '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
+const WS =
+  '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
 const ENDPOINT = `${WS}/onlineEndpoints/credit-scoring`;
 const events = JSON.parse(readFileSync(join(ROOT, 'infra', 'local', 'sample-events.json'), 'utf8')) as unknown[];
 
@@ -30,12 +31,25 @@ const get = async (path: string) => {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 const eventHub = (records: unknown[]) =>
-  fetch(`${host.url}/admin/functions/captureEventHub`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: { records } }) });
+  fetch(`${host.url}/admin/functions/captureEventHub`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: { records } }),
+  });
 const request = (id: string, deployment: string, time: string) => ({
   time,
   resourceId: ENDPOINT.toUpperCase(),
   category: 'AmlOnlineEndpointTrafficLog',
-  properties: { XRequestId: id, EndpointName: 'credit-scoring', DeploymentName: deployment, Method: 'POST', Path: '/score', ResponseCode: 200, ModelStatusCode: 200, TotalDurationMs: 31 },
+  properties: {
+    XRequestId: id,
+    EndpointName: 'credit-scoring',
+    DeploymentName: deployment,
+    Method: 'POST',
+    Path: '/score',
+    ResponseCode: 200,
+    ModelStatusCode: 200,
+    TotalDurationMs: 31,
+  },
 });
 
 type Node = { id: string; kind: string; label: string };
@@ -49,10 +63,18 @@ type Edge = { kind: string; from: string; to: string };
 
 describe('scenario: data -> jobs -> model -> deployment -> traffic change -> requests', () => {
   it('Q1: upstream of a model version shows data, code commit, environment, parameters, compute, producing job and parent model', async () => {
-    const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, { method: 'POST', headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify(events) });
+    const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+      body: JSON.stringify(events),
+    });
     expect(res.status).toBe(202);
     const path = `/api/lineage?${new URLSearchParams({ ref: `${WS}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' })}`;
-    const answer = await until('the model upstream to reach the raw data', () => get(path), (r) => ((r.body.nodes ?? []) as Node[]).some((n) => n.label === 'credit-applications:3'));
+    const answer = await until(
+      'the model upstream to reach the raw data',
+      () => get(path),
+      (r) => ((r.body.nodes ?? []) as Node[]).some((n) => n.label === 'credit-applications:3'),
+    );
     const nodes = answer.body.nodes as Array<Node & { properties: Record<string, unknown> }>;
     const label = Object.fromEntries(nodes.map((n) => [n.id, `${n.kind} ${n.label}`]));
     const edges = (answer.body.edges as Edge[]).map((e) => `${label[e.from]} -${e.kind}-> ${label[e.to]}`);
@@ -82,11 +104,17 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
       (r) => upstreamLabels(r.body).includes('credit-train-20240415'),
     );
     const serving = before.body.serving as Array<{ deployment: Node; trafficShare: number; model: Node; upstream: { nodes: Node[] } }>;
-    expect(serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/blue', 100, 'credit-default:2']]);
+    expect(serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-scoring/blue', 100, 'credit-default:2'],
+    ]);
     expect(serving[0]?.upstream.nodes.map((n) => n.label)).toContain('credit-train-20240415');
 
     // Traffic moves to green on 1 June; the Activity Log reports the endpoint write.
-    const moved = await fetch(`${standIn}/_standin/setTraffic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { blue: 0, green: 100 }, at: '2024-06-01T00:00:00.0000000+00:00' }) });
+    const moved = await fetch(`${standIn}/_standin/setTraffic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { blue: 0, green: 100 }, at: '2024-06-01T00:00:00.0000000+00:00' }),
+    });
     expect(moved.status).toBe(200);
     expect((await eventHub([endpointWrite('2024-06-01T00:00:01Z')])).status).toBe(202);
     const after = await until(
@@ -94,17 +122,29 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
       () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-06-02T00:00:00Z' })}`),
       (r) => upstreamLabels(r.body).includes('credit-train-20240501'),
     );
-    expect((after.body.serving as Array<{ deployment: Node; trafficShare: number; model: Node }>).map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/green', 100, 'credit-default:3']]);
+    expect(
+      (after.body.serving as Array<{ deployment: Node; trafficShare: number; model: Node }>).map((s) => [
+        s.deployment.label,
+        s.trafficShare,
+        s.model?.label,
+      ]),
+    ).toEqual([['credit-scoring/green', 100, 'credit-default:3']]);
     // Asking about the earlier moment again still gives the earlier answer.
     const again = await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' })}`);
     expect((again.body.serving as Array<{ deployment: Node }>).map((s) => s.deployment.label)).toEqual(['credit-scoring/blue']);
   });
 
   it('Q3: which deployment and model answered a request', async () => {
-    expect((await eventHub([request('req-before', 'blue', '2024-05-20T10:00:00Z'), request('req-after', 'green', '2024-06-05T10:00:00Z')])).status).toBe(202);
+    expect(
+      (await eventHub([request('req-before', 'blue', '2024-05-20T10:00:00Z'), request('req-after', 'green', '2024-06-05T10:00:00Z')]))
+        .status,
+    ).toBe(202);
     const before = await get('/api/requests/req-before');
     expect(before.status).toBe(200);
-    expect([(before.body.deployment as Node).label, (before.body.model as Node).label]).toEqual(['credit-scoring/blue', 'credit-default:2']);
+    expect([(before.body.deployment as Node).label, (before.body.model as Node).label]).toEqual([
+      'credit-scoring/blue',
+      'credit-default:2',
+    ]);
     const after = await get('/api/requests/req-after');
     expect([(after.body.deployment as Node).label, (after.body.model as Node).label]).toEqual(['credit-scoring/green', 'credit-default:3']);
     expect((after.body.upstream as { nodes: Node[] }).nodes.map((n) => n.label)).toContain('credit-train-20240501');
@@ -114,7 +154,9 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
 
   it('bad input to the new routes is a 400 problem', async () => {
     expect((await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: 'yesterday' })}`)).status).toBe(400);
-    expect((await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: `${WS}/models/x/versions/1`, at: '2024-06-01T00:00:00Z' })}`)).body).toMatchObject({ code: 'invalid-ref' });
+    expect(
+      (await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: `${WS}/models/x/versions/1`, at: '2024-06-01T00:00:00Z' })}`)).body,
+    ).toMatchObject({ code: 'invalid-ref' });
     expect((await get(`/api/lineage/as-of?${new URLSearchParams({ at: '2024-06-01T00:00:00Z' })}`)).status).toBe(400);
   });
 });
@@ -125,14 +167,28 @@ describe('when the REST API keeps failing, nothing is lost', () => {
     try {
       const api = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(faulty.output())?.[1] as string;
       const json = { 'content-type': 'application/json' };
-      await fetch(`${api}/_standin/faults`, { method: 'POST', headers: json, body: JSON.stringify({ path: 'jobs/credit-prep-20240501$', status: 500, times: 'forever' }) });
+      await fetch(`${api}/_standin/faults`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ path: 'jobs/credit-prep-20240501$', status: 500, times: 'forever' }),
+      });
       const prep = (events as Array<Record<string, unknown>>).filter((e) => String(e.subject).endsWith('/runs/credit-prep-20240501'));
-      const res = await fetch(`${faulty.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, { method: 'POST', headers: { ...json, 'aeg-event-type': 'Notification' }, body: JSON.stringify(prep) });
+      const res = await fetch(`${faulty.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+        method: 'POST',
+        headers: { ...json, 'aeg-event-type': 'Notification' },
+        body: JSON.stringify(prep),
+      });
       expect(res.status).toBe(202); // capture itself succeeded; enrichment is queued
 
-      await until('the enrichment to be dead-lettered', async () => faulty.output(), (out) => /dead-lettered enrichment request: failed after 2 deliveries/.test(out));
+      await until(
+        'the enrichment to be dead-lettered',
+        async () => faulty.output(),
+        (out) => /dead-lettered enrichment request: failed after 2 deliveries/.test(out),
+      );
       const ask = () =>
-        fetch(`${faulty.url}/api/lineage?${new URLSearchParams({ ref: `${WS}/jobs/credit-prep-20240501`, depth: '1' })}`).then((r) => r.json() as Promise<{ edges: unknown[] }>);
+        fetch(`${faulty.url}/api/lineage?${new URLSearchParams({ ref: `${WS}/jobs/credit-prep-20240501`, depth: '1' })}`).then(
+          (r) => r.json() as Promise<{ edges: unknown[] }>,
+        );
       expect((await ask()).edges).toEqual([]); // no links yet: the REST API never answered
 
       await fetch(`${api}/_standin/faults`, { method: 'DELETE' });

@@ -19,7 +19,11 @@ function setTime(event: Raw, time: string): Raw {
   return event;
 }
 
-export function modelRegistered(name: string, version: string | number, opts: { id?: string; time?: string; tags?: Record<string, string>; schema?: 'eventgrid' | 'cloudevents' } = {}): Raw {
+export function modelRegistered(
+  name: string,
+  version: string | number,
+  opts: { id?: string; time?: string; tags?: Record<string, string>; schema?: 'eventgrid' | 'cloudevents' } = {},
+): Raw {
   const e = base('ModelRegistered', opts.schema);
   e.id = opts.id ?? `reg-${name}-${version}`;
   e.subject = `models/${name}:${version}`;
@@ -36,7 +40,11 @@ export function modelDeployed(service: string, modelIds: string, opts: { id?: st
   return setTime(e, opts.time ?? '2024-03-01T11:00:00.0000000Z');
 }
 
-export function runEvent(type: 'RunCompleted' | 'RunStatusChanged', runId: string, opts: { id?: string; time?: string; status?: string; git?: boolean } = {}): Raw {
+export function runEvent(
+  type: 'RunCompleted' | 'RunStatusChanged',
+  runId: string,
+  opts: { id?: string; time?: string; status?: string; git?: boolean } = {},
+): Raw {
   const e = base(type);
   e.id = opts.id ?? `${type}-${runId}-${opts.status ?? ''}`;
   e.subject = `experiments/0fa9dfaa-cba3-4fa7-b590-23e48548f5c1/runs/${runId}`;

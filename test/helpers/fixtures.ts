@@ -38,4 +38,5 @@ export function firstEvent(relative: string): Record<string, unknown> {
 }
 
 /** A concrete workspace for tests that need a real-looking ARM id. */
-export const WS = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-prod';
+export const WS =
+  '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-prod';

@@ -19,7 +19,15 @@ export async function spawnHost(env: Record<string, string> = {}): Promise<Spawn
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', LOCAL_COSMOS_PORT: '0', LOCAL_AZURITE_BLOB_PORT: '0', LOCAL_AZURITE_QUEUE_PORT: '0', LOCAL_AZURITE_TABLE_PORT: '0', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      LOCAL_COSMOS_PORT: '0',
+      LOCAL_AZURITE_BLOB_PORT: '0',
+      LOCAL_AZURITE_QUEUE_PORT: '0',
+      LOCAL_AZURITE_TABLE_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -29,7 +29,9 @@ describe('capturing Azure ML events', () => {
     expect(contentHash(logged?.body)).toBe(logged?.hash); // anyone can re-check the hash
     const node = await services.graph.readNode(modelNodeId('credit', '3'));
     expect(node?.facts.tags?.value).toEqual({ team: 'risk' });
-    expect(node?.provenance).toEqual([expect.objectContaining({ eventId: 'reg-credit-3', hash: outcome.hash, eventTime: '2024-03-01T10:00:00.0000000Z' })]);
+    expect(node?.provenance).toEqual([
+      expect.objectContaining({ eventId: 'reg-credit-3', hash: outcome.hash, eventTime: '2024-03-01T10:00:00.0000000Z' }),
+    ]);
   });
 
   it('a redelivered event writes nothing new', async () => {
@@ -73,7 +75,9 @@ describe('capturing Azure ML events', () => {
   });
 
   it('concurrent events about the same node lose no facts (ETag-guarded merges)', async () => {
-    const events = Array.from({ length: 12 }, (_, i) => modelRegistered('credit', 3, { id: `e${i}`, time: `2024-03-01T10:00:${String(i).padStart(2, '0')}Z`, tags: { n: String(i) } }));
+    const events = Array.from({ length: 12 }, (_, i) =>
+      modelRegistered('credit', 3, { id: `e${i}`, time: `2024-03-01T10:00:${String(i).padStart(2, '0')}Z`, tags: { n: String(i) } }),
+    );
     await Promise.all(events.map((e) => captureEvent(services.capture, e)));
     const node = await services.graph.readNode(modelNodeId('credit', '3'));
     expect(node?.provenance).toHaveLength(12);
@@ -89,7 +93,9 @@ describe('capturing Azure ML events', () => {
     expect(outcome.reason).toContain('NAME:VERSION');
     const letters = [];
     for await (const l of services.deadLetters.pending()) letters.push(l.letter);
-    expect(letters).toEqual([expect.objectContaining({ hash: outcome.hash, reason: outcome.reason, eventId: bad.id, body: bad, attempts: 1 })]);
+    expect(letters).toEqual([
+      expect.objectContaining({ hash: outcome.hash, reason: outcome.reason, eventId: bad.id, body: bad, attempts: 1 }),
+    ]);
     expect(await services.eventLog.get(outcome.hash.replace('sha256:', ''))).toBeDefined();
     expect(await graphSnapshot(services)).toEqual([]);
   });
@@ -116,14 +122,22 @@ describe('capturing Azure ML events', () => {
         expect(outcome.status, `${schema}-${type}`).toBe('projected');
       }
     }
-    const kinds = new Set((await services.graph.all()).filter((d) => d.docType === 'node').map((d) => (d.docType === 'node' ? d.kind : '')));
+    const kinds = new Set(
+      (await services.graph.all()).filter((d) => d.docType === 'node').map((d) => (d.docType === 'node' ? d.kind : '')),
+    );
     expect([...kinds].sort()).toEqual(['dataset', 'drift', 'job', 'model', 'service']);
   });
 });
 
 describe('personal data and secrets are redacted at ingest', () => {
   it('nothing stored holds the value; equal values hash alike; near misses stay', async () => {
-    const a = modelRegistered('credit', 11, { id: 'pii-a', tags: { owner: 'jane.doe@contoso.com', sas: 'https://acct.blob.core.windows.net/c/m.pkl?sv=2022-11-02&sp=r&se=2030-01-01&sig=AbCdEfGhIjKlMnOpQrSt%2B' } });
+    const a = modelRegistered('credit', 11, {
+      id: 'pii-a',
+      tags: {
+        owner: 'jane.doe@contoso.com',
+        sas: 'https://acct.blob.core.windows.net/c/m.pkl?sv=2022-11-02&sp=r&se=2030-01-01&sig=AbCdEfGhIjKlMnOpQrSt%2B',
+      },
+    });
     const b = modelRegistered('credit', 12, { id: 'pii-b', tags: { owner: 'jane.doe@contoso.com', release: '1.2.3.4' } });
     await captureEvent(services.capture, a);
     await captureEvent(services.capture, b);

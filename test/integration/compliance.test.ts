@@ -6,7 +6,15 @@ import { runCompliance, reportPath } from '../../shared/compliance/runCompliance
 import { LAG_SECONDS, START, readChanges, type ChangedDoc } from '../../shared/compliance/changes.js';
 import { RequestMeter } from '../../shared/store/requestMeter.js';
 import type { ComplianceReport } from '../../shared/compliance/report.js';
-import { driftSignal, endpointDeployment, namedResource, nodeId, parseWorkspaceId, versionedAsset, type NodeRef } from '../../shared/graph/keys.js';
+import {
+  driftSignal,
+  endpointDeployment,
+  namedResource,
+  nodeId,
+  parseWorkspaceId,
+  versionedAsset,
+  type NodeRef,
+} from '../../shared/graph/keys.js';
 import type { GraphDelta, Provenance } from '../../shared/graph/model.js';
 import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { WS } from '../helpers/fixtures.js';
@@ -36,7 +44,8 @@ const T1 = '2024-03-01T00:00:00';
 const T2 = '2024-04-01T00:00:00';
 const EMAIL = 'jane.doe@example.com';
 const IBAN = 'GB82 WEST 1234 5698 7654 32';
-const SAS_URL = 'https://acct.blob.core.windows.net/raw/loans.csv?sv=2022-11-02&sr=b&sp=r&se=2024-12-31T00:00:00Z&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789%2B%3D';
+const SAS_URL =
+  'https://acct.blob.core.windows.net/raw/loans.csv?sv=2022-11-02&sr=b&sp=r&se=2024-12-31T00:00:00Z&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789%2B%3D';
 
 const data1 = versionedAsset(wsKey, 'data', 'credit-data', '1');
 const data2 = versionedAsset(wsKey, 'data', 'credit-data', '2');
@@ -63,18 +72,39 @@ const id = (r: NodeRef) => nodeId(r.kind, r.key);
 let seq = 0;
 function prov(time: string): Provenance {
   seq++;
-  return { source: 'test', eventId: `e${seq}`, eventType: 'test', eventTime: `${time}Z`, instant: `${time}.000000000Z`, hash: `sha256:${seq.toString(16).padStart(64, '0')}`, learnedAt: '2026-11-01T00:00:00.000Z' };
+  return {
+    source: 'test',
+    eventId: `e${seq}`,
+    eventType: 'test',
+    eventTime: `${time}Z`,
+    instant: `${time}.000000000Z`,
+    hash: `sha256:${seq.toString(16).padStart(64, '0')}`,
+    learnedAt: '2026-11-01T00:00:00.000Z',
+  };
 }
 
 /** Applies a delta as if an event had asserted it, with that event in the raw log (the audit trail holds). */
 async function apply(services: Services, time: string, delta: Partial<GraphDelta>): Promise<void> {
   const p = prov(time);
   const hex = p.hash.slice('sha256:'.length);
-  await services.compliance.containers.events.items.create({ id: hex, pk: hex, hash: p.hash, channel: 'test', receivedAt: p.learnedAt, eventType: 'test', body: { delta: p.eventId } });
+  await services.compliance.containers.events.items.create({
+    id: hex,
+    pk: hex,
+    hash: p.hash,
+    channel: 'test',
+    receivedAt: p.learnedAt,
+    eventType: 'test',
+    body: { delta: p.eventId },
+  });
   await applyDelta(services.graph, { nodes: [], references: [], edges: [], ...delta }, p);
 }
 
-function trainingRun(jobRef: NodeRef, produced: NodeRef, inputs: { data: NodeRef; code?: NodeRef; env?: NodeRef }, modelTags: Record<string, string>): Partial<GraphDelta> {
+function trainingRun(
+  jobRef: NodeRef,
+  produced: NodeRef,
+  inputs: { data: NodeRef; code?: NodeRef; env?: NodeRef },
+  modelTags: Record<string, string>,
+): Partial<GraphDelta> {
   const edges: GraphDelta['edges'] = [
     { kind: 'inputOf', from: inputs.data, to: jobRef },
     { kind: 'produced', from: jobRef, to: produced },
@@ -105,19 +135,31 @@ function serving(deployment: NodeRef, endpoint: NodeRef, served: NodeRef, share:
 async function seed(services: Services): Promise<void> {
   // Near misses in credit:1's tags must not be reported: a version, a GUID, a hash, a timestamp and
   // a card-shaped number that fails Luhn.
-  await apply(services, T0, trainingRun(job('train-1'), credit1, { data: data1, code, env }, {
-    owner: 'team-risk',
-    version: '1.2.3.4',
-    run: '0fa9dfaa-cba3-4fa7-b590-23e48548f5c1',
-    sha: 'a'.repeat(64),
-    trained: '2024-01-01T00:00:00Z',
-    card: '4111 1111 1111 1112',
-  }));
+  await apply(
+    services,
+    T0,
+    trainingRun(
+      job('train-1'),
+      credit1,
+      { data: data1, code, env },
+      {
+        owner: 'team-risk',
+        version: '1.2.3.4',
+        run: '0fa9dfaa-cba3-4fa7-b590-23e48548f5c1',
+        sha: 'a'.repeat(64),
+        trained: '2024-01-01T00:00:00Z',
+        card: '4111 1111 1111 1112',
+      },
+    ),
+  );
   await apply(services, T0, trainingRun(job('train-2'), credit2, { data: data2, code, env }, { owner: 'team-risk' }));
   // Captured "before a rule existed": written straight to the graph, bypassing ingest redaction.
   await apply(services, T0, trainingRun(job('train-3'), churn1, { data: data1 }, { owner: EMAIL }));
   // ...and a data path with a SAS token on the input link itself.
-  await apply(services, T0, { references: [data1, job('train-3')], edges: [{ kind: 'inputOf', from: data1, to: job('train-3'), facts: { path: SAS_URL } }] });
+  await apply(services, T0, {
+    references: [data1, job('train-3')],
+    edges: [{ kind: 'inputOf', from: data1, to: job('train-3'), facts: { path: SAS_URL } }],
+  });
   await apply(services, T0, { nodes: [{ ref: old1, facts: { deletedAt: '2024-02-01T00:00:00Z' } }] });
   await apply(services, T0, serving(blue, creditEp, credit1, 100));
   await apply(services, T1, serving(blue, creditEp, credit2, 100));
@@ -140,18 +182,43 @@ async function seed(services: Services): Promise<void> {
     ],
   });
   await apply(services, T2, {
-    nodes: [{ ref: monitorRun, facts: { status: 'Failed', tags: { azureml_modelmonitor_threshold_breached: 'has failed due to one or more features violating metric thresholds', endpoint: 'legacy-ep', deployment: 'red' } } }],
+    nodes: [
+      {
+        ref: monitorRun,
+        facts: {
+          status: 'Failed',
+          tags: {
+            azureml_modelmonitor_threshold_breached: 'has failed due to one or more features violating metric thresholds',
+            endpoint: 'legacy-ep',
+            deployment: 'red',
+          },
+        },
+      },
+    ],
   });
   // A raw event from before redaction existed, with an IBAN in free text.
   const hex = randomUUID().replace(/-/g, '').padEnd(64, '0');
-  await services.compliance.containers.events.items.create({ id: hex, pk: hex, hash: `sha256:${hex}`, channel: 'eventgrid', receivedAt: '2026-11-01T00:00:00.000Z', body: { data: { note: `refund to ${IBAN}` } } });
+  await services.compliance.containers.events.items.create({
+    id: hex,
+    pk: hex,
+    hash: `sha256:${hex}`,
+    channel: 'eventgrid',
+    receivedAt: '2026-11-01T00:00:00.000Z',
+    body: { data: { note: `refund to ${IBAN}` } },
+  });
 }
 
 /** The parts of a report that must not change when nothing changed. */
 function figures(r: ComplianceReport) {
   const strip = (s: Record<string, unknown>) => ({ ...s, computedAt: undefined });
   const retention = { ...strip(r.retention), policies: r.retention.policies.map((p) => ({ ...p, purgedThisRun: 0 })) };
-  return { l: strip(r.lineageCompleteness), d: strip(r.deploymentTraceability), a: strip(r.driftAttribution), r: retention, p: strip(r.pii) };
+  return {
+    l: strip(r.lineageCompleteness),
+    d: strip(r.deploymentTraceability),
+    a: strip(r.driftAttribution),
+    r: retention,
+    p: strip(r.pii),
+  };
 }
 
 async function etags(services: Services): Promise<Map<string, string>> {
@@ -197,7 +264,9 @@ describe('compliance over a seeded workspace', () => {
   it('counts only deployments serving now, traceable when their model is complete', () => {
     const s = first.deploymentTraceability;
     expect([s.numerator, s.denominator]).toEqual([1, 2]);
-    expect(s.items.map((g) => [g.label, g.model, g.missing])).toEqual([['legacy-ep/red', 'legacy:1', ['code', 'data', 'environment', 'job']]]);
+    expect(s.items.map((g) => [g.label, g.model, g.missing])).toEqual([
+      ['legacy-ep/red', 'legacy:1', ['code', 'data', 'environment', 'job']],
+    ]);
   });
 
   it('resolves drift signals to deployment, model and training data, and attributes what changed', () => {
@@ -292,7 +361,11 @@ describe('compliance over a seeded workspace', () => {
   it('re-checks a window of changes without moving the marks', async () => {
     const latest = await runCompliance(services.compliance, { trigger: 'test' });
     const now = new Date();
-    const window = await runCompliance(services.compliance, { mode: 'window', window: { since: new Date(now.getTime() - 3_600_000).toISOString(), until: now.toISOString() }, trigger: 'test' });
+    const window = await runCompliance(services.compliance, {
+      mode: 'window',
+      window: { since: new Date(now.getTime() - 3_600_000).toISOString(), until: now.toISOString() },
+      trigger: 'test',
+    });
     expect(window.window).not.toBeNull();
     expect(window.cost.byCheck.lineage!.changedDocuments).toBeGreaterThan(0);
     expect(figures(window)).toEqual(figures(latest));
@@ -315,7 +388,10 @@ describe('the _ts high-water mark', () => {
     for (let i = 0; i < 30; i++) await container.items.create({ id: `d${i}`, pk: `d${i}` });
     const read = async (mark: typeof START, nowSeconds?: number) => {
       const seen: ChangedDoc[] = [];
-      const result = await readChanges(container, new RequestMeter(), { mark }, async (docs) => void seen.push(...docs), { pageSize: 7, nowSeconds });
+      const result = await readChanges(container, new RequestMeter(), { mark }, async (docs) => void seen.push(...docs), {
+        pageSize: 7,
+        nowSeconds,
+      });
       return { ...result, seen: seen.map((d) => d.id).sort() };
     };
     const first = await read(START);
@@ -348,14 +424,22 @@ describe('the _ts high-water mark', () => {
     let pages = 0;
     const crash = new Error('function timeout');
     await expect(
-      readChanges(container, new RequestMeter(), { mark: START }, async (docs) => {
-        if (++pages === 4) throw crash; // cut short on the fourth page
-        processed.push(...docs.map((d) => d.id));
-      }, { pageSize: 7, checkpoint: { everyPages: 1, save: async (m) => void (saved = m) } }),
+      readChanges(
+        container,
+        new RequestMeter(),
+        { mark: START },
+        async (docs) => {
+          if (++pages === 4) throw crash; // cut short on the fourth page
+          processed.push(...docs.map((d) => d.id));
+        },
+        { pageSize: 7, checkpoint: { everyPages: 1, save: async (m) => void (saved = m) } },
+      ),
     ).rejects.toBe(crash);
     expect(processed).toHaveLength(21);
     expect(saved.ts).toBeGreaterThan(0);
-    await readChanges(container, new RequestMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), { pageSize: 7 });
+    await readChanges(container, new RequestMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), {
+      pageSize: 7,
+    });
     expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
   });
 });

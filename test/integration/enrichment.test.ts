@@ -10,7 +10,8 @@ import { graphSnapshot } from '../helpers/graph.js';
 import { freshServices } from '../helpers/stores.js';
 
 /** Enrichment and backfill against the REST stand-in, with its faults: real HTTP, real stores. */
-const WS = '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
+const WS =
+  '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
 let standIn: AzureMlStandIn;
 let services: Services;
 
@@ -84,7 +85,10 @@ describe('enrichment', () => {
   it('an endpoint records traffic shares and asks for its deployments', async () => {
     await enrich(services.enrich, { kind: 'endpoint', armId: `${WS}/onlineEndpoints/credit-scoring` });
     const serves = await services.graph.edgesOf([idOf(`${WS}/onlineEndpoints/credit-scoring`)], 'in');
-    expect(Object.fromEntries(serves.map((e) => [e.fromKey.split('/').pop(), e.series.traffic?.map((t) => t.value)]))).toEqual({ blue: [100], green: [0] });
+    expect(Object.fromEntries(serves.map((e) => [e.fromKey.split('/').pop(), e.series.traffic?.map((t) => t.value)]))).toEqual({
+      blue: [100],
+      green: [0],
+    });
   });
 
   it('following every link from an endpoint comes to rest: endpoints and deployments name each other', async () => {
@@ -133,9 +137,16 @@ describe('backfill', () => {
     const resumed = await backfill(services.enrich, WS, { state: saved, save: async (s) => void (saved = structuredClone(s)) });
     expect(resumed.finished).toBe(true);
     // Counts include the page re-read on resume; what was imported is checked in the graph.
-    expect(resumed.counts).toMatchObject({ job: expect.any(Number), model: expect.any(Number), endpoint: expect.any(Number), deployment: expect.any(Number) });
+    expect(resumed.counts).toMatchObject({
+      job: expect.any(Number),
+      model: expect.any(Number),
+      endpoint: expect.any(Number),
+      deployment: expect.any(Number),
+    });
     const once = await graphSnapshot(services);
-    const asserted = (await services.graph.all()).filter((d) => d.docType === 'node' && !d.placeholder).map((d) => (d.docType === 'node' ? `${d.kind} ${d.label}` : ''));
+    const asserted = (await services.graph.all())
+      .filter((d) => d.docType === 'node' && !d.placeholder)
+      .map((d) => (d.docType === 'node' ? `${d.kind} ${d.label}` : ''));
     expect(asserted).toEqual(
       expect.arrayContaining([
         'model credit-default:1',
@@ -154,8 +165,12 @@ describe('backfill', () => {
         'compute cpu-cluster',
       ]),
     );
-    const kinds = new Set((await services.graph.all()).filter((d) => d.docType === 'node').map((d) => (d.docType === 'node' ? d.kind : '')));
-    expect([...kinds]).toEqual(expect.arrayContaining(['job', 'model', 'data', 'environment', 'code', 'compute', 'endpoint', 'deployment', 'commit', 'storage']));
+    const kinds = new Set(
+      (await services.graph.all()).filter((d) => d.docType === 'node').map((d) => (d.docType === 'node' ? d.kind : '')),
+    );
+    expect([...kinds]).toEqual(
+      expect.arrayContaining(['job', 'model', 'data', 'environment', 'code', 'compute', 'endpoint', 'deployment', 'commit', 'storage']),
+    );
 
     await backfill(services.enrich, WS, { save: async () => undefined });
     expect(await graphSnapshot(services)).toEqual(once);

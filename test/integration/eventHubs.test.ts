@@ -19,7 +19,9 @@ const jobId = (name: string) => {
 
 async function queued(): Promise<Array<{ kind: string; armId: string }>> {
   const peek = await services.enrichmentQueue.client.peekMessages({ numberOfMessages: 32 });
-  return peek.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { kind: string; armId: string });
+  return peek.peekedMessageItems.map(
+    (m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { kind: string; armId: string },
+  );
 }
 
 describe('capturing Azure Monitor messages from Event Hubs', () => {
@@ -33,14 +35,23 @@ describe('capturing Azure Monitor messages from Event Hubs', () => {
         keyVault,
       ],
     };
-    const report = await captureMonitorMessage(services.capture, message, { partitionId: '3', sequenceNumber: 1200, offset: '4096', enqueuedTime: '2024-05-01T09:00:01Z' });
+    const report = await captureMonitorMessage(services.capture, message, {
+      partitionId: '3',
+      sequenceNumber: 1200,
+      offset: '4096',
+      enqueuedTime: '2024-05-01T09:00:01Z',
+    });
     expect(report).toMatchObject({ records: 4, projected: 2, deadLettered: 1, ignored: 1, failed: 0 });
     expect(Object.keys(report.ignoredByCategory)).toEqual(['AuditEvent']);
 
     const job = await services.graph.readNode(jobId('train-7'));
     expect(job?.facts.status?.value).toBe('Completed');
     expect(job?.series.status?.map((s) => s.value)).toEqual(['Running', 'Completed']);
-    expect(job?.provenance[0]).toMatchObject({ source: 'eventhubs', eventType: 'AmlRunStatusChangedEvent', delivery: { partitionId: '3', sequenceNumber: 1200, offset: '4096', enqueuedTime: '2024-05-01T09:00:01Z', recordIndex: 0 } });
+    expect(job?.provenance[0]).toMatchObject({
+      source: 'eventhubs',
+      eventType: 'AmlRunStatusChangedEvent',
+      delivery: { partitionId: '3', sequenceNumber: 1200, offset: '4096', enqueuedTime: '2024-05-01T09:00:01Z', recordIndex: 0 },
+    });
     const parents = await services.graph.edgesOf([jobId('train-7')], 'in');
     expect(parents.map((e) => e.kind)).toEqual(['parentOf']);
     // A terminal status asks the REST API for the job's links.
@@ -53,14 +64,22 @@ describe('capturing Azure Monitor messages from Event Hubs', () => {
     expect(report).toMatchObject({ records: 0, deadLettered: 1, failed: 0 });
     const letters = [];
     for await (const l of services.deadLetters.pending()) letters.push(l.letter);
-    expect(letters[0]).toMatchObject({ channel: 'eventhubs', body: 'this is not json', reason: expect.stringContaining('not an Azure Monitor message') });
+    expect(letters[0]).toMatchObject({
+      channel: 'eventhubs',
+      body: 'this is not json',
+      reason: expect.stringContaining('not an Azure Monitor message'),
+    });
   });
 
   it('records traced requests without caller identity, and Activity Log writes ask for enrichment', async () => {
     const message = {
       records: [
         trafficRecord('req-1', 'credit-scoring', 'blue', '2024-05-02T10:00:00Z'),
-        activityWrite(`${WS}/onlineEndpoints/credit-scoring`, '2024-05-02T09:00:00Z', 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write'),
+        activityWrite(
+          `${WS}/onlineEndpoints/credit-scoring`,
+          '2024-05-02T09:00:00Z',
+          'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write',
+        ),
       ],
     };
     const report = await captureMonitorMessage(services.capture, message, { partitionId: '1' });

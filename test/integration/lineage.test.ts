@@ -62,16 +62,28 @@ describe('lineage lookups', () => {
     const job = namedResource(ws, 'jobs', 'train-chain');
     const model = versionedAsset(ws, 'models', 'chain', '1');
     const service = namedResource(ws, 'services', 'svc-chain');
-    const prov = { source: 'test', eventId: 'chain', eventType: 'test', eventTime: '2024-01-01T00:00:00Z', instant: '2024-01-01T00:00:00.000000000Z', hash: 'sha256:chain', learnedAt: '2024-01-01T00:00:00.000Z' };
-    await applyDelta(services.graph, {
-      nodes: [commit, job, model, service].map((ref) => ({ ref, facts: {} })),
-      references: [],
-      edges: [
-        { kind: 'commitOf', from: commit, to: job },
-        { kind: 'produced', from: job, to: model },
-        { kind: 'deployedTo', from: model, to: service },
-      ],
-    }, prov);
+    const prov = {
+      source: 'test',
+      eventId: 'chain',
+      eventType: 'test',
+      eventTime: '2024-01-01T00:00:00Z',
+      instant: '2024-01-01T00:00:00.000000000Z',
+      hash: 'sha256:chain',
+      learnedAt: '2024-01-01T00:00:00.000Z',
+    };
+    await applyDelta(
+      services.graph,
+      {
+        nodes: [commit, job, model, service].map((ref) => ({ ref, facts: {} })),
+        references: [],
+        edges: [
+          { kind: 'commitOf', from: commit, to: job },
+          { kind: 'produced', from: job, to: model },
+          { kind: 'deployedTo', from: model, to: service },
+        ],
+      },
+      prov,
+    );
     const serviceId = nodeId(service.kind, service.key);
     const labels = async (depth: number) => (await ask(serviceId, { depth })).nodes.map((n) => n.kind).sort();
     expect(await labels(1)).toEqual(['model', 'service']);
@@ -105,6 +117,9 @@ describe('lineage lookups', () => {
     const ws = parseWorkspaceId(WS)!;
     const data = versionedAsset(ws, 'data', 'credit', '3');
     await services.graph.ensure(placeholderNode(data));
-    await expect(ask('azureml:credit:3', { workspace: WS })).rejects.toMatchObject({ code: 'ambiguous-ref', extensions: { candidates: expect.arrayContaining([expect.objectContaining({ kind: 'data' })]) } });
+    await expect(ask('azureml:credit:3', { workspace: WS })).rejects.toMatchObject({
+      code: 'ambiguous-ref',
+      extensions: { candidates: expect.arrayContaining([expect.objectContaining({ kind: 'data' })]) },
+    });
   });
 });

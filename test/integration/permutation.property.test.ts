@@ -45,7 +45,10 @@ describe('order and duplicates do not change the graph', () => {
     expect(reference.length).toBeGreaterThan(15);
     await fc.assert(
       fc.asyncProperty(
-        fc.shuffledSubarray(STREAM.map((_, i) => i), { minLength: STREAM.length, maxLength: STREAM.length }),
+        fc.shuffledSubarray(
+          STREAM.map((_, i) => i),
+          { minLength: STREAM.length, maxLength: STREAM.length },
+        ),
         fc.array(fc.integer({ min: 0, max: STREAM.length - 1 }), { maxLength: 6 }),
         fc.boolean(),
         async (order, duplicates, concurrent) => {
@@ -63,30 +66,42 @@ describe('order and duplicates do not change the graph', () => {
 describe('closures kept current incrementally equal closures computed from scratch', () => {
   it('for any arrival order, sequential or concurrent', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.shuffledSubarray(STREAM.map((_, i) => i), { minLength: STREAM.length, maxLength: STREAM.length }), fc.boolean(), async (order, concurrent) => {
-        const services = await freshServices({}, FIXED_NOW);
-        const events = order.map((i) => STREAM[i] as Record<string, unknown>);
-        if (concurrent) await Promise.all(events.map((e) => captureEvent(services.capture, structuredClone(e))));
-        else for (const e of events) await captureEvent(services.capture, structuredClone(e));
-        const docs = await services.graph.all();
-        const out = new Map<string, Array<{ next: string; link: string }>>();
-        const inn = new Map<string, Array<{ next: string; link: string }>>();
-        for (const d of docs) {
-          if (d.docType !== 'edge' || d.dir !== 'out') continue;
-          const link = edgeKey(d.from, d.kind, d.to);
-          out.set(d.from, [...(out.get(d.from) ?? []), { next: d.to, link }]);
-          inn.set(d.to, [...(inn.get(d.to) ?? []), { next: d.from, link }]);
-        }
-        for (const node of docs.filter((d) => d.docType === 'node')) {
-          for (const dir of ['up', 'down'] as const) {
-            const expected = closureByBfs(node.id, dir, (n) => (dir === 'up' ? inn.get(n) : out.get(n)) ?? []);
-            const stored = await services.graph.closure(node.id, dir);
-            const { _etag, ...actual } = stored ?? { ...expected, members: {}, edges: [] };
-            void _etag;
-            expect({ node: node.label, dir, members: actual.members, edges: actual.edges }).toEqual({ node: node.label, dir, members: expected.members, edges: expected.edges });
+      fc.asyncProperty(
+        fc.shuffledSubarray(
+          STREAM.map((_, i) => i),
+          { minLength: STREAM.length, maxLength: STREAM.length },
+        ),
+        fc.boolean(),
+        async (order, concurrent) => {
+          const services = await freshServices({}, FIXED_NOW);
+          const events = order.map((i) => STREAM[i] as Record<string, unknown>);
+          if (concurrent) await Promise.all(events.map((e) => captureEvent(services.capture, structuredClone(e))));
+          else for (const e of events) await captureEvent(services.capture, structuredClone(e));
+          const docs = await services.graph.all();
+          const out = new Map<string, Array<{ next: string; link: string }>>();
+          const inn = new Map<string, Array<{ next: string; link: string }>>();
+          for (const d of docs) {
+            if (d.docType !== 'edge' || d.dir !== 'out') continue;
+            const link = edgeKey(d.from, d.kind, d.to);
+            out.set(d.from, [...(out.get(d.from) ?? []), { next: d.to, link }]);
+            inn.set(d.to, [...(inn.get(d.to) ?? []), { next: d.from, link }]);
           }
-        }
-      }),
+          for (const node of docs.filter((d) => d.docType === 'node')) {
+            for (const dir of ['up', 'down'] as const) {
+              const expected = closureByBfs(node.id, dir, (n) => (dir === 'up' ? inn.get(n) : out.get(n)) ?? []);
+              const stored = await services.graph.closure(node.id, dir);
+              const { _etag, ...actual } = stored ?? { ...expected, members: {}, edges: [] };
+              void _etag;
+              expect({ node: node.label, dir, members: actual.members, edges: actual.edges }).toEqual({
+                node: node.label,
+                dir,
+                members: expected.members,
+                edges: expected.edges,
+              });
+            }
+          }
+        },
+      ),
       { numRuns: 6 },
     );
   });

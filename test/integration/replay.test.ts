@@ -83,7 +83,11 @@ describe('replay', () => {
 
 describe('closure migration', () => {
   it('rebuilds closures from stored links, equal to those kept incrementally', async () => {
-    for (const e of [runEvent('RunCompleted', 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5', { git: true }), modelDeployed('svc', 'credit:3,credit:2'), driftDetected('mon-1', 'mon-1_1')]) {
+    for (const e of [
+      runEvent('RunCompleted', 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5', { git: true }),
+      modelDeployed('svc', 'credit:3,credit:2'),
+      driftDetected('mon-1', 'mon-1_1'),
+    ]) {
       await captureEvent(services.capture, e);
     }
     const nodes = (await services.graph.all()).filter((d) => d.docType === 'node');

@@ -51,7 +51,8 @@ async function retentionServices(): Promise<Services> {
   return services;
 }
 
-const runRetention = (services: Services, mode?: 'incremental' | 'full') => runCompliance(services.compliance, { checks: ['retention'], trigger: 'test', ...(mode ? { mode } : {}) });
+const runRetention = (services: Services, mode?: 'incremental' | 'full') =>
+  runCompliance(services.compliance, { checks: ['retention'], trigger: 'test', ...(mode ? { mode } : {}) });
 
 async function readRaw(services: Services, container: 'events' | 'requests', id: string): Promise<ItemDefinition | undefined> {
   return (await services.compliance.containers[container].item(id, id).read<ItemDefinition>()).resource;
@@ -70,7 +71,11 @@ function expectedSpine(purged: number, held: number, keptTooLong: number, missin
   return { numerator, denominator, ratio: denominator === 0 ? null : numerator / denominator };
 }
 
-const spineOf = (report: ComplianceReport) => ({ numerator: report.retention.numerator, denominator: report.retention.denominator, ratio: report.retention.ratio });
+const spineOf = (report: ComplianceReport) => ({
+  numerator: report.retention.numerator,
+  denominator: report.retention.denominator,
+  ratio: report.retention.ratio,
+});
 const ofKind = (report: ComplianceReport, kind: RetentionViolation['kind']) => report.retention.items.filter((v) => v.kind === kind);
 
 type Fate = 'purged-overdue' | 'purged' | 'kept' | 'held';
@@ -83,7 +88,13 @@ describe('retention: purging raw events and request traces past policy, with a l
     { name: 'stale', ageDays: 40, fate: 'purged-overdue' },
     { name: 'expired', ageDays: 31, fate: 'purged' },
     { name: 'fresh', ageDays: 5, fate: 'kept' },
-  ].map((s) => ({ ...s, fate: s.fate as Fate, event: modelRegistered(`retention-${s.name}`, 1, { id: `evt-${s.name}`, time: before(s.ageDays) }), id: '', receivedAt: before(s.ageDays) }));
+  ].map((s) => ({
+    ...s,
+    fate: s.fate as Fate,
+    event: modelRegistered(`retention-${s.name}`, 1, { id: `evt-${s.name}`, time: before(s.ageDays) }),
+    id: '',
+    receivedAt: before(s.ageDays),
+  }));
   /** Traffic-log records whose record time is `ageMs` before NOW. */
   const traceSeed: Array<{ requestId: string; ageMs: number; fate: Fate; instant: string }> = [
     { requestId: 'req-purged', ageMs: 8 * DAY, fate: 'purged' as Fate },
@@ -106,14 +117,18 @@ describe('retention: purging raw events and request traces past policy, with a l
       if (s.fate === 'kept') expect(s.ageDays).toBeLessThan(RAW_DAYS);
     }
     for (const t of traceSeed) {
-      if (t.fate === 'purged' || t.fate === 'held') expect(t.ageMs > REQUEST_DAYS * DAY && t.ageMs < (REQUEST_DAYS + GRACE_DAYS) * DAY).toBe(true);
+      if (t.fate === 'purged' || t.fate === 'held')
+        expect(t.ageMs > REQUEST_DAYS * DAY && t.ageMs < (REQUEST_DAYS + GRACE_DAYS) * DAY).toBe(true);
       if (t.fate === 'kept') expect(t.ageMs).toBeLessThan(REQUEST_DAYS * DAY);
       if (t.fate !== 'held') expect(t.instant < holdRange.from || t.instant > holdRange.until).toBe(true);
     }
 
     services = await retentionServices();
     const policies = policiesOf(services.compliance);
-    policyName = { 'raw-event': policies.find((p) => p.recordKind === 'raw-event')!.name, 'request-trace': policies.find((p) => p.recordKind === 'request-trace')!.name };
+    policyName = {
+      'raw-event': policies.find((p) => p.recordKind === 'raw-event')!.name,
+      'request-trace': policies.find((p) => p.recordKind === 'request-trace')!.name,
+    };
 
     for (const s of rawSeed) {
       const outcome = await captureEvent(services.capture, s.event, { receivedAt: s.receivedAt });
@@ -121,18 +136,40 @@ describe('retention: purging raw events and request traces past policy, with a l
       s.id = outcome.hash.replace(/^sha256:/, '');
     }
     expect(new Set(rawSeed.map((s) => s.id)).size).toBe(rawSeed.length);
-    const message = await captureMonitorMessage(services.capture, { records: traceSeed.map((t) => trafficRecord(t.requestId, 'credit-scoring', 'blue', t.instant)) }, { partitionId: '0' });
+    const message = await captureMonitorMessage(
+      services.capture,
+      { records: traceSeed.map((t) => trafficRecord(t.requestId, 'credit-scoring', 'blue', t.instant)) },
+      { partitionId: '0' },
+    );
     expect(message).toMatchObject({ projected: traceSeed.length, failed: 0, deadLettered: 0 });
 
-    await services.compliance.holds.put('case-42', holdInputSchema.parse({ reason: 'matter 42', recordKinds: ['request-trace'], ...holdRange }), NOW);
+    await services.compliance.holds.put(
+      'case-42',
+      holdInputSchema.parse({ reason: 'matter 42', recordKinds: ['request-trace'], ...holdRange }),
+      NOW,
+    );
     idsBeforeRun = await scannedIds(services);
     first = await runRetention(services);
   });
 
   it('counts purged and held records per kind exactly as seeded (else the report misstates what was deleted)', () => {
     expect(first.retention.policies).toEqual([
-      { recordKind: 'raw-event', policy: policyName['raw-event'], retentionDays: RAW_DAYS, purged: raws('purged', 'purged-overdue').length, purgedThisRun: raws('purged', 'purged-overdue').length, held: 0 },
-      { recordKind: 'request-trace', policy: policyName['request-trace'], retentionDays: REQUEST_DAYS, purged: traces('purged').length, purgedThisRun: traces('purged').length, held: traces('held').length },
+      {
+        recordKind: 'raw-event',
+        policy: policyName['raw-event'],
+        retentionDays: RAW_DAYS,
+        purged: raws('purged', 'purged-overdue').length,
+        purgedThisRun: raws('purged', 'purged-overdue').length,
+        held: 0,
+      },
+      {
+        recordKind: 'request-trace',
+        policy: policyName['request-trace'],
+        retentionDays: REQUEST_DAYS,
+        purged: traces('purged').length,
+        purgedThisRun: traces('purged').length,
+        held: traces('held').length,
+      },
     ]);
     expect(first.retention.activeHolds).toEqual(['case-42']);
     expect(first.retention.computedAt).toBe(NOW.toISOString());
@@ -142,7 +179,14 @@ describe('retention: purging raw events and request traces past policy, with a l
     const overdue = raws('purged-overdue');
     expect(first.retention.items).toEqual(
       overdue.map((s) =>
-        expect.objectContaining({ kind: 'kept-too-long', recordKind: 'raw-event', record: s.id, recordTime: s.receivedAt, policy: policyName['raw-event'], detectedAt: NOW.toISOString() }),
+        expect.objectContaining({
+          kind: 'kept-too-long',
+          recordKind: 'raw-event',
+          record: s.id,
+          recordTime: s.receivedAt,
+          policy: policyName['raw-event'],
+          detectedAt: NOW.toISOString(),
+        }),
       ),
     );
     expect(ofKind(first, 'missing-in-audit-window')).toEqual([]);
@@ -155,18 +199,41 @@ describe('retention: purging raw events and request traces past policy, with a l
 
   it('persists the retention state so the next run continues from it', async () => {
     expect(await services.compliance.blobs.exists(statePath('retention'))).toBe(true);
-    const state = await services.compliance.blobs.readJson(statePath('retention'), z.object({ data: z.object({ purged: z.record(z.string(), z.number()), activeHolds: z.array(z.string()) }) }));
-    expect(state?.value.data).toMatchObject({ purged: { 'raw-event': raws('purged', 'purged-overdue').length, 'request-trace': traces('purged').length }, activeHolds: ['case-42'] });
+    const state = await services.compliance.blobs.readJson(
+      statePath('retention'),
+      z.object({ data: z.object({ purged: z.record(z.string(), z.number()), activeHolds: z.array(z.string()) }) }),
+    );
+    expect(state?.value.data).toMatchObject({
+      purged: { 'raw-event': raws('purged', 'purged-overdue').length, 'request-trace': traces('purged').length },
+      activeHolds: ['case-42'],
+    });
   });
 
   it('replaces each purged raw event by a tombstone and archives the original to Blob Storage first', async () => {
     for (const s of raws('purged', 'purged-overdue')) {
       const doc = await readRaw(services, 'events', s.id);
-      expect(doc).toMatchObject({ id: s.id, pk: s.id, ttl: -1, tombstone: { recordKind: 'raw-event', policy: policyName['raw-event'], purgedAt: NOW.toISOString(), recordTime: s.receivedAt, archivedTo: expect.any(String) } });
+      expect(doc).toMatchObject({
+        id: s.id,
+        pk: s.id,
+        ttl: -1,
+        tombstone: {
+          recordKind: 'raw-event',
+          policy: policyName['raw-event'],
+          purgedAt: NOW.toISOString(),
+          recordTime: s.receivedAt,
+          archivedTo: expect.any(String),
+        },
+      });
       expect(doc).not.toHaveProperty('body'); // the evidence itself is gone from Cosmos DB
       const archivedTo = (doc as { tombstone: { archivedTo: string } }).tombstone.archivedTo;
       const archived = await services.compliance.blobs.readJson(archivedTo, z.record(z.string(), z.unknown()));
-      expect(archived?.value).toMatchObject({ id: s.id, hash: `sha256:${s.id}`, receivedAt: s.receivedAt, channel: 'eventgrid', body: s.event });
+      expect(archived?.value).toMatchObject({
+        id: s.id,
+        hash: `sha256:${s.id}`,
+        receivedAt: s.receivedAt,
+        channel: 'eventgrid',
+        body: s.event,
+      });
       expect(archived?.value).not.toHaveProperty('_etag');
       expect(await services.eventLog.get(s.id)).toBeUndefined();
     }
@@ -176,14 +243,34 @@ describe('retention: purging raw events and request traces past policy, with a l
     for (const t of traces('purged')) {
       const id = requestDocId(t.requestId);
       const doc = await readRaw(services, 'requests', id);
-      expect(doc).toMatchObject({ id, ttl: -1, tombstone: { recordKind: 'request-trace', policy: policyName['request-trace'], purgedAt: NOW.toISOString(), recordTime: toInstant(t.instant) } });
+      expect(doc).toMatchObject({
+        id,
+        ttl: -1,
+        tombstone: {
+          recordKind: 'request-trace',
+          policy: policyName['request-trace'],
+          purgedAt: NOW.toISOString(),
+          recordTime: toInstant(t.instant),
+        },
+      });
       expect(doc).not.toHaveProperty('requestId');
-      const archived = await services.compliance.blobs.readJson((doc as { tombstone: { archivedTo: string } }).tombstone.archivedTo, z.record(z.string(), z.unknown()));
-      expect(archived?.value).toMatchObject({ id, requestId: t.requestId, instant: toInstant(t.instant), clientRequestId: `client-${t.requestId}` });
+      const archived = await services.compliance.blobs.readJson(
+        (doc as { tombstone: { archivedTo: string } }).tombstone.archivedTo,
+        z.record(z.string(), z.unknown()),
+      );
+      expect(archived?.value).toMatchObject({
+        id,
+        requestId: t.requestId,
+        instant: toInstant(t.instant),
+        clientRequestId: `client-${t.requestId}`,
+      });
 
       const lookup = lookupRequest(services.graph, services.requests, t.requestId, 3, 100);
       await expect(lookup).rejects.toBeInstanceOf(DomainError);
-      await expect(lookup).rejects.toMatchObject({ code: 'gone', extensions: { purgedAt: NOW.toISOString(), policy: policyName['request-trace'] } });
+      await expect(lookup).rejects.toMatchObject({
+        code: 'gone',
+        extensions: { purgedAt: NOW.toISOString(), policy: policyName['request-trace'] },
+      });
     }
   });
 
@@ -209,7 +296,10 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(doc).not.toHaveProperty('tombstone');
       expect(doc).not.toHaveProperty('legalHold');
       expect(doc).not.toHaveProperty('ttl');
-      expect(await lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({ requestId: t.requestId, clientRequestId: `client-${t.requestId}` });
+      expect(await lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({
+        requestId: t.requestId,
+        clientRequestId: `client-${t.requestId}`,
+      });
     }
   });
 
@@ -230,7 +320,9 @@ describe('retention: purging raw events and request traces past policy, with a l
 
     it('purges nothing more and keeps the cumulative figures (else counts drift or records are double-purged)', () => {
       expect(second.retention.policies.map((p) => p.purgedThisRun)).toEqual([0, 0]);
-      expect(second.retention.policies.map(({ purgedThisRun: _, ...rest }) => rest)).toEqual(first.retention.policies.map(({ purgedThisRun: _, ...rest }) => rest));
+      expect(second.retention.policies.map(({ purgedThisRun: _, ...rest }) => rest)).toEqual(
+        first.retention.policies.map(({ purgedThisRun: _, ...rest }) => rest),
+      );
       expect(second.retention.activeHolds).toEqual(['case-42']);
     });
 
@@ -250,7 +342,11 @@ describe('retention: purging raw events and request traces past policy, with a l
     it('purges the formerly held trace and drops the hold from the figures', () => {
       const requestTrace = third.retention.policies.find((p) => p.recordKind === 'request-trace');
       expect(requestTrace).toMatchObject({ purged: traces('purged', 'held').length, purgedThisRun: traces('held').length, held: 0 });
-      expect(third.retention.policies.find((p) => p.recordKind === 'raw-event')).toMatchObject({ purged: raws('purged', 'purged-overdue').length, purgedThisRun: 0, held: 0 });
+      expect(third.retention.policies.find((p) => p.recordKind === 'raw-event')).toMatchObject({
+        purged: raws('purged', 'purged-overdue').length,
+        purgedThisRun: 0,
+        held: 0,
+      });
       expect(third.retention.activeHolds).toEqual([]);
       const purged = raws('purged', 'purged-overdue').length + traces('purged', 'held').length;
       expect(spineOf(third)).toEqual(expectedSpine(purged, 0, raws('purged-overdue').length, 0));
@@ -259,7 +355,10 @@ describe('retention: purging raw events and request traces past policy, with a l
     it('turns the held trace into a tombstone without the legalHold mark', async () => {
       for (const t of traces('held')) {
         const doc = await readRaw(services, 'requests', requestDocId(t.requestId));
-        expect(doc).toMatchObject({ ttl: -1, tombstone: { recordKind: 'request-trace', purgedAt: NOW.toISOString(), recordTime: toInstant(t.instant) } });
+        expect(doc).toMatchObject({
+          ttl: -1,
+          tombstone: { recordKind: 'request-trace', purgedAt: NOW.toISOString(), recordTime: toInstant(t.instant) },
+        });
         expect(doc).not.toHaveProperty('legalHold');
         await expect(lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
       }
@@ -276,7 +375,8 @@ describe('retention: purging raw events and request traces past policy, with a l
       const result = await replay(services.capture, { deadLetters: false });
       expect(result.events.replayed).toBe(remaining);
       expect(result.events.deadLettered).toBe(0);
-      for (const t of traces('purged', 'held')) await expect(lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
+      for (const t of traces('purged', 'held'))
+        await expect(lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
     });
   });
 });
@@ -286,10 +386,35 @@ describe('retention: an expired legal hold', () => {
     const services = await retentionServices();
     const expiredTrace = { requestId: 'req-expired-hold', instant: before(8) };
     const liveTrace = { requestId: 'req-live-hold', instant: before(8, -6 * HOUR) };
-    await captureMonitorMessage(services.capture, { records: [expiredTrace, liveTrace].map((t) => trafficRecord(t.requestId, 'credit-scoring', 'blue', t.instant)) }, { partitionId: '0' });
-    const around = (iso: string) => ({ from: new Date(Date.parse(iso) - HOUR).toISOString(), until: new Date(Date.parse(iso) + HOUR).toISOString() });
-    await services.compliance.holds.put('expired', holdInputSchema.parse({ reason: 'closed matter', recordKinds: ['request-trace'], ...around(expiredTrace.instant), expiresAt: before(1) }), NOW);
-    await services.compliance.holds.put('live', holdInputSchema.parse({ reason: 'open matter', recordKinds: ['request-trace'], ...around(liveTrace.instant), expiresAt: before(-30) }), NOW);
+    await captureMonitorMessage(
+      services.capture,
+      { records: [expiredTrace, liveTrace].map((t) => trafficRecord(t.requestId, 'credit-scoring', 'blue', t.instant)) },
+      { partitionId: '0' },
+    );
+    const around = (iso: string) => ({
+      from: new Date(Date.parse(iso) - HOUR).toISOString(),
+      until: new Date(Date.parse(iso) + HOUR).toISOString(),
+    });
+    await services.compliance.holds.put(
+      'expired',
+      holdInputSchema.parse({
+        reason: 'closed matter',
+        recordKinds: ['request-trace'],
+        ...around(expiredTrace.instant),
+        expiresAt: before(1),
+      }),
+      NOW,
+    );
+    await services.compliance.holds.put(
+      'live',
+      holdInputSchema.parse({
+        reason: 'open matter',
+        recordKinds: ['request-trace'],
+        ...around(liveTrace.instant),
+        expiresAt: before(-30),
+      }),
+      NOW,
+    );
 
     const report = await runRetention(services);
     expect(report.retention.activeHolds).toEqual(['live']);
@@ -303,9 +428,17 @@ describe('retention: an expired legal hold', () => {
   it('a hold scoped to another workspace does not cover the fixture workspace', async () => {
     const services = await retentionServices();
     const trace = { requestId: 'req-other-ws', instant: before(8) };
-    await captureMonitorMessage(services.capture, { records: [trafficRecord(trace.requestId, 'credit-scoring', 'blue', trace.instant)] }, { partitionId: '0' });
+    await captureMonitorMessage(
+      services.capture,
+      { records: [trafficRecord(trace.requestId, 'credit-scoring', 'blue', trace.instant)] },
+      { partitionId: '0' },
+    );
     // The fixture workspace is `ws-prod`; a workspace whose name extends it must not match.
-    await services.compliance.holds.put('other', holdInputSchema.parse({ reason: 'other team', recordKinds: ['request-trace'], workspace: 'ws-prod-2' }), NOW);
+    await services.compliance.holds.put(
+      'other',
+      holdInputSchema.parse({ reason: 'other team', recordKinds: ['request-trace'], workspace: 'ws-prod-2' }),
+      NOW,
+    );
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 1, held: 0 });
     expect(await readRaw(services, 'requests', requestDocId(trace.requestId))).toHaveProperty('tombstone');
@@ -314,8 +447,16 @@ describe('retention: an expired legal hold', () => {
   it('a hold scoped to the fixture workspace by name covers its traces', async () => {
     const services = await retentionServices();
     const trace = { requestId: 'req-same-ws', instant: before(8) };
-    await captureMonitorMessage(services.capture, { records: [trafficRecord(trace.requestId, 'credit-scoring', 'blue', trace.instant)] }, { partitionId: '0' });
-    await services.compliance.holds.put('same', holdInputSchema.parse({ reason: 'prod matter', recordKinds: ['request-trace'], workspace: WS.split('/').pop()! }), NOW);
+    await captureMonitorMessage(
+      services.capture,
+      { records: [trafficRecord(trace.requestId, 'credit-scoring', 'blue', trace.instant)] },
+      { partitionId: '0' },
+    );
+    await services.compliance.holds.put(
+      'same',
+      holdInputSchema.parse({ reason: 'prod matter', recordKinds: ['request-trace'], workspace: WS.split('/').pop()! }),
+      NOW,
+    );
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 0, held: 1 });
     expect(await readRaw(services, 'requests', requestDocId(trace.requestId))).toMatchObject({ legalHold: 'same', ttl: -1 });
@@ -329,7 +470,10 @@ describe('retention: holds that change or end, and purged traces across workspac
     const services = await retentionServices();
     await captureMonitorMessage(services.capture, { records: [trace('req-narrowed', before(8))] }, { partitionId: '0' });
     await services.compliance.holds.put('case-n', holdInputSchema.parse({ reason: 'matter n', recordKinds: ['request-trace'] }), NOW);
-    expect((await runRetention(services)).retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ held: 1, purged: 0 });
+    expect((await runRetention(services)).retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({
+      held: 1,
+      purged: 0,
+    });
     await services.compliance.holds.put('case-n', holdInputSchema.parse({ reason: 'matter n', recordKinds: ['raw-event'] }), NOW);
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ held: 0, purged: 1 });
@@ -402,20 +546,42 @@ describe('retention: raw events missing within the audit window', () => {
 
   beforeAll(async () => {
     services = await retentionServices();
-    await applyDelta(services.graph, { nodes: [{ ref: modelRef('audit-recent'), facts: { stage: 'prod' } }], references: [], edges: [] }, prov(missingHex, recentTime, 'evt-missing'));
-    await applyDelta(services.graph, { nodes: [{ ref: modelRef('audit-ancient'), facts: { stage: 'old' } }], references: [], edges: [] }, prov(ancientHex, ancientTime, 'evt-ancient'));
+    await applyDelta(
+      services.graph,
+      { nodes: [{ ref: modelRef('audit-recent'), facts: { stage: 'prod' } }], references: [], edges: [] },
+      prov(missingHex, recentTime, 'evt-missing'),
+    );
+    await applyDelta(
+      services.graph,
+      { nodes: [{ ref: modelRef('audit-ancient'), facts: { stage: 'old' } }], references: [], edges: [] },
+      prov(ancientHex, ancientTime, 'evt-ancient'),
+    );
   });
 
   it('reports provenance citing a raw event that is not in the log, and not one older than the window', async () => {
     const report = await runRetention(services);
     const missing = ofKind(report, 'missing-in-audit-window');
-    expect(missing).toEqual([expect.objectContaining({ recordKind: 'raw-event', record: `sha256:${missingHex}`, recordTime: recentTime, detectedAt: NOW.toISOString() })]);
+    expect(missing).toEqual([
+      expect.objectContaining({
+        recordKind: 'raw-event',
+        record: `sha256:${missingHex}`,
+        recordTime: recentTime,
+        detectedAt: NOW.toISOString(),
+      }),
+    ]);
     expect(report.retention.items.map((v) => v.record)).not.toContain(`sha256:${ancientHex}`);
     expect(spineOf(report)).toEqual(expectedSpine(0, 0, 0, 1));
   });
 
   it('clears the violation on a full run once the raw event is in the log', async () => {
-    await services.compliance.containers.events.items.create({ id: missingHex, pk: missingHex, hash: `sha256:${missingHex}`, channel: 'eventgrid', receivedAt: recentTime, body: {} });
+    await services.compliance.containers.events.items.create({
+      id: missingHex,
+      pk: missingHex,
+      hash: `sha256:${missingHex}`,
+      channel: 'eventgrid',
+      receivedAt: recentTime,
+      body: {},
+    });
     const report = await runRetention(services, 'full');
     expect(report.mode).toBe('full');
     expect(ofKind(report, 'missing-in-audit-window')).toEqual([]);
@@ -427,7 +593,9 @@ describe('retention: raw events missing within the audit window', () => {
 
   it('does not report a purged (tombstoned) raw event as missing', async () => {
     const fresh = await retentionServices();
-    const outcome = await captureEvent(fresh.capture, modelRegistered('audit-purged', 1, { id: 'evt-audit-purged', time: before(31) }), { receivedAt: before(31) });
+    const outcome = await captureEvent(fresh.capture, modelRegistered('audit-purged', 1, { id: 'evt-audit-purged', time: before(31) }), {
+      receivedAt: before(31),
+    });
     const report = await runRetention(fresh);
     expect(report.retention.policies.find((p) => p.recordKind === 'raw-event')).toMatchObject({ purged: 1 });
     expect(await readRaw(fresh, 'events', outcome.hash.replace(/^sha256:/, ''))).toHaveProperty('tombstone');
@@ -452,11 +620,19 @@ describe('legal holds API', () => {
 
   it('lists the stored holds, sorted by id, with their creation time kept across updates', async () => {
     const b = await services.compliance.holds.put('case-b', holdInputSchema.parse({ reason: 'matter b', workspace: 'ws-prod' }), NOW);
-    const a = await services.compliance.holds.put('case-a', holdInputSchema.parse({ reason: 'matter a', recordKinds: ['raw-event'], from: before(100), until: before(50) }), NOW);
+    const a = await services.compliance.holds.put(
+      'case-a',
+      holdInputSchema.parse({ reason: 'matter a', recordKinds: ['raw-event'], from: before(100), until: before(50) }),
+      NOW,
+    );
     expect(b.recordKinds).toEqual(['raw-event', 'request-trace']); // default: every kind
     expect(await services.compliance.holds.list()).toEqual([a, b]);
     const later = new Date(NOW.getTime() + DAY);
-    const updated = await services.compliance.holds.put('case-a', holdInputSchema.parse({ reason: 'matter a, widened', recordKinds: ['raw-event'] }), later);
+    const updated = await services.compliance.holds.put(
+      'case-a',
+      holdInputSchema.parse({ reason: 'matter a, widened', recordKinds: ['raw-event'] }),
+      later,
+    );
     expect(updated.createdAt).toBe(NOW.toISOString());
     expect((await services.compliance.holds.list()).find((h) => h.id === 'case-a')).toEqual(updated);
     expect(await services.compliance.holds.remove('case-b')).toBe(true);

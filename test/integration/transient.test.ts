@@ -51,7 +51,14 @@ describe('when the store is unavailable', () => {
 
 describe('transient error classification (mocked faults)', () => {
   it('treats 429, 503, timeouts and refused connections as transient, 400/404/409 as not', () => {
-    for (const e of [{ code: 429 }, { code: 503 }, { statusCode: 408 }, { code: 'ECONNREFUSED' }, { name: 'TimeoutError' }, { cause: { code: 'ECONNRESET' } }]) {
+    for (const e of [
+      { code: 429 },
+      { code: 503 },
+      { statusCode: 408 },
+      { code: 'ECONNREFUSED' },
+      { name: 'TimeoutError' },
+      { cause: { code: 'ECONNRESET' } },
+    ]) {
       expect(isTransient(e), JSON.stringify(e)).toBe(true);
     }
     for (const e of [{ code: 400 }, { code: 404 }, { code: 409 }, new Error('boom')]) expect(isTransient(e), JSON.stringify(e)).toBe(false);
@@ -62,7 +69,11 @@ describe('transient error classification (mocked faults)', () => {
     const flaky = () => (++calls < 3 ? Promise.reject({ code: 503 }) : Promise.resolve('ok'));
     await expect(withRetry(flaky, 'op', { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 })).resolves.toBe('ok');
     expect(calls).toBe(3);
-    await expect(withRetry(() => Promise.reject({ code: 429 }), 'op', { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })).rejects.toBeInstanceOf(TransientStoreError);
-    await expect(withRetry(() => Promise.reject({ code: 400 }), 'op', { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })).rejects.toEqual({ code: 400 });
+    await expect(
+      withRetry(() => Promise.reject({ code: 429 }), 'op', { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }),
+    ).rejects.toBeInstanceOf(TransientStoreError);
+    await expect(withRetry(() => Promise.reject({ code: 400 }), 'op', { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })).rejects.toEqual({
+      code: 400,
+    });
   });
 });

@@ -70,16 +70,32 @@ const KINDS: Array<{ id: string; example: string; type: string }> = [
   { id: ids.data.container, example: '', type: 'Microsoft.MachineLearningServices/workspaces/data' },
   { id: ids.data.v3, example: 'aml-DataVersionBase-get-uri_file.json', type: 'Microsoft.MachineLearningServices/workspaces/data/versions' },
   { id: ids.environments.container, example: '', type: 'Microsoft.MachineLearningServices/workspaces/environments' },
-  { id: ids.environments.v5, example: 'aml-EnvironmentVersion-get.json', type: 'Microsoft.MachineLearningServices/workspaces/environments/versions' },
+  {
+    id: ids.environments.v5,
+    example: 'aml-EnvironmentVersion-get.json',
+    type: 'Microsoft.MachineLearningServices/workspaces/environments/versions',
+  },
   { id: ids.codes.container, example: '', type: 'Microsoft.MachineLearningServices/workspaces/codes' },
   { id: ids.codes.v7, example: 'aml-CodeVersion-get.json', type: 'Microsoft.MachineLearningServices/workspaces/codes/versions' },
   { id: ids.components.train, example: '', type: 'Microsoft.MachineLearningServices/workspaces/components/versions' },
   { id: ids.compute, example: '', type: 'Microsoft.MachineLearningServices/workspaces/computes' },
   { id: ids.datastores.blob, example: 'aml-Datastore-get.json', type: 'Microsoft.MachineLearningServices/workspaces/datastores' },
   { id: ids.endpoint, example: 'aml-OnlineEndpoint-get.json', type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints' },
-  { id: ids.deployments.green, example: 'aml-OnlineDeployment-Managed-get.json', type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments' },
-  { id: ids.registryModel, example: 'aml-Registry-ModelVersion-get.json', type: 'Microsoft.MachineLearningServices/registries/models/versions' },
-  { id: ids.registryData, example: 'aml-Registry-DataVersionBase-get-mltable.json', type: 'Microsoft.MachineLearningServices/registries/data/versions' },
+  {
+    id: ids.deployments.green,
+    example: 'aml-OnlineDeployment-Managed-get.json',
+    type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments',
+  },
+  {
+    id: ids.registryModel,
+    example: 'aml-Registry-ModelVersion-get.json',
+    type: 'Microsoft.MachineLearningServices/registries/models/versions',
+  },
+  {
+    id: ids.registryData,
+    example: 'aml-Registry-DataVersionBase-get-mltable.json',
+    type: 'Microsoft.MachineLearningServices/registries/data/versions',
+  },
 ];
 
 describe('GET of every resource kind', () => {
@@ -125,7 +141,9 @@ describe('GET of every resource kind', () => {
   });
 
   it('mixes id casings the way the service does', async () => {
-    expect(props(await get(ids.data.v3)).dataUri).toMatch(/^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/rg-ml-prod\/workspaces\/ws-credit\/datastores\/workspaceblobstore\/paths\/.+\/$/);
+    expect(props(await get(ids.data.v3)).dataUri).toMatch(
+      /^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/rg-ml-prod\/workspaces\/ws-credit\/datastores\/workspaceblobstore\/paths\/.+\/$/,
+    );
     expect(props(await get(ids.models.v2)).modelUri).toContain('/resourceGroups/rg-ml-prod/');
     const endpoint = props(await get(ids.endpoint));
     expect((endpoint.properties as Json)['azureml.onlineendpointid']).toBe(ids.endpoint.toLowerCase());
@@ -173,7 +191,8 @@ describe('coherence of the sample workspace', () => {
 
   it('jobs link code, environment, compute, component and their inputs resolve', async () => {
     const train = props(await get(ids.jobs.train));
-    for (const key of ['codeId', 'environmentId', 'computeId', 'componentId']) expect((await get(train[key] as string)).status, key).toBe(200);
+    for (const key of ['codeId', 'environmentId', 'computeId', 'componentId'])
+      expect((await get(train[key] as string)).status, key).toBe(200);
     expect(train.properties).toMatchObject({
       'mlflow.source.git.repoURL': 'git@github.com:contoso/credit-models.git',
       'mlflow.source.git.branch': 'main',
@@ -202,7 +221,10 @@ describe('coherence of the sample workspace', () => {
     const steps = pipeline.jobs as Record<string, Json>;
     expect(Object.keys(steps)).toEqual(['prep', 'train']);
     expect(steps.train).toMatchObject({ name: 'train', type: 'command', componentId: ids.components.train, computeId: ids.compute });
-    expect((steps.train?.inputs as Record<string, Json>).training_data).toEqual({ job_input_type: 'literal', value: '${{parent.jobs.prep.outputs.prepared_data}}' });
+    expect((steps.train?.inputs as Record<string, Json>).training_data).toEqual({
+      job_input_type: 'literal',
+      value: '${{parent.jobs.prep.outputs.prepared_data}}',
+    });
     // Step jobs carry no parent field (2025-12-01 JobBase has none); their displayName is the step name.
     const train = props(await get(ids.jobs.train));
     expect(train.displayName).toBe('train');
@@ -235,7 +257,9 @@ describe('lists', () => {
       for (const item of items) expect((item.id as string).toLowerCase().startsWith(`${collection.toLowerCase()}/`)).toBe(true);
       for (const page of pages.slice(0, -1)) {
         expect((page.value as Json[]).length).toBe(2);
-        expect(page.nextLink).toMatch(new RegExp(`^${standIn.url.replace(/\./g, '\\.')}/subscriptions/.+\\?api-version=${API_VERSION}&\\$skipToken=`));
+        expect(page.nextLink).toMatch(
+          new RegExp(`^${standIn.url.replace(/\./g, '\\.')}/subscriptions/.+\\?api-version=${API_VERSION}&\\$skipToken=`),
+        );
       }
       expect(pages.at(-1)).not.toHaveProperty('nextLink');
     }
@@ -275,7 +299,9 @@ describe('errors', () => {
     const got = await getUrl(`${standIn.url}${ids.models.v3}`);
     expect(got.status).toBe(400);
     expect(got.headers.get('x-ms-response-type')).toBe('error');
-    expect(got.body).toEqual({ error: { code: 'MissingApiVersionParameter', message: expect.stringContaining('api-version'), details: [], additionalInfo: [] } });
+    expect(got.body).toEqual({
+      error: { code: 'MissingApiVersionParameter', message: expect.stringContaining('api-version'), details: [], additionalInfo: [] },
+    });
   });
 
   it('answers 404 ResourceNotFound for unknown resources, collections and workspaces', async () => {
@@ -368,13 +394,19 @@ describe('faults', () => {
     const post = await getUrl(`${standIn.url}/_standin/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ path: '/codes/credit-src/versions/7$', status: 429, retryAfterSeconds: 2 }, { path: '/computes/', status: 500, times: 'forever' }]),
+      body: JSON.stringify([
+        { path: '/codes/credit-src/versions/7$', status: 429, retryAfterSeconds: 2 },
+        { path: '/computes/', status: 500, times: 'forever' },
+      ]),
     });
     expect(post.status).toBe(201);
     expect((await get(ids.codes.v7)).status).toBe(429);
     expect((await get(ids.compute)).status).toBe(500);
     const faults = (await getUrl(`${standIn.url}/_standin/faults`)).body.faults as Json[];
-    expect(faults.map((f) => [f.hits, f.remaining])).toEqual([[1, 0], [1, 'forever']]);
+    expect(faults.map((f) => [f.hits, f.remaining])).toEqual([
+      [1, 0],
+      [1, 'forever'],
+    ]);
     expect((await getUrl(`${standIn.url}/_standin/faults`, { method: 'DELETE' })).status).toBe(200);
     expect((await get(ids.compute)).status).toBe(200);
 
@@ -405,18 +437,38 @@ describe('scenario mutations', () => {
   });
 
   it('setTraffic over HTTP, with a default timestamp in the service format', async () => {
-    const got = await getUrl(`${standIn.url}/_standin/setTraffic`, { method: 'POST', body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { green: 100 } }) });
+    const got = await getUrl(`${standIn.url}/_standin/setTraffic`, {
+      method: 'POST',
+      body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { green: 100 } }),
+    });
     expect(got.status).toBe(200);
     const endpoint = await get(ids.endpoint);
     expect(props(endpoint).traffic).toEqual({ green: 100 });
     expect((endpoint.body.systemData as Json).lastModifiedAt).toMatch(/\.\d{7}\+00:00$/);
-    const refused = await getUrl(`${standIn.url}/_standin/setTraffic`, { method: 'POST', body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { blue: 30 } }) });
+    const refused = await getUrl(`${standIn.url}/_standin/setTraffic`, {
+      method: 'POST',
+      body: JSON.stringify({ endpoint: 'credit-scoring', traffic: { blue: 30 } }),
+    });
     expect(refused.status).toBe(400);
   });
 
   it('upsertDeployment adds a deployment at 0% traffic, then updates its model', async () => {
-    standIn.addModelVersion('credit-default', '4', { jobName: ids.jobNames.train, modelUri: 'azureml://jobs/credit-train-20240501/outputs/model_output/paths/', modelType: 'mlflow_model' }, '2024-05-06T09:00:00.0000000+00:00');
-    standIn.upsertDeployment('credit-scoring', 'canary', { model: ids.models.v3, environmentId: ids.environments.v5, codeId: ids.codes.v7 }, '2024-05-06T09:10:00.0000000+00:00');
+    standIn.addModelVersion(
+      'credit-default',
+      '4',
+      {
+        jobName: ids.jobNames.train,
+        modelUri: 'azureml://jobs/credit-train-20240501/outputs/model_output/paths/',
+        modelType: 'mlflow_model',
+      },
+      '2024-05-06T09:00:00.0000000+00:00',
+    );
+    standIn.upsertDeployment(
+      'credit-scoring',
+      'canary',
+      { model: ids.models.v3, environmentId: ids.environments.v5, codeId: ids.codes.v7 },
+      '2024-05-06T09:10:00.0000000+00:00',
+    );
     expect((await listAll(`${ids.endpoint}/deployments`)).items.map((d) => d.name)).toEqual(['blue', 'green', 'canary']);
     expect(props(await get(ids.endpoint)).traffic).toEqual({ blue: 100, green: 0, canary: 0 });
     const v4 = `${ids.models.container}/versions/4`;

@@ -18,7 +18,16 @@ const TIME = '2024-05-01T10:00:00.1234567Z';
 
 /** A resource-log record in the common Event Hubs envelope, Azure ML values inside `properties`. */
 function record(category: string, properties: Raw, extra: Raw = {}): Raw {
-  return { time: TIME, resourceId: WS_UPPER, category, operationName: 'Microsoft.MachineLearningServices/workspaces/write', level: 'Informational', durationMs: '16', properties, ...extra };
+  return {
+    time: TIME,
+    resourceId: WS_UPPER,
+    category,
+    operationName: 'Microsoft.MachineLearningServices/workspaces/write',
+    level: 'Informational',
+    durationMs: '16',
+    properties,
+    ...extra,
+  };
 }
 
 /** The same keys with a lower-case first letter (`RunId` -> `runId`): the SDK/swagger spelling. */
@@ -40,7 +49,15 @@ function refOf(envelope: Raw) {
   return normalized.delta;
 }
 
-const PERSONAL = { CallerIpAddress: '203.0.113.7', Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' }, TriggeringUserName: 'Jane Doe', UserName: 'jane@contoso.com', UserObjectId: 'oid-jane', IdentityData: 'oid-jane', UserAgent: 'python-requests/2.31' };
+const PERSONAL = {
+  CallerIpAddress: '203.0.113.7',
+  Identity: { UserName: 'jane@contoso.com', ObjectId: 'oid-jane' },
+  TriggeringUserName: 'Jane Doe',
+  UserName: 'jane@contoso.com',
+  UserObjectId: 'oid-jane',
+  IdentityData: 'oid-jane',
+  UserAgent: 'python-requests/2.31',
+};
 const PERSONAL_VALUES = ['203.0.113.7', 'jane', 'Jane', 'oid-jane', 'python-requests'];
 
 function expectNoPersonalData(result: MonitorResult) {
@@ -61,10 +78,16 @@ describe('every Azure Monitor fixture, split and normalized', () => {
       records: 3,
       results: Array.from({ length: 3 }, () => ignoredAs(METRICS_CATEGORY, 'metric records are not lineage')),
     },
-    'azure-monitor/resourcelog-eventhubs-AuditEvent-KeyVault.json': { records: 1, results: [ignoredAs('AuditEvent', 'unknown category AuditEvent')] },
+    'azure-monitor/resourcelog-eventhubs-AuditEvent-KeyVault.json': {
+      records: 1,
+      results: [ignoredAs('AuditEvent', 'unknown category AuditEvent')],
+    },
     'azure-monitor/resourcelog-eventhubs-envelope-WorkflowRuntime.json': {
       records: 2,
-      results: [ignoredAs('WorkflowRuntime', 'unknown category WorkflowRuntime'), ignoredAs('WorkflowRuntime', 'unknown category WorkflowRuntime')],
+      results: [
+        ignoredAs('WorkflowRuntime', 'unknown category WorkflowRuntime'),
+        ignoredAs('WorkflowRuntime', 'unknown category WorkflowRuntime'),
+      ],
     },
   };
 
@@ -75,7 +98,12 @@ describe('every Azure Monitor fixture, split and normalized', () => {
   for (const [file, expected] of Object.entries(EXPECTED)) {
     it(`${file.replace('azure-monitor/', '')}: same records from bytes, text and parsed JSON`, () => {
       const text = fixtureText(file);
-      const splits = [splitMonitorMessage(Buffer.from(text, 'utf8')), splitMonitorMessage(new TextEncoder().encode(text)), splitMonitorMessage(text), splitMonitorMessage(fixture(file))];
+      const splits = [
+        splitMonitorMessage(Buffer.from(text, 'utf8')),
+        splitMonitorMessage(new TextEncoder().encode(text)),
+        splitMonitorMessage(text),
+        splitMonitorMessage(fixture(file)),
+      ];
       for (const split of splits) {
         if ('refused' in expected) {
           expect(split).toEqual({ ok: false, issues: [{ path: expected.refused, message: expect.stringContaining('"records"') }] });
@@ -157,7 +185,10 @@ describe('records every category shares', () => {
   it('refuses a record without a time, or with one that is not an ISO date-time', () => {
     for (const time of [undefined, '', 'yesterday', '2024-13-01T00:00:00Z', 1714557600000]) {
       const raw = { ...ok(), time };
-      expect(normalizeMonitorRecord(raw), String(time)).toEqual({ status: 'invalid', issues: [{ path: 'time', message: expect.any(String) }] });
+      expect(normalizeMonitorRecord(raw), String(time)).toEqual({
+        status: 'invalid',
+        issues: [{ path: 'time', message: expect.any(String) }],
+      });
     }
   });
 
@@ -188,8 +219,13 @@ describe('records every category shares', () => {
   it('refuses a category it projects when the record names no workspace', () => {
     const noId = ok();
     delete noId.resourceId;
-    expect(normalizeMonitorRecord(noId)).toEqual({ status: 'invalid', issues: [{ path: 'resourceId', message: expect.stringContaining('required') }] });
-    expect(normalizeMonitorRecord({ ...ok(), resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.STORAGE/STORAGEACCOUNTS/SA' })).toEqual({
+    expect(normalizeMonitorRecord(noId)).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'resourceId', message: expect.stringContaining('required') }],
+    });
+    expect(
+      normalizeMonitorRecord({ ...ok(), resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.STORAGE/STORAGEACCOUNTS/SA' }),
+    ).toEqual({
       status: 'invalid',
       issues: [{ path: 'resourceId', message: expect.stringContaining('workspace') }],
     });
@@ -202,31 +238,86 @@ describe('records every category shares', () => {
   });
 
   it('ignores reads and non-lineage Azure ML categories even without a workspace, and names unknown ones', () => {
-    for (const category of ['ModelsReadEvent', 'DataSetReadEvent', 'EnvironmentReadEvent', 'DeploymentReadEvent', 'RunReadEvent', 'RegistryAssetReadEvent']) {
-      expect(normalizeMonitorRecord({ time: TIME, category })).toEqual({ status: 'ignored', category, reason: 'read events are not lineage' });
+    for (const category of [
+      'ModelsReadEvent',
+      'DataSetReadEvent',
+      'EnvironmentReadEvent',
+      'DeploymentReadEvent',
+      'RunReadEvent',
+      'RegistryAssetReadEvent',
+    ]) {
+      expect(normalizeMonitorRecord({ time: TIME, category })).toEqual({
+        status: 'ignored',
+        category,
+        reason: 'read events are not lineage',
+      });
     }
-    for (const category of ['AmlOnlineEndpointEventLog', 'AmlOnlineEndpointConsoleLog', 'AmlComputeClusterEvent', 'RunEvent', 'PipelineChangeEvent']) {
+    for (const category of [
+      'AmlOnlineEndpointEventLog',
+      'AmlOnlineEndpointConsoleLog',
+      'AmlComputeClusterEvent',
+      'RunEvent',
+      'PipelineChangeEvent',
+    ]) {
       expect(normalizeMonitorRecord({ time: TIME, category })).toEqual({ status: 'ignored', category, reason: expect.any(String) });
     }
-    expect(normalizeMonitorRecord({ time: TIME, category: 'AmlBrandNewEvent', resourceId: WS })).toEqual({ status: 'ignored', category: 'AmlBrandNewEvent', reason: 'unknown category AmlBrandNewEvent' });
+    expect(normalizeMonitorRecord({ time: TIME, category: 'AmlBrandNewEvent', resourceId: WS })).toEqual({
+      status: 'ignored',
+      category: 'AmlBrandNewEvent',
+      reason: 'unknown category AmlBrandNewEvent',
+    });
   });
 
   it('never throws, whatever the record', () => {
     const statuses = new Set(['projected', 'ignored', 'invalid']);
-    const category = fc.constantFrom('AmlRunStatusChangedEvent', 'AmlComputeJobEvent', 'ModelsChangeEvent', 'DataSetChangeEvent', 'EnvironmentChangeEvent', 'DeploymentEventAKS', 'AmlOnlineEndpointTrafficLog', 'RegistryAssetWriteEvent', 'Administrative', 'Write');
-    const shaped = fc.record({ time: fc.oneof(fc.constant(TIME), fc.anything()), category, resourceId: fc.oneof(fc.constant(WS_UPPER), fc.string()), operationName: fc.oneof(fc.string(), fc.anything()), properties: fc.oneof(fc.dictionary(fc.string(), fc.anything()), fc.anything()) }, { requiredKeys: ['time', 'category'] });
+    const category = fc.constantFrom(
+      'AmlRunStatusChangedEvent',
+      'AmlComputeJobEvent',
+      'ModelsChangeEvent',
+      'DataSetChangeEvent',
+      'EnvironmentChangeEvent',
+      'DeploymentEventAKS',
+      'AmlOnlineEndpointTrafficLog',
+      'RegistryAssetWriteEvent',
+      'Administrative',
+      'Write',
+    );
+    const shaped = fc.record(
+      {
+        time: fc.oneof(fc.constant(TIME), fc.anything()),
+        category,
+        resourceId: fc.oneof(fc.constant(WS_UPPER), fc.string()),
+        operationName: fc.oneof(fc.string(), fc.anything()),
+        properties: fc.oneof(fc.dictionary(fc.string(), fc.anything()), fc.anything()),
+      },
+      { requiredKeys: ['time', 'category'] },
+    );
     fc.assert(
       fc.property(fc.oneof(fc.anything(), shaped), (raw) => {
         expect(statuses.has(normalizeMonitorRecord(raw).status)).toBe(true);
       }),
     );
-    const hostile = { time: TIME, category: 'AmlRunStatusChangedEvent', get properties(): never { throw new Error('boom'); } };
+    const hostile = {
+      time: TIME,
+      category: 'AmlRunStatusChangedEvent',
+      get properties(): never {
+        throw new Error('boom');
+      },
+    };
     expect(normalizeMonitorRecord(hostile)).toMatchObject({ status: 'invalid', issues: [{ path: '(root)' }] });
   });
 });
 
 describe('AmlRunStatusChangedEvent', () => {
-  const props = { RunId: 'train_1', ParentRunId: 'pipeline_1', RootRunId: 'pipeline_1', Status: 'completed', Message: 'Run completed', WorkspaceName: 'ws-prod', ...PERSONAL };
+  const props = {
+    RunId: 'train_1',
+    ParentRunId: 'pipeline_1',
+    RootRunId: 'pipeline_1',
+    Status: 'completed',
+    Message: 'Run completed',
+    WorkspaceName: 'ws-prod',
+    ...PERSONAL,
+  };
   const job = namedResource(WS_KEY, 'jobs', 'train_1');
 
   it('records the status on the job, links the parent, and asks for enrichment once the run is terminal', () => {
@@ -235,7 +326,13 @@ describe('AmlRunStatusChangedEvent', () => {
     expect(job.key).toBe(`${WS_KEY}/jobs/train_1`);
     expect(result.workspace).toBe(WS_KEY);
     expect(result.delta).toEqual({
-      nodes: [{ ref: job, facts: { runId: 'train_1', status: 'Completed', statusMessage: 'Run completed', rootRunId: 'pipeline_1' }, series: { status: 'Completed' } }],
+      nodes: [
+        {
+          ref: job,
+          facts: { runId: 'train_1', status: 'Completed', statusMessage: 'Run completed', rootRunId: 'pipeline_1' },
+          series: { status: 'Completed' },
+        },
+      ],
       references: [parent],
       edges: [{ kind: 'parentOf', from: parent, to: job }],
     });
@@ -257,21 +354,42 @@ describe('AmlRunStatusChangedEvent', () => {
   });
 
   it('draws no parent edge for a root run, but recognises AutoML children by name', () => {
-    const root = projectedOf(record('AmlRunStatusChangedEvent', { RunId: 'train_1', ParentRunId: 'TRAIN_1', RootRunId: 'train_1', Status: 'Running' }));
+    const root = projectedOf(
+      record('AmlRunStatusChangedEvent', { RunId: 'train_1', ParentRunId: 'TRAIN_1', RootRunId: 'train_1', Status: 'Running' }),
+    );
     expect(root.delta.edges).toEqual([]);
     expect(root.delta.nodes[0]?.facts).toEqual({ runId: 'train_1', status: 'Running' });
-    const child = projectedOf(record('AmlRunStatusChangedEvent', { RunId: 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5', Status: 'Running' }));
+    const child = projectedOf(
+      record('AmlRunStatusChangedEvent', { RunId: 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5', Status: 'Running' }),
+    );
     expect(child.delta.edges.map((e) => [e.kind, e.from.label])).toEqual([['parentOf', 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc']]);
   });
 
   it('refuses a record without RunId or Status', () => {
-    expect(normalizeMonitorRecord(record('AmlRunStatusChangedEvent', { Status: 'Running' }))).toEqual({ status: 'invalid', issues: [{ path: 'properties.RunId', message: expect.any(String) }] });
-    expect(normalizeMonitorRecord(record('AmlRunStatusChangedEvent', { RunId: 'r' }))).toEqual({ status: 'invalid', issues: [{ path: 'properties.Status', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('AmlRunStatusChangedEvent', { Status: 'Running' }))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.RunId', message: expect.any(String) }],
+    });
+    expect(normalizeMonitorRecord(record('AmlRunStatusChangedEvent', { RunId: 'r' }))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.Status', message: expect.any(String) }],
+    });
   });
 });
 
 describe('AmlComputeJobEvent', () => {
-  const props = { JobName: 'automl_a9940991-dedb-4262-9763-2fd08b79d8fb_setup', JobId: 'cj-42', EventType: 'JobSucceeded', ExecutionState: 'Succeeded', ClusterName: 'cpu-cluster', ExperimentName: 'credit', ToolType: 'Python', ErrorDetails: '', CustomerSubscriptionId: 'sub', ...PERSONAL };
+  const props = {
+    JobName: 'automl_a9940991-dedb-4262-9763-2fd08b79d8fb_setup',
+    JobId: 'cj-42',
+    EventType: 'JobSucceeded',
+    ExecutionState: 'Succeeded',
+    ClusterName: 'cpu-cluster',
+    ExperimentName: 'credit',
+    ToolType: 'Python',
+    ErrorDetails: '',
+    CustomerSubscriptionId: 'sub',
+    ...PERSONAL,
+  };
 
   it('records the event on the job and links the cluster it ran on', () => {
     const result = projectedOf(record('AmlComputeJobEvent', props, { resourceId: `${WS_UPPER}` }));
@@ -281,7 +399,15 @@ describe('AmlComputeJobEvent', () => {
       nodes: [
         {
           ref: job,
-          facts: { runId: props.JobName, computeJobEventType: 'JobSucceeded', executionState: 'Succeeded', clusterName: 'cpu-cluster', experimentName: 'credit', computeJobId: 'cj-42', computeJobDetails: { ToolType: 'Python' } },
+          facts: {
+            runId: props.JobName,
+            computeJobEventType: 'JobSucceeded',
+            executionState: 'Succeeded',
+            clusterName: 'cpu-cluster',
+            experimentName: 'credit',
+            computeJobId: 'cj-42',
+            computeJobDetails: { ToolType: 'Python' },
+          },
           series: { computeJobEventType: 'JobSucceeded' },
         },
       ],
@@ -295,14 +421,21 @@ describe('AmlComputeJobEvent', () => {
   it('reads camelCase keys, and the event type from operationName as the docs queries do', () => {
     const { EventType: _dropped, ...rest } = props;
     const result = projectedOf(record('AmlComputeJobEvent', camel(rest), { operationName: 'JobSubmitted', durationMs: 3 }));
-    expect(result.delta.nodes[0]?.facts).toMatchObject({ computeJobEventType: 'JobSubmitted', clusterName: 'cpu-cluster', computeJobId: 'cj-42' });
+    expect(result.delta.nodes[0]?.facts).toMatchObject({
+      computeJobEventType: 'JobSubmitted',
+      clusterName: 'cpu-cluster',
+      computeJobId: 'cj-42',
+    });
   });
 
   it('draws no compute edge without a cluster name, and refuses a record without a job name', () => {
     const result = projectedOf(record('AmlComputeJobEvent', { JobName: 'j1', EventType: 'JobRunning' }));
     expect(result.delta.references).toEqual([]);
     expect(result.delta.edges).toEqual([]);
-    expect(normalizeMonitorRecord(record('AmlComputeJobEvent', { EventType: 'JobRunning' }))).toEqual({ status: 'invalid', issues: [{ path: 'properties.JobName', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('AmlComputeJobEvent', { EventType: 'JobRunning' }))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.JobName', message: expect.any(String) }],
+    });
   });
 });
 
@@ -313,7 +446,14 @@ describe('ModelsChangeEvent and ModelsActionEvent', () => {
       ['ModelsActionEvent', camel({ AmlModelName: 'credit-model', ResultType: 'Succeeded' })],
     ] as const) {
       const result = projectedOf(record(category, props, { operationName: 'Microsoft.MachineLearningServices/workspaces/models/write' }));
-      expect(result).toEqual({ status: 'projected', category, time: TIME, workspace: WS_KEY, delta: { nodes: [], references: [], edges: [] }, enrich: [{ kind: 'modelContainer', armId: `${WS_KEY}/models/credit-model` }] });
+      expect(result).toEqual({
+        status: 'projected',
+        category,
+        time: TIME,
+        workspace: WS_KEY,
+        delta: { nodes: [], references: [], edges: [] },
+        enrich: [{ kind: 'modelContainer', armId: `${WS_KEY}/models/credit-model` }],
+      });
     }
   });
 
@@ -322,12 +462,19 @@ describe('ModelsChangeEvent and ModelsActionEvent', () => {
     expect(normalizeMonitorRecord(record('ModelsChangeEvent', base, { resultType: 'Failed' })).status).toBe('ignored');
     expect(normalizeMonitorRecord(record('ModelsChangeEvent', base, { resultType: 'Started' })).status).toBe('ignored');
     expect(normalizeMonitorRecord(record('ModelsChangeEvent', base, { resultSignature: '404' })).status).toBe('ignored');
-    expect(normalizeMonitorRecord(record('ModelsChangeEvent', base, { operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MODELS/READ' })).status).toBe('ignored');
+    expect(
+      normalizeMonitorRecord(
+        record('ModelsChangeEvent', base, { operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MODELS/READ' }),
+      ).status,
+    ).toBe('ignored');
     expect(normalizeMonitorRecord(record('ModelsChangeEvent', base, { resultSignature: '200' })).status).toBe('projected');
   });
 
   it('refuses a change without a model name', () => {
-    expect(normalizeMonitorRecord(record('ModelsChangeEvent', {}))).toEqual({ status: 'invalid', issues: [{ path: 'properties.AmlModelName', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('ModelsChangeEvent', {}))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.AmlModelName', message: expect.any(String) }],
+    });
   });
 });
 
@@ -335,9 +482,16 @@ describe('DataSetChangeEvent', () => {
   const id = 'd7e74d2e-c972-4266-b5fb-6c9c182d2a74';
 
   it('records the change on the v1 dataset node that drift events reference, and enriches nothing without a version', () => {
-    const result = projectedOf(record('DataSetChangeEvent', { AmlDatasetId: id, AmlDatasetName: 'credit-data', AmlWorkspaceId: 'guid', ...PERSONAL }));
-    const drift = refOf({ ...driftDetected('mon-1', 'mon-1_1'), data: { ...(driftDetected('mon-1', 'mon-1_1').data as Raw), TargetDatasetId: id } });
-    expect(result.delta.nodes).toEqual([{ ref: namedResource(WS_KEY, 'datasets', id), facts: { datasetId: id, name: 'credit-data', lastChangedAt: TIME } }]);
+    const result = projectedOf(
+      record('DataSetChangeEvent', { AmlDatasetId: id, AmlDatasetName: 'credit-data', AmlWorkspaceId: 'guid', ...PERSONAL }),
+    );
+    const drift = refOf({
+      ...driftDetected('mon-1', 'mon-1_1'),
+      data: { ...(driftDetected('mon-1', 'mon-1_1').data as Raw), TargetDatasetId: id },
+    });
+    expect(result.delta.nodes).toEqual([
+      { ref: namedResource(WS_KEY, 'datasets', id), facts: { datasetId: id, name: 'credit-data', lastChangedAt: TIME } },
+    ]);
     expect(drift.references.map((r) => r.key)).toContain(result.delta.nodes[0]?.ref.key);
     expect(result.enrich).toEqual([]);
     expectNoPersonalData(result);
@@ -350,15 +504,23 @@ describe('DataSetChangeEvent', () => {
   });
 
   it('marks a deletion and refuses a record naming no dataset', () => {
-    const deleted = projectedOf(record('DataSetChangeEvent', { AmlDatasetId: id }, { operationName: 'Microsoft.MachineLearningServices/workspaces/datasets/DELETE' }));
+    const deleted = projectedOf(
+      record('DataSetChangeEvent', { AmlDatasetId: id }, { operationName: 'Microsoft.MachineLearningServices/workspaces/datasets/DELETE' }),
+    );
     expect(deleted.delta.nodes[0]?.facts.deletedAt).toBe(TIME);
-    expect(normalizeMonitorRecord(record('DataSetChangeEvent', {}))).toEqual({ status: 'invalid', issues: [{ path: 'properties.AmlDatasetId', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('DataSetChangeEvent', {}))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.AmlDatasetId', message: expect.any(String) }],
+    });
   });
 });
 
 describe('EnvironmentChangeEvent', () => {
   it('asks for enrichment of the environment version, whether the version is a string or a number', () => {
-    for (const props of [{ AmlEnvironmentName: 'sklearn-env', AmlEnvironmentVersion: '4' }, camel({ AmlEnvironmentName: 'sklearn-env', AmlEnvironmentVersion: 4 })]) {
+    for (const props of [
+      { AmlEnvironmentName: 'sklearn-env', AmlEnvironmentVersion: '4' },
+      camel({ AmlEnvironmentName: 'sklearn-env', AmlEnvironmentVersion: 4 }),
+    ]) {
       const result = projectedOf(record('EnvironmentChangeEvent', { ...props, ...PERSONAL }));
       expect(result.enrich).toEqual([{ kind: 'environment', armId: `${WS_KEY}/environments/sklearn-env/versions/4` }]);
       expect(result.delta.nodes).toEqual([]);
@@ -367,11 +529,23 @@ describe('EnvironmentChangeEvent', () => {
   });
 
   it('ignores an environment without a version, marks a deleted version, refuses a nameless record', () => {
-    expect(normalizeMonitorRecord(record('EnvironmentChangeEvent', { AmlEnvironmentName: 'e' }))).toMatchObject({ status: 'ignored', category: 'EnvironmentChangeEvent' });
-    const deleted = projectedOf(record('EnvironmentChangeEvent', { AmlEnvironmentName: 'e', AmlEnvironmentVersion: '2' }, { operationName: 'Microsoft.MachineLearningServices/workspaces/environments/delete' }));
+    expect(normalizeMonitorRecord(record('EnvironmentChangeEvent', { AmlEnvironmentName: 'e' }))).toMatchObject({
+      status: 'ignored',
+      category: 'EnvironmentChangeEvent',
+    });
+    const deleted = projectedOf(
+      record(
+        'EnvironmentChangeEvent',
+        { AmlEnvironmentName: 'e', AmlEnvironmentVersion: '2' },
+        { operationName: 'Microsoft.MachineLearningServices/workspaces/environments/delete' },
+      ),
+    );
     expect(deleted.delta.nodes).toEqual([{ ref: versionedAsset(WS_KEY, 'environments', 'e', '2'), facts: { deletedAt: TIME } }]);
     expect(deleted.enrich).toEqual([]);
-    expect(normalizeMonitorRecord(record('EnvironmentChangeEvent', { AmlEnvironmentVersion: '2' }))).toEqual({ status: 'invalid', issues: [{ path: 'properties.AmlEnvironmentName', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('EnvironmentChangeEvent', { AmlEnvironmentVersion: '2' }))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.AmlEnvironmentName', message: expect.any(String) }],
+    });
   });
 });
 
@@ -379,31 +553,59 @@ describe('DeploymentEventACI and DeploymentEventAKS', () => {
   const op = 'Microsoft.MachineLearningServices/workspaces/services/aci/write';
 
   it('keep the last deployment operation on the service node that ModelDeployed events also write', () => {
-    const result = projectedOf(record('DeploymentEventACI', { AmlServiceName: 'my-sklearn-service', ...PERSONAL }, { operationName: op, resultType: 'Succeeded', durationMs: '2826' }));
+    const result = projectedOf(
+      record(
+        'DeploymentEventACI',
+        { AmlServiceName: 'my-sklearn-service', ...PERSONAL },
+        { operationName: op, resultType: 'Succeeded', durationMs: '2826' },
+      ),
+    );
     const fromEventGrid = refOf(modelDeployed('my-sklearn-service', 'm:1')).nodes[0]?.ref;
     expect(result.delta.nodes).toEqual([
-      { ref: namedResource(WS_KEY, 'services', 'my-sklearn-service'), facts: { name: 'my-sklearn-service', computeType: 'ACI', lastDeploymentOperation: { operationName: op, resultType: 'Succeeded', durationMs: 2826 } } },
+      {
+        ref: namedResource(WS_KEY, 'services', 'my-sklearn-service'),
+        facts: {
+          name: 'my-sklearn-service',
+          computeType: 'ACI',
+          lastDeploymentOperation: { operationName: op, resultType: 'Succeeded', durationMs: 2826 },
+        },
+      },
     ]);
     expect(result.delta.nodes[0]?.ref).toEqual(fromEventGrid);
     expectNoPersonalData(result);
   });
 
   it('read durationMs as a number either way, and AKS from camelCase keys', () => {
-    const facts = (durationMs: unknown) => projectedOf(record('DeploymentEventAKS', camel({ AmlServiceName: 's' }), { operationName: op, durationMs })).delta.nodes[0]?.facts;
+    const facts = (durationMs: unknown) =>
+      projectedOf(record('DeploymentEventAKS', camel({ AmlServiceName: 's' }), { operationName: op, durationMs })).delta.nodes[0]?.facts;
     expect(facts('2826')).toEqual(facts(2826));
     expect(facts(2826)).toMatchObject({ computeType: 'AKS', lastDeploymentOperation: { durationMs: 2826 } });
   });
 
   it('refuses a record without a service name', () => {
-    expect(normalizeMonitorRecord(record('DeploymentEventAKS', {}))).toEqual({ status: 'invalid', issues: [{ path: 'properties.AmlServiceName', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('DeploymentEventAKS', {}))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.AmlServiceName', message: expect.any(String) }],
+    });
   });
 });
 
 describe('AmlOnlineEndpointTrafficLog', () => {
   const endpointId = `${WS_UPPER}/ONLINEENDPOINTS/CREDIT-EP`;
   const props = {
-    XRequestId: 'req-1', XMSClientRequestId: 'client-1', EndpointName: 'credit-ep', DeploymentName: 'blue', Method: 'POST', Path: '/score?code=secret',
-    ResponseCode: 200, ModelStatusCode: '200', TotalDurationMs: '35', AuthType: 'Key', Protocol: 'HTTP/1.1', RequestPayloadSize: 120, ...PERSONAL,
+    XRequestId: 'req-1',
+    XMSClientRequestId: 'client-1',
+    EndpointName: 'credit-ep',
+    DeploymentName: 'blue',
+    Method: 'POST',
+    Path: '/score?code=secret',
+    ResponseCode: 200,
+    ModelStatusCode: '200',
+    TotalDurationMs: '35',
+    AuthType: 'Key',
+    Protocol: 'HTTP/1.1',
+    RequestPayloadSize: 120,
+    ...PERSONAL,
   };
 
   it('becomes a traffic record for the deployment that served the request, without caller identity or query string', () => {
@@ -434,7 +636,12 @@ describe('AmlOnlineEndpointTrafficLog', () => {
   it('takes the endpoint from a resourceId ending in /onlineEndpoints/{name} and reads camelCase keys', () => {
     const { EndpointName: _dropped, ...rest } = props;
     const result = projectedOf(record('AmlOnlineEndpointTrafficLog', camel(rest), { resourceId: endpointId }));
-    expect(result.traffic).toMatchObject({ requestId: 'req-1', endpointArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP`, deploymentArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP/deployments/blue`, totalDurationMs: 35 });
+    expect(result.traffic).toMatchObject({
+      requestId: 'req-1',
+      endpointArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP`,
+      deploymentArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP/deployments/blue`,
+      totalDurationMs: 35,
+    });
   });
 
   it('refuses a record without XRequestId, endpoint or deployment, or whose endpoint contradicts its resourceId', () => {
@@ -466,17 +673,33 @@ describe('RegistryAssetWriteEvent', () => {
   });
 
   it('records the registry asset when the operation names its type, keyed like every other registry reference', () => {
-    const result = projectedOf(record('RegistryAssetWriteEvent', camel(props), { resourceId: registryId.toUpperCase(), operationName: 'Microsoft.MachineLearningServices/registries/models/versions/write' }));
+    const result = projectedOf(
+      record('RegistryAssetWriteEvent', camel(props), {
+        resourceId: registryId.toUpperCase(),
+        operationName: 'Microsoft.MachineLearningServices/registries/models/versions/write',
+      }),
+    );
     expect(result.workspace).toBe(registryId.toLowerCase());
-    expect(result.delta.nodes).toEqual([{ ref: registryAsset('shared-reg', 'models', 'credit-model', '3'), facts: { name: 'credit-model', version: '3', registry: 'shared-reg', labels: 'latest' } }]);
+    expect(result.delta.nodes).toEqual([
+      {
+        ref: registryAsset('shared-reg', 'models', 'credit-model', '3'),
+        facts: { name: 'credit-model', version: '3', registry: 'shared-reg', labels: 'latest' },
+      },
+    ]);
     expect(result.delta.nodes[0]?.ref).toEqual(parseArmId(`${registryId}/models/credit-model/versions/3`));
     expectNoPersonalData(result);
   });
 
   it('refuses a typed write without a registry id or asset version', () => {
     const typed = { operationName: 'Microsoft.MachineLearningServices/registries/environments/versions/write' };
-    expect(normalizeMonitorRecord(record('RegistryAssetWriteEvent', { AssetName: 'e', AssetVersion: '1' }, typed))).toEqual({ status: 'invalid', issues: [{ path: 'properties.RegistryResourceId', message: expect.any(String) }] });
-    expect(normalizeMonitorRecord(record('RegistryAssetWriteEvent', { AssetName: 'e', RegistryResourceId: registryId }, typed))).toEqual({ status: 'invalid', issues: [{ path: 'properties.AssetVersion', message: expect.any(String) }] });
+    expect(normalizeMonitorRecord(record('RegistryAssetWriteEvent', { AssetName: 'e', AssetVersion: '1' }, typed))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.RegistryResourceId', message: expect.any(String) }],
+    });
+    expect(normalizeMonitorRecord(record('RegistryAssetWriteEvent', { AssetName: 'e', RegistryResourceId: registryId }, typed))).toEqual({
+      status: 'invalid',
+      issues: [{ path: 'properties.AssetVersion', message: expect.any(String) }],
+    });
   });
 });
 
@@ -484,9 +707,20 @@ describe('Activity Log', () => {
   /** The Event Hubs form, as in the docs' example (category "Write", resultType "Success"). */
   function activity(operationName: string, resourceId: string, extra: Raw = {}): Raw {
     return {
-      time: TIME, resourceId, operationName, category: 'Administrative', resultType: 'Success', resultSignature: 'Succeeded.Created', durationMs: 0,
-      callerIpAddress: '203.0.113.7', correlationId: 'c-1', identity: { claims: { name: 'Jane Doe', upn: 'jane@contoso.com' } }, level: 'Information', location: 'global',
-      properties: { statusCode: 'Created' }, ...extra,
+      time: TIME,
+      resourceId,
+      operationName,
+      category: 'Administrative',
+      resultType: 'Success',
+      resultSignature: 'Succeeded.Created',
+      durationMs: 0,
+      callerIpAddress: '203.0.113.7',
+      correlationId: 'c-1',
+      identity: { claims: { name: 'Jane Doe', upn: 'jane@contoso.com' } },
+      level: 'Information',
+      location: 'global',
+      properties: { statusCode: 'Created' },
+      ...extra,
     };
   }
 
@@ -504,10 +738,20 @@ describe('Activity Log', () => {
 
   for (const [op, resourceId, kind] of writes) {
     it(`a succeeded ${op} asks for ${kind} enrichment of the resource, whatever the casing`, () => {
-      for (const [opCase, idCase] of [[`Microsoft.MachineLearningServices/workspaces/${op}`, resourceId], [`MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/${op.toUpperCase()}`, resourceId.toUpperCase()]] as const) {
+      for (const [opCase, idCase] of [
+        [`Microsoft.MachineLearningServices/workspaces/${op}`, resourceId],
+        [`MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/${op.toUpperCase()}`, resourceId.toUpperCase()],
+      ] as const) {
         for (const category of ['Administrative', 'Write']) {
           const result = projectedOf(activity(opCase, idCase, { category }));
-          expect(result).toEqual({ status: 'projected', category, time: TIME, workspace: WS_KEY, delta: { nodes: [], references: [], edges: [] }, enrich: [{ kind, armId: idCase }] });
+          expect(result).toEqual({
+            status: 'projected',
+            category,
+            time: TIME,
+            workspace: WS_KEY,
+            delta: { nodes: [], references: [], edges: [] },
+            enrich: [{ kind, armId: idCase }],
+          });
           expectNoPersonalData(result);
         }
       }
@@ -519,10 +763,19 @@ describe('Activity Log', () => {
     const op = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write';
     const resourceId = `${WS}/onlineEndpoints/credit-ep/deployments/blue`;
     const rest = {
-      eventTimestamp: TIME, resourceId, operationName: { value: op, localizedValue: op }, category: { value: 'Administrative', localizedValue: 'Administrative' },
-      status: { value: 'Succeeded', localizedValue: 'Succeeded' }, caller: 'jane@contoso.com', claims: { name: 'Jane Doe' },
+      eventTimestamp: TIME,
+      resourceId,
+      operationName: { value: op, localizedValue: op },
+      category: { value: 'Administrative', localizedValue: 'Administrative' },
+      status: { value: 'Succeeded', localizedValue: 'Succeeded' },
+      caller: 'jane@contoso.com',
+      claims: { name: 'Jane Doe' },
     };
-    expect(projectedOf(rest)).toMatchObject({ category: 'Administrative', time: TIME, enrich: [{ kind: 'deployment', armId: resourceId }] });
+    expect(projectedOf(rest)).toMatchObject({
+      category: 'Administrative',
+      time: TIME,
+      enrich: [{ kind: 'deployment', armId: resourceId }],
+    });
     expect(normalizeMonitorRecord({ ...rest, status: { value: 'Started' } }).status).toBe('ignored');
   });
 
@@ -533,21 +786,37 @@ describe('Activity Log', () => {
     expect(result.delta.nodes[0]?.ref.key).toBe(`${WS_KEY}/onlineendpoints/credit-ep/deployments/blue`);
     expect(result.enrich).toEqual([]);
     // A model container has no node of its own.
-    expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/models/delete', `${WS}/models/m`)).status).toBe('ignored');
+    expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/models/delete', `${WS}/models/m`)).status).toBe(
+      'ignored',
+    );
   });
 
   it('ignores started, accepted and failed records, actions, and ML operations outside lineage', () => {
     const job = `${WS}/jobs/train_1`;
     for (const resultType of ['Start', 'Started', 'Accept', 'Accepted', 'Failure', 'Failed', undefined]) {
-      expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', job, { resultType })).status, String(resultType)).toBe('ignored');
+      expect(
+        normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', job, { resultType })).status,
+        String(resultType),
+      ).toBe('ignored');
     }
     expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/jobs/cancel/action', job)).status).toBe('ignored');
     expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/write', WS)).status).toBe('ignored');
-    expect(normalizeMonitorRecord(activity('Microsoft.MachineLearningServices/workspaces/components/versions/write', `${WS}/components/c/versions/1`))).toMatchObject({ status: 'ignored', reason: expect.stringContaining('no enrichment') });
+    expect(
+      normalizeMonitorRecord(
+        activity('Microsoft.MachineLearningServices/workspaces/components/versions/write', `${WS}/components/c/versions/1`),
+      ),
+    ).toMatchObject({ status: 'ignored', reason: expect.stringContaining('no enrichment') });
   });
 
   it('ignores non-ML resources with the reason', () => {
-    expect(normalizeMonitorRecord(activity('Microsoft.Storage/storageAccounts/write', '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa'))).toEqual({
+    expect(
+      normalizeMonitorRecord(
+        activity(
+          'Microsoft.Storage/storageAccounts/write',
+          '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
+        ),
+      ),
+    ).toEqual({
       status: 'ignored',
       category: 'Administrative',
       reason: 'Activity Log operation Microsoft.Storage/storageAccounts/write is not on an Azure ML resource',
@@ -559,8 +828,12 @@ describe('Activity Log', () => {
       const result = normalizeMonitorRecord(raw);
       return result.status === 'invalid' ? result.issues.map((i) => i.path) : result.status;
     };
-    expect(invalidPath(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', `${WS}/models/m/versions/1`))).toEqual(['resourceId']);
-    expect(invalidPath(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', '/subscriptions/s/resourceGroups/rg'))).toEqual(['resourceId']);
+    expect(invalidPath(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', `${WS}/models/m/versions/1`))).toEqual([
+      'resourceId',
+    ]);
+    expect(invalidPath(activity('Microsoft.MachineLearningServices/workspaces/jobs/write', '/subscriptions/s/resourceGroups/rg'))).toEqual([
+      'resourceId',
+    ]);
     const noOp = activity('x', WS);
     delete noOp.operationName;
     expect(invalidPath(noOp)).toEqual(['operationName']);

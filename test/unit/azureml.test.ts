@@ -44,7 +44,9 @@ describe('every Azure ML Event Grid fixture, in both schemas', () => {
 
   it('the two schemas of the same event produce the same delta', () => {
     for (const type of AML_TYPES) {
-      expect(deltaOf(firstEvent(`azureml-eventgrid/cloudevents-${type}.json`))).toEqual(deltaOf(firstEvent(`azureml-eventgrid/eventgrid-${type}.json`)));
+      expect(deltaOf(firstEvent(`azureml-eventgrid/cloudevents-${type}.json`))).toEqual(
+        deltaOf(firstEvent(`azureml-eventgrid/eventgrid-${type}.json`)),
+      );
     }
   });
 
@@ -64,7 +66,12 @@ describe('ModelRegistered', () => {
     const [node] = delta.nodes;
     expect(node?.ref.kind).toBe('model');
     expect(node?.ref.label).toBe('sklearn_regression_model:20');
-    expect(node?.facts).toMatchObject({ name: 'sklearn_regression_model', version: '20', tags: { area: 'diabetes', type: 'regression' }, properties: { type: 'test' } });
+    expect(node?.facts).toMatchObject({
+      name: 'sklearn_regression_model',
+      version: '20',
+      tags: { area: 'diabetes', type: 'regression' },
+      properties: { type: 'test' },
+    });
   });
 
   it('accepts the version as a number (docs example) or a string (table, SDKs) and maps both to one node', () => {
@@ -169,14 +176,23 @@ describe('RunCompleted and RunStatusChanged', () => {
     const raw = firstEvent('azureml-eventgrid/eventgrid-RunCompleted.json');
     (raw.data as Record<string, unknown>).runProperties = git;
     const delta = deltaOf(raw);
-    expect(delta.nodes[0]?.facts.git).toEqual({ repository: 'git@github.com:azure/machinelearningnotebooks', branch: 'master', commit: '4d2b93784676893f8e346d5f0b9fb894a9cf0742', dirty: true });
+    expect(delta.nodes[0]?.facts.git).toEqual({
+      repository: 'git@github.com:azure/machinelearningnotebooks',
+      branch: 'master',
+      commit: '4d2b93784676893f8e346d5f0b9fb894a9cf0742',
+      dirty: true,
+    });
     const commit = delta.nodes.find((n) => n.ref.kind === 'commit');
     expect(commit?.ref.key).toBe('git:github.com/azure/machinelearningnotebooks@4d2b93784676893f8e346d5f0b9fb894a9cf0742');
     expect(delta.edges.find((e) => e.kind === 'commitOf')?.to.kind).toBe('job');
 
     // MLflow keys alone are enough.
     const mlflowOnly = Object.fromEntries(Object.entries(git).filter(([k]) => !k.startsWith('azureml.git')));
-    expect(gitFromProperties(mlflowOnly)).toEqual({ repository: 'git@github.com:azure/machinelearningnotebooks', branch: 'master', commit: '4d2b93784676893f8e346d5f0b9fb894a9cf0742' });
+    expect(gitFromProperties(mlflowOnly)).toEqual({
+      repository: 'git@github.com:azure/machinelearningnotebooks',
+      branch: 'master',
+      commit: '4d2b93784676893f8e346d5f0b9fb894a9cf0742',
+    });
   });
 
   it('refuses RunStatusChanged without a status', () => {

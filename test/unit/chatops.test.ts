@@ -18,7 +18,8 @@ import { TEAMS_MAX_BYTES, toTeamsMessage } from '../../shared/chatops/teams.js';
 import type { Services } from '../../shared/composition.js';
 import type { LineageAnswer, LineageNode } from '../../shared/usecases/lineage.js';
 
-const WS = '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
+const WS =
+  '/subscriptions/6f1a0c7e-2b7d-4c1e-9a51-3d2f1e0b9c41/resourceGroups/rg-ml-prod/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
 const MODEL = `${WS}/models/credit-default/versions/3`;
 
 const ok = (text: string) => {
@@ -37,12 +38,33 @@ describe('command grammar', () => {
   it('parses each verb', () => {
     expect(command('help')).toEqual({ verb: 'help' });
     expect(command(`lineage ${MODEL}`)).toEqual({ verb: 'lineage', ref: MODEL });
-    expect(command(`impact azureml:credit-applications:3 in ${WS}`)).toEqual({ verb: 'impact', ref: 'azureml:credit-applications:3', workspace: WS });
+    expect(command(`impact azureml:credit-applications:3 in ${WS}`)).toEqual({
+      verb: 'impact',
+      ref: 'azureml:credit-applications:3',
+      workspace: WS,
+    });
     expect(command('gate azureml:credit-default:3')).toEqual({ verb: 'gate', ref: 'azureml:credit-default:3' });
-    expect(command(`diff azureml:credit-default:2 azureml:credit-default:3 in ${WS}`)).toEqual({ verb: 'diff', from: 'azureml:credit-default:2', to: 'azureml:credit-default:3', workspace: WS });
-    expect(command(`served ${WS}/onlineEndpoints/credit-scoring at 2024-05-20T00:00:00Z`)).toEqual({ verb: 'served', endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-05-20T00:00:00Z' });
-    expect(command(`served credit-scoring at now in ${WS}`)).toEqual({ verb: 'served', endpoint: 'credit-scoring', at: 'now', workspace: WS });
-    expect(command('request 5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f')).toEqual({ verb: 'request', id: '5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f' });
+    expect(command(`diff azureml:credit-default:2 azureml:credit-default:3 in ${WS}`)).toEqual({
+      verb: 'diff',
+      from: 'azureml:credit-default:2',
+      to: 'azureml:credit-default:3',
+      workspace: WS,
+    });
+    expect(command(`served ${WS}/onlineEndpoints/credit-scoring at 2024-05-20T00:00:00Z`)).toEqual({
+      verb: 'served',
+      endpoint: `${WS}/onlineEndpoints/credit-scoring`,
+      at: '2024-05-20T00:00:00Z',
+    });
+    expect(command(`served credit-scoring at now in ${WS}`)).toEqual({
+      verb: 'served',
+      endpoint: 'credit-scoring',
+      at: 'now',
+      workspace: WS,
+    });
+    expect(command('request 5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f')).toEqual({
+      verb: 'request',
+      id: '5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f',
+    });
   });
 
   it('treats empty text and "?" as help, and verbs and keywords case-insensitively', () => {
@@ -101,7 +123,12 @@ describe('command grammar', () => {
         expect(typeof parsed.ok).toBe('boolean');
       }),
     );
-    fc.assert(fc.property(fc.array(fc.constantFrom('lineage', 'in', 'at', '--public', '<at>x</at>', 'diff', 'served', 'a:1', ' '), { maxLength: 8 }), (words) => void parseCommand(words.join(' '))));
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('lineage', 'in', 'at', '--public', '<at>x</at>', 'diff', 'served', 'a:1', ' '), { maxLength: 8 }),
+        (words) => void parseCommand(words.join(' ')),
+      ),
+    );
   });
 });
 
@@ -111,7 +138,8 @@ function sign(secret: string, timestamp: string, body: string): string {
 
 describe('Slack signatures', () => {
   const secret = '8f742231b10e8888abcd99yyyzzz85a5';
-  const body = 'token=x&team_id=T1&command=%2Flineage&text=gate+azureml%3Acredit-default%3A3&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1%2F2%2F3';
+  const body =
+    'token=x&team_id=T1&command=%2Flineage&text=gate+azureml%3Acredit-default%3A3&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1%2F2%2F3';
   const now = 1_714_560_000;
   const ts = String(now);
   const verify = (over: Partial<Parameters<typeof verifySlackSignature>[0]> = {}) =>
@@ -128,16 +156,25 @@ describe('Slack signatures', () => {
     expect(verify({ signature: `v0=${'0'.repeat(64)}` })).toMatchObject({ ok: false, reason: expect.stringContaining('does not match') });
     expect(verify({ body: Buffer.from(body.replace('gate', 'lineage')) })).toMatchObject({ ok: false });
     expect(verify({ secret: 'another-secret' })).toMatchObject({ ok: false, reason: expect.stringContaining('does not match') });
-    expect(verify({ signature: sign(secret, ts, body).slice(0, -2) })).toMatchObject({ ok: false, reason: expect.stringContaining('not a v0') });
+    expect(verify({ signature: sign(secret, ts, body).slice(0, -2) })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('not a v0'),
+    });
     expect(verify({ signature: sign(secret, ts, body).replace('v0=', 'v1=') })).toMatchObject({ ok: false });
   });
 
   it('rejects stale and future timestamps even when correctly signed', () => {
     for (const t of [now - 301, now + 301, now - 86_400]) {
       const stamp = String(t);
-      expect(verify({ timestamp: stamp, signature: sign(secret, stamp, body) }), stamp).toMatchObject({ ok: false, reason: expect.stringContaining('five minutes') });
+      expect(verify({ timestamp: stamp, signature: sign(secret, stamp, body) }), stamp).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining('five minutes'),
+      });
     }
-    expect(verify({ timestamp: 'yesterday', signature: sign(secret, 'yesterday', body) })).toMatchObject({ ok: false, reason: expect.stringContaining('Unix time') });
+    expect(verify({ timestamp: 'yesterday', signature: sign(secret, 'yesterday', body) })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('Unix time'),
+    });
   });
 
   it('rejects missing headers', () => {
@@ -208,8 +245,26 @@ describe('response_url allow-list', () => {
   });
 });
 
-const node = (kind: string, label: string, id = `${kind}-${label}`): LineageNode => ({ id, kind, key: `k/${id}`, label, workspace: WS.toLowerCase(), placeholder: false, properties: {}, history: {}, provenance: { facts: {}, events: [] } });
-const edge = (kind: string, from: LineageNode, to: LineageNode) => ({ id: `${from.id}~${kind}~${to.id}`, kind, from: from.id, to: to.id, properties: {}, history: {}, provenance: [] });
+const node = (kind: string, label: string, id = `${kind}-${label}`): LineageNode => ({
+  id,
+  kind,
+  key: `k/${id}`,
+  label,
+  workspace: WS.toLowerCase(),
+  placeholder: false,
+  properties: {},
+  history: {},
+  provenance: { facts: {}, events: [] },
+});
+const edge = (kind: string, from: LineageNode, to: LineageNode) => ({
+  id: `${from.id}~${kind}~${to.id}`,
+  kind,
+  from: from.id,
+  to: to.id,
+  properties: {},
+  history: {},
+  provenance: [],
+});
 
 describe('answers stay short', () => {
   it('caps lines and items with "… and N more"', () => {
@@ -224,7 +279,11 @@ describe('answers stay short', () => {
   });
 
   it('bounds title, line count and line length', () => {
-    const long = bounded({ title: `T${'x'.repeat(400)}`, lines: Array.from({ length: 40 }, (_, i) => `${i} ${'y'.repeat(500)}`), tone: 'info' });
+    const long = bounded({
+      title: `T${'x'.repeat(400)}`,
+      lines: Array.from({ length: 40 }, (_, i) => `${i} ${'y'.repeat(500)}`),
+      tone: 'info',
+    });
     expect(long.lines).toHaveLength(LIMITS.lines);
     expect(long.lines.at(-1)).toBe(`… and ${40 - (LIMITS.lines - 1)} more`);
     expect(Math.max(...long.lines.map((l) => l.length))).toBeLessThanOrEqual(LIMITS.lineChars);
@@ -240,7 +299,14 @@ describe('answers stay short', () => {
         {
           root,
           models: Array.from({ length: 100 }, (_, i) => item(node('model', `m${String(i).padStart(3, '0')}:1`))),
-          deployments: [{ ...item(node('deployment', 'credit-scoring/blue')), servingNow: true, trafficShare: 100, model: `${WS}/models/m000/versions/1` }],
+          deployments: [
+            {
+              ...item(node('deployment', 'credit-scoring/blue')),
+              servingNow: true,
+              trafficShare: 100,
+              model: `${WS}/models/m000/versions/1`,
+            },
+          ],
           endpoints: [{ ...item(node('endpoint', 'credit-scoring')), servingDeployments: ['deployment-credit-scoring/blue'] }],
           jobs: Array.from({ length: 30 }, (_, i) => item(node('job', `j${i}`))),
           other: [],
@@ -261,8 +327,23 @@ describe('answers stay short', () => {
     const model = node('model', 'credit-default:3');
     const job = node('job', 'credit-train-20240501');
     const prep = node('job', 'credit-prep-20240501');
-    const nodes = [model, job, prep, node('data', 'credit-applications:3'), node('commit', 'github.com/contoso/credit-models@9c1e4f7a2b3d'), node('code', 'credit-src:7'), node('environment', 'lightgbm-env:5')];
-    const answer: LineageAnswer = { root: model.id, direction: 'upstream', depth: 6, nodes, edges: [edge('produced', job, model), edge('produced', prep, job)], partial: false };
+    const nodes = [
+      model,
+      job,
+      prep,
+      node('data', 'credit-applications:3'),
+      node('commit', 'github.com/contoso/credit-models@9c1e4f7a2b3d'),
+      node('code', 'credit-src:7'),
+      node('environment', 'lightgbm-env:5'),
+    ];
+    const answer: LineageAnswer = {
+      root: model.id,
+      direction: 'upstream',
+      depth: 6,
+      nodes,
+      edges: [edge('produced', job, model), edge('produced', prep, job)],
+      partial: false,
+    };
     const summary = lineageSummary(answer, 'http://x/api/lineage');
     expect(summary.title).toBe('Lineage of model credit-default:3');
     expect(summary.lines).toEqual([
@@ -279,28 +360,61 @@ describe('answers stay short', () => {
   it('says passed or missing for the gate, and shows served deployments with shares and models', () => {
     const model = node('model', 'credit-default:3');
     const check = (present: boolean, evidence: string[] = []) => ({ present, evidence });
-    const checks = { job: check(true, ['credit-train-20240501']), data: check(true, ['credit-applications:3']), code: check(false), environment: check(true, ['lightgbm-env:5']), metrics: check(false), approval: check(false) };
+    const checks = {
+      job: check(true, ['credit-train-20240501']),
+      data: check(true, ['credit-applications:3']),
+      code: check(false),
+      environment: check(true, ['lightgbm-env:5']),
+      metrics: check(false),
+      approval: check(false),
+    };
     const failed = gateSummary({ model, passed: false, required: ['data', 'code', 'environment', 'job'], checks, missing: ['code'] }, 'l');
     expect(failed.title).toBe('❌ credit-default:3 is missing code');
-    expect(failed.lines).toEqual(['✓ data: credit-applications:3', '✗ code: nothing recorded', '✓ environment: lightgbm-env:5', '✓ job: credit-train-20240501', 'Policy: data, code, environment, job']);
-    expect(gateSummary({ model, passed: true, required: ['job'], checks, missing: [] }, 'l').title).toBe('✅ credit-default:3 passes the gate');
+    expect(failed.lines).toEqual([
+      '✓ data: credit-applications:3',
+      '✗ code: nothing recorded',
+      '✓ environment: lightgbm-env:5',
+      '✓ job: credit-train-20240501',
+      'Policy: data, code, environment, job',
+    ]);
+    expect(gateSummary({ model, passed: true, required: ['job'], checks, missing: [] }, 'l').title).toBe(
+      '✅ credit-default:3 passes the gate',
+    );
 
     const served = servedSummary(
       {
         endpoint: node('endpoint', 'credit-scoring'),
         at: '2024-05-20T00:00:00Z',
-        serving: [{ deployment: node('deployment', 'credit-scoring/blue'), trafficShare: 90, trafficSince: 't', model: node('model', 'credit-default:2'), modelSince: '2024-04-16T00:00:00Z', upstream: null }],
+        serving: [
+          {
+            deployment: node('deployment', 'credit-scoring/blue'),
+            trafficShare: 90,
+            trafficSince: 't',
+            model: node('model', 'credit-default:2'),
+            modelSince: '2024-04-16T00:00:00Z',
+            upstream: null,
+          },
+        ],
         notServing: [{ deployment: node('deployment', 'credit-scoring/green'), trafficShare: 0, trafficSince: 't' }],
       },
       'l',
     );
-    expect(served.lines).toEqual(['credit-scoring/blue: 90% → model credit-default:2 (since 2024-04-16T00:00:00Z)', 'Not serving: credit-scoring/green (0%)']);
+    expect(served.lines).toEqual([
+      'credit-scoring/blue: 90% → model credit-default:2 (since 2024-04-16T00:00:00Z)',
+      'Not serving: credit-scoring/green (0%)',
+    ]);
 
     const diff = diffSummary(
       {
         from: node('model', 'credit-default:2'),
         to: model,
-        differences: [{ aspect: 'job', from: { value: ['credit-train-20240415'], provenance: [] }, to: { value: ['credit-train-20240501'], provenance: [] } }],
+        differences: [
+          {
+            aspect: 'job',
+            from: { value: ['credit-train-20240415'], provenance: [] },
+            to: { value: ['credit-train-20240501'], provenance: [] },
+          },
+        ],
         same: ['environment'],
         partial: false,
       },
@@ -312,7 +426,12 @@ describe('answers stay short', () => {
 });
 
 describe('platform rendering', () => {
-  const answer: Answer = { title: 'Lineage of model credit-default:3', lines: ['Produced by: job a_b', 'Data: <x> & y'], link: 'https://lineage.example/api/lineage?ref=%2Fsubscriptions%2Fx&depth=6', tone: 'info' };
+  const answer: Answer = {
+    title: 'Lineage of model credit-default:3',
+    lines: ['Produced by: job a_b', 'Data: <x> & y'],
+    link: 'https://lineage.example/api/lineage?ref=%2Fsubscriptions%2Fx&depth=6',
+    tone: 'info',
+  };
 
   it('Slack: header, mrkdwn section (escaped), context link; ephemeral or in_channel', () => {
     const message = toBlockKit(answer, 'ephemeral');
@@ -322,14 +441,22 @@ describe('platform rendering', () => {
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: 'Lineage of model credit-default:3', emoji: true } },
         { type: 'section', text: { type: 'mrkdwn', text: 'Produced by: job a_b\nData: &lt;x&gt; &amp; y' } },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: '<https://lineage.example/api/lineage?ref=%2Fsubscriptions%2Fx&depth=6|Full JSON>' }] },
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: '<https://lineage.example/api/lineage?ref=%2Fsubscriptions%2Fx&depth=6|Full JSON>' }],
+        },
       ],
     });
     expect(toBlockKit(answer, 'in_channel').response_type).toBe('in_channel');
   });
 
   it('Slack: stays within section and block limits even when escaping lengthens the text', () => {
-    const worst = bounded({ title: 'x'.repeat(500), lines: Array.from({ length: 50 }, () => '&'.repeat(1000)), link: 'https://x/api', tone: 'info' });
+    const worst = bounded({
+      title: 'x'.repeat(500),
+      lines: Array.from({ length: 50 }, () => '&'.repeat(1000)),
+      link: 'https://x/api',
+      tone: 'info',
+    });
     const message = toBlockKit(worst, 'ephemeral');
     expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
     const header = message.blocks[0] as { text: { text: string } };
@@ -348,14 +475,26 @@ describe('platform rendering', () => {
     expect(message.attachments).toHaveLength(1);
     const [attachment] = message.attachments;
     expect(attachment?.contentType).toBe('application/vnd.microsoft.card.adaptive');
-    const card = attachment?.content as { type: string; version: string; body: Array<{ type: string; text: string; wrap: boolean }>; actions: Array<{ type: string; url: string }> };
+    const card = attachment?.content as {
+      type: string;
+      version: string;
+      body: Array<{ type: string; text: string; wrap: boolean }>;
+      actions: Array<{ type: string; url: string }>;
+    };
     expect(card.type).toBe('AdaptiveCard');
     expect(card.version).toBe('1.4');
     expect(card.body.map((b) => b.text)).toEqual([answer.title, ...answer.lines]);
     expect(card.body.every((b) => b.type === 'TextBlock' && b.wrap)).toBe(true);
     expect(card.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Full JSON', url: answer.link }]);
 
-    const worst = toTeamsMessage(bounded({ title: 't'.repeat(1000), lines: Array.from({ length: 100 }, () => '€'.repeat(5000)), link: `https://x/api/diff?from=${'%2F'.repeat(2000)}`, tone: 'error' }));
+    const worst = toTeamsMessage(
+      bounded({
+        title: 't'.repeat(1000),
+        lines: Array.from({ length: 100 }, () => '€'.repeat(5000)),
+        link: `https://x/api/diff?from=${'%2F'.repeat(2000)}`,
+        tone: 'error',
+      }),
+    );
     expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThan(TEAMS_MAX_BYTES);
     const unbounded = toTeamsMessage({ title: 't', lines: Array.from({ length: 100 }, () => '€'.repeat(5000)), tone: 'info' });
     expect(Buffer.byteLength(JSON.stringify(unbounded))).toBeLessThanOrEqual(TEAMS_MAX_BYTES);
@@ -381,17 +520,31 @@ describe('executor without a store', () => {
     expect(answer.lines).toContain('/lineage lineage REF [in WORKSPACE]');
     expect(answer.lines).toContain('/lineage served ENDPOINT at TIME [in WORKSPACE]');
     const usage = await startCommand(parseCommand('lineage'), deps()).answer;
-    expect(usage).toMatchObject({ title: 'Not a command I understand', lines: ['Usage: lineage REF [in WORKSPACE]', 'Try: /lineage help'], tone: 'warning' });
+    expect(usage).toMatchObject({
+      title: 'Not a command I understand',
+      lines: ['Usage: lineage REF [in WORKSPACE]', 'Try: /lineage help'],
+      tone: 'warning',
+    });
   });
 
   it('links each command to its route, with the default workspace and bare endpoint names resolved', () => {
     const withWs = deps({ settings: chatopsSettings({ CHATOPS_DEFAULT_WORKSPACE: WS }), now: () => new Date('2024-06-01T00:00:00Z') });
     const link = (text: string) => startCommand(parseCommand(text), withWs).link;
     const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
-    expect(link('gate azureml:credit-default:3')).toBe(`https://lineage.example/api/gate?${q({ ref: 'azureml:credit-default:3', workspace: WS })}`);
-    expect(link(`lineage ${MODEL}`)).toBe(`https://lineage.example/api/lineage?${q({ ref: MODEL, workspace: WS, direction: 'upstream', depth: '6' })}`);
-    expect(link('diff azureml:m:1 azureml:m:2 in /subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/other')).toContain('workspaces%2Fother');
-    expect(link('served credit-scoring at now')).toBe(`https://lineage.example/api/lineage/as-of?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`);
+    expect(link('gate azureml:credit-default:3')).toBe(
+      `https://lineage.example/api/gate?${q({ ref: 'azureml:credit-default:3', workspace: WS })}`,
+    );
+    expect(link(`lineage ${MODEL}`)).toBe(
+      `https://lineage.example/api/lineage?${q({ ref: MODEL, workspace: WS, direction: 'upstream', depth: '6' })}`,
+    );
+    expect(
+      link(
+        'diff azureml:m:1 azureml:m:2 in /subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/other',
+      ),
+    ).toContain('workspaces%2Fother');
+    expect(link('served credit-scoring at now')).toBe(
+      `https://lineage.example/api/lineage/as-of?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`,
+    );
     expect(link('request a/b c')).toBeUndefined(); // does not parse: one id only
     expect(link('request a/b')).toBe('https://lineage.example/api/requests/a%2Fb');
   });
@@ -405,7 +558,8 @@ describe('executor without a store', () => {
 
   it('answers a reference the API would refuse with its first sentence and a hint, not the whole form list', async () => {
     // resolveRef refuses these before the graph is read.
-    const services = () => Promise.resolve({ graph: {}, settings: { LINEAGE_MAX_NODES: 1000, LINEAGE_MAX_DEPTH: 25 } } as unknown as Services);
+    const services = () =>
+      Promise.resolve({ graph: {}, settings: { LINEAGE_MAX_NODES: 1000, LINEAGE_MAX_DEPTH: 25 } } as unknown as Services);
     const shorthand = await startCommand(parseCommand('lineage azureml:credit-default:3'), deps({ services })).answer;
     expect(shorthand.title).toBe('The reference is not in an accepted form');
     expect(shorthand.lines).toContain('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
@@ -421,7 +575,13 @@ describe('executor without a store', () => {
 
 describe('chat-ops settings and links', () => {
   it('parses the settings, treating empty values as unset', () => {
-    const s = chatopsSettings({ CHATOPS_WORKSPACES: ' WS-Credit, ws-fraud ,', PUBLIC_BASE_URL: 'https://lineage.example/', SLACK_RESPONSE_URL_ALLOW_ANY: 'true', CHATOPS_TIME_BUDGET_MS: '1', SLACK_SIGNING_SECRET: '' });
+    const s = chatopsSettings({
+      CHATOPS_WORKSPACES: ' WS-Credit, ws-fraud ,',
+      PUBLIC_BASE_URL: 'https://lineage.example/',
+      SLACK_RESPONSE_URL_ALLOW_ANY: 'true',
+      CHATOPS_TIME_BUDGET_MS: '1',
+      SLACK_SIGNING_SECRET: '',
+    });
     expect(s.CHATOPS_WORKSPACES).toEqual(new Set(['ws-credit', 'ws-fraud']));
     expect(s.PUBLIC_BASE_URL).toBe('https://lineage.example');
     expect(s.SLACK_RESPONSE_URL_ALLOW_ANY).toBe(true);
@@ -445,13 +605,20 @@ describe('chat routes, called as the worker calls them', () => {
     process.env = { ...saved };
   });
   const context = () => new InvocationContext({ functionName: 'test', invocationId: 'i' });
-  const request = (url: string, body: string, headers: Record<string, string> = {}) => new HttpRequest({ method: 'POST', url, body: { string: body }, headers });
+  const request = (url: string, body: string, headers: Record<string, string> = {}) =>
+    new HttpRequest({ method: 'POST', url, body: { string: body }, headers });
 
   it('answers 503 (not configured) without the secret, even for a request that looks signed', async () => {
     delete process.env.SLACK_SIGNING_SECRET;
     delete process.env.TEAMS_WEBHOOK_SECRET;
     const ts = String(Math.floor(Date.now() / 1000));
-    const slack = await chatopsSlack(request('http://h/api/chatops/slack', 'text=help', { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('', ts, 'text=help') }), context());
+    const slack = await chatopsSlack(
+      request('http://h/api/chatops/slack', 'text=help', {
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': sign('', ts, 'text=help'),
+      }),
+      context(),
+    );
     expect(slack.status).toBe(503);
     expect(slack.jsonBody).toMatchObject({ code: 'not-configured', detail: expect.stringContaining('SLACK_SIGNING_SECRET') });
     const teams = await chatopsTeams(request('http://h/api/chatops/teams', '{}', { authorization: 'HMAC AAAA' }), context());
@@ -466,10 +633,16 @@ describe('chat routes, called as the worker calls them', () => {
     process.env.SLACK_SIGNING_SECRET = 'unit-secret';
     const ts = String(Math.floor(Date.now() / 1000));
     const body = 'command=%2Flineage&text=help+--public';
-    const good = await chatopsSlack(request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('unit-secret', ts, body) }), context());
+    const good = await chatopsSlack(
+      request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('unit-secret', ts, body) }),
+      context(),
+    );
     expect(good.status ?? 200).toBe(200);
     expect(good.jsonBody).toMatchObject({ response_type: 'in_channel', text: 'Lineage bot commands' });
-    const bad = await chatopsSlack(request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('other', ts, body) }), context());
+    const bad = await chatopsSlack(
+      request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('other', ts, body) }),
+      context(),
+    );
     expect(bad.status).toBe(401);
     expect(bad.headers).toMatchObject({ 'content-type': expect.stringContaining('application/problem+json') });
     expect(bad.jsonBody).toMatchObject({ code: 'unauthorized', status: 401 });
@@ -506,7 +679,13 @@ describe('chat routes, called as the worker calls them', () => {
     const call = () => {
       const ts = String(Math.floor(Date.now() / 1000));
       const body = new URLSearchParams({ command: '/lineage', text: `lineage ${MODEL}`, response_url: responseUrl }).toString();
-      return chatopsSlack(request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('unit-secret', ts, body) }), context());
+      return chatopsSlack(
+        request('http://h/api/chatops/slack', body, {
+          'x-slack-request-timestamp': ts,
+          'x-slack-signature': sign('unit-secret', ts, body),
+        }),
+        context(),
+      );
     };
     try {
       const refused = await call();

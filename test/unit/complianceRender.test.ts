@@ -34,7 +34,7 @@ function makeReport(overrides: Partial<ComplianceReport> = {}): ComplianceReport
       computedAt: '2024-05-03T10:00:01Z',
       items: [gap(1, '<script>alert(1)</script>')],
       byWorkspace: { [WORKSPACE]: { numerator: 2, denominator: 3 } },
-      byOwner: { "O'Brien & \"Co\"": { numerator: 2, denominator: 3 } },
+      byOwner: { 'O\'Brien & "Co"': { numerator: 2, denominator: 3 } },
     },
     deploymentTraceability: {
       numerator: 0,

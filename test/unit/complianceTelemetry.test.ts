@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { reportSchema, type ComplianceReport } from '../../shared/compliance/report.js';
 import { complianceGauges, publishComplianceGauges, telemetryModulesLoaded } from '../../shared/compliance/telemetry.js';
 
-const tally = (numerator: number, denominator: number, ratio: number | null) => ({ numerator, denominator, ratio, computedAt: '2024-05-01T10:00:00Z', items: [] });
+const tally = (numerator: number, denominator: number, ratio: number | null) => ({
+  numerator,
+  denominator,
+  ratio,
+  computedAt: '2024-05-01T10:00:00Z',
+  items: [],
+});
 
 const report: ComplianceReport = reportSchema.parse({
   schemaVersion: 1,
@@ -105,12 +111,21 @@ interface ChildResult {
 }
 
 function runChild(connectionString: string): ChildResult {
-  const child = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', CHILD], {
-    env: { ...process.env, TELEMETRY_MODULE: pathToFileURL(COMPILED).href, REPORT_JSON: JSON.stringify(report), CONNECTION_STRING: connectionString },
-    encoding: 'utf8',
-    timeout: 30_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', CHILD],
+    {
+      env: {
+        ...process.env,
+        TELEMETRY_MODULE: pathToFileURL(COMPILED).href,
+        REPORT_JSON: JSON.stringify(report),
+        CONNECTION_STRING: connectionString,
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (child.status !== 0) throw new Error(`child exited with ${child.status ?? child.signal}: ${child.stderr}`);
   const lastLine = child.stdout.trim().split('\n').at(-1) ?? '';
   const resolved = child.stderr.split('\n').flatMap((line) => (line.startsWith('RESOLVED ') ? [line.slice('RESOLVED '.length)] : []));
@@ -139,7 +154,9 @@ describe('publishComplianceGauges in a fresh process (compiled module)', () => {
   it('with a connection string: the same harness sees the package loaded, and the call settles', () => {
     // The endpoint refuses connections, so this shows loading and settling, not a successful export.
     const run = runChild(FAKE_CONNECTION_STRING);
-    console.log(`telemetry.js import ${run.importMs.toFixed(1)} ms, publish (enabled, incl. SDK import and failed export) ${run.publishMs.toFixed(1)} ms -> ${run.outcome}`);
+    console.log(
+      `telemetry.js import ${run.importMs.toFixed(1)} ms, publish (enabled, incl. SDK import and failed export) ${run.publishMs.toFixed(1)} ms -> ${run.outcome}`,
+    );
     expect(run.loaded).toBe(true);
     expect(fromPackage(run.resolved, '@azure/monitor-opentelemetry')).not.toHaveLength(0);
     expect(fromPackage(run.resolved, '@opentelemetry/api')).not.toHaveLength(0);

@@ -5,11 +5,22 @@ import { firstEvent, fixture } from '../helpers/fixtures.js';
 describe('event envelopes', () => {
   it('reads the Event Grid schema', () => {
     const parsed = parseEnvelope(firstEvent('azureml-eventgrid/eventgrid-ModelRegistered.json'));
-    expect(parsed).toMatchObject({ ok: true, envelope: { schema: 'eventgrid', type: 'Microsoft.MachineLearningServices.ModelRegistered', time: '2017-06-26T18:41:00.9584103Z', subject: 'models/sklearn_regression_model:20' } });
+    expect(parsed).toMatchObject({
+      ok: true,
+      envelope: {
+        schema: 'eventgrid',
+        type: 'Microsoft.MachineLearningServices.ModelRegistered',
+        time: '2017-06-26T18:41:00.9584103Z',
+        subject: 'models/sklearn_regression_model:20',
+      },
+    });
   });
 
   it('reads CloudEvents, including Event Grid examples that omit specversion and time', () => {
-    expect(parseEnvelope(firstEvent('azureml-eventgrid/cloudevents-ModelRegistered.json'))).toMatchObject({ ok: true, envelope: { schema: 'cloudevents' } });
+    expect(parseEnvelope(firstEvent('azureml-eventgrid/cloudevents-ModelRegistered.json'))).toMatchObject({
+      ok: true,
+      envelope: { schema: 'cloudevents' },
+    });
     const generic = parseEnvelope(fixture('azureml-eventgrid/cloudevents-Delivered-generic.json'));
     expect(generic).toMatchObject({ ok: true, envelope: { schema: 'cloudevents', type: 'fooEventType', time: undefined } });
   });

@@ -7,7 +7,8 @@ import type { GraphDelta } from '../../shared/graph/model.js';
 import { fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
 
 const ws = parseWorkspaceId(WS)!;
-const body = (file: string) => structuredClone(fixture<{ responses: { '200': { body: Record<string, unknown> } } }>(`azureml-rest/${file}`).responses['200'].body);
+const body = (file: string) =>
+  structuredClone(fixture<{ responses: { '200': { body: Record<string, unknown> } } }>(`azureml-rest/${file}`).responses['200'].body);
 const observe = (kind: EnrichKind, armId: string, resource: unknown, extra: Partial<RestObservation> = {}): RestObservation => ({
   kind,
   armId,
@@ -65,13 +66,21 @@ describe('every Azure ML REST fixture', () => {
     ] as const) {
       const items = body(file).value as unknown[];
       expect(items.length).toBeGreaterThan(0);
-      items.forEach((item, i) => expect(normalizeRestObservation(observe(kind, `${WS}/${collection}/versions/${i + 1}`, item)).ok).toBe(true));
+      items.forEach((item, i) =>
+        expect(normalizeRestObservation(observe(kind, `${WS}/${collection}/versions/${i + 1}`, item)).ok).toBe(true),
+      );
     }
   });
 
   it('refuses a resource that is not the kind requested, and a non-2xx answer other than 404', () => {
-    expect(normalizeRestObservation(observe('job', `${WS}/models/credit/versions/3`, body('aml-ModelVersion-get.json')))).toMatchObject({ ok: false, issues: [{ path: 'armId' }] });
-    expect(normalizeRestObservation(observe('job', `${WS}/jobs/x`, undefined, { status: 500 }))).toMatchObject({ ok: false, issues: [{ path: 'status' }] });
+    expect(normalizeRestObservation(observe('job', `${WS}/models/credit/versions/3`, body('aml-ModelVersion-get.json')))).toMatchObject({
+      ok: false,
+      issues: [{ path: 'armId' }],
+    });
+    expect(normalizeRestObservation(observe('job', `${WS}/jobs/x`, undefined, { status: 500 }))).toMatchObject({
+      ok: false,
+      issues: [{ path: 'status' }],
+    });
   });
 });
 
@@ -84,7 +93,11 @@ describe('links the REST API holds', () => {
       codeId: `${WS}/codes/c0de/versions/1`,
       environmentId: `azureml:${WS}/environments/lightgbm-env/versions/5`,
       computeId: `${WS.replace('resourceGroups', 'resourcegroups')}/computes/cpu-cluster`,
-      properties: { 'mlflow.source.git.repoURL': 'https://github.com/contoso/credit', 'mlflow.source.git.commit': 'ABC123', 'azureml.pipelinerunid': 'pipeline-1' },
+      properties: {
+        'mlflow.source.git.repoURL': 'https://github.com/contoso/credit',
+        'mlflow.source.git.commit': 'ABC123',
+        'azureml.pipelinerunid': 'pipeline-1',
+      },
       inputs: {
         training_data: { jobInputType: 'mltable', uri: 'azureml:credit-applications:3', mode: 'ReadOnlyMount' },
         base_model: { jobInputType: 'mlflow_model', uri: 'azureml://registries/shared/models/base/versions/2' },
@@ -113,9 +126,16 @@ describe('links the REST API holds', () => {
 
   it('a sweep job takes code and environment from its trial', () => {
     const job = body('aml-Job-SweepJob-get.json');
-    Object.assign((job.properties as { trial: Record<string, unknown> }).trial, { codeId: `${WS}/codes/c/versions/2`, environmentId: `${WS}/environments/e/versions/1` });
+    Object.assign((job.properties as { trial: Record<string, unknown> }).trial, {
+      codeId: `${WS}/codes/c/versions/2`,
+      environmentId: `${WS}/environments/e/versions/1`,
+    });
     // The example's computeId is the placeholder "string": a bare compute name, accepted as such.
-    expect(edges(deltaOf(observe('job', `${WS}/jobs/sweep-1`, job)).delta)).toEqual(['code:c:2 -codeOf-> job:sweep-1', 'compute:string -computeOf-> job:sweep-1', 'environment:e:1 -environmentOf-> job:sweep-1']);
+    expect(edges(deltaOf(observe('job', `${WS}/jobs/sweep-1`, job)).delta)).toEqual([
+      'code:c:2 -codeOf-> job:sweep-1',
+      'compute:string -computeOf-> job:sweep-1',
+      'environment:e:1 -environmentOf-> job:sweep-1',
+    ]);
   });
 
   it('a model version names the job that produced it', () => {
@@ -147,7 +167,11 @@ describe('links the REST API holds', () => {
   it('an endpoint: traffic shares per deployment as observations, 0% for listed deployments without traffic', () => {
     const e = body('aml-OnlineEndpoint-get.json');
     Object.assign(e.properties as object, { traffic: { blue: 90, green: 10 } });
-    const { delta } = deltaOf(observe('endpoint', `${WS}/onlineEndpoints/credit-scoring`, e, { deployments: [{ name: 'blue' }, { name: 'green' }, { name: 'shadow' }] }));
+    const { delta } = deltaOf(
+      observe('endpoint', `${WS}/onlineEndpoints/credit-scoring`, e, {
+        deployments: [{ name: 'blue' }, { name: 'green' }, { name: 'shadow' }],
+      }),
+    );
     const shares = Object.fromEntries(delta.edges.map((x) => [x.from.label, x.series?.traffic]));
     expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
   });
@@ -172,7 +196,10 @@ describe('asset id forms (test/fixtures/README.md, azureml-rest)', () => {
     ['azureml://datastores/workspaceblobstore/paths/LocalUpload/x/', { datastore: 'workspaceblobstore', path: 'LocalUpload/x/' }],
     ['azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/ds/paths/a/b', { datastore: 'ds', path: 'a/b' }],
     ['azureml://jobs/train-1/outputs/model/paths/m/', { producedBy: 'train-1', path: 'm/' }],
-    ['azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-1', { producedBy: 'train-1', datastore: 'workspaceartifactstore' }],
+    [
+      'azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-1',
+      { producedBy: 'train-1', datastore: 'workspaceartifactstore' },
+    ],
     ['runs:/train-1/model', { producedBy: 'train-1', path: 'model' }],
     [`azureml:${WS}/datastores/ds/paths/p/q`, { datastore: 'ds', path: 'p/q' }],
     ['azureml://models/credit/versions/3', { ref: 'model:credit:3' }],

@@ -4,7 +4,8 @@ import { fixture } from '../helpers/fixtures.js';
 
 describe('caller identities are replaced before anything is stored', () => {
   it('replaces IPs, claims, user names and user agents with keyed, stable hashes', () => {
-    const record = fixture<{ records: Array<Record<string, unknown>> }>('azure-monitor/activitylog-eventhubs-Write-supporttickets.json').records[0] as Record<string, unknown>;
+    const record = fixture<{ records: Array<Record<string, unknown>> }>('azure-monitor/activitylog-eventhubs-Write-supporttickets.json')
+      .records[0] as Record<string, unknown>;
     const redacted = redactIdentities(record, 'k'.repeat(32));
     const text = JSON.stringify(redacted);
     expect(text).not.toContain(String(record.callerIpAddress));
@@ -21,7 +22,10 @@ describe('caller identities are replaced before anything is stored', () => {
   });
 
   it('keeps a managed-identity block on ARM resources, redacts REST systemData authors and Event Grid claims', () => {
-    const resource = { identity: { type: 'SystemAssigned', principalId: 'p' }, systemData: { createdBy: 'jane@contoso.com', createdAt: '2024-01-01T00:00:00Z' } };
+    const resource = {
+      identity: { type: 'SystemAssigned', principalId: 'p' },
+      systemData: { createdBy: 'jane@contoso.com', createdAt: '2024-01-01T00:00:00Z' },
+    };
     const out = redactIdentities(resource, 'k'.repeat(32));
     expect(out.identity).toEqual({ type: 'SystemAssigned', principalId: 'p' });
     expect(out.systemData.createdBy).toMatch(/^redacted:/);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../shared/errors.js';
-import { gitCommit, nodeId, normalizeRepositoryUrl, parseArmId, parseRegistryUri, parseWorkspaceId, storageLocation, versionedAsset } from '../../shared/graph/keys.js';
+import {
+  gitCommit,
+  nodeId,
+  normalizeRepositoryUrl,
+  parseArmId,
+  parseRegistryUri,
+  parseWorkspaceId,
+  storageLocation,
+  versionedAsset,
+} from '../../shared/graph/keys.js';
 import { resolveRef } from '../../shared/graph/refs.js';
 import { WS } from '../helpers/fixtures.js';
 
@@ -22,7 +31,11 @@ describe('ARM ids and natural keys', () => {
     [`${WS}/computes/cpu-cluster`, 'compute', 'cpu-cluster'],
     [`${WS}/onlineEndpoints/credit-ep`, 'endpoint', 'credit-ep'],
     [`${WS}/onlineEndpoints/credit-ep/deployments/blue`, 'deployment', 'credit-ep/blue'],
-    ['/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/registries/shared/models/iris/versions/1', 'model', 'iris:1'],
+    [
+      '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/registries/shared/models/iris/versions/1',
+      'model',
+      'iris:1',
+    ],
   ])('%s is a %s', (id, kind, label) => {
     const ref = parseArmId(id);
     expect(ref).toMatchObject({ kind, label });
@@ -38,7 +51,9 @@ describe('ARM ids and natural keys', () => {
 
   it('gives registry assets one identity whichever form names them', () => {
     const uri = parseRegistryUri('azureml://registries/shared/models/iris/versions/1');
-    const arm = parseArmId('/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/registries/shared/models/iris/versions/1');
+    const arm = parseArmId(
+      '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/registries/shared/models/iris/versions/1',
+    );
     expect(uri?.key).toBe(arm?.key);
     expect(uri?.workspace).toBeNull();
   });
@@ -95,7 +110,11 @@ describe('storage locations', () => {
   it('keys datastore paths under the datastore and URLs without their query (no SAS tokens)', () => {
     const ds = parseArmId(`${WS}/datastores/WorkspaceBlobStore`)!;
     expect(storageLocation(ds, '/azureml/run/out/').key).toBe(`${ds.key}/paths/azureml/run/out`);
-    expect(storageLocation(undefined, 'https://Acct.blob.core.windows.net/c/x.csv?sv=1&sig=SECRET').key).toBe('https://acct.blob.core.windows.net/c/x.csv');
-    expect(storageLocation(undefined, 'abfss://raw@acct.dfs.core.windows.net/loans/2024/').key).toBe('abfss://raw@acct.dfs.core.windows.net/loans/2024');
+    expect(storageLocation(undefined, 'https://Acct.blob.core.windows.net/c/x.csv?sv=1&sig=SECRET').key).toBe(
+      'https://acct.blob.core.windows.net/c/x.csv',
+    );
+    expect(storageLocation(undefined, 'abfss://raw@acct.dfs.core.windows.net/loans/2024/').key).toBe(
+      'abfss://raw@acct.dfs.core.windows.net/loans/2024',
+    );
   });
 });

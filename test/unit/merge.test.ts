@@ -43,21 +43,27 @@ const same = (a: unknown, b: unknown): void => {
 
 describe('document merge is a join: order, grouping and repetition do not matter', () => {
   it('is commutative', () => {
-    fc.assert(fc.property(nodeDoc, nodeDoc, (a, b) => {
+    fc.assert(
+      fc.property(nodeDoc, nodeDoc, (a, b) => {
         same(mergeNodes(a, b), mergeNodes(b, a));
-      }));
+      }),
+    );
   });
 
   it('is associative', () => {
-    fc.assert(fc.property(nodeDoc, nodeDoc, nodeDoc, (a, b, c) => {
+    fc.assert(
+      fc.property(nodeDoc, nodeDoc, nodeDoc, (a, b, c) => {
         same(mergeNodes(mergeNodes(a, b), c), mergeNodes(a, mergeNodes(b, c)));
-      }));
+      }),
+    );
   });
 
   it('is idempotent', () => {
-    fc.assert(fc.property(nodeDoc, (a) => {
+    fc.assert(
+      fc.property(nodeDoc, (a) => {
         same(mergeNodes(a, a), a);
-      }));
+      }),
+    );
   });
 });
 
@@ -104,7 +110,13 @@ describe('merge semantics', () => {
   it('bounds provenance but keeps the first asserting event', () => {
     let doc = assertedNode(model, {}, undefined, at(0, 'sha256:first'));
     for (let i = 0; i < PROVENANCE_CAP + 20; i++) {
-      doc = mergeNodes(doc, assertedNode(model, {}, undefined, { ...at(1, `sha256:${String(i).padStart(3, '0')}`), instant: `2024-01-01T00:00:01.${String(i).padStart(9, '0')}Z` }));
+      doc = mergeNodes(
+        doc,
+        assertedNode(model, {}, undefined, {
+          ...at(1, `sha256:${String(i).padStart(3, '0')}`),
+          instant: `2024-01-01T00:00:01.${String(i).padStart(9, '0')}Z`,
+        }),
+      );
     }
     expect(doc.provenance).toHaveLength(PROVENANCE_CAP);
     expect(doc.provenance[0]?.hash).toBe('sha256:first');

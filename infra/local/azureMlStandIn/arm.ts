@@ -66,7 +66,12 @@ export function resolveTime(at?: string | Date): string {
 }
 
 /** Builds an envelope whose `name` is the last id segment (the version, for versions) and `type` follows the id. */
-export function armResource(id: string, properties: Record<string, unknown>, systemData: SystemData, extra: Record<string, unknown> = {}): ArmResource {
+export function armResource(
+  id: string,
+  properties: Record<string, unknown>,
+  systemData: SystemData,
+  extra: Record<string, unknown> = {},
+): ArmResource {
   const name = id.slice(id.lastIndexOf('/') + 1);
   return { id, name, type: armTypeOf(id), properties, systemData, ...extra };
 }

@@ -25,7 +25,13 @@ export function serveArm(ctx: ArmContext, method: string, url: URL, res: ServerR
   const apiVersion = url.searchParams.get('api-version');
   if (!apiVersion) {
     // ARM's own wording for a request without ?api-version=.
-    return sendError(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.', headers);
+    return sendError(
+      res,
+      400,
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+      headers,
+    );
   }
   if (method !== 'GET') {
     return sendError(res, 405, 'MethodNotAllowed', `The stand-in serves GET only; ${method} ${url.pathname} is not supported.`, headers);
@@ -33,7 +39,13 @@ export function serveArm(ctx: ArmContext, method: string, url: URL, res: ServerR
   const path = decodePath(url.pathname);
   if (path === undefined) {
     // Real ARM behaviour for `//` or bad escapes was not verified; a clear 400 beats a confusing 404.
-    return sendError(res, 400, 'InvalidRequestUri', `The request path '${url.pathname}' has an empty segment or an invalid escape.`, headers);
+    return sendError(
+      res,
+      400,
+      'InvalidRequestUri',
+      `The request path '${url.pathname}' has an empty segment or an invalid escape.`,
+      headers,
+    );
   }
   const resource = ctx.state.get(path);
   if (resource) return send(res, 200, resource, headers);
@@ -67,7 +79,14 @@ function decodePath(raw: string): string | undefined {
  * `{value, nextLink}`: `nextLink` is absolute, carries its own query ($skipToken plus the
  * request's other parameters) and is left out on the last page.
  */
-function sendPage(ctx: ArmContext, url: URL, apiVersion: string, members: ArmResource[], res: ServerResponse, headers: Record<string, string>): void {
+function sendPage(
+  ctx: ArmContext,
+  url: URL,
+  apiVersion: string,
+  members: ArmResource[],
+  res: ServerResponse,
+  headers: Record<string, string>,
+): void {
   const offset = decodeSkipToken(url.searchParams.get('$skipToken'));
   if (offset === undefined) return sendError(res, 400, 'InvalidSkipToken', 'The $skipToken is not one this server issued.', headers);
   const top = Number(url.searchParams.get('$top') ?? NaN);
@@ -75,7 +94,10 @@ function sendPage(ctx: ArmContext, url: URL, apiVersion: string, members: ArmRes
   const value = members.slice(offset, offset + size);
   const body: { value: ArmResource[]; nextLink?: string } = { value };
   if (offset + size < members.length) {
-    const query = [`api-version=${encodeURIComponent(ctx.nextLinkApiVersion ?? apiVersion)}`, `$skipToken=${encodeSkipToken(offset + size)}`];
+    const query = [
+      `api-version=${encodeURIComponent(ctx.nextLinkApiVersion ?? apiVersion)}`,
+      `$skipToken=${encodeSkipToken(offset + size)}`,
+    ];
     for (const [k, v] of url.searchParams) {
       if (k !== 'api-version' && k !== '$skipToken') query.push(`${encodeURIComponent(k).replace(/^%24/, '$')}=${encodeURIComponent(v)}`);
     }
@@ -102,10 +124,19 @@ const FAULT_ERRORS: Record<Exclude<FaultStatus, 404>, { code: string; message: (
       `Number of 'read' requests for subscription '${sub}' actor 'standin' exceeded. Please try again after '${retry ?? 'a few'}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
   },
   500: { code: 'InternalServerError', message: () => 'Encountered an internal server error. (injected by the Azure ML stand-in)' },
-  503: { code: 'ServiceUnavailable', message: () => 'The service is temporarily unavailable. Please try again later. (injected by the Azure ML stand-in)' },
+  503: {
+    code: 'ServiceUnavailable',
+    message: () => 'The service is temporarily unavailable. Please try again later. (injected by the Azure ML stand-in)',
+  },
 };
 
-export function sendFault(res: ServerResponse, status: FaultStatus, retryAfterSeconds: number | undefined, url: URL, remainingReads: number): void {
+export function sendFault(
+  res: ServerResponse,
+  status: FaultStatus,
+  retryAfterSeconds: number | undefined,
+  url: URL,
+  remainingReads: number,
+): void {
   const headers: Record<string, string> = {
     'x-ms-ratelimit-remaining-subscription-reads': String(status === 429 ? 0 : remainingReads),
     ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),

@@ -15,7 +15,9 @@ function portArg(): number {
 }
 
 const standIn = await startAzureMlStandIn({ port: portArg() });
-console.log(`Azure ML management stand-in listening.\n  AZUREML_MANAGEMENT_ENDPOINT=${standIn.url}\n  Control routes: ${standIn.url}/_standin\nPress Ctrl-C to stop.`);
+console.log(
+  `Azure ML management stand-in listening.\n  AZUREML_MANAGEMENT_ENDPOINT=${standIn.url}\n  Control routes: ${standIn.url}/_standin\nPress Ctrl-C to stop.`,
+);
 const stop = () => void standIn.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

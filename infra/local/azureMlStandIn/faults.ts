@@ -44,7 +44,10 @@ export interface ActiveFault {
 export const faultRuleSchema = z
   .object({
     path: z.string().min(1),
-    flags: z.string().regex(/^[imsu]*$/).optional(),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/)
+      .optional(),
     method: z.string().min(1).optional(),
     status: z.literal(FAULT_STATUSES).optional(),
     retryAfterSeconds: z.number().int().min(0).optional(),
@@ -59,9 +62,11 @@ export class FaultControl {
 
   add(rule: FaultRule): ActiveFault {
     if (rule.status === undefined && rule.delayMs === undefined) throw new Error('a fault needs a status, a delayMs, or both');
-    if (rule.retryAfterSeconds !== undefined && rule.status !== 429 && rule.status !== 503) throw new Error('retryAfterSeconds goes with status 429 or 503');
+    if (rule.retryAfterSeconds !== undefined && rule.status !== 429 && rule.status !== 503)
+      throw new Error('retryAfterSeconds goes with status 429 or 503');
     const times = rule.times ?? 1;
-    if (times !== 'forever' && (!Number.isInteger(times) || times < 1)) throw new Error(`times must be a positive integer or 'forever', got ${times}`);
+    if (times !== 'forever' && (!Number.isInteger(times) || times < 1))
+      throw new Error(`times must be a positive integer or 'forever', got ${times}`);
     const fault: ActiveFault = {
       id: this.nextId++,
       path: typeof rule.path === 'string' ? new RegExp(rule.path, 'i') : rule.path,
@@ -93,7 +98,9 @@ export class FaultControl {
 
   /** The rule that fires for this request, if any; counts the hit. */
   take(method: string, path: string): ActiveFault | undefined {
-    const rule = this.rules.find((r) => r.remaining > 0 && (r.method === undefined || r.method === method.toUpperCase()) && matches(r.path, path));
+    const rule = this.rules.find(
+      (r) => r.remaining > 0 && (r.method === undefined || r.method === method.toUpperCase()) && matches(r.path, path),
+    );
     if (!rule) return undefined;
     rule.remaining -= 1;
     rule.hits += 1;

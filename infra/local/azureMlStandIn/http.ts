@@ -4,7 +4,13 @@ import { armError, armJson } from './arm.js';
 
 /** Response writing and body reading shared by the ARM routes and the control routes. */
 
-export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, json: (v: unknown) => string = armJson): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  json: (v: unknown) => string = armJson,
+): void {
   // Set even when the client has gone (timed out during a delay), so the request log shows what it would have got.
   res.statusCode = status;
   if (res.headersSent || res.destroyed) return;

@@ -104,11 +104,25 @@ const DATA_SCIENTIST = 'Priya Raman';
 const DEPLOY_PRINCIPAL = 'sp-credit-ml-deploy';
 
 function byUser(createdAt: string, lastModifiedAt: string = createdAt): SystemData {
-  return { createdAt, createdBy: DATA_SCIENTIST, createdByType: 'User', lastModifiedAt, lastModifiedBy: DATA_SCIENTIST, lastModifiedByType: 'User' };
+  return {
+    createdAt,
+    createdBy: DATA_SCIENTIST,
+    createdByType: 'User',
+    lastModifiedAt,
+    lastModifiedBy: DATA_SCIENTIST,
+    lastModifiedByType: 'User',
+  };
 }
 
 function byPipeline(createdAt: string, lastModifiedAt: string = createdAt): SystemData {
-  return { createdAt, createdBy: DEPLOY_PRINCIPAL, createdByType: 'Application', lastModifiedAt, lastModifiedBy: DEPLOY_PRINCIPAL, lastModifiedByType: 'Application' };
+  return {
+    createdAt,
+    createdBy: DEPLOY_PRINCIPAL,
+    createdByType: 'Application',
+    lastModifiedAt,
+    lastModifiedBy: DEPLOY_PRINCIPAL,
+    lastModifiedByType: 'Application',
+  };
 }
 
 const GIT_MAY = {
@@ -148,157 +162,204 @@ function jobServices(jobName: string) {
 
 /** `default` output every command job gets: the run's artifact folder (form K). */
 function defaultOutput(jobName: string) {
-  return { description: null, jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: `azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.${jobName}` };
+  return {
+    description: null,
+    jobOutputType: 'uri_folder',
+    mode: 'ReadWriteMount',
+    uri: `azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.${jobName}`,
+  };
 }
 
-function commandJob(name: string, p: {
-  displayName: string;
-  description: string | null;
-  git: Record<string, string>;
-  codeId: string;
-  componentId: string | null;
-  command: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-}, systemData: SystemData): ArmResource {
-  return armResource(`${WS}/jobs/${name}`, {
-    description: p.description,
-    tags: { team: 'risk' },
-    properties: { '_azureml.ComputeTargetType': 'amlctrain', ...p.git },
-    displayName: p.displayName,
-    status: 'Completed',
-    experimentName: 'credit-default',
-    services: jobServices(name),
-    computeId: ids.compute,
-    isArchived: false,
-    identity: null,
-    componentId: p.componentId,
-    notificationSetting: null,
-    jobType: 'Command',
-    resources: { instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null },
-    codeId: p.codeId,
-    command: p.command,
-    environmentId: ids.environments.v5,
-    inputs: p.inputs,
-    outputs: { ...p.outputs, default: defaultOutput(name) },
-    distribution: null,
-    limits: null,
-    environmentVariables: {},
-    parameters: {},
-    queueSettings: null,
-  }, systemData);
+function commandJob(
+  name: string,
+  p: {
+    displayName: string;
+    description: string | null;
+    git: Record<string, string>;
+    codeId: string;
+    componentId: string | null;
+    command: string;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+  },
+  systemData: SystemData,
+): ArmResource {
+  return armResource(
+    `${WS}/jobs/${name}`,
+    {
+      description: p.description,
+      tags: { team: 'risk' },
+      properties: { '_azureml.ComputeTargetType': 'amlctrain', ...p.git },
+      displayName: p.displayName,
+      status: 'Completed',
+      experimentName: 'credit-default',
+      services: jobServices(name),
+      computeId: ids.compute,
+      isArchived: false,
+      identity: null,
+      componentId: p.componentId,
+      notificationSetting: null,
+      jobType: 'Command',
+      resources: { instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null },
+      codeId: p.codeId,
+      command: p.command,
+      environmentId: ids.environments.v5,
+      inputs: p.inputs,
+      outputs: { ...p.outputs, default: defaultOutput(name) },
+      distribution: null,
+      limits: null,
+      environmentVariables: {},
+      parameters: {},
+      queueSettings: null,
+    },
+    systemData,
+  );
 }
 
 const PREP_OUTPUT_URI = 'azureml://datastores/workspaceblobstore/paths/azureml/credit-prep-20240501/prepared_data/';
 
 function jobs(): ArmResource[] {
-  const pipeline = armResource(ids.jobs.pipeline, {
-    description: 'Monthly retrain: prepare applications, train LightGBM',
-    tags: { team: 'risk', schedule: 'monthly' },
-    properties: { ...GIT_MAY },
-    displayName: 'credit-pipeline',
-    status: 'Completed',
-    experimentName: 'credit-default',
-    services: jobServices('credit-pipeline-20240501'),
-    computeId: null,
-    isArchived: false,
-    identity: null,
-    componentId: null,
-    notificationSetting: null,
-    jobType: 'Pipeline',
-    sourceJobId: null,
-    settings: { default_compute: ids.compute, continue_on_step_failure: false, _source: 'DSL' },
-    inputs: {
-      applications: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:3' },
-      bureau_features: { description: null, jobInputType: 'mltable', mode: 'ReadOnlyMount', uri: ids.registryDataUri },
-      learning_rate: { description: null, jobInputType: 'literal', value: '0.05' },
-      n_estimators: { description: null, jobInputType: 'literal', value: '400' },
-    },
-    outputs: {
-      trained_model: { description: null, jobOutputType: 'mlflow_model', mode: 'ReadWriteMount', uri: 'azureml://datastores/workspaceblobstore/paths/azureml/credit-train-20240501/model_output/' },
-    },
-    // The recorded real shape (a recorded PipelineJob PUT body): step name -> {name, type, componentId, computeId, inputs,
-    // outputs, _source}, snake_case `job_input_type`, bindings as `${{...}}` literals. Nothing in
-    // the 2025-12-01 job body names the step jobs (credit-prep-/credit-train-20240501) or links
-    // them back here; this map is the only pipeline -> step linkage the stand-in serves.
-    jobs: {
-      prep: {
-        name: 'prep',
-        type: 'command',
-        componentId: ids.components.prep,
-        computeId: ids.compute,
-        inputs: {
-          raw_data: { job_input_type: 'literal', value: '${{parent.inputs.applications}}' },
-          bureau_features: { job_input_type: 'literal', value: '${{parent.inputs.bureau_features}}' },
-        },
-        outputs: {},
-        _source: 'YAML.COMPONENT',
+  const pipeline = armResource(
+    ids.jobs.pipeline,
+    {
+      description: 'Monthly retrain: prepare applications, train LightGBM',
+      tags: { team: 'risk', schedule: 'monthly' },
+      properties: { ...GIT_MAY },
+      displayName: 'credit-pipeline',
+      status: 'Completed',
+      experimentName: 'credit-default',
+      services: jobServices('credit-pipeline-20240501'),
+      computeId: null,
+      isArchived: false,
+      identity: null,
+      componentId: null,
+      notificationSetting: null,
+      jobType: 'Pipeline',
+      sourceJobId: null,
+      settings: { default_compute: ids.compute, continue_on_step_failure: false, _source: 'DSL' },
+      inputs: {
+        applications: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:3' },
+        bureau_features: { description: null, jobInputType: 'mltable', mode: 'ReadOnlyMount', uri: ids.registryDataUri },
+        learning_rate: { description: null, jobInputType: 'literal', value: '0.05' },
+        n_estimators: { description: null, jobInputType: 'literal', value: '400' },
       },
-      train: {
-        name: 'train',
-        type: 'command',
-        componentId: ids.components.train,
-        computeId: ids.compute,
-        inputs: {
-          training_data: { job_input_type: 'literal', value: '${{parent.jobs.prep.outputs.prepared_data}}' },
-          baseline_model: { job_input_type: 'mlflow_model', uri: ids.registryModelUri, mode: 'ReadOnlyMount' },
-          learning_rate: { job_input_type: 'literal', value: '${{parent.inputs.learning_rate}}' },
-          n_estimators: { job_input_type: 'literal', value: '${{parent.inputs.n_estimators}}' },
+      outputs: {
+        trained_model: {
+          description: null,
+          jobOutputType: 'mlflow_model',
+          mode: 'ReadWriteMount',
+          uri: 'azureml://datastores/workspaceblobstore/paths/azureml/credit-train-20240501/model_output/',
         },
-        outputs: { model_output: { type: 'literal', value: '${{parent.outputs.trained_model}}' } },
-        _source: 'YAML.COMPONENT',
+      },
+      // The recorded real shape (a recorded PipelineJob PUT body): step name -> {name, type, componentId, computeId, inputs,
+      // outputs, _source}, snake_case `job_input_type`, bindings as `${{...}}` literals. Nothing in
+      // the 2025-12-01 job body names the step jobs (credit-prep-/credit-train-20240501) or links
+      // them back here; this map is the only pipeline -> step linkage the stand-in serves.
+      jobs: {
+        prep: {
+          name: 'prep',
+          type: 'command',
+          componentId: ids.components.prep,
+          computeId: ids.compute,
+          inputs: {
+            raw_data: { job_input_type: 'literal', value: '${{parent.inputs.applications}}' },
+            bureau_features: { job_input_type: 'literal', value: '${{parent.inputs.bureau_features}}' },
+          },
+          outputs: {},
+          _source: 'YAML.COMPONENT',
+        },
+        train: {
+          name: 'train',
+          type: 'command',
+          componentId: ids.components.train,
+          computeId: ids.compute,
+          inputs: {
+            training_data: { job_input_type: 'literal', value: '${{parent.jobs.prep.outputs.prepared_data}}' },
+            baseline_model: { job_input_type: 'mlflow_model', uri: ids.registryModelUri, mode: 'ReadOnlyMount' },
+            learning_rate: { job_input_type: 'literal', value: '${{parent.inputs.learning_rate}}' },
+            n_estimators: { job_input_type: 'literal', value: '${{parent.inputs.n_estimators}}' },
+          },
+          outputs: { model_output: { type: 'literal', value: '${{parent.outputs.trained_model}}' } },
+          _source: 'YAML.COMPONENT',
+        },
       },
     },
-  }, byUser('2024-05-01T07:55:12.8830421+00:00', '2024-05-01T08:41:19.0127764+00:00'));
+    byUser('2024-05-01T07:55:12.8830421+00:00', '2024-05-01T08:41:19.0127764+00:00'),
+  );
 
-  const prep = commandJob(ids.jobNames.prep, {
-    displayName: 'prep',
-    description: null,
-    git: GIT_MAY,
-    codeId: ids.codes.v7,
-    componentId: ids.components.prep,
-    command: 'python prep.py --raw_data ${{inputs.raw_data}} --bureau_features ${{inputs.bureau_features}} --prepared_data ${{outputs.prepared_data}}',
-    inputs: {
-      raw_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:3' },
-      bureau_features: { description: null, jobInputType: 'mltable', mode: 'ReadOnlyMount', uri: ids.registryDataUri },
+  const prep = commandJob(
+    ids.jobNames.prep,
+    {
+      displayName: 'prep',
+      description: null,
+      git: GIT_MAY,
+      codeId: ids.codes.v7,
+      componentId: ids.components.prep,
+      command:
+        'python prep.py --raw_data ${{inputs.raw_data}} --bureau_features ${{inputs.bureau_features}} --prepared_data ${{outputs.prepared_data}}',
+      inputs: {
+        raw_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:3' },
+        bureau_features: { description: null, jobInputType: 'mltable', mode: 'ReadOnlyMount', uri: ids.registryDataUri },
+      },
+      outputs: { prepared_data: { description: null, jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: PREP_OUTPUT_URI } },
     },
-    outputs: { prepared_data: { description: null, jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: PREP_OUTPUT_URI } },
-  }, byUser('2024-05-01T07:55:40.2261895+00:00', '2024-05-01T07:59:58.6604412+00:00'));
+    byUser('2024-05-01T07:55:40.2261895+00:00', '2024-05-01T07:59:58.6604412+00:00'),
+  );
 
-  const train = commandJob(ids.jobNames.train, {
-    displayName: 'train',
-    description: null,
-    git: GIT_MAY,
-    codeId: ids.codes.v7,
-    componentId: ids.components.train,
-    command: 'python train.py --training_data ${{inputs.training_data}} --baseline_model ${{inputs.baseline_model}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model_output}}',
-    inputs: {
-      training_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: PREP_OUTPUT_URI },
-      baseline_model: { description: null, jobInputType: 'mlflow_model', mode: 'ReadOnlyMount', uri: ids.registryModelUri },
-      learning_rate: { description: null, jobInputType: 'literal', value: '0.05' },
-      n_estimators: { description: null, jobInputType: 'literal', value: '400' },
+  const train = commandJob(
+    ids.jobNames.train,
+    {
+      displayName: 'train',
+      description: null,
+      git: GIT_MAY,
+      codeId: ids.codes.v7,
+      componentId: ids.components.train,
+      command:
+        'python train.py --training_data ${{inputs.training_data}} --baseline_model ${{inputs.baseline_model}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model_output}}',
+      inputs: {
+        training_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: PREP_OUTPUT_URI },
+        baseline_model: { description: null, jobInputType: 'mlflow_model', mode: 'ReadOnlyMount', uri: ids.registryModelUri },
+        learning_rate: { description: null, jobInputType: 'literal', value: '0.05' },
+        n_estimators: { description: null, jobInputType: 'literal', value: '400' },
+      },
+      outputs: {
+        model_output: {
+          description: null,
+          jobOutputType: 'mlflow_model',
+          mode: 'ReadWriteMount',
+          uri: 'azureml://datastores/workspaceblobstore/paths/azureml/credit-train-20240501/model_output/',
+        },
+      },
     },
-    outputs: {
-      model_output: { description: null, jobOutputType: 'mlflow_model', mode: 'ReadWriteMount', uri: 'azureml://datastores/workspaceblobstore/paths/azureml/credit-train-20240501/model_output/' },
-    },
-  }, byUser('2024-05-01T08:00:03.1234567+00:00', '2024-05-01T08:41:17.5350054+00:00'));
+    byUser('2024-05-01T08:00:03.1234567+00:00', '2024-05-01T08:41:17.5350054+00:00'),
+  );
 
-  const trainApril = commandJob(ids.jobNames.trainApril, {
-    displayName: 'credit-train-april',
-    description: 'Ad-hoc retrain with bureau features (feature branch)',
-    git: GIT_APRIL,
-    codeId: ids.codes.v6,
-    componentId: null,
-    command: 'python train.py --training_data ${{inputs.training_data}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model}}',
-    inputs: {
-      training_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:2' },
-      learning_rate: { description: null, jobInputType: 'literal', value: '0.1' },
-      n_estimators: { description: null, jobInputType: 'literal', value: '200' },
+  const trainApril = commandJob(
+    ids.jobNames.trainApril,
+    {
+      displayName: 'credit-train-april',
+      description: 'Ad-hoc retrain with bureau features (feature branch)',
+      git: GIT_APRIL,
+      codeId: ids.codes.v6,
+      componentId: null,
+      command:
+        'python train.py --training_data ${{inputs.training_data}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model}}',
+      inputs: {
+        training_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:2' },
+        learning_rate: { description: null, jobInputType: 'literal', value: '0.1' },
+        n_estimators: { description: null, jobInputType: 'literal', value: '200' },
+      },
+      outputs: {
+        model: {
+          description: null,
+          jobOutputType: 'mlflow_model',
+          mode: 'ReadWriteMount',
+          uri: 'azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.credit-train-20240415/outputs/model/',
+        },
+      },
     },
-    outputs: {
-      model: { description: null, jobOutputType: 'mlflow_model', mode: 'ReadWriteMount', uri: 'azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.credit-train-20240415/outputs/model/' },
-    },
-  }, byUser('2024-04-15T13:20:41.5518203+00:00', '2024-04-15T14:02:09.7741036+00:00'));
+    byUser('2024-04-15T13:20:41.5518203+00:00', '2024-04-15T14:02:09.7741036+00:00'),
+  );
 
   return [pipeline, prep, train, trainApril];
 }
@@ -309,76 +370,107 @@ const LIGHTGBM_FLAVORS = {
 };
 
 function models(): ArmResource[] {
-  const asset = { isAnonymous: false, isArchived: false, stage: null, provisioningState: 'Succeeded', autoDeleteSetting: null, intellectualProperty: null };
+  const asset = {
+    isAnonymous: false,
+    isArchived: false,
+    stage: null,
+    provisioningState: 'Succeeded',
+    autoDeleteSetting: null,
+    intellectualProperty: null,
+  };
   return [
-    armResource(ids.models.container, {
-      description: 'Probability of default within 12 months for consumer loan applications',
-      tags: { team: 'risk' },
-      properties: {},
-      isArchived: false,
-      latestVersion: '3',
-      nextVersion: '4',
-      provisioningState: 'Succeeded',
-    }, byUser('2024-02-01T11:04:27.3310977+00:00', '2024-05-01T09:02:44.4671910+00:00')),
+    armResource(
+      ids.models.container,
+      {
+        description: 'Probability of default within 12 months for consumer loan applications',
+        tags: { team: 'risk' },
+        properties: {},
+        isArchived: false,
+        latestVersion: '3',
+        nextVersion: '4',
+        provisioningState: 'Succeeded',
+      },
+      byUser('2024-02-01T11:04:27.3310977+00:00', '2024-05-01T09:02:44.4671910+00:00'),
+    ),
     // Uploaded by hand from a datastore folder before training ran in Azure ML: no producing job.
-    armResource(ids.models.v1, {
-      ...asset,
-      description: 'Scorecard export from the legacy SAS pipeline',
-      tags: { team: 'risk', stage: 'retired' },
-      properties: { framework: 'lightgbm' },
-      flavors: null,
-      jobName: null,
-      modelType: 'custom_model',
-      modelUri: `${DATASTORE_URI}/workspaceblobstore/paths/legacy/credit-default-v1/`,
-    }, byUser('2024-02-01T11:04:27.3310977+00:00')),
-    armResource(ids.models.v2, {
-      ...asset,
-      description: null,
-      tags: { team: 'risk', stage: 'production' },
-      properties: { framework: 'lightgbm', auc: '0.781' },
-      flavors: LIGHTGBM_FLAVORS,
-      jobName: ids.jobNames.trainApril,
-      modelType: 'mlflow_model',
-      modelUri: `${DATASTORE_URI}/workspaceartifactstore/paths/ExperimentRun/dcid.credit-train-20240415/outputs/model/`,
-    }, byUser('2024-04-15T14:10:52.0896134+00:00')),
+    armResource(
+      ids.models.v1,
+      {
+        ...asset,
+        description: 'Scorecard export from the legacy SAS pipeline',
+        tags: { team: 'risk', stage: 'retired' },
+        properties: { framework: 'lightgbm' },
+        flavors: null,
+        jobName: null,
+        modelType: 'custom_model',
+        modelUri: `${DATASTORE_URI}/workspaceblobstore/paths/legacy/credit-default-v1/`,
+      },
+      byUser('2024-02-01T11:04:27.3310977+00:00'),
+    ),
+    armResource(
+      ids.models.v2,
+      {
+        ...asset,
+        description: null,
+        tags: { team: 'risk', stage: 'production' },
+        properties: { framework: 'lightgbm', auc: '0.781' },
+        flavors: LIGHTGBM_FLAVORS,
+        jobName: ids.jobNames.trainApril,
+        modelType: 'mlflow_model',
+        modelUri: `${DATASTORE_URI}/workspaceartifactstore/paths/ExperimentRun/dcid.credit-train-20240415/outputs/model/`,
+      },
+      byUser('2024-04-15T14:10:52.0896134+00:00'),
+    ),
     // Same name, version and properties as the sample ModelRegistered event.
-    armResource(ids.models.v3, {
-      ...asset,
-      description: null,
-      tags: { team: 'risk', stage: 'candidate' },
-      properties: { framework: 'lightgbm' },
-      flavors: LIGHTGBM_FLAVORS,
-      jobName: ids.jobNames.train,
-      modelType: 'mlflow_model',
-      modelUri: 'azureml://jobs/credit-train-20240501/outputs/model_output/paths/',
-    }, byUser('2024-05-01T09:02:44.4671910+00:00')),
+    armResource(
+      ids.models.v3,
+      {
+        ...asset,
+        description: null,
+        tags: { team: 'risk', stage: 'candidate' },
+        properties: { framework: 'lightgbm' },
+        flavors: LIGHTGBM_FLAVORS,
+        jobName: ids.jobNames.train,
+        modelType: 'mlflow_model',
+        modelUri: 'azureml://jobs/credit-train-20240501/outputs/model_output/paths/',
+      },
+      byUser('2024-05-01T09:02:44.4671910+00:00'),
+    ),
   ];
 }
 
 function data(): ArmResource[] {
   const version = (id: string, folder: string, description: string, at: string) =>
-    armResource(id, {
-      description,
-      tags: { source: 'loan-origination' },
-      properties: {},
-      isAnonymous: false,
-      isArchived: false,
-      stage: null,
-      autoDeleteSetting: null,
-      intellectualProperty: null,
-      dataType: 'uri_folder',
-      dataUri: `${DATASTORE_URI_LC}/workspaceblobstore/paths/credit-applications/${folder}/`,
-    }, byUser(at));
+    armResource(
+      id,
+      {
+        description,
+        tags: { source: 'loan-origination' },
+        properties: {},
+        isAnonymous: false,
+        isArchived: false,
+        stage: null,
+        autoDeleteSetting: null,
+        intellectualProperty: null,
+        dataType: 'uri_folder',
+        dataUri: `${DATASTORE_URI_LC}/workspaceblobstore/paths/credit-applications/${folder}/`,
+      },
+      byUser(at),
+    );
   return [
-    armResource(ids.data.container, {
-      description: 'Consumer loan applications with 12-month default outcome',
-      tags: { source: 'loan-origination' },
-      properties: {},
-      isArchived: false,
-      latestVersion: '3',
-      nextVersion: '4',
-      dataType: 'uri_folder',
-    }, byUser('2024-03-01T08:12:55.6021174+00:00', '2024-04-30T17:45:03.2209916+00:00')),
+    armResource(
+      ids.data.container,
+      {
+        description: 'Consumer loan applications with 12-month default outcome',
+        tags: { source: 'loan-origination' },
+        properties: {},
+        isArchived: false,
+        latestVersion: '3',
+        nextVersion: '4',
+        dataType: 'uri_folder',
+      },
+      byUser('2024-03-01T08:12:55.6021174+00:00', '2024-04-30T17:45:03.2209916+00:00'),
+    ),
     version(ids.data.v2, '2024-04-10', 'Snapshot up to 2024-03-31', '2024-04-10T09:31:18.4456012+00:00'),
     version(ids.data.v3, '2024-04-30', 'Snapshot up to 2024-04-29', '2024-04-30T17:45:03.2209916+00:00'),
   ];
@@ -386,67 +478,83 @@ function data(): ArmResource[] {
 
 function environmentsAndCode(): ArmResource[] {
   const code = (id: string, upload: string, at: string) =>
-    armResource(id, {
-      description: null,
-      tags: {},
-      properties: {},
-      isAnonymous: false,
-      isArchived: false,
-      provisioningState: 'Succeeded',
-      autoDeleteSetting: null,
-      codeUri: `https://${STORAGE}.blob.core.windows.net/${BLOB_CONTAINER}/LocalUpload/${upload}/src`,
-    }, byUser(at));
+    armResource(
+      id,
+      {
+        description: null,
+        tags: {},
+        properties: {},
+        isAnonymous: false,
+        isArchived: false,
+        provisioningState: 'Succeeded',
+        autoDeleteSetting: null,
+        codeUri: `https://${STORAGE}.blob.core.windows.net/${BLOB_CONTAINER}/LocalUpload/${upload}/src`,
+      },
+      byUser(at),
+    );
   return [
-    armResource(ids.environments.container, {
-      description: 'LightGBM 4.3 training and scoring',
-      tags: {},
-      properties: {},
-      isArchived: false,
-      latestVersion: '5',
-      nextVersion: '6',
-      provisioningState: 'Succeeded',
-    }, byUser('2024-01-22T10:40:16.9184401+00:00', '2024-04-12T15:27:30.5521839+00:00')),
-    armResource(ids.environments.v5, {
-      description: 'LightGBM 4.3 training and scoring',
-      tags: {},
-      properties: { 'azureml.labels': 'latest' },
-      isAnonymous: false,
-      isArchived: false,
-      autoRebuild: 'OnBaseImageUpdate',
-      build: null,
-      condaFile: [
-        'name: lightgbm-env',
-        'channels:',
-        '  - conda-forge',
-        'dependencies:',
-        '  - python=3.10',
-        '  - pip',
-        '  - pip:',
-        '      - lightgbm==4.3.0',
-        '      - scikit-learn==1.4.2',
-        '      - pandas==2.2.2',
-        '      - mlflow==2.12.1',
-        '      - azureml-mlflow==1.56.0',
-        '      - azureml-inference-server-http==1.2.1',
-      ].join('\n'),
-      environmentType: 'UserCreated',
-      image: 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20240418.v1',
-      inferenceConfig: null,
-      osType: 'Linux',
-      stage: null,
-      provisioningState: 'Succeeded',
-      autoDeleteSetting: null,
-      intellectualProperty: null,
-    }, byUser('2024-04-12T15:27:30.5521839+00:00')),
-    armResource(ids.codes.container, {
-      description: null,
-      tags: {},
-      properties: {},
-      isArchived: false,
-      latestVersion: '7',
-      nextVersion: '8',
-      provisioningState: 'Succeeded',
-    }, byUser('2024-02-20T13:02:11.0034518+00:00', '2024-05-01T07:55:09.7305526+00:00')),
+    armResource(
+      ids.environments.container,
+      {
+        description: 'LightGBM 4.3 training and scoring',
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: '5',
+        nextVersion: '6',
+        provisioningState: 'Succeeded',
+      },
+      byUser('2024-01-22T10:40:16.9184401+00:00', '2024-04-12T15:27:30.5521839+00:00'),
+    ),
+    armResource(
+      ids.environments.v5,
+      {
+        description: 'LightGBM 4.3 training and scoring',
+        tags: {},
+        properties: { 'azureml.labels': 'latest' },
+        isAnonymous: false,
+        isArchived: false,
+        autoRebuild: 'OnBaseImageUpdate',
+        build: null,
+        condaFile: [
+          'name: lightgbm-env',
+          'channels:',
+          '  - conda-forge',
+          'dependencies:',
+          '  - python=3.10',
+          '  - pip',
+          '  - pip:',
+          '      - lightgbm==4.3.0',
+          '      - scikit-learn==1.4.2',
+          '      - pandas==2.2.2',
+          '      - mlflow==2.12.1',
+          '      - azureml-mlflow==1.56.0',
+          '      - azureml-inference-server-http==1.2.1',
+        ].join('\n'),
+        environmentType: 'UserCreated',
+        image: 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20240418.v1',
+        inferenceConfig: null,
+        osType: 'Linux',
+        stage: null,
+        provisioningState: 'Succeeded',
+        autoDeleteSetting: null,
+        intellectualProperty: null,
+      },
+      byUser('2024-04-12T15:27:30.5521839+00:00'),
+    ),
+    armResource(
+      ids.codes.container,
+      {
+        description: null,
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: '7',
+        nextVersion: '8',
+        provisioningState: 'Succeeded',
+      },
+      byUser('2024-02-20T13:02:11.0034518+00:00', '2024-05-01T07:55:09.7305526+00:00'),
+    ),
     code(ids.codes.v6, '5d41c8a0e2b94f7c8a3d1e6b2f0c9a47', '2024-04-15T13:20:33.4820077+00:00'),
     code(ids.codes.v7, 'a8e3f1c94b2d4e06b7c5d2e1f0a9b384', '2024-05-01T07:55:09.7305526+00:00'),
   ];
@@ -456,258 +564,338 @@ function components(): ArmResource[] {
   // Anonymous components the SDK registers per pipeline submission; systemData here has no
   // createdByType/lastModifiedBy, which the notes say real responses sometimes omit.
   const version = (id: string, displayName: string, spec: Record<string, unknown>) =>
-    armResource(id, {
-      description: null,
-      tags: {},
-      properties: {},
-      isAnonymous: true,
-      isArchived: false,
-      stage: null,
-      provisioningState: 'Succeeded',
-      componentSpec: {
-        $schema: 'https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json',
-        name: 'azureml_anonymous',
-        version: id.slice(id.lastIndexOf('/') + 1),
-        display_name: displayName,
-        type: 'command',
-        is_deterministic: true,
-        environment: `azureml:${ids.environments.v5}`,
-        code: `azureml:${ids.codes.v7}`,
-        ...spec,
+    armResource(
+      id,
+      {
+        description: null,
+        tags: {},
+        properties: {},
+        isAnonymous: true,
+        isArchived: false,
+        stage: null,
+        provisioningState: 'Succeeded',
+        componentSpec: {
+          $schema: 'https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json',
+          name: 'azureml_anonymous',
+          version: id.slice(id.lastIndexOf('/') + 1),
+          display_name: displayName,
+          type: 'command',
+          is_deterministic: true,
+          environment: `azureml:${ids.environments.v5}`,
+          code: `azureml:${ids.codes.v7}`,
+          ...spec,
+        },
       },
-    }, { createdAt: '2024-05-01T07:55:11.2093467+00:00', createdBy: DATA_SCIENTIST, lastModifiedAt: '2024-05-01T07:55:11.2093467+00:00' });
+      { createdAt: '2024-05-01T07:55:11.2093467+00:00', createdBy: DATA_SCIENTIST, lastModifiedAt: '2024-05-01T07:55:11.2093467+00:00' },
+    );
   return [
-    armResource(ids.components.container, {
-      description: null,
-      tags: {},
-      properties: {},
-      isArchived: false,
-      latestVersion: null,
-      nextVersion: null,
-      provisioningState: 'Succeeded',
-    }, { createdAt: '2024-02-20T13:02:14.5569302+00:00', createdBy: DATA_SCIENTIST, lastModifiedAt: '2024-05-01T07:55:11.2093467+00:00' }),
+    armResource(
+      ids.components.container,
+      {
+        description: null,
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: null,
+        nextVersion: null,
+        provisioningState: 'Succeeded',
+      },
+      { createdAt: '2024-02-20T13:02:14.5569302+00:00', createdBy: DATA_SCIENTIST, lastModifiedAt: '2024-05-01T07:55:11.2093467+00:00' },
+    ),
     version(ids.components.prep, 'prep', {
       inputs: { raw_data: { type: 'uri_folder' }, bureau_features: { type: 'mltable' } },
       outputs: { prepared_data: { type: 'uri_folder' } },
-      command: 'python prep.py --raw_data ${{inputs.raw_data}} --bureau_features ${{inputs.bureau_features}} --prepared_data ${{outputs.prepared_data}}',
+      command:
+        'python prep.py --raw_data ${{inputs.raw_data}} --bureau_features ${{inputs.bureau_features}} --prepared_data ${{outputs.prepared_data}}',
     }),
     version(ids.components.train, 'train', {
-      inputs: { training_data: { type: 'uri_folder' }, baseline_model: { type: 'mlflow_model' }, learning_rate: { type: 'number' }, n_estimators: { type: 'integer' } },
+      inputs: {
+        training_data: { type: 'uri_folder' },
+        baseline_model: { type: 'mlflow_model' },
+        learning_rate: { type: 'number' },
+        n_estimators: { type: 'integer' },
+      },
       outputs: { model_output: { type: 'mlflow_model' } },
-      command: 'python train.py --training_data ${{inputs.training_data}} --baseline_model ${{inputs.baseline_model}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model_output}}',
+      command:
+        'python train.py --training_data ${{inputs.training_data}} --baseline_model ${{inputs.baseline_model}} --learning_rate ${{inputs.learning_rate}} --n_estimators ${{inputs.n_estimators}} --model_output ${{outputs.model_output}}',
     }),
   ];
 }
 
 function infrastructure(): ArmResource[] {
   const datastore = (id: string, container: string, isDefault: boolean) =>
-    armResource(id, {
-      description: null,
-      tags: {},
-      properties: null,
-      isDefault,
-      credentials: { credentialsType: 'AccountKey', secrets: { secretsType: 'AccountKey' } },
-      datastoreType: 'AzureBlob',
-      accountName: STORAGE,
-      containerName: container,
-      endpoint: 'core.windows.net',
-      protocol: 'https',
-      serviceDataAccessAuthIdentity: 'WorkspaceSystemAssignedIdentity',
-      resourceGroup: RG,
-      subscriptionId: SUB,
-    }, byUser('2024-01-15T10:13:26.1185317+00:00'));
-  return [
-    armResource(ids.compute, {
-      computeType: 'AmlCompute',
-      computeLocation: LOCATION,
-      description: 'Shared CPU training cluster',
-      createdOn: '2024-01-16T09:21:37.1187652+00:00',
-      modifiedOn: '2024-03-04T15:02:11.4093278+00:00',
-      resourceId: null,
-      provisioningErrors: null,
-      provisioningState: 'Succeeded',
-      isAttachedCompute: false,
-      disableLocalAuth: true,
-      properties: {
-        osType: 'Linux',
-        vmSize: 'STANDARD_DS3_V2',
-        vmPriority: 'Dedicated',
-        scaleSettings: { maxNodeCount: 4, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT2M' },
-        remoteLoginPortPublicAccess: 'Disabled',
-        enableNodePublicIp: false,
-        allocationState: 'Steady',
-        allocationStateTransitionTime: '2024-05-01T08:52:40.0191833+00:00',
-        currentNodeCount: 0,
-        targetNodeCount: 0,
-        subnet: null,
-        errors: null,
+    armResource(
+      id,
+      {
+        description: null,
+        tags: {},
+        properties: null,
+        isDefault,
+        credentials: { credentialsType: 'AccountKey', secrets: { secretsType: 'AccountKey' } },
+        datastoreType: 'AzureBlob',
+        accountName: STORAGE,
+        containerName: container,
+        endpoint: 'core.windows.net',
+        protocol: 'https',
+        serviceDataAccessAuthIdentity: 'WorkspaceSystemAssignedIdentity',
+        resourceGroup: RG,
+        subscriptionId: SUB,
       },
-    }, byUser('2024-01-16T09:21:37.1187652+00:00', '2024-03-04T15:02:11.4093278+00:00'), {
-      location: LOCATION,
-      tags: {},
-      identity: null,
-      sku: null,
-    }),
+      byUser('2024-01-15T10:13:26.1185317+00:00'),
+    );
+  return [
+    armResource(
+      ids.compute,
+      {
+        computeType: 'AmlCompute',
+        computeLocation: LOCATION,
+        description: 'Shared CPU training cluster',
+        createdOn: '2024-01-16T09:21:37.1187652+00:00',
+        modifiedOn: '2024-03-04T15:02:11.4093278+00:00',
+        resourceId: null,
+        provisioningErrors: null,
+        provisioningState: 'Succeeded',
+        isAttachedCompute: false,
+        disableLocalAuth: true,
+        properties: {
+          osType: 'Linux',
+          vmSize: 'STANDARD_DS3_V2',
+          vmPriority: 'Dedicated',
+          scaleSettings: { maxNodeCount: 4, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT2M' },
+          remoteLoginPortPublicAccess: 'Disabled',
+          enableNodePublicIp: false,
+          allocationState: 'Steady',
+          allocationStateTransitionTime: '2024-05-01T08:52:40.0191833+00:00',
+          currentNodeCount: 0,
+          targetNodeCount: 0,
+          subnet: null,
+          errors: null,
+        },
+      },
+      byUser('2024-01-16T09:21:37.1187652+00:00', '2024-03-04T15:02:11.4093278+00:00'),
+      {
+        location: LOCATION,
+        tags: {},
+        identity: null,
+        sku: null,
+      },
+    ),
     datastore(ids.datastores.blob, BLOB_CONTAINER, true),
     datastore(ids.datastores.artifacts, 'azureml', false),
   ];
 }
 
 function endpointAndDeployments(): ArmResource[] {
-  const deployment = (id: string, p: { description: string; model: string; codeId: string; environmentId: string }, systemData: SystemData) =>
-    armResource(id, {
-      description: p.description,
-      properties: {},
-      codeConfiguration: { codeId: p.codeId, scoringScript: 'score.py' },
-      environmentId: p.environmentId,
-      environmentVariables: {},
-      appInsightsEnabled: true,
-      dataCollector: null,
-      egressPublicNetworkAccess: 'Enabled',
-      endpointComputeType: 'Managed',
-      instanceType: 'Standard_DS3_v2',
-      livenessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
-      readinessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
-      model: p.model,
-      modelMountPath: null,
-      provisioningState: 'Succeeded',
-      requestSettings: { maxConcurrentRequestsPerInstance: 1, maxQueueWait: 'PT0.5S', requestTimeout: 'PT5S' },
-      scaleSettings: { scaleType: 'Default' },
-    }, systemData, { location: LOCATION, tags: { team: 'risk' }, kind: 'Managed', identity: null, sku: { name: 'Default', tier: 'Standard', capacity: 2 } });
+  const deployment = (
+    id: string,
+    p: { description: string; model: string; codeId: string; environmentId: string },
+    systemData: SystemData,
+  ) =>
+    armResource(
+      id,
+      {
+        description: p.description,
+        properties: {},
+        codeConfiguration: { codeId: p.codeId, scoringScript: 'score.py' },
+        environmentId: p.environmentId,
+        environmentVariables: {},
+        appInsightsEnabled: true,
+        dataCollector: null,
+        egressPublicNetworkAccess: 'Enabled',
+        endpointComputeType: 'Managed',
+        instanceType: 'Standard_DS3_v2',
+        livenessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
+        readinessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
+        model: p.model,
+        modelMountPath: null,
+        provisioningState: 'Succeeded',
+        requestSettings: { maxConcurrentRequestsPerInstance: 1, maxQueueWait: 'PT0.5S', requestTimeout: 'PT5S' },
+        scaleSettings: { scaleType: 'Default' },
+      },
+      systemData,
+      {
+        location: LOCATION,
+        tags: { team: 'risk' },
+        kind: 'Managed',
+        identity: null,
+        sku: { name: 'Default', tier: 'Standard', capacity: 2 },
+      },
+    );
   return [
-    armResource(ENDPOINT, {
-      description: 'Credit default scoring for the loan origination service',
-      // Lower-case ARM id, as the service writes this property.
-      properties: { 'azureml.onlineendpointid': ENDPOINT.toLowerCase() },
-      authMode: 'Key',
-      compute: null,
-      mirrorTraffic: {},
-      provisioningState: 'Succeeded',
-      publicNetworkAccess: 'Enabled',
-      scoringUri: `https://credit-scoring.${LOCATION}.inference.ml.azure.com/score`,
-      swaggerUri: `https://credit-scoring.${LOCATION}.inference.ml.azure.com/swagger.json`,
-      // green is listed at 0 (the service accepts both listing it and leaving it out).
-      traffic: { blue: 100, green: 0 },
-    }, byPipeline('2024-04-16T08:30:12.4402319+00:00', '2024-05-02T07:15:00.0000000+00:00'), {
-      location: LOCATION,
-      tags: { team: 'risk' },
-      kind: 'Managed',
-      identity: { type: 'SystemAssigned', principalId: '5a7c9e1b-3d2f-4a6b-8c0d-e1f2a3b4c5d6', tenantId: TENANT },
-      sku: null,
-    }),
-    deployment(ids.deployments.blue, {
-      description: 'credit-default:2 (April retrain)',
-      model: ids.models.v2,
-      codeId: ids.codes.v6,
-      environmentId: ids.environments.v5,
-    }, byPipeline('2024-04-16T08:45:27.9937145+00:00', '2024-04-16T08:58:03.1176654+00:00')),
-    deployment(ids.deployments.green, {
-      description: 'credit-default:3 (May pipeline), shadow before cut-over',
-      model: ids.models.v3,
-      codeId: ids.codes.v7,
-      environmentId: ids.curatedEnvironmentUri,
-    }, byPipeline('2024-05-02T07:15:00.0000000+00:00', '2024-05-02T07:26:41.6639012+00:00')),
+    armResource(
+      ENDPOINT,
+      {
+        description: 'Credit default scoring for the loan origination service',
+        // Lower-case ARM id, as the service writes this property.
+        properties: { 'azureml.onlineendpointid': ENDPOINT.toLowerCase() },
+        authMode: 'Key',
+        compute: null,
+        mirrorTraffic: {},
+        provisioningState: 'Succeeded',
+        publicNetworkAccess: 'Enabled',
+        scoringUri: `https://credit-scoring.${LOCATION}.inference.ml.azure.com/score`,
+        swaggerUri: `https://credit-scoring.${LOCATION}.inference.ml.azure.com/swagger.json`,
+        // green is listed at 0 (the service accepts both listing it and leaving it out).
+        traffic: { blue: 100, green: 0 },
+      },
+      byPipeline('2024-04-16T08:30:12.4402319+00:00', '2024-05-02T07:15:00.0000000+00:00'),
+      {
+        location: LOCATION,
+        tags: { team: 'risk' },
+        kind: 'Managed',
+        identity: { type: 'SystemAssigned', principalId: '5a7c9e1b-3d2f-4a6b-8c0d-e1f2a3b4c5d6', tenantId: TENANT },
+        sku: null,
+      },
+    ),
+    deployment(
+      ids.deployments.blue,
+      {
+        description: 'credit-default:2 (April retrain)',
+        model: ids.models.v2,
+        codeId: ids.codes.v6,
+        environmentId: ids.environments.v5,
+      },
+      byPipeline('2024-04-16T08:45:27.9937145+00:00', '2024-04-16T08:58:03.1176654+00:00'),
+    ),
+    deployment(
+      ids.deployments.green,
+      {
+        description: 'credit-default:3 (May pipeline), shadow before cut-over',
+        model: ids.models.v3,
+        codeId: ids.codes.v7,
+        environmentId: ids.curatedEnvironmentUri,
+      },
+      byPipeline('2024-05-02T07:15:00.0000000+00:00', '2024-05-02T07:26:41.6639012+00:00'),
+    ),
   ];
 }
 
 function workspace(): ArmResource {
-  return armResource(WS, {
-    friendlyName: 'Credit risk',
-    description: 'Credit risk models (consumer lending)',
-    workspaceId: WS_GUID,
-    tenantId: TENANT,
-    storageAccount: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${STORAGE}`,
-    keyVault: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/kv-credit-ml-7f3a`,
-    applicationInsights: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/microsoft.insights/components/appi-credit-ml`,
-    containerRegistry: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/crcreditml7f3a`,
-    discoveryUrl: `https://${LOCATION}.api.azureml.ms/discovery`,
-    mlFlowTrackingUri: `azureml://${LOCATION}.api.azureml.ms/mlflow/v1.0${WS}`,
-    hbiWorkspace: false,
-    provisioningState: 'Succeeded',
-    publicNetworkAccess: 'Enabled',
-    v1LegacyMode: false,
-    storageHnsEnabled: false,
-    privateLinkCount: 0,
-    imageBuildCompute: null,
-    allowPublicAccessWhenBehindVnet: false,
-    enableDataIsolation: false,
-    notebookInfo: null,
-    serviceProvisionedResourceGroup: null,
-    creationTime: '2024-01-15T10:12:03.9315063Z',
-  }, {
-    // The workspace writes `Z`, unlike the assets (recorded workspace GET).
-    createdAt: '2024-01-15T10:12:03.9315063Z',
-    createdBy: DATA_SCIENTIST,
-    createdByType: 'User',
-    lastModifiedAt: '2024-03-04T14:58:30.2215518Z',
-    lastModifiedBy: DATA_SCIENTIST,
-    lastModifiedByType: 'User',
-  }, {
-    location: LOCATION,
-    tags: { team: 'risk', costCenter: 'CC-4102' },
-    kind: 'Default',
-    identity: { type: 'SystemAssigned', principalId: '0d4e6f8a-1b3c-4d5e-9f70-a1b2c3d4e5f6', tenantId: TENANT },
-    sku: { name: 'Basic', tier: 'Basic' },
-  });
+  return armResource(
+    WS,
+    {
+      friendlyName: 'Credit risk',
+      description: 'Credit risk models (consumer lending)',
+      workspaceId: WS_GUID,
+      tenantId: TENANT,
+      storageAccount: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${STORAGE}`,
+      keyVault: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/kv-credit-ml-7f3a`,
+      applicationInsights: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/microsoft.insights/components/appi-credit-ml`,
+      containerRegistry: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/crcreditml7f3a`,
+      discoveryUrl: `https://${LOCATION}.api.azureml.ms/discovery`,
+      mlFlowTrackingUri: `azureml://${LOCATION}.api.azureml.ms/mlflow/v1.0${WS}`,
+      hbiWorkspace: false,
+      provisioningState: 'Succeeded',
+      publicNetworkAccess: 'Enabled',
+      v1LegacyMode: false,
+      storageHnsEnabled: false,
+      privateLinkCount: 0,
+      imageBuildCompute: null,
+      allowPublicAccessWhenBehindVnet: false,
+      enableDataIsolation: false,
+      notebookInfo: null,
+      serviceProvisionedResourceGroup: null,
+      creationTime: '2024-01-15T10:12:03.9315063Z',
+    },
+    {
+      // The workspace writes `Z`, unlike the assets (recorded workspace GET).
+      createdAt: '2024-01-15T10:12:03.9315063Z',
+      createdBy: DATA_SCIENTIST,
+      createdByType: 'User',
+      lastModifiedAt: '2024-03-04T14:58:30.2215518Z',
+      lastModifiedBy: DATA_SCIENTIST,
+      lastModifiedByType: 'User',
+    },
+    {
+      location: LOCATION,
+      tags: { team: 'risk', costCenter: 'CC-4102' },
+      kind: 'Default',
+      identity: { type: 'SystemAssigned', principalId: '0d4e6f8a-1b3c-4d5e-9f70-a1b2c3d4e5f6', tenantId: TENANT },
+      sku: { name: 'Basic', tier: 'Basic' },
+    },
+  );
 }
 
 /** The shared registry: one model and one MLTable data asset the workspace's jobs consume by `azureml://registries/...`. */
 function registry(): ArmResource[] {
   const blob = 'https://stcontosomlreg01.blob.core.windows.net';
   return [
-    armResource(REG, {
-      discoveryUrl: `https://${LOCATION}.api.azureml.ms/registrymanagement/v1.0/registries/${REG_NAME}/discovery`,
-      intellectualPropertyPublisher: null,
-      managedResourceGroup: { resourceId: `/subscriptions/${SUB}/resourceGroups/azureml-rg-${REG_NAME}_4e1d7b2a-9c3f-4a58-b6e0-2d1f8c7a9b35` },
-      mlFlowRegistryUri: `azureml://${LOCATION}.api.azureml.ms/mlflow/v1.0${REG}`,
-      publicNetworkAccess: 'Enabled',
-      regionDetails: [{ location: LOCATION, storageAccountDetails: [], acrDetails: [] }],
-    }, byUser('2024-01-10T16:20:45.7781226+00:00'), {
-      location: LOCATION,
-      tags: {},
-      kind: '',
-      identity: { type: 'SystemAssigned', principalId: '8b9c0d1e-2f3a-4b5c-9d6e-7f8091a2b3c4', tenantId: TENANT },
-      sku: null,
-    }),
-    armResource(`${REG}/models/credit-baseline`, {
-      description: 'Champion model shared across credit workspaces',
-      tags: {},
-      properties: {},
-      isArchived: false,
-      latestVersion: '1',
-      nextVersion: '2',
-    }, byUser('2024-02-20T10:05:33.0912847+00:00')),
-    armResource(ids.registryModel, {
-      description: 'Champion model shared across credit workspaces',
-      tags: { team: 'risk' },
-      properties: { framework: 'lightgbm' },
-      isAnonymous: false,
-      isArchived: false,
-      stage: null,
-      flavors: LIGHTGBM_FLAVORS,
-      jobName: null,
-      modelType: 'mlflow_model',
-      modelUri: `${blob}/credit-baseline-1-0f3c2a9e/model/`,
-    }, byUser('2024-02-20T10:05:33.0912847+00:00')),
-    armResource(`${REG}/data/credit-bureau-features`, {
-      description: 'Monthly credit bureau aggregates',
-      tags: {},
-      properties: {},
-      isArchived: false,
-      latestVersion: '2',
-      nextVersion: '3',
-      dataType: 'mltable',
-    }, byUser('2024-03-02T06:10:12.3301945+00:00', '2024-04-02T06:10:48.6612093+00:00')),
-    armResource(ids.registryData, {
-      description: 'Bureau aggregates as of 2024-03-31',
-      tags: { source: 'bureau' },
-      properties: {},
-      isAnonymous: false,
-      isArchived: false,
-      dataType: 'mltable',
-      dataUri: `${blob}/credit-bureau-features-2-6a1e9d3b/`,
-      referencedUris: ['./bureau_features_2024-03.parquet'],
-    }, byUser('2024-04-02T06:10:48.6612093+00:00')),
+    armResource(
+      REG,
+      {
+        discoveryUrl: `https://${LOCATION}.api.azureml.ms/registrymanagement/v1.0/registries/${REG_NAME}/discovery`,
+        intellectualPropertyPublisher: null,
+        managedResourceGroup: {
+          resourceId: `/subscriptions/${SUB}/resourceGroups/azureml-rg-${REG_NAME}_4e1d7b2a-9c3f-4a58-b6e0-2d1f8c7a9b35`,
+        },
+        mlFlowRegistryUri: `azureml://${LOCATION}.api.azureml.ms/mlflow/v1.0${REG}`,
+        publicNetworkAccess: 'Enabled',
+        regionDetails: [{ location: LOCATION, storageAccountDetails: [], acrDetails: [] }],
+      },
+      byUser('2024-01-10T16:20:45.7781226+00:00'),
+      {
+        location: LOCATION,
+        tags: {},
+        kind: '',
+        identity: { type: 'SystemAssigned', principalId: '8b9c0d1e-2f3a-4b5c-9d6e-7f8091a2b3c4', tenantId: TENANT },
+        sku: null,
+      },
+    ),
+    armResource(
+      `${REG}/models/credit-baseline`,
+      {
+        description: 'Champion model shared across credit workspaces',
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: '1',
+        nextVersion: '2',
+      },
+      byUser('2024-02-20T10:05:33.0912847+00:00'),
+    ),
+    armResource(
+      ids.registryModel,
+      {
+        description: 'Champion model shared across credit workspaces',
+        tags: { team: 'risk' },
+        properties: { framework: 'lightgbm' },
+        isAnonymous: false,
+        isArchived: false,
+        stage: null,
+        flavors: LIGHTGBM_FLAVORS,
+        jobName: null,
+        modelType: 'mlflow_model',
+        modelUri: `${blob}/credit-baseline-1-0f3c2a9e/model/`,
+      },
+      byUser('2024-02-20T10:05:33.0912847+00:00'),
+    ),
+    armResource(
+      `${REG}/data/credit-bureau-features`,
+      {
+        description: 'Monthly credit bureau aggregates',
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: '2',
+        nextVersion: '3',
+        dataType: 'mltable',
+      },
+      byUser('2024-03-02T06:10:12.3301945+00:00', '2024-04-02T06:10:48.6612093+00:00'),
+    ),
+    armResource(
+      ids.registryData,
+      {
+        description: 'Bureau aggregates as of 2024-03-31',
+        tags: { source: 'bureau' },
+        properties: {},
+        isAnonymous: false,
+        isArchived: false,
+        dataType: 'mltable',
+        dataUri: `${blob}/credit-bureau-features-2-6a1e9d3b/`,
+        referencedUris: ['./bureau_features_2024-03.parquet'],
+      },
+      byUser('2024-04-02T06:10:48.6612093+00:00'),
+    ),
   ];
 }
 

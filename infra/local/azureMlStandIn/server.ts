@@ -73,7 +73,8 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
       sleeps.add(entry);
     });
 
-  const describe = (f: ActiveFault) => [f.delayMs !== undefined ? `delay ${f.delayMs}ms` : '', f.status !== undefined ? String(f.status) : ''].filter(Boolean).join(' + ');
+  const describe = (f: ActiveFault) =>
+    [f.delayMs !== undefined ? `delay ${f.delayMs}ms` : '', f.status !== undefined ? String(f.status) : ''].filter(Boolean).join(' + ');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -93,7 +94,13 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
     if (fault) record.fault = describe(fault);
     if (fault?.delayMs !== undefined && !(await sleep(fault.delayMs))) return;
     if (fault?.status !== undefined) sendFault(res, fault.status, fault.retryAfterSeconds, url, remainingReads);
-    else serveArm({ state, baseUrl, pageSize, nextLinkApiVersion: options.nextLinkApiVersion, remainingReads: () => remainingReads }, method, url, res);
+    else
+      serveArm(
+        { state, baseUrl, pageSize, nextLinkApiVersion: options.nextLinkApiVersion, remainingReads: () => remainingReads },
+        method,
+        url,
+        res,
+      );
     record.status = res.statusCode;
   }
 
@@ -126,7 +133,8 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
     deleteResource: (id) => state.deleteResource(id),
     addModelVersion: (name, version, spec, at) => state.addModelVersion(name, version, spec, at),
     addJob: (name, properties, at) => state.addJob(name, properties, at),
-    armUrl: (idOrPath, apiVersion = '2025-12-01') => `${baseUrl}${idOrPath.startsWith('/') ? '' : '/'}${idOrPath}?api-version=${encodeURIComponent(apiVersion)}`,
+    armUrl: (idOrPath, apiVersion = '2025-12-01') =>
+      `${baseUrl}${idOrPath.startsWith('/') ? '' : '/'}${idOrPath}?api-version=${encodeURIComponent(apiVersion)}`,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sleeps) {

@@ -10,13 +10,25 @@ import type { SampleWorkspace } from './sampleWorkspace.js';
 
 /** Collections a list GET may name under each parent type (lower case); anything else is a 404. */
 const CHILD_COLLECTIONS: Record<string, readonly string[]> = {
-  'microsoft.machinelearningservices/workspaces': ['jobs', 'models', 'data', 'environments', 'codes', 'components', 'computes', 'datastores', 'onlineendpoints', 'batchendpoints'],
+  'microsoft.machinelearningservices/workspaces': [
+    'jobs',
+    'models',
+    'data',
+    'environments',
+    'codes',
+    'components',
+    'computes',
+    'datastores',
+    'onlineendpoints',
+    'batchendpoints',
+  ],
   'microsoft.machinelearningservices/registries': ['models', 'data', 'environments', 'codes', 'components'],
   'microsoft.machinelearningservices/workspaces/onlineendpoints': ['deployments'],
   'microsoft.machinelearningservices/workspaces/batchendpoints': ['deployments'],
 };
 for (const scope of ['workspaces', 'registries']) {
-  for (const asset of ['models', 'data', 'environments', 'codes', 'components']) CHILD_COLLECTIONS[`microsoft.machinelearningservices/${scope}/${asset}`] = ['versions'];
+  for (const asset of ['models', 'data', 'environments', 'codes', 'components'])
+    CHILD_COLLECTIONS[`microsoft.machinelearningservices/${scope}/${asset}`] = ['versions'];
 }
 
 export interface DeploymentSpec {
@@ -140,7 +152,8 @@ export class SampleWorkspaceState {
     const ep = this.mustGet(this.idOf('onlineEndpoints', endpoint));
     for (const [name, percent] of Object.entries(traffic)) {
       if (!this.has(`${ep.id}/deployments/${name}`)) throw new Error(`endpoint ${ep.name} has no deployment "${name}"`);
-      if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw new Error(`traffic for "${name}" must be an integer 0-100, got ${percent}`);
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+        throw new Error(`traffic for "${name}" must be an integer 0-100, got ${percent}`);
     }
     const sum = Object.values(traffic).reduce((a, b) => a + b, 0);
     if (sum !== 100 && sum !== 0) throw new Error(`traffic values need to sum to 100, got ${sum}`);
@@ -162,7 +175,10 @@ export class SampleWorkspaceState {
     Object.assign(base.properties, {
       model: spec.model,
       environmentId: spec.environmentId,
-      codeConfiguration: spec.codeId === undefined ? base.properties.codeConfiguration ?? null : { codeId: spec.codeId, scoringScript: spec.scoringScript ?? 'score.py' },
+      codeConfiguration:
+        spec.codeId === undefined
+          ? (base.properties.codeConfiguration ?? null)
+          : { codeId: spec.codeId, scoringScript: spec.scoringScript ?? 'score.py' },
       ...(spec.instanceType !== undefined ? { instanceType: spec.instanceType } : {}),
       ...(spec.description !== undefined ? { description: spec.description } : {}),
     });
@@ -178,25 +194,30 @@ export class SampleWorkspaceState {
   }
 
   private deploymentTemplate(ep: ArmResource, id: string, at: string): ArmResource {
-    return armResource(id, {
-      description: null,
-      properties: {},
-      codeConfiguration: null,
-      environmentId: null,
-      environmentVariables: {},
-      appInsightsEnabled: false,
-      dataCollector: null,
-      egressPublicNetworkAccess: 'Enabled',
-      endpointComputeType: 'Managed',
-      instanceType: 'Standard_DS3_v2',
-      livenessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
-      readinessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
-      model: null,
-      modelMountPath: null,
-      provisioningState: 'Succeeded',
-      requestSettings: { maxConcurrentRequestsPerInstance: 1, maxQueueWait: 'PT0.5S', requestTimeout: 'PT5S' },
-      scaleSettings: { scaleType: 'Default' },
-    }, created(at), { location: ep.location ?? null, tags: {}, kind: 'Managed', identity: null, sku: { name: 'Default', tier: 'Standard', capacity: 1 } });
+    return armResource(
+      id,
+      {
+        description: null,
+        properties: {},
+        codeConfiguration: null,
+        environmentId: null,
+        environmentVariables: {},
+        appInsightsEnabled: false,
+        dataCollector: null,
+        egressPublicNetworkAccess: 'Enabled',
+        endpointComputeType: 'Managed',
+        instanceType: 'Standard_DS3_v2',
+        livenessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
+        readinessProbe: { failureThreshold: 30, initialDelay: 'PT10S', period: 'PT10S', successThreshold: 1, timeout: 'PT2S' },
+        model: null,
+        modelMountPath: null,
+        provisioningState: 'Succeeded',
+        requestSettings: { maxConcurrentRequestsPerInstance: 1, maxQueueWait: 'PT0.5S', requestTimeout: 'PT5S' },
+        scaleSettings: { scaleType: 'Default' },
+      },
+      created(at),
+      { location: ep.location ?? null, tags: {}, kind: 'Managed', identity: null, sku: { name: 'Default', tier: 'Standard', capacity: 1 } },
+    );
   }
 
   /** Registers a model version, creating the container if needed and moving its latest/next version. */
@@ -205,28 +226,46 @@ export class SampleWorkspaceState {
     const containerId = `${this.initial.workspaceId}/models/${name}`;
     let container = this.resources.get(resourceKey(containerId));
     if (!container) {
-      container = armResource(containerId, { description: null, tags: {}, properties: {}, isArchived: false, latestVersion: null, nextVersion: null, provisioningState: 'Succeeded' }, created(when));
+      container = armResource(
+        containerId,
+        {
+          description: null,
+          tags: {},
+          properties: {},
+          isArchived: false,
+          latestVersion: null,
+          nextVersion: null,
+          provisioningState: 'Succeeded',
+        },
+        created(when),
+      );
       this.resources.set(resourceKey(containerId), container);
     }
     const n = Number(version);
     const latest = Number(container.properties.latestVersion ?? 0);
     if (Number.isInteger(n) && !(n < latest)) Object.assign(container.properties, { latestVersion: version, nextVersion: String(n + 1) });
     Object.assign(container.systemData, modifiedBy(when));
-    return this.put(armResource(`${containerId}/versions/${version}`, {
-      description: spec.description ?? null,
-      tags: spec.tags ?? {},
-      properties: spec.properties ?? {},
-      isAnonymous: false,
-      isArchived: false,
-      stage: null,
-      provisioningState: 'Succeeded',
-      flavors: spec.flavors ?? null,
-      jobName: spec.jobName ?? null,
-      modelType: spec.modelType ?? 'custom_model',
-      modelUri: spec.modelUri,
-      autoDeleteSetting: null,
-      intellectualProperty: null,
-    }, created(when)));
+    return this.put(
+      armResource(
+        `${containerId}/versions/${version}`,
+        {
+          description: spec.description ?? null,
+          tags: spec.tags ?? {},
+          properties: spec.properties ?? {},
+          isAnonymous: false,
+          isArchived: false,
+          stage: null,
+          provisioningState: 'Succeeded',
+          flavors: spec.flavors ?? null,
+          jobName: spec.jobName ?? null,
+          modelType: spec.modelType ?? 'custom_model',
+          modelUri: spec.modelUri,
+          autoDeleteSetting: null,
+          intellectualProperty: null,
+        },
+        created(when),
+      ),
+    );
   }
 
   /**
@@ -235,20 +274,26 @@ export class SampleWorkspaceState {
    */
   addJob(name: string, properties: Record<string, unknown> & { jobType: string }, at?: string): ArmResource {
     const when = resolveTime(at);
-    return this.put(armResource(`${this.initial.workspaceId}/jobs/${name}`, {
-      description: null,
-      tags: {},
-      properties: {},
-      displayName: name,
-      status: 'Completed',
-      experimentName: 'Default',
-      services: null,
-      computeId: null,
-      isArchived: false,
-      identity: null,
-      componentId: null,
-      notificationSetting: null,
-      ...properties,
-    }, created(when)));
+    return this.put(
+      armResource(
+        `${this.initial.workspaceId}/jobs/${name}`,
+        {
+          description: null,
+          tags: {},
+          properties: {},
+          displayName: name,
+          status: 'Completed',
+          experimentName: 'Default',
+          services: null,
+          computeId: null,
+          isArchived: false,
+          identity: null,
+          componentId: null,
+          notificationSetting: null,
+          ...properties,
+        },
+        created(when),
+      ),
+    );
   }
 }

@@ -36,13 +36,19 @@ const LINEAGE_TYPES: Record<string, EnrichKind | null> = {
 export const activityLog: CategoryHandler = (r, category) => {
   const op = r.operationName;
   if (!op) return invalid('operationName', 'required: the ARM operation, e.g. Microsoft.MachineLearningServices/workspaces/jobs/write');
-  const parts = op.toLowerCase().split('/').filter((p) => p.length > 0);
-  if (parts[0] !== 'microsoft.machinelearningservices') return ignored(category, `Activity Log operation ${op} is not on an Azure ML resource`);
+  const parts = op
+    .toLowerCase()
+    .split('/')
+    .filter((p) => p.length > 0);
+  if (parts[0] !== 'microsoft.machinelearningservices')
+    return ignored(category, `Activity Log operation ${op} is not on an Azure ML resource`);
   const result = r.resultType ?? topText(r.top, 'status');
-  if (!result || !/^succe(ss|eded)$/i.test(result)) return ignored(category, `${op} ${result ?? 'without a result'}: only succeeded operations are projected`);
+  if (!result || !/^succe(ss|eded)$/i.test(result))
+    return ignored(category, `${op} ${result ?? 'without a result'}: only succeeded operations are projected`);
   const verb = parts[parts.length - 1];
   const type = parts.slice(1, -1).join('/');
-  if ((verb !== 'write' && verb !== 'delete') || !Object.hasOwn(LINEAGE_TYPES, type)) return ignored(category, `operation ${op} is not projected`);
+  if ((verb !== 'write' && verb !== 'delete') || !Object.hasOwn(LINEAGE_TYPES, type))
+    return ignored(category, `operation ${op} is not projected`);
 
   const at = recordWorkspace(r);
   if (isResult(at)) return at;

@@ -93,7 +93,8 @@ export function readRecord(raw: unknown): ReadResult {
   if (!isRecord(raw)) return { ok: false, issues: [{ path: '(root)', message: 'expected a record object' }] };
   const top = indexKeys(raw);
   const timeValue = top.get('time') ?? top.get('timegenerated') ?? top.get('eventtimestamp');
-  if (isBlank(timeValue)) return { ok: false, issues: [{ path: 'time', message: 'required: the event time orders facts about the same resource' }] };
+  if (isBlank(timeValue))
+    return { ok: false, issues: [{ path: 'time', message: 'required: the event time orders facts about the same resource' }] };
   if (typeof timeValue !== 'string' || toInstant(timeValue) === undefined) {
     return { ok: false, issues: [{ path: 'time', message: 'expected an ISO 8601 date-time' }] };
   }
@@ -155,14 +156,39 @@ export function verbOf(operationName: string | undefined): 'read' | 'write' | 'd
 }
 
 /** Keys that name a person or their client: never copied into the graph or the traffic record. */
-const PERSONAL = /identity|claim|useragent|ipaddr|callerip|clientip|^caller$|username|userobjectid|^userid$|objectid|principal|upn|email|^oid$/;
+const PERSONAL =
+  /identity|claim|useragent|ipaddr|callerip|clientip|^caller$|username|userobjectid|^userid$|objectid|principal|upn|email|^oid$/;
 /** Common-schema and Log Analytics bookkeeping columns, which say nothing about the resource. */
 const BOOKKEEPING = new Set(
   [
-    'time', 'TimeGenerated', 'category', 'type', 'operationName', 'operationVersion', 'resultType', 'resultSignature',
-    'resultDescription', 'durationMs', 'correlationId', 'level', 'location', 'resourceId', 'TenantId', 'AadTenantId',
-    'SourceSystem', 'SubscriptionId', 'BilledSize', 'IsBillable', 'WorkspaceId', 'WorkspaceName', 'AmlWorkspaceId',
-    'AmlWorkspaceName', 'AzureMLWorkspaceId', 'AzureMLWorkspaceName', 'CustomerSubscriptionId', 'ResourceGroupName',
+    'time',
+    'TimeGenerated',
+    'category',
+    'type',
+    'operationName',
+    'operationVersion',
+    'resultType',
+    'resultSignature',
+    'resultDescription',
+    'durationMs',
+    'correlationId',
+    'level',
+    'location',
+    'resourceId',
+    'TenantId',
+    'AadTenantId',
+    'SourceSystem',
+    'SubscriptionId',
+    'BilledSize',
+    'IsBillable',
+    'WorkspaceId',
+    'WorkspaceName',
+    'AmlWorkspaceId',
+    'AmlWorkspaceName',
+    'AzureMLWorkspaceId',
+    'AzureMLWorkspaceName',
+    'CustomerSubscriptionId',
+    'ResourceGroupName',
   ].map(normalizeKey),
 );
 
@@ -173,7 +199,11 @@ function isPersonal(key: string): boolean {
 function withoutPersonal(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutPersonal);
   if (!isRecord(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !isPersonal(k)).map(([k, x]) => [k, withoutPersonal(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !isPersonal(k))
+      .map(([k, x]) => [k, withoutPersonal(x)]),
+  );
 }
 
 /** `properties` entries not mapped to facts, minus bookkeeping and personal data; undefined when none. */

@@ -5,11 +5,15 @@ import { registryOf } from './resources.js';
 import { ignored, invalid, projected, type CategoryHandler } from './result.js';
 
 const COLLECTIONS: Record<string, string> = {
-  model: 'models', models: 'models',
+  model: 'models',
+  models: 'models',
   data: 'data',
-  environment: 'environments', environments: 'environments',
-  code: 'codes', codes: 'codes',
-  component: 'components', components: 'components',
+  environment: 'environments',
+  environments: 'environments',
+  code: 'codes',
+  codes: 'codes',
+  component: 'components',
+  components: 'components',
 };
 
 /**
@@ -35,10 +39,18 @@ export const registryAssetWrite: CategoryHandler = (r, category) => {
     return ignored(category, `not a completed write (${r.operationName ?? 'no operationName'}, resultType ${r.resultType ?? '-'})`);
   }
   const collection = assetCollection(r);
-  if (!collection) return ignored(category, 'asset type unknown: the registry write log names an asset and version but not whether it is a model, data, environment, code or component');
+  if (!collection)
+    return ignored(
+      category,
+      'asset type unknown: the registry write log names an asset and version but not whether it is a model, data, environment, code or component',
+    );
   const registryId = text(r, 'RegistryResourceId') ?? r.resourceId;
   const registry = registryId ? registryOf(registryId) : undefined;
-  if (!registry) return invalid('properties.RegistryResourceId', 'expected the ARM id of an Azure ML registry (/subscriptions/…/providers/Microsoft.MachineLearningServices/registries/…)');
+  if (!registry)
+    return invalid(
+      'properties.RegistryResourceId',
+      'expected the ARM id of an Azure ML registry (/subscriptions/…/providers/Microsoft.MachineLearningServices/registries/…)',
+    );
   const name = text(r, 'AssetName');
   if (!name) return invalid('properties.AssetName', 'required: the asset that was written');
   const version = text(r, 'AssetVersion');

@@ -2,8 +2,10 @@ import { parseWorkspaceId, type WorkspaceId } from '../../graph/keys.js';
 import type { MonitorRecord } from './fields.js';
 import { invalid, type MonitorResult } from './result.js';
 
-const WORKSPACE_PREFIX = /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/workspaces\/[^/]+/i;
-const REGISTRY_ID = /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/registries\/([^/]+)\/?$/i;
+const WORKSPACE_PREFIX =
+  /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/workspaces\/[^/]+/i;
+const REGISTRY_ID =
+  /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/registries\/([^/]+)\/?$/i;
 
 /**
  * The workspace a resource id belongs to, and the segments below it. Records name the workspace
@@ -16,7 +18,13 @@ export function workspaceOf(resourceId: string): { ws: WorkspaceId; rest: string
   if (!m) return undefined;
   const ws = parseWorkspaceId(m[0]);
   if (!ws) return undefined;
-  return { ws, rest: id.slice(m[0].length).split('/').filter((s) => s.length > 0) };
+  return {
+    ws,
+    rest: id
+      .slice(m[0].length)
+      .split('/')
+      .filter((s) => s.length > 0),
+  };
 }
 
 export function registryOf(resourceId: string): { name: string; key: string } | undefined {
@@ -26,7 +34,8 @@ export function registryOf(resourceId: string): { name: string; key: string } | 
   return { name: m[1], key: (id.startsWith('/') ? id : `/${id}`).toLowerCase() };
 }
 
-const WORKSPACE_EXPECTED = 'expected the ARM id of an Azure ML workspace or of a resource in one (/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/…)';
+const WORKSPACE_EXPECTED =
+  'expected the ARM id of an Azure ML workspace or of a resource in one (/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/…)';
 
 /** The record's workspace, or the `invalid` result that says why there is none. */
 export function recordWorkspace(r: MonitorRecord): { ws: WorkspaceId; rest: string[] } | MonitorResult {

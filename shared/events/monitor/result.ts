@@ -34,7 +34,14 @@ export function projected(
   workspace: string,
   parts: { delta?: GraphDelta; enrich?: EnrichRequest[]; traffic?: TrafficRecord },
 ): MonitorResult {
-  const result: MonitorResult = { status: 'projected', category, time: record.time, workspace, delta: parts.delta ?? emptyDelta(), enrich: parts.enrich ?? [] };
+  const result: MonitorResult = {
+    status: 'projected',
+    category,
+    time: record.time,
+    workspace,
+    delta: parts.delta ?? emptyDelta(),
+    enrich: parts.enrich ?? [],
+  };
   if (parts.traffic) result.traffic = parts.traffic;
   return result;
 }

@@ -41,7 +41,12 @@ export const runStatusChanged: CategoryHandler = (r, category) => {
   const job = namedResource(at.ws, 'jobs', runId);
   delta.nodes.push({
     ref: job,
-    facts: compact({ runId, status, statusMessage: text(r, 'Message'), rootRunId: rootRunId && !same(rootRunId, runId) ? rootRunId : undefined }),
+    facts: compact({
+      runId,
+      status,
+      statusMessage: text(r, 'Message'),
+      rootRunId: rootRunId && !same(rootRunId, runId) ? rootRunId : undefined,
+    }),
     series: { status },
   });
   // Root runs may log their own id (or nothing) as parent; AutoML/HyperDrive children are also
@@ -144,7 +149,9 @@ export const environmentChangeEvent: CategoryHandler = (r, category) => {
     delta.nodes.push({ ref: versionedAsset(at.ws, 'environments', name, version), facts: { deletedAt: r.time } });
     return projected(category, r, at.ws.key, { delta });
   }
-  return projected(category, r, at.ws.key, { enrich: [{ kind: 'environment', armId: `${at.ws.key}/environments/${name}/versions/${version}` }] });
+  return projected(category, r, at.ws.key, {
+    enrich: [{ kind: 'environment', armId: `${at.ws.key}/environments/${name}/versions/${version}` }],
+  });
 };
 
 /** ACI/AKS web services (SDK v1): no ARM id to enrich, so the operation is kept on the `service` node. */
@@ -162,7 +169,12 @@ export function deploymentEvent(computeType: 'ACI' | 'AKS'): CategoryHandler {
       facts: compact({
         name,
         computeType,
-        lastDeploymentOperation: compact({ operationName: r.operationName, resultType: r.resultType, resultSignature: r.resultSignature, durationMs: r.durationMs }),
+        lastDeploymentOperation: compact({
+          operationName: r.operationName,
+          resultType: r.resultType,
+          resultSignature: r.resultSignature,
+          durationMs: r.durationMs,
+        }),
         deploymentDetails: unmappedProperties(r, ['AmlServiceName', 'ServiceName']),
         deletedAt: isDelete(r) && outcome !== 'failed' && outcome !== 'pending' ? r.time : undefined,
       }),

@@ -5,10 +5,30 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../infra/local/embeddedServi
 import { gateAnswerSchema, lineageAnswerSchema } from '../../../shared/api/schemas.js';
 import { holdSchema } from '../../../shared/compliance/holds.js';
 import { SECTION_TITLES } from '../../../shared/compliance/render.js';
-import { CHECKS, DRIFT_REASONS, LINEAGE_REQUIREMENTS, SECTIONS, reportSchema, type CheckName, type ComplianceReport } from '../../../shared/compliance/report.js';
+import {
+  CHECKS,
+  DRIFT_REASONS,
+  LINEAGE_REQUIREMENTS,
+  SECTIONS,
+  reportSchema,
+  type CheckName,
+  type ComplianceReport,
+} from '../../../shared/compliance/report.js';
 import { reportPath } from '../../../shared/compliance/runCompliance.js';
 import { toInstant } from '../../../shared/util/time.js';
-import { ADMIN_KEY, AS, ENDPOINT, FUNCTION_KEY, S, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  ADMIN_KEY,
+  AS,
+  ENDPOINT,
+  FUNCTION_KEY,
+  S,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /**
  * Compliance (Q9, Q6): POST /api/compliance/run (admin), GET /api/compliance/latest (auditor), the
@@ -30,7 +50,8 @@ const ALL_FOUR = LINEAGE_REQUIREMENTS.join(',');
 const run = async (body: unknown = {}, options: CallOptions = {}): Promise<Report> =>
   expectOk(await api.post(RUN, JSON.stringify(body), { key: 'admin', ...options }), reportSchema);
 const latest = async (options: CallOptions = {}): Promise<Report> => expectOk(await api.get(LATEST, {}, options), reportSchema);
-const put = (id: string, body: string, options: CallOptions = {}) => api.request('PUT', `${HOLDS}/${id}`, {}, { key: 'admin', ...options, body });
+const put = (id: string, body: string, options: CallOptions = {}) =>
+  api.request('PUT', `${HOLDS}/${id}`, {}, { key: 'admin', ...options, body });
 const del = (id: string, options: CallOptions = {}) => api.request('DELETE', `${HOLDS}/${id}`, {}, { key: 'admin', ...options });
 
 /** What every section says, without when it was computed: the figures a re-run must reproduce. */
@@ -46,7 +67,11 @@ function figures(r: Report) {
 /** A timer run now through the admin endpoint (admin key), as from the portal's "Run". */
 async function invokeTimer(name: string): Promise<void> {
   // No input: the host builds the TimerInfo, as Azure does for a timer run from the portal.
-  const res = await fetch(`${api.host.url}/admin/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': ADMIN_KEY }, body: '{}' });
+  const res = await fetch(`${api.host.url}/admin/functions/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-functions-key': ADMIN_KEY },
+    body: '{}',
+  });
   expect(res.status, await res.text()).toBe(202);
 }
 
@@ -100,8 +125,14 @@ describe('happy', () => {
     }
     for (const s of ['lineageCompleteness', 'deploymentTraceability'] as const) {
       const tallies = Object.values(first[s].byWorkspace);
-      expect(tallies.reduce((n, t) => n + t.denominator, 0), s).toBe(first[s].denominator);
-      expect(tallies.reduce((n, t) => n + t.numerator, 0), s).toBe(first[s].numerator);
+      expect(
+        tallies.reduce((n, t) => n + t.denominator, 0),
+        s,
+      ).toBe(first[s].denominator);
+      expect(
+        tallies.reduce((n, t) => n + t.numerator, 0),
+        s,
+      ).toBe(first[s].numerator);
       expect(first[s].denominator - first[s].numerator, s).toBe(first[s].items.length);
     }
     const after = await latest();
@@ -142,7 +173,9 @@ describe('happy', () => {
       if (deleted(n)) return false;
       if (n.kind === 'service') return true;
       if (n.kind !== 'deployment') return false;
-      const shares = out(n.id, 'serves').map((e) => newest(e.history.traffic)).filter((v) => v !== undefined);
+      const shares = out(n.id, 'serves')
+        .map((e) => newest(e.history.traffic))
+        .filter((v) => v !== undefined);
       return shares.length === 0 || shares.some((v) => Number(v) > 0);
     });
     const dt = first.deploymentTraceability;
@@ -209,7 +242,10 @@ describe('happy', () => {
     // The spawned host prints Azurite's blob URL; Azurite's account and key are the published defaults.
     const port = /Azurite, in memory\): http:\/\/127\.0\.0\.1:(\d+)/.exec(api.host.output())?.[1];
     expect(port, 'the host prints the Azurite blob endpoint').toBeDefined();
-    const container = new BlobServiceClient(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient('compliance');
+    const container = new BlobServiceClient(
+      `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    ).getContainerClient('compliance');
     const read = async (name: string) => {
       const blob = container.getBlobClient(name);
       const props = await blob.getProperties();
@@ -226,7 +262,8 @@ describe('happy', () => {
       expect(html.contentType).toMatch(/^text\/html/);
       expect(html.text).toMatch(/^<!DOCTYPE html>/);
       expect(html.text).toContain(report.runId);
-      for (const s of SECTIONS) expect(html.text, s).toContain(`${SECTION_TITLES[s]}</h2>\n<p>${report[s].numerator} / ${report[s].denominator} OK`);
+      for (const s of SECTIONS)
+        expect(html.text, s).toContain(`${SECTION_TITLES[s]}</h2>\n<p>${report[s].numerator} / ${report[s].denominator} OK`);
       for (const item of report.lineageCompleteness.items) expect(html.text).toContain(item.label);
       expect(html.text).not.toMatch(/<script/i);
     }
@@ -237,7 +274,12 @@ describe('happy', () => {
 });
 
 describe('timers', () => {
-  const TIMERS: Record<string, CheckName> = { complianceLineage: 'lineage', complianceDrift: 'drift', complianceRetention: 'retention', compliancePii: 'pii' };
+  const TIMERS: Record<string, CheckName> = {
+    complianceLineage: 'lineage',
+    complianceDrift: 'drift',
+    complianceRetention: 'retention',
+    compliancePii: 'pii',
+  };
 
   it('the four compliance timers are registered as timer triggers', () => {
     for (const name of Object.keys(TIMERS)) expect(api.host.output()).toMatch(new RegExp(`^  ${name}: timerTrigger `, 'm'));
@@ -269,15 +311,26 @@ describe('timers', () => {
 describe('errors', () => {
   it('mode "window" without since and until is 400 naming since', async () => {
     expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window' }), { key: 'admin' }), 'since');
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-02T00:00:00Z' }), { key: 'admin' }), 'since');
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-03T00:00:00Z', until: '2024-05-02T00:00:00Z' }), { key: 'admin' }), 'since');
+    expectInvalidParameter(
+      await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-02T00:00:00Z' }), { key: 'admin' }),
+      'since',
+    );
+    expectInvalidParameter(
+      await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-03T00:00:00Z', until: '2024-05-02T00:00:00Z' }), {
+        key: 'admin',
+      }),
+      'since',
+    );
   });
 
   it('an unknown check, no checks, an unknown mode or an unknown field is 400 naming it', async () => {
     expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: ['bogus'] }), { key: 'admin' }), 'checks');
     expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: [] }), { key: 'admin' }), 'checks');
     expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'everything' }), { key: 'admin' }), 'mode');
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ since: 'yesterday', mode: 'window', until: '2024-05-02T00:00:00Z' }), { key: 'admin' }), 'since');
+    expectInvalidParameter(
+      await api.post(RUN, JSON.stringify({ since: 'yesterday', mode: 'window', until: '2024-05-02T00:00:00Z' }), { key: 'admin' }),
+      'since',
+    );
     expectInvalidParameter(await api.post(RUN, JSON.stringify({ everything: true }), { key: 'admin' }), 'body');
   });
 
@@ -319,7 +372,10 @@ describe('errors', () => {
   });
 
   it('a hold reason with personal data, a missing reason or an unknown record kind is 400 naming it', async () => {
-    expectInvalidParameter(await put('case-2', JSON.stringify({ reason: 'ask alex.smith@contoso.example', recordKinds: ['request-trace'] })), 'reason');
+    expectInvalidParameter(
+      await put('case-2', JSON.stringify({ reason: 'ask alex.smith@contoso.example', recordKinds: ['request-trace'] })),
+      'reason',
+    );
     expectInvalidParameter(await put('case-2', JSON.stringify({ recordKinds: ['request-trace'] })), 'reason');
     expectInvalidParameter(await put('case-2', JSON.stringify({ reason: 'litigation 2', recordKinds: ['emails'] })), 'recordKinds');
     expectProblem(await put('case-2', '{reason:', {}), 400, 'invalid-request');
@@ -331,7 +387,11 @@ describe('errors', () => {
 describe('security', () => {
   it('refuses to run a timer through the admin endpoint without the admin key', async () => {
     for (const key of [undefined, FUNCTION_KEY]) {
-      const res = await fetch(`${api.host.url}/admin/functions/complianceLineage`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) }, body: '{}' });
+      const res = await fetch(`${api.host.url}/admin/functions/complianceLineage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
+        body: '{}',
+      });
       expect(res.status).toBe(401);
     }
   });
@@ -381,6 +441,8 @@ describe('security', () => {
       expectProblem(await put('case-3', body, { principal }), 403, 'forbidden');
       expectProblem(await del('case-3', { principal }), 403, 'forbidden');
     }
-    expect(expectOk(await api.get(HOLDS, {}, { key: 'admin', principal: AS.admin }), z.object({ holds: z.array(holdSchema) })).holds).toEqual([]);
+    expect(
+      expectOk(await api.get(HOLDS, {}, { key: 'admin', principal: AS.admin }), z.object({ holds: z.array(holdSchema) })).holds,
+    ).toEqual([]);
   });
 });

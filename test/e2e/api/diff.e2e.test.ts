@@ -1,15 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { diffAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, REGISTRY_MODEL_URI, S, SHA256, WS, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  AS,
+  REGISTRY_MODEL_URI,
+  S,
+  SHA256,
+  WS,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /** GET /api/diff: what differs between two model versions, each side with its provenance (Q4). */
 let api: Api;
 withSampleApi((started) => (api = started));
 
 type Diff = z.infer<typeof diffAnswerSchema>;
-const diff = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/diff', params, options), diffAnswerSchema);
-const ASPECTS = ['approvals', 'code', 'commits', 'compute', 'data', 'deployments', 'environment', 'job', 'metrics', 'parameters', 'parentModels', 'properties', 'tags'];
+const diff = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/diff', params, options), diffAnswerSchema);
+const ASPECTS = [
+  'approvals',
+  'code',
+  'commits',
+  'compute',
+  'data',
+  'deployments',
+  'environment',
+  'job',
+  'metrics',
+  'parameters',
+  'parentModels',
+  'properties',
+  'tags',
+];
 const aspect = (d: Diff, name: string) => d.differences.find((x) => x.aspect === name);
 
 describe('happy', () => {
@@ -42,9 +69,15 @@ describe('happy', () => {
 
   it('parameters, tags, properties and metrics differ with the values each side asserted; environment and compute are the same', async () => {
     const d = await diff({ from: S.models.v2, to: S.models.v3 });
-    expect(aspect(d, 'parameters')).toMatchObject({ from: { value: { learning_rate: '0.1', n_estimators: '200' } }, to: { value: { learning_rate: '0.05', n_estimators: '400' } } });
+    expect(aspect(d, 'parameters')).toMatchObject({
+      from: { value: { learning_rate: '0.1', n_estimators: '200' } },
+      to: { value: { learning_rate: '0.05', n_estimators: '400' } },
+    });
     expect(aspect(d, 'parameters')?.from.provenance[0]).toMatchObject({ fact: 'parameters', hash: expect.stringMatching(SHA256) });
-    expect(aspect(d, 'tags')).toMatchObject({ from: { value: { team: 'risk', stage: 'production' } }, to: { value: { team: 'risk', stage: 'candidate' } } });
+    expect(aspect(d, 'tags')).toMatchObject({
+      from: { value: { team: 'risk', stage: 'production' } },
+      to: { value: { team: 'risk', stage: 'candidate' } },
+    });
     expect(aspect(d, 'metrics')).toMatchObject({ from: { value: { 'model.properties.auc': '0.781' } }, to: { value: {} } });
     expect(aspect(d, 'parentModels')).toMatchObject({ from: { value: [] }, to: { value: ['credit-baseline:1'] } });
     expect(aspect(d, 'deployments')?.from.value).toContain('credit-scoring/blue');
@@ -109,6 +142,10 @@ describe('security', () => {
   it('a reader limited to another workspace gets 404 for either side', async () => {
     expectProblem(await api.get('/api/diff', q, { principal: AS.readerOfOther }), 404, 'not-found');
     // Even paired with a registry model it may see, the sample side stays unknown.
-    expectProblem(await api.get('/api/diff', { from: REGISTRY_MODEL_URI, to: S.models.v3 }, { principal: AS.readerOfOther }), 404, 'not-found');
+    expectProblem(
+      await api.get('/api/diff', { from: REGISTRY_MODEL_URI, to: S.models.v3 }, { principal: AS.readerOfOther }),
+      404,
+      'not-found',
+    );
   });
 });

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { edgeSchema, nodeSchema } from '../../../shared/api/schemas.js';
-import { AS, S, SHA256, WS, expectInvalidParameter, expectNoInternals, expectOk, expectProblem, labels, type Answer, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  AS,
+  S,
+  SHA256,
+  WS,
+  expectInvalidParameter,
+  expectNoInternals,
+  expectOk,
+  expectProblem,
+  labels,
+  type Answer,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /** GET /api/evidence: the evidence package of a model version, in four formats (Q8). Auditors only. */
 let api: Api;
@@ -13,7 +27,15 @@ const evidenceJson = z.object({
   partial: z.boolean(),
   nodes: z.array(nodeSchema),
   edges: z.array(edgeSchema),
-  rawEvents: z.array(z.object({ hash: z.string().regex(SHA256), eventId: z.string().min(1), eventType: z.string().min(1), eventTime: z.string(), source: z.string() })),
+  rawEvents: z.array(
+    z.object({
+      hash: z.string().regex(SHA256),
+      eventId: z.string().min(1),
+      eventType: z.string().min(1),
+      eventTime: z.string(),
+      source: z.string(),
+    }),
+  ),
   verification: z.string().min(1),
 });
 
@@ -41,18 +63,23 @@ const provDocument = z.object({
 });
 
 const ask = (params: Record<string, string>, options: CallOptions = {}) => api.get('/api/evidence', params, options);
-const jsonOf = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await ask({ ref: S.models.v3, ...params }, options), evidenceJson);
+const jsonOf = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await ask({ ref: S.models.v3, ...params }, options), evidenceJson);
 
 describe('happy', () => {
   it('json: the upstream record of credit-default:3 with every raw event behind it, by sha256', async () => {
     const e = await jsonOf({ format: 'json' });
     expect(e.model).toMatchObject({ kind: 'model', label: 'credit-default:3' });
     expect(e.partial).toBe(false);
-    expect(labels(e.nodes)).toEqual(expect.arrayContaining(['credit-default:3', 'credit-train-20240501', 'credit-applications:3', 'credit-src:7', 'lightgbm-env:5']));
+    expect(labels(e.nodes)).toEqual(
+      expect.arrayContaining(['credit-default:3', 'credit-train-20240501', 'credit-applications:3', 'credit-src:7', 'lightgbm-env:5']),
+    );
     expect(e.rawEvents.length).toBeGreaterThanOrEqual(5);
     expect(new Set(e.rawEvents.map((r) => r.hash)).size).toBe(e.rawEvents.length);
     // The Event Grid events themselves are among them, by their Event Grid ids.
-    expect(e.rawEvents.map((r) => r.eventType)).toEqual(expect.arrayContaining(['Microsoft.MachineLearningServices.ModelRegistered', 'Microsoft.MachineLearningServices.RunCompleted']));
+    expect(e.rawEvents.map((r) => r.eventType)).toEqual(
+      expect.arrayContaining(['Microsoft.MachineLearningServices.ModelRegistered', 'Microsoft.MachineLearningServices.RunCompleted']),
+    );
     // Every hash a node or edge cites is listed.
     const listed = new Set(e.rawEvents.map((r) => r.hash));
     for (const n of e.nodes) for (const p of n.provenance.events) expect(listed.has(p.hash), n.label).toBe(true);
@@ -93,14 +120,20 @@ describe('happy', () => {
     const doc = expectOk(res, provDocument);
     const label = (id: string) => String((doc.entity[id] ?? doc.activity[id])?.['prov:label']);
     expect(Object.keys(doc.activity).map(label).sort()).toEqual(['credit-prep-20240501', 'credit-train-20240501']);
-    expect(Object.keys(doc.entity).map(label)).toEqual(expect.arrayContaining(['credit-default:3', 'credit-applications:3', 'lightgbm-env:5']));
+    expect(Object.keys(doc.entity).map(label)).toEqual(
+      expect.arrayContaining(['credit-default:3', 'credit-applications:3', 'lightgbm-env:5']),
+    );
     const used = Object.values(doc.used).map((u) => `${label(u['prov:activity'])} used ${label(u['prov:entity'])}`);
-    expect(used).toEqual(expect.arrayContaining(['credit-prep-20240501 used credit-applications:3', 'credit-train-20240501 used lightgbm-env:5']));
+    expect(used).toEqual(
+      expect.arrayContaining(['credit-prep-20240501 used credit-applications:3', 'credit-train-20240501 used lightgbm-env:5']),
+    );
     const generated = Object.values(doc.wasGeneratedBy).map((g) => `${label(g['prov:entity'])} by ${label(g['prov:activity'])}`);
     expect(generated).toContain('credit-default:3 by credit-train-20240501');
     // Every relation refers to a declared entity and activity.
-    for (const u of Object.values(doc.used)) expect([u['prov:entity'] in doc.entity, u['prov:activity'] in doc.activity]).toEqual([true, true]);
-    for (const g of Object.values(doc.wasGeneratedBy)) expect([g['prov:entity'] in doc.entity, g['prov:activity'] in doc.activity]).toEqual([true, true]);
+    for (const u of Object.values(doc.used))
+      expect([u['prov:entity'] in doc.entity, u['prov:activity'] in doc.activity]).toEqual([true, true]);
+    for (const g of Object.values(doc.wasGeneratedBy))
+      expect([g['prov:entity'] in doc.entity, g['prov:activity'] in doc.activity]).toEqual([true, true]);
   });
 
   it('markdown: a report that starts with "# Evidence" and lists every raw event hash of the JSON record', async () => {
@@ -154,7 +187,8 @@ describe('security', () => {
       expect(p.detail).toMatch(/auditor/i);
     }
     expectProblem(await ask(q, { principal: AS.readerOfSample }), 403, 'forbidden');
-    for (const principal of [AS.auditor, AS.auditorOfSample, AS.admin]) expect((await jsonOf({}, { principal })).model.label).toBe('credit-default:3');
+    for (const principal of [AS.auditor, AS.auditorOfSample, AS.admin])
+      expect((await jsonOf({}, { principal })).model.label).toBe('credit-default:3');
   });
 
   it('Entra: a malformed principal is 401, checked before the role', async () => {

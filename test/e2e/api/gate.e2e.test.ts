@@ -7,7 +7,8 @@ import { AS, S, WS, expectInvalidParameter, expectOk, expectProblem, type Api, t
 let api: Api;
 withSampleApi((started) => (api = started));
 
-const gate = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/gate', params, options), gateAnswerSchema);
+const gate = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/gate', params, options), gateAnswerSchema);
 const failure = z.object({
   missing: z.array(z.string()),
   checks: gateAnswerSchema.shape.checks,
@@ -38,7 +39,11 @@ describe('happy', () => {
   });
 
   it('a stricter policy names only what is missing: credit-default:2 has metrics (auc) but no approval', async () => {
-    const p = expectProblem(await api.get('/api/gate', { ref: S.models.v2, require: 'data,code,environment,job,metrics,approval' }), 422, 'gate-failed');
+    const p = expectProblem(
+      await api.get('/api/gate', { ref: S.models.v2, require: 'data,code,environment,job,metrics,approval' }),
+      422,
+      'gate-failed',
+    );
     expect(failure.parse(p).missing).toEqual(['approval']);
     const g = await gate({ ref: S.models.v2, require: ' metrics , job ' });
     expect(g).toMatchObject({ passed: true, required: ['metrics', 'job'], missing: [] });

@@ -24,7 +24,9 @@ export const REGISTRY_DATA_URI = SAMPLE_IDS.registryDataUri;
 export const SAMPLE_REQUEST = 'sample-request-0001';
 export const SHA256 = /^sha256:[0-9a-f]{64}$/;
 
-export const sampleEvents = JSON.parse(readFileSync(join(ROOT, 'infra', 'local', 'sample-events.json'), 'utf8')) as Array<Record<string, unknown>>;
+export const sampleEvents = JSON.parse(readFileSync(join(ROOT, 'infra', 'local', 'sample-events.json'), 'utf8')) as Array<
+  Record<string, unknown>
+>;
 
 export type Node = z.infer<typeof nodeSchema>;
 
@@ -77,7 +79,12 @@ export class Api {
     this.standIn = m[1] as string;
   }
 
-  async request(method: string, path: string, params: Record<string, string> = {}, options: CallOptions & { body?: string } = {}): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    params: Record<string, string> = {},
+    options: CallOptions & { body?: string } = {},
+  ): Promise<Answer> {
     const url = new URL(`${this.host.url}${path}`);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
@@ -132,7 +139,11 @@ export class Api {
   }
 
   async standInControl(route: string, body: unknown): Promise<void> {
-    const res = await fetch(`${this.standIn}/_standin/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${this.standIn}/_standin/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (res.status !== 200) throw new Error(`stand-in ${route} answered ${res.status}: ${await res.text()}`);
   }
 
@@ -164,7 +175,16 @@ export function scoringRequest(id: string, deployment: 'blue' | 'green', time: s
     time,
     resourceId: ENDPOINT.toUpperCase(),
     category: 'AmlOnlineEndpointTrafficLog',
-    properties: { XRequestId: id, EndpointName: 'credit-scoring', DeploymentName: deployment, Method: 'POST', Path: '/score', ResponseCode: 200, ModelStatusCode: 200, TotalDurationMs: 38 },
+    properties: {
+      XRequestId: id,
+      EndpointName: 'credit-scoring',
+      DeploymentName: deployment,
+      Method: 'POST',
+      Path: '/score',
+      ResponseCode: 200,
+      ModelStatusCode: 200,
+      TotalDurationMs: 38,
+    },
   };
 }
 
@@ -186,7 +206,16 @@ const labelsOf = (a: Answer): string[] => {
 export async function seedSample(api: Api): Promise<void> {
   await api.eventGrid(sampleEvents);
   await api.eventHub([endpointWrite('2024-05-02T07:15:01Z'), scoringRequest(SAMPLE_REQUEST, 'blue', '2024-05-20T10:00:00Z')]);
-  const want3 = ['credit-applications:3', 'credit-bureau-features:2', 'credit-prep-20240501', 'credit-src:7', 'lightgbm-env:5', 'cpu-cluster', 'github.com/contoso/credit-models@9c1e4f7a2b3d', 'credit-scoring/green'];
+  const want3 = [
+    'credit-applications:3',
+    'credit-bureau-features:2',
+    'credit-prep-20240501',
+    'credit-src:7',
+    'lightgbm-env:5',
+    'cpu-cluster',
+    'github.com/contoso/credit-models@9c1e4f7a2b3d',
+    'credit-scoring/green',
+  ];
   const want2 = ['credit-applications:2', 'credit-train-20240415', 'credit-src:6', 'credit-scoring/blue'];
   const read = async () => {
     const [v3, v2, asOf] = await Promise.all([
@@ -236,7 +265,8 @@ const parameterErrors = z.array(z.object({ parameter: z.string(), message: z.str
 export function expectInvalidParameter(res: Answer, parameter: string): z.infer<typeof problemSchema> {
   const p = expectProblem(res, 400, 'invalid-request');
   const errors = p.errors === undefined ? [] : parameterErrors.parse(p.errors);
-  const named = errors.some((e) => e.parameter === parameter || e.parameter.startsWith(`${parameter}.`)) || p.detail.startsWith(`${parameter}:`);
+  const named =
+    errors.some((e) => e.parameter === parameter || e.parameter.startsWith(`${parameter}.`)) || p.detail.startsWith(`${parameter}:`);
   expect(named, `the problem should name "${parameter}": ${res.text}`).toBe(true);
   return p;
 }

@@ -40,7 +40,13 @@ describe('errors', () => {
 describe('security', () => {
   it('needs no key while keys are required elsewhere, and ignores wrong keys and principal headers', async () => {
     expect((await api.get('/api/lineage', { ref: 'x' }, { key: 'none' })).status).toBe(401); // keys are on
-    for (const options of [{ key: 'none' as const }, { key: { value: 'wrong' } }, { key: 'function' as const }, { key: 'none' as const, principal: AS.malformed }, { key: 'none' as const, principal: AS.noRoles }]) {
+    for (const options of [
+      { key: 'none' as const },
+      { key: { value: 'wrong' } },
+      { key: 'function' as const },
+      { key: 'none' as const, principal: AS.malformed },
+      { key: 'none' as const, principal: AS.noRoles },
+    ]) {
       expect(expectOk(await api.get('/api/health', {}, options), healthy)).toEqual({ status: 'ok' });
     }
   });

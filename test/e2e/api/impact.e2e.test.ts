@@ -1,14 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { impactAnswerSchema, lineageAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, ENDPOINT, REGISTRY_DATA_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, mentionsSampleWorkspace, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  AS,
+  ENDPOINT,
+  REGISTRY_DATA_URI,
+  S,
+  WS,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  mentionsSampleWorkspace,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /** GET /api/impact: what depends on a data version, environment, code, commit or model now (Q5). */
 let api: Api;
 withSampleApi((started) => (api = started));
 
 type Impact = z.infer<typeof impactAnswerSchema>;
-const impact = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/impact', params, options), impactAnswerSchema);
+const impact = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/impact', params, options), impactAnswerSchema);
 const items = (a: Impact) => [...a.models, ...a.deployments, ...a.endpoints, ...a.jobs, ...a.other];
 
 /** Each path starts at the root, ends at the item and follows downstream edges of the graph. */
@@ -18,7 +32,8 @@ async function expectPathsFollowEdges(a: Impact, ref: string): Promise<void> {
   for (const item of items(a)) {
     expect(item.path[0], item.node.label).toBe(a.root.id);
     expect(item.path.at(-1), item.node.label).toBe(item.node.id);
-    for (let i = 1; i < item.path.length; i++) expect(edges.has(`${item.path[i - 1]}>${item.path[i]}`), `${item.node.label}: hop ${i}`).toBe(true);
+    for (let i = 1; i < item.path.length; i++)
+      expect(edges.has(`${item.path[i - 1]}>${item.path[i]}`), `${item.node.label}: hop ${i}`).toBe(true);
   }
 }
 
@@ -79,7 +94,8 @@ describe('errors', () => {
   });
 
   it('absurd depths are refused naming depth: 0, 51, 1000, fractional', async () => {
-    for (const depth of ['0', '51', '1000', '0.5']) expectInvalidParameter(await api.get('/api/impact', { ref: S.data.v3, depth }), 'depth');
+    for (const depth of ['0', '51', '1000', '0.5'])
+      expectInvalidParameter(await api.get('/api/impact', { ref: S.data.v3, depth }), 'depth');
   });
 
   it('a ref in no accepted form is 400 invalid-ref; an unknown one 404 not-found', async () => {
@@ -106,7 +122,8 @@ describe('security', () => {
   });
 
   it('a reader limited to another workspace gets 404 for the sample refs', async () => {
-    for (const ref of [S.data.v3, S.models.v2, S.environments.v5]) expectProblem(await api.get('/api/impact', { ref }, { principal: AS.readerOfOther }), 404, 'not-found');
+    for (const ref of [S.data.v3, S.models.v2, S.environments.v5])
+      expectProblem(await api.get('/api/impact', { ref }, { principal: AS.readerOfOther }), 404, 'not-found');
   });
 
   it('a reader limited to another workspace sees a registry asset, and nothing of the sample workspace that depends on it', async () => {
@@ -116,6 +133,8 @@ describe('security', () => {
     expect(a.hidden).toBeGreaterThan(0);
     expect(mentionsSampleWorkspace(a)).toBe(false);
     // An unrestricted reader sees what the registry asset feeds.
-    expect((await impact({ ref: REGISTRY_DATA_URI }, { principal: AS.reader })).models.map((m) => m.node.label)).toEqual(['credit-default:3']);
+    expect((await impact({ ref: REGISTRY_DATA_URI }, { principal: AS.reader })).models.map((m) => m.node.label)).toEqual([
+      'credit-default:3',
+    ]);
   });
 });

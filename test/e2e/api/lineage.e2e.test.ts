@@ -1,7 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { lineageAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, S, SHA256, WS, expectInvalidParameter, expectOk, expectProblem, labels, mentionsSampleWorkspace, REGISTRY_MODEL_URI, sampleEvents, seedSample, startApi, type Api, type CallOptions } from './harness.js';
+import {
+  AS,
+  S,
+  SHA256,
+  WS,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  labels,
+  mentionsSampleWorkspace,
+  REGISTRY_MODEL_URI,
+  sampleEvents,
+  seedSample,
+  startApi,
+  type Api,
+  type CallOptions,
+} from './harness.js';
 
 /** GET /api/lineage: bounded upstream/downstream walks, paging, filters, reference forms. */
 let api: Api;
@@ -11,9 +27,18 @@ beforeAll(async () => {
   await seedSample(api);
   // A model registered with the same name and version as the code asset credit-src:7 makes the
   // azureml:credit-src:7 shorthand name two nodes.
-  const registered = sampleEvents.find((e) => e.eventType === 'Microsoft.MachineLearningServices.ModelRegistered') as Record<string, unknown>;
+  const registered = sampleEvents.find((e) => e.eventType === 'Microsoft.MachineLearningServices.ModelRegistered') as Record<
+    string,
+    unknown
+  >;
   await api.eventGrid([
-    { ...registered, id: 'e2e-ambiguous-model-0001', subject: 'models/credit-src:7', eventTime: '2024-05-03T10:00:00Z', data: { ModelName: 'credit-src', ModelVersion: 7, ModelTags: {}, ModelProperties: {} } },
+    {
+      ...registered,
+      id: 'e2e-ambiguous-model-0001',
+      subject: 'models/credit-src:7',
+      eventTime: '2024-05-03T10:00:00Z',
+      data: { ModelName: 'credit-src', ModelVersion: 7, ModelTags: {}, ModelProperties: {} },
+    },
   ]);
 });
 afterAll(async () => {
@@ -22,7 +47,8 @@ afterAll(async () => {
 
 type Answer = z.infer<typeof lineageAnswerSchema>;
 
-const lineage = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/lineage', params, options), lineageAnswerSchema);
+const lineage = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/lineage', params, options), lineageAnswerSchema);
 
 function edgeLines(a: Answer): string[] {
   const label = Object.fromEntries(a.nodes.map((n) => [n.id, `${n.kind} ${n.label}`]));
@@ -89,8 +115,16 @@ describe('happy', () => {
     );
     expectClosedEdges(a);
     const distance = Object.fromEntries(a.nodes.map((n) => [n.label, n.distance]));
-    expect(distance).toMatchObject({ 'credit-train-20240501': 1, 'credit-src:7': 2, 'credit-prep-20240501': 3, 'credit-applications:3': 4 });
-    expect(a.nodes.find((n) => n.label === 'credit-train-20240501')?.properties.parameters).toEqual({ learning_rate: '0.05', n_estimators: '400' });
+    expect(distance).toMatchObject({
+      'credit-train-20240501': 1,
+      'credit-src:7': 2,
+      'credit-prep-20240501': 3,
+      'credit-applications:3': 4,
+    });
+    expect(a.nodes.find((n) => n.label === 'credit-train-20240501')?.properties.parameters).toEqual({
+      learning_rate: '0.05',
+      n_estimators: '400',
+    });
     // Every fact and every edge carries the content hash of the raw event that asserted it.
     for (const n of a.nodes) {
       for (const f of Object.values(n.provenance.facts)) expect(f.hash).toMatch(SHA256);
@@ -106,7 +140,12 @@ describe('happy', () => {
   it('downstream of credit-default:3 reaches the green deployment, the v1 web service and the endpoint', async () => {
     const a = await lineage({ ref: S.models.v3, direction: 'downstream', depth: '5' });
     expect(a.partial).toBe(false);
-    expect(a.nodes.map((n) => `${n.kind} ${n.label.toLowerCase()}`).sort()).toEqual(['deployment credit-scoring/green', 'endpoint credit-scoring', 'model credit-default:3', 'service credit-scoring']);
+    expect(a.nodes.map((n) => `${n.kind} ${n.label.toLowerCase()}`).sort()).toEqual([
+      'deployment credit-scoring/green',
+      'endpoint credit-scoring',
+      'model credit-default:3',
+      'service credit-scoring',
+    ]);
     expect(edgeLines(a).map((l) => l.toLowerCase())).toContain('deployment credit-scoring/green -serves-> endpoint credit-scoring');
     expectClosedEdges(a);
   });
@@ -143,7 +182,12 @@ describe('happy', () => {
     const a = await lineage({ ref: REGISTRY_MODEL_URI, direction: 'downstream', depth: '2' });
     const root = a.nodes.find((n) => n.id === a.root);
     expect(root).toMatchObject({ kind: 'model', label: 'credit-baseline:1', workspace: null });
-    expect(labels(a.nodes)).toEqual(['credit-baseline:1', 'credit-default:3', 'credit-train-20240501', 'workspaceblobstore/azureml/credit-train-20240501/model_output']);
+    expect(labels(a.nodes)).toEqual([
+      'credit-baseline:1',
+      'credit-default:3',
+      'credit-train-20240501',
+      'workspaceblobstore/azureml/credit-train-20240501/model_output',
+    ]);
   });
 
   it('depth 1 gives only the producing job', async () => {
@@ -154,10 +198,19 @@ describe('happy', () => {
 
   it('kinds returns the root and nodes of those kinds only, with only edges between them', async () => {
     const a = await lineage({ ref: S.models.v3, depth: '6', kinds: 'data' });
-    expect(a.nodes.map((n) => `${n.kind} ${n.label}`).sort()).toEqual(['data credit-applications:3', 'data credit-bureau-features:2', 'model credit-default:3']);
+    expect(a.nodes.map((n) => `${n.kind} ${n.label}`).sort()).toEqual([
+      'data credit-applications:3',
+      'data credit-bureau-features:2',
+      'model credit-default:3',
+    ]);
     expect(a.edges).toEqual([]); // no data version is directly linked to the model
     const two = await lineage({ ref: S.models.v3, depth: '6', kinds: ' job , environment ' });
-    expect(two.nodes.map((n) => `${n.kind} ${n.label}`).sort()).toEqual(['environment lightgbm-env:5', 'job credit-prep-20240501', 'job credit-train-20240501', 'model credit-default:3']);
+    expect(two.nodes.map((n) => `${n.kind} ${n.label}`).sort()).toEqual([
+      'environment lightgbm-env:5',
+      'job credit-prep-20240501',
+      'job credit-train-20240501',
+      'model credit-default:3',
+    ]);
     expect(edgeLines(two).sort()).toEqual([
       'environment lightgbm-env:5 -environmentOf-> job credit-prep-20240501',
       'environment lightgbm-env:5 -environmentOf-> job credit-train-20240501',
@@ -172,7 +225,9 @@ describe('happy', () => {
     const after = await lineage({ ref: S.models.v3, depth: '6', since });
     const before = await lineage({ ref: S.models.v3, depth: '6', until });
     const assertedIn = (n: Answer['nodes'][number], from?: string, to?: string) =>
-      n.provenance.events.some((p) => (!from || Date.parse(p.eventTime) >= Date.parse(from)) && (!to || Date.parse(p.eventTime) <= Date.parse(to)));
+      n.provenance.events.some(
+        (p) => (!from || Date.parse(p.eventTime) >= Date.parse(from)) && (!to || Date.parse(p.eventTime) <= Date.parse(to)),
+      );
     const expected = (from?: string, to?: string) => labels(all.nodes.filter((n) => n.id === all.root || assertedIn(n, from, to)));
     expect(labels(after.nodes)).toEqual(expected(since));
     expect(labels(before.nodes)).toEqual(expected(undefined, until));
@@ -281,7 +336,8 @@ describe('errors', () => {
   });
 
   it('absurd depths are refused naming depth: 0, 1000, negative, fractional, not a number', async () => {
-    for (const depth of ['0', '1000', '-1', '2.5', 'three', '']) expectInvalidParameter(await api.get('/api/lineage', { ref: S.models.v3, depth }), 'depth');
+    for (const depth of ['0', '1000', '-1', '2.5', 'three', ''])
+      expectInvalidParameter(await api.get('/api/lineage', { ref: S.models.v3, depth }), 'depth');
   });
 
   it('depth up to 50 is answered, 51 is refused naming depth', async () => {
@@ -294,7 +350,8 @@ describe('errors', () => {
   });
 
   it('timeBudgetMs under 50 or over 30000 is refused naming timeBudgetMs', async () => {
-    for (const timeBudgetMs of ['49', '0', '30001']) expectInvalidParameter(await api.get('/api/lineage', { ref: S.models.v3, timeBudgetMs }), 'timeBudgetMs');
+    for (const timeBudgetMs of ['49', '0', '30001'])
+      expectInvalidParameter(await api.get('/api/lineage', { ref: S.models.v3, timeBudgetMs }), 'timeBudgetMs');
   });
 
   it('an unknown direction or node kind is refused naming the parameter', async () => {
@@ -311,7 +368,9 @@ describe('errors', () => {
   it('a ref in no accepted form is 400 invalid-ref listing the accepted forms', async () => {
     for (const ref of ['credit-default', 'https://example.com/model', `${WS}/notebooks/x`]) {
       const p = expectProblem(await api.get('/api/lineage', { ref }), 400, 'invalid-ref');
-      expect(z.array(z.string()).min(4).parse(p.acceptedForms)).toEqual(expect.arrayContaining([expect.stringContaining('azureml:NAME:VERSION')]));
+      expect(z.array(z.string()).min(4).parse(p.acceptedForms)).toEqual(
+        expect.arrayContaining([expect.stringContaining('azureml:NAME:VERSION')]),
+      );
     }
   });
 
@@ -358,7 +417,8 @@ describe('security', () => {
   });
 
   it('Entra: readers, auditors and admins read lineage; a principal with no lineage role is 403', async () => {
-    for (const p of [AS.reader, AS.auditor, AS.admin, AS.readerOfSample]) expect((await lineage(ref, { principal: p })).root).toMatch(/^model-/);
+    for (const p of [AS.reader, AS.auditor, AS.admin, AS.readerOfSample])
+      expect((await lineage(ref, { principal: p })).root).toMatch(/^model-/);
     expectProblem(await api.get('/api/lineage', ref, { principal: AS.noRoles }), 403, 'forbidden');
   });
 
@@ -368,7 +428,11 @@ describe('security', () => {
   });
 
   it('a reader limited to another workspace gets 404 for every form of the sample refs, as for refs that do not exist', async () => {
-    const unknown = expectProblem(await api.get('/api/lineage', { ref: `${WS}/models/credit-default/versions/99` }, { principal: AS.readerOfOther }), 404, 'not-found');
+    const unknown = expectProblem(
+      await api.get('/api/lineage', { ref: `${WS}/models/credit-default/versions/99` }, { principal: AS.readerOfOther }),
+      404,
+      'not-found',
+    );
     const root = (await lineage(ref)).root;
     for (const r of [S.models.v3, 'azureml:credit-default:3', root, S.jobs.train, S.endpoint]) {
       const p = expectProblem(await api.get('/api/lineage', { ref: r, workspace: WS }, { principal: AS.readerOfOther }), 404, 'not-found');
@@ -376,7 +440,11 @@ describe('security', () => {
       expect(Object.keys(p).sort()).toEqual(Object.keys(unknown).sort());
     }
     // The ambiguous shorthand must not tell that two hidden nodes exist.
-    expectProblem(await api.get('/api/lineage', { ref: 'azureml:credit-src:7', workspace: WS }, { principal: AS.readerOfOther }), 404, 'not-found');
+    expectProblem(
+      await api.get('/api/lineage', { ref: 'azureml:credit-src:7', workspace: WS }, { principal: AS.readerOfOther }),
+      404,
+      'not-found',
+    );
   });
 
   it('a reader limited to another workspace sees a registry asset but none of the sample workspace below it', async () => {
@@ -386,7 +454,10 @@ describe('security', () => {
     expect(a.hidden).toBeGreaterThan(0);
     expect(mentionsSampleWorkspace(a)).toBe(false);
     // Paging does not reveal them either.
-    const pages = await allPages({ ref: REGISTRY_MODEL_URI, direction: 'downstream', depth: '5', limit: '1' }, { principal: AS.readerOfOther });
+    const pages = await allPages(
+      { ref: REGISTRY_MODEL_URI, direction: 'downstream', depth: '5', limit: '1' },
+      { principal: AS.readerOfOther },
+    );
     expect(pages.flatMap((p) => p.nodes.map((n) => n.label))).toEqual(['credit-baseline:1']);
     expect(mentionsSampleWorkspace(pages)).toBe(false);
   });

@@ -1,12 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { asOfAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, ENDPOINT, S, WS, endpointWrite, expectInvalidParameter, expectOk, expectProblem, labels, until, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  AS,
+  ENDPOINT,
+  S,
+  WS,
+  endpointWrite,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  labels,
+  until,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /** GET /api/lineage/as-of: which deployments and model versions served an endpoint at a moment (Q2). */
 let api: Api;
 withSampleApi((started) => (api = started));
 
-const asOf = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/lineage/as-of', params, options), asOfAnswerSchema);
+const asOf = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/lineage/as-of', params, options), asOfAnswerSchema);
 const MAY_20 = '2024-05-20T00:00:00Z';
 
 describe('happy', () => {
@@ -16,11 +31,17 @@ describe('happy', () => {
     expect(a.endpoint).toMatchObject({ kind: 'endpoint', key: ENDPOINT.toLowerCase() });
     expect(a.serving).toHaveLength(1);
     const [blue] = a.serving;
-    expect(blue).toMatchObject({ deployment: { kind: 'deployment', label: 'credit-scoring/blue' }, trafficShare: 100, model: { kind: 'model', label: 'credit-default:2' } });
+    expect(blue).toMatchObject({
+      deployment: { kind: 'deployment', label: 'credit-scoring/blue' },
+      trafficShare: 100,
+      model: { kind: 'model', label: 'credit-default:2' },
+    });
     // The share was set by the endpoint write of 2 May; the model since the deployment's last change.
     expect(Date.parse(blue?.trafficSince ?? '')).toBe(Date.parse('2024-05-02T07:15:00Z'));
     expect(Date.parse(blue?.modelSince ?? '')).toBe(Date.parse('2024-04-16T08:58:03.1176654Z'));
-    expect(labels(blue?.upstream?.nodes ?? [])).toEqual(expect.arrayContaining(['credit-default:2', 'credit-train-20240415', 'credit-src:6', 'lightgbm-env:5', 'credit-applications:2']));
+    expect(labels(blue?.upstream?.nodes ?? [])).toEqual(
+      expect.arrayContaining(['credit-default:2', 'credit-train-20240415', 'credit-src:6', 'lightgbm-env:5', 'credit-applications:2']),
+    );
     expect(blue?.upstream?.partial).toBe(false);
     expect(a.notServing.map((d) => [d.deployment.label, d.trafficShare])).toEqual([['credit-scoring/green', 0]]);
   });
@@ -47,23 +68,34 @@ describe('happy', () => {
       [ENDPOINT.toLowerCase(), '2024-05-20T00:00:00.000Z'],
     ] as const) {
       const a = await asOf({ endpoint, at });
-      expect(a.serving.map((s) => [s.deployment.id, s.model?.id]), endpoint).toEqual(base.serving.map((s) => [s.deployment.id, s.model?.id]));
+      expect(
+        a.serving.map((s) => [s.deployment.id, s.model?.id]),
+        endpoint,
+      ).toEqual(base.serving.map((s) => [s.deployment.id, s.model?.id]));
     }
   });
 
   it('after traffic moves to green on 1 June, green serves credit-default:3; the earlier moment keeps its answer', async () => {
-    await api.standInControl('setTraffic', { endpoint: 'credit-scoring', traffic: { blue: 0, green: 100 }, at: '2024-06-01T00:00:00.0000000+00:00' });
+    await api.standInControl('setTraffic', {
+      endpoint: 'credit-scoring',
+      traffic: { blue: 0, green: 100 },
+      at: '2024-06-01T00:00:00.0000000+00:00',
+    });
     await api.eventHub([endpointWrite('2024-06-01T00:00:01Z')]);
     const after = await until(
       'green to serve after the traffic change',
       () => asOf({ endpoint: ENDPOINT, at: '2024-06-02T00:00:00Z' }),
       (a) => a.serving.some((s) => s.deployment.label === 'credit-scoring/green' && (s.upstream?.nodes.length ?? 0) > 1),
     );
-    expect(after.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/green', 100, 'credit-default:3']]);
+    expect(after.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-scoring/green', 100, 'credit-default:3'],
+    ]);
     expect(labels(after.serving[0]?.upstream?.nodes ?? [])).toEqual(expect.arrayContaining(['credit-train-20240501', 'credit-src:7']));
     expect(after.notServing.map((d) => [d.deployment.label, d.trafficShare])).toEqual([['credit-scoring/blue', 0]]);
     const before = await asOf({ endpoint: ENDPOINT, at: MAY_20 });
-    expect(before.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([['credit-scoring/blue', 100, 'credit-default:2']]);
+    expect(before.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-scoring/blue', 100, 'credit-default:2'],
+    ]);
   });
 });
 
@@ -76,12 +108,17 @@ describe('errors', () => {
 
   it('a missing, oversized or unreadable moment is 400 naming at', async () => {
     expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT }), 'at');
-    expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at: `2024-05-20T00:00:00Z${' '.repeat(10)}${'0'.repeat(60)}` }), 'at');
-    for (const at of ['yesterday', '2024-02-30T00:00:00Z', '20.05.2024']) expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at }), 'at');
+    expectInvalidParameter(
+      await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at: `2024-05-20T00:00:00Z${' '.repeat(10)}${'0'.repeat(60)}` }),
+      'at',
+    );
+    for (const at of ['yesterday', '2024-02-30T00:00:00Z', '20.05.2024'])
+      expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at }), 'at');
   });
 
   it('absurd depths are refused naming depth', async () => {
-    for (const depth of ['0', '26', '1000', 'deep']) expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at: MAY_20, depth }), 'depth');
+    for (const depth of ['0', '26', '1000', 'deep'])
+      expectInvalidParameter(await api.get('/api/lineage/as-of', { endpoint: ENDPOINT, at: MAY_20, depth }), 'depth');
   });
 
   it('something other than an online endpoint is 400 invalid-ref', async () => {
@@ -113,7 +150,11 @@ describe('security', () => {
 
   it('a reader limited to another workspace gets the same 404 as for an endpoint that does not exist', async () => {
     const hidden = expectProblem(await api.get('/api/lineage/as-of', q, { principal: AS.readerOfOther }), 404, 'not-found');
-    const missing = expectProblem(await api.get('/api/lineage/as-of', { ...q, endpoint: `${WS}/onlineEndpoints/fraud-scoring` }, { principal: AS.readerOfOther }), 404, 'not-found');
+    const missing = expectProblem(
+      await api.get('/api/lineage/as-of', { ...q, endpoint: `${WS}/onlineEndpoints/fraud-scoring` }, { principal: AS.readerOfOther }),
+      404,
+      'not-found',
+    );
     expect(Object.keys(hidden).sort()).toEqual(Object.keys(missing).sort());
     expect(hidden.detail.replace(/credit-scoring/g, 'X')).toBe(missing.detail.replace(/fraud-scoring/g, 'X'));
   });

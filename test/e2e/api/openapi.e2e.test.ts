@@ -16,15 +16,30 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const parameter = z.object({ name: z.string(), in: z.enum(['query', 'path', 'header', 'cookie']), required: z.boolean(), description: z.string().optional(), schema: z.record(z.string(), z.unknown()) });
+const parameter = z.object({
+  name: z.string(),
+  in: z.enum(['query', 'path', 'header', 'cookie']),
+  required: z.boolean(),
+  description: z.string().optional(),
+  schema: z.record(z.string(), z.unknown()),
+});
 const operation = z.object({
   operationId: z.string(),
   summary: z.string().min(1),
   description: z.string(),
   tags: z.array(z.string()).min(1),
   parameters: z.array(parameter),
-  requestBody: z.object({ content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) }).loose().optional(),
-  responses: z.record(z.string(), z.object({ description: z.string(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })).optional() })),
+  requestBody: z
+    .object({ content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) })
+    .loose()
+    .optional(),
+  responses: z.record(
+    z.string(),
+    z.object({
+      description: z.string(),
+      content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })).optional(),
+    }),
+  ),
   security: z.array(z.record(z.string(), z.array(z.string()))),
 });
 const openApiShape = z.object({
@@ -32,13 +47,18 @@ const openApiShape = z.object({
   info: z.object({ title: z.string(), version: z.string() }).loose(),
   servers: z.array(z.object({ url: z.string() })),
   paths: z.record(z.string(), z.record(z.string(), operation)),
-  components: z.object({ schemas: z.record(z.string(), z.record(z.string(), z.unknown())), securitySchemes: z.record(z.string(), z.record(z.string(), z.unknown())) }),
+  components: z.object({
+    schemas: z.record(z.string(), z.record(z.string(), z.unknown())),
+    securitySchemes: z.record(z.string(), z.record(z.string(), z.unknown())),
+  }),
 });
 type OpenApi = z.infer<typeof openApiShape>;
 type Operation = z.infer<typeof operation>;
 
 function operations(d: OpenApi): Array<{ path: string; method: string; op: Operation }> {
-  return Object.entries(d.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
+  return Object.entries(d.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+  );
 }
 
 /** The HTTP functions the host registered, as it lists them when it starts: `name: [GET] http://…/api/ROUTE`. */
@@ -64,7 +84,10 @@ function refsIn(value: unknown, into = new Set<string>()): Set<string> {
 describe('happy', () => {
   it('is an OpenAPI 3.1 document with function-key security schemes, served under /api', () => {
     expect(doc.servers).toEqual([{ url: '/api' }]);
-    expect(doc.components.securitySchemes).toMatchObject({ functionKey: { type: 'apiKey', in: 'query', name: 'code' }, functionKeyHeader: { type: 'apiKey', in: 'header', name: 'x-functions-key' } });
+    expect(doc.components.securitySchemes).toMatchObject({
+      functionKey: { type: 'apiKey', in: 'query', name: 'code' },
+      functionKeyHeader: { type: 'apiKey', in: 'header', name: 'x-functions-key' },
+    });
   });
 
   it('lists every route module with the path and method the host registered for it', () => {
@@ -72,16 +95,27 @@ describe('happy', () => {
     const modules = ['diff', 'evidence', 'gate', 'health', 'impact', 'lineage', 'lineageAsOf', 'openapi', 'replay', 'requests', 'search'];
     expect(registered.map((f) => f.name)).toEqual(expect.arrayContaining(modules));
     const published = new Set(operations(doc).map((o) => `${o.method} ${o.path} ${o.op.operationId}`));
-    for (const f of registered.filter((r) => modules.includes(r.name))) expect(published.has(`${f.method} ${f.path} ${f.name}`), f.name).toBe(true);
+    for (const f of registered.filter((r) => modules.includes(r.name)))
+      expect(published.has(`${f.method} ${f.path} ${f.name}`), f.name).toBe(true);
   });
 
   it('publishes exactly the HTTP functions the host serves: none missing, none that no function serves', () => {
-    const published = operations(doc).map((o) => `${o.method} ${o.path} ${o.op.operationId}`).sort();
-    expect(published).toEqual(registeredHttpFunctions().map((f) => `${f.method} ${f.path} ${f.name}`).sort());
+    const published = operations(doc)
+      .map((o) => `${o.method} ${o.path} ${o.op.operationId}`)
+      .sort();
+    expect(published).toEqual(
+      registeredHttpFunctions()
+        .map((f) => `${f.method} ${f.path} ${f.name}`)
+        .sort(),
+    );
   });
 
   it('publishes every route contract with its method, security and role', () => {
-    expect(ROUTES.map((r) => r.name).sort()).toEqual(operations(doc).map((o) => o.op.operationId).sort());
+    expect(ROUTES.map((r) => r.name).sort()).toEqual(
+      operations(doc)
+        .map((o) => o.op.operationId)
+        .sort(),
+    );
     for (const spec of ROUTES) {
       const op = doc.paths[`/${spec.route}`]?.[spec.method.toLowerCase()];
       expect(op, spec.name).toBeDefined();
@@ -120,7 +154,11 @@ describe('happy', () => {
 
   it('describes the replay body: events and deadLetters, booleans defaulting to true, nothing else', () => {
     const body = doc.paths['/replay']?.post?.requestBody?.content['application/json']?.schema;
-    expect(body).toMatchObject({ type: 'object', properties: { events: { type: 'boolean', default: true }, deadLetters: { type: 'boolean', default: true } }, additionalProperties: false });
+    expect(body).toMatchObject({
+      type: 'object',
+      properties: { events: { type: 'boolean', default: true }, deadLetters: { type: 'boolean', default: true } },
+      additionalProperties: false,
+    });
     expect(Object.keys((body?.properties ?? {}) as object).sort()).toEqual(['deadLetters', 'events']);
   });
 
@@ -146,15 +184,22 @@ describe('happy', () => {
       '/search': 'SearchAnswer',
     };
     for (const [path, component] of Object.entries(answer)) {
-      expect(doc.paths[path]?.get?.responses['200']?.content?.['application/json']?.schema, path).toEqual({ $ref: `#/components/schemas/${component}` });
+      expect(doc.paths[path]?.get?.responses['200']?.content?.['application/json']?.schema, path).toEqual({
+        $ref: `#/components/schemas/${component}`,
+      });
     }
     for (const { path, op } of operations(doc)) {
       for (const [status, r] of Object.entries(op.responses)) {
         if (Number(status) < 400 || !r.content) continue;
-        expect(r.content, `${path} ${status}`).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
+        expect(r.content, `${path} ${status}`).toEqual({
+          'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+        });
       }
     }
-    expect(doc.components.schemas.Node).toMatchObject({ type: 'object', required: expect.arrayContaining(['id', 'kind', 'key', 'label', 'provenance']) });
+    expect(doc.components.schemas.Node).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['id', 'kind', 'key', 'label', 'provenance']),
+    });
   });
 
   // Regression guard (was a bug): gate, evidence and requests validate their input and answer 400 problems (invalid-request,

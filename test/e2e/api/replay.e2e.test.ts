@@ -13,19 +13,25 @@ const reportSchema = replayRoute.responses[200].schema as z.ZodType<{
   deadLetters: { retried: number; resolved: number; stillFailing: number };
 }>;
 const NOTHING = JSON.stringify({ events: false, deadLetters: false });
-const replay = async (body: string, options: CallOptions = {}) => expectOk(await api.post('/api/replay', body, { key: 'admin', ...options }), reportSchema);
+const replay = async (body: string, options: CallOptions = {}) =>
+  expectOk(await api.post('/api/replay', body, { key: 'admin', ...options }), reportSchema);
 
 /** What the graph says about the sample, without when it was learned. */
 async function snapshot(): Promise<string> {
   const answers = await Promise.all(
-    [S.models.v3, S.models.v2].map(async (ref) => expectOk(await api.get('/api/lineage', { ref, direction: 'both', depth: '25' }), lineageAnswerSchema)),
+    [S.models.v3, S.models.v2].map(async (ref) =>
+      expectOk(await api.get('/api/lineage', { ref, direction: 'both', depth: '25' }), lineageAnswerSchema),
+    ),
   );
   return JSON.stringify(answers, (k, v: unknown) => (k === 'learnedAt' ? undefined : v));
 }
 
 describe('happy', () => {
   it('with nothing asked, replays nothing', async () => {
-    expect(await replay(NOTHING)).toEqual({ events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 }, deadLetters: { retried: 0, resolved: 0, stillFailing: 0 } });
+    expect(await replay(NOTHING)).toEqual({
+      events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 },
+      deadLetters: { retried: 0, resolved: 0, stillFailing: 0 },
+    });
   });
 
   it('dead letters alone: events false replays no event', async () => {
@@ -73,14 +79,22 @@ describe('errors', () => {
   });
 
   it('unknown fields, wrong types and non-objects are 400 naming what is wrong', async () => {
-    expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ events: false, deadLetters: false, everything: true }), { key: 'admin' }), 'body');
+    expectInvalidParameter(
+      await api.post('/api/replay', JSON.stringify({ events: false, deadLetters: false, everything: true }), { key: 'admin' }),
+      'body',
+    );
     expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ events: 'yes' }), { key: 'admin' }), 'events');
     expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ deadLetters: 1 }), { key: 'admin' }), 'deadLetters');
-    for (const body of ['[]', '"replay"', 'null', '42']) expectInvalidParameter(await api.post('/api/replay', body, { key: 'admin' }), 'body');
+    for (const body of ['[]', '"replay"', 'null', '42'])
+      expectInvalidParameter(await api.post('/api/replay', body, { key: 'admin' }), 'body');
   });
 
   it('a body over 64 KiB is 413 payload-too-large', async () => {
-    expectProblem(await api.post('/api/replay', JSON.stringify({ events: false, padding: 'x'.repeat(70_000) }), { key: 'admin' }), 413, 'payload-too-large');
+    expectProblem(
+      await api.post('/api/replay', JSON.stringify({ events: false, padding: 'x'.repeat(70_000) }), { key: 'admin' }),
+      413,
+      'payload-too-large',
+    );
   });
 
   it('GET is not served (405 with Allow: POST)', async () => {
@@ -92,7 +106,8 @@ describe('errors', () => {
 
 describe('security', () => {
   it('the function key is not enough for an admin route: 401; so are a missing or wrong key', async () => {
-    for (const keyIn of ['query', 'header'] as const) expect((await api.post('/api/replay', NOTHING, { key: 'function', keyIn })).status).toBe(401);
+    for (const keyIn of ['query', 'header'] as const)
+      expect((await api.post('/api/replay', NOTHING, { key: 'function', keyIn })).status).toBe(401);
     expect((await api.post('/api/replay', NOTHING, { key: 'none' })).status).toBe(401);
     expect((await api.post('/api/replay', NOTHING, { key: { value: 'wrong' }, keyIn: 'header' })).status).toBe(401);
   });

@@ -1,6 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, ENDPOINT, S, SAMPLE_REQUEST, SHA256, expectInvalidParameter, expectOk, expectProblem, labels, scoringRequest, seedSample, startApi, until, type Api, type CallOptions } from './harness.js';
+import {
+  AS,
+  ENDPOINT,
+  S,
+  SAMPLE_REQUEST,
+  SHA256,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  labels,
+  scoringRequest,
+  seedSample,
+  startApi,
+  until,
+  type Api,
+  type CallOptions,
+} from './harness.js';
 
 /** GET /api/requests/{requestId}: which deployment and model answered a prediction request (Q3). */
 let api: Api;
@@ -11,7 +27,11 @@ beforeAll(async () => {
   await seedSample(api);
   // A request the green deployment answered while it was deployed at 0% (a direct call).
   await api.eventHub([scoringRequest(GREEN_REQUEST, 'green', '2024-05-21T09:30:00Z')]);
-  await until('the green request to be recorded', () => api.get(`/api/requests/${GREEN_REQUEST}`), (r) => r.status === 200);
+  await until(
+    'the green request to be recorded',
+    () => api.get(`/api/requests/${GREEN_REQUEST}`),
+    (r) => r.status === 200,
+  );
 });
 afterAll(async () => {
   await api?.stop();
@@ -30,8 +50,15 @@ describe('happy', () => {
     expect(a.endpoint).toMatchObject({ kind: 'endpoint', key: ENDPOINT.toLowerCase() });
     expect(a.model).toMatchObject({ kind: 'model', label: 'credit-default:2' });
     expect(Date.parse(a.modelSince ?? '')).toBeLessThanOrEqual(Date.parse(a.time));
-    expect(labels(a.upstream?.nodes ?? [])).toEqual(expect.arrayContaining(['credit-default:2', 'credit-train-20240415', 'credit-applications:2']));
-    expect(a.provenance).toMatchObject({ source: 'eventhubs', eventType: 'AmlOnlineEndpointTrafficLog', eventTime: '2024-05-20T10:00:00Z', hash: expect.stringMatching(SHA256) });
+    expect(labels(a.upstream?.nodes ?? [])).toEqual(
+      expect.arrayContaining(['credit-default:2', 'credit-train-20240415', 'credit-applications:2']),
+    );
+    expect(a.provenance).toMatchObject({
+      source: 'eventhubs',
+      eventType: 'AmlOnlineEndpointTrafficLog',
+      eventTime: '2024-05-20T10:00:00Z',
+      hash: expect.stringMatching(SHA256),
+    });
   });
 
   it('a request to green is answered with the model green served at that moment, credit-default:3', async () => {
@@ -57,7 +84,8 @@ describe('errors', () => {
   });
 
   it('absurd depths are refused naming depth', async () => {
-    for (const depth of ['0', '26', '1000', 'x']) expectInvalidParameter(await api.get(`/api/requests/${SAMPLE_REQUEST}`, { depth }), 'depth');
+    for (const depth of ['0', '26', '1000', 'x'])
+      expectInvalidParameter(await api.get(`/api/requests/${SAMPLE_REQUEST}`, { depth }), 'depth');
   });
 
   it('a missing request id is not a route (404 from the host)', async () => {
@@ -74,7 +102,8 @@ describe('security', () => {
   });
 
   it('Entra: readers read it; no lineage role is 403; a malformed header is 401', async () => {
-    for (const principal of [AS.reader, AS.readerOfSample]) expect((await lookup(SAMPLE_REQUEST, {}, { principal })).requestId).toBe(SAMPLE_REQUEST);
+    for (const principal of [AS.reader, AS.readerOfSample])
+      expect((await lookup(SAMPLE_REQUEST, {}, { principal })).requestId).toBe(SAMPLE_REQUEST);
     expectProblem(await api.get(`/api/requests/${SAMPLE_REQUEST}`, {}, { principal: AS.noRoles }), 403, 'forbidden');
     expectProblem(await api.get(`/api/requests/${SAMPLE_REQUEST}`, {}, { principal: AS.malformed }), 401, 'unauthorized');
   });

@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { searchAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, REGISTRY_MODEL_URI, S, WS, expectInvalidParameter, expectOk, expectProblem, labels, mentionsSampleWorkspace, type Api, type CallOptions, withSampleApi } from './harness.js';
+import {
+  AS,
+  REGISTRY_MODEL_URI,
+  S,
+  WS,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  labels,
+  mentionsSampleWorkspace,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
 
 /** GET /api/search: nodes by any reference form, by tag, or by the start of a name. */
 let api: Api;
 withSampleApi((started) => (api = started));
 
-const search = async (params: Record<string, string>, options: CallOptions = {}) => expectOk(await api.get('/api/search', params, options), searchAnswerSchema);
+const search = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/search', params, options), searchAnswerSchema);
 
 describe('happy', () => {
   it('by name prefix, case-insensitively', async () => {
@@ -67,7 +81,8 @@ describe('errors', () => {
   });
 
   it('absurd limits are refused naming limit: 0, 101, 100000, not a number', async () => {
-    for (const limit of ['0', '101', '100000', 'all']) expectInvalidParameter(await api.get('/api/search', { q: 'credit', limit }), 'limit');
+    for (const limit of ['0', '101', '100000', 'all'])
+      expectInvalidParameter(await api.get('/api/search', { q: 'credit', limit }), 'limit');
   });
 
   it('an unknown kind is 400 naming kind', async () => {
@@ -98,7 +113,13 @@ describe('security', () => {
 
   it('a reader limited to another workspace finds no node of the sample workspace, by any form', async () => {
     const as = { principal: AS.readerOfOther };
-    const forms: Array<Record<string, string>> = [{ q: 'credit' }, { q: 'c', limit: '100' }, { q: S.models.v3 }, { q: 'azureml:credit-default:3', workspace: WS }, { q: 'credit', workspace: WS }];
+    const forms: Array<Record<string, string>> = [
+      { q: 'credit' },
+      { q: 'c', limit: '100' },
+      { q: S.models.v3 },
+      { q: 'azureml:credit-default:3', workspace: WS },
+      { q: 'credit', workspace: WS },
+    ];
     for (const params of forms) {
       const found = await search(params, as);
       expect(mentionsSampleWorkspace(found), JSON.stringify(params)).toBe(false);
