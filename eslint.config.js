@@ -14,5 +14,26 @@ export default tseslint.config(
       parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
     },
   },
+  {
+    rules: {
+      // `{ _etag, ...rest }` drops a field on purpose; `_name` marks a deliberately unused binding.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      // URL and URLSearchParams stringify to what a template means by them.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allow: [{ from: 'lib', name: ['URL'] }] }],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // vitest's asymmetric matchers (`expect.any`, `expect.objectContaining`) are typed `any`.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      // Test doubles implement async interfaces with synchronous bodies.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
   prettier,
 );

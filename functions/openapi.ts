@@ -16,4 +16,9 @@ defineRoute({
 });
 
 // Route modules register their contracts when functions/index.ts imports them, before any request.
-app.http('openapi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: async () => json(openApiDocument()) });
+app.http('openapi', {
+  route: 'openapi.json',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: () => Promise.resolve(json(openApiDocument())),
+});

@@ -57,6 +57,12 @@ export class CorruptDocumentError extends Error {
   }
 }
 
+/** Anything thrown, as an Error: JavaScript lets code throw strings and plain objects. */
+export function asError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
 export function toProblem(error: unknown): Problem {
   if (error instanceof DomainError) {
     const def = PROBLEM_CODES[error.code];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Module from 'node:module';
+import { asError } from '../../shared/errors.js';
 
 /**
  * The worker contract `@azure/functions` expects from the Azure Functions Node.js worker
@@ -152,7 +153,7 @@ export class FunctionsCore {
     const post = { hookData, appHookData: {}, invocationContext: context, inputs: pre.inputs, result, error };
     coreContext.state = 'postInvocationHooks';
     for (const hook of this.hooks.postInvocation) await hook(post);
-    if (post.error) throw post.error;
+    if (post.error) throw asError(post.error);
     return model.getResponse(context, post.result);
   }
 }

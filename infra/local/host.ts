@@ -34,6 +34,11 @@ const EVENT_GRID_CONCURRENCY = 4;
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_ENTRY = resolve(here, '..', '..', 'functions', 'index.js');
 
+/** A binding option that should be a string (`authLevel`, `cardinality`, ...), or its default. */
+export function bindingText(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
 /** `%NAME%` in binding options names an app setting, as in Azure. */
 export function resolveSetting(value: unknown, env: Record<string, string | undefined> = process.env): unknown {
   if (typeof value !== 'string') return value;
@@ -113,7 +118,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         allowed = methods;
         continue;
       }
-      if (!keyAllows(String(fn.trigger.authLevel ?? 'function').toLowerCase(), url, req)) {
+      if (!keyAllows(bindingText(fn.trigger.authLevel, 'function').toLowerCase(), url, req)) {
         res.statusCode = 401; // the Functions host answers an empty 401
         return void res.end();
       }
@@ -171,7 +176,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     } catch {
       return send(res, 400, { title: 'The body is not JSON' }, 'application/problem+json');
     }
-    const events = Array.isArray(payload) ? payload : [payload];
+    const events: unknown[] = Array.isArray(payload) ? payload : [payload];
     const kind = String(req.headers['aeg-event-type'] ?? 'Notification');
     if (kind.toLowerCase() === 'subscriptionvalidation') {
       const validation = events.find(
@@ -257,10 +262,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
     const n = (sequence.get(fn.metadata.name) ?? 0) + 1;
     sequence.set(fn.metadata.name, n);
-    const many = String(fn.trigger.cardinality ?? 'one').toLowerCase() === 'many';
+    const many = bindingText(fn.trigger.cardinality, 'one').toLowerCase() === 'many';
     const now = new Date().toISOString();
     const eventHubName = String(resolveSetting(fn.trigger.eventHubName ?? ''));
-    const partition = { PartitionId: '0', EventHubName: eventHubName, ConsumerGroup: String(fn.trigger.consumerGroup ?? '$Default') };
+    const partition = { PartitionId: '0', EventHubName: eventHubName, ConsumerGroup: bindingText(fn.trigger.consumerGroup, '$Default') };
     return many
       ? {
           data: { collectionString: { string: [body] } },
@@ -359,7 +364,7 @@ function startQueuePollers(core: FunctionsCore, functions: RegisteredFunction[],
   const loops: Array<Promise<void>> = [];
   for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === 'queuetrigger')) {
     const queueName = String(resolveSetting(fn.trigger.queueName));
-    const connectionSetting = String(fn.trigger.connection ?? 'AzureWebJobsStorage');
+    const connectionSetting = bindingText(fn.trigger.connection, 'AzureWebJobsStorage');
     const connection = process.env[connectionSetting];
     if (!connection) {
       log(`[host] ${fn.metadata.name}: app setting ${connectionSetting} is not set; queue trigger disabled`);

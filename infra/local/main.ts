@@ -2,7 +2,7 @@ import { loadSettings } from '../../shared/config.js';
 import { buildServices } from '../../shared/composition.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
-import { resolveSetting, startHost } from './host.js';
+import { bindingText, resolveSetting, startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 
 /** Compliance timers, daily in the small hours UTC, a quarter of an hour apart (Bicep sets the same). */
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         const t = f.trigger;
         const type = t.type.toLowerCase();
         if (type === 'httptrigger')
-          return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${String(t.route ?? f.metadata.name)}`;
+          return `  ${f.metadata.name}: [${((t.methods as string[]) ?? ['GET', 'POST']).join(',')}] ${host.url}/api/${bindingText(t.route, f.metadata.name)}`;
         if (type === 'eventgridtrigger')
           return `  ${f.metadata.name}: eventGridTrigger  POST ${host.url}/runtime/webhooks/eventgrid?functionName=${f.metadata.name}`;
         if (type === 'timertrigger')

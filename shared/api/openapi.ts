@@ -71,7 +71,7 @@ export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
     const security = spec.authLevel === 'anonymous' ? [] : [{ functionKey: [] }, { functionKeyHeader: [] }];
     const path = `/${spec.route}`;
     paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[spec.method.toLowerCase()] = {
+    paths[path][spec.method.toLowerCase()] = {
       operationId: spec.name,
       summary: spec.summary,
       description: `${spec.description}${spec.role ? `\n\nWith Microsoft Entra ID in front: app role Lineage.${spec.role[0]?.toUpperCase()}${spec.role.slice(1)} or higher.` : ''}`,

@@ -95,7 +95,7 @@ function shown(value: unknown): string {
       4,
     );
   }
-  return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 export function diffSummary(answer: DiffAnswer, link: string): Answer {

@@ -10,7 +10,7 @@ import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type
 import { GraphReader } from './graphReader.js';
 import type { HoldStore } from './holds.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
-import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiContainer, type PiiState } from './piiCheck.js';
+import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
 import { renderHtml } from './render.js';
 import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
 import {
@@ -201,7 +201,7 @@ async function runCheck<C extends CheckName>(
         async (docs) => {
           changedDocuments += docs.length;
           if (check === 'pii') {
-            updatePiiState(state.data as PiiState, container as PiiContainer, docs, options.mode !== 'window');
+            updatePiiState(state.data as PiiState, container, docs, options.mode !== 'window');
             return;
           }
           // Lineage and drift: re-evaluate what the changed documents belong to (their partition

@@ -144,11 +144,11 @@ export class ArmClient {
     }
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
     const text = await response.text();
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = text.length > 0 ? JSON.parse(text) : undefined;
     } catch {
-      body = undefined;
+      // Not JSON: the status alone decides what happens next.
     }
     return { status: response.status, body, url, retryAfter: response.headers.get('retry-after') };
   }
@@ -167,7 +167,8 @@ export class ArmClient {
 
 function describeArmError(body: unknown): string {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  return error ? `${String(error.code ?? '')}: ${String(error.message ?? '')}`.slice(0, 300) : '';
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  return error ? `${text(error.code)}: ${text(error.message)}`.slice(0, 300) : '';
 }
 
 /** No query strings (skip tokens, signatures) in logs or errors. */

@@ -96,10 +96,9 @@ export function resolveAssetRef(
   if ((m = LOCATION_ASSET_RE.exec(t))) {
     const [, guid = '', type = '', name = '', version = ''] = m;
     if (!workspaceGuid || guid.toLowerCase() !== workspaceGuid.toLowerCase()) return {};
-    return isCollection(type) ? { ref: versionedAsset(ws, type.toLowerCase() as AssetCollection, name, version) } : {};
+    return isCollection(type) ? { ref: versionedAsset(ws, type.toLowerCase(), name, version) } : {};
   }
-  if ((m = SHORT_ASSET_RE.exec(t)))
-    return { ref: versionedAsset(ws, (m[1] as string).toLowerCase() as AssetCollection, m[2] as string, m[3] as string) };
+  if ((m = SHORT_ASSET_RE.exec(t))) return { ref: versionedAsset(ws, (m[1] as string).toLowerCase(), m[2] as string, m[3] as string) };
   if ((m = SHORTHAND_RE.exec(t))) {
     // `azureml:name@latest` names no fixed version and resolves to nothing stable.
     return { ref: versionedAsset(ws, collection, m[1] as string, m[2] as string) };

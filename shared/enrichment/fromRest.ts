@@ -44,10 +44,6 @@ export type RestObservation = z.infer<typeof restObservationSchema>;
 export type RestResult =
   { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichRequest[] } | { ok: false; issues: ValidationIssue[] };
 
-const stringMap = z
-  .record(z.string(), z.unknown())
-  .nullish()
-  .transform((v) => v ?? {});
 const systemDataSchema = z.looseObject({ createdAt: z.string().nullish(), lastModifiedAt: z.string().nullish() }).nullish();
 const envelopeSchema = z.looseObject({
   id: z.string().nullish(),

@@ -179,7 +179,7 @@ export function parseArmId(text: string): NodeRef | undefined {
   if (!collection || !name) return undefined;
   const lower = collection.toLowerCase();
   if (lower in VERSIONED && sub1?.toLowerCase() === 'versions' && sub2 && parts.length === 4) {
-    return versionedAsset(ws, lower as keyof typeof VERSIONED, name, sub2);
+    return versionedAsset(ws, lower, name, sub2);
   }
   if ((lower === 'onlineendpoints' || lower === 'batchendpoints') && sub1?.toLowerCase() === 'deployments' && sub2 && parts.length === 4) {
     return endpointDeployment(ws, lower === 'onlineendpoints' ? 'onlineEndpoints' : 'batchEndpoints', name, sub2);

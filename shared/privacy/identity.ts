@@ -41,7 +41,7 @@ export function pseudonym(value: unknown, key: string): string {
 
 export function redactIdentities<T>(value: T, key: string, depth = 0): T {
   if (depth > 64 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redactIdentities(v, key, depth + 1)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactIdentities(v, key, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const lower = k.toLowerCase();

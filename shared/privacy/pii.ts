@@ -173,7 +173,7 @@ export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T 
       return text;
     }) as T;
   }
-  if (Array.isArray(value)) return value.map((v) => redactPii(v, hashKey, key, depth + 1)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactPii(v, hashKey, key, depth + 1)) as T;
   if (value && typeof value === 'object') {
     // Keys can carry data too (a tag named after a person's address): they are redacted like text.
     return Object.fromEntries(

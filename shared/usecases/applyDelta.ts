@@ -36,7 +36,7 @@ export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: Grap
 const CONCURRENCY = 8;
 
 async function runBounded<T>(items: T[], worker: (item: T) => Promise<WriteResult>): Promise<WriteResult[]> {
-  const results: WriteResult[] = new Array(items.length);
+  const results = new Array<WriteResult>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
     while (next < items.length) {

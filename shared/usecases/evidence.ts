@@ -126,10 +126,13 @@ export function renderOpenLineage(r: EvidenceRecord): unknown[] {
         ...(git.branch ? { branch: git.branch } : {}),
       };
     }
-    const status = String(job.facts.status?.value ?? '');
+    const status = job.facts.status?.value;
     return {
       eventType: status === 'Failed' ? 'FAIL' : status === 'Canceled' ? 'ABORT' : status === 'Completed' ? 'COMPLETE' : 'OTHER',
-      eventTime: String(job.facts.completedAt?.value ?? job.provenance.at(-1)?.eventTime ?? r.generatedAt),
+      eventTime:
+        typeof job.facts.completedAt?.value === 'string'
+          ? job.facts.completedAt.value
+          : (job.provenance.at(-1)?.eventTime ?? r.generatedAt),
       producer: PRODUCER,
       schemaURL: RUN_EVENT_SCHEMA,
       run: { runId: runUuid(job.key), facets },

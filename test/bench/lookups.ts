@@ -378,8 +378,13 @@ async function runCase(
     try {
       return await measure(bench, work);
     } catch (error) {
-      const e = error as { code?: unknown; message?: unknown };
-      result.failures.push({ path, ms: performance.now() - start, error: `${String(e.code ?? 'error')}: ${String(e.message ?? error)}` });
+      const code = (error as { code?: unknown }).code;
+      const message = error instanceof Error ? error.message : String(error);
+      result.failures.push({
+        path,
+        ms: performance.now() - start,
+        error: `${typeof code === 'number' || typeof code === 'string' ? code : 'error'}: ${message}`,
+      });
       return undefined;
     }
   };

@@ -108,7 +108,7 @@ describe('chat-ops against the sample workspace', () => {
     // Wait for the enrichment cascade: model 3's upstream down to the raw data, and model 2's training job.
     // Labels of the nodes in the answer (not any text in it: facts mention names before their links exist).
     const lineage = (ref: string) =>
-      fetch(`${host.url}/api/lineage?${new URLSearchParams({ ref, direction: 'upstream', depth: '6' })}`)
+      fetch(`${host.url}/api/lineage?${new URLSearchParams({ ref, direction: 'upstream', depth: '6' }).toString()}`)
         .then((r) => r.json() as Promise<{ nodes?: Array<{ label: string }> }>)
         .then((a) => (a.nodes ?? []).map((n) => n.label));
     await until(
@@ -254,6 +254,6 @@ describe('chat-ops answers that take longer than the platform waits', () => {
     expect(res.status).toBe(200);
     const message = (await res.json()) as TeamsMessage;
     expect(message.text).toBe('Still working on it');
-    expect(cardOf(message).actions?.[0]?.url).toBe(`${host.url}/api/gate?${new URLSearchParams({ ref: MODEL3 })}`);
+    expect(cardOf(message).actions?.[0]?.url).toBe(`${host.url}/api/gate?${new URLSearchParams({ ref: MODEL3 }).toString()}`);
   });
 });

@@ -69,7 +69,7 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
       body: JSON.stringify(events),
     });
     expect(res.status).toBe(202);
-    const path = `/api/lineage?${new URLSearchParams({ ref: `${WS}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' })}`;
+    const path = `/api/lineage?${new URLSearchParams({ ref: `${WS}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' }).toString()}`;
     const answer = await until(
       'the model upstream to reach the raw data',
       () => get(path),
@@ -99,7 +99,7 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
     expect((await eventHub([endpointWrite('2024-05-02T07:15:01Z')])).status).toBe(202);
     const before = await until(
       'blue serving credit-default:2, with its training job enriched',
-      () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' })}`),
+      () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' }).toString()}`),
       // Enrichment cascades (endpoint -> deployment -> model -> job): wait for the end of it.
       (r) => upstreamLabels(r.body).includes('credit-train-20240415'),
     );
@@ -119,7 +119,7 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
     expect((await eventHub([endpointWrite('2024-06-01T00:00:01Z')])).status).toBe(202);
     const after = await until(
       'green serving credit-default:3',
-      () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-06-02T00:00:00Z' })}`),
+      () => get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-06-02T00:00:00Z' }).toString()}`),
       (r) => upstreamLabels(r.body).includes('credit-train-20240501'),
     );
     expect(
@@ -130,7 +130,7 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
       ]),
     ).toEqual([['credit-scoring/green', 100, 'credit-default:3']]);
     // Asking about the earlier moment again still gives the earlier answer.
-    const again = await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' })}`);
+    const again = await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: '2024-05-20T00:00:00Z' }).toString()}`);
     expect((again.body.serving as Array<{ deployment: Node }>).map((s) => s.deployment.label)).toEqual(['credit-scoring/blue']);
   });
 
@@ -153,11 +153,15 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
   });
 
   it('bad input to the new routes is a 400 problem', async () => {
-    expect((await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: 'yesterday' })}`)).status).toBe(400);
+    expect((await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: ENDPOINT, at: 'yesterday' }).toString()}`)).status).toBe(400);
     expect(
-      (await get(`/api/lineage/as-of?${new URLSearchParams({ endpoint: `${WS}/models/x/versions/1`, at: '2024-06-01T00:00:00Z' })}`)).body,
+      (
+        await get(
+          `/api/lineage/as-of?${new URLSearchParams({ endpoint: `${WS}/models/x/versions/1`, at: '2024-06-01T00:00:00Z' }).toString()}`,
+        )
+      ).body,
     ).toMatchObject({ code: 'invalid-ref' });
-    expect((await get(`/api/lineage/as-of?${new URLSearchParams({ at: '2024-06-01T00:00:00Z' })}`)).status).toBe(400);
+    expect((await get(`/api/lineage/as-of?${new URLSearchParams({ at: '2024-06-01T00:00:00Z' }).toString()}`)).status).toBe(400);
   });
 });
 
@@ -186,7 +190,7 @@ describe('when the REST API keeps failing, nothing is lost', () => {
         (out) => /dead-lettered enrichment request: failed after 2 deliveries/.test(out),
       );
       const ask = () =>
-        fetch(`${faulty.url}/api/lineage?${new URLSearchParams({ ref: `${WS}/jobs/credit-prep-20240501`, depth: '1' })}`).then(
+        fetch(`${faulty.url}/api/lineage?${new URLSearchParams({ ref: `${WS}/jobs/credit-prep-20240501`, depth: '1' }).toString()}`).then(
           (r) => r.json() as Promise<{ edges: unknown[] }>,
         );
       expect((await ask()).edges).toEqual([]); // no links yet: the REST API never answered

@@ -64,6 +64,8 @@ describe('transient error classification (mocked faults)', () => {
     for (const e of [{ code: 400 }, { code: 404 }, { code: 409 }, new Error('boom')]) expect(isTransient(e), JSON.stringify(e)).toBe(false);
   });
 
+  // The Cosmos SDK rejects with plain objects carrying `code`; the mocks do the same.
+  /* eslint-disable @typescript-eslint/prefer-promise-reject-errors */
   it('retries a mocked 503 and succeeds, gives up on a persistent one with TransientStoreError', async () => {
     let calls = 0;
     const flaky = () => (++calls < 3 ? Promise.reject({ code: 503 }) : Promise.resolve('ok'));
@@ -76,4 +78,5 @@ describe('transient error classification (mocked faults)', () => {
       code: 400,
     });
   });
+  /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 // The app's one list of function modules: every route contract registers itself on import.
 import '../../../functions/index.js';
 import { ROUTES } from '../../../shared/api/route.js';
-import { AS, expectOk, startApi, type Api } from './harness.js';
+import { expectOk, startApi, type Api } from './harness.js';
 
 /** GET /api/openapi.json: the API described from the same zod contracts that validate requests. */
 let api: Api;
@@ -159,7 +159,7 @@ describe('happy', () => {
       properties: { events: { type: 'boolean', default: true }, deadLetters: { type: 'boolean', default: true } },
       additionalProperties: false,
     });
-    expect(Object.keys((body?.properties ?? {}) as object).sort()).toEqual(['deadLetters', 'events']);
+    expect(Object.keys(body?.properties ?? {}).sort()).toEqual(['deadLetters', 'events']);
   });
 
   it('every $ref resolves to a component, and every component is referenced', () => {
