@@ -1,4 +1,4 @@
-import { app, type InvocationContext } from '@azure/functions';
+import { eventGridFunction } from '../shared/api/app.js';
 import { getServices } from '../shared/composition.js';
 import { captureEvent } from '../shared/usecases/captureEvent.js';
 
@@ -7,12 +7,12 @@ import { captureEvent } from '../shared/usecases/captureEvent.js';
  * or CloudEvents 1.0. The trigger hands over one event per invocation; batches are split by the
  * host. Throwing fails the delivery and Event Grid retries it; refused events complete normally.
  */
-export async function captureEventGrid(event: unknown, context: InvocationContext): Promise<void> {
-  const services = await getServices();
-  const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
-  const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}`;
-  if (outcome.status === 'dead-lettered') context.warn(`${summary}: ${outcome.reason}`);
-  else context.log(summary);
-}
-
-app.eventGrid<unknown>('captureEventGrid', { handler: captureEventGrid });
+export const captureEventGrid = eventGridFunction('captureEventGrid', {
+  handler: async (event, context) => {
+    const services = await getServices();
+    const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
+    const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}`;
+    if (outcome.status === 'dead-lettered') context.warn(`${summary}: ${outcome.reason}`);
+    else context.log(summary);
+  },
+});

@@ -1,4 +1,4 @@
-import { app, type InvocationContext } from '@azure/functions';
+import { eventHubFunction } from '../shared/api/app.js';
 import { getServices } from '../shared/composition.js';
 import { captureMonitorMessage } from '../shared/usecases/captureMonitorMessage.js';
 
@@ -16,41 +16,39 @@ interface EventHubMetadata {
   enqueuedTimeUtcArray?: string[];
 }
 
-export async function captureEventHub(messages: unknown[], context: InvocationContext): Promise<void> {
-  const services = await getServices();
-  const meta = (context.triggerMetadata ?? {}) as EventHubMetadata;
-  const batch = Array.isArray(messages) ? messages : [messages];
-  const totals = { records: 0, projected: 0, ignored: 0, deadLettered: 0, failed: 0 };
-  const ignoredByCategory: Record<string, number> = {};
-  const errors: string[] = [];
-  for (const [i, message] of batch.entries()) {
-    const delivery = {
-      partitionId: meta.partitionContext?.partitionId,
-      eventHubName: meta.partitionContext?.eventHubName,
-      sequenceNumber: meta.sequenceNumberArray?.[i],
-      offset: meta.offsetArray?.[i],
-      enqueuedTime: meta.enqueuedTimeUtcArray?.[i],
-    };
-    const report = await captureMonitorMessage(
-      services.capture,
-      message,
-      Object.fromEntries(Object.entries(delivery).filter(([, v]) => v !== undefined)),
-    );
-    for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += report[k];
-    for (const [category, n] of Object.entries(report.ignoredByCategory))
-      ignoredByCategory[category] = (ignoredByCategory[category] ?? 0) + n;
-    errors.push(...report.errors);
-  }
-  context.log(
-    `captured ${batch.length} messages: ${JSON.stringify(totals)}${Object.keys(ignoredByCategory).length ? ` ignored by category ${JSON.stringify(ignoredByCategory)}` : ''}`,
-  );
-  if (totals.failed > 0) throw new Error(`${totals.failed} records could not be stored: ${errors.slice(0, 3).join(' | ')}`);
-}
-
-app.eventHub('captureEventHub', {
+export const captureEventHub = eventHubFunction('captureEventHub', {
   eventHubName: '%EVENTHUB_NAME%',
   connection: 'EVENTHUB_CONNECTION',
   cardinality: 'many',
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 10 }, maximumInterval: { minutes: 5 } },
-  handler: captureEventHub,
+  handler: async (messages, context) => {
+    const services = await getServices();
+    const meta = (context.triggerMetadata ?? {}) as EventHubMetadata;
+    const batch = Array.isArray(messages) ? messages : [messages];
+    const totals = { records: 0, projected: 0, ignored: 0, deadLettered: 0, failed: 0 };
+    const ignoredByCategory: Record<string, number> = {};
+    const errors: string[] = [];
+    for (const [i, message] of batch.entries()) {
+      const delivery = {
+        partitionId: meta.partitionContext?.partitionId,
+        eventHubName: meta.partitionContext?.eventHubName,
+        sequenceNumber: meta.sequenceNumberArray?.[i],
+        offset: meta.offsetArray?.[i],
+        enqueuedTime: meta.enqueuedTimeUtcArray?.[i],
+      };
+      const report = await captureMonitorMessage(
+        services.capture,
+        message,
+        Object.fromEntries(Object.entries(delivery).filter(([, v]) => v !== undefined)),
+      );
+      for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += report[k];
+      for (const [category, n] of Object.entries(report.ignoredByCategory))
+        ignoredByCategory[category] = (ignoredByCategory[category] ?? 0) + n;
+      errors.push(...report.errors);
+    }
+    context.log(
+      `captured ${batch.length} messages: ${JSON.stringify(totals)}${Object.keys(ignoredByCategory).length ? ` ignored by category ${JSON.stringify(ignoredByCategory)}` : ''}`,
+    );
+    if (totals.failed > 0) throw new Error(`${totals.failed} records could not be stored: ${errors.slice(0, 3).join(' | ')}`);
+  },
 });

@@ -1,4 +1,4 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { timerFunction } from '../shared/api/app.js';
 import type { CheckName } from '../shared/compliance/report.js';
 import { getServices } from '../shared/composition.js';
 import { complianceRun } from '../shared/usecases/compliance.js';
@@ -8,34 +8,19 @@ import { complianceRun } from '../shared/usecases/compliance.js';
  * processes what changed since that check's last run; the report it writes carries the other
  * checks' latest sections. `runOnStartup` stays off: a scale-out or restart must not trigger runs.
  */
-function complianceTimer(check: CheckName) {
-  return async (timer: Timer, context: InvocationContext): Promise<void> => {
-    if (timer.isPastDue) context.log(`${context.functionName}: running late (past due)`);
-    await complianceRun(await getServices(), { checks: [check], trigger: `timer:${context.functionName}` }, (line) => context.log(line));
-  };
+function complianceTimer(name: string, check: CheckName, schedule: string) {
+  return timerFunction(name, {
+    schedule,
+    runOnStartup: false,
+    useMonitor: true,
+    handler: async (timer, context) => {
+      if (timer.isPastDue) context.log(`${context.functionName}: running late (past due)`);
+      await complianceRun(await getServices(), { checks: [check], trigger: `timer:${context.functionName}` }, (line) => context.log(line));
+    },
+  });
 }
 
-app.timer('complianceLineage', {
-  schedule: '%COMPLIANCE_LINEAGE_SCHEDULE%',
-  runOnStartup: false,
-  useMonitor: true,
-  handler: complianceTimer('lineage'),
-});
-app.timer('complianceDrift', {
-  schedule: '%COMPLIANCE_DRIFT_SCHEDULE%',
-  runOnStartup: false,
-  useMonitor: true,
-  handler: complianceTimer('drift'),
-});
-app.timer('complianceRetention', {
-  schedule: '%COMPLIANCE_RETENTION_SCHEDULE%',
-  runOnStartup: false,
-  useMonitor: true,
-  handler: complianceTimer('retention'),
-});
-app.timer('compliancePii', {
-  schedule: '%COMPLIANCE_PII_SCHEDULE%',
-  runOnStartup: false,
-  useMonitor: true,
-  handler: complianceTimer('pii'),
-});
+export const complianceLineage = complianceTimer('complianceLineage', 'lineage', '%COMPLIANCE_LINEAGE_SCHEDULE%');
+export const complianceDrift = complianceTimer('complianceDrift', 'drift', '%COMPLIANCE_DRIFT_SCHEDULE%');
+export const complianceRetention = complianceTimer('complianceRetention', 'retention', '%COMPLIANCE_RETENTION_SCHEDULE%');
+export const compliancePii = complianceTimer('compliancePii', 'pii', '%COMPLIANCE_PII_SCHEDULE%');

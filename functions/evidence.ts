@@ -1,7 +1,5 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
-import { defineRoute, httpRoute, refParam, response, workspaceParam } from '../shared/api/route.js';
-import { problemSchema } from '../shared/api/schemas.js';
+import { refParam, response, route, workspaceParam } from '../shared/api/route.js';
 import {
   EVIDENCE_FORMATS,
   evidenceRecord,
@@ -11,42 +9,38 @@ import {
   renderProv,
 } from '../shared/usecases/evidence.js';
 
-export const evidenceRoute = defineRoute({
-  name: 'evidence',
-  method: 'GET',
-  route: 'evidence',
-  summary: 'The evidence package of a model version (Q8)',
-  description:
-    'The upstream record as our JSON, OpenLineage RunEvents, W3C PROV-JSON or a Markdown report, with the content hash of the raw event behind each fact. Auditors and admins only.',
-  tags: ['audit'],
-  authLevel: 'function',
-  role: 'auditor',
-  query: z.object({ ref: refParam, workspace: workspaceParam, format: z.enum(EVIDENCE_FORMATS).default('json') }),
-  responses: {
-    200: { description: 'The evidence (JSON, or text/markdown for format=markdown)' },
-    403: { description: 'Not an auditor', schema: problemSchema },
-    400: { description: 'Invalid query', schema: problemSchema },
-    404: { description: 'Unknown ref', schema: problemSchema },
+export const evidenceRoute = route(
+  {
+    name: 'evidence',
+    method: 'GET',
+    route: 'evidence',
+    summary: 'The evidence package of a model version (Q8)',
+    description:
+      'The upstream record as our JSON, OpenLineage RunEvents, W3C PROV-JSON or a Markdown report, with the content hash of the raw event behind each fact. Auditors and admins only.',
+    tags: ['audit'],
+    authLevel: 'function',
+    role: 'auditor',
+    query: z.object({ ref: refParam, workspace: workspaceParam, format: z.enum(EVIDENCE_FORMATS).default('json') }),
+    responses: { 200: { description: 'The evidence (JSON, or text/markdown for format=markdown)' } },
+    // invalid-ref also when the reference names something other than a model version.
+    problems: ['invalid-ref', 'not-found', 'ambiguous-ref'],
   },
-});
-
-export const evidenceHandler = httpRoute(evidenceRoute, async ({ query, services, scope }) => {
-  const record = await evidenceRecord(services.graph, { ...query, scope });
-  const file = `evidence-${record.model.label.replace(/[^\w.-]+/g, '_')}`;
-  switch (query.format) {
-    case 'markdown':
-      return response({
-        status: 200,
-        body: renderMarkdown(record),
-        headers: { 'content-type': 'text/markdown; charset=utf-8', 'content-disposition': `inline; filename="${file}.md"` },
-      });
-    case 'openlineage':
-      return renderOpenLineage(record);
-    case 'prov':
-      return response({ status: 200, jsonBody: renderProv(record), headers: { 'content-type': 'application/json; charset=utf-8' } });
-    default:
-      return renderJson(record);
-  }
-});
-
-app.http('evidence', { route: 'evidence', methods: ['GET'], authLevel: 'function', handler: evidenceHandler });
+  async ({ query, services, scope }) => {
+    const record = await evidenceRecord(services.graph, { ...query, scope });
+    const file = `evidence-${record.model.label.replace(/[^\w.-]+/g, '_')}`;
+    switch (query.format) {
+      case 'markdown':
+        return response({
+          status: 200,
+          body: renderMarkdown(record),
+          headers: { 'content-type': 'text/markdown; charset=utf-8', 'content-disposition': `inline; filename="${file}.md"` },
+        });
+      case 'openlineage':
+        return renderOpenLineage(record);
+      case 'prov':
+        return response({ status: 200, jsonBody: renderProv(record), headers: { 'content-type': 'application/json; charset=utf-8' } });
+      default:
+        return renderJson(record);
+    }
+  },
+);

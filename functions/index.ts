@@ -1,24 +1,61 @@
+import { registerFunctions, type AppFunction } from '../shared/api/app.js';
+import { captureEventGrid } from './captureEventGrid.js';
+import { captureEventHub } from './captureEventHub.js';
+import { chatopsSlackRoute } from './chatopsSlack.js';
+import { chatopsTeamsRoute } from './chatopsTeams.js';
+import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
+import { complianceLatestRoute } from './complianceLatest.js';
+import { complianceRunRoute } from './complianceRun.js';
+import { complianceDrift, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import { diffRoute } from './diff.js';
+import { enrichResource } from './enrichResource.js';
+import { evidenceRoute } from './evidence.js';
+import { gateRoute } from './gate.js';
+import { healthRoute } from './health.js';
+import { impactRoute } from './impact.js';
+import { lineageRoute } from './lineage.js';
+import { lineageAsOfRoute } from './lineageAsOf.js';
+import { openapiRoute } from './openapi.js';
+import { predictionRequestRoute } from './predictionRequest.js';
+import { replayRoute } from './replay.js';
+import { searchRoute } from './search.js';
+
 /**
- * The function app's entry point (package.json "main"). Importing a module registers its
- * function; Azure and the local host both load this one list.
+ * The function app's entry point (package.json "main") and its one list of functions. Modules in
+ * this folder only declare; what is listed here is registered, in Azure and in the local host
+ * alike, and the OpenAPI document describes the routes among it. test/unit/functions.test.ts
+ * fails when a module's declaration is missing from the list.
  */
-import './captureEventGrid.js';
-import './captureEventHub.js';
-import './chatopsSlack.js';
-import './chatopsTeams.js';
-import './complianceHolds.js';
-import './complianceLatest.js';
-import './complianceRun.js';
-import './complianceTimers.js';
-import './diff.js';
-import './enrichResource.js';
-import './evidence.js';
-import './gate.js';
-import './health.js';
-import './impact.js';
-import './lineage.js';
-import './lineageAsOf.js';
-import './openapi.js';
-import './replay.js';
-import './requests.js';
-import './search.js';
+export const FUNCTIONS: readonly AppFunction[] = [
+  // Capture and enrichment
+  captureEventGrid,
+  captureEventHub,
+  enrichResource,
+  // Lookups
+  lineageRoute,
+  lineageAsOfRoute,
+  predictionRequestRoute,
+  impactRoute,
+  diffRoute,
+  gateRoute,
+  searchRoute,
+  evidenceRoute,
+  // Compliance
+  complianceRunRoute,
+  complianceLatestRoute,
+  complianceHoldsListRoute,
+  complianceHoldsPutRoute,
+  complianceHoldsDeleteRoute,
+  complianceLineage,
+  complianceDrift,
+  complianceRetention,
+  compliancePii,
+  // Operations, chat-ops and meta
+  replayRoute,
+  chatopsSlackRoute,
+  chatopsTeamsRoute,
+  healthRoute,
+  openapiRoute,
+];
+
+registerFunctions(FUNCTIONS);

@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { ROUTES, type RouteSpec } from './route.js';
+import { PROBLEM_CODES, type ProblemCode } from '../errors.js';
+import { appRole, type HttpRoute, type RouteSpec } from './route.js';
+import { problemSchema } from './schemas.js';
 
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. Shared
- * shapes (those with a `.meta({ id })`) become components.
+ * The OpenAPI 3.1 document of the given routes, generated from the same zod schemas they parse
+ * with. Shared shapes (those with a `.meta({ id })`) become components. Error answers come from
+ * each route's problem codes, one response per status naming the codes behind it.
  */
 type JsonSchema = Record<string, unknown>;
 
@@ -21,6 +24,12 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): { schema: JsonSche
     return { schema: { $ref: `#/components/schemas/${id}` }, defs: { ...defs, [id]: json } };
   }
   return { schema: json, defs };
+}
+
+function byStatus(codes: readonly ProblemCode[]): Map<number, ProblemCode[]> {
+  const out = new Map<number, ProblemCode[]>();
+  for (const code of codes) out.set(PROBLEM_CODES[code].status, [...(out.get(PROBLEM_CODES[code].status) ?? []), code]);
+  return out;
 }
 
 function parametersOf(spec: RouteSpec, components: Record<string, JsonSchema>): unknown[] {
@@ -48,19 +57,27 @@ function parametersOf(spec: RouteSpec, components: Record<string, JsonSchema>): 
   return out;
 }
 
-export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
+export function openApiDocument(routes: readonly HttpRoute[], serverUrl = '/api'): Record<string, unknown> {
   const components: Record<string, JsonSchema> = {};
+  const problem = schemaOf(problemSchema, 'output');
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const spec of [...ROUTES].sort((a, b) => a.route.localeCompare(b.route))) {
+  for (const { spec, problems } of [...routes].sort((a, b) => a.spec.route.localeCompare(b.spec.route))) {
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       let content: Record<string, unknown> | undefined;
       if (r.schema) {
         const { schema, defs } = schemaOf(r.schema, 'output');
         Object.assign(components, defs);
-        content = { [r.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json')]: { schema } };
+        content = { [r.contentType ?? 'application/json']: { schema } };
       }
       responses[status] = { description: r.description, ...(content ? { content } : {}) };
+    }
+    for (const [status, codes] of byStatus(problems)) {
+      Object.assign(components, problem.defs);
+      responses[status] = {
+        description: codes.map((c) => `${PROBLEM_CODES[c].title} (\`${c}\`)`).join('; '),
+        content: { 'application/problem+json': { schema: problem.schema } },
+      };
     }
     let requestBody: unknown;
     if (spec.body) {
@@ -74,7 +91,7 @@ export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
     paths[path][spec.method.toLowerCase()] = {
       operationId: spec.name,
       summary: spec.summary,
-      description: `${spec.description}${spec.role ? `\n\nWith Microsoft Entra ID in front: app role Lineage.${spec.role[0]?.toUpperCase()}${spec.role.slice(1)} or higher.` : ''}`,
+      description: `${spec.description}${spec.role ? `\n\nWith Microsoft Entra ID in front: app role ${appRole(spec.role)} or higher${spec.allWorkspaces ? ', without a workspace limit' : ''}.` : ''}`,
       tags: spec.tags,
       parameters: parametersOf(spec, components),
       ...(requestBody ? { requestBody } : {}),

@@ -79,7 +79,7 @@ export const asOfAnswerSchema = z
   })
   .meta({ id: 'AsOfAnswer' });
 
-export const requestAnswerSchema = z
+export const predictionRequestAnswerSchema = z
   .object({
     requestId: z.string(),
     clientRequestId: z.string().optional(),

@@ -1,16 +1,16 @@
 import type { Services } from '../composition.js';
 import { DomainError, toProblem } from '../errors.js';
-import { servedAt } from '../usecases/asOf.js';
-import { diffModels } from '../usecases/diff.js';
+import { lineageAsOf } from '../usecases/asOf.js';
+import { diff } from '../usecases/diff.js';
 import { gate } from '../usecases/gate.js';
 import { impact } from '../usecases/impact.js';
 import { lineage } from '../usecases/lineage.js';
-import { lookupRequest } from '../usecases/requestLookup.js';
+import { predictionRequest } from '../usecases/predictionRequest.js';
 import { bounded, type Answer } from './answer.js';
 import { USAGE, type Command, type Parsed } from './commands.js';
 import { apiLink } from './links.js';
 import type { ChatopsSettings } from './settings.js';
-import { diffSummary, gateSummary, impactSummary, lineageSummary, requestSummary, servedSummary } from './summaries.js';
+import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary, predictionRequestSummary } from './summaries.js';
 
 /**
  * Runs a parsed chat command against the same use cases the HTTP routes call, with the chat scope
@@ -123,11 +123,11 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
     case 'gate':
       return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
     case 'diff':
-      return diffSummary(await diffModels(graph, { from: command.from, to: command.to, workspace, scope }), link);
+      return diffSummary(await diff(graph, { from: command.from, to: command.to, workspace, scope }), link);
     case 'served':
-      return servedSummary(await servedAt(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
+      return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
     case 'request':
-      return requestSummary(await lookupRequest(graph, services.requests, command.id, 2, maxNodes, scope), link);
+      return predictionRequestSummary(await predictionRequest(graph, services.requests, command.id, 2, maxNodes, scope), link);
   }
 }
 

@@ -4,7 +4,7 @@ import type { DiffAnswer } from '../usecases/diff.js';
 import type { GateAnswer } from '../usecases/gate.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
 import type { LineageAnswer, LineageNode } from '../usecases/lineage.js';
-import type { RequestAnswer } from '../usecases/requestLookup.js';
+import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
 import { listed, truncate, type Answer } from './answer.js';
 
 /** Use-case answers reduced to the few facts worth a chat line each. Pure: no I/O. */
@@ -111,7 +111,7 @@ export function diffSummary(answer: DiffAnswer, link: string): Answer {
   };
 }
 
-export function servedSummary(answer: AsOfAnswer, link: string): Answer {
+export function lineageAsOfSummary(answer: AsOfAnswer, link: string): Answer {
   const lines = answer.serving.map(
     (s) =>
       `${s.deployment.label}: ${s.trafficShare}% → model ${s.model?.label ?? 'unknown'}${s.modelSince ? ` (since ${s.modelSince})` : ''}`,
@@ -124,7 +124,7 @@ export function servedSummary(answer: AsOfAnswer, link: string): Answer {
   return { title: `${answer.endpoint.label} at ${answer.at}`, lines, link, tone: 'info' };
 }
 
-export function requestSummary(answer: RequestAnswer, link: string): Answer {
+export function predictionRequestSummary(answer: PredictionRequestAnswer, link: string): Answer {
   const producer = answer.model && answer.upstream?.edges.find((e) => e.kind === 'produced' && e.to === answer.model?.id);
   const job = producer ? answer.upstream?.nodes.find((n) => n.id === producer.from) : undefined;
   const lines = [

@@ -78,7 +78,7 @@ export async function upstreamOf(
   return { nodes: answer.nodes, edges: answer.edges, partial: answer.partial };
 }
 
-export async function servedAt(
+export async function lineageAsOf(
   graph: GraphStore,
   query: { endpoint: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null },
 ): Promise<AsOfAnswer> {

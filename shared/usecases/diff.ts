@@ -61,7 +61,7 @@ function aspects(p: ModelProfile): Record<string, Sided> {
   };
 }
 
-export async function diffModels(
+export async function diff(
   graph: GraphStore,
   query: { from: string; to: string; workspace?: string; scope?: Set<string> | null },
 ): Promise<DiffAnswer> {

@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { chatopsSlack } from '../../functions/chatopsSlack.js';
+import { chatopsSlackRoute } from '../../functions/chatopsSlack.js';
 import { slackSignature as sign } from '../helpers/chatops.js';
 
 const WS =
@@ -40,7 +40,7 @@ describe('deferred Slack answers', () => {
     const call = () => {
       const ts = String(Math.floor(Date.now() / 1000));
       const body = new URLSearchParams({ command: '/lineage', text: `lineage ${MODEL}`, response_url: responseUrl }).toString();
-      return chatopsSlack(
+      return chatopsSlackRoute.handler(
         request('http://h/api/chatops/slack', body, {
           'x-slack-request-timestamp': ts,
           'x-slack-signature': sign('unit-secret', ts, body),

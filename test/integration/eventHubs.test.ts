@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/composition.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
-import { lookupRequest } from '../../shared/usecases/requestLookup.js';
+import { predictionRequest } from '../../shared/usecases/predictionRequest.js';
 import { fixture, WS } from '../helpers/fixtures.js';
 import { activityWrite, runStatusRecord, trafficRecord } from '../helpers/monitorRecords.js';
 import { freshServices } from '../helpers/stores.js';
@@ -84,7 +84,7 @@ describe('capturing Azure Monitor messages from Event Hubs', () => {
     };
     const report = await captureMonitorMessage(services.capture, message, { partitionId: '1' });
     expect(report).toMatchObject({ projected: 2, failed: 0 });
-    const answer = await lookupRequest(services.graph, services.requests, 'req-1', 3, 100);
+    const answer = await predictionRequest(services.graph, services.requests, 'req-1', 3, 100);
     expect(answer).toMatchObject({ requestId: 'req-1', clientRequestId: 'client-req-1', responseCode: 200, model: null });
     expect(JSON.stringify(await services.requests.get('req-1'))).not.toMatch(/secret-oid|python-requests|203\.0\.113/);
     // Not in the raw event log either: identities are replaced before anything is written.
@@ -92,6 +92,6 @@ describe('capturing Azure Monitor messages from Event Hubs', () => {
     for await (const r of services.eventLog.scan()) raw.push(JSON.stringify(r));
     expect(raw.join('\n')).not.toMatch(/secret-oid|python-requests|203\.0\.113|someone@contoso/);
     expect((await queued()).map((q) => q.kind)).toEqual(['endpoint']);
-    await expect(lookupRequest(services.graph, services.requests, 'nope', 3, 100)).rejects.toMatchObject({ code: 'not-found' });
+    await expect(predictionRequest(services.graph, services.requests, 'nope', 3, 100)).rejects.toMatchObject({ code: 'not-found' });
   });
 });

@@ -14,7 +14,7 @@ import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { replay } from '../../shared/usecases/replay.js';
-import { lookupRequest } from '../../shared/usecases/requestLookup.js';
+import { predictionRequest } from '../../shared/usecases/predictionRequest.js';
 import { toInstant } from '../../shared/util/time.js';
 import { modelRegistered } from '../helpers/events.js';
 import { WS } from '../helpers/fixtures.js';
@@ -265,7 +265,7 @@ describe('retention: purging raw events and request traces past policy, with a l
         clientRequestId: `client-${t.requestId}`,
       });
 
-      const lookup = lookupRequest(services.graph, services.requests, t.requestId, 3, 100);
+      const lookup = predictionRequest(services.graph, services.requests, t.requestId, 3, 100);
       await expect(lookup).rejects.toBeInstanceOf(DomainError);
       await expect(lookup).rejects.toMatchObject({
         code: 'gone',
@@ -279,7 +279,7 @@ describe('retention: purging raw events and request traces past policy, with a l
       const doc = await readRaw(services, 'requests', requestDocId(t.requestId));
       expect(doc).toMatchObject({ requestId: t.requestId, legalHold: 'case-42', ttl: -1 });
       expect(doc).not.toHaveProperty('tombstone');
-      expect(await lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({ requestId: t.requestId });
+      expect(await predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({ requestId: t.requestId });
     }
   });
 
@@ -296,7 +296,7 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(doc).not.toHaveProperty('tombstone');
       expect(doc).not.toHaveProperty('legalHold');
       expect(doc).not.toHaveProperty('ttl');
-      expect(await lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({
+      expect(await predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({
         requestId: t.requestId,
         clientRequestId: `client-${t.requestId}`,
       });
@@ -360,7 +360,7 @@ describe('retention: purging raw events and request traces past policy, with a l
           tombstone: { recordKind: 'request-trace', purgedAt: NOW.toISOString(), recordTime: toInstant(t.instant) },
         });
         expect(doc).not.toHaveProperty('legalHold');
-        await expect(lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
+        await expect(predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
       }
     });
 
@@ -376,7 +376,7 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(result.events.replayed).toBe(remaining);
       expect(result.events.deadLettered).toBe(0);
       for (const t of traces('purged', 'held'))
-        await expect(lookupRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
+        await expect(predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
     });
   });
 });
@@ -520,7 +520,7 @@ describe('retention: holds that change or end, and purged traces across workspac
     const services = await retentionServices();
     await captureMonitorMessage(services.capture, { records: [trace('req-private', before(8))] }, { partitionId: '0' });
     await runRetention(services);
-    const lookup = (scope: Set<string> | null) => lookupRequest(services.graph, services.requests, 'req-private', 3, 100, scope);
+    const lookup = (scope: Set<string> | null) => predictionRequest(services.graph, services.requests, 'req-private', 3, 100, scope);
     await expect(lookup(new Set(['another-workspace']))).rejects.toMatchObject({ code: 'not-found' });
     await expect(lookup(new Set([WS.split('/').pop()!.toLowerCase()]))).rejects.toMatchObject({ code: 'gone' });
   });

@@ -2,8 +2,8 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chatopsSlack } from '../../functions/chatopsSlack.js';
-import { chatopsTeams } from '../../functions/chatopsTeams.js';
+import { chatopsSlackRoute } from '../../functions/chatopsSlack.js';
+import { chatopsTeamsRoute } from '../../functions/chatopsTeams.js';
 import { bounded, capLines, fitChars, LIMITS, listed, type Answer } from '../../shared/chatops/answer.js';
 import { normalizeText, parseCommand, type Command } from '../../shared/chatops/commands.js';
 import { startCommand, withinBudget, type ExecDeps } from '../../shared/chatops/executor.js';
@@ -11,7 +11,7 @@ import { apiLink, linkBase } from '../../shared/chatops/links.js';
 import { chatopsSettings } from '../../shared/chatops/settings.js';
 import { verifySlackSignature, verifyTeamsSignature } from '../../shared/chatops/signature.js';
 import { escapeMrkdwn, responseUrlAllowed, SLACK_LIMITS, toBlockKit } from '../../shared/chatops/slack.js';
-import { diffSummary, gateSummary, impactSummary, lineageSummary, servedSummary } from '../../shared/chatops/summaries.js';
+import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary } from '../../shared/chatops/summaries.js';
 import { TEAMS_MAX_BYTES, toTeamsMessage } from '../../shared/chatops/teams.js';
 import type { Services } from '../../shared/composition.js';
 import type { LineageAnswer, LineageNode } from '../../shared/usecases/lineage.js';
@@ -376,7 +376,7 @@ describe('answers stay short', () => {
       '✅ credit-default:3 passes the gate',
     );
 
-    const served = servedSummary(
+    const served = lineageAsOfSummary(
       {
         endpoint: node('endpoint', 'credit-scoring'),
         at: '2024-05-20T00:00:00Z',
@@ -607,7 +607,7 @@ describe('chat routes, called as the worker calls them', () => {
     delete process.env.SLACK_SIGNING_SECRET;
     delete process.env.TEAMS_WEBHOOK_SECRET;
     const ts = String(Math.floor(Date.now() / 1000));
-    const slack = await chatopsSlack(
+    const slack = await chatopsSlackRoute.handler(
       request('http://h/api/chatops/slack', 'text=help', {
         'x-slack-request-timestamp': ts,
         'x-slack-signature': sign('', ts, 'text=help'),
@@ -616,25 +616,25 @@ describe('chat routes, called as the worker calls them', () => {
     );
     expect(slack.status).toBe(503);
     expect(slack.jsonBody).toMatchObject({ code: 'not-configured', detail: expect.stringContaining('SLACK_SIGNING_SECRET') });
-    const teams = await chatopsTeams(request('http://h/api/chatops/teams', '{}', { authorization: 'HMAC AAAA' }), context());
+    const teams = await chatopsTeamsRoute.handler(request('http://h/api/chatops/teams', '{}', { authorization: 'HMAC AAAA' }), context());
     expect(teams.status).toBe(503);
     expect(teams.jsonBody).toMatchObject({ code: 'not-configured', detail: expect.stringContaining('TEAMS_WEBHOOK_SECRET') });
     process.env.SLACK_SIGNING_SECRET = 's';
     process.env.CHATOPS_DEFAULT_WORKSPACE = 'not-an-arm-id';
-    expect((await chatopsSlack(request('http://h/api/chatops/slack', 'text=help'), context())).status).toBe(503);
+    expect((await chatopsSlackRoute.handler(request('http://h/api/chatops/slack', 'text=help'), context())).status).toBe(503);
   });
 
   it('answers a signed Slack help at once, and 401 problem JSON for a bad signature', async () => {
     process.env.SLACK_SIGNING_SECRET = 'unit-secret';
     const ts = String(Math.floor(Date.now() / 1000));
     const body = 'command=%2Flineage&text=help+--public';
-    const good = await chatopsSlack(
+    const good = await chatopsSlackRoute.handler(
       request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('unit-secret', ts, body) }),
       context(),
     );
     expect(good.status ?? 200).toBe(200);
     expect(good.jsonBody).toMatchObject({ response_type: 'in_channel', text: 'Lineage bot commands' });
-    const bad = await chatopsSlack(
+    const bad = await chatopsSlackRoute.handler(
       request('http://h/api/chatops/slack', body, { 'x-slack-request-timestamp': ts, 'x-slack-signature': sign('other', ts, body) }),
       context(),
     );
@@ -648,7 +648,7 @@ describe('chat routes, called as the worker calls them', () => {
     process.env.TEAMS_WEBHOOK_SECRET = secret;
     const body = 'not json';
     const auth = `HMAC ${createHmac('sha256', Buffer.from(secret, 'base64')).update(body).digest('base64')}`;
-    const res = await chatopsTeams(request('http://h/api/chatops/teams', body, { authorization: auth }), context());
+    const res = await chatopsTeamsRoute.handler(request('http://h/api/chatops/teams', body, { authorization: auth }), context());
     expect(res.status).toBe(400);
     expect(res.jsonBody).toMatchObject({ code: 'invalid-request' });
   });

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-// The app's one list of function modules: every route contract registers itself on import.
-import '../../../functions/index.js';
-import { ROUTES } from '../../../shared/api/route.js';
+// The app's one list of functions: the route contracts are the HTTP ones among it.
+import { FUNCTIONS } from '../../../functions/index.js';
+import { PROBLEM_CODES } from '../../../shared/errors.js';
 import { expectOk, startApi, type Api } from './harness.js';
 
 /** GET /api/openapi.json: the API described from the same zod contracts that validate requests. */
+const HTTP = FUNCTIONS.flatMap((f) => (f.kind === 'http' ? [f] : []));
+const ROUTES = HTTP.map((f) => f.spec);
 let api: Api;
 let doc: OpenApi;
 beforeAll(async () => {
@@ -122,6 +124,17 @@ describe('happy', () => {
       expect(op?.security, spec.name).toEqual(spec.authLevel === 'anonymous' ? [] : [{ functionKey: [] }, { functionKeyHeader: [] }]);
       if (spec.role) expect(op?.description, spec.name).toMatch(new RegExp(`Lineage\\.${spec.role}`, 'i'));
     }
+  });
+
+  it('publishes the problem answers derived for each route: lineage has its 401, 403 and 503', () => {
+    for (const { spec, problems } of HTTP) {
+      const responses = doc.paths[`/${spec.route}`]?.[spec.method.toLowerCase()]?.responses ?? {};
+      for (const code of problems)
+        expect(responses[String(PROBLEM_CODES[code].status)]?.description, `${spec.name} ${code}`).toContain(code);
+    }
+    expect(Object.keys(doc.paths['/lineage']?.get?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '400', '401', '403', '404', '409', '500', '503']),
+    );
   });
 
   it('lists every query and path parameter the zod schemas accept, required exactly when the schema requires it', () => {

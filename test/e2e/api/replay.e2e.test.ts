@@ -8,7 +8,7 @@ import { AS, S, expectInvalidParameter, expectOk, expectProblem, type Api, type 
 let api: Api;
 withSampleApi((started) => (api = started));
 
-const reportSchema = replayRoute.responses[200].schema as z.ZodType<{
+const reportSchema = replayRoute.spec.responses[200].schema as z.ZodType<{
   events: { replayed: number; projected: number; ignored: number; deadLettered: number };
   deadLetters: { retried: number; resolved: number; stillFailing: number };
 }>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestAnswerSchema } from '../../../shared/api/schemas.js';
+import { predictionRequestAnswerSchema } from '../../../shared/api/schemas.js';
 import {
   AS,
   ENDPOINT,
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 const lookup = async (id: string, params: Record<string, string> = {}, options: CallOptions = {}) =>
-  expectOk(await api.get(`/api/requests/${encodeURIComponent(id)}`, params, options), requestAnswerSchema);
+  expectOk(await api.get(`/api/requests/${encodeURIComponent(id)}`, params, options), predictionRequestAnswerSchema);
 
 describe('happy', () => {
   it('sample-request-0001 was answered by blue serving credit-default:2, with the traffic-log record behind the answer', async () => {

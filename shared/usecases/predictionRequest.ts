@@ -5,7 +5,7 @@ import type { RequestStore } from '../store/requestStore.js';
 import { toLineageNode, type LineageAnswer, type LineageNode } from './lineage.js';
 import { modelAt, upstreamOf } from './asOf.js';
 
-export interface RequestAnswer {
+export interface PredictionRequestAnswer {
   requestId: string;
   clientRequestId?: string;
   time: string;
@@ -24,15 +24,15 @@ export interface RequestAnswer {
   provenance: unknown;
 }
 
-/** Which deployment and model answered request X (Q3): one point read, then the as-of model. */
-export async function lookupRequest(
+/** Which deployment and model answered prediction request X (Q3): one point read, then the as-of model. */
+export async function predictionRequest(
   graph: GraphStore,
   requests: RequestStore,
   requestId: string,
   depth: number,
   maxNodes: number,
   scope: Set<string> | null = null,
-): Promise<RequestAnswer> {
+): Promise<PredictionRequestAnswer> {
   const doc = await requests.get(requestId);
   if (doc && 'tombstone' in doc && canSee(scope, doc.tombstone.workspace)) {
     // The trace is gone by policy; say so, and when, rather than pretending it never existed.
