@@ -50,6 +50,8 @@ export async function captureEventHub(messages: unknown[], context: InvocationCo
 app.eventHub('captureEventHub', {
   eventHubName: '%EVENTHUB_NAME%',
   connection: 'EVENTHUB_CONNECTION',
+  // A consumer group of our own: readers sharing $Default would split or steal the partitions.
+  consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
   cardinality: 'many',
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 10 }, maximumInterval: { minutes: 5 } },
   handler: captureEventHub,

@@ -49,17 +49,29 @@ export function resolveSetting(value: unknown, env: Record<string, string | unde
   return resolved;
 }
 
-export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const log = options.log ?? ((line: string) => console.log(line));
+/**
+ * Loads the app as the Functions worker does: `@azure/functions-core` is provided, the entry
+ * module is imported, and every `app.*` registration arrives with its binding metadata. The
+ * settings contract test reads the registrations the same way.
+ */
+export async function loadFunctionApp(
+  entry: string = DEFAULT_ENTRY,
+  log: (line: string) => void = (line) => console.log(line),
+): Promise<{ core: FunctionsCore; functions: RegisteredFunction[] }> {
   const core = new FunctionsCore((level, category, message, fn) => {
     if (category === 'system' && level === 'debug') return;
     log(`[${new Date().toISOString()}] ${fn ? `${fn}: ` : ''}${level === 'information' ? '' : `${level}: `}${message}`);
   });
   core.install();
-  const entry = options.entry ?? DEFAULT_ENTRY;
   await import(pathToFileURL(entry).href);
   const functions = [...core.functions.values()];
   if (functions.length === 0) throw new Error(`${entry} registered no functions`);
+  return { core, functions };
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { core, functions } = await loadFunctionApp(options.entry ?? DEFAULT_ENTRY, log);
 
   const httpRoutes = functions
     .filter((f) => f.trigger.type.toLowerCase() === 'httptrigger')
@@ -265,7 +277,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const many = bindingText(fn.trigger.cardinality, 'one').toLowerCase() === 'many';
     const now = new Date().toISOString();
     const eventHubName = String(resolveSetting(fn.trigger.eventHubName ?? ''));
-    const partition = { PartitionId: '0', EventHubName: eventHubName, ConsumerGroup: bindingText(fn.trigger.consumerGroup, '$Default') };
+    const partition = {
+      PartitionId: '0',
+      EventHubName: eventHubName,
+      ConsumerGroup: String(resolveSetting(fn.trigger.consumerGroup ?? '$Default')),
+    };
     return many
       ? {
           data: { collectionString: { string: [body] } },
