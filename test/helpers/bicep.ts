@@ -78,13 +78,13 @@ export function readBicep(path: string): BicepFile {
 
 /**
  * The body of a top-level resource declaration: from its `resource NAME` line to the closing
- * brace at the start of a line.
+ * brace (or, for a loop, bracket) at the start of a line.
  */
 export function resourceBody(file: BicepFile, name: string): string {
   const start = file.text.search(new RegExp(`^resource ${name} `, 'm'));
   if (start < 0) throw new Error(`no resource ${name}`);
-  const end = file.text.indexOf('\n}', start);
-  return file.text.slice(start, end + 2);
+  const end = file.text.slice(start).search(/\n[}\]]/);
+  return file.text.slice(start, start + end + 2);
 }
 
 /** `{ name: 'X', value: EXPR }` entries of the function app's appSettings list, in order. */
@@ -111,7 +111,7 @@ export function appSettings(file: BicepFile): Array<{ name: string; value: strin
 export function literal(expr: string, file?: BicepFile): string | undefined {
   const e = expr.trim();
   const m = /^'([^'$]*)'$/.exec(e);
-  if (m) return m[1] as string;
+  if (m) return m[1];
   const v = /^\w+$/.test(e) ? file?.vars.get(e) : undefined;
   return v === undefined ? undefined : literal(v, file);
 }
