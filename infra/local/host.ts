@@ -15,6 +15,8 @@ import { parseNcrontab } from './ncrontab.js';
 export interface HostOptions {
   /** Port to listen on; 0 picks a free one. */
   port: number;
+  /** When `port` is taken, listen on a free one instead of failing. */
+  anyPortIfTaken?: boolean;
   /** Absolute path of the app entry module (the compiled functions/index.js by default). */
   entry?: string;
   bind?: string;
@@ -296,9 +298,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const timers = startTimers(core, functions, log);
   const queues = startQueuePollers(core, functions, log);
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.bind ?? '127.0.0.1', () => resolveListen());
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.bind ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+  await listen(options.port).catch((error: unknown) => {
+    if (!options.anyPortIfTaken || (error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    log(`[host] port ${options.port} is in use; listening on a free one`);
+    return listen(0);
   });
   const port = (server.address() as AddressInfo).port;
   await core.runAppHooks('appStart', resolve(here, '..', '..'));
