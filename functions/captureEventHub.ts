@@ -19,6 +19,8 @@ interface EventHubMetadata {
 export const captureEventHub = eventHubFunction('captureEventHub', {
   eventHubName: '%EVENTHUB_NAME%',
   connection: 'EVENTHUB_CONNECTION',
+  // A consumer group of our own: readers sharing $Default would split or steal the partitions.
+  consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
   cardinality: 'many',
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 10 }, maximumInterval: { minutes: 5 } },
   handler: async (messages, context) => {

@@ -1,78 +1,94 @@
 import { z } from 'zod';
 
 /**
+ * App Service leaves a Key Vault reference it could not resolve (secret missing, access not yet
+ * granted) in the setting as written. Such a value must never be used as the secret itself.
+ */
+export function isUnresolvedKeyVaultReference(value: string): boolean {
+  return /^@Microsoft\.KeyVault\(/i.test(value.trim());
+}
+export const UNRESOLVED_REFERENCE =
+  'is a Key Vault reference App Service could not resolve (is the secret in the vault, and may the app read it?)';
+
+/**
  * Every setting the app reads, with its default. Validated once, at the composition root, so a
  * misconfigured deployment fails at its first invocation with a message naming the setting.
  */
-const settingsSchema = z
-  .object({
-    COSMOS_ENDPOINT: z.url({ message: 'COSMOS_ENDPOINT must be the https URL of a Cosmos DB account' }),
-    /** Account key. Leave unset in Azure: the app then uses its managed identity. */
-    COSMOS_KEY: z.string().min(1).optional(),
-    COSMOS_DATABASE: z.string().min(1).default('lineage'),
-    /** Connection string for Blob Storage (Azurite locally). Prefer STORAGE_BLOB_ENDPOINT in Azure. */
-    STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
-    /** Blob endpoint reached with the managed identity, e.g. https://acct.blob.core.windows.net. */
-    STORAGE_BLOB_ENDPOINT: z.url().optional(),
-    DEADLETTER_CONTAINER: z
-      .string()
-      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
-      .default('deadletters'),
-    /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
-    AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
-    AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
-    /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
-    AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
-    AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
-    /** Queue endpoint reached with the managed identity (with STORAGE_BLOB_ENDPOINT). */
-    STORAGE_QUEUE_ENDPOINT: z.url().optional(),
-    ENRICHMENT_QUEUE: z
-      .string()
-      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
-      .default('enrichment'),
-    /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
-    ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
-    /**
-     * Key for the keyed hashes that replace caller identities before anything is stored. Set a
-     * secret per deployment (the Bicep template generates one); the default is for local use only.
-     */
-    REDACTION_KEY: z.string().min(16).default('local-development-redaction-key'),
-    /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval. */
-    GATE_REQUIRE: z
-      .string()
-      .default('data,code,environment,job')
-      .transform((s) =>
-        s
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
-    /** Blob container for compliance reports, run state, legal holds and the retention archive. */
-    COMPLIANCE_CONTAINER: z
-      .string()
-      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
-      .default('compliance'),
-    /** Retention policies, in days, per kind of record (raw events are the audit evidence). */
-    RETENTION_RAW_EVENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
-    RETENTION_REQUESTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
-    /** Days past its policy before a record not yet purged counts as kept too long (timer outages, TTL lag). */
-    RETENTION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
-    /** Records referenced by the graph and younger than this must still exist, or be tombstoned by policy. */
-    AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
-    /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
-    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
-    /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().min(1).optional(),
-    LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
-    LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
-  })
-  .refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
-    message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',
-    path: ['STORAGE_BLOB_ENDPOINT'],
-  });
+const settingsObject = z.object({
+  COSMOS_ENDPOINT: z.url({ message: 'COSMOS_ENDPOINT must be the https URL of a Cosmos DB account' }),
+  /** Account key. Leave unset in Azure: the app then uses its managed identity. */
+  COSMOS_KEY: z.string().min(1).optional(),
+  COSMOS_DATABASE: z.string().min(1).default('lineage'),
+  /** Connection string for Blob Storage (Azurite locally). Prefer STORAGE_BLOB_ENDPOINT in Azure. */
+  STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  /** Blob endpoint reached with the managed identity, e.g. https://acct.blob.core.windows.net. */
+  STORAGE_BLOB_ENDPOINT: z.url().optional(),
+  DEADLETTER_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('deadletters'),
+  /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
+  AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
+  AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
+  /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
+  AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
+  /** Queue endpoint reached with the managed identity (with STORAGE_BLOB_ENDPOINT). */
+  STORAGE_QUEUE_ENDPOINT: z.url().optional(),
+  ENRICHMENT_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('enrichment'),
+  /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
+  ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * Key for the keyed hashes that replace caller identities before anything is stored. Set a
+   * secret per deployment (the Bicep template generates one); the default is for local use only.
+   */
+  REDACTION_KEY: z
+    .string()
+    .min(16)
+    .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
+    .default('local-development-redaction-key'),
+  /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval. */
+  GATE_REQUIRE: z
+    .string()
+    .default('data,code,environment,job')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
+  /** Blob container for compliance reports, run state, legal holds and the retention archive. */
+  COMPLIANCE_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('compliance'),
+  /** Retention policies, in days, per kind of record (raw events are the audit evidence). */
+  RETENTION_RAW_EVENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+  RETENTION_REQUESTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  /** Days past its policy before a record not yet purged counts as kept too long (timer outages, TTL lag). */
+  RETENTION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  /** Records referenced by the graph and younger than this must still exist, or be tombstoned by policy. */
+  AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+  /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().min(1).optional(),
+  LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
+  LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
+});
+const settingsSchema = settingsObject.refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
+  message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',
+  path: ['STORAGE_BLOB_ENDPOINT'],
+});
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** The name of every setting the app reads through loadSettings (the settings contract test uses it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(settingsObject.shape);
 
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

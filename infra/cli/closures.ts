@@ -1,29 +1,30 @@
 import { loadSettings } from '../../shared/config.js';
 import { buildServices } from '../../shared/composition.js';
 import { rebuildClosures } from '../../shared/usecases/closures.js';
+import { isMain, progressBar, runCommand, type CommandSpec } from './command.js';
 
-/**
- * `npm run closures`: computes every node's closure documents from the stored links. Run it once
- * after upgrading from a version without closures (the migration), or to repair closures a
- * propagation budget marked truncated. Safe to repeat; lookups work throughout (they walk where a
- * closure is missing).
- */
+export const closuresSpec: CommandSpec = {
+  name: 'npm run closures --',
+  summary:
+    "Computes every node's closure documents from the stored links: once after upgrading from a version without closures, or to " +
+    'repair closures a propagation budget marked truncated. Safe to repeat; lookups work throughout (they walk where a closure is missing).',
+  options: {},
+};
+
 async function main(): Promise<void> {
   const services = await buildServices(loadSettings());
   const started = Date.now();
-  let last = 0;
+  const bar = progressBar('closures', 'nodes');
+  let begun = false;
   const written = await rebuildClosures(services.graph, (done, total) => {
-    if (done - last >= 1000 || done === total) {
-      last = done;
-      console.log(`  ${done} / ${total} nodes`);
-    }
+    if (!begun) bar.start(total, 0, { detail: '' });
+    begun = true;
+    bar.update(done);
   });
+  if (begun) bar.stop();
   console.log(
     JSON.stringify({ closureDocuments: written, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2),
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(`closure rebuild failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runCommand(closuresSpec, undefined, main);

@@ -15,6 +15,8 @@ import { parseNcrontab } from './ncrontab.js';
 export interface HostOptions {
   /** Port to listen on; 0 picks a free one. */
   port: number;
+  /** When `port` is taken, listen on a free one instead of failing. */
+  anyPortIfTaken?: boolean;
   /** Absolute path of the app entry module (the compiled functions/index.js by default). */
   entry?: string;
   bind?: string;
@@ -49,17 +51,29 @@ export function resolveSetting(value: unknown, env: Record<string, string | unde
   return resolved;
 }
 
-export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const log = options.log ?? ((line: string) => console.log(line));
+/**
+ * Loads the app as the Functions worker does: `@azure/functions-core` is provided, the entry
+ * module is imported, and every `app.*` registration arrives with its binding metadata. The
+ * settings contract test reads the registrations the same way.
+ */
+export async function loadFunctionApp(
+  entry: string = DEFAULT_ENTRY,
+  log: (line: string) => void = (line) => console.log(line),
+): Promise<{ core: FunctionsCore; functions: RegisteredFunction[] }> {
   const core = new FunctionsCore((level, category, message, fn) => {
     if (category === 'system' && level === 'debug') return;
     log(`[${new Date().toISOString()}] ${fn ? `${fn}: ` : ''}${level === 'information' ? '' : `${level}: `}${message}`);
   });
   core.install();
-  const entry = options.entry ?? DEFAULT_ENTRY;
   await import(pathToFileURL(entry).href);
   const functions = [...core.functions.values()];
   if (functions.length === 0) throw new Error(`${entry} registered no functions`);
+  return { core, functions };
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { core, functions } = await loadFunctionApp(options.entry ?? DEFAULT_ENTRY, log);
 
   const httpRoutes = functions
     .filter((f) => f.trigger.type.toLowerCase() === 'httptrigger')
@@ -265,7 +279,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const many = bindingText(fn.trigger.cardinality, 'one').toLowerCase() === 'many';
     const now = new Date().toISOString();
     const eventHubName = String(resolveSetting(fn.trigger.eventHubName ?? ''));
-    const partition = { PartitionId: '0', EventHubName: eventHubName, ConsumerGroup: bindingText(fn.trigger.consumerGroup, '$Default') };
+    const partition = {
+      PartitionId: '0',
+      EventHubName: eventHubName,
+      ConsumerGroup: String(resolveSetting(fn.trigger.consumerGroup ?? '$Default')),
+    };
     return many
       ? {
           data: { collectionString: { string: [body] } },
@@ -280,9 +298,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const timers = startTimers(core, functions, log);
   const queues = startQueuePollers(core, functions, log);
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.bind ?? '127.0.0.1', () => resolveListen());
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.bind ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+  await listen(options.port).catch((error: unknown) => {
+    if (!options.anyPortIfTaken || (error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    log(`[host] port ${options.port} is in use; listening on a free one`);
+    return listen(0);
   });
   const port = (server.address() as AddressInfo).port;
   await core.runAppHooks('appStart', resolve(here, '..', '..'));

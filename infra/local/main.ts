@@ -17,7 +17,14 @@ export const DEFAULT_COMPLIANCE_SCHEDULES = {
  * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
  * are started in-process/child-process unless settings point at real endpoints
  * (COSMOS_ENDPOINT; STORAGE_CONNECTION_STRING or STORAGE_BLOB_ENDPOINT). Ctrl-C stops all of it.
+ *
+ * Ports: the embedded services take free ports unless LOCAL_*_PORT names one, so instances (and
+ * test runs) side by side never collide; the app takes PORT, else 7071 when free, else any free
+ * port. `--services-only` keeps the well-known ports local.settings.json names for `func start`.
  */
+const SERVICES_ONLY = process.argv.includes('--services-only');
+const WELL_KNOWN = { cosmos: 8081, blob: 10000, queue: 10001, table: 10002 };
+
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -27,24 +34,29 @@ function port(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  const started: Array<{ name: string; service: RunningService }> = [];
+  const started: Array<{ name: string; service: RunningService; detail?: string }> = [];
+  const where = ({ name, service, detail }: (typeof started)[number]) => `  ${name}: ${service.url}${detail ? ` (${detail})` : ''}`;
   const stopAll = async () => {
     for (const { service } of started.reverse()) await service.stop().catch(() => undefined);
   };
   try {
     if (!process.env.COSMOS_ENDPOINT) {
-      const cosmos = await startCosmos(port('LOCAL_COSMOS_PORT', 8081));
+      const cosmos = await startCosmos(port('LOCAL_COSMOS_PORT', SERVICES_ONLY ? WELL_KNOWN.cosmos : 0));
       started.push({ name: 'Cosmos DB (embedded @vercel/cosmosdb-server, in memory)', service: cosmos });
       process.env.COSMOS_ENDPOINT = cosmos.url;
       process.env.COSMOS_KEY = cosmos.key;
     }
     if (!process.env.STORAGE_CONNECTION_STRING && !process.env.STORAGE_BLOB_ENDPOINT) {
       const azurite = await startAzurite({
-        blob: port('LOCAL_AZURITE_BLOB_PORT', 10000),
-        queue: port('LOCAL_AZURITE_QUEUE_PORT', 10001),
-        table: port('LOCAL_AZURITE_TABLE_PORT', 10002),
+        blob: port('LOCAL_AZURITE_BLOB_PORT', SERVICES_ONLY ? WELL_KNOWN.blob : 0),
+        queue: port('LOCAL_AZURITE_QUEUE_PORT', SERVICES_ONLY ? WELL_KNOWN.queue : 0),
+        table: port('LOCAL_AZURITE_TABLE_PORT', SERVICES_ONLY ? WELL_KNOWN.table : 0),
       });
-      started.push({ name: 'Azure Storage (Azurite, in memory)', service: azurite });
+      started.push({
+        name: 'Azure Storage (Azurite, in memory)',
+        service: azurite,
+        detail: `queue :${azurite.queuePort}, table :${azurite.tablePort}`,
+      });
       process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
     }
     if (!process.env.AZUREML_MANAGEMENT_ENDPOINT) {
@@ -58,6 +70,7 @@ async function main(): Promise<void> {
     // Binding settings the registrations name with %…%; in Azure they are app settings.
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
+    process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
 
     const settings = loadSettings();
@@ -70,13 +83,13 @@ async function main(): Promise<void> {
     }
     await (await buildServices(settings)).ensureStorage();
 
-    if (process.argv.includes('--services-only')) {
+    if (SERVICES_ONLY) {
       // For `func start` users: the stores on their default ports, matching local.settings.json.
       console.log(
         [
           '',
           'Local services running (use with func start and local.settings.json):',
-          ...started.map(({ name, service }) => `  ${name}: ${service.url}`),
+          ...started.map(where),
           'Press Ctrl-C to stop.',
           '',
         ].join('\n'),
@@ -90,7 +103,9 @@ async function main(): Promise<void> {
       return;
     }
 
-    const host = await startHost({ port: port('PORT', 7071), entry: process.env.LOCAL_HOST_ENTRY || undefined });
+    const entry = process.env.LOCAL_HOST_ENTRY || undefined;
+    // 7071 is only a default: when another instance holds it, the host takes a free port (PORT set: exact).
+    const host = await startHost({ port: port('PORT', 7071), entry, anyPortIfTaken: (process.env.PORT ?? '') === '' });
     const lines = [
       '',
       `Lineage function app listening on ${host.url}`,
@@ -105,7 +120,8 @@ async function main(): Promise<void> {
           return `  ${f.metadata.name}: timerTrigger ${String(resolveSetting(t.schedule))} (UTC)  POST ${host.url}/admin/functions/${f.metadata.name} runs it now`;
         return `  ${f.metadata.name}: ${t.type}  POST ${host.url}/admin/functions/${f.metadata.name}`;
       }),
-      ...started.map(({ name, service }) => `  ${name}: ${service.url}`),
+      ...started.map(where),
+      `  app module: ${entry ?? 'dist/functions/index.js (tsc build)'}`,
       'Press Ctrl-C to stop.',
       '',
     ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isUnresolvedKeyVaultReference, UNRESOLVED_REFERENCE } from '../config.js';
 import { parseWorkspaceId } from '../graph/keys.js';
 
 /**
@@ -10,12 +11,18 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const schema = z.object({
   /** Slack app "Signing Secret"; unset = the Slack route answers 503. */
-  SLACK_SIGNING_SECRET: optional(z.string().min(1)),
+  SLACK_SIGNING_SECRET: optional(
+    z
+      .string()
+      .min(1)
+      .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE),
+  ),
   /** Teams outgoing webhook security token (base64, as Teams shows it); unset = the Teams route answers 503. */
   TEAMS_WEBHOOK_SECRET: optional(
     z
       .string()
       .trim()
+      .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
       .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be the base64 security token Teams shows when the outgoing webhook is created'),
   ),
   /** Workspace ARM id used for `azureml:NAME:VERSION` (and endpoint names) when a command has no `in WORKSPACE`. */
@@ -45,6 +52,9 @@ const schema = z.object({
 });
 
 export type ChatopsSettings = z.infer<typeof schema>;
+
+/** The name of every chat-ops setting (the settings contract test uses it). */
+export const CHATOPS_SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export function chatopsSettings(env: Record<string, string | undefined> = process.env): ChatopsSettings {
   const parsed = schema.safeParse(env);

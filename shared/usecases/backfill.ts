@@ -30,14 +30,15 @@ export interface BackfillOptions {
   shouldStop?: () => boolean;
 }
 
-interface Unit {
+export interface Unit {
   path: string;
   kind: EnrichKind | 'container';
   /** For asset containers: the version collection to list under each container. */
   versions?: EnrichKind;
 }
 
-const TOP_LEVEL: Unit[] = [
+/** The list operations a backfill walks, in order (the CLI shows progress over them). */
+export const TOP_LEVEL: Unit[] = [
   { path: 'jobs', kind: 'job' },
   { path: 'models', kind: 'container', versions: 'model' },
   { path: 'data', kind: 'container', versions: 'data' },

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { runComplianceBench } from './compliance.js';
 import { runEnrichmentBench } from './enrichment.js';
 import { runLookupBench } from './lookups.js';
+import { runModuleLoadBench } from './moduleLoad.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
 import { monitorStream } from './monitorStream.js';
 import { runNormalizationBench } from './normalization.js';
@@ -11,6 +12,8 @@ import { eventStream } from './stream.js';
 /**
  * `npm run bench`: prints figures, asserts nothing.
  *
+ *   0. The deploy package: module load time of the tsc build and of the bundle (median of 9
+ *      fresh processes each), their ratio, and the zip's size (`npm run bench:package` alone).
  *   1. Normalization throughput on one core (bytes -> graph documents, no I/O) vs JSON.parse.
  *   2. Cosmos requests per captured event: by type, on redelivery, and as the graph grows,
  *      against the embedded Cosmos server and Azurite.
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       `${schemas} Event Grid schema, ${events.length - schemas} CloudEvents`,
   );
 
+  await runModuleLoadBench();
   runNormalizationBench(events.slice(0, NORMALIZATION_EVENTS));
   await runStoreBench(events.slice(0, STORE_EVENTS));
   // Section 3 runs after section 2 has stopped its stores, so the in-process Cosmos server's data is garbage by then.

@@ -14,22 +14,23 @@ export interface SpawnedHost {
   child: ChildProcess;
 }
 
-/** Starts `npm start`'s program (the compiled local host) as a child process and waits until it listens. */
-export async function spawnHost(env: Record<string, string> = {}): Promise<SpawnedHost> {
+/**
+ * Starts `npm start`'s program (the compiled local host) as a child process and waits until it
+ * listens. An `undefined` in `env` removes that variable (to run on the host's own defaults).
+ */
+export async function spawnHost(env: Record<string, string | undefined> = {}): Promise<SpawnedHost> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      LOCAL_COSMOS_PORT: '0',
-      LOCAL_AZURITE_BLOB_PORT: '0',
-      LOCAL_AZURITE_QUEUE_PORT: '0',
-      LOCAL_AZURITE_TABLE_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: '0',
+    LOCAL_COSMOS_PORT: '0',
+    LOCAL_AZURITE_BLOB_PORT: '0',
+    LOCAL_AZURITE_QUEUE_PORT: '0',
+    LOCAL_AZURITE_TABLE_PORT: '0',
+    ...env,
+  };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

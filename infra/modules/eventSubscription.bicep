@@ -1,0 +1,40 @@
+// One subscription of captureEventGrid to a workspace's system topic, in the topic's resource group.
+
+param topicName string
+@secure()
+param endpointUrl string
+param deadLetterStorageId string
+
+resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
+  name: topicName
+}
+
+resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
+  parent: topic
+  name: 'captureEventGrid'
+  properties: {
+    eventDeliverySchema: 'CloudEventSchemaV1_0'
+    destination: {
+      endpointType: 'WebHook'
+      properties: { endpointUrl: endpointUrl, maxEventsPerBatch: 10, preferredBatchSizeInKilobytes: 64 }
+    }
+    filter: {
+      includedEventTypes: [
+        'Microsoft.MachineLearningServices.ModelRegistered'
+        'Microsoft.MachineLearningServices.ModelDeployed'
+        'Microsoft.MachineLearningServices.RunCompleted'
+        'Microsoft.MachineLearningServices.RunStatusChanged'
+        'Microsoft.MachineLearningServices.DatasetDriftDetected'
+      ]
+    }
+    retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 }
+    // Written by the topic's own identity, which holds Storage Blob Data Contributor on the container.
+    deadLetterWithResourceIdentity: {
+      identity: { type: 'SystemAssigned' }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: { resourceId: deadLetterStorageId, blobContainerName: 'eventgrid-deadletters' }
+      }
+    }
+  }
+}

@@ -1,0 +1,408 @@
+// The lineage function app and what it needs, in one resource group (main.bicep creates it):
+// a user-assigned identity created first and used for everything (host and deployment storage,
+// Cosmos DB, Event Hubs, Key Vault references, Application Insights); a Flex Consumption app on
+// Node 22; Cosmos DB (graph, raw event log, requests); Storage (runtime, deployment package, dead
+// letters, enrichment queue, compliance); Key Vault (redaction key and chat-ops secrets); Event
+// Hubs in the workspaces' region with a consumer group of our own; Application Insights; and an
+// Event Grid system topic per workspace (or the one it already has).
+//
+// No Bicep compiler runs where this is developed: test/unit/azureTemplate.test.ts keeps the
+// template coherent with the app (settings, bindings, identities, API versions).
+
+param location string
+param tags object
+param resourceToken string
+@description('See main.bicep.')
+param workspaces array
+param principalId string
+param principalType string
+@secure()
+param slackSigningSecret string
+@secure()
+param teamsWebhookSecret string
+
+@description('Days request traces are kept before they are archived and purged.')
+param retentionRequestsDays int = 30
+@description('Days raw events (the audit evidence) are kept before they are archived and purged.')
+param retentionRawEventsDays int = 2557
+@description('Days past a policy before a record still present counts as kept too long.')
+param retentionGraceDays int = 7
+@description('NCRONTAB schedules (UTC) of the compliance timers.')
+param complianceSchedules object = {
+  lineage: '0 0 2 * * *'
+  drift: '0 15 2 * * *'
+  retention: '0 30 2 * * *'
+  pii: '0 45 2 * * *'
+}
+
+var databaseName = 'lineage'
+var deadLetterContainer = 'deadletters'
+var eventGridDeadLetterContainer = 'eventgrid-deadletters'
+var deploymentContainer = 'app-package'
+var complianceContainer = 'compliance'
+var enrichmentQueue = 'enrichment'
+var eventHubName = 'aml-workspace-logs'
+var consumerGroup = 'aml-lineage'
+// Diagnostic settings stream only to a namespace in the monitored workspace's region.
+var eventHubsLocation = workspaces[0].location
+
+// Built-in role definition ids.
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host storage and the deployment container
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Event Grid dead letters
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // queue trigger and enrichment queue
+  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde' // Event Hubs trigger
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault references
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // the deployer writes and rotates secrets
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with local auth disabled
+}
+
+// Created before the app, so every role it needs exists when the app first starts (a
+// system-assigned identity exists only once the app does, too late for deployment storage).
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-lineage-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-lineage-${resourceToken}'
+  location: location
+  tags: tags
+  properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-lineage-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: { Application_Type: 'web', WorkspaceResourceId: logs.id, DisableLocalAuth: true }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('stlineage${resourceToken}', 24)
+  location: location
+  tags: tags
+  sku: { name: 'Standard_ZRS' }
+  kind: 'StorageV2'
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+  }
+  resource blobs 'blobServices' = {
+    name: 'default'
+    resource deadLetters 'containers' = { name: deadLetterContainer }
+    resource eventGridDeadLetters 'containers' = { name: eventGridDeadLetterContainer }
+    resource packages 'containers' = { name: deploymentContainer }
+    // Compliance reports, run state, legal holds and the retention archive.
+    resource compliance 'containers' = { name: complianceContainer }
+  }
+  resource queues 'queueServices' = {
+    name: 'default'
+    resource enrichment 'queues' = { name: enrichmentQueue }
+  }
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: 'cosmos-lineage-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    disableLocalAuth: true // identities only: no account keys to leak or rotate
+    consistencyPolicy: { defaultConsistencyLevel: 'Session' }
+    locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }]
+    capabilities: [{ name: 'EnableServerless' }]
+  }
+  resource database 'sqlDatabases' = {
+    name: databaseName
+    properties: { resource: { id: databaseName } }
+    // Nodes and edges: a node and the edges touching it share the node's partition.
+    resource graph 'containers' = {
+      name: 'graph'
+      properties: { resource: { id: 'graph', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+    }
+    // Append-only raw events keyed by content hash.
+    resource events 'containers' = {
+      name: 'events'
+      properties: { resource: { id: 'events', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+    }
+    // Traced prediction requests, one point read per lookup. TTL is the backstop behind the
+    // retention timer, which archives and tombstones at the policy age; TTL expires what is left at
+    // policy + grace (held records and tombstones carry ttl -1 and never expire).
+    resource requests 'containers' = {
+      name: 'requests'
+      properties: {
+        resource: {
+          id: 'requests'
+          partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 }
+          defaultTtl: (retentionRequestsDays + retentionGraceDays) * 86400
+        }
+      }
+    }
+  }
+}
+
+// Workspace resource logs stream here through each workspace's diagnostic setting; the app reads
+// with its identity through a consumer group no other reader shares.
+resource eventHubs 'Microsoft.EventHub/namespaces@2024-01-01' = {
+  name: 'evhns-lineage-${resourceToken}'
+  location: eventHubsLocation
+  tags: tags
+  sku: { name: 'Standard', tier: 'Standard', capacity: 1 }
+  properties: { disableLocalAuth: false, minimumTlsVersion: '1.2' } // Azure Monitor streams with the rule below
+  resource hub 'eventhubs' = {
+    name: eventHubName
+    properties: { partitionCount: 4, messageRetentionInDays: 7 }
+    resource lineageReader 'consumergroups' = { name: consumerGroup }
+  }
+  // Azure Monitor cannot stream with a managed identity; streaming requires Manage, Send and Listen.
+  resource monitorRule 'authorizationRules' = {
+    name: 'azure-monitor'
+    properties: { rights: ['Manage', 'Send', 'Listen'] }
+  }
+}
+
+// RBAC-only vault: the app reads secrets through Key Vault references with its identity.
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: take('kv-lineage-${resourceToken}', 24)
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    publicNetworkAccess: 'Enabled'
+  }
+  // The redaction key is NOT written here: a template cannot tell "absent" from "present", and a
+  // key that changes silently stops equal identities from joining. The postprovision hook creates
+  // it once when the vault has none, and never overwrites it.
+  resource slack 'secrets' = if (!empty(slackSigningSecret)) {
+    name: 'slack-signing-secret'
+    properties: { value: slackSigningSecret }
+  }
+  resource teams 'secrets' = if (!empty(teamsWebhookSecret)) {
+    name: 'teams-webhook-secret'
+    properties: { value: teamsWebhookSecret }
+  }
+}
+
+// Role assignments of the app's identity. The app depends on all of them, so they exist before it starts.
+resource hostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource hostQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource readLogs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs
+  name: guid(eventHubs.id, identity.id, roles.eventHubsDataReceiver)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataReceiver)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource readSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource publishTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: insights
+  name: guid(insights.id, identity.id, roles.monitoringMetricsPublisher)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Least privilege on Cosmos DB: data-plane read/write on this account's documents only (no key,
+// no control-plane rights; the containers above are created here, not by the app).
+resource cosmosData 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, identity.id, 'data-contributor')
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002' // Cosmos DB Built-in Data Contributor
+    principalId: identity.properties.principalId
+    scope: cosmos.id
+  }
+}
+
+resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  scope: vault
+  name: guid(vault.id, principalId, roles.keyVaultSecretsOfficer)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-lineage-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+var identityCredential = { credential: 'managedidentity', clientId: identity.properties.clientId }
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func-lineage-${resourceToken}'
+  location: location
+  tags: union(tags, { 'azd-service-name': 'lineage' })
+  kind: 'functionapp,linux'
+  identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
+  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, publishTelemetry, cosmosData]
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identity.id }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
+      runtime: { name: 'node', version: '22' }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      // The reader in test/unit/azureTemplate.test.ts parses this list: keep one
+      // `{ name: 'X', value: … }` entry per line.
+      appSettings: [
+        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+        { name: 'AzureWebJobsStorage__credential', value: identityCredential.credential }
+        { name: 'AzureWebJobsStorage__clientId', value: identityCredential.clientId }
+        { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
+        { name: 'COSMOS_ENDPOINT', value: cosmos.properties.documentEndpoint }
+        { name: 'COSMOS_DATABASE', value: databaseName }
+        { name: 'STORAGE_BLOB_ENDPOINT', value: storage.properties.primaryEndpoints.blob }
+        { name: 'STORAGE_QUEUE_ENDPOINT', value: storage.properties.primaryEndpoints.queue }
+        { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
+        { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
+        { name: 'COMPLIANCE_CONTAINER', value: complianceContainer }
+        { name: 'REDACTION_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=redaction-key)' }
+        { name: 'SLACK_SIGNING_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=slack-signing-secret)' }
+        { name: 'TEAMS_WEBHOOK_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-secret)' }
+        { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
+        { name: 'EVENTHUB_NAME', value: eventHubName }
+        { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }
+        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
+        { name: 'EVENTHUB_CONNECTION__credential', value: identityCredential.credential }
+        { name: 'EVENTHUB_CONNECTION__clientId', value: identityCredential.clientId }
+        { name: 'COMPLIANCE_LINEAGE_SCHEDULE', value: complianceSchedules.lineage }
+        { name: 'COMPLIANCE_DRIFT_SCHEDULE', value: complianceSchedules.drift }
+        { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
+        { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
+        { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
+        { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }
+        { name: 'RETENTION_GRACE_DAYS', value: string(retentionGraceDays) }
+        { name: 'AUDIT_WINDOW_DAYS', value: string(retentionRawEventsDays) }
+      ]
+    }
+  }
+}
+
+// One Event Grid system topic per workspace, in the workspace's region (a workspace can have only
+// one; reuse it with existingSystemTopic). Undeliverable events land in Blob Storage, written by
+// the topic's own identity.
+var newTopicWorkspaces = filter(workspaces, ws => empty(ws.?existingSystemTopic ?? {}))
+var reusedTopicWorkspaces = filter(workspaces, ws => !empty(ws.?existingSystemTopic ?? {}))
+
+resource topics 'Microsoft.EventGrid/systemTopics@2025-02-15' = [
+  for ws in newTopicWorkspaces: {
+    name: 'evgt-${split(ws.id, '/')[8]}-${resourceToken}'
+    location: ws.location
+    tags: tags
+    identity: { type: 'SystemAssigned' }
+    properties: { source: ws.id, topicType: 'Microsoft.MachineLearningServices.Workspaces' }
+  }
+]
+
+resource reusedTopics 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = [
+  for ws in reusedTopicWorkspaces: {
+    name: ws.existingSystemTopic.name
+    scope: resourceGroup(ws.existingSystemTopic.resourceGroup)
+  }
+]
+
+resource topicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (ws, i) in newTopicWorkspaces: {
+    scope: storage::blobs::eventGridDeadLetters
+    name: guid(storage.id, topics[i].id, roles.storageBlobDataContributor)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: topics[i].identity.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource reusedTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (ws, i) in reusedTopicWorkspaces: {
+    scope: storage::blobs::eventGridDeadLetters
+    name: guid(storage.id, reusedTopics[i].id, roles.storageBlobDataContributor)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: reusedTopics[i].identity.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+output functionAppName string = app.name
+output functionAppId string = app.id
+output functionAppUrl string = 'https://${app.properties.defaultHostName}'
+output identityPrincipalId string = identity.properties.principalId
+output keyVaultName string = vault.name
+output cosmosEndpoint string = cosmos.properties.documentEndpoint
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output storageId string = storage.id
+output eventHubsLocation string = eventHubsLocation
+output eventHubName string = eventHubName
+output monitorRuleId string = eventHubs::monitorRule.id
+// Ids from resourceId(): Bicep cannot index a resource collection inside a lambda.
+var newTopicIds = map(newTopicWorkspaces, ws => resourceId('Microsoft.EventGrid/systemTopics', 'evgt-${split(ws.id, '/')[8]}-${resourceToken}'))
+var reusedTopicIds = map(
+  reusedTopicWorkspaces,
+  ws => resourceId(ws.existingSystemTopic.resourceGroup, 'Microsoft.EventGrid/systemTopics', ws.existingSystemTopic.name)
+)
+output systemTopicIds array = concat(newTopicIds, reusedTopicIds)
+output reusedSystemTopicIds array = reusedTopicIds
