@@ -1,8 +1,8 @@
 import { storageQueueFunction } from '../shared/api/app.js';
 import { getServices } from '../shared/composition.js';
 import { UpstreamError } from '../shared/enrichment/armClient.js';
-import { enrichRequestSchema } from '../shared/enrichment/requests.js';
-import { describeIssues, fromZodIssues } from '../shared/events/issues.js';
+import { enrichRequestSchema } from '../shared/ingest/enrichmentMessage.js';
+import { describeIssues, fromZodIssues } from '../shared/ingest/issues.js';
 import { contentHash } from '../shared/util/canonicalJson.js';
 import { enrich } from '../shared/usecases/enrich.js';
 

@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import type { EnrichRequest } from '../enrichment/requests.js';
+import type { EnrichRequest } from '../ingest/enrichmentMessage.js';
 
 /**
  * Enrichment is decoupled from capture through a Storage queue, so a slow, throttled or failing

@@ -1,7 +1,7 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
-import { trafficRecordSchema, type TrafficRecord } from '../enrichment/requests.js';
+import { trafficRecordSchema, type TrafficRecord } from '../ingest/enrichmentMessage.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
 import type { RequestMeter } from './requestMeter.js';

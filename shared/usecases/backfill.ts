@@ -1,5 +1,5 @@
-import type { EnrichKind } from '../enrichment/requests.js';
-import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
+import type { EnrichKind } from '../ingest/enrichmentMessage.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/resourceKinds.js';
 import { captureEvent } from './captureEvent.js';
 import type { EnrichDeps } from './enrich.js';
 

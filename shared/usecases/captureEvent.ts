@@ -1,5 +1,5 @@
-import type { ValidationIssue } from '../events/issues.js';
-import { sniffEnvelope } from '../events/envelope.js';
+import type { ValidationIssue } from '../ingest/issues.js';
+import { sniffEnvelope } from '../ingest/eventGrid/envelope.js';
 import type { Provenance } from '../graph/model.js';
 import type { DeadLetterStore } from '../store/deadLetters.js';
 import type { EnrichmentSink } from '../store/enrichmentQueue.js';
@@ -10,10 +10,10 @@ import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
-import { MAX_ENRICH_HOPS } from '../enrichment/requests.js';
+import { MAX_ENRICH_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
-import { normalize } from './normalize.js';
+import { normalize } from '../ingest/normalize.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;

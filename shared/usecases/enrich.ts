@@ -1,6 +1,6 @@
 import type { ArmClient } from '../enrichment/armClient.js';
-import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
-import type { EnrichRequest } from '../enrichment/requests.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/resourceKinds.js';
+import type { EnrichRequest } from '../ingest/enrichmentMessage.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
 
 export interface EnrichDeps extends CaptureDeps {

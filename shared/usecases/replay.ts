@@ -1,5 +1,5 @@
-import { splitMonitorMessage } from '../events/azureMonitor.js';
-import { enrichRequestSchema } from '../enrichment/requests.js';
+import { splitMonitorMessage } from '../ingest/monitor/categories.js';
+import { enrichRequestSchema } from '../ingest/enrichmentMessage.js';
 import type { DeadLetter } from '../store/deadLetters.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
 import { captureMonitorMessage } from './captureMonitorMessage.js';

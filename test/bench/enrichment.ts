@@ -5,8 +5,8 @@ import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azur
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 import { buildServices, type Services } from '../../shared/composition.js';
 import { loadSettings } from '../../shared/config.js';
-import { enrichRequestSchema, type EnrichRequest } from '../../shared/enrichment/requests.js';
-import { normalizeMonitorRecord } from '../../shared/events/azureMonitor.js';
+import { enrichRequestSchema, type EnrichRequest } from '../../shared/ingest/enrichmentMessage.js';
+import { normalizeMonitorRecord } from '../../shared/ingest/monitor/categories.js';
 import type { EventLog } from '../../shared/store/eventLog.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { captureEvent, type CaptureDeps } from '../../shared/usecases/captureEvent.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
 import type { Services } from '../../shared/composition.js';
 import { ArmClient } from '../../shared/enrichment/armClient.js';
-import type { EnrichRequest } from '../../shared/enrichment/requests.js';
+import type { EnrichRequest } from '../../shared/ingest/enrichmentMessage.js';
 import { TransientStoreError } from '../../shared/errors.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import { enrich } from '../../shared/usecases/enrich.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { gitFromProperties, jsonInStrings, normalizeRunStatus } from '../events/azureml.js';
-import { fromZodIssues, type ValidationIssue } from '../events/issues.js';
+import { gitFromProperties, jsonInStrings, normalizeRunStatus } from '../eventGrid/azureMlEvents.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
 import {
   endpointDeployment,
   gitCommit,
@@ -9,12 +9,12 @@ import {
   parseWorkspaceId,
   type NodeRef,
   type WorkspaceId,
-} from '../graph/keys.js';
-import { emptyDelta, type GraphDelta } from '../graph/model.js';
-import { getIgnoringCase, isRecord } from '../util/caseInsensitive.js';
-import { toInstant } from '../util/time.js';
+} from '../../graph/keys.js';
+import { emptyDelta, type GraphDelta } from '../../graph/model.js';
+import { getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
+import { toInstant } from '../../util/time.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
-import { ENRICH_KINDS, type EnrichKind, type EnrichRequest } from './requests.js';
+import { ENRICH_KINDS, type EnrichKind, type EnrichRequest } from '../enrichmentMessage.js';
 
 /**
  * Azure ML management REST resources (api-version 2025-12-01) into graph deltas. The resource

@@ -1,12 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { trafficRecordSchema } from '../../shared/enrichment/requests.js';
-import { normalizeAzureMlEvent } from '../../shared/events/azureml.js';
-import { METRICS_CATEGORY, normalizeMonitorRecord, splitMonitorMessage, type MonitorResult } from '../../shared/events/azureMonitor.js';
-import { parseEnvelope } from '../../shared/events/envelope.js';
-import { namedResource, parseArmId, registryAsset, versionedAsset } from '../../shared/graph/keys.js';
-import { driftDetected, modelDeployed } from '../helpers/events.js';
-import { fixture, fixtureFiles, fixtureText, WS } from '../helpers/fixtures.js';
+import { trafficRecordSchema } from '../../../shared/ingest/enrichmentMessage.js';
+import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import {
+  METRICS_CATEGORY,
+  normalizeMonitorRecord,
+  splitMonitorMessage,
+  type MonitorResult,
+} from '../../../shared/ingest/monitor/categories.js';
+import { parseEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
+import { namedResource, parseArmId, registryAsset, versionedAsset } from '../../../shared/graph/keys.js';
+import { driftDetected, modelDeployed } from '../../helpers/events.js';
+import { fixture, fixtureFiles, fixtureText, WS } from '../../helpers/fixtures.js';
 
 type Raw = Record<string, unknown>;
 type Projected = Extract<MonitorResult, { status: 'projected' }>;

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { gitFromProperties, normalizeAzureMlEvent, normalizeRunStatus, parentRunId } from '../../shared/events/azureml.js';
-import { parseEnvelope, type EventEnvelope } from '../../shared/events/envelope.js';
-import { nodeId, parseWorkspaceId } from '../../shared/graph/keys.js';
-import type { GraphDelta } from '../../shared/graph/model.js';
-import { contentHash } from '../../shared/util/canonicalJson.js';
-import { firstEvent, fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
+import {
+  gitFromProperties,
+  normalizeAzureMlEvent,
+  normalizeRunStatus,
+  parentRunId,
+} from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { parseEnvelope, type EventEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
+import { nodeId, parseWorkspaceId } from '../../../shared/graph/keys.js';
+import type { GraphDelta } from '../../../shared/graph/model.js';
+import { contentHash } from '../../../shared/util/canonicalJson.js';
+import { firstEvent, fixture, fixtureFiles, WS } from '../../helpers/fixtures.js';
 
 function envelopeOf(raw: unknown): EventEnvelope {
   const parsed = parseEnvelope(raw);

@@ -1,4 +1,4 @@
-import type { EnrichRequest, TrafficRecord } from '../../enrichment/requests.js';
+import type { EnrichRequest, TrafficRecord } from '../enrichmentMessage.js';
 import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import type { ValidationIssue } from '../issues.js';
 import type { MonitorRecord } from './fields.js';

@@ -1,10 +1,10 @@
-import { getIgnoringCase, isRecord } from '../util/caseInsensitive.js';
-import type { ValidationIssue } from './issues.js';
-import { activityLog } from './monitor/activityLog.js';
-import { readRecord } from './monitor/fields.js';
-import { registryAssetWrite } from './monitor/registryLogs.js';
-import { invalid, type CategoryHandler, type MonitorResult } from './monitor/result.js';
-import { trafficLog } from './monitor/trafficLog.js';
+import { getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
+import type { ValidationIssue } from '../issues.js';
+import { activityLog } from './activityLog.js';
+import { readRecord } from './fields.js';
+import { registryAssetWrite } from './registryLogs.js';
+import { invalid, type CategoryHandler, type MonitorResult } from './result.js';
+import { trafficLog } from './trafficLog.js';
 import {
   computeJobEvent,
   dataSetChangeEvent,
@@ -12,9 +12,9 @@ import {
   environmentChangeEvent,
   modelsEvent,
   runStatusChanged,
-} from './monitor/workspaceLogs.js';
+} from './workspaceLogs.js';
 
-export type { MonitorResult } from './monitor/result.js';
+export type { MonitorResult } from './result.js';
 
 /**
  * Azure Monitor records (diagnostic-setting resource logs and the Activity Log, streamed to Event

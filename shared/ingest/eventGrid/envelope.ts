@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isRecord } from '../util/caseInsensitive.js';
-import { toInstant } from '../util/time.js';
-import { fromZodIssues, type ValidationIssue } from './issues.js';
+import { isRecord } from '../../util/caseInsensitive.js';
+import { toInstant } from '../../util/time.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
 
 /**
  * One event as delivered by Event Grid, in either output schema, reduced to the fields the rest

@@ -1,4 +1,4 @@
-import type { TrafficRecord } from '../../enrichment/requests.js';
+import type { TrafficRecord } from '../enrichmentMessage.js';
 import { compact, field, numberOf, text } from './fields.js';
 import { isResult, recordWorkspace } from './resources.js';
 import { invalid, projected, type CategoryHandler } from './result.js';

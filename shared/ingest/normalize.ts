@@ -1,9 +1,9 @@
-import { azureMlEventKind, normalizeAzureMlEvent } from '../events/azureml.js';
-import { parseEnvelope } from '../events/envelope.js';
-import { describeIssues, type ValidationIssue } from '../events/issues.js';
-import { normalizeMonitorRecord } from '../events/azureMonitor.js';
-import { normalizeRestObservation, restObservationSchema } from '../enrichment/fromRest.js';
-import type { EnrichRequest, TrafficRecord } from '../enrichment/requests.js';
+import { azureMlEventKind, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
+import { parseEnvelope } from './eventGrid/envelope.js';
+import { describeIssues, type ValidationIssue } from './issues.js';
+import { normalizeMonitorRecord } from './monitor/categories.js';
+import { normalizeRestObservation, restObservationSchema } from './rest/resourceKinds.js';
+import type { EnrichRequest, TrafficRecord } from './enrichmentMessage.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**

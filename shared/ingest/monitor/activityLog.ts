@@ -1,4 +1,4 @@
-import type { EnrichKind } from '../../enrichment/requests.js';
+import type { EnrichKind } from '../enrichmentMessage.js';
 import { parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { topText } from './fields.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAssetRef } from '../../shared/enrichment/assetRefs.js';
-import { normalizeRestObservation, type RestObservation } from '../../shared/enrichment/fromRest.js';
-import type { EnrichKind } from '../../shared/enrichment/requests.js';
-import { parseWorkspaceId } from '../../shared/graph/keys.js';
-import type { GraphDelta } from '../../shared/graph/model.js';
-import { fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
+import { resolveAssetRef } from '../../../shared/ingest/rest/assetRefs.js';
+import { normalizeRestObservation, type RestObservation } from '../../../shared/ingest/rest/resourceKinds.js';
+import type { EnrichKind } from '../../../shared/ingest/enrichmentMessage.js';
+import { parseWorkspaceId } from '../../../shared/graph/keys.js';
+import type { GraphDelta } from '../../../shared/graph/model.js';
+import { fixture, fixtureFiles, WS } from '../../helpers/fixtures.js';
 
 const ws = parseWorkspaceId(WS)!;
 const body = (file: string) =>

@@ -1,6 +1,6 @@
 import { namedResource, versionedAsset } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
-import { normalizeRunStatus, parentRunId } from '../azureml.js';
+import { normalizeRunStatus, parentRunId } from '../eventGrid/azureMlEvents.js';
 import { compact, outcomeOf, text, unmappedProperties, verbOf, type MonitorRecord } from './fields.js';
 import { isResult, recordWorkspace } from './resources.js';
 import { ignored, invalid, projected, type CategoryHandler, type MonitorResult } from './result.js';

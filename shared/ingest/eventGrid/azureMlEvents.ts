@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { canonicalizeKeys, getIgnoringCase, isRecord } from '../util/caseInsensitive.js';
-import { toInstant } from '../util/time.js';
-import { driftSignal, gitCommit, namedResource, parseWorkspaceId, versionedAsset, type NodeRef, type WorkspaceId } from '../graph/keys.js';
-import { emptyDelta, type GraphDelta } from '../graph/model.js';
+import { canonicalizeKeys, getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
+import { toInstant } from '../../util/time.js';
+import {
+  driftSignal,
+  gitCommit,
+  namedResource,
+  parseWorkspaceId,
+  versionedAsset,
+  type NodeRef,
+  type WorkspaceId,
+} from '../../graph/keys.js';
+import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import type { EventEnvelope } from './envelope.js';
-import { fromZodIssues, type ValidationIssue } from './issues.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
 
 /**
  * Azure ML system events (Event Grid topic on a workspace) into graph deltas.
