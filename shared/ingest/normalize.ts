@@ -3,7 +3,8 @@ import { parseEnvelope } from './eventGrid/envelope.js';
 import { describeIssues, type ValidationIssue } from './issues.js';
 import { normalizeMonitorRecord } from './monitor/categories.js';
 import { normalizeRestObservation, restObservationSchema } from './rest/resourceKinds.js';
-import type { EnrichRequest, TrafficRecord } from './enrichmentMessage.js';
+import type { EnrichmentMessage } from './enrichmentMessage.js';
+import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
@@ -19,8 +20,8 @@ export type Normalized =
       eventType: string;
       time: string;
       delta: GraphDelta;
-      enrich: EnrichRequest[];
-      traffic?: TrafficRecord;
+      enrich: EnrichmentMessage[];
+      predictionRequest?: PredictionRequest;
     }
   | { status: 'ignored'; eventId: string; eventType: string; reason: string }
   | { status: 'invalid'; eventId?: string; eventType?: string; reason: string; issues: ValidationIssue[] };
@@ -62,7 +63,7 @@ function fromEventGrid(raw: unknown): Normalized {
       issues: normalized.issues,
     };
   // The event names a job or model version; the REST API holds its links.
-  const enrich: EnrichRequest[] = [];
+  const enrich: EnrichmentMessage[] = [];
   for (const node of normalized.delta.nodes) {
     const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
     if (!armId) continue;
@@ -92,7 +93,7 @@ function fromMonitorRecord(raw: unknown, hash: string): Normalized {
     time: result.time,
     delta: result.delta,
     enrich: result.enrich,
-    traffic: result.traffic,
+    predictionRequest: result.predictionRequest,
   };
 }
 

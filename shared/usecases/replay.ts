@@ -1,5 +1,5 @@
 import { splitMonitorMessage } from '../ingest/monitor/categories.js';
-import { enrichRequestSchema } from '../ingest/enrichmentMessage.js';
+import { enrichmentMessageSchema } from '../ingest/enrichmentMessage.js';
 import type { DeadLetter } from '../store/deadLetters.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
 import { captureMonitorMessage } from './captureMonitorMessage.js';
@@ -57,9 +57,9 @@ export async function replay(
 /** True when the letter's content now goes through; a failure writes a fresh letter. */
 async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean> {
   if (letter.channel === 'enrichment') {
-    const request = enrichRequestSchema.safeParse(letter.body);
-    if (!request.success || !deps.enrichments) return false;
-    await deps.enrichments.enqueue([request.data]);
+    const message = enrichmentMessageSchema.safeParse(letter.body);
+    if (!message.success || !deps.enrichments) return false;
+    await deps.enrichments.enqueue([message.data]);
     return true;
   }
   if (letter.channel === 'eventhubs' && splitMonitorMessage(letter.body).ok && isEnvelope(letter.body)) {

@@ -1,4 +1,4 @@
-import type { EnrichKind } from '../enrichmentMessage.js';
+import type { EnrichmentKind } from '../enrichmentMessage.js';
 import { parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { topText } from './fields.js';
@@ -11,7 +11,7 @@ import { ignored, invalid, projected, type CategoryHandler } from './result.js';
  * RBAC list spells `onlineEndpoints` and `onlineendpoints` both ways, so matching ignores case.
  * `null`: no enrichment exists, but a delete is still recorded on the node.
  */
-const LINEAGE_TYPES: Record<string, EnrichKind | null> = {
+const LINEAGE_TYPES: Record<string, EnrichmentKind | null> = {
   'workspaces/jobs': 'job',
   'workspaces/models': 'modelContainer',
   'workspaces/models/versions': 'model',

@@ -18,7 +18,7 @@ export type { MonitorResult } from './result.js';
 
 /**
  * Azure Monitor records (diagnostic-setting resource logs and the Activity Log, streamed to Event
- * Hubs) into graph deltas, enrichment requests and traffic records.
+ * Hubs) into graph deltas, enrichment messages and prediction requests.
  *
  * No Azure ML record has ever been published in its Event Hubs form (test/fixtures/README.md,
  * `azure-monitor/`): only Log Analytics columns and other services' envelopes are documented. Parsing is

@@ -1,4 +1,5 @@
-import type { EnrichRequest, TrafficRecord } from '../enrichmentMessage.js';
+import type { EnrichmentMessage } from '../enrichmentMessage.js';
+import type { PredictionRequest } from '../predictionRequest.js';
 import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import type { ValidationIssue } from '../issues.js';
 import type { MonitorRecord } from './fields.js';
@@ -12,8 +13,8 @@ export type MonitorResult =
       /** Canonical (lower-case) ARM id of the workspace; of the registry for registry records. */
       workspace: string;
       delta: GraphDelta;
-      enrich: EnrichRequest[];
-      traffic?: TrafficRecord;
+      enrich: EnrichmentMessage[];
+      predictionRequest?: PredictionRequest;
     }
   | { status: 'ignored'; category: string; reason: string }
   | { status: 'invalid'; issues: ValidationIssue[] };
@@ -32,7 +33,7 @@ export function projected(
   category: string,
   record: MonitorRecord,
   workspace: string,
-  parts: { delta?: GraphDelta; enrich?: EnrichRequest[]; traffic?: TrafficRecord },
+  parts: { delta?: GraphDelta; enrich?: EnrichmentMessage[]; predictionRequest?: PredictionRequest },
 ): MonitorResult {
   const result: MonitorResult = {
     status: 'projected',
@@ -42,6 +43,6 @@ export function projected(
     delta: parts.delta ?? emptyDelta(),
     enrich: parts.enrich ?? [],
   };
-  if (parts.traffic) result.traffic = parts.traffic;
+  if (parts.predictionRequest) result.predictionRequest = parts.predictionRequest;
   return result;
 }

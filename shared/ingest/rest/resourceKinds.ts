@@ -14,7 +14,7 @@ import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import { getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
 import { toInstant } from '../../util/time.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
-import { ENRICH_KINDS, type EnrichKind, type EnrichRequest } from '../enrichmentMessage.js';
+import { ENRICHMENT_KINDS, type EnrichmentKind, type EnrichmentMessage } from '../enrichmentMessage.js';
 
 /**
  * Azure ML management REST resources (api-version 2025-12-01) into graph deltas. The resource
@@ -25,7 +25,7 @@ import { ENRICH_KINDS, type EnrichKind, type EnrichRequest } from '../enrichment
  * asked for and when, so a replay projects it exactly as the first time.
  */
 export const restObservationSchema = z.object({
-  kind: z.enum(ENRICH_KINDS),
+  kind: z.enum(ENRICHMENT_KINDS),
   /** ARM id that was requested; spec examples and some responses carry placeholder `id`s. */
   armId: z.string().min(1),
   apiVersion: z.string(),
@@ -42,7 +42,7 @@ export const restObservationSchema = z.object({
 export type RestObservation = z.infer<typeof restObservationSchema>;
 
 export type RestResult =
-  { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichRequest[] } | { ok: false; issues: ValidationIssue[] };
+  { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichmentMessage[] } | { ok: false; issues: ValidationIssue[] };
 
 const systemDataSchema = z.looseObject({ createdAt: z.string().nullish(), lastModifiedAt: z.string().nullish() }).nullish();
 const envelopeSchema = z.looseObject({
@@ -79,7 +79,7 @@ function armIdOf(ref: NodeRef): string | undefined {
 
 class DeltaBuilder {
   readonly delta = emptyDelta();
-  readonly enrich: EnrichRequest[] = [];
+  readonly enrich: EnrichmentMessage[] = [];
   private readonly asked = new Set<string>();
 
   node(ref: NodeRef, facts: Props, series?: Props): void {
@@ -92,7 +92,7 @@ class DeltaBuilder {
     this.delta.references.push(from, to);
     this.delta.edges.push({ kind, from, to, facts, series });
   }
-  follow(kind: EnrichKind, ref: NodeRef | undefined): void {
+  follow(kind: EnrichmentKind, ref: NodeRef | undefined): void {
     const armId = ref && armIdOf(ref);
     if (!armId || this.asked.has(`${kind}|${armId}`)) return;
     this.asked.add(`${kind}|${armId}`);
@@ -100,7 +100,7 @@ class DeltaBuilder {
   }
 }
 
-const FOLLOW_FOR: Partial<Record<NodeRef['kind'], EnrichKind>> = {
+const FOLLOW_FOR: Partial<Record<NodeRef['kind'], EnrichmentKind>> = {
   model: 'model',
   data: 'data',
   environment: 'environment',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { trafficRecordSchema } from '../../../shared/ingest/enrichmentMessage.js';
+import { predictionRequestSchema } from '../../../shared/ingest/predictionRequest.js';
 import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
 import {
   METRICS_CATEGORY,
@@ -613,7 +613,7 @@ describe('AmlOnlineEndpointTrafficLog', () => {
     ...PERSONAL,
   };
 
-  it('becomes a traffic record for the deployment that served the request, without caller identity or query string', () => {
+  it('becomes a prediction request for the deployment that served the request, without caller identity or query string', () => {
     const result = projectedOf(record('AmlOnlineEndpointTrafficLog', props, { resourceId: endpointId }));
     const expected = {
       requestId: 'req-1',
@@ -629,8 +629,8 @@ describe('AmlOnlineEndpointTrafficLog', () => {
       totalDurationMs: 35,
       authType: 'Key',
     };
-    expect(result.traffic).toEqual(expected);
-    expect(trafficRecordSchema.parse(result.traffic)).toEqual(expected);
+    expect(result.predictionRequest).toEqual(expected);
+    expect(predictionRequestSchema.parse(result.predictionRequest)).toEqual(expected);
     expect(result.delta).toEqual({ nodes: [], references: [], edges: [] });
     expect(result.enrich).toEqual([]);
     expect(parseArmId(expected.deploymentArmId)?.kind).toBe('deployment');
@@ -641,7 +641,7 @@ describe('AmlOnlineEndpointTrafficLog', () => {
   it('takes the endpoint from a resourceId ending in /onlineEndpoints/{name} and reads camelCase keys', () => {
     const { EndpointName: _dropped, ...rest } = props;
     const result = projectedOf(record('AmlOnlineEndpointTrafficLog', camel(rest), { resourceId: endpointId }));
-    expect(result.traffic).toMatchObject({
+    expect(result.predictionRequest).toMatchObject({
       requestId: 'req-1',
       endpointArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP`,
       deploymentArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP/deployments/blue`,
