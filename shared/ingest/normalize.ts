@@ -4,6 +4,7 @@ import { describeIssues, type ValidationIssue } from './issues.js';
 import { normalizeMonitorRecord } from './monitor/categories.js';
 import { normalizeRestObservation, restObservationSchema } from './rest/resourceKinds.js';
 import type { EnrichmentMessage } from './enrichmentMessage.js';
+import { isTerminalRunStatus } from './payload.js';
 import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
@@ -44,8 +45,6 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
   }
 }
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
-
 function fromEventGrid(raw: unknown): Normalized {
   const envelope = parseEnvelope(raw);
   if (!envelope.ok)
@@ -68,7 +67,7 @@ function fromEventGrid(raw: unknown): Normalized {
     const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
     if (!armId) continue;
     if (node.ref.kind === 'model' && kind === 'ModelRegistered') enrich.push({ kind: 'model', armId, cause: { eventId, eventType } });
-    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || TERMINAL.has(String(node.facts.status))))
+    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || isTerminalRunStatus(node.facts.status)))
       enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
   }
   return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };

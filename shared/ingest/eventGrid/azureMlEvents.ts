@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { canonicalizeKeys, getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
-import { toInstant } from '../../util/time.js';
+import { isRecord } from '../../util/isRecord.js';
 import {
   driftSignal,
   gitCommit,
@@ -13,6 +12,7 @@ import {
 import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import type { EventEnvelope } from './envelope.js';
 import { fromZodIssues, type ValidationIssue } from '../issues.js';
+import { canonicalizeKeys, gitFromProperties, isoDateTime, jsonInStrings, normalizeRunStatus, parentRunId } from '../payload.js';
 
 /**
  * Azure ML system events (Event Grid topic on a workspace) into graph deltas.
@@ -96,7 +96,6 @@ const numeric = z.union([
     .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)
     .transform(Number),
 ]);
-const dateTime = z.string().refine((t) => toInstant(t) !== undefined, { message: 'expected an ISO 8601 date-time' });
 
 const driftSchema = z.looseObject({
   DataDriftId: nonEmpty,
@@ -105,8 +104,8 @@ const driftSchema = z.looseObject({
   BaseDatasetId: z.string().nullish(),
   TargetDatasetId: z.string().nullish(),
   DriftCoefficient: numeric.nullish(),
-  StartTime: dateTime.nullish(),
-  EndTime: dateTime.nullish(),
+  StartTime: isoDateTime.nullish(),
+  EndTime: isoDateTime.nullish(),
 });
 
 const FIELDS = {
@@ -150,75 +149,6 @@ function prepareData(kind: keyof typeof AZUREML_EVENT_TYPES, envelope: EventEnve
     if (data[k] === undefined || data[k] === null || data[k] === '') data[k] = v;
   }
   return data;
-}
-
-const JOB_STATUSES = [
-  'NotStarted',
-  'Starting',
-  'Provisioning',
-  'Preparing',
-  'Queued',
-  'Running',
-  'Finalizing',
-  'CancelRequested',
-  'Completed',
-  'Failed',
-  'Canceled',
-  'NotResponding',
-  'Paused',
-  'Unknown',
-];
-const STATUS_BY_LOWER = new Map([...JOB_STATUSES.map((s) => [s.toLowerCase(), s] as const), ['cancelled', 'Canceled']]);
-
-/** Status strings are an open enum compared case-insensitively ("failed" vs "Running"). */
-export function normalizeRunStatus(status: string): string {
-  return STATUS_BY_LOWER.get(status.trim().toLowerCase()) ?? status.trim();
-}
-
-/** Git provenance Azure ML records as run properties (azureml.git.* and mlflow.source.git.*). */
-export function gitFromProperties(
-  props: Record<string, unknown>,
-): { repository?: string; branch?: string; commit?: string; dirty?: boolean } | undefined {
-  const str = (...keys: string[]) => {
-    for (const k of keys) {
-      const v = getIgnoringCase(props, k);
-      if (typeof v === 'string' && v.trim().length > 0) return v.trim();
-    }
-    return undefined;
-  };
-  const repository = str('azureml.git.repository_uri', 'mlflow.source.git.repoURL');
-  const branch = str('azureml.git.branch', 'mlflow.source.git.branch');
-  const commit = str('azureml.git.commit', 'mlflow.source.git.commit');
-  const dirtyText = str('azureml.git.dirty');
-  if (!repository && !branch && !commit) return undefined;
-  const git: { repository?: string; branch?: string; commit?: string; dirty?: boolean } = {};
-  if (repository) git.repository = repository;
-  if (branch) git.branch = branch;
-  if (commit) git.commit = commit;
-  if (dirtyText !== undefined) git.dirty = dirtyText.toLowerCase() === 'true';
-  return git;
-}
-
-/** Run properties are all strings; some hold JSON (AutoML's `pipeline_spec`). Parsed copies sit beside them. */
-export function jsonInStrings(props: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(props)) {
-    if (typeof v !== 'string') continue;
-    const t = v.trim();
-    if (!(t.startsWith('{') && t.endsWith('}')) && !(t.startsWith('[') && t.endsWith(']'))) continue;
-    try {
-      out[k] = JSON.parse(t);
-    } catch {
-      // Not JSON after all; the string is kept as it is.
-    }
-  }
-  return out;
-}
-
-/** Child runs of AutoML and HyperDrive sweeps are named after their parent: `AutoML_<guid>_<n>`. */
-export function parentRunId(runId: string): string | undefined {
-  const m = /^((?:AutoML|HD)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_\d+$/i.exec(runId);
-  return m?.[1];
 }
 
 function withIssues(result: { success: false; error: z.ZodError }): NormalizeResult {

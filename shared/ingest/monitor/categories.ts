@@ -1,4 +1,5 @@
-import { getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
+import { isRecord } from '../../util/isRecord.js';
+import { getIgnoringCase } from '../payload.js';
 import type { ValidationIssue } from '../issues.js';
 import { activityLog } from './activityLog.js';
 import { readRecord } from './fields.js';

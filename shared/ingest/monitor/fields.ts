@@ -1,4 +1,4 @@
-import { isRecord } from '../../util/caseInsensitive.js';
+import { isRecord } from '../../util/isRecord.js';
 import { toInstant } from '../../util/time.js';
 import type { ValidationIssue } from '../issues.js';
 

@@ -1,6 +1,6 @@
 import { namedResource, versionedAsset } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
-import { normalizeRunStatus, parentRunId } from '../eventGrid/azureMlEvents.js';
+import { isTerminalRunStatus, normalizeRunStatus, parentRunId } from '../payload.js';
 import { compact, outcomeOf, text, unmappedProperties, verbOf, type MonitorRecord } from './fields.js';
 import { isResult, recordWorkspace } from './resources.js';
 import { ignored, invalid, projected, type CategoryHandler, type MonitorResult } from './result.js';
@@ -10,7 +10,6 @@ import { ignored, invalid, projected, type CategoryHandler, type MonitorResult }
  * the documented Log Analytics columns; the Event Hubs keys are undocumented (see fields.ts).
  */
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** Reads, failed and unfinished operations in the audit categories say nothing new about a resource. */
@@ -57,7 +56,7 @@ export const runStatusChanged: CategoryHandler = (r, category) => {
     delta.references.push(parentJob);
     delta.edges.push({ kind: 'parentOf', from: parentJob, to: job });
   }
-  const enrich = TERMINAL.has(status) ? [{ kind: 'job' as const, armId: `${at.ws.key}/jobs/${runId}` }] : [];
+  const enrich = isTerminalRunStatus(status) ? [{ kind: 'job' as const, armId: `${at.ws.key}/jobs/${runId}` }] : [];
   return projected(category, r, at.ws.key, { delta, enrich });
 };
 

@@ -1,17 +1,9 @@
 import { z } from 'zod';
-import { gitFromProperties, jsonInStrings, normalizeRunStatus } from '../eventGrid/azureMlEvents.js';
 import { fromZodIssues, type ValidationIssue } from '../issues.js';
-import {
-  endpointDeployment,
-  gitCommit,
-  namedResource,
-  parseArmId,
-  parseWorkspaceId,
-  type NodeRef,
-  type WorkspaceId,
-} from '../../graph/keys.js';
+import { endpointDeployment, gitCommit, namedResource, parseArmId, type NodeRef, type WorkspaceId } from '../../graph/keys.js';
 import { emptyDelta, type GraphDelta } from '../../graph/model.js';
-import { getIgnoringCase, isRecord } from '../../util/caseInsensitive.js';
+import { isRecord } from '../../util/isRecord.js';
+import { getIgnoringCase, gitFromProperties, jsonInStrings, nonBlank, normalizeRunStatus, workspaceOf } from '../payload.js';
 import { toInstant } from '../../util/time.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
 import { ENRICHMENT_KINDS, type EnrichmentKind, type EnrichmentMessage } from '../enrichmentMessage.js';
@@ -53,7 +45,6 @@ const envelopeSchema = z.looseObject({
 });
 
 type Props = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim().length > 0 ? v.trim() : undefined);
 const obj = (v: unknown): Props => (isRecord(v) ? v : {});
 
 /** When the resource last changed, per its own systemData. */
@@ -63,13 +54,6 @@ export function resourceTime(resource: unknown): string | undefined {
     if (typeof candidate === 'string' && toInstant(candidate)) return candidate;
   }
   return undefined;
-}
-
-function workspaceOf(armId: string): WorkspaceId | undefined {
-  const m = /^(\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/workspaces\/[^/]+)/i.exec(
-    armId.trim(),
-  );
-  return m ? parseWorkspaceId(m[1] as string) : undefined;
 }
 
 function armIdOf(ref: NodeRef): string | undefined {
@@ -152,29 +136,29 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
   const inputFacts: Props = {};
   for (const [name, raw] of Object.entries(inputs)) {
     const input = obj(raw);
-    const type = str(input.jobInputType) ?? str(input.job_input_type);
+    const type = nonBlank(input.jobInputType) ?? nonBlank(input.job_input_type);
     if (type?.toLowerCase() === 'literal') {
       parameters[name] = input.value;
       continue;
     }
-    const uri = str(input.uri) ?? str(input.path);
-    inputFacts[name] = { type, uri, mode: str(input.mode) };
-    linkInput(b, job, name, resolveAssetRef(uri, ws, collectionForInputType(type)), { type, mode: str(input.mode) });
+    const uri = nonBlank(input.uri) ?? nonBlank(input.path);
+    inputFacts[name] = { type, uri, mode: nonBlank(input.mode) };
+    linkInput(b, job, name, resolveAssetRef(uri, ws, collectionForInputType(type)), { type, mode: nonBlank(input.mode) });
   }
   const task = obj(p.taskDetails);
   for (const key of ['trainingData', 'validationData', 'testData']) {
     const data = obj(task[key]);
-    const uri = str(data.uri);
-    if (uri) linkInput(b, job, key, resolveAssetRef(uri, ws, 'data'), { type: str(data.jobInputType) });
+    const uri = nonBlank(data.uri);
+    if (uri) linkInput(b, job, key, resolveAssetRef(uri, ws, 'data'), { type: nonBlank(data.jobInputType) });
   }
   const outputFacts: Props = {};
   for (const [name, raw] of Object.entries(outputs)) {
     const output = obj(raw);
-    const type = str(output.jobOutputType) ?? str(output.job_output_type);
-    const uri = str(output.uri);
-    outputFacts[name] = { type, uri, mode: str(output.mode) };
-    const assetName = str(output.assetName);
-    const assetVersion = str(output.assetVersion);
+    const type = nonBlank(output.jobOutputType) ?? nonBlank(output.job_output_type);
+    const uri = nonBlank(output.uri);
+    outputFacts[name] = { type, uri, mode: nonBlank(output.mode) };
+    const assetName = nonBlank(output.assetName);
+    const assetVersion = nonBlank(output.assetVersion);
     const resolved =
       assetName && assetVersion
         ? resolveAssetRef(`azureml:${assetName}:${assetVersion}`, ws, collectionForInputType(type))
@@ -185,18 +169,18 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
   }
 
   const git = gitFromProperties(props);
-  const codeId = str(p.codeId) ?? str(trial.codeId);
-  const environmentId = str(p.environmentId) ?? str(trial.environmentId);
-  const computeId = str(p.computeId);
+  const codeId = nonBlank(p.codeId) ?? nonBlank(trial.codeId);
+  const environmentId = nonBlank(p.environmentId) ?? nonBlank(trial.environmentId);
+  const computeId = nonBlank(p.computeId);
   const json = jsonInStrings(props);
   b.node(
     job,
     {
-      displayName: str(p.displayName),
-      jobType: str(p.jobType),
-      status: str(p.status) ? normalizeRunStatus(str(p.status) as string) : undefined,
-      experimentName: str(p.experimentName),
-      description: str(p.description),
+      displayName: nonBlank(p.displayName),
+      jobType: nonBlank(p.jobType),
+      status: nonBlank(p.status) ? normalizeRunStatus(nonBlank(p.status) as string) : undefined,
+      experimentName: nonBlank(p.experimentName),
+      description: nonBlank(p.description),
       tags: obj(p.tags),
       properties: props,
       propertiesJson: Object.keys(json).length > 0 ? json : undefined,
@@ -204,15 +188,15 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
       inputs: Object.keys(inputFacts).length > 0 ? inputFacts : undefined,
       outputs: Object.keys(outputFacts).length > 0 ? outputFacts : undefined,
       git,
-      command: str(p.command) ?? str(trial.command),
+      command: nonBlank(p.command) ?? nonBlank(trial.command),
       objective: isRecord(p.objective) ? p.objective : undefined,
       searchSpace: isRecord(p.searchSpace) ? p.searchSpace : undefined,
-      taskType: str(task.taskType),
+      taskType: nonBlank(task.taskType),
       codeId,
       environmentId,
       computeId,
     },
-    str(p.status) ? { status: normalizeRunStatus(str(p.status) as string) } : undefined,
+    nonBlank(p.status) ? { status: normalizeRunStatus(nonBlank(p.status) as string) } : undefined,
   );
 
   linkCodeAndEnvironment(b, ws, job, codeId, environmentId);
@@ -226,7 +210,7 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
     b.edge('commitOf', commit, job);
   }
   // Pipeline steps name their parent run in properties (v1 and v2 runs alike).
-  const parent = str(getIgnoringCase(props, 'azureml.pipelinerunid')) ?? str(getIgnoringCase(props, 'azureml.parentrunid'));
+  const parent = nonBlank(getIgnoringCase(props, 'azureml.pipelinerunid')) ?? nonBlank(getIgnoringCase(props, 'azureml.parentrunid'));
   const self = job.label;
   if (parent && parent !== self) {
     const parentJob = namedResource(ws, 'jobs', parent);
@@ -236,17 +220,17 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
 }
 
 function projectModelVersion(b: DeltaBuilder, ws: WorkspaceId, model: NodeRef, p: Props): void {
-  const jobName = str(p.jobName);
-  const modelUri = str(p.modelUri);
+  const jobName = nonBlank(p.jobName);
+  const modelUri = nonBlank(p.modelUri);
   const fromUri = resolveAssetRef(modelUri, ws, 'models');
   b.node(model, {
-    description: str(p.description),
+    description: nonBlank(p.description),
     tags: obj(p.tags),
     properties: obj(p.properties),
-    modelType: str(p.modelType),
+    modelType: nonBlank(p.modelType),
     modelUri,
     flavors: isRecord(p.flavors) ? p.flavors : undefined,
-    stage: str(p.stage),
+    stage: nonBlank(p.stage),
     jobName,
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
   });
@@ -258,22 +242,22 @@ function projectModelVersion(b: DeltaBuilder, ws: WorkspaceId, model: NodeRef, p
 }
 
 function projectDeployment(b: DeltaBuilder, ws: WorkspaceId, deployment: NodeRef, endpoint: NodeRef, p: Props): void {
-  const modelText = str(p.model) ?? str(obj(p.model).assetId);
+  const modelText = nonBlank(p.model) ?? nonBlank(obj(p.model).assetId);
   const model = resolveAssetRef(modelText, ws, 'models').ref;
-  const codeId = str(obj(p.codeConfiguration).codeId);
-  const environmentId = str(p.environmentId);
+  const codeId = nonBlank(obj(p.codeConfiguration).codeId);
+  const environmentId = nonBlank(p.environmentId);
   b.node(
     deployment,
     {
-      description: str(p.description),
+      description: nonBlank(p.description),
       properties: obj(p.properties),
-      endpointComputeType: str(p.endpointComputeType),
-      instanceType: str(p.instanceType),
-      provisioningState: str(p.provisioningState),
+      endpointComputeType: nonBlank(p.endpointComputeType),
+      instanceType: nonBlank(p.instanceType),
+      provisioningState: nonBlank(p.provisioningState),
       model: modelText,
       environmentId,
       codeId,
-      scoringScript: str(obj(p.codeConfiguration).scoringScript),
+      scoringScript: nonBlank(obj(p.codeConfiguration).scoringScript),
     },
     // Which model the deployment serves, as observed over time (Q2, Q3).
     model ? { model: model.key } : undefined,
@@ -297,11 +281,11 @@ function projectEndpoint(
 ): void {
   const traffic = obj(p.traffic);
   b.node(endpoint, {
-    description: str(p.description),
+    description: nonBlank(p.description),
     properties: obj(p.properties),
-    scoringUri: str(p.scoringUri),
-    authMode: str(p.authMode),
-    provisioningState: str(p.provisioningState),
+    scoringUri: nonBlank(p.scoringUri),
+    authMode: nonBlank(p.authMode),
+    provisioningState: nonBlank(p.provisioningState),
     traffic,
     mirrorTraffic: isRecord(p.mirrorTraffic) ? p.mirrorTraffic : undefined,
   });
@@ -309,7 +293,7 @@ function projectEndpoint(
   for (const [name, pct] of Object.entries(traffic)) shares.set(name, typeof pct === 'number' ? pct : Number(pct) || 0);
   // Deployments listed under the endpoint but absent from `traffic` serve 0%.
   for (const d of listed ?? []) {
-    const name = str(obj(d).name) ?? str(obj(d).id)?.split('/').pop();
+    const name = nonBlank(obj(d).name) ?? nonBlank(obj(d).id)?.split('/').pop();
     if (name && !shares.has(name)) shares.set(name, 0);
   }
   for (const [name, share] of shares) {
@@ -324,7 +308,7 @@ export function normalizeRestObservation(input: unknown): RestResult {
   if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
   const o = parsed.data;
   const target = parseArmId(o.armId.replace(/\/versions$/i, ''));
-  const ws = workspaceOf(o.armId);
+  const ws = workspaceOf(o.armId)?.ws;
   const b = new DeltaBuilder();
 
   if (o.status === 404) {
@@ -360,28 +344,32 @@ export function normalizeRestObservation(input: unknown): RestResult {
     case 'environment':
     case 'code': {
       if (target?.kind !== o.kind) break;
-      const dataUri = str(p.dataUri);
+      const dataUri = nonBlank(p.dataUri);
       const resolved = o.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
       b.node(target, {
-        description: str(p.description),
+        description: nonBlank(p.description),
         tags: obj(p.tags),
         properties: obj(p.properties),
-        dataType: str(p.dataType),
+        dataType: nonBlank(p.dataType),
         dataUri,
         datastore: resolved.datastore?.label,
         referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
-        image: str(p.image),
-        environmentType: str(p.environmentType),
-        osType: str(p.osType),
+        image: nonBlank(p.image),
+        environmentType: nonBlank(p.environmentType),
+        osType: nonBlank(p.osType),
         build: isRecord(p.build) ? p.build : undefined,
-        codeUri: str(p.codeUri),
+        codeUri: nonBlank(p.codeUri),
         isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
       });
       return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
     }
     case 'compute':
       if (target?.kind !== 'compute') break;
-      b.node(target, { computeType: str(p.computeType), vmSize: str(obj(p.properties).vmSize), location: str(obj(o.resource).location) });
+      b.node(target, {
+        computeType: nonBlank(p.computeType),
+        vmSize: nonBlank(obj(p.properties).vmSize),
+        location: nonBlank(obj(o.resource).location),
+      });
       return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
     case 'deployment': {
       if (target?.kind !== 'deployment') break;

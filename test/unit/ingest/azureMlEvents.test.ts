@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  gitFromProperties,
-  normalizeAzureMlEvent,
-  normalizeRunStatus,
-  parentRunId,
-} from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { gitFromProperties, normalizeRunStatus, parentRunId } from '../../../shared/ingest/payload.js';
 import { parseEnvelope, type EventEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
 import { nodeId, parseWorkspaceId } from '../../../shared/graph/keys.js';
 import type { GraphDelta } from '../../../shared/graph/model.js';
