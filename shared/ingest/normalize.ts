@@ -1,10 +1,9 @@
-import { azureMlEventKind, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
+import { azureMlEventType, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
 import { parseEnvelope } from './eventGrid/envelope.js';
 import { describeIssues, type ValidationIssue } from './issues.js';
 import { normalizeMonitorRecord } from './monitor/categories.js';
 import { normalizeRestObservation, restObservationSchema } from './rest/resourceKinds.js';
 import type { EnrichmentMessage } from './enrichmentMessage.js';
-import { isTerminalRunStatus } from './payload.js';
 import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
@@ -50,8 +49,7 @@ function fromEventGrid(raw: unknown): Normalized {
   if (!envelope.ok)
     return { status: 'invalid', reason: `not a valid event envelope: ${describeIssues(envelope.issues)}`, issues: envelope.issues };
   const { id: eventId, type: eventType } = envelope.envelope;
-  const kind = azureMlEventKind(eventType);
-  if (!kind) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
+  if (!azureMlEventType(eventType)) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
   const normalized = normalizeAzureMlEvent(envelope.envelope);
   if (!normalized.ok)
     return {
@@ -61,16 +59,8 @@ function fromEventGrid(raw: unknown): Normalized {
       reason: `${eventType} could not be normalized: ${describeIssues(normalized.issues)}`,
       issues: normalized.issues,
     };
-  // The event names a job or model version; the REST API holds its links.
-  const enrich: EnrichmentMessage[] = [];
-  for (const node of normalized.delta.nodes) {
-    const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
-    if (!armId) continue;
-    if (node.ref.kind === 'model' && kind === 'ModelRegistered') enrich.push({ kind: 'model', armId, cause: { eventId, eventType } });
-    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || isTerminalRunStatus(node.facts.status)))
-      enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
-  }
-  return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };
+  const { delta, enrich } = normalized;
+  return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta, enrich };
 }
 
 function fromMonitorRecord(raw: unknown, hash: string): Normalized {
