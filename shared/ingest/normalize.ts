@@ -2,7 +2,8 @@ import { azureMlEventType, normalizeAzureMlEvent } from './eventGrid/azureMlEven
 import { parseEnvelope } from './eventGrid/envelope.js';
 import { describeIssues, type ValidationIssue } from './issues.js';
 import { normalizeMonitorRecord } from './monitor/categories.js';
-import { normalizeRestObservation, restObservationSchema } from './rest/resourceKinds.js';
+import { restObservationSchema } from './rest/observation.js';
+import { normalizeRestObservation } from './rest/resourceKinds.js';
 import type { EnrichmentMessage } from './enrichmentMessage.js';
 import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';

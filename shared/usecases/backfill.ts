@@ -1,5 +1,5 @@
 import type { EnrichmentKind } from '../ingest/enrichmentMessage.js';
-import { resourceTime, type RestObservation } from '../ingest/rest/resourceKinds.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
 import { captureEvent } from './captureEvent.js';
 import type { EnrichDeps } from './enrich.js';
 

@@ -1,5 +1,5 @@
 import type { ArmClient } from '../enrichment/armClient.js';
-import { resourceTime, type RestObservation } from '../ingest/rest/resourceKinds.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
 import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
 

@@ -1,37 +1,56 @@
 import { z } from 'zod';
-import { fromZodIssues, type ValidationIssue } from '../issues.js';
-import { endpointDeployment, gitCommit, namedResource, parseArmId, type NodeRef, type WorkspaceId } from '../../graph/keys.js';
-import { emptyDelta, type GraphDelta } from '../../graph/model.js';
+import {
+  endpointDeployment,
+  gitCommit,
+  namedResource,
+  parseArmId,
+  type NodeKind,
+  type NodeRef,
+  type WorkspaceId,
+} from '../../graph/keys.js';
+import { emptyDelta, type EdgeKind, type GraphDelta } from '../../graph/model.js';
 import { isRecord } from '../../util/isRecord.js';
-import { getIgnoringCase, gitFromProperties, jsonInStrings, nonBlank, normalizeRunStatus, workspaceOf } from '../payload.js';
 import { toInstant } from '../../util/time.js';
+import type { EnrichmentKind, EnrichmentMessage } from '../enrichmentMessage.js';
+import { followUps } from '../followUps.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
+import { getIgnoringCase, gitFromProperties, jsonInStrings, nonBlank, normalizeRunStatus, workspaceOf } from '../payload.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
-import { ENRICHMENT_KINDS, type EnrichmentKind, type EnrichmentMessage } from '../enrichmentMessage.js';
+import { resourceTime, restObservationSchema } from './observation.js';
 
 /**
- * Azure ML management REST resources (api-version 2025-12-01) into graph deltas. The resource
- * itself holds the links Event Grid payloads lack: job inputs, outputs, code, environment and
- * compute; a model version's producing job; a deployment's model; an endpoint's traffic.
+ * Azure ML management REST resources (api-version 2025-12-01) into graph deltas: one entry per
+ * resource kind in REST_RESOURCE_KINDS below. The resource itself holds the links Event Grid
+ * payloads lack: job inputs, outputs, code, environment and compute; a model version's producing
+ * job; a deployment's model; an endpoint's traffic.
  *
- * What is logged and projected is a `RestObservation`: the resource as fetched plus what was
- * asked for and when, so a replay projects it exactly as the first time.
+ * Every kind shares the ARM envelope (`id`, `name`, `properties`, `systemData`); what is inside
+ * `properties` varies by api-version and resource type, so projections read it tolerantly.
  */
-export const restObservationSchema = z.object({
-  kind: z.enum(ENRICHMENT_KINDS),
-  /** ARM id that was requested; spec examples and some responses carry placeholder `id`s. */
-  armId: z.string().min(1),
-  apiVersion: z.string(),
+interface RestResourceKind {
+  /** What the requested ARM id must name; a model container names no node (it only lists versions). */
+  node?: NodeKind;
+  /** The resource's facts and links; nothing for a kind without a node. */
+  project?: (b: DeltaBuilder, at: RestContext) => void;
   /**
-   * When it was fetched; only present when the resource carries no time of its own (a 404, or no
-   * systemData), so fetching an unchanged resource again yields the same evidence, not a new one.
+   * Edges of the projection whose other end is fetched in turn (as the REST resource of its kind),
+   * for the links only that resource holds.
    */
-  fetchedAt: z.string().optional(),
-  status: z.number().int(),
-  resource: z.unknown().optional(),
-  /** For endpoints: the deployments listed under it at the same time. */
-  deployments: z.array(z.unknown()).optional(),
-});
-export type RestObservation = z.infer<typeof restObservationSchema>;
+  follow?: readonly EdgeKind[];
+}
+
+/** What a projection reads: the node the requested id names and the resource as fetched. */
+interface RestContext {
+  ws: WorkspaceId;
+  node: NodeRef;
+  /** The id as requested (original casing); the resource's own `id` may be a placeholder. */
+  armId: string;
+  /** The resource's `properties` ({} when absent). */
+  properties: Props;
+  resource: unknown;
+  /** For endpoints: the deployments listed under it. */
+  deployments: unknown[] | undefined;
+}
 
 export type RestResult =
   { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichmentMessage[] } | { ok: false; issues: ValidationIssue[] };
@@ -47,67 +66,31 @@ const envelopeSchema = z.looseObject({
 type Props = Record<string, unknown>;
 const obj = (v: unknown): Props => (isRecord(v) ? v : {});
 
-/** When the resource last changed, per its own systemData. */
-export function resourceTime(resource: unknown): string | undefined {
-  const sd = obj(obj(resource).systemData);
-  for (const candidate of [sd.lastModifiedAt, sd.createdAt]) {
-    if (typeof candidate === 'string' && toInstant(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function armIdOf(ref: NodeRef): string | undefined {
-  // Workspace-scoped keys are lower-cased ARM ids; ARM compares ids case-insensitively.
-  return ref.key.startsWith('/subscriptions/') ? ref.key : undefined;
-}
-
 class DeltaBuilder {
   readonly delta = emptyDelta();
-  readonly enrich: EnrichmentMessage[] = [];
-  private readonly asked = new Set<string>();
 
   node(ref: NodeRef, facts: Props, series?: Props): void {
     this.delta.nodes.push({ ref, facts, series });
   }
-  reference(ref: NodeRef): void {
-    this.delta.references.push(ref);
-  }
-  edge(kind: GraphDelta['edges'][number]['kind'], from: NodeRef, to: NodeRef, facts?: Props, series?: Props): void {
+  edge(kind: EdgeKind, from: NodeRef, to: NodeRef, facts?: Props, series?: Props): void {
     this.delta.references.push(from, to);
     this.delta.edges.push({ kind, from, to, facts, series });
   }
-  follow(kind: EnrichmentKind, ref: NodeRef | undefined): void {
-    const armId = ref && armIdOf(ref);
-    if (!armId || this.asked.has(`${kind}|${armId}`)) return;
-    this.asked.add(`${kind}|${armId}`);
-    this.enrich.push({ kind, armId });
-  }
 }
-
-const FOLLOW_FOR: Partial<Record<NodeRef['kind'], EnrichmentKind>> = {
-  model: 'model',
-  data: 'data',
-  environment: 'environment',
-  code: 'code',
-  job: 'job',
-};
 
 function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: ResolvedAsset, facts: Props): void {
   if (resolved.ref) {
     b.edge('inputOf', resolved.ref, job, { input: name, ...facts });
-    const k = FOLLOW_FOR[resolved.ref.kind];
-    if (k) b.follow(k, resolved.ref);
   } else if (resolved.producedBy) {
     // Another job's output feeds this one: data flowed job -> job.
     b.edge('inputOf', resolved.producedBy, job, { input: name, ...facts, path: resolved.path });
-    b.follow('job', resolved.producedBy);
   } else if (resolved.location) {
     // An unregistered location; the job that wrote it links to it as an output.
     b.edge('inputOf', resolved.location, job, { input: name, ...facts });
   }
 }
 
-/** The code and environment a job ran with, or a deployment serves with; both are fetched too. */
+/** The code and environment a job ran with, or a deployment serves with. */
 function linkCodeAndEnvironment(
   b: DeltaBuilder,
   ws: WorkspaceId,
@@ -116,18 +99,12 @@ function linkCodeAndEnvironment(
   environmentId: string | undefined,
 ): void {
   const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
-  if (code) {
-    b.edge('codeOf', code, target);
-    b.follow('code', code);
-  }
+  if (code) b.edge('codeOf', code, target);
   const environment = environmentId ? resolveAssetRef(environmentId, ws, 'environments').ref : undefined;
-  if (environment) {
-    b.edge('environmentOf', environment, target);
-    b.follow('environment', environment);
-  }
+  if (environment) b.edge('environmentOf', environment, target);
 }
 
-function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): void {
+function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestContext): void {
   const props = obj(p.properties) as Record<string, unknown>;
   const inputs = obj(p.inputs);
   const outputs = obj(p.outputs);
@@ -212,14 +189,10 @@ function projectJob(b: DeltaBuilder, ws: WorkspaceId, job: NodeRef, p: Props): v
   // Pipeline steps name their parent run in properties (v1 and v2 runs alike).
   const parent = nonBlank(getIgnoringCase(props, 'azureml.pipelinerunid')) ?? nonBlank(getIgnoringCase(props, 'azureml.parentrunid'));
   const self = job.label;
-  if (parent && parent !== self) {
-    const parentJob = namedResource(ws, 'jobs', parent);
-    b.edge('parentOf', parentJob, job);
-    b.follow('job', parentJob);
-  }
+  if (parent && parent !== self) b.edge('parentOf', namedResource(ws, 'jobs', parent), job);
 }
 
-function projectModelVersion(b: DeltaBuilder, ws: WorkspaceId, model: NodeRef, p: Props): void {
+function projectModelVersion(b: DeltaBuilder, { ws, node: model, properties: p }: RestContext): void {
   const jobName = nonBlank(p.jobName);
   const modelUri = nonBlank(p.modelUri);
   const fromUri = resolveAssetRef(modelUri, ws, 'models');
@@ -235,13 +208,14 @@ function projectModelVersion(b: DeltaBuilder, ws: WorkspaceId, model: NodeRef, p
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
   });
   const producer = jobName ? namedResource(ws, 'jobs', jobName) : fromUri.producedBy;
-  if (producer) {
-    b.edge('produced', producer, model);
-    b.follow('job', producer);
-  }
+  if (producer) b.edge('produced', producer, model);
 }
 
-function projectDeployment(b: DeltaBuilder, ws: WorkspaceId, deployment: NodeRef, endpoint: NodeRef, p: Props): void {
+function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, properties: p }: RestContext): void {
+  // The endpoint is named by the deployment's own id.
+  const m = /\/(onlineendpoints|batchendpoints)\/([^/]+)\/deployments\//i.exec(armId);
+  const collection = m?.[1]?.toLowerCase() === 'batchendpoints' ? 'batchEndpoints' : 'onlineEndpoints';
+  const endpoint = namedResource(ws, collection, m?.[2] ?? '');
   const modelText = nonBlank(p.model) ?? nonBlank(obj(p.model).assetId);
   const model = resolveAssetRef(modelText, ws, 'models').ref;
   const codeId = nonBlank(obj(p.codeConfiguration).codeId);
@@ -263,22 +237,12 @@ function projectDeployment(b: DeltaBuilder, ws: WorkspaceId, deployment: NodeRef
     model ? { model: model.key } : undefined,
   );
   b.edge('serves', deployment, endpoint);
-  b.follow('endpoint', endpoint);
-  if (model) {
-    b.edge('deployedTo', model, deployment);
-    b.follow('model', model);
-  }
+  if (model) b.edge('deployedTo', model, deployment);
   linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
 }
 
-function projectEndpoint(
-  b: DeltaBuilder,
-  ws: WorkspaceId,
-  endpoint: NodeRef,
-  p: Props,
-  listed: unknown[] | undefined,
-  collection: 'onlineEndpoints' | 'batchEndpoints',
-): void {
+function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, deployments: listed }: RestContext): void {
+  const collection = /\/batchendpoints\//i.test(armId) ? 'batchEndpoints' : 'onlineEndpoints';
   const traffic = obj(p.traffic);
   b.node(endpoint, {
     description: nonBlank(p.description),
@@ -299,8 +263,59 @@ function projectEndpoint(
   for (const [name, share] of shares) {
     const deployment = endpointDeployment(ws, collection, endpoint.label, name);
     b.edge('serves', deployment, endpoint, undefined, { traffic: share });
-    b.follow('deployment', deployment);
   }
+}
+
+/** Versioned assets without links of their own: their facts only. */
+function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext): void {
+  const dataUri = nonBlank(p.dataUri);
+  const resolved = node.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
+  b.node(node, {
+    description: nonBlank(p.description),
+    tags: obj(p.tags),
+    properties: obj(p.properties),
+    dataType: nonBlank(p.dataType),
+    dataUri,
+    datastore: resolved.datastore?.label,
+    referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
+    image: nonBlank(p.image),
+    environmentType: nonBlank(p.environmentType),
+    osType: nonBlank(p.osType),
+    build: isRecord(p.build) ? p.build : undefined,
+    codeUri: nonBlank(p.codeUri),
+    isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
+  });
+}
+
+function projectCompute(b: DeltaBuilder, { node, properties: p, resource }: RestContext): void {
+  b.node(node, {
+    computeType: nonBlank(p.computeType),
+    vmSize: nonBlank(obj(p.properties).vmSize),
+    location: nonBlank(obj(resource).location),
+  });
+}
+
+/** One entry per kind the enrichment queue can ask for. */
+const REST_RESOURCE_KINDS: Record<EnrichmentKind, RestResourceKind> = {
+  // What fed the job, its parent run, and the code and environment it ran with.
+  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf'] },
+  // The job that produced the version.
+  model: { node: 'model', project: projectModelVersion, follow: ['produced'] },
+  // A container only lists versions; the enricher fetches each, nothing to project here.
+  modelContainer: {},
+  data: { node: 'data', project: projectAsset },
+  environment: { node: 'environment', project: projectAsset },
+  code: { node: 'code', project: projectAsset },
+  // Every deployment behind the endpoint, with its traffic share.
+  endpoint: { node: 'endpoint', project: projectEndpoint, follow: ['serves'] },
+  // Its endpoint, the model it serves, and its code and environment.
+  deployment: { node: 'deployment', project: projectDeployment, follow: ['serves', 'deployedTo', 'codeOf', 'environmentOf'] },
+  compute: { node: 'compute', project: projectCompute },
+};
+
+/** The other end of each edge of those kinds that touches `node`, in the order the edges were drawn. */
+function linkedBy(delta: GraphDelta, node: NodeRef, kinds: readonly EdgeKind[]): NodeRef[] {
+  return delta.edges.filter((e) => kinds.includes(e.kind)).map((e) => (e.to.key === node.key ? e.from : e.to));
 }
 
 export function normalizeRestObservation(input: unknown): RestResult {
@@ -323,7 +338,6 @@ export function normalizeRestObservation(input: unknown): RestResult {
   const envelope = envelopeSchema.safeParse(o.resource);
   if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
   if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
-  const p = obj(envelope.data.properties);
   const time = resourceTime(o.resource) ?? o.fetchedAt;
   if (!time || !toInstant(time))
     return {
@@ -331,63 +345,18 @@ export function normalizeRestObservation(input: unknown): RestResult {
       issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }],
     };
 
-  switch (o.kind) {
-    case 'job':
-      if (target?.kind !== 'job') break;
-      projectJob(b, ws, target, p);
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: b.enrich };
-    case 'model':
-      if (target?.kind !== 'model') break;
-      projectModelVersion(b, ws, target, p);
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: b.enrich };
-    case 'data':
-    case 'environment':
-    case 'code': {
-      if (target?.kind !== o.kind) break;
-      const dataUri = nonBlank(p.dataUri);
-      const resolved = o.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
-      b.node(target, {
-        description: nonBlank(p.description),
-        tags: obj(p.tags),
-        properties: obj(p.properties),
-        dataType: nonBlank(p.dataType),
-        dataUri,
-        datastore: resolved.datastore?.label,
-        referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
-        image: nonBlank(p.image),
-        environmentType: nonBlank(p.environmentType),
-        osType: nonBlank(p.osType),
-        build: isRecord(p.build) ? p.build : undefined,
-        codeUri: nonBlank(p.codeUri),
-        isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
-      });
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
-    }
-    case 'compute':
-      if (target?.kind !== 'compute') break;
-      b.node(target, {
-        computeType: nonBlank(p.computeType),
-        vmSize: nonBlank(obj(p.properties).vmSize),
-        location: nonBlank(obj(o.resource).location),
-      });
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
-    case 'deployment': {
-      if (target?.kind !== 'deployment') break;
-      const m = /\/(onlineendpoints|batchendpoints)\/([^/]+)\/deployments\//i.exec(o.armId);
-      const collection = m?.[1]?.toLowerCase() === 'batchendpoints' ? 'batchEndpoints' : 'onlineEndpoints';
-      const endpoint = namedResource(ws, collection, m?.[2] ?? '');
-      projectDeployment(b, ws, target, endpoint, p);
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: b.enrich };
-    }
-    case 'endpoint': {
-      if (target?.kind !== 'endpoint') break;
-      const collection = /\/batchendpoints\//i.test(o.armId) ? 'batchEndpoints' : 'onlineEndpoints';
-      projectEndpoint(b, ws, target, p, o.deployments, collection);
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: b.enrich };
-    }
-    case 'modelContainer':
-      // A container only lists versions; the enricher fetches each, nothing to project here.
-      return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
-  }
-  return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
+  const kind = REST_RESOURCE_KINDS[o.kind];
+  if (!kind.node) return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
+  if (target?.kind !== kind.node) return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
+  const at: RestContext = {
+    ws,
+    node: target,
+    armId: o.armId,
+    properties: obj(envelope.data.properties),
+    resource: o.resource,
+    deployments: o.deployments,
+  };
+  kind.project?.(b, at);
+  const enrich = kind.follow ? followUps(linkedBy(b.delta, target, kind.follow)) : [];
+  return { ok: true, time, workspace: ws.key, delta: b.delta, enrich };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAssetRef } from '../../../shared/ingest/rest/assetRefs.js';
-import { normalizeRestObservation, type RestObservation } from '../../../shared/ingest/rest/resourceKinds.js';
+import type { RestObservation } from '../../../shared/ingest/rest/observation.js';
+import { normalizeRestObservation } from '../../../shared/ingest/rest/resourceKinds.js';
 import type { EnrichmentKind } from '../../../shared/ingest/enrichmentMessage.js';
 import { parseWorkspaceId } from '../../../shared/graph/keys.js';
 import type { GraphDelta } from '../../../shared/graph/model.js';
