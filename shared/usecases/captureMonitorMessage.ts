@@ -1,4 +1,4 @@
-import { splitMonitorMessage } from '../ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../ingest/monitor/message.js';
 import { describeIssues } from '../ingest/issues.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';

@@ -1,4 +1,4 @@
-import { splitMonitorMessage } from '../ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../ingest/monitor/message.js';
 import { enrichmentMessageSchema } from '../ingest/enrichmentMessage.js';
 import type { DeadLetter } from '../store/deadLetters.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';

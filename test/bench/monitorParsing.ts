@@ -1,4 +1,5 @@
-import { normalizeMonitorRecord, splitMonitorMessage } from '../../shared/ingest/monitor/categories.js';
+import { normalizeMonitorRecord } from '../../shared/ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../../shared/ingest/monitor/message.js';
 import { normalize } from '../../shared/ingest/normalize.js';
 import { contentHash } from '../../shared/util/canonicalJson.js';
 import { redactIdentities } from '../../shared/privacy/identity.js';

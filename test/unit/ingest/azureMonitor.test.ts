@@ -2,12 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { predictionRequestSchema } from '../../../shared/ingest/predictionRequest.js';
 import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
-import {
-  METRICS_CATEGORY,
-  normalizeMonitorRecord,
-  splitMonitorMessage,
-  type MonitorResult,
-} from '../../../shared/ingest/monitor/categories.js';
+import { METRICS_CATEGORY, normalizeMonitorRecord, type MonitorResult } from '../../../shared/ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../../../shared/ingest/monitor/message.js';
 import { parseEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
 import { namedResource, parseArmId, registryAsset, versionedAsset } from '../../../shared/graph/keys.js';
 import { driftDetected, modelDeployed } from '../../helpers/events.js';
