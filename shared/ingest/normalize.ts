@@ -9,10 +9,9 @@ import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
- * One normalizer per channel, all answering in the same shape, so capture, replay and the raw
- * event log do not care where an event came from.
+ * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`), all answering in the same shape,
+ * so capture, replay and the raw event log do not care where an event came from.
  */
-export type Channel = 'eventgrid' | 'eventhubs' | 'rest';
 
 export type Normalized =
   | {

@@ -98,7 +98,7 @@ function projectRun(d: z.output<typeof runSchema>, { ws, time }: EventContext, s
 /** A finished job's inputs, outputs, code and environment are in the REST API, not in the event. */
 const finishedJob = (node: GraphDelta['nodes'][number]) => node.ref.kind === 'job' && isTerminalRunStatus(node.facts.status);
 
-const AZUREML_EVENTS: EventTypeEntry[] = [
+export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.ModelRegistered',
     schema: z.looseObject({ ModelName: nonEmpty, ModelVersion: versionString, ModelTags: looseMap, ModelProperties: looseMap }),

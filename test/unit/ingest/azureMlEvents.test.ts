@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { AZUREML_EVENTS, normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
 import { gitFromProperties, normalizeRunStatus, parentRunId } from '../../../shared/ingest/payload.js';
 import { parseEnvelope, type EventEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
 import { nodeId, parseWorkspaceId } from '../../../shared/graph/keys.js';
@@ -26,6 +27,19 @@ function issuesOf(raw: unknown) {
 }
 
 const AML_TYPES = ['ModelRegistered', 'ModelDeployed', 'RunCompleted', 'RunStatusChanged', 'DatasetDriftDetected'];
+
+describe('the declared event types', () => {
+  it('are exactly the types with documented examples (a new entry needs its fixture test)', () => {
+    expect(AZUREML_EVENTS.map((e) => e.type)).toEqual(AML_TYPES.map((t) => `Microsoft.MachineLearningServices.${t}`));
+  });
+
+  it('are exactly the types the Event Grid subscription in infra/azure/main.bicep delivers', () => {
+    const bicep = readFileSync(new URL('../../../infra/azure/main.bicep', import.meta.url), 'utf8');
+    const filter = /includedEventTypes:\s*\[([^\]]*)\]/.exec(bicep)?.[1] ?? '';
+    const subscribed = [...filter.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(subscribed.sort()).toEqual(AZUREML_EVENTS.map((e) => e.type).sort());
+  });
+});
 
 describe('every Azure ML Event Grid fixture, in both schemas', () => {
   for (const schema of ['eventgrid', 'cloudevents']) {
