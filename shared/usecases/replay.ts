@@ -13,7 +13,7 @@ export interface ReplayReport {
  * Rebuilds the graph from the raw event log, then re-processes pending dead letters (typically
  * after a fix shipped). Safe to run any number of times: projection is idempotent and order-free.
  * Replaying the log re-projects evidence and fetches nothing; dead letters are processed as if
- * they had just arrived (an enrichment request goes back on the queue).
+ * they had just arrived (an enrichment message goes back on the queue).
  */
 export async function replay(
   deps: CaptureDeps,

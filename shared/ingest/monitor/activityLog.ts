@@ -2,8 +2,7 @@ import type { EnrichmentKind } from '../enrichmentMessage.js';
 import { parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { topText } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { ignored, invalid, projected, type CategoryHandler } from './result.js';
+import { ignored, invalid, isResult, projected, recordWorkspace, type CategoryHandler } from './result.js';
 
 /**
  * Azure ML resource types (operation name between the provider and the verb, lower-cased) whose

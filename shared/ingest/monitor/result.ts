@@ -1,7 +1,9 @@
 import type { EnrichmentMessage } from '../enrichmentMessage.js';
 import type { PredictionRequest } from '../predictionRequest.js';
+import type { WorkspaceId } from '../../graph/keys.js';
 import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import type { ValidationIssue } from '../issues.js';
+import { workspaceOf } from '../payload.js';
 import type { MonitorRecord } from './fields.js';
 
 export type MonitorResult =
@@ -45,4 +47,17 @@ export function projected(
   };
   if (parts.predictionRequest) result.predictionRequest = parts.predictionRequest;
   return result;
+}
+
+const WORKSPACE_EXPECTED =
+  'expected the ARM id of an Azure ML workspace or of a resource in one (/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/…)';
+
+/** The record's workspace, or the `invalid` result that says why there is none. */
+export function recordWorkspace(r: MonitorRecord): { ws: WorkspaceId; rest: string[] } | MonitorResult {
+  if (!r.resourceId) return invalid('resourceId', `required: ${WORKSPACE_EXPECTED}`);
+  return workspaceOf(r.resourceId) ?? invalid('resourceId', WORKSPACE_EXPECTED);
+}
+
+export function isResult(v: { ws: WorkspaceId } | MonitorResult): v is MonitorResult {
+  return 'status' in v;
 }

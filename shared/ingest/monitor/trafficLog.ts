@@ -1,7 +1,6 @@
 import type { PredictionRequest } from '../predictionRequest.js';
 import { compact, field, numberOf, text } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { invalid, projected, type CategoryHandler } from './result.js';
+import { invalid, isResult, projected, recordWorkspace, type CategoryHandler } from './result.js';
 
 /** Status codes are `int` columns but the docs' queries compare them as strings ("200"). */
 function statusCode(v: unknown): string | number | undefined {

@@ -2,8 +2,7 @@ import { namedResource, versionedAsset } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { isTerminalRunStatus, normalizeRunStatus, parentRunId } from '../payload.js';
 import { compact, outcomeOf, text, unmappedProperties, verbOf, type MonitorRecord } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { ignored, invalid, projected, type CategoryHandler, type MonitorResult } from './result.js';
+import { ignored, invalid, isResult, projected, recordWorkspace, type CategoryHandler, type MonitorResult } from './result.js';
 
 /**
  * Azure ML workspace resource-log categories that say something about lineage. Field names are
