@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AZUREML_EVENTS, normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
 import { gitFromProperties, normalizeRunStatus, parentRunId } from '../../../shared/ingest/payload.js';
@@ -6,6 +6,7 @@ import { parseEnvelope, type EventEnvelope } from '../../../shared/ingest/eventG
 import { nodeId, parseWorkspaceId } from '../../../shared/graph/keys.js';
 import type { GraphDelta } from '../../../shared/graph/model.js';
 import { contentHash } from '../../../shared/util/canonicalJson.js';
+import { readBicep, resourceBody } from '../../helpers/bicep.js';
 import { firstEvent, fixture, fixtureFiles, WS } from '../../helpers/fixtures.js';
 
 function envelopeOf(raw: unknown): EventEnvelope {
@@ -36,9 +37,9 @@ describe('the declared event types', () => {
     expect(AZUREML_EVENTS.map((e) => e.type)).toEqual(AML_TYPES.map((t) => `Microsoft.MachineLearningServices.${t}`));
   });
 
-  it('are exactly the types the Event Grid subscription in infra/azure/main.bicep delivers', () => {
-    const bicep = readFileSync(new URL('../../../infra/azure/main.bicep', import.meta.url), 'utf8');
-    const filter = /includedEventTypes:\s*\[([^\]]*)\]/.exec(bicep)?.[1] ?? '';
+  it('are exactly the types the Event Grid subscription in infra/modules/eventSubscription.bicep delivers', () => {
+    const template = readBicep(fileURLToPath(new URL('../../../infra/modules/eventSubscription.bicep', import.meta.url)));
+    const filter = /includedEventTypes:\s*\[([^\]]*)\]/.exec(resourceBody(template, 'subscription'))?.[1] ?? '';
     const subscribed = [...filter.matchAll(/'([^']+)'/g)].map((m) => m[1]);
     expect(subscribed.sort()).toEqual(AZUREML_EVENTS.map((e) => e.type).sort());
   });
