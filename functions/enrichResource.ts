@@ -1,8 +1,8 @@
 import { storageQueueFunction } from '../shared/api/app.js';
 import { getServices } from '../shared/composition.js';
 import { UpstreamError } from '../shared/enrichment/armClient.js';
-import { enrichRequestSchema } from '../shared/enrichment/requests.js';
-import { describeIssues, fromZodIssues } from '../shared/events/issues.js';
+import { enrichmentMessageSchema } from '../shared/ingest/enrichmentMessage.js';
+import { describeIssues, fromZodIssues } from '../shared/ingest/issues.js';
 import { contentHash } from '../shared/util/canonicalJson.js';
 import { enrich } from '../shared/usecases/enrich.js';
 
@@ -29,7 +29,7 @@ export const enrichResource = storageQueueFunction('enrichResource', {
       });
       context.warn(`dead-lettered enrichment request: ${reason}`);
     };
-    const parsed = enrichRequestSchema.safeParse(message);
+    const parsed = enrichmentMessageSchema.safeParse(message);
     if (!parsed.success) {
       const issues = fromZodIssues(parsed.error.issues);
       return deadLetter(`not an enrichment request: ${describeIssues(issues)}`, issues);

@@ -1,6 +1,6 @@
 import type { NodeDoc } from '../graph/model.js';
 import { latestAtOrBefore, servedModelId } from '../usecases/asOf.js';
-import { isRecord } from '../util/caseInsensitive.js';
+import { isRecord } from '../util/isRecord.js';
 
 /** Small readers of node facts the compliance checks share. */
 

@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import type { EnrichRequest } from '../enrichment/requests.js';
+import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
 
 /**
  * Enrichment is decoupled from capture through a Storage queue, so a slow, throttled or failing
@@ -7,7 +7,7 @@ import type { EnrichRequest } from '../enrichment/requests.js';
  * default encoding.
  */
 export interface EnrichmentSink {
-  enqueue(requests: EnrichRequest[]): Promise<void>;
+  enqueue(messages: EnrichmentMessage[]): Promise<void>;
 }
 
 export class EnrichmentQueue implements EnrichmentSink {
@@ -17,9 +17,9 @@ export class EnrichmentQueue implements EnrichmentSink {
     await this.client.createIfNotExists();
   }
 
-  async enqueue(requests: EnrichRequest[]): Promise<void> {
-    for (const request of requests) {
-      await this.client.sendMessage(Buffer.from(JSON.stringify(request), 'utf8').toString('base64'));
+  async enqueue(messages: EnrichmentMessage[]): Promise<void> {
+    for (const message of messages) {
+      await this.client.sendMessage(Buffer.from(JSON.stringify(message), 'utf8').toString('base64'));
     }
   }
 }

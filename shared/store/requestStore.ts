@@ -1,7 +1,7 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
-import { trafficRecordSchema, type TrafficRecord } from '../enrichment/requests.js';
+import { predictionRequestSchema, type PredictionRequest } from '../ingest/predictionRequest.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
 import type { RequestMeter } from './requestMeter.js';
@@ -13,7 +13,7 @@ import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
  * Kept apart from the graph: there are far more requests than lineage nodes, and they expire
  * sooner.
  */
-export const requestDocSchema = trafficRecordSchema.extend({
+export const requestDocSchema = predictionRequestSchema.extend({
   id: z.string(),
   pk: z.string(),
   instant: z.string(),
@@ -34,7 +34,7 @@ export class RequestStore {
     private readonly meter: RequestMeter,
   ) {}
 
-  async put(record: TrafficRecord, instant: string, prov: Provenance): Promise<'created' | 'exists'> {
+  async put(record: PredictionRequest, instant: string, prov: Provenance): Promise<'created' | 'exists'> {
     const endpoint = parseArmId(record.endpointArmId);
     const deployment = parseArmId(record.deploymentArmId);
     if (!endpoint || !deployment) throw new CorruptDocumentError(`traffic record ${record.requestId} names no endpoint/deployment`);

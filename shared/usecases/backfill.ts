@@ -1,5 +1,5 @@
-import type { EnrichKind } from '../enrichment/requests.js';
-import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
+import type { EnrichmentKind } from '../ingest/enrichmentMessage.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
 import { captureEvent } from './captureEvent.js';
 import type { EnrichDeps } from './enrich.js';
 
@@ -32,9 +32,9 @@ export interface BackfillOptions {
 
 export interface Unit {
   path: string;
-  kind: EnrichKind | 'container';
+  kind: EnrichmentKind | 'container';
   /** For asset containers: the version collection to list under each container. */
-  versions?: EnrichKind;
+  versions?: EnrichmentKind;
 }
 
 /** The list operations a backfill walks, in order (the CLI shows progress over them). */
@@ -67,7 +67,7 @@ export async function backfill(deps: EnrichDeps, workspaceArmId: string, options
     await options.save(state);
   };
 
-  const capture = async (kind: EnrichKind, armId: string, resource: unknown, deployments?: unknown[]) => {
+  const capture = async (kind: EnrichmentKind, armId: string, resource: unknown, deployments?: unknown[]) => {
     const observation: RestObservation = {
       kind,
       armId,
@@ -114,7 +114,7 @@ export async function backfill(deps: EnrichDeps, workspaceArmId: string, options
         // Versions are their own unit so a large container resumes mid-way too.
         const ok = await runUnit(versions, async (version) => {
           const vid = itemId(version);
-          if (vid) await capture(top.versions as EnrichKind, vid, version);
+          if (vid) await capture(top.versions as EnrichmentKind, vid, version);
         });
         if (!ok) throw new StopRequested();
       } else if (top.kind === 'endpoint') {

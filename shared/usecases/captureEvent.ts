@@ -1,5 +1,5 @@
-import type { ValidationIssue } from '../events/issues.js';
-import { sniffEnvelope } from '../events/envelope.js';
+import type { ValidationIssue } from '../ingest/issues.js';
+import { sniffEnvelope } from '../ingest/eventGrid/envelope.js';
 import type { Provenance } from '../graph/model.js';
 import type { DeadLetterStore } from '../store/deadLetters.js';
 import type { EnrichmentSink } from '../store/enrichmentQueue.js';
@@ -10,10 +10,10 @@ import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
-import { MAX_ENRICH_HOPS } from '../enrichment/requests.js';
+import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
-import { normalize } from './normalize.js';
+import { normalize } from '../ingest/normalize.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;
@@ -122,14 +122,14 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     () => applyDelta(deps.graph, normalized.delta, prov),
     `projecting ${normalized.eventType} ${normalized.eventId}`,
   );
-  const { traffic } = normalized;
-  if (traffic && deps.requests) {
+  const { predictionRequest } = normalized;
+  if (predictionRequest && deps.requests) {
     const requests = deps.requests;
-    await withRetry(() => requests.put(traffic, prov.instant, prov), `recording request ${traffic.requestId}`);
+    await withRetry(() => requests.put(predictionRequest, prov.instant, prov), `recording request ${predictionRequest.requestId}`);
   }
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
-  const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICH_HOPS;
+  const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;
   if (follow && deps.enrichments && normalized.enrich.length > 0) {
     const sink = deps.enrichments;
     await withRetry(

@@ -1,5 +1,5 @@
-import { splitMonitorMessage } from '../events/azureMonitor.js';
-import { describeIssues } from '../events/issues.js';
+import { splitMonitorMessage } from '../ingest/monitor/message.js';
+import { describeIssues } from '../ingest/issues.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';

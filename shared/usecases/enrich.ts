@@ -1,6 +1,6 @@
 import type { ArmClient } from '../enrichment/armClient.js';
-import { resourceTime, type RestObservation } from '../enrichment/fromRest.js';
-import type { EnrichRequest } from '../enrichment/requests.js';
+import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
+import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
 
 export interface EnrichDeps extends CaptureDeps {
@@ -9,44 +9,44 @@ export interface EnrichDeps extends CaptureDeps {
 }
 
 /**
- * Fetches the resource a request names and captures what came back like any other event: the
- * response is logged raw (it is evidence too), projected, and its links become follow-up
- * requests. A 404 records the deletion; throttling and outages throw so the queue retries.
+ * Fetches the resource an enrichment message names and captures what came back like any other
+ * event: the response is logged raw (it is evidence too), projected, and its links become
+ * follow-up messages. A 404 records the deletion; throttling and outages throw so the queue retries.
  */
 export async function enrich(
   deps: EnrichDeps,
-  request: EnrichRequest,
+  message: EnrichmentMessage,
   options: { redelivered?: boolean } = {},
 ): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
   const fetchedAt = deps.now().toISOString();
-  if (request.kind === 'modelContainer') {
+  if (message.kind === 'modelContainer') {
     // Resource logs name a model but not its version: fetch every version.
-    const followUps: EnrichRequest[] = [];
-    for await (const item of deps.arm.list(`${request.armId}/versions`)) {
+    const followUps: EnrichmentMessage[] = [];
+    for await (const item of deps.arm.list(`${message.armId}/versions`)) {
       const id = (item as { id?: unknown }).id;
       const version = (item as { name?: unknown }).name;
-      const armId = typeof id === 'string' && /\/versions\/[^/]+$/i.test(id) ? id : `${request.armId}/versions/${String(version)}`;
-      followUps.push({ kind: 'model', armId, cause: request.cause, hops: (request.hops ?? 0) + 1 });
+      const armId = typeof id === 'string' && /\/versions\/[^/]+$/i.test(id) ? id : `${message.armId}/versions/${String(version)}`;
+      followUps.push({ kind: 'model', armId, cause: message.cause, hops: (message.hops ?? 0) + 1 });
     }
     if (followUps.length > 0) await deps.enrichments?.enqueue(followUps);
     return { status: 'listed', followUps: followUps.length };
   }
 
-  const response = await deps.arm.get(request.armId);
+  const response = await deps.arm.get(message.armId);
   const resource = response.status === 200 ? response.body : undefined;
   const observation: RestObservation = {
-    kind: request.kind,
-    armId: request.armId,
+    kind: message.kind,
+    armId: message.armId,
     apiVersion: deps.apiVersion,
     status: response.status,
     resource,
     // Only when the resource has no time of its own: an unchanged resource is the same evidence.
     ...(resourceTime(resource) ? {} : { fetchedAt }),
   };
-  if (request.kind === 'endpoint' && response.status === 200) {
+  if (message.kind === 'endpoint' && response.status === 200) {
     const deployments: unknown[] = [];
-    for await (const d of deps.arm.list(`${request.armId}/deployments`)) deployments.push(d);
+    for await (const d of deps.arm.list(`${message.armId}/deployments`)) deployments.push(d);
     observation.deployments = deployments;
   }
-  return captureEvent(deps, observation, { channel: 'rest', hops: request.hops ?? 0, followUpDuplicates: options.redelivered === true });
+  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
 }

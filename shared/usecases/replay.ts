@@ -1,5 +1,5 @@
-import { splitMonitorMessage } from '../events/azureMonitor.js';
-import { enrichRequestSchema } from '../enrichment/requests.js';
+import { splitMonitorMessage } from '../ingest/monitor/message.js';
+import { enrichmentMessageSchema } from '../ingest/enrichmentMessage.js';
 import type { DeadLetter } from '../store/deadLetters.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
 import { captureMonitorMessage } from './captureMonitorMessage.js';
@@ -13,7 +13,7 @@ export interface ReplayReport {
  * Rebuilds the graph from the raw event log, then re-processes pending dead letters (typically
  * after a fix shipped). Safe to run any number of times: projection is idempotent and order-free.
  * Replaying the log re-projects evidence and fetches nothing; dead letters are processed as if
- * they had just arrived (an enrichment request goes back on the queue).
+ * they had just arrived (an enrichment message goes back on the queue).
  */
 export async function replay(
   deps: CaptureDeps,
@@ -57,9 +57,9 @@ export async function replay(
 /** True when the letter's content now goes through; a failure writes a fresh letter. */
 async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean> {
   if (letter.channel === 'enrichment') {
-    const request = enrichRequestSchema.safeParse(letter.body);
-    if (!request.success || !deps.enrichments) return false;
-    await deps.enrichments.enqueue([request.data]);
+    const message = enrichmentMessageSchema.safeParse(letter.body);
+    if (!message.success || !deps.enrichments) return false;
+    await deps.enrichments.enqueue([message.data]);
     return true;
   }
   if (letter.channel === 'eventhubs' && splitMonitorMessage(letter.body).ok && isEnvelope(letter.body)) {

@@ -5,8 +5,8 @@ import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azur
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 import { buildServices, type Services } from '../../shared/composition.js';
 import { loadSettings } from '../../shared/config.js';
-import { enrichRequestSchema, type EnrichRequest } from '../../shared/enrichment/requests.js';
-import { normalizeMonitorRecord } from '../../shared/events/azureMonitor.js';
+import { enrichmentMessageSchema, type EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
+import { normalizeMonitorRecord } from '../../shared/ingest/monitor/categories.js';
 import type { EventLog } from '../../shared/store/eventLog.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { captureEvent, type CaptureDeps } from '../../shared/usecases/captureEvent.js';
@@ -128,11 +128,11 @@ async function captureAndDrain(
     round.queue.receives++;
     if (received.receivedMessageItems.length === 0) break;
     for (const message of received.receivedMessageItems) {
-      const parsed = enrichRequestSchema.safeParse(JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8')));
+      const parsed = enrichmentMessageSchema.safeParse(JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8')));
       if (!parsed.success) {
         round.failures.push(`not an enrichment request: ${message.messageText.slice(0, 80)}`);
       } else {
-        const request: EnrichRequest = parsed.data;
+        const request: EnrichmentMessage = parsed.data;
         const cost = round.kinds.get(request.kind) ?? {
           processed: 0,
           distinct: new Set<string>(),

@@ -1,5 +1,6 @@
-import { normalizeMonitorRecord, splitMonitorMessage } from '../../shared/events/azureMonitor.js';
-import { normalize } from '../../shared/usecases/normalize.js';
+import { normalizeMonitorRecord } from '../../shared/ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../../shared/ingest/monitor/message.js';
+import { normalize } from '../../shared/ingest/normalize.js';
 import { contentHash } from '../../shared/util/canonicalJson.js';
 import { redactIdentities } from '../../shared/privacy/identity.js';
 import { fixed, heading, int, median, table, timeMs } from './report.js';

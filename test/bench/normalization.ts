@@ -1,5 +1,5 @@
-import { normalizeAzureMlEvent } from '../../shared/events/azureml.js';
-import { parseEnvelope } from '../../shared/events/envelope.js';
+import { normalizeAzureMlEvent } from '../../shared/ingest/eventGrid/azureMlEvents.js';
+import { parseEnvelope } from '../../shared/ingest/eventGrid/envelope.js';
 import type { Provenance } from '../../shared/graph/model.js';
 import { documentsFor } from '../../shared/usecases/applyDelta.js';
 import { contentHash } from '../../shared/util/canonicalJson.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
 import type { Services } from '../../shared/composition.js';
 import { ArmClient } from '../../shared/enrichment/armClient.js';
-import type { EnrichRequest } from '../../shared/enrichment/requests.js';
+import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { TransientStoreError } from '../../shared/errors.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import { enrich } from '../../shared/usecases/enrich.js';
@@ -104,7 +104,7 @@ describe('enrichment', () => {
       const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
       if (batch.length === 0) break;
       for (const m of batch) {
-        const request = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichRequest;
+        const request = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage;
         expect(request.hops).toBeGreaterThanOrEqual(1);
         await enrich(services.enrich, request, { redelivered: m.dequeueCount > 1 });
         await queue.deleteMessage(m.messageId, m.popReceipt);

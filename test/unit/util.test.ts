@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../shared/util/canonicalJson.js';
 import { toInstant } from '../../shared/util/time.js';
-import { canonicalizeKeys, getIgnoringCase } from '../../shared/util/caseInsensitive.js';
 
 describe('canonical JSON and content hashes', () => {
   it('does not depend on key order or whitespace', () => {
@@ -38,12 +37,5 @@ describe('event time instants', () => {
 
   it('refuses what is not a date-time', () => {
     for (const bad of ['', 'yesterday', '2022-13-45T99:99:99Z', '2022-09-07']) expect(toInstant(bad), bad).toBeUndefined();
-  });
-});
-
-describe('case-insensitive keys', () => {
-  it('finds keys whatever their casing, preferring the exact spelling', () => {
-    expect(getIgnoringCase({ ModelName: 'a' }, 'modelName')).toBe('a');
-    expect(canonicalizeKeys({ modelname: 'x', ModelName: 'y', other: 1 }, ['ModelName'])).toEqual({ ModelName: 'y', other: 1 });
   });
 });

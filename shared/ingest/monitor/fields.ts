@@ -1,4 +1,4 @@
-import { isRecord } from '../../util/caseInsensitive.js';
+import { isRecord } from '../../util/isRecord.js';
 import { toInstant } from '../../util/time.js';
 import type { ValidationIssue } from '../issues.js';
 
@@ -155,7 +155,7 @@ export function verbOf(operationName: string | undefined): 'read' | 'write' | 'd
   return last === 'read' || last === 'write' || last === 'delete' || last === 'action' ? last : undefined;
 }
 
-/** Keys that name a person or their client: never copied into the graph or the traffic record. */
+/** Keys that name a person or their client: never copied into the graph or a prediction request. */
 const PERSONAL =
   /identity|claim|useragent|ipaddr|callerip|clientip|^caller$|username|userobjectid|^userid$|objectid|principal|upn|email|^oid$/;
 /** Common-schema and Log Analytics bookkeeping columns, which say nothing about the resource. */

@@ -1,16 +1,17 @@
-import { azureMlEventKind, normalizeAzureMlEvent } from '../events/azureml.js';
-import { parseEnvelope } from '../events/envelope.js';
-import { describeIssues, type ValidationIssue } from '../events/issues.js';
-import { normalizeMonitorRecord } from '../events/azureMonitor.js';
-import { normalizeRestObservation, restObservationSchema } from '../enrichment/fromRest.js';
-import type { EnrichRequest, TrafficRecord } from '../enrichment/requests.js';
+import { azureMlEventType, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
+import { parseEnvelope } from './eventGrid/envelope.js';
+import { describeIssues, type ValidationIssue } from './issues.js';
+import { normalizeMonitorRecord } from './monitor/categories.js';
+import { restObservationSchema } from './rest/observation.js';
+import { normalizeRestObservation } from './rest/resourceKinds.js';
+import type { EnrichmentMessage } from './enrichmentMessage.js';
+import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
- * One normalizer per channel, all answering in the same shape, so capture, replay and the raw
- * event log do not care where an event came from.
+ * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`), all answering in the same shape,
+ * so capture, replay and the raw event log do not care where an event came from.
  */
-export type Channel = 'eventgrid' | 'eventhubs' | 'rest';
 
 export type Normalized =
   | {
@@ -19,8 +20,8 @@ export type Normalized =
       eventType: string;
       time: string;
       delta: GraphDelta;
-      enrich: EnrichRequest[];
-      traffic?: TrafficRecord;
+      enrich: EnrichmentMessage[];
+      predictionRequest?: PredictionRequest;
     }
   | { status: 'ignored'; eventId: string; eventType: string; reason: string }
   | { status: 'invalid'; eventId?: string; eventType?: string; reason: string; issues: ValidationIssue[] };
@@ -43,15 +44,12 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
   }
 }
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
-
 function fromEventGrid(raw: unknown): Normalized {
   const envelope = parseEnvelope(raw);
   if (!envelope.ok)
     return { status: 'invalid', reason: `not a valid event envelope: ${describeIssues(envelope.issues)}`, issues: envelope.issues };
   const { id: eventId, type: eventType } = envelope.envelope;
-  const kind = azureMlEventKind(eventType);
-  if (!kind) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
+  if (!azureMlEventType(eventType)) return { status: 'ignored', eventId, eventType, reason: `event type ${eventType} is not projected` };
   const normalized = normalizeAzureMlEvent(envelope.envelope);
   if (!normalized.ok)
     return {
@@ -61,16 +59,8 @@ function fromEventGrid(raw: unknown): Normalized {
       reason: `${eventType} could not be normalized: ${describeIssues(normalized.issues)}`,
       issues: normalized.issues,
     };
-  // The event names a job or model version; the REST API holds its links.
-  const enrich: EnrichRequest[] = [];
-  for (const node of normalized.delta.nodes) {
-    const armId = node.ref.key.startsWith('/subscriptions/') ? node.ref.key : undefined;
-    if (!armId) continue;
-    if (node.ref.kind === 'model' && kind === 'ModelRegistered') enrich.push({ kind: 'model', armId, cause: { eventId, eventType } });
-    if (node.ref.kind === 'job' && (kind === 'RunCompleted' || TERMINAL.has(String(node.facts.status))))
-      enrich.push({ kind: 'job', armId, cause: { eventId, eventType } });
-  }
-  return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta: normalized.delta, enrich };
+  const { delta, enrich } = normalized;
+  return { status: 'project', eventId, eventType, time: envelope.envelope.time as string, delta, enrich };
 }
 
 function fromMonitorRecord(raw: unknown, hash: string): Normalized {
@@ -92,7 +82,7 @@ function fromMonitorRecord(raw: unknown, hash: string): Normalized {
     time: result.time,
     delta: result.delta,
     enrich: result.enrich,
-    traffic: result.traffic,
+    predictionRequest: result.predictionRequest,
   };
 }
 

@@ -1,7 +1,7 @@
 import { registryAsset } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
+import { registryOf } from '../payload.js';
 import { compact, outcomeOf, text, verbOf, type MonitorRecord } from './fields.js';
-import { registryOf } from './resources.js';
 import { ignored, invalid, projected, type CategoryHandler } from './result.js';
 
 const COLLECTIONS: Record<string, string> = {

@@ -1,7 +1,6 @@
-import type { TrafficRecord } from '../../enrichment/requests.js';
+import type { PredictionRequest } from '../predictionRequest.js';
 import { compact, field, numberOf, text } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { invalid, projected, type CategoryHandler } from './result.js';
+import { invalid, isResult, projected, recordWorkspace, type CategoryHandler } from './result.js';
 
 /** Status codes are `int` columns but the docs' queries compare them as strings ("200"). */
 function statusCode(v: unknown): string | number | undefined {
@@ -16,7 +15,7 @@ function pathOnly(path: string | undefined): string | undefined {
 }
 
 /**
- * One scoring request (AmlOnlineEndpointTrafficLog) becomes a TrafficRecord for the request
+ * One scoring request (AmlOnlineEndpointTrafficLog) becomes a PredictionRequest for the request
  * lookup, and nothing in the graph: at one record per request, writing even the `serves` edge
  * would cost Cosmos writes per prediction for a link that the deployment's own ARM write and its
  * enrichment already assert. Caller identity (IdentityData), UserAgent and addresses are dropped.
@@ -37,7 +36,7 @@ export const trafficLog: CategoryHandler = (r, category) => {
   if (!deployment) return invalid('properties.DeploymentName', 'required: the deployment that served the request');
 
   const endpointArmId = `${at.ws.key}/onlineEndpoints/${endpoint}`;
-  const traffic: TrafficRecord = compact({
+  const predictionRequest: PredictionRequest = compact({
     requestId,
     clientRequestId: text(r, 'XMSClientRequestId'),
     time: r.time,
@@ -51,5 +50,5 @@ export const trafficLog: CategoryHandler = (r, category) => {
     totalDurationMs: numberOf(field(r, 'TotalDurationMs')),
     authType: text(r, 'AuthType'),
   });
-  return projected(category, r, at.ws.key, { traffic });
+  return projected(category, r, at.ws.key, { predictionRequest });
 };

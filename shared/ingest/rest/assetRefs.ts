@@ -7,7 +7,7 @@ import {
   versionedAsset,
   type NodeRef,
   type WorkspaceId,
-} from '../graph/keys.js';
+} from '../../graph/keys.js';
 
 /**
  * The many ways Azure ML names an asset (test/fixtures/README.md, `azureml-rest/`), resolved to one

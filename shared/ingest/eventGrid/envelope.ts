@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isRecord } from '../util/caseInsensitive.js';
-import { toInstant } from '../util/time.js';
-import { fromZodIssues, type ValidationIssue } from './issues.js';
+import { isRecord } from '../../util/isRecord.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
+import { isoDateTime } from '../payload.js';
 
 /**
  * One event as delivered by Event Grid, in either output schema, reduced to the fields the rest
@@ -19,14 +19,12 @@ export interface EventEnvelope {
   data: unknown;
 }
 
-const timeSchema = z.string().refine((t) => toInstant(t) !== undefined, { message: 'expected an ISO 8601 date-time' });
-
 const eventGridSchema = z.looseObject({
   id: z.string().min(1),
   topic: z.string().min(1),
   subject: z.string().optional(),
   eventType: z.string().min(1),
-  eventTime: timeSchema,
+  eventTime: isoDateTime,
   data: z.unknown().optional(),
   dataVersion: z.string().optional(),
   metadataVersion: z.string().optional(),
@@ -39,7 +37,7 @@ const cloudEventSchema = z.looseObject({
   source: z.string().min(1),
   type: z.string().min(1),
   subject: z.string().optional(),
-  time: timeSchema.optional(),
+  time: isoDateTime.optional(),
   data: z.unknown().optional(),
 });
 

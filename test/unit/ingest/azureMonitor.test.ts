@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { trafficRecordSchema } from '../../shared/enrichment/requests.js';
-import { normalizeAzureMlEvent } from '../../shared/events/azureml.js';
-import { METRICS_CATEGORY, normalizeMonitorRecord, splitMonitorMessage, type MonitorResult } from '../../shared/events/azureMonitor.js';
-import { parseEnvelope } from '../../shared/events/envelope.js';
-import { namedResource, parseArmId, registryAsset, versionedAsset } from '../../shared/graph/keys.js';
-import { driftDetected, modelDeployed } from '../helpers/events.js';
-import { fixture, fixtureFiles, fixtureText, WS } from '../helpers/fixtures.js';
+import { predictionRequestSchema } from '../../../shared/ingest/predictionRequest.js';
+import { normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { METRICS_CATEGORY, normalizeMonitorRecord, type MonitorResult } from '../../../shared/ingest/monitor/categories.js';
+import { splitMonitorMessage } from '../../../shared/ingest/monitor/message.js';
+import { parseEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
+import { namedResource, parseArmId, registryAsset, versionedAsset } from '../../../shared/graph/keys.js';
+import { driftDetected, modelDeployed } from '../../helpers/events.js';
+import { fixture, fixtureFiles, fixtureText, WS } from '../../helpers/fixtures.js';
 
 type Raw = Record<string, unknown>;
 type Projected = Extract<MonitorResult, { status: 'projected' }>;
@@ -608,7 +609,7 @@ describe('AmlOnlineEndpointTrafficLog', () => {
     ...PERSONAL,
   };
 
-  it('becomes a traffic record for the deployment that served the request, without caller identity or query string', () => {
+  it('becomes a prediction request for the deployment that served the request, without caller identity or query string', () => {
     const result = projectedOf(record('AmlOnlineEndpointTrafficLog', props, { resourceId: endpointId }));
     const expected = {
       requestId: 'req-1',
@@ -624,8 +625,8 @@ describe('AmlOnlineEndpointTrafficLog', () => {
       totalDurationMs: 35,
       authType: 'Key',
     };
-    expect(result.traffic).toEqual(expected);
-    expect(trafficRecordSchema.parse(result.traffic)).toEqual(expected);
+    expect(result.predictionRequest).toEqual(expected);
+    expect(predictionRequestSchema.parse(result.predictionRequest)).toEqual(expected);
     expect(result.delta).toEqual({ nodes: [], references: [], edges: [] });
     expect(result.enrich).toEqual([]);
     expect(parseArmId(expected.deploymentArmId)?.kind).toBe('deployment');
@@ -636,7 +637,7 @@ describe('AmlOnlineEndpointTrafficLog', () => {
   it('takes the endpoint from a resourceId ending in /onlineEndpoints/{name} and reads camelCase keys', () => {
     const { EndpointName: _dropped, ...rest } = props;
     const result = projectedOf(record('AmlOnlineEndpointTrafficLog', camel(rest), { resourceId: endpointId }));
-    expect(result.traffic).toMatchObject({
+    expect(result.predictionRequest).toMatchObject({
       requestId: 'req-1',
       endpointArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP`,
       deploymentArmId: `${WS_KEY}/onlineEndpoints/CREDIT-EP/deployments/blue`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectSchema, parseEnvelope } from '../../shared/events/envelope.js';
-import { firstEvent, fixture } from '../helpers/fixtures.js';
+import { detectSchema, parseEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
+import { firstEvent, fixture } from '../../helpers/fixtures.js';
 
 describe('event envelopes', () => {
   it('reads the Event Grid schema', () => {

@@ -1,9 +1,8 @@
-import type { EnrichKind } from '../../enrichment/requests.js';
+import type { EnrichmentKind } from '../enrichmentMessage.js';
 import { parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { topText } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { ignored, invalid, projected, type CategoryHandler } from './result.js';
+import { ignored, invalid, isResult, projected, recordWorkspace, type CategoryHandler } from './result.js';
 
 /**
  * Azure ML resource types (operation name between the provider and the verb, lower-cased) whose
@@ -11,7 +10,7 @@ import { ignored, invalid, projected, type CategoryHandler } from './result.js';
  * RBAC list spells `onlineEndpoints` and `onlineendpoints` both ways, so matching ignores case.
  * `null`: no enrichment exists, but a delete is still recorded on the node.
  */
-const LINEAGE_TYPES: Record<string, EnrichKind | null> = {
+const LINEAGE_TYPES: Record<string, EnrichmentKind | null> = {
   'workspaces/jobs': 'job',
   'workspaces/models': 'modelContainer',
   'workspaces/models/versions': 'model',

@@ -1,16 +1,14 @@
 import { namedResource, versionedAsset } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
-import { normalizeRunStatus, parentRunId } from '../azureml.js';
+import { isTerminalRunStatus, normalizeRunStatus, parentRunId } from '../payload.js';
 import { compact, outcomeOf, text, unmappedProperties, verbOf, type MonitorRecord } from './fields.js';
-import { isResult, recordWorkspace } from './resources.js';
-import { ignored, invalid, projected, type CategoryHandler, type MonitorResult } from './result.js';
+import { ignored, invalid, isResult, projected, recordWorkspace, type CategoryHandler, type MonitorResult } from './result.js';
 
 /**
  * Azure ML workspace resource-log categories that say something about lineage. Field names are
  * the documented Log Analytics columns; the Event Hubs keys are undocumented (see fields.ts).
  */
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** Reads, failed and unfinished operations in the audit categories say nothing new about a resource. */
@@ -57,7 +55,7 @@ export const runStatusChanged: CategoryHandler = (r, category) => {
     delta.references.push(parentJob);
     delta.edges.push({ kind: 'parentOf', from: parentJob, to: job });
   }
-  const enrich = TERMINAL.has(status) ? [{ kind: 'job' as const, armId: `${at.ws.key}/jobs/${runId}` }] : [];
+  const enrich = isTerminalRunStatus(status) ? [{ kind: 'job' as const, armId: `${at.ws.key}/jobs/${runId}` }] : [];
   return projected(category, r, at.ws.key, { delta, enrich });
 };
 

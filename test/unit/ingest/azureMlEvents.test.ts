@@ -1,10 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gitFromProperties, normalizeAzureMlEvent, normalizeRunStatus, parentRunId } from '../../shared/events/azureml.js';
-import { parseEnvelope, type EventEnvelope } from '../../shared/events/envelope.js';
-import { nodeId, parseWorkspaceId } from '../../shared/graph/keys.js';
-import type { GraphDelta } from '../../shared/graph/model.js';
-import { contentHash } from '../../shared/util/canonicalJson.js';
-import { firstEvent, fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
+import { AZUREML_EVENTS, normalizeAzureMlEvent } from '../../../shared/ingest/eventGrid/azureMlEvents.js';
+import { gitFromProperties, normalizeRunStatus, parentRunId } from '../../../shared/ingest/payload.js';
+import { parseEnvelope, type EventEnvelope } from '../../../shared/ingest/eventGrid/envelope.js';
+import { nodeId, parseWorkspaceId } from '../../../shared/graph/keys.js';
+import type { GraphDelta } from '../../../shared/graph/model.js';
+import { contentHash } from '../../../shared/util/canonicalJson.js';
+import { readBicep, resourceBody } from '../../helpers/bicep.js';
+import { firstEvent, fixture, fixtureFiles, WS } from '../../helpers/fixtures.js';
 
 function envelopeOf(raw: unknown): EventEnvelope {
   const parsed = parseEnvelope(raw);
@@ -24,7 +27,23 @@ function issuesOf(raw: unknown) {
   return result.issues;
 }
 
-const AML_TYPES = ['ModelRegistered', 'ModelDeployed', 'RunCompleted', 'RunStatusChanged', 'DatasetDriftDetected'];
+/** The five examples of the Azure ML event schema page (test/fixtures/README.md), which share one event id. */
+const SCHEMA_PAGE_TYPES = ['ModelRegistered', 'ModelDeployed', 'RunCompleted', 'RunStatusChanged', 'DatasetDriftDetected'];
+/** Every declared event type, each with its documented example in both schemas. */
+const AML_TYPES = [...SCHEMA_PAGE_TYPES];
+
+describe('the declared event types', () => {
+  it('are exactly the types with documented examples (a new entry needs its fixture test)', () => {
+    expect(AZUREML_EVENTS.map((e) => e.type)).toEqual(AML_TYPES.map((t) => `Microsoft.MachineLearningServices.${t}`));
+  });
+
+  it('are exactly the types the Event Grid subscription in infra/modules/eventSubscription.bicep delivers', () => {
+    const template = readBicep(fileURLToPath(new URL('../../../infra/modules/eventSubscription.bicep', import.meta.url)));
+    const filter = /includedEventTypes:\s*\[([^\]]*)\]/.exec(resourceBody(template, 'subscription'))?.[1] ?? '';
+    const subscribed = [...filter.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(subscribed.sort()).toEqual(AZUREML_EVENTS.map((e) => e.type).sort());
+  });
+});
 
 describe('every Azure ML Event Grid fixture, in both schemas', () => {
   for (const schema of ['eventgrid', 'cloudevents']) {
@@ -230,8 +249,8 @@ describe('DatasetDriftDetected', () => {
 
 describe('events that are not projected or not valid', () => {
   it('the five docs examples share one id but are distinct events by content', () => {
-    const hashes = new Set(AML_TYPES.map((t) => contentHash(firstEvent(`azureml-eventgrid/eventgrid-${t}.json`))));
-    const ids = new Set(AML_TYPES.map((t) => firstEvent(`azureml-eventgrid/eventgrid-${t}.json`).id));
+    const hashes = new Set(SCHEMA_PAGE_TYPES.map((t) => contentHash(firstEvent(`azureml-eventgrid/eventgrid-${t}.json`))));
+    const ids = new Set(SCHEMA_PAGE_TYPES.map((t) => firstEvent(`azureml-eventgrid/eventgrid-${t}.json`).id));
     expect(ids.size).toBe(1);
     expect(hashes.size).toBe(5);
   });

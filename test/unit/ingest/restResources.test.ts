@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAssetRef } from '../../shared/enrichment/assetRefs.js';
-import { normalizeRestObservation, type RestObservation } from '../../shared/enrichment/fromRest.js';
-import type { EnrichKind } from '../../shared/enrichment/requests.js';
-import { parseWorkspaceId } from '../../shared/graph/keys.js';
-import type { GraphDelta } from '../../shared/graph/model.js';
-import { fixture, fixtureFiles, WS } from '../helpers/fixtures.js';
+import { resolveAssetRef } from '../../../shared/ingest/rest/assetRefs.js';
+import type { RestObservation } from '../../../shared/ingest/rest/observation.js';
+import { normalizeRestObservation } from '../../../shared/ingest/rest/resourceKinds.js';
+import type { EnrichmentKind } from '../../../shared/ingest/enrichmentMessage.js';
+import { parseWorkspaceId } from '../../../shared/graph/keys.js';
+import type { GraphDelta } from '../../../shared/graph/model.js';
+import { fixture, fixtureFiles, WS } from '../../helpers/fixtures.js';
 
 const ws = parseWorkspaceId(WS)!;
 const body = (file: string) =>
   structuredClone(fixture<{ responses: { '200': { body: Record<string, unknown> } } }>(`azureml-rest/${file}`).responses['200'].body);
-const observe = (kind: EnrichKind, armId: string, resource: unknown, extra: Partial<RestObservation> = {}): RestObservation => ({
+const observe = (kind: EnrichmentKind, armId: string, resource: unknown, extra: Partial<RestObservation> = {}): RestObservation => ({
   kind,
   armId,
   apiVersion: '2025-12-01',
@@ -26,7 +27,7 @@ function deltaOf(o: RestObservation): { delta: GraphDelta; enrich: Array<{ kind:
 const edges = (d: GraphDelta) => d.edges.map((e) => `${e.from.kind}:${e.from.label} -${e.kind}-> ${e.to.kind}:${e.to.label}`).sort();
 
 /** Which requested resource each spec example stands for (the examples' own ids are placeholders). */
-const FIXTURE_TARGETS: Record<string, [EnrichKind, string]> = {
+const FIXTURE_TARGETS: Record<string, [EnrichmentKind, string]> = {
   'aml-Job-CommandJob-get.json': ['job', `${WS}/jobs/train-1`],
   'aml-Job-PipelineJob-get.json': ['job', `${WS}/jobs/pipeline-1`],
   'aml-Job-SweepJob-get.json': ['job', `${WS}/jobs/sweep-1`],

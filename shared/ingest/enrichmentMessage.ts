@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * What the enrichment queue carries: fetch one Azure ML resource from the management REST API
+ * and add the links it holds (job inputs and outputs, code, environment, compute; model version
+ * -> job; deployment -> model; endpoint -> traffic). Normalizers ask for these; the enricher
+ * answers them.
+ */
+export const ENRICHMENT_KINDS = [
+  'job',
+  'model',
+  'modelContainer',
+  'data',
+  'environment',
+  'code',
+  'endpoint',
+  'deployment',
+  'compute',
+] as const;
+export type EnrichmentKind = (typeof ENRICHMENT_KINDS)[number];
+
+/**
+ * How far enrichment follows links from the event that started it: endpoint -> deployment ->
+ * model -> job -> data/code/environment/compute is 5. A bound, so that resources linking to each
+ * other (an endpoint and its deployments) can never keep the queue busy.
+ */
+export const MAX_ENRICHMENT_HOPS = 8;
+
+export const enrichmentMessageSchema = z.object({
+  kind: z.enum(ENRICHMENT_KINDS),
+  /** ARM id of the resource (any casing); for `modelContainer`, `.../models/{name}`. */
+  armId: z.string().min(1),
+  /** Event that caused the message, for provenance and debugging. */
+  cause: z.object({ eventId: z.string().optional(), hash: z.string().optional(), eventType: z.string().optional() }).optional(),
+  /** REST fetches that led here (0: asked for by an event). Links are followed at most MAX_ENRICHMENT_HOPS deep. */
+  hops: z.number().int().min(0).max(1000).optional(),
+});
+export type EnrichmentMessage = z.infer<typeof enrichmentMessageSchema>;

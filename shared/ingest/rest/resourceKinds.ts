@@ -1,0 +1,362 @@
+import { z } from 'zod';
+import {
+  endpointDeployment,
+  gitCommit,
+  namedResource,
+  parseArmId,
+  type NodeKind,
+  type NodeRef,
+  type WorkspaceId,
+} from '../../graph/keys.js';
+import { emptyDelta, type EdgeKind, type GraphDelta } from '../../graph/model.js';
+import { isRecord } from '../../util/isRecord.js';
+import { toInstant } from '../../util/time.js';
+import type { EnrichmentKind, EnrichmentMessage } from '../enrichmentMessage.js';
+import { followUps } from '../followUps.js';
+import { fromZodIssues, type ValidationIssue } from '../issues.js';
+import { getIgnoringCase, gitFromProperties, jsonInStrings, nonBlank, normalizeRunStatus, workspaceOf } from '../payload.js';
+import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
+import { resourceTime, restObservationSchema } from './observation.js';
+
+/**
+ * Azure ML management REST resources (api-version 2025-12-01) into graph deltas: one entry per
+ * resource kind in REST_RESOURCE_KINDS below. The resource itself holds the links Event Grid
+ * payloads lack: job inputs, outputs, code, environment and compute; a model version's producing
+ * job; a deployment's model; an endpoint's traffic.
+ *
+ * Every kind shares the ARM envelope (`id`, `name`, `properties`, `systemData`); what is inside
+ * `properties` varies by api-version and resource type, so projections read it tolerantly.
+ */
+interface RestResourceKind {
+  /** What the requested ARM id must name; a model container names no node (it only lists versions). */
+  node?: NodeKind;
+  /** The resource's facts and links; nothing for a kind without a node. */
+  project?: (b: DeltaBuilder, at: RestContext) => void;
+  /**
+   * Edges of the projection whose other end is fetched in turn (as the REST resource of its kind),
+   * for the links only that resource holds.
+   */
+  follow?: readonly EdgeKind[];
+}
+
+/** What a projection reads: the node the requested id names and the resource as fetched. */
+interface RestContext {
+  ws: WorkspaceId;
+  node: NodeRef;
+  /** The id as requested (original casing); the resource's own `id` may be a placeholder. */
+  armId: string;
+  /** The resource's `properties` ({} when absent). */
+  properties: Props;
+  resource: unknown;
+  /** For endpoints: the deployments listed under it. */
+  deployments: unknown[] | undefined;
+}
+
+export type RestResult =
+  { ok: true; time: string; workspace: string; delta: GraphDelta; enrich: EnrichmentMessage[] } | { ok: false; issues: ValidationIssue[] };
+
+const systemDataSchema = z.looseObject({ createdAt: z.string().nullish(), lastModifiedAt: z.string().nullish() }).nullish();
+const envelopeSchema = z.looseObject({
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  properties: z.looseObject({}).nullish(),
+  systemData: systemDataSchema,
+});
+
+type Props = Record<string, unknown>;
+const obj = (v: unknown): Props => (isRecord(v) ? v : {});
+
+class DeltaBuilder {
+  readonly delta = emptyDelta();
+
+  node(ref: NodeRef, facts: Props, series?: Props): void {
+    this.delta.nodes.push({ ref, facts, series });
+  }
+  edge(kind: EdgeKind, from: NodeRef, to: NodeRef, facts?: Props, series?: Props): void {
+    this.delta.references.push(from, to);
+    this.delta.edges.push({ kind, from, to, facts, series });
+  }
+}
+
+function linkInput(b: DeltaBuilder, job: NodeRef, name: string, resolved: ResolvedAsset, facts: Props): void {
+  if (resolved.ref) {
+    b.edge('inputOf', resolved.ref, job, { input: name, ...facts });
+  } else if (resolved.producedBy) {
+    // Another job's output feeds this one: data flowed job -> job.
+    b.edge('inputOf', resolved.producedBy, job, { input: name, ...facts, path: resolved.path });
+  } else if (resolved.location) {
+    // An unregistered location; the job that wrote it links to it as an output.
+    b.edge('inputOf', resolved.location, job, { input: name, ...facts });
+  }
+}
+
+/** The code and environment a job ran with, or a deployment serves with. */
+function linkCodeAndEnvironment(
+  b: DeltaBuilder,
+  ws: WorkspaceId,
+  target: NodeRef,
+  codeId: string | undefined,
+  environmentId: string | undefined,
+): void {
+  const code = codeId ? resolveAssetRef(codeId, ws, 'codes').ref : undefined;
+  if (code) b.edge('codeOf', code, target);
+  const environment = environmentId ? resolveAssetRef(environmentId, ws, 'environments').ref : undefined;
+  if (environment) b.edge('environmentOf', environment, target);
+}
+
+function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestContext): void {
+  const props = obj(p.properties) as Record<string, unknown>;
+  const inputs = obj(p.inputs);
+  const outputs = obj(p.outputs);
+  const trial = obj(p.trial);
+  const parameters: Props = {};
+  const inputFacts: Props = {};
+  for (const [name, raw] of Object.entries(inputs)) {
+    const input = obj(raw);
+    const type = nonBlank(input.jobInputType) ?? nonBlank(input.job_input_type);
+    if (type?.toLowerCase() === 'literal') {
+      parameters[name] = input.value;
+      continue;
+    }
+    const uri = nonBlank(input.uri) ?? nonBlank(input.path);
+    inputFacts[name] = { type, uri, mode: nonBlank(input.mode) };
+    linkInput(b, job, name, resolveAssetRef(uri, ws, collectionForInputType(type)), { type, mode: nonBlank(input.mode) });
+  }
+  const task = obj(p.taskDetails);
+  for (const key of ['trainingData', 'validationData', 'testData']) {
+    const data = obj(task[key]);
+    const uri = nonBlank(data.uri);
+    if (uri) linkInput(b, job, key, resolveAssetRef(uri, ws, 'data'), { type: nonBlank(data.jobInputType) });
+  }
+  const outputFacts: Props = {};
+  for (const [name, raw] of Object.entries(outputs)) {
+    const output = obj(raw);
+    const type = nonBlank(output.jobOutputType) ?? nonBlank(output.job_output_type);
+    const uri = nonBlank(output.uri);
+    outputFacts[name] = { type, uri, mode: nonBlank(output.mode) };
+    const assetName = nonBlank(output.assetName);
+    const assetVersion = nonBlank(output.assetVersion);
+    const resolved =
+      assetName && assetVersion
+        ? resolveAssetRef(`azureml:${assetName}:${assetVersion}`, ws, collectionForInputType(type))
+        : resolveAssetRef(uri, ws, collectionForInputType(type));
+    if (resolved.ref && (resolved.ref.kind === 'data' || resolved.ref.kind === 'model'))
+      b.edge('produced', job, resolved.ref, { output: name });
+    else if (resolved.location) b.edge('produced', job, resolved.location, { output: name });
+  }
+
+  const git = gitFromProperties(props);
+  const codeId = nonBlank(p.codeId) ?? nonBlank(trial.codeId);
+  const environmentId = nonBlank(p.environmentId) ?? nonBlank(trial.environmentId);
+  const computeId = nonBlank(p.computeId);
+  const json = jsonInStrings(props);
+  b.node(
+    job,
+    {
+      displayName: nonBlank(p.displayName),
+      jobType: nonBlank(p.jobType),
+      status: nonBlank(p.status) ? normalizeRunStatus(nonBlank(p.status) as string) : undefined,
+      experimentName: nonBlank(p.experimentName),
+      description: nonBlank(p.description),
+      tags: obj(p.tags),
+      properties: props,
+      propertiesJson: Object.keys(json).length > 0 ? json : undefined,
+      parameters: Object.keys(parameters).length > 0 ? parameters : undefined,
+      inputs: Object.keys(inputFacts).length > 0 ? inputFacts : undefined,
+      outputs: Object.keys(outputFacts).length > 0 ? outputFacts : undefined,
+      git,
+      command: nonBlank(p.command) ?? nonBlank(trial.command),
+      objective: isRecord(p.objective) ? p.objective : undefined,
+      searchSpace: isRecord(p.searchSpace) ? p.searchSpace : undefined,
+      taskType: nonBlank(task.taskType),
+      codeId,
+      environmentId,
+      computeId,
+    },
+    nonBlank(p.status) ? { status: normalizeRunStatus(nonBlank(p.status) as string) } : undefined,
+  );
+
+  linkCodeAndEnvironment(b, ws, job, codeId, environmentId);
+  const compute = computeId
+    ? (parseArmId(computeId.replace(/^azureml:/i, '')) ?? namedResource(ws, 'computes', computeId.replace(/^azureml:/i, '')))
+    : undefined;
+  if (compute && compute.kind === 'compute') b.edge('computeOf', compute, job);
+  if (git?.commit && git.repository) {
+    const commit = gitCommit(git.repository, git.commit);
+    b.node(commit, { repository: git.repository, commit: git.commit.toLowerCase() });
+    b.edge('commitOf', commit, job);
+  }
+  // Pipeline steps name their parent run in properties (v1 and v2 runs alike).
+  const parent = nonBlank(getIgnoringCase(props, 'azureml.pipelinerunid')) ?? nonBlank(getIgnoringCase(props, 'azureml.parentrunid'));
+  const self = job.label;
+  if (parent && parent !== self) b.edge('parentOf', namedResource(ws, 'jobs', parent), job);
+}
+
+function projectModelVersion(b: DeltaBuilder, { ws, node: model, properties: p }: RestContext): void {
+  const jobName = nonBlank(p.jobName);
+  const modelUri = nonBlank(p.modelUri);
+  const fromUri = resolveAssetRef(modelUri, ws, 'models');
+  b.node(model, {
+    description: nonBlank(p.description),
+    tags: obj(p.tags),
+    properties: obj(p.properties),
+    modelType: nonBlank(p.modelType),
+    modelUri,
+    flavors: isRecord(p.flavors) ? p.flavors : undefined,
+    stage: nonBlank(p.stage),
+    jobName,
+    isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
+  });
+  const producer = jobName ? namedResource(ws, 'jobs', jobName) : fromUri.producedBy;
+  if (producer) b.edge('produced', producer, model);
+}
+
+function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, properties: p }: RestContext): void {
+  // The endpoint is named by the deployment's own id.
+  const m = /\/(onlineendpoints|batchendpoints)\/([^/]+)\/deployments\//i.exec(armId);
+  const collection = m?.[1]?.toLowerCase() === 'batchendpoints' ? 'batchEndpoints' : 'onlineEndpoints';
+  const endpoint = namedResource(ws, collection, m?.[2] ?? '');
+  const modelText = nonBlank(p.model) ?? nonBlank(obj(p.model).assetId);
+  const model = resolveAssetRef(modelText, ws, 'models').ref;
+  const codeId = nonBlank(obj(p.codeConfiguration).codeId);
+  const environmentId = nonBlank(p.environmentId);
+  b.node(
+    deployment,
+    {
+      description: nonBlank(p.description),
+      properties: obj(p.properties),
+      endpointComputeType: nonBlank(p.endpointComputeType),
+      instanceType: nonBlank(p.instanceType),
+      provisioningState: nonBlank(p.provisioningState),
+      model: modelText,
+      environmentId,
+      codeId,
+      scoringScript: nonBlank(obj(p.codeConfiguration).scoringScript),
+    },
+    // Which model the deployment serves, as observed over time (Q2, Q3).
+    model ? { model: model.key } : undefined,
+  );
+  b.edge('serves', deployment, endpoint);
+  if (model) b.edge('deployedTo', model, deployment);
+  linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
+}
+
+function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, deployments: listed }: RestContext): void {
+  const collection = /\/batchendpoints\//i.test(armId) ? 'batchEndpoints' : 'onlineEndpoints';
+  const traffic = obj(p.traffic);
+  b.node(endpoint, {
+    description: nonBlank(p.description),
+    properties: obj(p.properties),
+    scoringUri: nonBlank(p.scoringUri),
+    authMode: nonBlank(p.authMode),
+    provisioningState: nonBlank(p.provisioningState),
+    traffic,
+    mirrorTraffic: isRecord(p.mirrorTraffic) ? p.mirrorTraffic : undefined,
+  });
+  const shares = new Map<string, number>();
+  for (const [name, pct] of Object.entries(traffic)) shares.set(name, typeof pct === 'number' ? pct : Number(pct) || 0);
+  // Deployments listed under the endpoint but absent from `traffic` serve 0%.
+  for (const d of listed ?? []) {
+    const name = nonBlank(obj(d).name) ?? nonBlank(obj(d).id)?.split('/').pop();
+    if (name && !shares.has(name)) shares.set(name, 0);
+  }
+  for (const [name, share] of shares) {
+    const deployment = endpointDeployment(ws, collection, endpoint.label, name);
+    b.edge('serves', deployment, endpoint, undefined, { traffic: share });
+  }
+}
+
+/** Versioned assets without links of their own: their facts only. */
+function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext): void {
+  const dataUri = nonBlank(p.dataUri);
+  const resolved = node.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
+  b.node(node, {
+    description: nonBlank(p.description),
+    tags: obj(p.tags),
+    properties: obj(p.properties),
+    dataType: nonBlank(p.dataType),
+    dataUri,
+    datastore: resolved.datastore?.label,
+    referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
+    image: nonBlank(p.image),
+    environmentType: nonBlank(p.environmentType),
+    osType: nonBlank(p.osType),
+    build: isRecord(p.build) ? p.build : undefined,
+    codeUri: nonBlank(p.codeUri),
+    isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
+  });
+}
+
+function projectCompute(b: DeltaBuilder, { node, properties: p, resource }: RestContext): void {
+  b.node(node, {
+    computeType: nonBlank(p.computeType),
+    vmSize: nonBlank(obj(p.properties).vmSize),
+    location: nonBlank(obj(resource).location),
+  });
+}
+
+/** One entry per kind the enrichment queue can ask for. */
+const REST_RESOURCE_KINDS: Record<EnrichmentKind, RestResourceKind> = {
+  // What fed the job, its parent run, and the code and environment it ran with.
+  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf'] },
+  // The job that produced the version.
+  model: { node: 'model', project: projectModelVersion, follow: ['produced'] },
+  // A container only lists versions; the enricher fetches each, nothing to project here.
+  modelContainer: {},
+  data: { node: 'data', project: projectAsset },
+  environment: { node: 'environment', project: projectAsset },
+  code: { node: 'code', project: projectAsset },
+  // Every deployment behind the endpoint, with its traffic share.
+  endpoint: { node: 'endpoint', project: projectEndpoint, follow: ['serves'] },
+  // Its endpoint, the model it serves, and its code and environment.
+  deployment: { node: 'deployment', project: projectDeployment, follow: ['serves', 'deployedTo', 'codeOf', 'environmentOf'] },
+  compute: { node: 'compute', project: projectCompute },
+};
+
+/** The other end of each edge of those kinds that touches `node`, in the order the edges were drawn. */
+function linkedBy(delta: GraphDelta, node: NodeRef, kinds: readonly EdgeKind[]): NodeRef[] {
+  return delta.edges.filter((e) => kinds.includes(e.kind)).map((e) => (e.to.key === node.key ? e.from : e.to));
+}
+
+export function normalizeRestObservation(input: unknown): RestResult {
+  const parsed = restObservationSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
+  const o = parsed.data;
+  const target = parseArmId(o.armId.replace(/\/versions$/i, ''));
+  const ws = workspaceOf(o.armId)?.ws;
+  const b = new DeltaBuilder();
+
+  if (o.status === 404) {
+    // Deleted, or not visible to this identity: record when, keep everything we knew.
+    if (!o.fetchedAt || !toInstant(o.fetchedAt))
+      return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
+    if (target) b.node(target, { notFoundAt: o.fetchedAt });
+    return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
+  }
+  if (o.status < 200 || o.status >= 300)
+    return { ok: false, issues: [{ path: 'status', message: `expected a 2xx or 404 response, got ${o.status}` }] };
+  const envelope = envelopeSchema.safeParse(o.resource);
+  if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
+  if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
+  const time = resourceTime(o.resource) ?? o.fetchedAt;
+  if (!time || !toInstant(time))
+    return {
+      ok: false,
+      issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }],
+    };
+
+  const kind = REST_RESOURCE_KINDS[o.kind];
+  if (!kind.node) return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
+  if (target?.kind !== kind.node) return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
+  const at: RestContext = {
+    ws,
+    node: target,
+    armId: o.armId,
+    properties: obj(envelope.data.properties),
+    resource: o.resource,
+    deployments: o.deployments,
+  };
+  kind.project?.(b, at);
+  const enrich = kind.follow ? followUps(linkedBy(b.delta, target, kind.follow)) : [];
+  return { ok: true, time, workspace: ws.key, delta: b.delta, enrich };
+}
