@@ -18,15 +18,8 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-
       endpointType: 'WebHook'
       properties: { endpointUrl: endpointUrl, maxEventsPerBatch: 10, preferredBatchSizeInKilobytes: 64 }
     }
-    filter: {
-      includedEventTypes: [
-        'Microsoft.MachineLearningServices.ModelRegistered'
-        'Microsoft.MachineLearningServices.ModelDeployed'
-        'Microsoft.MachineLearningServices.RunCompleted'
-        'Microsoft.MachineLearningServices.RunStatusChanged'
-        'Microsoft.MachineLearningServices.DatasetDriftDetected'
-      ]
-    }
+    // No event-type filter: every event the workspace's topic raises is logged raw, so a type
+    // Azure adds later can be projected by a replay once it is declared in shared/ingest.
     retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 }
     // Written by the topic's own identity, which holds Storage Blob Data Contributor on the container.
     deadLetterWithResourceIdentity: {
