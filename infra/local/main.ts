@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       // An AMQP stand-in the real Event Hubs client talks to, holding the hub captureEventHub reads.
       const hubs = await startEventHubsStandIn({
         port: port('LOCAL_EVENTHUBS_PORT', 5672),
-        hubs: [{ name: process.env.EVENTHUB_NAME || 'insights-logs-amlworkspace' }],
+        hubs: [{ name: process.env.EVENTHUB_NAME || 'insights-logs-amlworkspace', consumerGroups: ['rewind'] }],
       });
       started.push({ name: 'Event Hubs (stand-in, AMQP, in memory)', service: hubs });
       process.env.EVENTHUB_CONNECTION = hubs.connectionString();
