@@ -161,9 +161,11 @@ async function consume(
   const container = new ContainerClient(settings.storage, CHECKPOINT_CONTAINER);
   await container.createIfNotExists();
   const checkpoints = new BlobCheckpointStore(container);
-  // One owner per machine: a restarted local host takes its partitions back at once instead of
-  // waiting for its previous claims to expire.
-  const options = { identifier: `local-host@${hostname()}`, loadBalancingOptions: { strategy: 'greedy' as const } };
+  // One owner per machine. Claims it left behind belong to a host that died without giving them up
+  // (killed, crashed); released now, the partitions are taken back at once instead of after their
+  // one-minute expiry, and reading resumes from the checkpoints.
+  const identifier = `local-host@${hostname()}`;
+  const options = { identifier, loadBalancingOptions: { strategy: 'greedy' as const } };
   const client = settings.connection
     ? new EventHubConsumerClient(consumerGroup, settings.connection, hub, checkpoints, options)
     : new EventHubConsumerClient(
@@ -174,6 +176,10 @@ async function consume(
         checkpoints,
         options,
       );
+  const stale = (await checkpoints.listOwnership(client.fullyQualifiedNamespace, hub, consumerGroup)).filter(
+    (o) => o.ownerId === identifier,
+  );
+  if (stale.length > 0) await checkpoints.claimOwnership(stale.map((o) => ({ ...o, ownerId: '' })));
   const retry = (fn.metadata.retryOptions ?? {}) as RetryOptions;
   const maxRetries = retry.maxRetryCount ?? 0;
   const stopping = new AbortController();
