@@ -66,7 +66,9 @@ try {
   await producer.sendBatch(batch);
   console.log(`Sent ${records.length} resource-log records to Event Hubs hub ${hubName} over AMQP`);
 } catch (error) {
-  console.error(`Cannot send to Event Hubs hub ${hubName} (${error.message}). Start the local host with "npm start", or set EVENTHUB_CONNECTION.`);
+  console.error(
+    `Cannot send to Event Hubs hub ${hubName} (${error.message}). Start the local host with "npm start", or set EVENTHUB_CONNECTION.`,
+  );
   process.exit(1);
 } finally {
   await producer.close();
