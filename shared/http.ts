@@ -14,4 +14,3 @@ export function problem(error: unknown, instance?: string): HttpResponseInit {
     headers: { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' },
   };
 }
-
