@@ -5,9 +5,11 @@ import { captureMonitorMessage } from '../shared/usecases/captureMonitorMessage.
 /**
  * The workspace's resource logs and the Activity Log, streamed by diagnostic settings to Event
  * Hubs as `{"records": [...]}` messages. Records are captured one by one, with the partition,
- * sequence number, offset and enqueued time in their provenance. Event Hubs checkpoints even when
- * this throws, so the function throws only when a record could be stored nowhere, and the retry
- * policy below then re-runs the batch (capture is idempotent).
+ * sequence number, offset and enqueued time in their provenance; a record the stores refuse is
+ * dead-lettered. The function throws only when a record could be stored nowhere: the retry policy
+ * below then re-runs the batch (capture is idempotent) while the partition waits. Once the retries
+ * are spent the host checkpoints past the batch anyway (an Event Hubs trigger never holds a
+ * partition), so the last failure names the positions `npm run rewind` re-reads from the hub.
  */
 interface EventHubMetadata {
   partitionContext?: { partitionId?: string; eventHubName?: string; consumerGroup?: string };
@@ -51,6 +53,26 @@ export const captureEventHub = eventHubFunction('captureEventHub', {
     context.log(
       `captured ${batch.length} messages: ${JSON.stringify(totals)}${Object.keys(ignoredByCategory).length ? ` ignored by category ${JSON.stringify(ignoredByCategory)}` : ''}`,
     );
-    if (totals.failed > 0) throw new Error(`${totals.failed} records could not be stored: ${errors.slice(0, 3).join(' | ')}`);
+    if (totals.failed > 0) {
+      const retry = context.retryContext;
+      const last = retry !== undefined && retry.maxRetryCount !== -1 && retry.retryCount >= retry.maxRetryCount;
+      throw new Error(
+        `${totals.failed} records could not be stored (${positions(meta, batch.length)}): ${errors.slice(0, 3).join(' | ')}` +
+          (last ? `; the host now checkpoints past them: ${rewindHint(meta, batch.length)}` : ''),
+      );
+    }
   },
 });
+
+function positions(meta: EventHubMetadata, count: number): string {
+  const seq = meta.sequenceNumberArray ?? [];
+  return `partition ${meta.partitionContext?.partitionId ?? '?'}, sequence numbers ${String(seq[0] ?? '?')}-${String(seq[count - 1] ?? '?')}`;
+}
+
+function rewindHint(meta: EventHubMetadata, count: number): string {
+  const times = meta.enqueuedTimeUtcArray ?? [];
+  const from = times[0];
+  const to = times[count - 1];
+  if (from === undefined || to === undefined) return 're-read them with npm run rewind';
+  return `re-read them with npm run rewind -- --from ${from} --to ${to} --partition ${meta.partitionContext?.partitionId ?? '0'}`;
+}

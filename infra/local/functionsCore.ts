@@ -124,14 +124,19 @@ export class FunctionsCore {
    * Invokes a function the way the worker does: the programming model converts the host's typed
    * data into handler arguments, runs the handler and converts the result back.
    */
-  async invoke(name: string, inputData: Array<{ name: string; data: RpcTypedData }>, triggerMetadata: Record<string, RpcTypedData> = {}) {
+  async invoke(
+    name: string,
+    inputData: Array<{ name: string; data: RpcTypedData }>,
+    triggerMetadata: Record<string, RpcTypedData> = {},
+    retryContext?: { retryCount: number; maxRetryCount: number },
+  ) {
     const fn = this.functions.get(name);
     if (!fn) throw new Error(`no function named ${name}`);
     if (!this.programmingModel) throw new Error('the app did not set a programming model');
     const invocationId = randomUUID();
     const coreContext = {
       invocationId,
-      request: { invocationId, functionId: name, inputData, triggerMetadata },
+      request: { invocationId, functionId: name, inputData, triggerMetadata, retryContext },
       metadata: { name, bindings: fn.metadata.bindings },
       state: undefined as string | undefined,
       log: (level: string, category: string, message: string) => this.logSink(level, category, message, name),

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FunctionsCore, type RegisteredFunction, type RpcTypedData } from './functionsCore.js';
 import { compileRoute, type CompiledRoute } from './routes.js';
 import { parseNcrontab } from './ncrontab.js';
+import { eventHubInvocation, startEventHubTriggers } from './eventHubTrigger.js';
 
 /**
  * A local stand-in for the Azure Functions host (Core Tools cannot be installed here). It loads
@@ -267,36 +268,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     res.end();
   }
 
-  /**
-   * An Event Hubs delivery of one message, as the host hands it over: a batch (cardinality many)
-   * of string bodies the library JSON-parses, and PascalCase trigger metadata it camel-cases.
-   */
+  /** An Event Hubs delivery of one message, numbered per function, on partition 0. */
   const sequence = new Map<string, number>();
   function eventHubDelivery(fn: RegisteredFunction, input: unknown): { data: RpcTypedData; metadata: Record<string, unknown> } {
-    const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
     const n = (sequence.get(fn.metadata.name) ?? 0) + 1;
     sequence.set(fn.metadata.name, n);
-    const many = bindingText(fn.trigger.cardinality, 'one').toLowerCase() === 'many';
-    const now = new Date().toISOString();
-    const eventHubName = String(resolveSetting(fn.trigger.eventHubName ?? ''));
+    const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+    const event = { body, sequenceNumber: n, offset: String(n * 1024), enqueuedTimeUtc: new Date() };
     const partition = {
-      PartitionId: '0',
-      EventHubName: eventHubName,
-      ConsumerGroup: String(resolveSetting(fn.trigger.consumerGroup ?? '$Default')),
+      fullyQualifiedNamespace: 'localhost',
+      eventHubName: String(resolveSetting(fn.trigger.eventHubName ?? '')),
+      consumerGroup: String(resolveSetting(fn.trigger.consumerGroup ?? '$Default')),
+      partitionId: '0',
     };
-    return many
-      ? {
-          data: { collectionString: { string: [body] } },
-          metadata: { PartitionContext: partition, SequenceNumberArray: [n], OffsetArray: [String(n * 1024)], EnqueuedTimeUtcArray: [now] },
-        }
-      : {
-          data: { string: body },
-          metadata: { PartitionContext: partition, SequenceNumber: n, Offset: String(n * 1024), EnqueuedTimeUtc: now },
-        };
+    return eventHubInvocation(fn, [event], partition);
   }
 
   const timers = startTimers(core, functions, log);
   const queues = startQueuePollers(core, functions, log);
+  const eventHubs = await startEventHubTriggers(core, functions, log);
 
   const listen = (port: number) =>
     new Promise<void>((resolveListen, reject) => {
@@ -321,6 +311,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     stop: async () => {
       timers.stop();
       await queues.stop();
+      await eventHubs.stop();
       await core.runAppHooks('appTerminate', resolve(here, '..', '..'));
       await closeServer(server);
     },

@@ -4,6 +4,7 @@ import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClien
 import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
 import { bindingText, resolveSetting, startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
+import { startEventHubsStandIn } from './eventHubsStandIn/index.js';
 
 /** Compliance timers, daily in the small hours UTC, a quarter of an hour apart (Bicep sets the same). */
 export const DEFAULT_COMPLIANCE_SCHEDULES = {
@@ -65,6 +66,15 @@ async function main(): Promise<void> {
       const standIn = await startAzureMlStandIn({ port: port('LOCAL_AZUREML_PORT', 0) });
       started.push({ name: 'Azure ML REST API (stand-in, sample workspace ws-credit)', service: standIn });
       process.env.AZUREML_MANAGEMENT_ENDPOINT = standIn.url;
+    }
+    if (!process.env.EVENTHUB_CONNECTION && !process.env.EVENTHUB_CONNECTION__fullyQualifiedNamespace) {
+      // An AMQP stand-in the real Event Hubs client talks to, holding the hub captureEventHub reads.
+      const hubs = await startEventHubsStandIn({
+        port: port('LOCAL_EVENTHUBS_PORT', 5672),
+        hubs: [{ name: process.env.EVENTHUB_NAME || 'insights-logs-amlworkspace', consumerGroups: ['rewind'] }],
+      });
+      started.push({ name: 'Event Hubs (stand-in, AMQP, in memory)', service: hubs });
+      process.env.EVENTHUB_CONNECTION = hubs.connectionString();
     }
     process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
     // Binding settings the registrations name with %…%; in Azure they are app settings.

@@ -1,7 +1,9 @@
 // `npm run sample`: plays a small, coherent history of the sample workspace (ws-credit) into the
-// running local host, as Event Grid and Event Hubs would deliver it, waits for enrichment from the
-// REST stand-in, and prints the three answers: what built the model (Q1), what the endpoint served
-// on a day (Q2), and which model answered a request (Q3).
+// running local host, as Event Grid and Event Hubs would deliver it (the resource-log records go over
+// AMQP with the Event Hubs producer client, to the stand-in `npm start` runs or to EVENTHUB_CONNECTION),
+// waits for capture and enrichment, and prints the three answers: what built the model (Q1), what the
+// endpoint served on a day (Q2), and which model answered a request (Q3).
+import { EventHubProducerClient } from '@azure/event-hubs';
 import { readFile } from 'node:fs/promises';
 
 const base = process.env.LINEAGE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 7071}`;
@@ -51,14 +53,33 @@ const records = [
     },
   },
 ];
-const hub = await post('/admin/functions/captureEventHub', { input: { records } });
-console.log(`Delivered ${records.length} resource-log records: HTTP ${hub.status}`);
+// The stand-in's address when `npm start` runs it on its default port with the emulator's key.
+const connection =
+  process.env.EVENTHUB_CONNECTION ??
+  'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true';
+const hubName = process.env.EVENTHUB_NAME ?? 'insights-logs-amlworkspace';
+const producer = new EventHubProducerClient(connection, hubName, { retryOptions: { maxRetries: 1, timeoutInMs: 10_000 } });
+try {
+  // Diagnostic settings send one {"records": [...]} envelope per message.
+  const batch = await producer.createBatch();
+  batch.tryAdd({ body: { records } });
+  await producer.sendBatch(batch);
+  console.log(`Sent ${records.length} resource-log records to Event Hubs hub ${hubName} over AMQP`);
+} catch (error) {
+  console.error(
+    `Cannot send to Event Hubs hub ${hubName} (${error.message}). Start the local host with "npm start", or set EVENTHUB_CONNECTION.`,
+  );
+  process.exit(1);
+} finally {
+  await producer.close();
+}
 
-// Enrichment runs off a queue against the REST stand-in; wait (up to 20 s) until it has filled in
-// the links each answer needs.
+// Event Hubs records are consumed, and enrichment runs off a queue against the REST stand-in; wait
+// (up to 20 s) until the request is captured and enrichment has filled in the links each answer needs.
 const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
 const q2 = { endpoint, at: '2024-05-20T00:00:00Z' };
 const ready = async () =>
+  (await get('/api/requests/sample-request-0001', {})).status === 200 &&
   ((await get('/api/lineage', q1)).body.nodes ?? []).some((n) => n.label === 'credit-applications:3') &&
   ((await get('/api/lineage/as-of', q2)).body.serving?.[0]?.upstream?.nodes ?? []).some((n) => n.label === 'credit-train-20240415');
 for (let i = 0; i < 80 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { runComplianceBench } from './compliance.js';
 import { runEnrichmentBench } from './enrichment.js';
+import { runEventHubsBench } from './eventHubs.js';
 import { runLookupBench } from './lookups.js';
 import { runModuleLoadBench } from './moduleLoad.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
@@ -27,6 +28,9 @@ import { eventStream } from './stream.js';
  *      documents read per check for a first run, an unchanged re-run and a run after 1% of the nodes
  *      changed through applyDelta, against the embedded Cosmos server in a child process and Azurite
  *      (2-3 minutes; `npm run bench:compliance` alone).
+ *   7. Event Hubs end to end: Azure Monitor messages sent with EventHubProducerClient to the AMQP
+ *      stand-in, consumed by the local host (EventHubConsumerClient, Blob checkpoints) into capture;
+ *      records per second (`npm run bench:eventhubs` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
   await runEnrichmentBench(monitorStream(CAPTURED_MESSAGES, 20240502, CAPTURED_TRAFFIC_SHARE));
   await runLookupBench();
   await runComplianceBench();
+  await runEventHubsBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -2,6 +2,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startCosmos } from '../../infra/local/embeddedServices.js';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../../infra/local/eventHubsStandIn/index.js';
 import { fixture, fixtureText } from '../helpers/fixtures.js';
 import { modelRegistered } from '../helpers/events.js';
 import { spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
@@ -30,6 +31,12 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
     headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification', ...headers },
   });
 const get = (path: string) => fetch(`${host.url}${path}`);
+/** The connection string of the Event Hubs stand-in the host started (its port is picked at start). */
+function hubConnection(): string {
+  const url = /Event Hubs \(stand-in[^)]*\): (sb:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1];
+  if (!url) throw new Error(`the Event Hubs stand-in is not in the host output:\n${host.output()}`);
+  return `Endpoint=${url};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true`;
+}
 const lineageUrl = (params: Record<string, string>) => `/api/lineage?${new URLSearchParams(params).toString()}`;
 
 describe('local host', () => {
@@ -158,11 +165,12 @@ describe('local host', () => {
       execFile(
         process.execPath,
         [join(ROOT, 'infra', 'local', 'sample.mjs')],
-        { env: { ...process.env, LINEAGE_URL: host.url } },
+        { env: { ...process.env, LINEAGE_URL: host.url, EVENTHUB_CONNECTION: hubConnection() } },
         (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout)),
       ),
     );
     expect(output).toContain('Delivered 6 events: HTTP 202');
+    expect(output).toContain('Sent 2 resource-log records to Event Hubs hub insights-logs-amlworkspace over AMQP');
     expect(output).toContain('job credit-train-20240501 --produced--> model credit-default:3');
     expect(output).toContain('commit github.com/contoso/credit-models@9c1e4f7a2b3d --commitOf--> job credit-train-20240501');
     expect(output).toContain('data credit-applications:3 --inputOf--> job credit-prep-20240501');

@@ -27,6 +27,7 @@ export async function spawnHost(env: Record<string, string | undefined> = {}): P
     LOCAL_AZURITE_BLOB_PORT: '0',
     LOCAL_AZURITE_QUEUE_PORT: '0',
     LOCAL_AZURITE_TABLE_PORT: '0',
+    LOCAL_EVENTHUBS_PORT: '0',
     ...env,
   };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
