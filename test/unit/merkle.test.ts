@@ -41,7 +41,8 @@ const randomLeaves = (n: number, seed: number): Hash[] =>
 
 function flip(h: Uint8Array, bit: number): Buffer {
   const out = Buffer.from(h);
-  out[Math.floor(bit / 8) % out.length] ^= 1 << (bit % 8);
+  const at = Math.floor(bit / 8) % out.length;
+  out[at] = (out[at] as number) ^ (1 << (bit % 8));
   return out;
 }
 
