@@ -76,7 +76,8 @@ export class KeyVaultSigner implements CheckpointSigner {
   constructor(
     readonly keyName: string,
     private readonly keyId: string,
-    private readonly credential: TokenCredential,
+    /** Loaded on first use: the managed identity is not needed until the first checkpoint. */
+    private readonly credential: () => Promise<TokenCredential>,
     private readonly options: CryptographyClientOptions & KeyClientOptions = {},
   ) {}
 
@@ -84,7 +85,8 @@ export class KeyVaultSigner implements CheckpointSigner {
     this.bound ??= (async () => {
       const { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier } = await import('@azure/keyvault-keys');
       const { vaultUrl, name, version } = parseKeyVaultKeyIdentifier(this.keyId);
-      const key = await new KeyClient(vaultUrl, this.credential, this.options).getKey(name, version ? { version } : {});
+      const credential = await this.credential();
+      const key = await new KeyClient(vaultUrl, credential, this.options).getKey(name, version ? { version } : {});
       const jwk = key.key;
       if (!jwk || !jwk.kty?.startsWith('EC') || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
         throw new Error(`Key Vault key ${this.keyId} must be an EC key on curve P-256 (checkpoints are signed with ES256)`);
@@ -93,7 +95,7 @@ export class KeyVaultSigner implements CheckpointSigner {
         key: { kty: 'EC', crv: 'P-256', x: Buffer.from(jwk.x).toString('base64url'), y: Buffer.from(jwk.y).toString('base64url') },
         format: 'jwk',
       }).export({ format: 'der', type: 'spki' });
-      return { client: new CryptographyClient(key, this.credential, this.options), spki };
+      return { client: new CryptographyClient(key, credential, this.options), spki };
     })().catch((error: unknown) => {
       this.bound = undefined; // let the next run try again
       throw error;

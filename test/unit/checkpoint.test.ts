@@ -143,7 +143,7 @@ describe('Key Vault signer, against an in-process stand-in speaking the Key Vaul
     },
   };
   const signerFor = (keyId: string) =>
-    new KeyVaultSigner(ORIGIN, keyId, credential, {
+    new KeyVaultSigner(ORIGIN, keyId, () => Promise.resolve(credential), {
       disableChallengeResourceVerification: true, // the service's domain check cannot match 127.0.0.1
       additionalPolicies: [{ policy: tlsToStandIn as never, position: 'perCall' }],
     });
