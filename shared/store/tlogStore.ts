@@ -173,25 +173,22 @@ export class TlogStore {
   }
 
   /**
-   * Writes the checkpoint to the (WORM) blob container under its size; `false` when a blob of
-   * that size already holds exactly this note. A different note for the same size is an error:
-   * it would be a fork.
+   * Writes a signed checkpoint to the (WORM) blob container under its size, once. Returns the note
+   * stored under that size afterwards: this one, or the one a run that stopped before recording
+   * it in Cosmos wrote earlier.
    */
-  async archiveCheckpoint(checkpoint: CheckpointRef): Promise<boolean> {
-    const blob = this.checkpoints.getBlockBlobClient(checkpointBlobName(checkpoint.size));
+  async archiveCheckpoint(size: number, note: string): Promise<string> {
+    const blob = this.checkpoints.getBlockBlobClient(checkpointBlobName(size));
     try {
-      await blob.upload(checkpoint.note, Buffer.byteLength(checkpoint.note), {
+      await blob.upload(note, Buffer.byteLength(note), {
         blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
         conditions: { ifNoneMatch: '*' },
       });
-      return true;
+      return note;
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
       if (status !== 409 && status !== 412) throw error;
-      const existing = (await blob.downloadToBuffer()).toString('utf8');
-      if (existing !== checkpoint.note)
-        throw new CorruptDocumentError(`${checkpointBlobName(checkpoint.size)} holds a different checkpoint`);
-      return false;
+      return (await blob.downloadToBuffer()).toString('utf8');
     }
   }
 

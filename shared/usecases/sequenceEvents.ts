@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { CorruptDocumentError } from '../errors.js';
 import type { TlogState, TlogStore } from '../store/tlogStore.js';
-import { checkpointHash, checkpointText, signNote, type CheckpointSigner } from '../tlog/checkpoint.js';
+import {
+  checkpointHash,
+  checkpointText,
+  openNote,
+  parseCheckpointText,
+  parseNote,
+  publicKeyInfo,
+  signNote,
+  type CheckpointSigner,
+} from '../tlog/checkpoint.js';
 import { hashLeaf, treeRoot } from '../tlog/merkle.js';
 import { rightEdge, TILE_WIDTH, TileWriter } from '../tlog/tiles.js';
 import { canonicalJson } from '../util/canonicalJson.js';
@@ -66,6 +75,18 @@ export async function sequenceEvents(deps: SequencerDeps): Promise<SequenceResul
   return { status: 'superseded', sequenced: 0, size: state.size, mismatched: [], unreadable: [], purged: 0, commits: 0 };
 }
 
+/** Is `archived` a checkpoint signed by our key of the same tree as `ours`? */
+async function sameTree(archived: string, ours: string, signer: CheckpointSigner): Promise<boolean> {
+  let text: string;
+  try {
+    text = openNote(archived, publicKeyInfo(signer.keyName, await signer.publicKey()).verifierKey);
+  } catch {
+    return false;
+  }
+  const [x, y] = [parseCheckpointText(text), parseCheckpointText(parseNote(ours).text)];
+  return x.size === y.size && x.origin === y.origin && x.root.equals(y.root);
+}
+
 /** One attempt; undefined when another run committed first. */
 async function attemptSequencing(deps: SequencerDeps): Promise<SequenceResult | undefined> {
   const { tlog } = deps;
@@ -127,8 +148,6 @@ async function attemptSequencing(deps: SequencerDeps): Promise<SequenceResult | 
   if (state.size > 0 && state.checkpoint?.size !== state.size) {
     if (etag === undefined) throw new Error('unreachable: a committed state has an ETag');
     const previous = state.checkpoint;
-    // A run that stopped between recording its checkpoint and archiving it left the blob unwritten.
-    if (previous) await tlog.archiveCheckpoint(previous);
     const text = checkpointText({
       origin: deps.origin,
       size: state.size,
@@ -136,10 +155,15 @@ async function attemptSequencing(deps: SequencerDeps): Promise<SequenceResult | 
       time: deps.now().toISOString(),
       ...(previous ? { previous: Buffer.from(previous.hash, 'base64') } : {}),
     });
-    const note = await signNote(text, deps.signer);
+    // Blob first, then Cosmos: a run that stopped between the two left a checkpoint of this very
+    // tree in the (write-once) blob, which is adopted rather than signed again.
+    const signed = await signNote(text, deps.signer);
+    const note = await tlog.archiveCheckpoint(state.size, signed);
+    if (note !== signed && !(await sameTree(note, signed, deps.signer))) {
+      throw new CorruptDocumentError(`the archived checkpoint of size ${state.size} is not ours for this tree: the log has forked`);
+    }
     const ref = { size: state.size, note, hash: checkpointHash(note).toString('base64') };
     if ((await tlog.recordCheckpoint(etag, state, ref)) === undefined) return undefined;
-    await tlog.archiveCheckpoint(ref);
     result.checkpoint = { size: ref.size, note };
   }
   if (result.sequenced > 0 || result.checkpoint) result.status = 'sequenced';

@@ -13,7 +13,7 @@ import { EventLog, type RawEvent } from '../../shared/store/eventLog.js';
 import { RequestMeter } from '../../shared/store/requestMeter.js';
 import { checkpointBlobName } from '../../shared/store/tlogStore.js';
 import { LocalKeyFileSigner } from '../../shared/store/checkpointSigner.js';
-import { checkpointHash, openNote, parseCheckpointText, publicKeyInfo } from '../../shared/tlog/checkpoint.js';
+import { checkpointHash, checkpointText, openNote, parseCheckpointText, publicKeyInfo, signNote } from '../../shared/tlog/checkpoint.js';
 import type { EvidencePack } from '../../shared/tlog/evidencePack.js';
 import { hashLeaf, leafHashReader, treeRoot } from '../../shared/tlog/merkle.js';
 import { TILE_WIDTH } from '../../shared/tlog/tiles.js';
@@ -173,6 +173,33 @@ describe('evidence log: sequencing, checkpoints, proofs, offline verification', 
     const result = await sequenceEvents(tlog.sequencer);
     expect(result).toMatchObject({ sequenced: 1, size: 1, mismatched: [forged.id] });
     expect((await inclusionProofs(tlog.store, [forged.hash])).notSequenced).toEqual([forged.hash]);
+  });
+  it('adopts the checkpoint a stopped run left in Blob for the same tree, and stops on one naming another tree', async () => {
+    const event = record({ claim: 'one' });
+    await services.eventLog.append(event);
+    const root = hashLeaf(Buffer.from(canonicalJson(event.body)));
+    const blobs = BlobServiceClient.fromConnectionString(services.settings.STORAGE_CONNECTION_STRING as string).getContainerClient(
+      services.settings.TLOG_CHECKPOINT_CONTAINER,
+    );
+    const left = await signNote(
+      checkpointText({ origin: services.settings.TLOG_ORIGIN, size: 1, root, time: '2020-01-01T00:00:00.000Z' }),
+      tlog.signer,
+    );
+    await blobs.getBlockBlobClient(checkpointBlobName(1)).upload(left, Buffer.byteLength(left));
+    expect((await sequenceEvents(tlog.sequencer)).checkpoint?.note).toBe(left);
+
+    await services.eventLog.append(record({ claim: 'two' }));
+    const other = await signNote(
+      checkpointText({
+        origin: services.settings.TLOG_ORIGIN,
+        size: 2,
+        root: hashLeaf(Buffer.from('x')),
+        time: '2020-01-01T00:00:00.000Z',
+      }),
+      tlog.signer,
+    );
+    await blobs.getBlockBlobClient(checkpointBlobName(2)).upload(other, Buffer.byteLength(other));
+    await expect(sequenceEvents(tlog.sequencer)).rejects.toThrow(/forked/);
   });
 });
 
