@@ -8,6 +8,7 @@ import { monitorStream } from './monitorStream.js';
 import { runNormalizationBench } from './normalization.js';
 import { runStoreBench, STORE_EVENTS } from './store.js';
 import { eventStream } from './stream.js';
+import { runTlogBench } from './tlog.js';
 
 /**
  * `npm run bench`: prints figures, asserts nothing.
@@ -27,6 +28,9 @@ import { eventStream } from './stream.js';
  *      documents read per check for a first run, an unchanged re-run and a run after 1% of the nodes
  *      changed through applyDelta, against the embedded Cosmos server in a child process and Azurite
  *      (2-3 minutes; `npm run bench:compliance` alone).
+ *   7. The evidence log: sequencing throughput on one core, store requests per sequenced leaf by
+ *      batch size, round trips for one inclusion proof, and offline verification of a pack citing
+ *      1,000 events, against the embedded Cosmos server and Azurite (`npm run bench:tlog` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
   await runEnrichmentBench(monitorStream(CAPTURED_MESSAGES, 20240502, CAPTURED_TRAFFIC_SHARE));
   await runLookupBench();
   await runComplianceBench();
+  await runTlogBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

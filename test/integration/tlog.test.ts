@@ -23,7 +23,11 @@ import { evidencePack, inclusionProofs } from '../../shared/usecases/proveEvents
 import { sequenceEvents } from '../../shared/usecases/sequenceEvents.js';
 import { canonicalJson, contentHash } from '../../shared/util/canonicalJson.js';
 import { modelDeployed, modelRegistered, runEvent } from '../helpers/events.js';
+import { countRounds } from '../helpers/rounds.js';
 import { freshServices, testSettings } from '../helpers/stores.js';
+
+/** The store reads an inclusion proof makes. */
+const PROOF_READS = ['readState', 'findLeafTiles', 'readTiles'];
 
 const run = promisify(execFile);
 
@@ -112,7 +116,7 @@ describe('evidence log: sequencing, checkpoints, proofs, offline verification', 
     // One event's proof: two sequential round trips (state + leaf tile, then the other tiles).
     const meter = services.meter;
     const before = meter.requests;
-    const rounds = countRounds(tlog);
+    const rounds = countRounds(tlog.store, PROOF_READS);
     const single = await inclusionProofs(tlog.store, [hashes[2] as string]);
     expect(single.proofs.size).toBe(1);
     expect(rounds()).toBeLessThanOrEqual(2);
@@ -288,26 +292,3 @@ describe('evidence log: concurrency', () => {
     client.dispose();
   }, 120_000);
 });
-
-/**
- * Sequential store round trips of the proof reads: a call that starts while none is in flight
- * opens a new round; calls in parallel share one.
- */
-function countRounds(tlog: TlogServices): () => number {
-  let inFlight = 0;
-  let rounds = 0;
-  const store = tlog.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const name of ['readState', 'findLeafTiles', 'readTiles']) {
-    const original = store[name]?.bind(store) as (...args: unknown[]) => Promise<unknown>;
-    store[name] = async (...args: unknown[]) => {
-      if (inFlight === 0) rounds += 1;
-      inFlight += 1;
-      try {
-        return await original(...args);
-      } finally {
-        inFlight -= 1;
-      }
-    };
-  }
-  return () => rounds;
-}
