@@ -77,6 +77,22 @@ const settingsObject = z.object({
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().min(1).optional(),
+  /** The evidence log's origin: first line of every checkpoint and the key name of its signatures. */
+  TLOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, 'no spaces or plus signs (a schema-less URL, e.g. lineage.example.com/raw-events)')
+    .default('aml-lineage.local/raw-events'),
+  /** Azure Key Vault key (EC P-256) that signs checkpoints, e.g. https://vault.vault.azure.net/keys/checkpoints. */
+  TLOG_KEYVAULT_KEY_ID: z.url().optional(),
+  /** Without a Key Vault key: the local PEM key file that signs checkpoints, created on first start. */
+  TLOG_LOCAL_KEY_FILE: z.string().min(1).default('.tlog/checkpoint-signing-key.pem'),
+  /** Blob container for signed checkpoints (time-based immutability in Azure). */
+  TLOG_CHECKPOINT_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('checkpoints'),
+  /** How far back each sequencer run looks again for events whose store timestamp came late (clock skew). */
+  TLOG_SCAN_OVERLAP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
 });

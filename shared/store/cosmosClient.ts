@@ -10,6 +10,8 @@ export const CONTAINERS = {
   events: 'events',
   /** Prediction requests from endpoint traffic logs; partition key = request id. */
   requests: 'requests',
+  /** The evidence log's tiles, state and checkpoints; one partition, `tlog` (see store/tlogStore.ts). */
+  tlog: 'tlog',
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import { monitorStream } from './monitorStream.js';
 import { runNormalizationBench } from './normalization.js';
 import { runStoreBench, STORE_EVENTS } from './store.js';
 import { eventStream } from './stream.js';
+import { runTlogBench } from './tlog.js';
 
 /**
  * `npm run bench`: prints figures, asserts nothing.
@@ -31,6 +32,9 @@ import { eventStream } from './stream.js';
  *   7. Event Hubs end to end: Azure Monitor messages sent with EventHubProducerClient to the AMQP
  *      stand-in, consumed by the local host (EventHubConsumerClient, Blob checkpoints) into capture;
  *      records per second (`npm run bench:eventhubs` alone).
+ *   8. The evidence log: sequencing throughput on one core, store requests per sequenced leaf by
+ *      batch size, round trips for one inclusion proof, and offline verification of a pack citing
+ *      1,000 events, against the embedded Cosmos server and Azurite (`npm run bench:tlog` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -64,6 +68,7 @@ async function main(): Promise<void> {
   await runLookupBench();
   await runComplianceBench();
   await runEventHubsBench();
+  await runTlogBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
