@@ -11,8 +11,8 @@ import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { GraphStore } from './store/graphStore.js';
-import { RequestMeter } from './store/requestMeter.js';
-import { RequestStore } from './store/requestStore.js';
+import { StoreMeter } from './store/storeMeter.js';
+import { PredictionRequestStore } from './store/predictionRequestStore.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
 import { isLoopbackHttp } from './util/loopback.js';
@@ -23,11 +23,11 @@ import { isLoopbackHttp } from './util/loopback.js';
  */
 export interface Services {
   settings: Settings;
-  meter: RequestMeter;
+  meter: StoreMeter;
   graph: GraphStore;
   eventLog: EventLog;
   deadLetters: DeadLetterStore;
-  requests: RequestStore;
+  predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
   arm: ArmClient;
   capture: CaptureDeps;
@@ -46,7 +46,7 @@ function azureCredential(): Promise<TokenCredential> {
   return credential;
 }
 
-export async function buildServices(settings: Settings, meter = new RequestMeter()): Promise<Services> {
+export async function buildServices(settings: Settings, meter = new StoreMeter()): Promise<Services> {
   const cosmos = await createCosmosClient(settings);
   const containers = {
     graph: container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.graph),
@@ -55,7 +55,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
   };
   const graph = new GraphStore(containers.graph, meter);
   const eventLog = new EventLog(containers.events, meter);
-  const requests = new RequestStore(containers.requests, meter);
+  const predictionRequests = new PredictionRequestStore(containers.requests, meter);
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
@@ -70,7 +70,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     eventLog,
     graph,
     deadLetters,
-    requests,
+    predictionRequests,
     enrichments: enrichmentQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
@@ -96,7 +96,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     graph,
     eventLog,
     deadLetters,
-    requests,
+    predictionRequests,
     enrichmentQueue,
     arm,
     capture,

@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { queryPages } from '../store/reads.js';
-import type { RequestMeter } from '../store/requestMeter.js';
+import type { StoreMeter } from '../store/storeMeter.js';
 
 /**
  * What changed in a container since the last run, by high-water mark on Cosmos DB's `_ts` (the
@@ -58,7 +58,7 @@ function boundaryKey(doc: ChangedDoc): string {
  */
 export async function readChanges(
   container: Container,
-  meter: RequestMeter,
+  meter: StoreMeter,
   from: { mark: Mark } | { window: ChangeWindow },
   onPage: (docs: ChangedDoc[]) => Promise<void>,
   options: { pageSize?: number; nowSeconds?: number; checkpoint?: { everyPages: number; save: (mark: Mark) => Promise<void> } } = {},

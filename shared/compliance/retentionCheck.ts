@@ -1,7 +1,7 @@
 import type { Container, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
 import { z } from 'zod';
 import { queryPages, readMany, stripSystem } from '../store/reads.js';
-import type { RequestMeter } from '../store/requestMeter.js';
+import type { StoreMeter } from '../store/storeMeter.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
 import type { ChangedDoc } from './changes.js';
 import { covers, holdScope, isActive, type Hold } from './holds.js';
@@ -48,7 +48,7 @@ export function emptyRetentionState(): RetentionState {
 }
 
 export interface RetentionDeps {
-  meter: RequestMeter;
+  meter: StoreMeter;
   blobs: ComplianceBlobs;
   events: Container;
   policies: Policy[];
@@ -62,7 +62,7 @@ const DAY = 86_400_000;
 
 async function queryAll(
   container: Container,
-  meter: RequestMeter,
+  meter: StoreMeter,
   query: SqlQuerySpec,
   onPage: (docs: ChangedDoc[]) => Promise<void>,
 ): Promise<number> {
@@ -75,7 +75,7 @@ async function queryAll(
 }
 
 /** A write guarded by the version read; false when the record changed or went meanwhile (the next run sees it again). */
-async function ifUnchanged(meter: RequestMeter, write: () => Promise<{ requestCharge?: number }>): Promise<boolean> {
+async function ifUnchanged(meter: StoreMeter, write: () => Promise<{ requestCharge?: number }>): Promise<boolean> {
   try {
     meter.record(await write());
     return true;
@@ -87,7 +87,7 @@ async function ifUnchanged(meter: RequestMeter, write: () => Promise<{ requestCh
   }
 }
 
-function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
+function patch(container: Container, meter: StoreMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
   return ifUnchanged(meter, () =>
     container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }),
   );

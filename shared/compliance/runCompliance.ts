@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { NodeDoc } from '../graph/model.js';
 import { redactPii } from '../privacy/pii.js';
 import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
-import { RequestMeter } from '../store/requestMeter.js';
+import { StoreMeter } from '../store/storeMeter.js';
 import { START, markSchema, readChanges, type ChangeWindow, type Mark } from './changes.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
 import { GraphReader } from './graphReader.js';
@@ -49,7 +49,7 @@ export interface RunOptions {
 /** What one run works with: its own meter, so the cost it reports is its alone. */
 interface RunDeps extends ComplianceDeps {
   graph: GraphStore;
-  meter: RequestMeter;
+  meter: StoreMeter;
 }
 
 const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>> = {
@@ -141,7 +141,7 @@ async function runCheck<C extends CheckName>(
   options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow },
   now: Date,
 ): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
-  const before = deps.meter.snapshot().requests;
+  const before = deps.meter.snapshot().storeRequests;
   let documentsRead = 0;
   let changedDocuments = 0;
   let purgedThisRun: Record<RecordKind, number> | undefined;
@@ -225,19 +225,19 @@ async function runCheck<C extends CheckName>(
   }
   state.updatedAt = now.toISOString();
   await save();
-  return { cosmosRequests: deps.meter.snapshot().requests - before, documentsRead, changedDocuments, purgedThisRun };
+  return { cosmosRequests: deps.meter.snapshot().storeRequests - before, documentsRead, changedDocuments, purgedThisRun };
 }
 
 export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
   // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
-  const meter = new RequestMeter();
+  const meter = new StoreMeter();
   const deps: RunDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];
   const window =
     mode === 'window' && options.window ? { since: toSeconds(options.window.since), until: toSeconds(options.window.until) } : undefined;
-  const before = deps.meter.snapshot().requests;
+  const before = deps.meter.snapshot().storeRequests;
   const states = {
     lineage: await loadState(deps.blobs, 'lineage'),
     drift: await loadState(deps.blobs, 'drift'),
@@ -281,7 +281,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     retention: { ...retentionSection(states.retention.data, policiesOf(deps), purgedThisRun), computedAt: computedAt('retention') },
     pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
     cost: {
-      cosmosRequests: deps.meter.snapshot().requests - before,
+      cosmosRequests: deps.meter.snapshot().storeRequests - before,
       documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),
       byCheck,
     },

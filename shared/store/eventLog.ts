@@ -1,7 +1,7 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
-import type { RequestMeter } from './requestMeter.js';
+import type { StoreMeter } from './storeMeter.js';
 import { queryPages } from './reads.js';
 import { isTombstone } from './tombstone.js';
 
@@ -31,7 +31,7 @@ export type RawEvent = z.infer<typeof rawEventSchema>;
 export class EventLog {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   /** Appends the record; 'duplicate' when the same content was already logged. */

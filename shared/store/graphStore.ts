@@ -5,7 +5,7 @@ import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { queryPages, readMany, stripSystem } from './reads.js';
-import type { RequestMeter } from './requestMeter.js';
+import type { StoreMeter } from './storeMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
 
@@ -47,7 +47,7 @@ function backoff(round: number): Promise<void> {
 export class GraphStore {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   async read(id: string, pk: string): Promise<(GraphDoc & { _etag?: string }) | undefined> {

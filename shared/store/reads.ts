@@ -1,5 +1,5 @@
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
-import type { RequestMeter } from './requestMeter.js';
+import type { StoreMeter } from './storeMeter.js';
 
 /** Reads shared by the stores: metered query pages, parallel point reads, system fields. */
 
@@ -18,7 +18,7 @@ export function stripSystem(doc: Record<string, unknown>): Record<string, unknow
  */
 export async function* queryPages<T = ItemDefinition>(
   container: Container,
-  meter: RequestMeter,
+  meter: StoreMeter,
   query: SqlQuerySpec | string,
   pageSize?: number,
   partitionKey?: string,
@@ -47,7 +47,7 @@ export async function* queryPages<T = ItemDefinition>(
  */
 export async function readMany(
   container: Container,
-  meter: RequestMeter,
+  meter: StoreMeter,
   keys: Array<{ id: string; pk: string }>,
   concurrency = 32,
 ): Promise<Map<string, ItemDefinition>> {

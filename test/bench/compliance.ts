@@ -447,7 +447,7 @@ export async function runComplianceBench(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1100)); // a fresh `_ts` second for counting what the change wrote
     const changeStart = Math.floor(Date.now() / 1000);
     const changes = planChanges(g, Math.max(1, Math.round((g.ids.length * CHANGE_PCT) / 100)), prng(6006));
-    const writeRequests0 = services.meter.requests;
+    const writeRequests0 = services.meter.storeRequests;
     const writes = { created: 0, updated: 0, unchanged: 0 };
     const changeStarted = performance.now();
     let applied = 0;
@@ -465,7 +465,7 @@ export async function runComplianceBench(): Promise<void> {
       if (++applied % 20 === 0) progress(`applying changes: ${applied} / ${changes.length}`);
     });
     const changeMs = performance.now() - changeStarted;
-    const writeRequests = services.meter.requests - writeRequests0;
+    const writeRequests = services.meter.storeRequests - writeRequests0;
     done();
     const touched = await writtenSince(containers.graph, changeStart);
     const touchedTotal = [...touched.values()].reduce((a, b) => a + b, 0);

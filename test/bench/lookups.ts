@@ -10,7 +10,7 @@ import { CLOSURE_MAX_MEMBERS, closureId, parseEdgeKey, type ClosureDir } from '.
 import { edgeId } from '../../shared/graph/merge.js';
 import type { EdgeKind, NodeDoc } from '../../shared/graph/model.js';
 import { GraphStore, parseGraphDoc } from '../../shared/store/graphStore.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { lineage, toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/lineage.js';
 import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
 import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
@@ -21,7 +21,7 @@ import { prng } from './stream.js';
  * the embedded Cosmos server in a child process. For depths 1, 10 and 50 it compares `lineage()`
  * answering from the precomputed closures with a hop-by-hop baseline that reads one level per
  * round of point reads, counting sequential round trips (groups of overlapping requests, timed
- * around every Cosmos call), requests (RequestMeter) and latency. Round trips and requests are the
+ * around every Cosmos call), requests (StoreMeter) and latency. Round trips and requests are the
  * hardware-independent figures; latencies depend on the machine and on what else runs on it.
  *
  *   BENCH_LOOKUP_NODES        nodes to generate (default 100000)
@@ -326,13 +326,13 @@ interface CaseResult {
 
 interface Bench {
   graph: GraphStore;
-  meter: RequestMeter;
+  meter: StoreMeter;
   log: RoundLog;
 }
 
 async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): Promise<{ sample: Sample; answer: T }> {
   bench.log.reset();
-  const before = bench.meter.requests;
+  const before = bench.meter.storeRequests;
   const start = performance.now();
   const answer = await work();
   const ms = performance.now() - start;
@@ -341,7 +341,7 @@ async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): 
     sample: {
       ms,
       rounds: bench.log.rounds(),
-      requests: bench.meter.requests - before,
+      requests: bench.meter.storeRequests - before,
       queryPages: bench.log.queryPages,
       nodes: answer.nodes.length,
       edges: answer.edges.length,
@@ -642,7 +642,7 @@ export async function runLookupBench(): Promise<string> {
       `  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`,
     );
 
-    const meter = new RequestMeter();
+    const meter = new StoreMeter();
     const log = new RoundLog();
     const bench: Bench = { graph: new GraphStore(instrument(container, log), meter), meter, log };
     // Warm-up: JIT, connections.
@@ -686,7 +686,7 @@ export async function runLookupBench(): Promise<string> {
     }
     if (tty) process.stderr.write('\r\x1b[K');
 
-    console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = RequestMeter;');
+    console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = StoreMeter;');
     console.log(
       '  nodes = mean nodes answered, closure path / baseline (paged: how many answers were cut at maxNodes, to be continued by cursor)\n',
     );

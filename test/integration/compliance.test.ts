@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../shared/composition.js';
 import { runCompliance, reportPath } from '../../shared/compliance/runCompliance.js';
 import { LAG_SECONDS, START, readChanges, type ChangedDoc } from '../../shared/compliance/changes.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
 import type { ComplianceReport } from '../../shared/compliance/report.js';
 import {
   driftSignal,
@@ -388,7 +388,7 @@ describe('the _ts high-water mark', () => {
     for (let i = 0; i < 30; i++) await container.items.create({ id: `d${i}`, pk: `d${i}` });
     const read = async (mark: typeof START, nowSeconds?: number) => {
       const seen: ChangedDoc[] = [];
-      const result = await readChanges(container, new RequestMeter(), { mark }, async (docs) => void seen.push(...docs), {
+      const result = await readChanges(container, new StoreMeter(), { mark }, async (docs) => void seen.push(...docs), {
         pageSize: 7,
         nowSeconds,
       });
@@ -426,7 +426,7 @@ describe('the _ts high-water mark', () => {
     await expect(
       readChanges(
         container,
-        new RequestMeter(),
+        new StoreMeter(),
         { mark: START },
         async (docs) => {
           if (++pages === 4) throw crash; // cut short on the fourth page
@@ -437,7 +437,7 @@ describe('the _ts high-water mark', () => {
     ).rejects.toBe(crash);
     expect(processed).toHaveLength(21);
     expect(saved.ts).toBeGreaterThan(0);
-    await readChanges(container, new RequestMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), {
+    await readChanges(container, new StoreMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), {
       pageSize: 7,
     });
     expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());

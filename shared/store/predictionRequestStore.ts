@@ -4,7 +4,7 @@ import { CorruptDocumentError } from '../errors.js';
 import { predictionRequestSchema, type PredictionRequest } from '../ingest/predictionRequest.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
-import type { RequestMeter } from './requestMeter.js';
+import type { StoreMeter } from './storeMeter.js';
 import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
 
 /**
@@ -13,7 +13,7 @@ import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
  * Kept apart from the graph: there are far more requests than lineage nodes, and they expire
  * sooner.
  */
-export const requestDocSchema = predictionRequestSchema.extend({
+export const predictionRequestDocSchema = predictionRequestSchema.extend({
   id: z.string(),
   pk: z.string(),
   instant: z.string(),
@@ -21,25 +21,25 @@ export const requestDocSchema = predictionRequestSchema.extend({
   deploymentNodeId: z.string(),
   provenance: provenanceSchema,
 });
-export type RequestDoc = z.infer<typeof requestDocSchema>;
+export type PredictionRequestDoc = z.infer<typeof predictionRequestDocSchema>;
 
 /** Cosmos ids may not contain / \ ? #; request ids are GUIDs in practice but are not ours. */
-export function requestDocId(requestId: string): string {
+export function predictionRequestDocId(requestId: string): string {
   return encodeURIComponent(requestId.trim().toLowerCase()).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
-export class RequestStore {
+export class PredictionRequestStore {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   async put(record: PredictionRequest, instant: string, prov: Provenance): Promise<'created' | 'exists'> {
     const endpoint = parseArmId(record.endpointArmId);
     const deployment = parseArmId(record.deploymentArmId);
     if (!endpoint || !deployment) throw new CorruptDocumentError(`traffic record ${record.requestId} names no endpoint/deployment`);
-    const id = requestDocId(record.requestId);
-    const doc: RequestDoc = {
+    const id = predictionRequestDocId(record.requestId);
+    const doc: PredictionRequestDoc = {
       ...record,
       id,
       pk: id,
@@ -59,8 +59,8 @@ export class RequestStore {
   }
 
   /** The request, the tombstone left when it was purged under a retention policy, or undefined. */
-  async get(requestId: string): Promise<RequestDoc | Tombstone | undefined> {
-    const id = requestDocId(requestId);
+  async get(requestId: string): Promise<PredictionRequestDoc | Tombstone | undefined> {
+    const id = predictionRequestDocId(requestId);
     try {
       const response = await this.container.item(id, id).read<ItemDefinition>();
       this.meter.record(response);
@@ -70,7 +70,7 @@ export class RequestStore {
         if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
         return tombstone;
       }
-      const parsed = requestDocSchema.safeParse(response.resource);
+      const parsed = predictionRequestDocSchema.safeParse(response.resource);
       if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
       return parsed.data;
     } catch (error) {
