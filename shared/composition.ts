@@ -3,9 +3,10 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import type { TokenCredential } from '@azure/identity';
 import { loadSettings, type Settings } from './config.js';
 import { HoldStore } from './compliance/holds.js';
-import type { ComplianceDeps } from './compliance/runCompliance.js';
-import { ComplianceBlobs } from './compliance/stateStore.js';
+import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
+import { ChangeFeed } from './store/changeFeed.js';
+import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
@@ -13,6 +14,7 @@ import { EventLog } from './store/eventLog.js';
 import { GraphStore } from './store/graphStore.js';
 import { StoreMeter } from './store/storeMeter.js';
 import { PredictionRequestStore } from './store/predictionRequestStore.js';
+import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
 import { isLoopbackHttp } from './util/loopback.js';
@@ -32,7 +34,7 @@ export interface Services {
   arm: ArmClient;
   capture: CaptureDeps;
   enrich: EnrichDeps;
-  compliance: ComplianceDeps;
+  compliance: ComplianceRunDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
   /** Creates the database objects, blob container and queue (local host, tests, setup). */
@@ -77,8 +79,20 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
-  const compliance: ComplianceDeps = {
-    containers,
+  const compliance: ComplianceRunDeps = {
+    stores: (runMeter) => ({
+      graph: new GraphStore(containers.graph, runMeter),
+      changes: {
+        graph: new ChangeFeed(containers.graph, runMeter),
+        events: new ChangeFeed(containers.events, runMeter),
+        requests: new ChangeFeed(containers.requests, runMeter),
+      },
+      records: {
+        'raw-event': new RetainedRecords(containers.events, runMeter),
+        'request-trace': new RetainedRecords(containers.requests, runMeter),
+      },
+      eventLog: new EventLog(containers.events, runMeter),
+    }),
     blobs: complianceBlobs,
     holds: new HoldStore(complianceBlobs),
     retention: {
@@ -89,6 +103,10 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
+    telemetry: {
+      connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    },
   };
   return {
     settings,

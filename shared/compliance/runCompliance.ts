@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
-import type { NodeDoc } from '../graph/model.js';
 import { redactPii } from '../privacy/pii.js';
-import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
+import { START, markSchema, type ChangeFeed, type ChangeWindow, type Mark } from '../store/changeFeed.js';
+import type { ComplianceBlobs } from '../store/complianceBlobs.js';
+import type { EventLog } from '../store/eventLog.js';
+import type { GraphStore } from '../store/graphStore.js';
+import type { RetainedRecords } from '../store/retainedRecords.js';
 import { StoreMeter } from '../store/storeMeter.js';
-import { START, markSchema, readChanges, type ChangeWindow, type Mark } from './changes.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
-import { GraphReader } from './graphReader.js';
 import type { HoldStore } from './holds.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
@@ -22,7 +22,6 @@ import {
   type Policy,
   type RetentionState,
 } from './retentionCheck.js';
-import type { ComplianceBlobs } from './stateStore.js';
 
 /**
  * One compliance run: each requested check reads what changed since its own last run (or a
@@ -30,7 +29,8 @@ import type { ComplianceBlobs } from './stateStore.js';
  * all checks — sections of checks that did not run are carried over with their `computedAt`.
  */
 export interface ComplianceDeps {
-  containers: { graph: Container; events: Container; requests: Container };
+  /** The stores, metered by `meter`: each run counts the store requests it alone made. */
+  stores: (meter: StoreMeter) => ComplianceStores;
   blobs: ComplianceBlobs;
   holds: HoldStore;
   retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
@@ -46,13 +46,24 @@ export interface RunOptions {
   trigger: string;
 }
 
-/** What one run works with: its own meter, so the cost it reports is its alone. */
-interface RunDeps extends ComplianceDeps {
+/** The containers whose changes the checks read, by the names their marks are kept under. */
+export type ChangeSource = 'graph' | 'events' | 'requests';
+
+export interface ComplianceStores {
   graph: GraphStore;
+  /** Each container's change stream. */
+  changes: Record<ChangeSource, ChangeFeed>;
+  /** Where each kind of record retention applies to is kept. */
+  records: Record<RecordKind, RetainedRecords>;
+  eventLog: EventLog;
+}
+
+/** What one run works with: its own meter, so the cost it reports is its alone. */
+interface RunDeps extends ComplianceDeps, ComplianceStores {
   meter: StoreMeter;
 }
 
-const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>> = {
+const CONTAINERS_OF: Record<CheckName, ChangeSource[]> = {
   lineage: ['graph'],
   drift: ['graph'],
   pii: ['graph', 'events', 'requests'],
@@ -115,21 +126,19 @@ interface CheckFigures {
   changedDocuments: number;
 }
 
-export function policiesOf(deps: Pick<ComplianceDeps, 'containers' | 'retention'>): Policy[] {
+export function policiesOf(deps: Pick<ComplianceDeps, 'retention'>): Policy[] {
   return [
     {
       recordKind: 'raw-event',
       name: `raw-events-${deps.retention.rawEventsDays}d`,
       days: deps.retention.rawEventsDays,
       timeField: 'receivedAt',
-      container: deps.containers.events,
     },
     {
       recordKind: 'request-trace',
       name: `request-traces-${deps.retention.requestsDays}d`,
       days: deps.retention.requestsDays,
       timeField: 'instant',
-      container: deps.containers.requests,
     },
   ];
 }
@@ -166,9 +175,9 @@ async function runCheck<C extends CheckName>(
   if (check === 'retention') {
     const data = state.data as RetentionState;
     const retentionDeps = {
-      meter: deps.meter,
       blobs: deps.blobs,
-      events: deps.containers.events,
+      records: deps.records,
+      eventLog: deps.eventLog,
       policies: policiesOf(deps),
       holds: await deps.holds.list(),
       graceDays: deps.retention.graceDays,
@@ -180,9 +189,7 @@ async function runCheck<C extends CheckName>(
     purgedThisRun = figures.purgedThisRun;
     const since = options.mode === 'incremental' && previousRun ? new Date(Date.parse(previousRun) - AUDIT_OVERLAP_MS).toISOString() : null;
     const checked = new Set<string>();
-    const { mark, read } = await readChanges(
-      deps.containers.graph,
-      deps.meter,
+    const { mark, read } = await deps.changes.graph.read(
       options.window ? { window: options.window } : { mark: state.marks.graph ?? START },
       async (docs) => {
         changedDocuments += docs.length;
@@ -194,9 +201,7 @@ async function runCheck<C extends CheckName>(
     if (mark) state.marks.graph = mark;
   } else {
     for (const container of CONTAINERS_OF[check]) {
-      const { mark, read } = await readChanges(
-        deps.containers[container],
-        deps.meter,
+      const { mark, read } = await deps.changes[container].read(
         options.window ? { window: options.window } : { mark: state.marks[container] ?? START },
         async (docs) => {
           changedDocuments += docs.length;
@@ -206,13 +211,13 @@ async function runCheck<C extends CheckName>(
           }
           // Lineage and drift: re-evaluate what the changed documents belong to (their partition
           // is their node), reading further documents by point reads, each at most once per page.
-          const reader = new GraphReader(deps.graph);
+          const reader = deps.graph.reader();
           reader.seed(docs);
           const affected = new Set(docs.map((d) => d.pk));
           if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
           else {
-            const changedNodes = new Map<string, NodeDoc>();
-            for (const d of docs) if (d.docType === 'node') changedNodes.set(d.id, parseGraphDoc(d) as NodeDoc);
+            // The changed nodes themselves, as seeded: no read.
+            const changedNodes = await reader.nodes(docs.filter((d) => d.docType === 'node').map((d) => d.id));
             await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
           }
           documentsRead += reader.documentsRead;
@@ -231,7 +236,7 @@ async function runCheck<C extends CheckName>(
 export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
   // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
   const meter = new StoreMeter();
-  const deps: RunDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
+  const deps: RunDeps = { ...shared, ...shared.stores(meter), meter };
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];

@@ -1,9 +1,10 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
-import { CorruptDocumentError } from '../errors.js';
+import { ConflictStoreError, CorruptDocumentError } from '../errors.js';
 import { predictionRequestSchema, type PredictionRequest } from '../ingest/predictionRequest.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
+import { metered, unlessNotFound } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
 
@@ -49,11 +50,10 @@ export class PredictionRequestStore {
       provenance: prov,
     };
     try {
-      this.meter.record(await this.container.items.create(doc));
+      await metered(this.meter, `recording prediction request ${id}`, () => this.container.items.create(doc));
       return 'created';
     } catch (error) {
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 409) return 'exists';
+      if (error instanceof ConflictStoreError) return 'exists';
       throw error;
     }
   }
@@ -61,23 +61,17 @@ export class PredictionRequestStore {
   /** The request, the tombstone left when it was purged under a retention policy, or undefined. */
   async get(requestId: string): Promise<PredictionRequestDoc | Tombstone | undefined> {
     const id = predictionRequestDocId(requestId);
-    try {
-      const response = await this.container.item(id, id).read<ItemDefinition>();
-      this.meter.record(response);
-      if (!response.resource) return undefined;
-      if (isTombstone(response.resource)) {
-        const tombstone = parseTombstone(response.resource);
-        if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
-        return tombstone;
-      }
-      const parsed = predictionRequestDocSchema.safeParse(response.resource);
-      if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
-      return parsed.data;
-    } catch (error) {
-      if (error instanceof CorruptDocumentError) throw error;
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 404) return undefined;
-      throw error;
+    const response = await unlessNotFound(
+      metered(this.meter, `reading prediction request ${id}`, () => this.container.item(id, id).read<ItemDefinition>()),
+    );
+    if (!response?.resource) return undefined;
+    if (isTombstone(response.resource)) {
+      const tombstone = parseTombstone(response.resource);
+      if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
+      return tombstone;
     }
+    const parsed = predictionRequestDocSchema.safeParse(response.resource);
+    if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
+    return parsed.data;
   }
 }

@@ -2,7 +2,7 @@ import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
-import { toLineageNode, type LineageAnswer, type LineageNode } from './lineage.js';
+import { toLineageNode, type LineageAnswer, type LineageNode } from './traversal.js';
 import { modelAt, upstreamOf } from './asOf.js';
 
 export interface PredictionRequestAnswer {

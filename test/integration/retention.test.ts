@@ -19,7 +19,7 @@ import { toInstant } from '../../shared/util/time.js';
 import { modelRegistered } from '../helpers/events.js';
 import { WS } from '../helpers/fixtures.js';
 import { trafficRecord } from '../helpers/monitorRecords.js';
-import { freshServices } from '../helpers/stores.js';
+import { cosmosContainers, freshServices } from '../helpers/stores.js';
 
 /**
  * Retention compliance against the embedded Cosmos DB server and Azurite, through the real SDKs:
@@ -55,7 +55,7 @@ const runRetention = (services: Services, mode?: 'incremental' | 'full') =>
   runCompliance(services.compliance, { checks: ['retention'], trigger: 'test', ...(mode ? { mode } : {}) });
 
 async function readRaw(services: Services, container: 'events' | 'requests', id: string): Promise<ItemDefinition | undefined> {
-  return (await services.compliance.containers[container].item(id, id).read<ItemDefinition>()).resource;
+  return (await (await cosmosContainers(services))[container].item(id, id).read<ItemDefinition>()).resource;
 }
 
 async function scannedIds(services: Services): Promise<string[]> {
@@ -581,7 +581,9 @@ describe('retention: raw events missing within the audit window', () => {
   });
 
   it('clears the violation on a full run once the raw event is in the log', async () => {
-    await services.compliance.containers.events.items.create({
+    await (
+      await cosmosContainers(services)
+    ).events.items.create({
       id: missingHex,
       pk: missingHex,
       hash: `sha256:${missingHex}`,
