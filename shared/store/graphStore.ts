@@ -119,6 +119,7 @@ export class GraphStore {
     return out;
   }
 
+  /** Nodes by id with one cross-partition query: one round trip for a walk's whole frontier. */
   async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
     const out = new Map<string, NodeDoc>();
     if (ids.length === 0) return out;

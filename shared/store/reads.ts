@@ -49,7 +49,7 @@ export interface DocKey {
   pk: string;
 }
 
-/** A document's key as one string, for maps inside the store. */
+/** A document's key (partition and id) as one string, for maps. */
 export function keyOf(key: DocKey): string {
   return `${key.pk}|${key.id}`;
 }
