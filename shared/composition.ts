@@ -5,7 +5,7 @@ import { loadSettings, type Settings } from './config.js';
 import { HoldStore } from './compliance/holds.js';
 import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
-import { ChangeFeed } from './store/changeFeed.js';
+import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
@@ -83,9 +83,9 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     stores: (runMeter) => ({
       graph: new GraphStore(containers.graph, runMeter),
       changes: {
-        graph: new ChangeFeed(containers.graph, runMeter),
-        events: new ChangeFeed(containers.events, runMeter),
-        requests: new ChangeFeed(containers.requests, runMeter),
+        graph: new ChangeStream(containers.graph, runMeter),
+        events: new ChangeStream(containers.events, runMeter),
+        requests: new ChangeStream(containers.requests, runMeter),
       },
       records: {
         'raw-event': new RetainedRecords(containers.events, runMeter),

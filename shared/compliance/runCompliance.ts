@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { redactPii } from '../privacy/pii.js';
-import { START, markSchema, type ChangeFeed, type ChangeWindow, type Mark } from '../store/changeFeed.js';
+import { START, markSchema, type ChangeStream, type ChangeWindow, type Mark } from '../store/changeStream.js';
 import type { ComplianceBlobs } from '../store/complianceBlobs.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
@@ -49,10 +49,11 @@ export interface RunOptions {
 /** The containers whose changes the checks read, by the names their marks are kept under. */
 export type ChangeSource = 'graph' | 'events' | 'requests';
 
+/** The store adapters one run reads and writes through, all counting into the run's meter. */
 export interface ComplianceStores {
   graph: GraphStore;
   /** Each container's change stream. */
-  changes: Record<ChangeSource, ChangeFeed>;
+  changes: Record<ChangeSource, ChangeStream>;
   /** Where each kind of record retention applies to is kept. */
   records: Record<RecordKind, RetainedRecords>;
   eventLog: EventLog;

@@ -7,7 +7,7 @@ import { buildServices, type Services } from '../../shared/composition.js';
 import { loadSettings } from '../../shared/config.js';
 import { endpointDeployment } from '../../shared/graph/keys.js';
 import type { GraphDelta, Provenance } from '../../shared/graph/model.js';
-import { LAG_SECONDS } from '../../shared/store/changeFeed.js';
+import { LAG_SECONDS } from '../../shared/store/changeStream.js';
 import type { ComplianceBlobs } from '../../shared/store/complianceBlobs.js';
 import { CONTAINERS, container, createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { applyDelta } from '../../shared/usecases/applyDelta.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Services } from '../../shared/composition.js';
 import { runCompliance, reportPath } from '../../shared/compliance/runCompliance.js';
-import { ChangeFeed, LAG_SECONDS, START } from '../../shared/store/changeFeed.js';
+import { ChangeStream, LAG_SECONDS, START } from '../../shared/store/changeStream.js';
 import type { StoredDoc } from '../../shared/store/reads.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 import type { ComplianceReport } from '../../shared/compliance/report.js';
@@ -394,7 +394,7 @@ describe('the _ts high-water mark', () => {
     for (let i = 0; i < 30; i++) await container.items.create({ id: `d${i}`, pk: `d${i}` });
     const read = async (mark: typeof START, nowSeconds?: number) => {
       const seen: StoredDoc[] = [];
-      const result = await new ChangeFeed(container, new StoreMeter()).read({ mark }, async (docs) => void seen.push(...docs), {
+      const result = await new ChangeStream(container, new StoreMeter()).read({ mark }, async (docs) => void seen.push(...docs), {
         pageSize: 7,
         nowSeconds,
       });
@@ -430,7 +430,7 @@ describe('the _ts high-water mark', () => {
     let pages = 0;
     const crash = new Error('function timeout');
     await expect(
-      new ChangeFeed(container, new StoreMeter()).read(
+      new ChangeStream(container, new StoreMeter()).read(
         { mark: START },
         async (docs) => {
           if (++pages === 4) throw crash; // cut short on the fourth page
@@ -441,9 +441,13 @@ describe('the _ts high-water mark', () => {
     ).rejects.toBe(crash);
     expect(processed).toHaveLength(21);
     expect(saved.ts).toBeGreaterThan(0);
-    await new ChangeFeed(container, new StoreMeter()).read({ mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), {
-      pageSize: 7,
-    });
+    await new ChangeStream(container, new StoreMeter()).read(
+      { mark: saved },
+      async (docs) => void processed.push(...docs.map((d) => d.id)),
+      {
+        pageSize: 7,
+      },
+    );
     expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
   });
 });

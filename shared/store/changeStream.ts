@@ -7,7 +7,7 @@ import type { StoreMeter } from './storeMeter.js';
  * What changed in a container since the last pass, by high-water mark on Cosmos DB's `_ts` (the
  * server's last-modified second, on every document, indexed by default).
  *
- * Why not the change feed: the embedded server has none, and a path the tests cannot run is a path
+ * Why not Cosmos DB's change feed: the embedded server has none, and a path the tests cannot run is a path
  * nobody has run. A `_ts` range query returns the same documents the change feed would (latest
  * version of everything created or updated since the mark), in Azure and locally alike.
  *
@@ -51,7 +51,7 @@ export interface ChangeReadOptions {
 }
 
 /** A container's change stream, read by `_ts`; every page is metered. */
-export class ChangeFeed {
+export class ChangeStream {
   constructor(
     private readonly container: Container,
     private readonly meter: StoreMeter,
