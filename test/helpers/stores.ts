@@ -32,22 +32,23 @@ export async function freshServices(overrides: Record<string, string> = {}, now?
   return services;
 }
 
-const containers = new WeakMap<Services, Promise<Record<keyof typeof CONTAINERS, Container>>>();
+type Containers = Record<keyof typeof CONTAINERS, Container>;
+const containers = new WeakMap<Services, Promise<Containers>>();
 
 /**
  * The Cosmos containers behind `services`, straight from the SDK: for setting up documents no
  * product path writes (old events, bare documents) and for inspecting what was stored.
  */
-export function cosmosContainers(services: Services): Promise<Record<keyof typeof CONTAINERS, Container>> {
-  let found = containers.get(services);
-  if (!found) {
-    const { settings } = services;
-    found = createCosmosClient(settings).then((client) => ({
-      graph: container(client, settings.COSMOS_DATABASE, CONTAINERS.graph),
-      events: container(client, settings.COSMOS_DATABASE, CONTAINERS.events),
-      requests: container(client, settings.COSMOS_DATABASE, CONTAINERS.requests),
-    }));
-    containers.set(services, found);
-  }
+export function cosmosContainers(services: Services): Promise<Containers> {
+  const { settings } = services;
+  const found =
+    containers.get(services) ??
+    createCosmosClient(settings).then(
+      (client) =>
+        Object.fromEntries(
+          Object.entries(CONTAINERS).map(([name, id]) => [name, container(client, settings.COSMOS_DATABASE, id)]),
+        ) as Containers,
+    );
+  containers.set(services, found);
   return found;
 }
