@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { route } from '../shared/api/route.js';
 import { CHECKS, reportSchema } from '../shared/compliance/report.js';
-import { complianceRun } from '../shared/usecases/compliance.js';
+import { complianceRun } from '../shared/compliance/complianceRun.js';
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -34,7 +34,7 @@ export const complianceRunRoute = route(
   },
   async ({ body, services, context }) => {
     const window = body.mode === 'window' ? { since: body.since as string, until: body.until as string } : undefined;
-    return complianceRun(services, { checks: body.checks, mode: body.mode, window, trigger: 'http:compliance/run' }, (line) =>
+    return complianceRun(services.compliance, { checks: body.checks, mode: body.mode, window, trigger: 'http:compliance/run' }, (line) =>
       context.log(line),
     );
   },

@@ -1,7 +1,7 @@
 import { timerFunction } from '../shared/api/app.js';
 import type { CheckName } from '../shared/compliance/report.js';
 import { getServices } from '../shared/composition.js';
-import { complianceRun } from '../shared/usecases/compliance.js';
+import { complianceRun } from '../shared/compliance/complianceRun.js';
 
 /**
  * One timer per check, each on its own schedule (NCRONTAB, UTC, from app settings). Each run
@@ -15,7 +15,9 @@ function complianceTimer(name: string, check: CheckName, schedule: string) {
     useMonitor: true,
     handler: async (timer, context) => {
       if (timer.isPastDue) context.log(`${context.functionName}: running late (past due)`);
-      await complianceRun(await getServices(), { checks: [check], trigger: `timer:${context.functionName}` }, (line) => context.log(line));
+      await complianceRun((await getServices()).compliance, { checks: [check], trigger: `timer:${context.functionName}` }, (line) =>
+        context.log(line),
+      );
     },
   });
 }

@@ -21,5 +21,12 @@ export const predictionRequestRoute = route(
     problems: ['not-found', 'gone'],
   },
   ({ params, query, services, scope }) =>
-    predictionRequest(services.graph, services.requests, params.requestId, query.depth, services.settings.LINEAGE_MAX_NODES, scope),
+    predictionRequest(
+      services.graph,
+      services.predictionRequests,
+      params.requestId,
+      query.depth,
+      services.settings.LINEAGE_MAX_NODES,
+      scope,
+    ),
 );

@@ -3,16 +3,18 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import type { TokenCredential } from '@azure/identity';
 import { loadSettings, type Settings } from './config.js';
 import { HoldStore } from './compliance/holds.js';
-import type { ComplianceDeps } from './compliance/runCompliance.js';
-import { ComplianceBlobs } from './compliance/stateStore.js';
+import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
+import { ChangeStream } from './store/changeStream.js';
+import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { GraphStore } from './store/graphStore.js';
-import { RequestMeter } from './store/requestMeter.js';
-import { RequestStore } from './store/requestStore.js';
+import { StoreMeter } from './store/storeMeter.js';
+import { PredictionRequestStore } from './store/predictionRequestStore.js';
+import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
 import { isLoopbackHttp } from './util/loopback.js';
@@ -23,16 +25,16 @@ import { isLoopbackHttp } from './util/loopback.js';
  */
 export interface Services {
   settings: Settings;
-  meter: RequestMeter;
+  meter: StoreMeter;
   graph: GraphStore;
   eventLog: EventLog;
   deadLetters: DeadLetterStore;
-  requests: RequestStore;
+  predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
   arm: ArmClient;
   capture: CaptureDeps;
   enrich: EnrichDeps;
-  compliance: ComplianceDeps;
+  compliance: ComplianceRunDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
   /** Creates the database objects, blob container and queue (local host, tests, setup). */
@@ -46,7 +48,7 @@ function azureCredential(): Promise<TokenCredential> {
   return credential;
 }
 
-export async function buildServices(settings: Settings, meter = new RequestMeter()): Promise<Services> {
+export async function buildServices(settings: Settings, meter = new StoreMeter()): Promise<Services> {
   const cosmos = await createCosmosClient(settings);
   const containers = {
     graph: container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.graph),
@@ -55,7 +57,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
   };
   const graph = new GraphStore(containers.graph, meter);
   const eventLog = new EventLog(containers.events, meter);
-  const requests = new RequestStore(containers.requests, meter);
+  const predictionRequests = new PredictionRequestStore(containers.requests, meter);
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
@@ -70,15 +72,27 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     eventLog,
     graph,
     deadLetters,
-    requests,
+    predictionRequests,
     enrichments: enrichmentQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
   };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
-  const compliance: ComplianceDeps = {
-    containers,
+  const compliance: ComplianceRunDeps = {
+    stores: (runMeter) => ({
+      graph: new GraphStore(containers.graph, runMeter),
+      changes: {
+        graph: new ChangeStream(containers.graph, runMeter),
+        events: new ChangeStream(containers.events, runMeter),
+        requests: new ChangeStream(containers.requests, runMeter),
+      },
+      records: {
+        'raw-event': new RetainedRecords(containers.events, runMeter),
+        'request-trace': new RetainedRecords(containers.requests, runMeter),
+      },
+      eventLog: new EventLog(containers.events, runMeter),
+    }),
     blobs: complianceBlobs,
     holds: new HoldStore(complianceBlobs),
     retention: {
@@ -89,6 +103,10 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
+    telemetry: {
+      connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    },
   };
   return {
     settings,
@@ -96,7 +114,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     graph,
     eventLog,
     deadLetters,
-    requests,
+    predictionRequests,
     enrichmentQueue,
     arm,
     capture,

@@ -38,16 +38,34 @@ export class DomainError extends Error {
   }
 }
 
-/** A store failure that may pass (429, 503, timeouts, refused connections); retrying may help. */
-export class TransientStoreError extends Error {
+/**
+ * A store (Cosmos DB, Blob, Queue) refused or failed an operation. Adapters in `store/` turn SDK
+ * errors into these (`store/storeErrors.ts`), so nothing above them reads SDK status codes.
+ */
+export class StoreError extends Error {
   constructor(
     message: string,
     override readonly cause?: unknown,
   ) {
     super(message);
-    this.name = 'TransientStoreError';
+    this.name = new.target.name;
   }
 }
+
+/** A store failure that may pass (429, 503, timeouts, refused connections); retrying may help. */
+export class TransientStoreError extends StoreError {}
+
+/** The item is not there (404). */
+export class NotFoundStoreError extends StoreError {}
+
+/** An item with that id already exists (409). */
+export class ConflictStoreError extends StoreError {}
+
+/** The item changed since it was read: a write guarded by its version lost (412). */
+export class PreconditionFailedStoreError extends StoreError {}
+
+/** The item or request is larger than the store accepts (413). */
+export class TooLargeStoreError extends StoreError {}
 
 /** A document read back from the store does not have the shape we wrote. */
 export class CorruptDocumentError extends Error {

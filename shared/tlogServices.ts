@@ -4,7 +4,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Settings } from './config.js';
 import { KeyVaultSigner, LocalKeyFileSigner } from './store/checkpointSigner.js';
 import { CONTAINERS, container } from './store/cosmosClient.js';
-import type { RequestMeter } from './store/requestMeter.js';
+import type { StoreMeter } from './store/storeMeter.js';
 import { TlogStore } from './store/tlogStore.js';
 import { publicKeyInfo, type CheckpointPublicKey, type CheckpointSigner } from './tlog/checkpoint.js';
 import type { SequencerDeps } from './usecases/sequenceEvents.js';
@@ -26,7 +26,7 @@ export function buildTlog(
   settings: Settings,
   cosmos: CosmosClient,
   blobs: BlobServiceClient,
-  meter: RequestMeter,
+  meter: StoreMeter,
   credential: () => Promise<TokenCredential>,
 ): TlogServices {
   const store = new TlogStore(

@@ -72,7 +72,7 @@ async function main(values: Values): Promise<void> {
         counts: result.counts,
         seconds,
         restRequests: services.arm.requests,
-        cosmosRequests: services.meter.requests,
+        cosmosRequests: services.meter.storeRequests,
         state: statePath,
       },
       null,

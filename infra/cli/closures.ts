@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   });
   if (begun) bar.stop();
   console.log(
-    JSON.stringify({ closureDocuments: written, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2),
+    JSON.stringify(
+      { closureDocuments: written, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.storeRequests },
+      null,
+      2,
+    ),
   );
 }
 

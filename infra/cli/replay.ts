@@ -67,7 +67,7 @@ async function main(values: Values): Promise<void> {
   });
   if (events) bar.stop();
   client.dispose();
-  console.log(JSON.stringify({ ...report, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2));
+  console.log(JSON.stringify({ ...report, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.storeRequests }, null, 2));
 }
 
 if (isMain(import.meta.url)) runCommand(replaySpec, checkReplay, main);

@@ -247,7 +247,11 @@ async function main(): Promise<void> {
       { events: 0, records: 0, projected: 0, ignored: 0, deadLettered: 0, failed: 0 },
     );
     console.log(
-      JSON.stringify({ ...totals, partitions, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.requests }, null, 2),
+      JSON.stringify(
+        { ...totals, partitions, seconds: (Date.now() - started) / 1000, cosmosRequests: services.meter.storeRequests },
+        null,
+        2,
+      ),
     );
     if (totals.failed > 0) process.exitCode = 1;
   } finally {

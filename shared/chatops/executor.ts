@@ -127,7 +127,7 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
     case 'served':
       return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
     case 'request':
-      return predictionRequestSummary(await predictionRequest(graph, services.requests, command.id, 2, maxNodes, scope), link);
+      return predictionRequestSummary(await predictionRequest(graph, services.predictionRequests, command.id, 2, maxNodes, scope), link);
   }
 }
 

@@ -3,7 +3,7 @@ import type { AsOfAnswer } from '../usecases/asOf.js';
 import type { DiffAnswer } from '../usecases/diff.js';
 import type { GateAnswer } from '../usecases/gate.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
-import type { LineageAnswer, LineageNode } from '../usecases/lineage.js';
+import type { LineageAnswer, LineageNode } from '../usecases/traversal.js';
 import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
 import { listed, truncate, type Answer } from './answer.js';
 

@@ -3,7 +3,8 @@ import { endpointDeployment, kindOfId, nodeId, parseArmId, versionedAsset } from
 import type { NodeDoc } from '../graph/model.js';
 import { servedModelId } from '../usecases/asOf.js';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { closureLinks, deployedModels, trafficShares, type GraphReader } from './graphReader.js';
+import type { GraphReader } from '../store/graphReader.js';
+import { closureLinks, deployedModels, trafficShares } from './links.js';
 import { factRecord, firstSeen, modelIdAt } from './facts.js';
 import { DRIFT_REASONS, driftItemSchema, ratio, type DriftItem, type DriftReason, type UpstreamChange } from './report.js';
 

@@ -4,7 +4,7 @@ import { scanPii } from '../privacy/pii.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { toInstant } from '../util/time.js';
 import { RECORD_KINDS, type RecordKind } from './report.js';
-import type { ComplianceBlobs } from './stateStore.js';
+import type { ComplianceBlobs } from '../store/complianceBlobs.js';
 
 /**
  * Legal holds: while a hold is active, records in its scope are not purged whatever their policy

@@ -3,7 +3,8 @@ import type { ClosureDoc } from '../graph/closure.js';
 import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
 import { toInstant } from '../util/time.js';
-import { closureLinks, deployedModels, trafficShares, type GraphReader } from './graphReader.js';
+import type { GraphReader } from '../store/graphReader.js';
+import { closureLinks, deployedModels, trafficShares } from './links.js';
 import { isDeleted, modelIdAt, ownerOf } from './facts.js';
 import { LINEAGE_REQUIREMENTS, ratio, type DeploymentGap, type LineageGap, type LineageRequirement } from './report.js';
 

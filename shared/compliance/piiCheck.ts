@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { scanPii } from '../privacy/pii.js';
-import { SYSTEM_FIELDS } from '../store/reads.js';
+import { SYSTEM_FIELDS, type StoredDoc } from '../store/reads.js';
 import { isTombstone } from '../store/tombstone.js';
 import { sha256Hex } from '../util/canonicalJson.js';
-import type { ChangedDoc } from './changes.js';
 import { ratio, type PiiFindingItem } from './report.js';
 
 /**
@@ -68,7 +67,7 @@ export function emptyPiiState(): PiiState {
  * Nodes, and edges once (the copy kept with the source: edge facts hold input names and data
  * paths). Closures hold only ids.
  */
-function isScannedGraphDoc(doc: ChangedDoc): boolean {
+function isScannedGraphDoc(doc: StoredDoc): boolean {
   return doc.docType === 'node' || (doc.docType === 'edge' && doc.dir === 'out');
 }
 
@@ -76,7 +75,7 @@ function isScannedGraphDoc(doc: ChangedDoc): boolean {
 const NOT_METADATA = new Set([...SYSTEM_FIELDS, 'id', 'pk', 'ttl', 'legalHold']);
 
 /** The parts of a stored document that carry metadata, by field path. */
-function scannable(container: PiiContainer, doc: ChangedDoc): Record<string, unknown> | undefined {
+function scannable(container: PiiContainer, doc: StoredDoc): Record<string, unknown> | undefined {
   if (container === 'graph') {
     if (!isScannedGraphDoc(doc)) return undefined;
     const facts = (doc.facts ?? {}) as Record<string, { value?: unknown }>;
@@ -90,7 +89,7 @@ function scannable(container: PiiContainer, doc: ChangedDoc): Record<string, unk
   return Object.fromEntries(Object.entries(doc).filter(([k]) => !NOT_METADATA.has(k)));
 }
 
-export function scanDocument(container: PiiContainer, doc: ChangedDoc): PiiFindingItem[] {
+export function scanDocument(container: PiiContainer, doc: StoredDoc): PiiFindingItem[] {
   const content = scannable(container, doc);
   if (!content || isTombstone(doc)) return [];
   const findings = scanPii(content);
@@ -105,7 +104,7 @@ export function scanDocument(container: PiiContainer, doc: ChangedDoc): PiiFindi
   return findings.map((f) => ({ container, document: doc.id, label, kind: f.kind, path: f.path }));
 }
 
-export function updatePiiState(state: PiiState, container: PiiContainer, docs: ChangedDoc[], countNew: boolean): void {
+export function updatePiiState(state: PiiState, container: PiiContainer, docs: StoredDoc[], countNew: boolean): void {
   for (const doc of docs) {
     if (container === 'graph' && !isScannedGraphDoc(doc)) continue;
     const key = `${container}|${doc.pk}|${doc.id}`;

@@ -1,12 +1,11 @@
-import type { Container, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
 import { z } from 'zod';
-import { queryPages, readMany, stripSystem } from '../store/reads.js';
-import type { RequestMeter } from '../store/requestMeter.js';
+import type { ComplianceBlobs } from '../store/complianceBlobs.js';
+import type { EventLog } from '../store/eventLog.js';
+import { stripSystem, type StoredDoc } from '../store/reads.js';
+import type { RecordTimeField, RetainedRecords } from '../store/retainedRecords.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
-import type { ChangedDoc } from './changes.js';
 import { covers, holdScope, isActive, type Hold } from './holds.js';
 import { RECORD_KINDS, ratio, retentionViolationSchema, type RecordKind, type RetentionViolation } from './report.js';
-import type { ComplianceBlobs } from './stateStore.js';
 
 /**
  * Retention: each kind of record has a policy (days kept, measured from the record's own time).
@@ -28,8 +27,7 @@ export interface Policy {
   name: string;
   days: number;
   /** Field holding the record's time, compared as a string (ISO 8601 UTC in both containers). */
-  timeField: 'receivedAt' | 'instant';
-  container: Container;
+  timeField: RecordTimeField;
 }
 
 export const retentionStateSchema = z.object({
@@ -48,9 +46,11 @@ export function emptyRetentionState(): RetentionState {
 }
 
 export interface RetentionDeps {
-  meter: RequestMeter;
   blobs: ComplianceBlobs;
-  events: Container;
+  /** Where each kind of record is kept. */
+  records: Record<RecordKind, RetainedRecords>;
+  /** The raw events the graph's provenance cites. */
+  eventLog: EventLog;
   policies: Policy[];
   holds: Hold[];
   graceDays: number;
@@ -60,41 +60,8 @@ export interface RetentionDeps {
 
 const DAY = 86_400_000;
 
-async function queryAll(
-  container: Container,
-  meter: RequestMeter,
-  query: SqlQuerySpec,
-  onPage: (docs: ChangedDoc[]) => Promise<void>,
-): Promise<number> {
-  let read = 0;
-  for await (const docs of queryPages<ChangedDoc>(container, meter, query, 200)) {
-    read += docs.length;
-    await onPage(docs);
-  }
-  return read;
-}
-
-/** A write guarded by the version read; false when the record changed or went meanwhile (the next run sees it again). */
-async function ifUnchanged(meter: RequestMeter, write: () => Promise<{ requestCharge?: number }>): Promise<boolean> {
-  try {
-    meter.record(await write());
-    return true;
-  } catch (error) {
-    meter.recordError(error);
-    const code = (error as { code?: unknown }).code;
-    if (code === 412 || code === 404) return false;
-    throw error;
-  }
-}
-
-function patch(container: Container, meter: RequestMeter, doc: ChangedDoc, operations: PatchOperation[]): Promise<boolean> {
-  return ifUnchanged(meter, () =>
-    container.item(doc.id, doc.pk).patch({ operations }, { accessCondition: { type: 'IfMatch', condition: doc._etag } }),
-  );
-}
-
 /** Where a record's workspace can be read: the event source, the request's workspace, else the body. */
-function whereOf(doc: ChangedDoc): string {
+function whereOf(doc: StoredDoc): string {
   if (typeof doc.eventSource === 'string') return doc.eventSource;
   if (typeof doc.workspace === 'string') return `/workspaces/${doc.workspace}`;
   return JSON.stringify(doc.body ?? '');
@@ -106,7 +73,7 @@ function archivePath(kind: RecordKind, recordTime: string | null, id: string): s
 }
 
 /** Archive first, then tombstone: a record is never gone without its copy. */
-async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recordTime: string | null): Promise<boolean> {
+async function purge(deps: RetentionDeps, policy: Policy, doc: StoredDoc, recordTime: string | null): Promise<boolean> {
   const path = archivePath(policy.recordKind, recordTime, doc.id);
   const body = stripSystem(doc);
   await deps.blobs.writeJson(path, body);
@@ -123,9 +90,7 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: ChangedDoc, recor
       workspace: typeof doc.workspace === 'string' ? doc.workspace : null,
     },
   });
-  return ifUnchanged(deps.meter, () =>
-    policy.container.item(doc.id, doc.pk).replace(tombstone, { accessCondition: { type: 'IfMatch', condition: doc._etag } }),
-  );
+  return deps.records[policy.recordKind].replaceWithTombstone(doc, tombstone);
 }
 
 export interface RetentionRunFigures {
@@ -146,19 +111,10 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
   const released = Object.keys(state.holdScopes).filter((id) => scopes.get(id) !== state.holdScopes[id]);
   for (const id of released) {
     for (const policy of deps.policies) {
-      figures.documentsRead += await queryAll(
-        policy.container,
-        deps.meter,
-        { query: 'SELECT * FROM c WHERE c.legalHold = @hold', parameters: [{ name: '@hold', value: id }] },
-        async (docs) => {
-          for (const doc of docs)
-            await patch(policy.container, deps.meter, doc, [
-              { op: 'remove', path: '/legalHold' },
-              { op: 'remove', path: '/ttl' },
-              { op: 'set', path: '/holdReleasedAt', value: deps.now.toISOString() },
-            ]);
-        },
-      );
+      const records = deps.records[policy.recordKind];
+      figures.documentsRead += await records.eachHeldBy(id, async (docs) => {
+        for (const doc of docs) await records.releaseHold(doc, deps.now.toISOString());
+      });
     }
     for (const key of Object.keys(state.held)) if (key.startsWith(`${id}|`)) delete state.held[key];
   }
@@ -168,21 +124,13 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
   for (const policy of deps.policies) {
     const cutoff = new Date(deps.now.getTime() - policy.days * DAY).toISOString();
     const overdue = new Date(deps.now.getTime() - (policy.days + deps.graceDays) * DAY).toISOString();
-    const query = {
-      query: `SELECT * FROM c WHERE c.${policy.timeField} < @cutoff AND NOT IS_DEFINED(c.tombstone) AND NOT IS_DEFINED(c.legalHold)`,
-      parameters: [{ name: '@cutoff', value: cutoff }],
-    };
-    figures.documentsRead += await queryAll(policy.container, deps.meter, query, async (docs) => {
+    const records = deps.records[policy.recordKind];
+    figures.documentsRead += await records.eachExpired(policy.timeField, cutoff, async (docs) => {
       for (const doc of docs) {
         const recordTime = typeof doc[policy.timeField] === 'string' ? (doc[policy.timeField] as string) : null;
         const hold = active.find((h) => covers(h, policy.recordKind, recordTime, whereOf(doc)));
         if (hold) {
-          if (
-            await patch(policy.container, deps.meter, doc, [
-              { op: 'add', path: '/legalHold', value: hold.id },
-              { op: 'add', path: '/ttl', value: -1 },
-            ])
-          ) {
+          if (await records.markHeld(doc, hold.id)) {
             const key = `${hold.id}|${policy.recordKind}`;
             state.held[key] = (state.held[key] ?? 0) + 1;
           }
@@ -227,7 +175,7 @@ export async function enforceRetention(state: RetentionState, deps: RetentionDep
 export async function verifyAuditTrail(
   state: RetentionState,
   deps: RetentionDeps,
-  graphDocs: ChangedDoc[],
+  graphDocs: StoredDoc[],
   since: string | null,
   checked: Set<string>,
 ): Promise<number> {
@@ -248,15 +196,10 @@ export async function verifyAuditTrail(
       wanted.set(id, typeof p.eventTime === 'string' ? p.eventTime : p.learnedAt);
     }
   }
-  const found = await readMany(
-    deps.events,
-    deps.meter,
-    [...wanted.keys()].map((id) => ({ id, pk: id })),
-    16,
-  );
+  const logged = await deps.eventLog.logged([...wanted.keys()]);
   for (const [id, eventTime] of wanted) {
     const key = `missing-in-audit-window|raw-event|${id}`;
-    if (found.has(`${id}|${id}`)) {
+    if (logged.has(id)) {
       delete state.violations[key];
       continue;
     }
@@ -271,7 +214,7 @@ export async function verifyAuditTrail(
       detectedAt: state.violations[key]?.detectedAt ?? deps.now.toISOString(),
     };
   }
-  return found.size;
+  return logged.size;
 }
 
 export function retentionSection(

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
-import type { NodeDoc } from '../graph/model.js';
 import { redactPii } from '../privacy/pii.js';
-import { GraphStore, parseGraphDoc } from '../store/graphStore.js';
-import { RequestMeter } from '../store/requestMeter.js';
-import { START, markSchema, readChanges, type ChangeWindow, type Mark } from './changes.js';
+import { START, markSchema, type ChangeStream, type ChangeWindow, type Mark } from '../store/changeStream.js';
+import type { ComplianceBlobs } from '../store/complianceBlobs.js';
+import type { EventLog } from '../store/eventLog.js';
+import type { GraphStore } from '../store/graphStore.js';
+import type { RetainedRecords } from '../store/retainedRecords.js';
+import { StoreMeter } from '../store/storeMeter.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
-import { GraphReader } from './graphReader.js';
 import type { HoldStore } from './holds.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
@@ -22,7 +22,6 @@ import {
   type Policy,
   type RetentionState,
 } from './retentionCheck.js';
-import type { ComplianceBlobs } from './stateStore.js';
 
 /**
  * One compliance run: each requested check reads what changed since its own last run (or a
@@ -30,7 +29,8 @@ import type { ComplianceBlobs } from './stateStore.js';
  * all checks — sections of checks that did not run are carried over with their `computedAt`.
  */
 export interface ComplianceDeps {
-  containers: { graph: Container; events: Container; requests: Container };
+  /** The stores, metered by `meter`: each run counts the store requests it alone made. */
+  stores: (meter: StoreMeter) => ComplianceStores;
   blobs: ComplianceBlobs;
   holds: HoldStore;
   retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
@@ -46,13 +46,25 @@ export interface RunOptions {
   trigger: string;
 }
 
-/** What one run works with: its own meter, so the cost it reports is its alone. */
-interface RunDeps extends ComplianceDeps {
+/** The containers whose changes the checks read, by the names their marks are kept under. */
+export type ChangeSource = 'graph' | 'events' | 'requests';
+
+/** The store adapters one run reads and writes through, all counting into the run's meter. */
+export interface ComplianceStores {
   graph: GraphStore;
-  meter: RequestMeter;
+  /** Each container's change stream. */
+  changes: Record<ChangeSource, ChangeStream>;
+  /** Where each kind of record retention applies to is kept. */
+  records: Record<RecordKind, RetainedRecords>;
+  eventLog: EventLog;
 }
 
-const CONTAINERS_OF: Record<CheckName, Array<keyof ComplianceDeps['containers']>> = {
+/** What one run works with: its own meter, so the cost it reports is its alone. */
+interface RunDeps extends ComplianceDeps, ComplianceStores {
+  meter: StoreMeter;
+}
+
+const CONTAINERS_OF: Record<CheckName, ChangeSource[]> = {
   lineage: ['graph'],
   drift: ['graph'],
   pii: ['graph', 'events', 'requests'],
@@ -115,21 +127,19 @@ interface CheckFigures {
   changedDocuments: number;
 }
 
-export function policiesOf(deps: Pick<ComplianceDeps, 'containers' | 'retention'>): Policy[] {
+export function policiesOf(deps: Pick<ComplianceDeps, 'retention'>): Policy[] {
   return [
     {
       recordKind: 'raw-event',
       name: `raw-events-${deps.retention.rawEventsDays}d`,
       days: deps.retention.rawEventsDays,
       timeField: 'receivedAt',
-      container: deps.containers.events,
     },
     {
       recordKind: 'request-trace',
       name: `request-traces-${deps.retention.requestsDays}d`,
       days: deps.retention.requestsDays,
       timeField: 'instant',
-      container: deps.containers.requests,
     },
   ];
 }
@@ -141,7 +151,7 @@ async function runCheck<C extends CheckName>(
   options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow },
   now: Date,
 ): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
-  const before = deps.meter.snapshot().requests;
+  const before = deps.meter.snapshot().storeRequests;
   let documentsRead = 0;
   let changedDocuments = 0;
   let purgedThisRun: Record<RecordKind, number> | undefined;
@@ -166,9 +176,9 @@ async function runCheck<C extends CheckName>(
   if (check === 'retention') {
     const data = state.data as RetentionState;
     const retentionDeps = {
-      meter: deps.meter,
       blobs: deps.blobs,
-      events: deps.containers.events,
+      records: deps.records,
+      eventLog: deps.eventLog,
       policies: policiesOf(deps),
       holds: await deps.holds.list(),
       graceDays: deps.retention.graceDays,
@@ -180,9 +190,7 @@ async function runCheck<C extends CheckName>(
     purgedThisRun = figures.purgedThisRun;
     const since = options.mode === 'incremental' && previousRun ? new Date(Date.parse(previousRun) - AUDIT_OVERLAP_MS).toISOString() : null;
     const checked = new Set<string>();
-    const { mark, read } = await readChanges(
-      deps.containers.graph,
-      deps.meter,
+    const { mark, read } = await deps.changes.graph.read(
       options.window ? { window: options.window } : { mark: state.marks.graph ?? START },
       async (docs) => {
         changedDocuments += docs.length;
@@ -194,9 +202,7 @@ async function runCheck<C extends CheckName>(
     if (mark) state.marks.graph = mark;
   } else {
     for (const container of CONTAINERS_OF[check]) {
-      const { mark, read } = await readChanges(
-        deps.containers[container],
-        deps.meter,
+      const { mark, read } = await deps.changes[container].read(
         options.window ? { window: options.window } : { mark: state.marks[container] ?? START },
         async (docs) => {
           changedDocuments += docs.length;
@@ -206,13 +212,13 @@ async function runCheck<C extends CheckName>(
           }
           // Lineage and drift: re-evaluate what the changed documents belong to (their partition
           // is their node), reading further documents by point reads, each at most once per page.
-          const reader = new GraphReader(deps.graph);
+          const reader = deps.graph.reader();
           reader.seed(docs);
           const affected = new Set(docs.map((d) => d.pk));
           if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
           else {
-            const changedNodes = new Map<string, NodeDoc>();
-            for (const d of docs) if (d.docType === 'node') changedNodes.set(d.id, parseGraphDoc(d) as NodeDoc);
+            // The changed nodes themselves, as seeded: no read.
+            const changedNodes = await reader.nodes(docs.filter((d) => d.docType === 'node').map((d) => d.id));
             await updateDriftState(state.data as DriftState, reader, affected, changedNodes);
           }
           documentsRead += reader.documentsRead;
@@ -225,19 +231,19 @@ async function runCheck<C extends CheckName>(
   }
   state.updatedAt = now.toISOString();
   await save();
-  return { cosmosRequests: deps.meter.snapshot().requests - before, documentsRead, changedDocuments, purgedThisRun };
+  return { cosmosRequests: deps.meter.snapshot().storeRequests - before, documentsRead, changedDocuments, purgedThisRun };
 }
 
 export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
   // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
-  const meter = new RequestMeter();
-  const deps: RunDeps = { ...shared, meter, graph: new GraphStore(shared.containers.graph, meter) };
+  const meter = new StoreMeter();
+  const deps: RunDeps = { ...shared, ...shared.stores(meter), meter };
   const now = deps.now();
   const mode = options.mode ?? 'incremental';
   const checks = options.checks ?? [...CHECKS];
   const window =
     mode === 'window' && options.window ? { since: toSeconds(options.window.since), until: toSeconds(options.window.until) } : undefined;
-  const before = deps.meter.snapshot().requests;
+  const before = deps.meter.snapshot().storeRequests;
   const states = {
     lineage: await loadState(deps.blobs, 'lineage'),
     drift: await loadState(deps.blobs, 'drift'),
@@ -281,7 +287,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     retention: { ...retentionSection(states.retention.data, policiesOf(deps), purgedThisRun), computedAt: computedAt('retention') },
     pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
     cost: {
-      cosmosRequests: deps.meter.snapshot().requests - before,
+      cosmosRequests: deps.meter.snapshot().storeRequests - before,
       documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),
       byCheck,
     },

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
+import { storeCall, unlessNotFound } from './storeErrors.js';
 
 /**
  * Events we accepted but could not project, with the reason, in Blob Storage (Azurite locally),
@@ -34,28 +35,25 @@ export class DeadLetterStore {
   constructor(private readonly container: ContainerClient) {}
 
   async ensure(): Promise<void> {
-    await this.container.createIfNotExists();
+    await storeCall(`creating the container ${this.container.containerName}`, () => this.container.createIfNotExists());
   }
 
   async put(letter: Omit<DeadLetter, 'attempts'>): Promise<string> {
     const name = blobName(PENDING, letter.hash);
     const previous = await this.read(name);
     const body = JSON.stringify({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
-    await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-      metadata: { channel: letter.channel, eventtype: sanitizeMetadata(letter.eventType ?? 'unknown') },
-    });
+    await storeCall(`writing ${name}`, () =>
+      this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+        metadata: { channel: letter.channel, eventtype: sanitizeMetadata(letter.eventType ?? 'unknown') },
+      }),
+    );
     return name;
   }
 
   async read(name: string): Promise<DeadLetter | undefined> {
-    try {
-      const buffer = await this.container.getBlockBlobClient(name).downloadToBuffer();
-      return deadLetterSchema.parse(JSON.parse(buffer.toString('utf8')));
-    } catch (error) {
-      if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-      throw error;
-    }
+    const buffer = await unlessNotFound(storeCall(`reading ${name}`, () => this.container.getBlockBlobClient(name).downloadToBuffer()));
+    return buffer && deadLetterSchema.parse(JSON.parse(buffer.toString('utf8')));
   }
 
   async *pending(): AsyncGenerator<{ name: string; letter: DeadLetter }> {
@@ -76,10 +74,13 @@ export class DeadLetterStore {
     const letter = await this.read(name);
     if (!letter) return;
     const body = JSON.stringify({ ...letter, resolvedAt });
-    await this.container.getBlockBlobClient(blobName(RESOLVED, letter.hash)).upload(body, Buffer.byteLength(body), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
-    await this.container.getBlockBlobClient(name).deleteIfExists();
+    const resolved = blobName(RESOLVED, letter.hash);
+    await storeCall(`writing ${resolved}`, () =>
+      this.container.getBlockBlobClient(resolved).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      }),
+    );
+    await storeCall(`deleting ${name}`, () => this.container.getBlockBlobClient(name).deleteIfExists());
   }
 }
 

@@ -1,5 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
+import { storeCall } from './storeErrors.js';
 
 /**
  * Enrichment is decoupled from capture through a Storage queue, so a slow, throttled or failing
@@ -14,12 +15,14 @@ export class EnrichmentQueue implements EnrichmentSink {
   constructor(readonly client: QueueClient) {}
 
   async ensure(): Promise<void> {
-    await this.client.createIfNotExists();
+    await storeCall(`creating the queue ${this.client.name}`, () => this.client.createIfNotExists());
   }
 
   async enqueue(messages: EnrichmentMessage[]): Promise<void> {
     for (const message of messages) {
-      await this.client.sendMessage(Buffer.from(JSON.stringify(message), 'utf8').toString('base64'));
+      await storeCall(`enqueueing to ${this.client.name}`, () =>
+        this.client.sendMessage(Buffer.from(JSON.stringify(message), 'utf8').toString('base64')),
+      );
     }
   }
 }

@@ -1,8 +1,9 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
-import { CorruptDocumentError } from '../errors.js';
-import type { RequestMeter } from './requestMeter.js';
-import { queryPages } from './reads.js';
+import { ConflictStoreError, CorruptDocumentError } from '../errors.js';
+import type { StoreMeter } from './storeMeter.js';
+import { keyOf, queryPages, readMany } from './reads.js';
+import { metered, unlessNotFound } from './storeErrors.js';
 import { isTombstone } from './tombstone.js';
 
 /**
@@ -31,32 +32,39 @@ export type RawEvent = z.infer<typeof rawEventSchema>;
 export class EventLog {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   /** Appends the record; 'duplicate' when the same content was already logged. */
   async append(record: RawEvent): Promise<'appended' | 'duplicate'> {
     try {
-      const response = await this.container.items.create(record);
-      this.meter.record(response);
+      await metered(this.meter, `appending ${record.id} to the event log`, () => this.container.items.create(record));
       return 'appended';
     } catch (error) {
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 409) return 'duplicate';
+      if (error instanceof ConflictStoreError) return 'duplicate';
       throw error;
     }
   }
 
   async get(id: string): Promise<RawEvent | undefined> {
-    try {
-      const response = await this.container.item(id, id).read<ItemDefinition>();
-      this.meter.record(response);
-      return response.resource && !isTombstone(response.resource) ? parseRaw(response.resource) : undefined;
-    } catch (error) {
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 404) return undefined;
-      throw error;
-    }
+    const response = await unlessNotFound(
+      metered(this.meter, `reading event ${id}`, () => this.container.item(id, id).read<ItemDefinition>()),
+    );
+    return response?.resource && !isTombstone(response.resource) ? parseRaw(response.resource) : undefined;
+  }
+
+  /**
+   * The ids among `ids` the log holds a document for: the event, or the tombstone it left when it
+   * was purged under a retention policy. Point reads, `concurrency` in flight.
+   */
+  async logged(ids: string[], concurrency = 16): Promise<Set<string>> {
+    const found = await readMany(
+      this.container,
+      this.meter,
+      ids.map((id) => ({ id, pk: id })),
+      concurrency,
+    );
+    return new Set(ids.filter((id) => found.has(keyOf({ id, pk: id }))));
   }
 
   /**

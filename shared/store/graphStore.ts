@@ -1,35 +1,16 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { CorruptDocumentError, TransientStoreError } from '../errors.js';
-import { closureDocSchema, closureId, emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
-import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type GraphDoc, type NodeDoc } from '../graph/model.js';
+import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { queryPages, readMany, stripSystem } from './reads.js';
-import type { RequestMeter } from './requestMeter.js';
+import { closureKey, docKeysOf, graphDocsOf, parseClosure, parseGraphDoc, type GraphDocs, type GraphKeys } from './graphDocs.js';
+import { GraphReader } from './graphReader.js';
+import { keyOf, queryPages, readMany } from './reads.js';
+import { metered, unlessNotFound } from './storeErrors.js';
+import type { StoreMeter } from './storeMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
-
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-export function parseClosure(raw: unknown): ClosureDoc {
-  const parsed = closureDocSchema.safeParse(stripSystem(raw as Record<string, unknown>));
-  if (!parsed.success)
-    throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
-}
-
-/** Validates a document read back from Cosmos: the store is an edge too. */
-export function parseGraphDoc(raw: unknown): GraphDoc {
-  const body = stripSystem(raw as Record<string, unknown>);
-  const parsed = body.docType === 'edge' ? edgeDocSchema.safeParse(body) : nodeDocSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new CorruptDocumentError(`graph document ${String(body.id)} does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
-  }
-  return parsed.data;
-}
 
 const MAX_CONFLICT_ROUNDS = 20;
 
@@ -47,20 +28,13 @@ function backoff(round: number): Promise<void> {
 export class GraphStore {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   async read(id: string, pk: string): Promise<(GraphDoc & { _etag?: string }) | undefined> {
-    try {
-      const response = await this.container.item(id, pk).read<ItemDefinition>();
-      this.meter.record(response);
-      if (response.statusCode === 404 || !response.resource) return undefined;
-      return { ...parseGraphDoc(response.resource), _etag: response.etag };
-    } catch (error) {
-      this.meter.recordError(error);
-      if (statusCode(error) === 404) return undefined;
-      throw error;
-    }
+    const response = await unlessNotFound(metered(this.meter, `reading ${id}`, () => this.container.item(id, pk).read<ItemDefinition>()));
+    if (!response?.resource) return undefined;
+    return { ...parseGraphDoc(response.resource), _etag: response.etag };
   }
 
   async readNode(id: string): Promise<NodeDoc | undefined> {
@@ -97,14 +71,12 @@ export class GraphStore {
       const merged = joinDocs(current as unknown as T, doc);
       if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
       try {
-        const response = await this.container
-          .item(doc.id, doc.pk)
-          .replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
-        this.meter.record(response);
+        await metered(this.meter, `replacing ${what}`, () =>
+          this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {}),
+        );
         return 'updated';
       } catch (error) {
-        this.meter.recordError(error);
-        if (statusCode(error) === 412) continue; // changed under us: read again
+        if (error instanceof PreconditionFailedStoreError) continue; // changed under us: read again
         throw error;
       }
     }
@@ -119,12 +91,10 @@ export class GraphStore {
 
   private async tryCreate(doc: GraphDoc | ClosureDoc): Promise<boolean> {
     try {
-      const response = await this.container.items.create(doc);
-      this.meter.record(response);
+      await metered(this.meter, `creating ${doc.id} in ${doc.pk}`, () => this.container.items.create(doc));
       return true;
     } catch (error) {
-      this.meter.recordError(error);
-      if (statusCode(error) === 409) return false;
+      if (error instanceof ConflictStoreError) return false;
       throw error;
     }
   }
@@ -149,6 +119,7 @@ export class GraphStore {
     return out;
   }
 
+  /** Nodes by id with one cross-partition query: one round trip for a walk's whole frontier. */
   async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
     const out = new Map<string, NodeDoc>();
     if (ids.length === 0) return out;
@@ -166,25 +137,32 @@ export class GraphStore {
   }
 
   /**
-   * Point reads of many documents at once (each id with its partition), in parallel: one round
-   * trip of latency however many there are. Missing documents are left out.
+   * Nodes, the stored copies of links and closures by point reads, all in one batch with
+   * `concurrency` in flight: one round trip of latency however many there are.
    */
-  async readMany(keys: Array<{ id: string; pk: string }>, concurrency = 32): Promise<Map<string, unknown>> {
-    return readMany(this.container, this.meter, keys, concurrency);
+  async readDocs(keys: GraphKeys, concurrency = 32): Promise<GraphDocs> {
+    const found = await readMany(this.container, this.meter, docKeysOf(keys), concurrency);
+    return graphDocsOf(keys, (key) => found.get(keyOf(key)));
+  }
+
+  /** Nodes by point reads (each in its own partition), by id; no query. */
+  async readNodes(ids: string[]): Promise<Map<string, NodeDoc>> {
+    return (await this.readDocs({ nodes: ids })).nodes;
+  }
+
+  /** Point reads for one pass over the graph (a compliance check), each document read at most once. */
+  reader(): GraphReader {
+    return new GraphReader(this.container, this.meter);
   }
 
   /** The closure documents of a node (validated), or undefined when not computed yet. */
   async closure(nodeId: string, dir: ClosureDir): Promise<(ClosureDoc & { _etag?: string }) | undefined> {
-    try {
-      const response = await this.container.item(closureId(dir), nodeId).read<ItemDefinition>();
-      this.meter.record(response);
-      if (!response.resource) return undefined;
-      return { ...parseClosure(response.resource), _etag: response.etag };
-    } catch (error) {
-      this.meter.recordError(error);
-      if (statusCode(error) === 404) return undefined;
-      throw error;
-    }
+    const { id, pk } = closureKey(nodeId, dir);
+    const response = await unlessNotFound(
+      metered(this.meter, `reading the closure of ${nodeId}`, () => this.container.item(id, pk).read<ItemDefinition>()),
+    );
+    if (!response?.resource) return undefined;
+    return { ...parseClosure(response.resource), _etag: response.etag };
   }
 
   /** An empty closure for a new node, so "no closure" keeps meaning "not computed yet". */
@@ -194,12 +172,7 @@ export class GraphStore {
 
   /** Writes a closure as computed from scratch (rebuilds and migrations). */
   async putClosure(doc: ClosureDoc): Promise<void> {
-    try {
-      this.meter.record(await this.container.items.upsert(doc));
-    } catch (error) {
-      this.meter.recordError(error);
-      throw error;
-    }
+    await metered(this.meter, `writing the closure of ${doc.pk}`, () => this.container.items.upsert(doc));
   }
 
   /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */

@@ -1,5 +1,6 @@
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
-import type { RequestMeter } from './requestMeter.js';
+import type { StoreMeter } from './storeMeter.js';
+import { metered, unlessNotFound } from './storeErrors.js';
 
 /** Reads shared by the stores: metered query pages, parallel point reads, system fields. */
 
@@ -18,7 +19,7 @@ export function stripSystem(doc: Record<string, unknown>): Record<string, unknow
  */
 export async function* queryPages<T = ItemDefinition>(
   container: Container,
-  meter: RequestMeter,
+  meter: StoreMeter,
   query: SqlQuerySpec | string,
   pageSize?: number,
   partitionKey?: string,
@@ -28,42 +29,51 @@ export async function* queryPages<T = ItemDefinition>(
     ...(partitionKey === undefined ? {} : { partitionKey }),
   });
   while (iterator.hasMoreResults()) {
-    let page;
-    try {
-      page = await iterator.fetchNext();
-      meter.record(page);
-    } catch (error) {
-      meter.recordError(error);
-      throw error;
-    }
+    const page = await metered(meter, 'querying', () => iterator.fetchNext());
     yield (page.resources ?? []) as T[];
   }
 }
 
+/** A document as Cosmos returns it: our fields, its version (`_etag`) and its last-modified second (`_ts`). */
+export interface StoredDoc {
+  id: string;
+  pk: string;
+  _ts: number;
+  _etag: string;
+  [field: string]: unknown;
+}
+
+/** Where a document sits: its partition and id. */
+export interface DocKey {
+  id: string;
+  pk: string;
+}
+
+/** A document's key (partition and id) as one string, for maps. */
+export function keyOf(key: DocKey): string {
+  return `${key.pk}|${key.id}`;
+}
+
 /**
  * Point reads of many documents at once (each id with its partition), `concurrency` in flight:
- * one round trip of latency however many there are. Found documents by `pk|id`; missing ones are
+ * one round trip of latency however many there are. Found documents by `keyOf`; missing ones are
  * left out.
  */
 export async function readMany(
   container: Container,
-  meter: RequestMeter,
-  keys: Array<{ id: string; pk: string }>,
+  meter: StoreMeter,
+  keys: DocKey[],
   concurrency = 32,
 ): Promise<Map<string, ItemDefinition>> {
   const out = new Map<string, ItemDefinition>();
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
     while (next < keys.length) {
-      const key = keys[next++] as { id: string; pk: string };
-      try {
-        const response = await container.item(key.id, key.pk).read<ItemDefinition>();
-        meter.record(response);
-        if (response.resource) out.set(`${key.pk}|${key.id}`, response.resource);
-      } catch (error) {
-        meter.recordError(error);
-        if ((error as { code?: unknown }).code !== 404) throw error;
-      }
+      const key = keys[next++] as DocKey;
+      const response = await unlessNotFound(
+        metered(meter, `reading ${key.id}`, () => container.item(key.id, key.pk).read<ItemDefinition>()),
+      );
+      if (response?.resource) out.set(keyOf(key), response.resource);
     }
   });
   await Promise.all(lanes);

@@ -1,25 +1,9 @@
 import { TransientStoreError } from '../errors.js';
+import { storeError } from './storeErrors.js';
 
-const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
-const TRANSIENT_NET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
-
-function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { code?: unknown; statusCode?: unknown };
-  if (typeof e.statusCode === 'number') return e.statusCode;
-  if (typeof e.code === 'number') return e.code;
-  return undefined;
-}
-
+/** Whether retrying may get past `error` (429, 449, 5xx, 408, timeouts, dropped or refused connections). */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof TransientStoreError) return true;
-  const status = statusOf(error);
-  if (status !== undefined) return TRANSIENT_STATUS.has(status);
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; name?: unknown; cause?: unknown };
-  if (typeof e.code === 'string' && TRANSIENT_NET.has(e.code)) return true;
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
-  return e.cause !== undefined && e.cause !== error ? isTransient(e.cause) : false;
+  return storeError(error, 'retrying') instanceof TransientStoreError;
 }
 
 export interface RetryOptions {

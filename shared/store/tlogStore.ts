@@ -1,11 +1,12 @@
 import type { Container, ItemDefinition, JSONObject, OperationInput, SqlQuerySpec } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { CorruptDocumentError } from '../errors.js';
+import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError } from '../errors.js';
 import type { Tile } from '../tlog/tiles.js';
 import { rawEventSchema, type RawEvent } from './eventLog.js';
 import { queryPages } from './reads.js';
-import type { RequestMeter } from './requestMeter.js';
+import { metered, storeCall, storeError, unlessNotFound } from './storeErrors.js';
+import type { StoreMeter } from './storeMeter.js';
 import { isTombstone } from './tombstone.js';
 
 /**
@@ -79,27 +80,21 @@ export class TlogStore {
     private readonly tlog: Container,
     private readonly events: Container,
     private readonly checkpoints: ContainerClient,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   async ensure(): Promise<void> {
-    await this.checkpoints.createIfNotExists();
+    await storeCall(`creating the container ${this.checkpoints.containerName}`, () => this.checkpoints.createIfNotExists());
   }
 
   async readState(): Promise<VersionedState> {
-    try {
-      const response = await this.tlog.item(STATE_ID, PK).read<ItemDefinition>();
-      this.meter.record(response);
-      if (!response.resource) return { state: { size: 0, root: '', scanFrom: 0 } };
-      const parsed = stateSchema.safeParse(response.resource);
-      if (!parsed.success) throw new CorruptDocumentError('the evidence log state document does not match its schema');
-      return { state: parsed.data, etag: response.etag };
-    } catch (error) {
-      if (error instanceof CorruptDocumentError) throw error;
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 404) return { state: { size: 0, root: '', scanFrom: 0 } };
-      throw error;
-    }
+    const response = await unlessNotFound(
+      metered(this.meter, 'reading the evidence log state', () => this.tlog.item(STATE_ID, PK).read<ItemDefinition>()),
+    );
+    if (!response?.resource) return { state: { size: 0, root: '', scanFrom: 0 } };
+    const parsed = stateSchema.safeParse(response.resource);
+    if (!parsed.success) throw new CorruptDocumentError('the evidence log state document does not match its schema');
+    return { state: parsed.data, etag: response.etag };
   }
 
   /** The tiles named, in one single-partition query; missing ones are left out. */
@@ -180,15 +175,16 @@ export class TlogStore {
   async archiveCheckpoint(size: number, note: string): Promise<string> {
     const blob = this.checkpoints.getBlockBlobClient(checkpointBlobName(size));
     try {
-      await blob.upload(note, Buffer.byteLength(note), {
-        blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
-        conditions: { ifNoneMatch: '*' },
-      });
+      await storeCall(`archiving checkpoint ${size}`, () =>
+        blob.upload(note, Buffer.byteLength(note), {
+          blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
+          conditions: { ifNoneMatch: '*' },
+        }),
+      );
       return note;
     } catch (error) {
-      const status = (error as { statusCode?: unknown }).statusCode;
-      if (status !== 409 && status !== 412) throw error;
-      return (await blob.downloadToBuffer()).toString('utf8');
+      if (!(error instanceof ConflictStoreError || error instanceof PreconditionFailedStoreError)) throw error;
+      return (await storeCall(`reading checkpoint ${size}`, () => blob.downloadToBuffer())).toString('utf8');
     }
   }
 
@@ -200,7 +196,7 @@ export class TlogStore {
       this.meter.record({ requestCharge: Number(response.headers['x-ms-request-charge']) });
     } catch (error) {
       this.meter.recordError(error);
-      throw error;
+      throw storeError(error, 'committing to the evidence log');
     }
     const results = response.result ?? [];
     const codes = results.map((r) => r.statusCode);

@@ -2,6 +2,7 @@ import { assertedNode, edgePair, mergeEdges, mergeNodes, placeholderNode } from 
 import { nodeId } from '../graph/keys.js';
 import type { GraphDelta, GraphDoc, Provenance } from '../graph/model.js';
 import type { GraphStore, WriteResult } from '../store/graphStore.js';
+import { keyOf } from '../store/reads.js';
 import { edgeKey } from '../graph/closure.js';
 import { propagateLinks } from './closures.js';
 
@@ -15,7 +16,7 @@ export interface ApplyResult {
 export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: GraphDoc[]; ensure: GraphDoc[] } {
   const merge = new Map<string, GraphDoc>();
   const add = (doc: GraphDoc) => {
-    const key = `${doc.pk}|${doc.id}`;
+    const key = keyOf(doc);
     const existing = merge.get(key);
     if (!existing) merge.set(key, doc);
     else if (existing.docType === 'node' && doc.docType === 'node') merge.set(key, mergeNodes(existing, doc));

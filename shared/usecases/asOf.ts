@@ -4,7 +4,8 @@ import { nodeId, parseArmId } from '../graph/keys.js';
 import type { NodeDoc, SeriesEntry } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
-import { lineage, toLineageNode, type LineageAnswer, type LineageNode } from './lineage.js';
+import { lineage } from './lineage.js';
+import { toLineageNode, type LineageAnswer, type LineageNode } from './traversal.js';
 
 /**
  * Which deployments and model versions served an endpoint at a moment (Q2), and which model

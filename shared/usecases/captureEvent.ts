@@ -5,7 +5,7 @@ import type { DeadLetterStore } from '../store/deadLetters.js';
 import type { EnrichmentSink } from '../store/enrichmentQueue.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
-import type { RequestStore } from '../store/requestStore.js';
+import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
@@ -25,7 +25,7 @@ export interface CaptureDeps {
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
-  requests?: RequestStore;
+  predictionRequests?: PredictionRequestStore;
 }
 
 export type CaptureOutcome =
@@ -123,9 +123,12 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     `projecting ${normalized.eventType} ${normalized.eventId}`,
   );
   const { predictionRequest } = normalized;
-  if (predictionRequest && deps.requests) {
-    const requests = deps.requests;
-    await withRetry(() => requests.put(predictionRequest, prov.instant, prov), `recording request ${predictionRequest.requestId}`);
+  if (predictionRequest && deps.predictionRequests) {
+    const predictionRequests = deps.predictionRequests;
+    await withRetry(
+      () => predictionRequests.put(predictionRequest, prov.instant, prov),
+      `recording request ${predictionRequest.requestId}`,
+    );
   }
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;

@@ -2,7 +2,7 @@ import { DomainError } from '../errors.js';
 import type { NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { resolveRoot, toLineageNode, type LineageNode } from './lineage.js';
+import { resolveRoot, toLineageNode, type LineageNode } from './traversal.js';
 import { modelProfile, type ModelProfile } from './modelProfile.js';
 
 /**

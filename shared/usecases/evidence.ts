@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
-import { resolveRoot, toLineageEdge, toLineageNode } from './lineage.js';
+import { resolveRoot, toLineageEdge, toLineageNode } from './traversal.js';
 import { modelProfile } from './modelProfile.js';
 
 /**

@@ -1,6 +1,6 @@
 import { DomainError } from '../errors.js';
 import type { GraphStore } from '../store/graphStore.js';
-import { resolveRoot, toLineageNode, type LineageNode } from './lineage.js';
+import { resolveRoot, toLineageNode, type LineageNode } from './traversal.js';
 import { modelProfile } from './modelProfile.js';
 
 /**

@@ -3,7 +3,7 @@ import type { NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import { latestAtOrBefore } from './asOf.js';
-import { resolveRoot, toLineageNode, walk, type LineageNode } from './lineage.js';
+import { resolveRoot, toLineageNode, walk, type LineageNode } from './traversal.js';
 
 /**
  * Q5: a data version, environment, code version, commit or model version is bad; what depends on

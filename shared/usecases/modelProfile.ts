@@ -1,7 +1,7 @@
 import { canSee } from '../access.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
-import { walk } from './lineage.js';
+import { walk } from './traversal.js';
 
 /**
  * What a model version was built from and where it went, gathered from its upstream and

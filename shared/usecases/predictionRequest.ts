@@ -1,8 +1,8 @@
 import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { GraphStore } from '../store/graphStore.js';
-import type { RequestStore } from '../store/requestStore.js';
-import { toLineageNode, type LineageAnswer, type LineageNode } from './lineage.js';
+import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
+import { toLineageNode, type LineageAnswer, type LineageNode } from './traversal.js';
 import { modelAt, upstreamOf } from './asOf.js';
 
 export interface PredictionRequestAnswer {
@@ -27,13 +27,13 @@ export interface PredictionRequestAnswer {
 /** Which deployment and model answered prediction request X (Q3): one point read, then the as-of model. */
 export async function predictionRequest(
   graph: GraphStore,
-  requests: RequestStore,
+  predictionRequests: PredictionRequestStore,
   requestId: string,
   depth: number,
   maxNodes: number,
   scope: Set<string> | null = null,
 ): Promise<PredictionRequestAnswer> {
-  const doc = await requests.get(requestId);
+  const doc = await predictionRequests.get(requestId);
   if (doc && 'tombstone' in doc && canSee(scope, doc.tombstone.workspace)) {
     // The trace is gone by policy; say so, and when, rather than pretending it never existed.
     throw new DomainError(

@@ -3,7 +3,7 @@ import { DomainError } from '../errors.js';
 import { parseWorkspaceId } from '../graph/keys.js';
 import { resolveRef } from '../graph/refs.js';
 import type { GraphStore } from '../store/graphStore.js';
-import { toLineageNode, type LineageNode } from './lineage.js';
+import { toLineageNode, type LineageNode } from './traversal.js';
 
 /**
  * Finds nodes for a bot or a person who has only part of a name: any accepted reference form

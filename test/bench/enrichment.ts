@@ -112,9 +112,9 @@ async function captureAndDrain(
 
   // Byte-for-byte copies, as a redelivery would bring them.
   for (const event of events.map((e) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>)) {
-    const before = services.meter.requests;
+    const before = services.meter.storeRequests;
     const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
-    round.captureCosmos += services.meter.requests - before;
+    round.captureCosmos += services.meter.storeRequests - before;
     bump(round.captureOutcomes, outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status);
     if (outcome.status === 'projected') round.captureEnqueued += outcome.enqueued;
   }
@@ -122,7 +122,7 @@ async function captureAndDrain(
 
   // The queue trigger's work, one message at a time so every request is attributed to its message.
   const queue = services.enrichmentQueue.client;
-  const drainCosmos0 = services.meter.requests;
+  const drainCosmos0 = services.meter.storeRequests;
   for (;;) {
     const received = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
     round.queue.receives++;
@@ -144,7 +144,7 @@ async function captureAndDrain(
         };
         round.kinds.set(request.kind, cost);
         const rest0 = services.arm.requests;
-        const cosmos0 = services.meter.requests;
+        const cosmos0 = services.meter.storeRequests;
         try {
           const outcome = await enrich(services.enrich, request);
           const followUps = outcome.status === 'listed' ? outcome.followUps : outcome.status === 'projected' ? outcome.enqueued : 0;
@@ -162,14 +162,14 @@ async function captureAndDrain(
         cost.processed++;
         cost.distinct.add(request.armId.toLowerCase());
         cost.rest += services.arm.requests - rest0;
-        cost.cosmos += services.meter.requests - cosmos0;
+        cost.cosmos += services.meter.storeRequests - cosmos0;
         round.processed++;
       }
       await queue.deleteMessage(message.messageId, message.popReceipt);
       round.queue.deletes++;
     }
   }
-  round.drainCosmos = services.meter.requests - drainCosmos0;
+  round.drainCosmos = services.meter.storeRequests - drainCosmos0;
   round.restClient = services.arm.requests - restClient0;
   round.restServer = standIn.requests.length - restServer0;
   for (const r of standIn.requests.slice(restServer0)) bump(round.restByStatus, r.status);
@@ -271,10 +271,10 @@ async function captureMessages(
   // Requests between one record's event-log append and the next record's belong to the first:
   // captureMonitorMessage captures records one after another, each starting with that append.
   let current: RecordCost | undefined;
-  let mark = services.meter.requests;
+  let mark = services.meter.storeRequests;
   const close = () => {
-    if (current) current.cosmos += services.meter.requests - mark;
-    mark = services.meter.requests;
+    if (current) current.cosmos += services.meter.storeRequests - mark;
+    mark = services.meter.storeRequests;
   };
   let pending: RecordCost[] = [];
   const eventLog = Object.create(services.eventLog) as EventLog;
@@ -301,7 +301,7 @@ async function captureMessages(
   const records: RecordCost[] = [];
   const reports = { projected: 0, ignored: 0, deadLettered: 0, failed: 0 };
   const started = performance.now();
-  const metered0 = services.meter.requests;
+  const metered0 = services.meter.storeRequests;
   const enqueuedAt = Date.UTC(2024, 4, 1);
   for (const [i, message] of messages.entries()) {
     pending = message.body.records.map((record, j) => ({
@@ -327,7 +327,7 @@ async function captureMessages(
     reports.deadLettered += report.deadLettered;
     reports.failed += report.failed;
   }
-  return { records, reports, ms: performance.now() - started, metered: services.meter.requests - metered0 };
+  return { records, reports, ms: performance.now() - started, metered: services.meter.storeRequests - metered0 };
 }
 
 function printMonitorCapture(

@@ -6,12 +6,11 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_COSMOS_KEY } from '../../infra/local/embeddedServices.js';
-import { CLOSURE_MAX_MEMBERS, closureId, parseEdgeKey, type ClosureDir } from '../../shared/graph/closure.js';
-import { edgeId } from '../../shared/graph/merge.js';
-import type { EdgeKind, NodeDoc } from '../../shared/graph/model.js';
-import { GraphStore, parseGraphDoc } from '../../shared/store/graphStore.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
-import { lineage, toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/lineage.js';
+import { CLOSURE_MAX_MEMBERS, edgeKey, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../../shared/graph/closure.js';
+import { GraphStore } from '../../shared/store/graphStore.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
+import { lineage } from '../../shared/usecases/lineage.js';
+import { toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/traversal.js';
 import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
 import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
 import { prng } from './stream.js';
@@ -21,7 +20,7 @@ import { prng } from './stream.js';
  * the embedded Cosmos server in a child process. For depths 1, 10 and 50 it compares `lineage()`
  * answering from the precomputed closures with a hop-by-hop baseline that reads one level per
  * round of point reads, counting sequential round trips (groups of overlapping requests, timed
- * around every Cosmos call), requests (RequestMeter) and latency. Round trips and requests are the
+ * around every Cosmos call), requests (StoreMeter) and latency. Round trips and requests are the
  * hardware-independent figures; latencies depend on the machine and on what else runs on it.
  *
  *   BENCH_LOOKUP_NODES        nodes to generate (default 100000)
@@ -201,16 +200,15 @@ interface BaselineAnswer extends Answer {
 }
 
 /** Links between `node` and its direct neighbours in `dir`, from its closure document. */
-function adjacency(raw: unknown, node: string, dir: ClosureDir): { links: string[]; maybeCut: boolean } {
-  if (!raw) return { links: [], maybeCut: false };
-  const doc = raw as { edges?: string[]; members?: Record<string, number>; truncated?: boolean };
-  const links = (doc.edges ?? []).filter((e) => {
+function adjacency(doc: ClosureDoc | undefined, node: string, dir: ClosureDir): { links: string[]; maybeCut: boolean } {
+  if (!doc) return { links: [], maybeCut: false };
+  const links = doc.edges.filter((e) => {
     const { from, to } = parseEdgeKey(e);
     return dir === 'up' ? to === node : from === node;
   });
   // closureByBfs keeps every distance-1 member before any farther one: they are complete unless
   // the cap was reached at distance 1.
-  const members = Object.values(doc.members ?? {});
+  const members = Object.values(doc.members);
   const maybeCut = doc.truncated === true && members.length >= CLOSURE_MAX_MEMBERS && members.every((d) => d === 1);
   return { links, maybeCut };
 }
@@ -229,20 +227,16 @@ async function hopByHop(
   maxNodes: number,
 ): Promise<BaselineAnswer> {
   const dir: ClosureDir = direction === 'upstream' ? 'up' : 'down';
-  const cid = closureId(dir);
-  const first = await graph.readMany([
-    { id: rootId, pk: rootId },
-    { id: cid, pk: rootId },
-  ]);
+  const first = await graph.readDocs({ nodes: [rootId], closures: { dir, of: [rootId] } });
   let rounds = 1;
-  const rootRaw = first.get(`${rootId}|${rootId}`);
-  if (!rootRaw) throw new Error(`no node ${rootId}`);
-  const nodes: LineageNode[] = [toLineageNode(parseGraphDoc(rootRaw) as NodeDoc, 0)];
+  const root = first.nodes.get(rootId);
+  if (!root) throw new Error(`no node ${rootId}`);
+  const nodes: LineageNode[] = [toLineageNode(root, 0)];
   const edges: LineageEdge[] = [];
   const seen = new Set([rootId]);
   const adj = new Map<string, string[]>();
   let adjacencyMaybeCut = 0;
-  const rootAdj = adjacency(first.get(`${rootId}|${cid}`), rootId, dir);
+  const rootAdj = adjacency(first.closures.get(rootId), rootId, dir);
   adj.set(rootId, rootAdj.links);
   if (rootAdj.maybeCut) adjacencyMaybeCut++;
   let frontier = [rootId];
@@ -267,26 +261,20 @@ async function hopByHop(
     }
     if (next.length === 0 && links.length === 0) break;
     const readAdjacency = level < depth && !cut;
-    const raw = await graph.readMany([
-      ...next.map((id) => ({ id, pk: id })),
-      ...links.map((l) => ({ id: edgeId('out', l.kind as EdgeKind, l.to), pk: l.from })),
-      ...(readAdjacency ? next.map((id) => ({ id: cid, pk: id })) : []),
-    ]);
+    const found = await graph.readDocs({ nodes: next, edges: links, ...(readAdjacency ? { closures: { dir, of: next } } : {}) });
     rounds++;
     for (const id of next) {
-      const value = raw.get(`${id}|${id}`);
-      if (value) nodes.push(toLineageNode(parseGraphDoc(value) as NodeDoc, level));
+      const node = found.nodes.get(id);
+      if (node) nodes.push(toLineageNode(node, level));
       if (readAdjacency) {
-        const a = adjacency(raw.get(`${id}|${cid}`), id, dir);
+        const a = adjacency(found.closures.get(id), id, dir);
         adj.set(id, a.links);
         if (a.maybeCut) adjacencyMaybeCut++;
       }
     }
     for (const l of links) {
-      const value = raw.get(`${l.from}|${edgeId('out', l.kind as EdgeKind, l.to)}`);
-      if (!value) continue;
-      const doc = parseGraphDoc(value);
-      if (doc.docType === 'edge') edges.push(toLineageEdge(doc));
+      const edge = found.edges.get(edgeKey(l.from, l.kind, l.to));
+      if (edge) edges.push(toLineageEdge(edge));
     }
     frontier = next;
   }
@@ -326,13 +314,13 @@ interface CaseResult {
 
 interface Bench {
   graph: GraphStore;
-  meter: RequestMeter;
+  meter: StoreMeter;
   log: RoundLog;
 }
 
 async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): Promise<{ sample: Sample; answer: T }> {
   bench.log.reset();
-  const before = bench.meter.requests;
+  const before = bench.meter.storeRequests;
   const start = performance.now();
   const answer = await work();
   const ms = performance.now() - start;
@@ -341,7 +329,7 @@ async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): 
     sample: {
       ms,
       rounds: bench.log.rounds(),
-      requests: bench.meter.requests - before,
+      requests: bench.meter.storeRequests - before,
       queryPages: bench.log.queryPages,
       nodes: answer.nodes.length,
       edges: answer.edges.length,
@@ -642,7 +630,7 @@ export async function runLookupBench(): Promise<string> {
       `  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`,
     );
 
-    const meter = new RequestMeter();
+    const meter = new StoreMeter();
     const log = new RoundLog();
     const bench: Bench = { graph: new GraphStore(instrument(container, log), meter), meter, log };
     // Warm-up: JIT, connections.
@@ -686,7 +674,7 @@ export async function runLookupBench(): Promise<string> {
     }
     if (tty) process.stderr.write('\r\x1b[K');
 
-    console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = RequestMeter;');
+    console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = StoreMeter;');
     console.log(
       '  nodes = mean nodes answered, closure path / baseline (paged: how many answers were cut at maxNodes, to be continued by cursor)\n',
     );

@@ -41,7 +41,7 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
   const start = performance.now();
   // One event at a time, so each round trip is attributed to the event that made it.
   for (const event of events) {
-    const before = services.meter.requests;
+    const before = services.meter.storeRequests;
     const outcome = await captureEvent(services.capture, event.raw, { channel: 'eventgrid' });
     const label = outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status;
     result.outcomes.set(label, (result.outcomes.get(label) ?? 0) + 1);
@@ -53,7 +53,7 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
       result.writes.updated += updated;
       result.writes.unchanged += unchanged;
     }
-    result.samples.push({ type: event.type, requests: services.meter.requests - before, docs });
+    result.samples.push({ type: event.type, requests: services.meter.storeRequests - before, docs });
   }
   result.ms = performance.now() - start;
   return result;
@@ -191,7 +191,7 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
       ),
     );
 
-    const { requests, requestUnits } = services.meter.snapshot();
+    const { storeRequests: requests, requestUnits } = services.meter.snapshot();
     console.log(`\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units"`);
     if (requestUnits === 0) {
       console.log('  request units: none recorded - the embedded server reports no request charge (real Cosmos DB does)');

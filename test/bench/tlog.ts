@@ -10,7 +10,7 @@ import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js
 import { loadSettings } from '../../shared/config.js';
 import { createCosmosClient, ensureCosmos, CONTAINERS } from '../../shared/store/cosmosClient.js';
 import { EventLog } from '../../shared/store/eventLog.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { hashLeaf, treeRoot } from '../../shared/tlog/merkle.js';
 import { TileWriter } from '../../shared/tlog/tiles.js';
 import { buildTlog } from '../../shared/tlogServices.js';
@@ -55,11 +55,11 @@ export async function runTlogBench(): Promise<void> {
     });
     const client = await createCosmosClient(settings);
     await ensureCosmos(client, settings.COSMOS_DATABASE);
-    const meter = new RequestMeter();
+    const meter = new StoreMeter();
     const blobs = BlobServiceClient.fromConnectionString(settings.STORAGE_CONNECTION_STRING as string);
     const tlog = buildTlog(settings, client, blobs, meter, () => Promise.reject(new Error('no Key Vault in the bench')));
     await tlog.store.ensure();
-    const eventLog = new EventLog(client.database(settings.COSMOS_DATABASE).container(CONTAINERS.events), new RequestMeter());
+    const eventLog = new EventLog(client.database(settings.COSMOS_DATABASE).container(CONTAINERS.events), new StoreMeter());
 
     // Blob writes and signatures, counted where they happen.
     let blobWrites = 0;
@@ -89,15 +89,15 @@ export async function runTlogBench(): Promise<void> {
         });
       }
       next += batch;
-      const [requests, writes, signed] = [meter.requests, blobWrites, signatures];
+      const [requests, writes, signed] = [meter.storeRequests, blobWrites, signatures];
       const started = performance.now();
       const result = await sequenceEvents(tlog.sequencer);
       const ms = performance.now() - started;
-      const store = meter.requests - requests + (blobWrites - writes);
+      const store = meter.storeRequests - requests + (blobWrites - writes);
       rows.push([
         int(batch),
         int(result.size),
-        int(meter.requests - requests),
+        int(meter.storeRequests - requests),
         int(blobWrites - writes),
         int(signatures - signed),
         fixed(store / result.sequenced, 3),
@@ -122,7 +122,7 @@ export async function runTlogBench(): Promise<void> {
 
     const rounds = countRounds(tlog.store, ['readState', 'findLeafTiles', 'readTiles']);
     const samples = 50;
-    const before = meter.requests;
+    const before = meter.storeRequests;
     const started = performance.now();
     for (let i = 0; i < samples; i++) {
       const proved = await inclusionProofs(tlog.store, [hashes[(i * 7919) % hashes.length] as string]);
@@ -131,7 +131,7 @@ export async function runTlogBench(): Promise<void> {
     const ms = (performance.now() - started) / samples;
     console.log(
       `\n  c. one event's inclusion proof in a tree of ${int(hashes.length)}: ${fixed(rounds() / samples, 1)} round trips, ` +
-        `${fixed((meter.requests - before) / samples, 1)} Cosmos requests, ${fixed(ms, 1)} ms (embedded server), mean of ${samples}`,
+        `${fixed((meter.storeRequests - before) / samples, 1)} Cosmos requests, ${fixed(ms, 1)} ms (embedded server), mean of ${samples}`,
     );
 
     const cited = Array.from({ length: PACK_FACTS }, (_, i) => ({ hash: hashes[(i * 104_729) % hashes.length] as string }));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
 import { inject } from 'vitest';
 import type { Settings } from '../../shared/config.js';
 import { loadSettings } from '../../shared/config.js';
 import { buildServices, type Services } from '../../shared/composition.js';
-import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
+import { CONTAINERS, container, createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 
 /** Settings for the run's embedded Cosmos server and Azurite, with a database and container of one's own. */
 export function testSettings(overrides: Record<string, string> = {}): Settings {
@@ -29,4 +30,25 @@ export async function freshServices(overrides: Record<string, string> = {}, now?
   await services.ensureStorage();
   if (now) services.capture.now = services.enrich.now = now;
   return services;
+}
+
+type Containers = Record<keyof typeof CONTAINERS, Container>;
+const containers = new WeakMap<Services, Promise<Containers>>();
+
+/**
+ * The Cosmos containers behind `services`, straight from the SDK: for setting up documents no
+ * product path writes (old events, bare documents) and for inspecting what was stored.
+ */
+export function cosmosContainers(services: Services): Promise<Containers> {
+  const { settings } = services;
+  const found =
+    containers.get(services) ??
+    createCosmosClient(settings).then(
+      (client) =>
+        Object.fromEntries(
+          Object.entries(CONTAINERS).map(([name, id]) => [name, container(client, settings.COSMOS_DATABASE, id)]),
+        ) as Containers,
+    );
+  containers.set(services, found);
+  return found;
 }

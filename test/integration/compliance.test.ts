@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Services } from '../../shared/composition.js';
 import { runCompliance, reportPath } from '../../shared/compliance/runCompliance.js';
-import { LAG_SECONDS, START, readChanges, type ChangedDoc } from '../../shared/compliance/changes.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { ChangeStream, LAG_SECONDS, START } from '../../shared/store/changeStream.js';
+import type { StoredDoc } from '../../shared/store/reads.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
 import type { ComplianceReport } from '../../shared/compliance/report.js';
 import {
   driftSignal,
@@ -18,7 +19,7 @@ import {
 import type { GraphDelta, Provenance } from '../../shared/graph/model.js';
 import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { WS } from '../helpers/fixtures.js';
-import { freshServices } from '../helpers/stores.js';
+import { cosmosContainers, freshServices } from '../helpers/stores.js';
 
 /**
  * A seeded workspace whose compliance figures are known by construction:
@@ -87,7 +88,9 @@ function prov(time: string): Provenance {
 async function apply(services: Services, time: string, delta: Partial<GraphDelta>): Promise<void> {
   const p = prov(time);
   const hex = p.hash.slice('sha256:'.length);
-  await services.compliance.containers.events.items.create({
+  await (
+    await cosmosContainers(services)
+  ).events.items.create({
     id: hex,
     pk: hex,
     hash: p.hash,
@@ -198,7 +201,9 @@ async function seed(services: Services): Promise<void> {
   });
   // A raw event from before redaction existed, with an IBAN in free text.
   const hex = randomUUID().replace(/-/g, '').padEnd(64, '0');
-  await services.compliance.containers.events.items.create({
+  await (
+    await cosmosContainers(services)
+  ).events.items.create({
     id: hex,
     pk: hex,
     hash: `sha256:${hex}`,
@@ -223,7 +228,8 @@ function figures(r: ComplianceReport) {
 
 async function etags(services: Services): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const c of [services.compliance.containers.graph, services.compliance.containers.events, services.compliance.containers.requests]) {
+  const { graph, events, requests } = await cosmosContainers(services);
+  for (const c of [graph, events, requests]) {
     const { resources } = await c.items.query<{ id: string; pk: string; _etag: string }>('SELECT c.id, c.pk, c._etag FROM c').fetchAll();
     for (const d of resources) out.set(`${c.id}|${d.pk}|${d.id}`, d._etag);
   }
@@ -303,7 +309,7 @@ describe('compliance over a seeded workspace', () => {
       ['graph', 'sas-token', 'facts.path'],
     ]);
     const graphDocs = (await services.graph.all()).filter((d) => d.docType === 'node' || d.dir === 'out').length;
-    const { resources: events } = await services.compliance.containers.events.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
+    const { resources: events } = await (await cosmosContainers(services)).events.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
     expect(s.denominator).toBe(graphDocs + (events[0] as number));
     expect(s.numerator).toBe(s.denominator - 3);
     expect(s.byKind).toEqual({ email: 1, iban: 1, 'sas-token': 1 });
@@ -384,11 +390,11 @@ describe('compliance over a seeded workspace', () => {
 describe('the _ts high-water mark', () => {
   it('reads each document version once, re-reads only the last seconds, and lets a quiet burst go', async () => {
     const services = await freshServices();
-    const container = services.compliance.containers.requests;
+    const container = (await cosmosContainers(services)).requests;
     for (let i = 0; i < 30; i++) await container.items.create({ id: `d${i}`, pk: `d${i}` });
     const read = async (mark: typeof START, nowSeconds?: number) => {
-      const seen: ChangedDoc[] = [];
-      const result = await readChanges(container, new RequestMeter(), { mark }, async (docs) => void seen.push(...docs), {
+      const seen: StoredDoc[] = [];
+      const result = await new ChangeStream(container, new StoreMeter()).read({ mark }, async (docs) => void seen.push(...docs), {
         pageSize: 7,
         nowSeconds,
       });
@@ -414,7 +420,7 @@ describe('the _ts high-water mark', () => {
 
   it('saves progress while reading, so a run cut short resumes where it stopped without processing twice', async () => {
     const services = await freshServices();
-    const container = services.compliance.containers.events;
+    const container = (await cosmosContainers(services)).events;
     for (let i = 0; i < 40; i++) {
       await container.items.create({ id: `e${i}`, pk: `e${i}` });
       if (i === 19) await new Promise((resolve) => setTimeout(resolve, 1100)); // two different _ts seconds
@@ -424,9 +430,7 @@ describe('the _ts high-water mark', () => {
     let pages = 0;
     const crash = new Error('function timeout');
     await expect(
-      readChanges(
-        container,
-        new RequestMeter(),
+      new ChangeStream(container, new StoreMeter()).read(
         { mark: START },
         async (docs) => {
           if (++pages === 4) throw crash; // cut short on the fourth page
@@ -437,9 +441,13 @@ describe('the _ts high-water mark', () => {
     ).rejects.toBe(crash);
     expect(processed).toHaveLength(21);
     expect(saved.ts).toBeGreaterThan(0);
-    await readChanges(container, new RequestMeter(), { mark: saved }, async (docs) => void processed.push(...docs.map((d) => d.id)), {
-      pageSize: 7,
-    });
+    await new ChangeStream(container, new StoreMeter()).read(
+      { mark: saved },
+      async (docs) => void processed.push(...docs.map((d) => d.id)),
+      {
+        pageSize: 7,
+      },
+    );
     expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
   });
 });

@@ -84,14 +84,16 @@ describe('capturing Azure Monitor messages from Event Hubs', () => {
     };
     const report = await captureMonitorMessage(services.capture, message, { partitionId: '1' });
     expect(report).toMatchObject({ projected: 2, failed: 0 });
-    const answer = await predictionRequest(services.graph, services.requests, 'req-1', 3, 100);
+    const answer = await predictionRequest(services.graph, services.predictionRequests, 'req-1', 3, 100);
     expect(answer).toMatchObject({ requestId: 'req-1', clientRequestId: 'client-req-1', responseCode: 200, model: null });
-    expect(JSON.stringify(await services.requests.get('req-1'))).not.toMatch(/secret-oid|python-requests|203\.0\.113/);
+    expect(JSON.stringify(await services.predictionRequests.get('req-1'))).not.toMatch(/secret-oid|python-requests|203\.0\.113/);
     // Not in the raw event log either: identities are replaced before anything is written.
     const raw = [];
     for await (const r of services.eventLog.scan()) raw.push(JSON.stringify(r));
     expect(raw.join('\n')).not.toMatch(/secret-oid|python-requests|203\.0\.113|someone@contoso/);
     expect((await queued()).map((q) => q.kind)).toEqual(['endpoint']);
-    await expect(predictionRequest(services.graph, services.requests, 'nope', 3, 100)).rejects.toMatchObject({ code: 'not-found' });
+    await expect(predictionRequest(services.graph, services.predictionRequests, 'nope', 3, 100)).rejects.toMatchObject({
+      code: 'not-found',
+    });
   });
 });

@@ -9,7 +9,7 @@ import { policiesOf, runCompliance, statePath } from '../../shared/compliance/ru
 import { DomainError } from '../../shared/errors.js';
 import { parseArmId } from '../../shared/graph/keys.js';
 import type { Provenance } from '../../shared/graph/model.js';
-import { requestDocId } from '../../shared/store/requestStore.js';
+import { predictionRequestDocId } from '../../shared/store/predictionRequestStore.js';
 import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
@@ -19,7 +19,7 @@ import { toInstant } from '../../shared/util/time.js';
 import { modelRegistered } from '../helpers/events.js';
 import { WS } from '../helpers/fixtures.js';
 import { trafficRecord } from '../helpers/monitorRecords.js';
-import { freshServices } from '../helpers/stores.js';
+import { cosmosContainers, freshServices } from '../helpers/stores.js';
 
 /**
  * Retention compliance against the embedded Cosmos DB server and Azurite, through the real SDKs:
@@ -55,7 +55,7 @@ const runRetention = (services: Services, mode?: 'incremental' | 'full') =>
   runCompliance(services.compliance, { checks: ['retention'], trigger: 'test', ...(mode ? { mode } : {}) });
 
 async function readRaw(services: Services, container: 'events' | 'requests', id: string): Promise<ItemDefinition | undefined> {
-  return (await services.compliance.containers[container].item(id, id).read<ItemDefinition>()).resource;
+  return (await (await cosmosContainers(services))[container].item(id, id).read<ItemDefinition>()).resource;
 }
 
 async function scannedIds(services: Services): Promise<string[]> {
@@ -241,7 +241,7 @@ describe('retention: purging raw events and request traces past policy, with a l
 
   it('replaces the purged request trace by a tombstone with an archived copy, and lookups answer "gone"', async () => {
     for (const t of traces('purged')) {
-      const id = requestDocId(t.requestId);
+      const id = predictionRequestDocId(t.requestId);
       const doc = await readRaw(services, 'requests', id);
       expect(doc).toMatchObject({
         id,
@@ -265,7 +265,7 @@ describe('retention: purging raw events and request traces past policy, with a l
         clientRequestId: `client-${t.requestId}`,
       });
 
-      const lookup = predictionRequest(services.graph, services.requests, t.requestId, 3, 100);
+      const lookup = predictionRequest(services.graph, services.predictionRequests, t.requestId, 3, 100);
       await expect(lookup).rejects.toBeInstanceOf(DomainError);
       await expect(lookup).rejects.toMatchObject({
         code: 'gone',
@@ -276,10 +276,12 @@ describe('retention: purging raw events and request traces past policy, with a l
 
   it('marks the trace under the legal hold (legalHold, ttl -1) and keeps it answerable', async () => {
     for (const t of traces('held')) {
-      const doc = await readRaw(services, 'requests', requestDocId(t.requestId));
+      const doc = await readRaw(services, 'requests', predictionRequestDocId(t.requestId));
       expect(doc).toMatchObject({ requestId: t.requestId, legalHold: 'case-42', ttl: -1 });
       expect(doc).not.toHaveProperty('tombstone');
-      expect(await predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({ requestId: t.requestId });
+      expect(await predictionRequest(services.graph, services.predictionRequests, t.requestId, 3, 100)).toMatchObject({
+        requestId: t.requestId,
+      });
     }
   });
 
@@ -292,11 +294,11 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(doc).not.toHaveProperty('ttl');
     }
     for (const t of traces('kept')) {
-      const doc = await readRaw(services, 'requests', requestDocId(t.requestId));
+      const doc = await readRaw(services, 'requests', predictionRequestDocId(t.requestId));
       expect(doc).not.toHaveProperty('tombstone');
       expect(doc).not.toHaveProperty('legalHold');
       expect(doc).not.toHaveProperty('ttl');
-      expect(await predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).toMatchObject({
+      expect(await predictionRequest(services.graph, services.predictionRequests, t.requestId, 3, 100)).toMatchObject({
         requestId: t.requestId,
         clientRequestId: `client-${t.requestId}`,
       });
@@ -354,13 +356,15 @@ describe('retention: purging raw events and request traces past policy, with a l
 
     it('turns the held trace into a tombstone without the legalHold mark', async () => {
       for (const t of traces('held')) {
-        const doc = await readRaw(services, 'requests', requestDocId(t.requestId));
+        const doc = await readRaw(services, 'requests', predictionRequestDocId(t.requestId));
         expect(doc).toMatchObject({
           ttl: -1,
           tombstone: { recordKind: 'request-trace', purgedAt: NOW.toISOString(), recordTime: toInstant(t.instant) },
         });
         expect(doc).not.toHaveProperty('legalHold');
-        await expect(predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
+        await expect(predictionRequest(services.graph, services.predictionRequests, t.requestId, 3, 100)).rejects.toMatchObject({
+          code: 'gone',
+        });
       }
     });
 
@@ -376,7 +380,9 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(result.events.replayed).toBe(remaining);
       expect(result.events.deadLettered).toBe(0);
       for (const t of traces('purged', 'held'))
-        await expect(predictionRequest(services.graph, services.requests, t.requestId, 3, 100)).rejects.toMatchObject({ code: 'gone' });
+        await expect(predictionRequest(services.graph, services.predictionRequests, t.requestId, 3, 100)).rejects.toMatchObject({
+          code: 'gone',
+        });
     });
   });
 });
@@ -419,10 +425,10 @@ describe('retention: an expired legal hold', () => {
     const report = await runRetention(services);
     expect(report.retention.activeHolds).toEqual(['live']);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 1, purgedThisRun: 1, held: 1 });
-    const expired = await readRaw(services, 'requests', requestDocId(expiredTrace.requestId));
+    const expired = await readRaw(services, 'requests', predictionRequestDocId(expiredTrace.requestId));
     expect(expired).toHaveProperty('tombstone');
     expect(expired).not.toHaveProperty('legalHold');
-    expect(await readRaw(services, 'requests', requestDocId(liveTrace.requestId))).toMatchObject({ legalHold: 'live', ttl: -1 });
+    expect(await readRaw(services, 'requests', predictionRequestDocId(liveTrace.requestId))).toMatchObject({ legalHold: 'live', ttl: -1 });
   });
 
   it('a hold scoped to another workspace does not cover the fixture workspace', async () => {
@@ -441,7 +447,7 @@ describe('retention: an expired legal hold', () => {
     );
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 1, held: 0 });
-    expect(await readRaw(services, 'requests', requestDocId(trace.requestId))).toHaveProperty('tombstone');
+    expect(await readRaw(services, 'requests', predictionRequestDocId(trace.requestId))).toHaveProperty('tombstone');
   });
 
   it('a hold scoped to the fixture workspace by name covers its traces', async () => {
@@ -459,7 +465,7 @@ describe('retention: an expired legal hold', () => {
     );
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ purged: 0, held: 1 });
-    expect(await readRaw(services, 'requests', requestDocId(trace.requestId))).toMatchObject({ legalHold: 'same', ttl: -1 });
+    expect(await readRaw(services, 'requests', predictionRequestDocId(trace.requestId))).toMatchObject({ legalHold: 'same', ttl: -1 });
   });
 });
 
@@ -477,7 +483,7 @@ describe('retention: holds that change or end, and purged traces across workspac
     await services.compliance.holds.put('case-n', holdInputSchema.parse({ reason: 'matter n', recordKinds: ['raw-event'] }), NOW);
     const report = await runRetention(services);
     expect(report.retention.policies.find((p) => p.recordKind === 'request-trace')).toMatchObject({ held: 0, purged: 1 });
-    expect(await readRaw(services, 'requests', requestDocId('req-narrowed'))).toHaveProperty('tombstone');
+    expect(await readRaw(services, 'requests', predictionRequestDocId('req-narrowed'))).toHaveProperty('tombstone');
   });
 
   it('matches hold time ranges against record times without milliseconds or with an offset', async () => {
@@ -513,14 +519,15 @@ describe('retention: holds that change or end, and purged traces across workspac
     const late = await retentionServices();
     late.capture.now = () => new Date(Date.parse(before(20)));
     await captureMonitorMessage(late.capture, { records: [trace('req-kept-old', before(20))] }, { partitionId: '0' });
-    expect(ofKind(await runRetention(late), 'kept-too-long').map((v) => v.record)).toEqual([requestDocId('req-kept-old')]);
+    expect(ofKind(await runRetention(late), 'kept-too-long').map((v) => v.record)).toEqual([predictionRequestDocId('req-kept-old')]);
   });
 
   it('answers "not found", not "gone", for a purged trace of a workspace the caller may not see', async () => {
     const services = await retentionServices();
     await captureMonitorMessage(services.capture, { records: [trace('req-private', before(8))] }, { partitionId: '0' });
     await runRetention(services);
-    const lookup = (scope: Set<string> | null) => predictionRequest(services.graph, services.requests, 'req-private', 3, 100, scope);
+    const lookup = (scope: Set<string> | null) =>
+      predictionRequest(services.graph, services.predictionRequests, 'req-private', 3, 100, scope);
     await expect(lookup(new Set(['another-workspace']))).rejects.toMatchObject({ code: 'not-found' });
     await expect(lookup(new Set([WS.split('/').pop()!.toLowerCase()]))).rejects.toMatchObject({ code: 'gone' });
   });
@@ -574,7 +581,9 @@ describe('retention: raw events missing within the audit window', () => {
   });
 
   it('clears the violation on a full run once the raw event is in the log', async () => {
-    await services.compliance.containers.events.items.create({
+    await (
+      await cosmosContainers(services)
+    ).events.items.create({
       id: missingHex,
       pk: missingHex,
       hash: `sha256:${missingHex}`,

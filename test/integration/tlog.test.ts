@@ -10,7 +10,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/composition.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { EventLog, type RawEvent } from '../../shared/store/eventLog.js';
-import { RequestMeter } from '../../shared/store/requestMeter.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { checkpointBlobName } from '../../shared/store/tlogStore.js';
 import { LocalKeyFileSigner } from '../../shared/store/checkpointSigner.js';
 import { checkpointHash, checkpointText, openNote, parseCheckpointText, publicKeyInfo, signNote } from '../../shared/tlog/checkpoint.js';
@@ -115,12 +115,12 @@ describe('evidence log: sequencing, checkpoints, proofs, offline verification', 
 
     // One event's proof: two sequential round trips (state + leaf tile, then the other tiles).
     const meter = services.meter;
-    const before = meter.requests;
+    const before = meter.storeRequests;
     const rounds = countRounds(tlog.store, PROOF_READS);
     const single = await inclusionProofs(tlog.store, [hashes[2] as string]);
     expect(single.proofs.size).toBe(1);
     expect(rounds()).toBeLessThanOrEqual(2);
-    expect(meter.requests - before).toBeLessThanOrEqual(3);
+    expect(meter.storeRequests - before).toBeLessThanOrEqual(3);
   });
 
   it('an evidence pack verifies offline; one changed byte in a stored body, an altered checkpoint or another key fails it', async () => {
@@ -213,7 +213,7 @@ describe('evidence log: concurrency', () => {
     const settings = testSettings(isolated());
     const client = await createCosmosClient(settings);
     await ensureCosmos(client, settings.COSMOS_DATABASE);
-    const meter = new RequestMeter();
+    const meter = new StoreMeter();
     const tlog = buildTlog(
       settings,
       client,

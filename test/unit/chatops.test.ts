@@ -14,7 +14,7 @@ import { escapeMrkdwn, responseUrlAllowed, SLACK_LIMITS, toBlockKit } from '../.
 import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary } from '../../shared/chatops/summaries.js';
 import { TEAMS_MAX_BYTES, toTeamsMessage } from '../../shared/chatops/teams.js';
 import type { Services } from '../../shared/composition.js';
-import type { LineageAnswer, LineageNode } from '../../shared/usecases/lineage.js';
+import type { LineageAnswer, LineageNode } from '../../shared/usecases/traversal.js';
 import { slackSignature as sign } from '../helpers/chatops.js';
 
 const WS =

@@ -1,27 +1,28 @@
 /**
- * Counts Cosmos round trips and request units. Round trips are the hardware-independent cost
- * figure: the embedded server answers every request with a flat charge of 1, so locally request
- * units equal requests; real Cosmos DB charges by operation and document size.
+ * Counts store requests (Cosmos round trips) and request units. Round trips are the
+ * hardware-independent cost figure: the embedded server answers every request with a flat charge
+ * of 1, so locally request units equal store requests; real Cosmos DB charges by operation and
+ * document size.
  */
-export class RequestMeter {
-  requests = 0;
+export class StoreMeter {
+  storeRequests = 0;
   requestUnits = 0;
 
   record(response: { requestCharge?: number } | undefined): void {
-    this.requests += 1;
+    this.storeRequests += 1;
     const charge = response?.requestCharge;
     if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
   }
 
   /** Errors are round trips too (a 409 or 412 still costs a request). */
   recordError(error: unknown): void {
-    this.requests += 1;
+    this.storeRequests += 1;
     const charge = (error as { headers?: Record<string, unknown> } | undefined)?.headers?.['x-ms-request-charge'];
     const n = Number(charge);
     if (Number.isFinite(n)) this.requestUnits += n;
   }
 
-  snapshot(): { requests: number; requestUnits: number } {
-    return { requests: this.requests, requestUnits: this.requestUnits };
+  snapshot(): { storeRequests: number; requestUnits: number } {
+    return { storeRequests: this.storeRequests, requestUnits: this.requestUnits };
   }
 }

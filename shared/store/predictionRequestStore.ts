@@ -1,10 +1,11 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { z } from 'zod';
-import { CorruptDocumentError } from '../errors.js';
+import { ConflictStoreError, CorruptDocumentError } from '../errors.js';
 import { predictionRequestSchema, type PredictionRequest } from '../ingest/predictionRequest.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import { provenanceSchema, type Provenance } from '../graph/model.js';
-import type { RequestMeter } from './requestMeter.js';
+import { metered, unlessNotFound } from './storeErrors.js';
+import type { StoreMeter } from './storeMeter.js';
 import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
 
 /**
@@ -13,7 +14,7 @@ import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
  * Kept apart from the graph: there are far more requests than lineage nodes, and they expire
  * sooner.
  */
-export const requestDocSchema = predictionRequestSchema.extend({
+export const predictionRequestDocSchema = predictionRequestSchema.extend({
   id: z.string(),
   pk: z.string(),
   instant: z.string(),
@@ -21,25 +22,25 @@ export const requestDocSchema = predictionRequestSchema.extend({
   deploymentNodeId: z.string(),
   provenance: provenanceSchema,
 });
-export type RequestDoc = z.infer<typeof requestDocSchema>;
+export type PredictionRequestDoc = z.infer<typeof predictionRequestDocSchema>;
 
 /** Cosmos ids may not contain / \ ? #; request ids are GUIDs in practice but are not ours. */
-export function requestDocId(requestId: string): string {
+export function predictionRequestDocId(requestId: string): string {
   return encodeURIComponent(requestId.trim().toLowerCase()).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
-export class RequestStore {
+export class PredictionRequestStore {
   constructor(
     private readonly container: Container,
-    private readonly meter: RequestMeter,
+    private readonly meter: StoreMeter,
   ) {}
 
   async put(record: PredictionRequest, instant: string, prov: Provenance): Promise<'created' | 'exists'> {
     const endpoint = parseArmId(record.endpointArmId);
     const deployment = parseArmId(record.deploymentArmId);
     if (!endpoint || !deployment) throw new CorruptDocumentError(`traffic record ${record.requestId} names no endpoint/deployment`);
-    const id = requestDocId(record.requestId);
-    const doc: RequestDoc = {
+    const id = predictionRequestDocId(record.requestId);
+    const doc: PredictionRequestDoc = {
       ...record,
       id,
       pk: id,
@@ -49,35 +50,28 @@ export class RequestStore {
       provenance: prov,
     };
     try {
-      this.meter.record(await this.container.items.create(doc));
+      await metered(this.meter, `recording prediction request ${id}`, () => this.container.items.create(doc));
       return 'created';
     } catch (error) {
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 409) return 'exists';
+      if (error instanceof ConflictStoreError) return 'exists';
       throw error;
     }
   }
 
   /** The request, the tombstone left when it was purged under a retention policy, or undefined. */
-  async get(requestId: string): Promise<RequestDoc | Tombstone | undefined> {
-    const id = requestDocId(requestId);
-    try {
-      const response = await this.container.item(id, id).read<ItemDefinition>();
-      this.meter.record(response);
-      if (!response.resource) return undefined;
-      if (isTombstone(response.resource)) {
-        const tombstone = parseTombstone(response.resource);
-        if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
-        return tombstone;
-      }
-      const parsed = requestDocSchema.safeParse(response.resource);
-      if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
-      return parsed.data;
-    } catch (error) {
-      if (error instanceof CorruptDocumentError) throw error;
-      this.meter.recordError(error);
-      if ((error as { code?: unknown }).code === 404) return undefined;
-      throw error;
+  async get(requestId: string): Promise<PredictionRequestDoc | Tombstone | undefined> {
+    const id = predictionRequestDocId(requestId);
+    const response = await unlessNotFound(
+      metered(this.meter, `reading prediction request ${id}`, () => this.container.item(id, id).read<ItemDefinition>()),
+    );
+    if (!response?.resource) return undefined;
+    if (isTombstone(response.resource)) {
+      const tombstone = parseTombstone(response.resource);
+      if (!tombstone) throw new CorruptDocumentError(`request tombstone ${id} does not match its schema`);
+      return tombstone;
     }
+    const parsed = predictionRequestDocSchema.safeParse(response.resource);
+    if (!parsed.success) throw new CorruptDocumentError(`request document ${id} does not match its schema`);
+    return parsed.data;
   }
 }

@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { TransientStoreError } from '../errors.js';
+import { ConflictStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { storeCall, unlessNotFound } from './storeErrors.js';
 
 /**
  * The compliance blob container: per-check run state (`state/{check}.json`), reports
@@ -14,19 +15,17 @@ export class ComplianceBlobs {
   constructor(readonly container: ContainerClient) {}
 
   async ensure(): Promise<void> {
-    await this.container.createIfNotExists();
+    await storeCall(`creating the container ${this.container.containerName}`, () => this.container.createIfNotExists());
   }
 
   async readJson<T>(name: string, schema: z.ZodType<T>): Promise<{ value: T; etag: string } | undefined> {
-    try {
-      const client = this.container.getBlockBlobClient(name);
-      const response = await client.download();
-      const text = await streamToString(response.readableStreamBody);
-      return { value: schema.parse(JSON.parse(text)), etag: response.etag ?? '' };
-    } catch (error) {
-      if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
-      throw error;
-    }
+    const found = await unlessNotFound(
+      storeCall(`reading ${name}`, async () => {
+        const response = await this.container.getBlockBlobClient(name).download();
+        return { text: await streamToString(response.readableStreamBody), etag: response.etag ?? '' };
+      }),
+    );
+    return found && { value: schema.parse(JSON.parse(found.text)), etag: found.etag };
   }
 
   /** Writes `value`; with `etag` only if the blob is unchanged (`null`: only if it does not exist yet). */
@@ -38,32 +37,35 @@ export class ComplianceBlobs {
   async writeText(name: string, text: string, etag?: string | null, contentType = 'text/plain'): Promise<string> {
     const conditions = etag === null ? { ifNoneMatch: '*' } : etag ? { ifMatch: etag } : undefined;
     try {
-      const response = await this.container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
-        blobHTTPHeaders: { blobContentType: contentType },
-        conditions,
-      });
+      const response = await storeCall(`writing ${name}`, () =>
+        this.container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: contentType },
+          conditions,
+        }),
+      );
       return response.etag ?? '';
     } catch (error) {
-      const status = (error as { statusCode?: unknown }).statusCode;
-      if (status === 412 || status === 409)
-        throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`);
+      if (error instanceof PreconditionFailedStoreError || error instanceof ConflictStoreError)
+        throw new TransientStoreError(`${name} was changed by another compliance run; this run's results were not saved`, error);
       throw error;
     }
   }
 
   async exists(name: string): Promise<boolean> {
-    return this.container.getBlockBlobClient(name).exists();
+    return storeCall(`looking for ${name}`, () => this.container.getBlockBlobClient(name).exists());
   }
 
   async delete(name: string): Promise<boolean> {
-    const response = await this.container.getBlockBlobClient(name).deleteIfExists();
+    const response = await storeCall(`deleting ${name}`, () => this.container.getBlockBlobClient(name).deleteIfExists());
     return response.succeeded;
   }
 
   async list(prefix: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
-    return names;
+    return storeCall(`listing ${prefix}`, async () => {
+      const names: string[] = [];
+      for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+      return names;
+    });
   }
 }
 

@@ -1,0 +1,91 @@
+import type { ItemDefinition } from '@azure/cosmos';
+import { CorruptDocumentError } from '../errors.js';
+import { closureDocSchema, closureId, edgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { edgeId } from '../graph/merge.js';
+import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type EdgeKind, type GraphDoc, type NodeDoc } from '../graph/model.js';
+import { stripSystem, type DocKey } from './reads.js';
+
+/**
+ * Graph documents as the store keeps them (a node in its own partition, each edge's stored copy
+ * with its source, closures with their owner), validated on the way out: the store is an edge too.
+ */
+
+export function parseClosure(raw: unknown): ClosureDoc {
+  const parsed = closureDocSchema.safeParse(stripSystem(raw as Record<string, unknown>));
+  if (!parsed.success)
+    throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+export function parseGraphDoc(raw: unknown): GraphDoc {
+  const body = stripSystem(raw as Record<string, unknown>);
+  const parsed = body.docType === 'edge' ? edgeDocSchema.safeParse(body) : nodeDocSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new CorruptDocumentError(`graph document ${String(body.id)} does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+/** A link between two nodes, as closures and answers name it. */
+export interface Link {
+  from: string;
+  kind: string;
+  to: string;
+}
+
+export const nodeKey = (id: string): DocKey => ({ id, pk: id });
+/** The stored copy of a link: the `out` edge, kept with its source. */
+export const edgeCopyKey = (link: Link): DocKey => ({ id: edgeId('out', link.kind as EdgeKind, link.to), pk: link.from });
+export const closureKey = (owner: string, dir: ClosureDir): DocKey => ({ id: closureId(dir), pk: owner });
+
+/** Documents to read by point reads, all in one batch. */
+export interface GraphKeys {
+  nodes?: string[];
+  /** The stored copies of these links. */
+  edges?: Link[];
+  /** These nodes' closures in one direction. */
+  closures?: { dir: ClosureDir; of: string[] };
+}
+
+/** What a batch found; documents that are not there are left out. */
+export interface GraphDocs {
+  /** By node id. */
+  nodes: Map<string, NodeDoc>;
+  /** By `edgeKey(from, kind, to)`. */
+  edges: Map<string, EdgeDoc>;
+  /** By owner node id. */
+  closures: Map<string, ClosureDoc>;
+}
+
+/** Sorts raw documents found under the keys of `keys` into typed, keyed maps. */
+export function graphDocsOf(keys: GraphKeys, found: (key: DocKey) => ItemDefinition | null | undefined): GraphDocs {
+  const out: GraphDocs = { nodes: new Map(), edges: new Map(), closures: new Map() };
+  for (const id of keys.nodes ?? []) {
+    const raw = found(nodeKey(id));
+    const doc = raw ? parseGraphDoc(raw) : undefined;
+    if (doc?.docType === 'node') out.nodes.set(id, doc);
+  }
+  for (const link of keys.edges ?? []) {
+    const raw = found(edgeCopyKey(link));
+    const doc = raw ? parseGraphDoc(raw) : undefined;
+    if (doc?.docType === 'edge') out.edges.set(edgeKey(link.from, link.kind, link.to), doc);
+  }
+  if (keys.closures) {
+    const { dir } = keys.closures;
+    for (const owner of keys.closures.of) {
+      const raw = found(closureKey(owner, dir));
+      if (raw) out.closures.set(owner, parseClosure(raw));
+    }
+  }
+  return out;
+}
+
+/** Every key of `keys`, in the order of the batch (nodes, edges, closures). */
+export function docKeysOf(keys: GraphKeys): DocKey[] {
+  const closures = keys.closures;
+  return [
+    ...(keys.nodes ?? []).map(nodeKey),
+    ...(keys.edges ?? []).map(edgeCopyKey),
+    ...(closures ? closures.of.map((owner) => closureKey(owner, closures.dir)) : []),
+  ];
+}

@@ -1,0 +1,59 @@
+import type { Container, ItemDefinition } from '@azure/cosmos';
+import { edgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import type { EdgeDoc, EdgeKind, NodeDoc } from '../graph/model.js';
+import { docKeysOf, graphDocsOf, type GraphDocs, type GraphKeys } from './graphDocs.js';
+import { keyOf, readMany, type StoredDoc } from './reads.js';
+import type { StoreMeter } from './storeMeter.js';
+
+/**
+ * Point reads of graph documents for one pass (a compliance check's page of changes), each
+ * document read at most once, and documents that arrived in the change stream never read again.
+ * Counts what it reads, so a run can report the documents it cost. Documents are validated when
+ * first asked for, not when seeded: a page of changes holds many a check never looks at.
+ */
+export class GraphReader {
+  /** Raw documents by `keyOf`; null when read and not there. */
+  private readonly docs = new Map<string, ItemDefinition | null>();
+  documentsRead = 0;
+
+  constructor(
+    private readonly container: Container,
+    private readonly meter: StoreMeter,
+  ) {}
+
+  /** Documents already in hand (from the change stream). */
+  seed(docs: StoredDoc[]): void {
+    for (const d of docs) this.docs.set(keyOf(d), d);
+  }
+
+  private async load(keys: GraphKeys): Promise<GraphDocs> {
+    const missing = docKeysOf(keys).filter((k) => !this.docs.has(keyOf(k)));
+    if (missing.length > 0) {
+      const found = await readMany(this.container, this.meter, missing);
+      this.documentsRead += found.size;
+      for (const k of missing) this.docs.set(keyOf(k), found.get(keyOf(k)) ?? null);
+    }
+    return graphDocsOf(keys, (key) => this.docs.get(keyOf(key)));
+  }
+
+  async nodes(ids: string[]): Promise<Map<string, NodeDoc>> {
+    return (await this.load({ nodes: ids })).nodes;
+  }
+
+  async node(id: string): Promise<NodeDoc | undefined> {
+    return (await this.nodes([id])).get(id);
+  }
+
+  async closures(ids: string[], dir: ClosureDir): Promise<Map<string, ClosureDoc>> {
+    return (await this.load({ closures: { dir, of: ids } })).closures;
+  }
+
+  async closure(id: string, dir: ClosureDir): Promise<ClosureDoc | undefined> {
+    return (await this.closures([id], dir)).get(id);
+  }
+
+  /** The stored copy of edge `from -kind-> to` kept with `from`. */
+  async edge(from: string, kind: EdgeKind, to: string): Promise<EdgeDoc | undefined> {
+    return (await this.load({ edges: [{ from, kind, to }] })).edges.get(edgeKey(from, kind, to));
+  }
+}
