@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { FunctionsCore, RegisteredFunction, RpcTypedData } from './functionsCore.js';
-import { bindingText, resolveSetting } from './host.js';
+import { bindingText, resolveSetting } from './bindingOptions.js';
 
 /**
  * Event Hubs triggers as the Functions host runs them (Event Hubs extension 5.x):

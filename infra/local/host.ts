@@ -6,6 +6,7 @@ import { FunctionsCore, type RegisteredFunction, type RpcTypedData } from './fun
 import { compileRoute, type CompiledRoute } from './routes.js';
 import { parseNcrontab } from './ncrontab.js';
 import { eventHubInvocation, startEventHubTriggers } from './eventHubTrigger.js';
+import { bindingText, resolveSetting } from './bindingOptions.js';
 
 /**
  * A local stand-in for the Azure Functions host (Core Tools cannot be installed here). It loads
@@ -36,21 +37,6 @@ const EVENT_GRID_CONCURRENCY = 4;
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_ENTRY = resolve(here, '..', '..', 'functions', 'index.js');
-
-/** A binding option that should be a string (`authLevel`, `cardinality`, ...), or its default. */
-export function bindingText(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
-}
-
-/** `%NAME%` in binding options names an app setting, as in Azure. */
-export function resolveSetting(value: unknown, env: Record<string, string | undefined> = process.env): unknown {
-  if (typeof value !== 'string') return value;
-  const m = /^%([^%]+)%$/.exec(value);
-  if (!m) return value;
-  const resolved = env[m[1] as string];
-  if (resolved === undefined) throw new Error(`app setting ${m[1]} is not set (referenced as ${value})`);
-  return resolved;
-}
 
 /**
  * Loads the app as the Functions worker does: `@azure/functions-core` is provided, the entry

@@ -2,7 +2,8 @@ import { loadSettings } from '../../shared/config.js';
 import { buildServices } from '../../shared/composition.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { startAzurite, startCosmos, type RunningService } from './embeddedServices.js';
-import { bindingText, resolveSetting, startHost } from './host.js';
+import { bindingText, resolveSetting } from './bindingOptions.js';
+import { startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 import { startEventHubsStandIn } from './eventHubsStandIn/index.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNcrontab } from '../../infra/local/ncrontab.js';
 import { compileRoute } from '../../infra/local/routes.js';
-import { resolveSetting } from '../../infra/local/host.js';
+import { resolveSetting } from '../../infra/local/bindingOptions.js';
 
 describe('NCRONTAB schedules (timer triggers)', () => {
   const next = (expr: string, from: string) => parseNcrontab(expr).next(new Date(from)).toISOString();
