@@ -7,6 +7,7 @@ import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPu
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
 import { complianceDrift, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
 import { evidenceRoute } from './evidence.js';
@@ -43,6 +44,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Compliance
   complianceRunRoute,
   complianceLatestRoute,
+  complianceTrendRoute,
   complianceHoldsListRoute,
   complianceHoldsPutRoute,
   complianceHoldsDeleteRoute,

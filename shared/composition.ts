@@ -15,6 +15,7 @@ import { RequestMeter } from './store/requestMeter.js';
 import { RequestStore } from './store/requestStore.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
+import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
 
 /**
@@ -89,6 +90,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
+    explorerOrigin: appOrigin(),
   };
   return {
     settings,

@@ -1,0 +1,33 @@
+/**
+ * Links to the lineage explorer's views (`functions/explorer.ts`): chat answers, compliance reports
+ * and gate failures point people at the picture of what they talk about. The view paths and their
+ * query parameters are a public contract (the same parameters as the matching API routes).
+ */
+export type ExplorerView = 'search' | 'lineage' | 'endpoint' | 'diff' | 'impact' | 'compliance';
+
+export function explorerLink(origin: string, view: ExplorerView, params: Record<string, string | number | null | undefined> = {}): string {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') query.set(k, String(v));
+  const qs = query.toString();
+  return `${origin.replace(/\/+$/, '')}/api/explorer/${view}${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * The app's public origin where no request gives it (a timer writing a report): PUBLIC_BASE_URL when
+ * set (a gateway or custom domain), else the host name the platform gives the app (WEBSITE_HOSTNAME,
+ * https; a loopback host name, as the local host and Core Tools set it, is http). Null when neither.
+ */
+export function appOrigin(env: Record<string, string | undefined> = process.env): string | null {
+  const configured = env.PUBLIC_BASE_URL?.trim();
+  if (configured) {
+    try {
+      const url = new URL(configured);
+      if (url.protocol === 'https:' || url.protocol === 'http:') return configured.replace(/\/+$/, '');
+    } catch {
+      // not a URL: fall through to the platform's host name
+    }
+  }
+  const host = env.WEBSITE_HOSTNAME?.trim();
+  if (!host || !/^[\w.-]+(?::\d+)?$/.test(host)) return null;
+  return `${/^(?:localhost|127\.0\.0\.1)(?::\d+)?$/i.test(host) ? 'http' : 'https'}://${host}`;
+}
