@@ -11,6 +11,7 @@ import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
 import { evidenceRoute } from './evidence.js';
+import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
 import { healthRoute } from './health.js';
 import { impactRoute } from './impact.js';
@@ -58,6 +59,8 @@ export const FUNCTIONS: readonly AppFunction[] = [
   chatopsTeamsRoute,
   healthRoute,
   openapiRoute,
+  // The lineage explorer (web application)
+  explorerRoute,
 ];
 
 registerFunctions(FUNCTIONS);
