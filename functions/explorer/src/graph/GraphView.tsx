@@ -35,8 +35,7 @@ const STYLE: StylesheetJson = [
       'background-color': 'data(color)',
       label: 'data(display)',
       'text-wrap': 'wrap',
-      'text-max-width': '150px',
-      'text-overflow-wrap': 'anywhere',
+      'text-max-width': '160px',
       'font-size': 11,
       'font-family': 'system-ui, sans-serif',
       color: '#111',
@@ -103,7 +102,7 @@ function elements(graph: Graph, root: string | undefined, highlighted: Map<strin
         kind: n.kind,
         shape: style.shape,
         color: style.color,
-        display: [n.label, n.kind, ...marks.map((m) => `(${m})`)].join('\n'),
+        display: [breakable(n.label), n.kind, ...marks.map((m) => `(${m})`)].join('\n'),
         placeholder: n.placeholder,
         root: n.id === root,
         highlight: highlighted?.has(n.id) ?? false,
@@ -114,6 +113,11 @@ function elements(graph: Graph, root: string | undefined, highlighted: Map<strin
     .filter((e) => ids.has(e.from) && ids.has(e.to))
     .map((e): ElementDefinition => ({ group: 'edges', data: { id: `e:${e.id}`, source: e.from, target: e.to, kind: e.kind } }));
   return [...nodes, ...edges];
+}
+
+/** Long storage paths and commit ids have no spaces: let them wrap after each `/` and `@`. */
+function breakable(label: string): string {
+  return label.replace(/([/@])/g, '$1\u200b');
 }
 
 let firstDrawMarked = false;
