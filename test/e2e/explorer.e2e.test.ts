@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, type Browser } from '../helpers/browser.js';
-import { ENDPOINT, FUNCTION_KEY, S, WS, endpointWrite, seedSample, startApi, until, type Api } from './api/harness.js';
+import {
+  AS,
+  ENDPOINT,
+  FUNCTION_KEY,
+  REGISTRY_MODEL_URI,
+  S,
+  WS,
+  endpointWrite,
+  seedSample,
+  startApi,
+  until,
+  type Api,
+} from './api/harness.js';
 
 /**
  * The lineage explorer in a real browser (Debian's Chromium through playwright-core) against the
@@ -123,7 +135,12 @@ describe('the explorer, served by the function app', () => {
     expect(await nodesAsText()).toEqual(
       expect.arrayContaining(['model credit-default:3 (root)', 'compute cpu-cluster (referenced, not yet seen)']),
     );
-    await screenshot(page, 'explorer-lineage');
+    await screenshot(page, 'explorer-lineage-full');
+    // The picture in the README: the drawing with a node's details beside it.
+    await page.getByRole('button', { name: 'Details of job credit-train-20240501' }).click();
+    await page.getByRole('complementary', { name: 'Details of job credit-train-20240501' }).waitFor();
+    await page.waitForTimeout(300); // the drawing refits to the narrower canvas
+    await screenshot(page, 'explorer-lineage', false);
   });
 
   it('walks the drawing with the keyboard and shows a node with the provenance of each fact', async () => {
@@ -138,11 +155,9 @@ describe('the explorer, served by the function app', () => {
     const parameters = facts.locator('tr', { has: page.getByRole('rowheader', { name: 'parameters' }) });
     expect(await parameters.locator('td').allTextContents()).toEqual([
       expect.stringContaining('"learning_rate":"0.05"'),
-      expect.stringMatching(/^2024-05-01T/),
-      expect.stringMatching(/^sha256:[0-9a-f]{12}…$/),
+      expect.stringMatching(/^2024-05-01T\S+ sha256:[0-9a-f]{12}…$/),
     ]);
     expect(await panel.getByRole('table', { name: 'Provenance events' }).locator('tbody tr').count()).toBeGreaterThan(0);
-    await screenshot(page, 'explorer-lineage-details', false);
 
     // A model says whether it serves traffic now: after the move to green, credit-default:3 does.
     await page.getByRole('button', { name: 'Details of model credit-default:3' }).click();
@@ -160,7 +175,37 @@ describe('the explorer, served by the function app', () => {
     expect(await linksAsText()).toContain('model credit-default:3 -deployedTo-> deployment credit-scoring/green');
   });
 
+  it('continues a partial answer from its cursor', async () => {
+    await page.goto(view('/lineage', { ref: S.models.v3, direction: 'upstream', depth: '6', limit: '4' }));
+    await drawn();
+    expect(await nodesAsText()).toHaveLength(4);
+    const more = page.getByRole('button', { name: /^Load more/ });
+    while (await more.isVisible()) {
+      const before = (await nodesAsText()).length;
+      await more.click();
+      await expect.poll(async () => (await nodesAsText()).length).toBeGreaterThan(before);
+    }
+    expect(await linksAsText()).toContain('data credit-applications:3 -inputOf-> job credit-prep-20240501');
+  });
+
+  it('says how many nodes the caller’s roles hide', async () => {
+    // As App Service authentication would add it: a reader of another workspace only.
+    await browser.context.setExtraHTTPHeaders({ 'x-ms-client-principal': AS.readerOfOther });
+    try {
+      await page.goto(view('/lineage', { ref: REGISTRY_MODEL_URI, direction: 'downstream', depth: '5' }));
+      await drawn();
+      expect(await nodesAsText()).toEqual(['model credit-baseline:1 (root; referenced, not yet seen)']);
+      expect(await page.getByRole('status').filter({ hasText: 'hidden' }).innerText()).toMatch(
+        /^\d+ nodes? hidden: they belong to workspaces your roles do not cover\.$/,
+      );
+    } finally {
+      await browser.context.setExtraHTTPHeaders({});
+    }
+  });
+
   it('exports the drawn graph as PNG, SVG and JSON', async () => {
+    await page.goto(view('/lineage', { ref: S.models.v3, direction: 'upstream', depth: '6' }));
+    await drawn();
     const save = async (name: string) => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name }).click()]);
       return { file: download.suggestedFilename(), body: readFileSync(await download.path()) };

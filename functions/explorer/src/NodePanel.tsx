@@ -168,10 +168,15 @@ export function NodePanel({ node, onClose }: { node: Node; onClose: () => void }
           <table aria-label="Facts with provenance">
             <thead>
               <tr>
-                <th scope="col">Fact</th>
-                <th scope="col">Value</th>
-                <th scope="col">Asserted at</th>
-                <th scope="col">Source event</th>
+                <th scope="col" class="fact">
+                  Fact
+                </th>
+                <th scope="col" class="value">
+                  Value
+                </th>
+                <th scope="col" class="provenance">
+                  Asserted by (event time, content hash)
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -181,8 +186,15 @@ export function NodePanel({ node, onClose }: { node: Node; onClose: () => void }
                   <tr key={k}>
                     <th scope="row">{k}</th>
                     <td class="value">{value(v)}</td>
-                    <td>{p?.eventTime ?? '—'}</td>
-                    <td>{p ? <Hash hash={p.hash} route={route} /> : '—'}</td>
+                    <td>
+                      {p ? (
+                        <>
+                          <span class="event-time">{p.eventTime}</span> <Hash hash={p.hash} route={route} />
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
                   </tr>
                 );
               })}

@@ -30,7 +30,9 @@ export function LineageView({ params }: { params: URLSearchParams }) {
     ? (params.get('direction') as Direction)
     : 'upstream';
   const depth = Math.min(50, Math.max(1, Number(params.get('depth') ?? 3) || 3));
-  const query = { ref, workspace, direction, depth };
+  // Nodes per page, as the API takes it (default: the API's own); the rest comes by cursor.
+  const limit = params.get('limit') ?? undefined;
+  const query = { ref, workspace, direction, depth, limit };
 
   const [state, setState] = useState<State | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -60,7 +62,7 @@ export function LineageView({ params }: { params: URLSearchParams }) {
       .catch((e: unknown) => !controller.signal.aborted && setError(e))
       .finally(() => !controller.signal.aborted && setBusy(null));
     return () => controller.abort();
-  }, [ref, workspace, direction, depth]);
+  }, [ref, workspace, direction, depth, limit]);
 
   async function more(what: string, call: () => Promise<LineageAnswer>, continues: boolean) {
     setBusy(what);
