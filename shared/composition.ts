@@ -90,7 +90,7 @@ export async function buildServices(settings: Settings, meter = new RequestMeter
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
-    explorerOrigin: appOrigin(),
+    explorerOrigin: appOrigin(settings),
   };
   return {
     settings,

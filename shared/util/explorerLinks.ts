@@ -16,18 +16,11 @@ export function explorerLink(origin: string, view: ExplorerView, params: Record<
  * The app's public origin where no request gives it (a timer writing a report): PUBLIC_BASE_URL when
  * set (a gateway or custom domain), else the host name the platform gives the app (WEBSITE_HOSTNAME,
  * https; a loopback host name, as the local host and Core Tools set it, is http). Null when neither.
+ * Both come validated from the settings (config.ts).
  */
-export function appOrigin(env: Record<string, string | undefined> = process.env): string | null {
-  const configured = env.PUBLIC_BASE_URL?.trim();
-  if (configured) {
-    try {
-      const url = new URL(configured);
-      if (url.protocol === 'https:' || url.protocol === 'http:') return configured.replace(/\/+$/, '');
-    } catch {
-      // not a URL: fall through to the platform's host name
-    }
-  }
-  const host = env.WEBSITE_HOSTNAME?.trim();
-  if (!host || !/^[\w.-]+(?::\d+)?$/.test(host)) return null;
+export function appOrigin(settings: { PUBLIC_BASE_URL?: string; WEBSITE_HOSTNAME?: string }): string | null {
+  if (settings.PUBLIC_BASE_URL) return settings.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  const host = settings.WEBSITE_HOSTNAME;
+  if (!host) return null;
   return `${/^(?:localhost|127\.0\.0\.1)(?::\d+)?$/i.test(host) ? 'http' : 'https'}://${host}`;
 }

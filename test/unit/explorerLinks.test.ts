@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../shared/config.js';
 import { appOrigin, explorerLink } from '../../shared/util/explorerLinks.js';
+
+const LOCAL = { COSMOS_ENDPOINT: 'https://127.0.0.1:8081/', STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
 
 describe('explorer links', () => {
   it('builds view URLs with the same query parameters as the API routes, leaving out empty ones', () => {
@@ -13,14 +16,16 @@ describe('explorer links', () => {
   });
 
   it("finds the app's origin: PUBLIC_BASE_URL first, else the platform's host name (https; http on loopback), else none", () => {
-    expect(appOrigin({ PUBLIC_BASE_URL: 'https://lineage.contoso.com/', WEBSITE_HOSTNAME: 'x.azurewebsites.net' })).toBe(
+    const origin = (env: Record<string, string>) => appOrigin(loadSettings({ ...LOCAL, ...env }));
+    expect(origin({ PUBLIC_BASE_URL: 'https://lineage.contoso.com/', WEBSITE_HOSTNAME: 'x.azurewebsites.net' })).toBe(
       'https://lineage.contoso.com',
     );
-    expect(appOrigin({ WEBSITE_HOSTNAME: 'func-lineage.azurewebsites.net' })).toBe('https://func-lineage.azurewebsites.net');
-    expect(appOrigin({ WEBSITE_HOSTNAME: 'localhost:7071' })).toBe('http://localhost:7071');
-    expect(appOrigin({ WEBSITE_HOSTNAME: '127.0.0.1:43121' })).toBe('http://127.0.0.1:43121');
-    expect(appOrigin({ PUBLIC_BASE_URL: 'not a url', WEBSITE_HOSTNAME: 'h.example' })).toBe('https://h.example');
-    expect(appOrigin({ WEBSITE_HOSTNAME: 'evil.example/"><script>' })).toBeNull();
-    expect(appOrigin({})).toBeNull();
+    expect(origin({ WEBSITE_HOSTNAME: 'func-lineage.azurewebsites.net' })).toBe('https://func-lineage.azurewebsites.net');
+    expect(origin({ WEBSITE_HOSTNAME: 'localhost:7071' })).toBe('http://localhost:7071');
+    expect(origin({ WEBSITE_HOSTNAME: '127.0.0.1:43121' })).toBe('http://127.0.0.1:43121');
+    expect(origin({})).toBeNull();
+    // Settings that could not make a working link are refused by name, as every setting is.
+    expect(() => origin({ PUBLIC_BASE_URL: 'not a url' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => origin({ WEBSITE_HOSTNAME: 'evil.example/"><script>' })).toThrow(/WEBSITE_HOSTNAME/);
   });
 });
