@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { rawRoute } from '../shared/api/route.js';
 import { DomainError } from '../shared/errors.js';
 import { problem } from '../shared/http.js';
+import { EXPLORER_VIEWS } from '../shared/util/explorerLinks.js';
 
 /**
  * The lineage explorer: a web application built by Vite from `functions/explorer/` into
@@ -14,8 +15,6 @@ import { problem } from '../shared/http.js';
  * so it is anonymous itself. Every view has its own URL (`/api/explorer/lineage?ref=…`), which chat
  * answers and reports link to.
  */
-export const EXPLORER_VIEWS = ['search', 'lineage', 'endpoint', 'diff', 'impact', 'compliance'] as const;
-
 /** The built app: `dist/explorer` beside the tsc build's `dist/functions`, or `explorer/` inside the deploy package. */
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT =

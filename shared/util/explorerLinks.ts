@@ -1,10 +1,13 @@
 /**
  * Links to the lineage explorer's views (`functions/explorer.ts`): chat answers, compliance reports
  * and gate failures point people at the picture of what they talk about. The view paths and their
- * query parameters are a public contract (the same parameters as the matching API routes).
+ * query parameters are a public contract (the same parameters as the matching API routes). No
+ * imports: the explorer's own bundle uses this module too.
  */
-export type ExplorerView = 'search' | 'lineage' | 'endpoint' | 'diff' | 'impact' | 'compliance';
+export const EXPLORER_VIEWS = ['search', 'lineage', 'endpoint', 'diff', 'impact', 'compliance'] as const;
+export type ExplorerView = (typeof EXPLORER_VIEWS)[number];
 
+/** `origin` is where the app's routes start (`https://host`, or `https://host/prefix` behind a gateway). */
 export function explorerLink(origin: string, view: ExplorerView, params: Record<string, string | number | null | undefined> = {}): string {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') query.set(k, String(v));

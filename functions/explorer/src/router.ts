@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { EXPLORER_VIEWS as VIEWS, explorerLink, type ExplorerView as View } from '../../../shared/util/explorerLinks.js';
 import { API_BASE } from './api.js';
 
 /**
@@ -7,10 +8,11 @@ import { API_BASE } from './api.js';
  * direction=…&depth=…`, `/endpoint?endpoint=…&at=…`, `/diff?from=…&to=…&workspace=…`,
  * `/impact?ref=…&workspace=…`, `/compliance`; `/api/explorer` opens on search.
  */
-export const VIEWS = ['search', 'lineage', 'endpoint', 'diff', 'impact', 'compliance'] as const;
-export type View = (typeof VIEWS)[number];
+export type { View };
 
 export const EXPLORER_BASE = `${API_BASE}explorer`;
+/** Where the app's routes start on this page's origin: empty, or a gateway's path prefix. */
+const APP_PREFIX = API_BASE.replace(/\/api\/$/, '');
 
 export interface Route {
   view: View;
@@ -25,10 +27,7 @@ export function currentRoute(): Route {
 }
 
 export function viewHref(view: View, params: Record<string, string | number | undefined | null> = {}): string {
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') query.set(k, String(v));
-  const qs = query.toString();
-  return `${EXPLORER_BASE}/${view}${qs ? `?${qs}` : ''}`;
+  return explorerLink(APP_PREFIX, view, params);
 }
 
 const NAVIGATED = 'explorer:navigated';
