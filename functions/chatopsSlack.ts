@@ -43,7 +43,7 @@ export const chatopsSlackRoute = rawRoute(
     if (form.get('ssl_check') === '1') return { status: 200 };
     const parsed = parseCommand(form.get('text') ?? '');
     const responseType = parsed.public ? 'in_channel' : 'ephemeral';
-    const { link, answer } = startCommand(parsed, {
+    const { link, view, answer } = startCommand(parsed, {
       services: getServices,
       settings,
       linkBase: linkBase(settings.PUBLIC_BASE_URL, request.url),
@@ -63,7 +63,7 @@ export const chatopsSlackRoute = rawRoute(
           context.warn(`chat-ops: posting the deferred Slack answer failed: ${error instanceof Error ? error.message : String(error)}`),
         );
       return json(
-        toBlockKit({ title: 'Working on it…', lines: ['The answer follows here in a moment.'], link, tone: 'info' }, responseType),
+        toBlockKit({ title: 'Working on it…', lines: ['The answer follows here in a moment.'], link, view, tone: 'info' }, responseType),
       );
     }
     if (responseUrl) context.warn('chat-ops: refused a response_url outside https://hooks.slack.com/');
@@ -73,6 +73,7 @@ export const chatopsSlackRoute = rawRoute(
           title: 'Still working on it',
           lines: ['This takes longer than Slack waits; the full answer is behind the link.'],
           link,
+          view,
           tone: 'info',
         },
         responseType,

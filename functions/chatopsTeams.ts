@@ -52,7 +52,7 @@ export const chatopsTeamsRoute = rawRoute(
     const text = activity.data.text ?? '';
     // Usage lines name the bot the way this team mentions it.
     const mention = /<at\b[^>]*>([^<]{1,80})<\/at>/i.exec(text)?.[1]?.trim();
-    const { link, answer } = startCommand(parseCommand(text), {
+    const { link, view, answer } = startCommand(parseCommand(text), {
       services: getServices,
       settings,
       linkBase: linkBase(settings.PUBLIC_BASE_URL, request.url),
@@ -67,6 +67,7 @@ export const chatopsTeamsRoute = rawRoute(
         title: 'Still working on it',
         lines: ['This takes longer than Teams waits; open the full JSON for the answer.'],
         link,
+        view,
         tone: 'info',
       }),
     );

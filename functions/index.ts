@@ -7,9 +7,11 @@ import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPu
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
 import { complianceDrift, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
 import { evidenceRoute } from './evidence.js';
+import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
 import { healthRoute } from './health.js';
 import { impactRoute } from './impact.js';
@@ -43,6 +45,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Compliance
   complianceRunRoute,
   complianceLatestRoute,
+  complianceTrendRoute,
   complianceHoldsListRoute,
   complianceHoldsPutRoute,
   complianceHoldsDeleteRoute,
@@ -56,6 +59,8 @@ export const FUNCTIONS: readonly AppFunction[] = [
   chatopsTeamsRoute,
   healthRoute,
   openapiRoute,
+  // The lineage explorer (web application)
+  explorerRoute,
 ];
 
 registerFunctions(FUNCTIONS);

@@ -17,6 +17,7 @@ import { PredictionRequestStore } from './store/predictionRequestStore.js';
 import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
+import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
 
 /**
@@ -107,6 +108,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
       authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     },
+    explorerOrigin: appOrigin(settings),
   };
   return {
     settings,

@@ -95,6 +95,16 @@ const settingsObject = z.object({
   TLOG_SCAN_OVERLAP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /**
+   * The app's public origin (a gateway or custom domain) for links to the lineage explorer in
+   * compliance reports; chat answers read it too (chatops/settings.ts).
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Set by the platform (and by the local host, as Core Tools does): the app's host name, for the same links when PUBLIC_BASE_URL is unset. */
+  WEBSITE_HOSTNAME: z
+    .string()
+    .regex(/^[\w.-]+(?::\d+)?$/, 'must be a host name, optionally with a port')
+    .optional(),
 });
 const settingsSchema = settingsObject.refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
   message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',

@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     const entry = process.env.LOCAL_HOST_ENTRY || undefined;
     // 7071 is only a default: when another instance holds it, the host takes a free port (PORT set: exact).
     const host = await startHost({ port: port('PORT', 7071), entry, anyPortIfTaken: (process.env.PORT ?? '') === '' });
+    // As Core Tools does (and Azure, with the app's host name): the origin links in reports are built from.
+    process.env.WEBSITE_HOSTNAME ??= new URL(host.url).host;
     const lines = [
       '',
       `Lineage function app listening on ${host.url}`,
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
       }),
       ...started.map(where),
       `  app module: ${entry ?? 'dist/functions/index.js (tsc build)'}`,
+      `Lineage explorer: ${host.url}/api/explorer`,
       'Press Ctrl-C to stop.',
       '',
     ];

@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import yazl from 'yazl';
  *
  * One minified ESM bundle of functions/index.ts (esbuild), code-split so that what the app imports
  * lazily (the Azure Monitor OpenTelemetry distro, @azure/identity) stays out of the start-up
- * chunk, plus host.json and a package.json naming the bundle. Only `@azure/functions-core` stays
+ * chunk, plus host.json, a package.json naming the bundle and the lineage explorer's built assets. Only `@azure/functions-core` stays
  * external: the Functions worker provides it. `@azure/monitor-opentelemetry` is bundled too:
  * kept external it would ship about 150 MB in 60,000 files, and the app uses it only to export
  * its own gauges; its require-hook instrumentation cannot see bundled modules (Node's http is
@@ -67,6 +67,10 @@ export async function buildPackage(dir = PACKAGE_DIR, zip = PACKAGE_ZIP): Promis
   const manifest = { name: app.name, version: app.version, private: true, type: 'module', main: 'index.js', engines: app.engines };
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await copyFile(join(ROOT, 'host.json'), join(dir, 'host.json'));
+  // The lineage explorer's built web app (npm run build makes it), served by functions/explorer.ts.
+  const explorer = join(ROOT, 'dist', 'explorer');
+  if (!existsSync(join(explorer, 'index.html'))) throw new Error(`${explorer} is not built: run "npm run build" first`);
+  await cp(explorer, join(dir, 'explorer'), { recursive: true });
 
   const files = (await listFiles(dir)).sort();
   const archive = new yazl.ZipFile();

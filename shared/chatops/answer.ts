@@ -8,6 +8,8 @@ export interface Answer {
   lines: string[];
   /** The `/api/...` URL that returns the complete answer. */
   link?: string;
+  /** The lineage explorer's view of the same thing (`/api/explorer/...`), for people rather than programs. */
+  view?: string;
   tone: 'good' | 'warning' | 'error' | 'info';
 }
 

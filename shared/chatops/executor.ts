@@ -6,6 +6,7 @@ import { gate } from '../usecases/gate.js';
 import { impact } from '../usecases/impact.js';
 import { lineage } from '../usecases/lineage.js';
 import { predictionRequest } from '../usecases/predictionRequest.js';
+import { explorerLink } from '../util/explorerLinks.js';
 import { bounded, type Answer } from './answer.js';
 import { USAGE, type Command, type Parsed } from './commands.js';
 import { apiLink } from './links.js';
@@ -62,29 +63,41 @@ function errorAnswer(error: unknown, prefix: string, log?: (message: string) => 
   return { title: p.title, lines, tone: p.status === 404 ? 'warning' : 'error' };
 }
 
-/** A command with its workspace, endpoint and moment resolved, and the route that answers it in full. */
+/** A command with its workspace, endpoint and moment resolved, the route that answers it in full, and its explorer view. */
 interface Plan {
   command: Command;
   workspace?: string;
   link: string;
+  view?: string;
 }
 
 export function plan(command: Command, settings: ChatopsSettings, base: string, now: () => Date = () => new Date()): Plan {
   const workspace = ('workspace' in command ? command.workspace : undefined) ?? settings.CHATOPS_DEFAULT_WORKSPACE;
   switch (command.verb) {
     case 'help':
-      return { command, link: apiLink(base, 'openapi.json') };
+      return { command, link: apiLink(base, 'openapi.json'), view: explorerLink(base, 'search') };
     case 'lineage':
+    case 'gate': {
+      // A gate failure is explained by the model's upstream: both open the lineage view.
+      const upstream = { ref: command.ref, workspace, direction: 'upstream', depth: CHAT_LINEAGE_DEPTH };
       return {
         command,
         workspace,
-        link: apiLink(base, 'lineage', { ref: command.ref, workspace, direction: 'upstream', depth: CHAT_LINEAGE_DEPTH }),
+        link: command.verb === 'gate' ? apiLink(base, 'gate', { ref: command.ref, workspace }) : apiLink(base, 'lineage', upstream),
+        view: explorerLink(base, 'lineage', upstream),
       };
+    }
     case 'impact':
-    case 'gate':
-      return { command, workspace, link: apiLink(base, command.verb, { ref: command.ref, workspace }) };
-    case 'diff':
-      return { command, workspace, link: apiLink(base, 'diff', { from: command.from, to: command.to, workspace }) };
+      return {
+        command,
+        workspace,
+        link: apiLink(base, 'impact', { ref: command.ref, workspace }),
+        view: explorerLink(base, 'impact', { ref: command.ref, workspace }),
+      };
+    case 'diff': {
+      const query = { from: command.from, to: command.to, workspace };
+      return { command, workspace, link: apiLink(base, 'diff', query), view: explorerLink(base, 'diff', query) };
+    }
     case 'served': {
       const at = command.at.toLowerCase() === 'now' ? now().toISOString() : command.at;
       // A bare endpoint name is looked up in the workspace; anything else must be an ARM id.
@@ -92,7 +105,12 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
         /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace
           ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}`
           : command.endpoint;
-      return { command: { ...command, endpoint, at }, workspace, link: apiLink(base, 'lineage/as-of', { endpoint, at }) };
+      return {
+        command: { ...command, endpoint, at },
+        workspace,
+        link: apiLink(base, 'lineage/as-of', { endpoint, at }),
+        view: explorerLink(base, 'endpoint', { endpoint, at }),
+      };
     }
     case 'request':
       return { command, link: apiLink(base, `requests/${encodeURIComponent(command.id)}`) };
@@ -126,8 +144,14 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
       return diffSummary(await diff(graph, { from: command.from, to: command.to, workspace, scope }), link);
     case 'served':
       return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
-    case 'request':
-      return predictionRequestSummary(await predictionRequest(graph, services.predictionRequests, command.id, 2, maxNodes, scope), link);
+    case 'request': {
+      // Which endpoint and moment a request belongs to is known only from its answer.
+      const found = await predictionRequest(graph, services.predictionRequests, command.id, 2, maxNodes, scope);
+      return {
+        ...predictionRequestSummary(found, link),
+        view: explorerLink(deps.linkBase, 'endpoint', { endpoint: found.endpointArmId, at: found.time }),
+      };
+    }
   }
 }
 
@@ -135,7 +159,7 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
  * Starts a command. `link` is known at once, so a reply that cannot wait for `answer` can still
  * point at the full JSON; `answer` never rejects.
  */
-export function startCommand(parsed: Parsed, deps: ExecDeps): { link?: string; answer: Promise<Answer> } {
+export function startCommand(parsed: Parsed, deps: ExecDeps): { link?: string; view?: string; answer: Promise<Answer> } {
   if (!parsed.ok) return { answer: Promise.resolve(bounded(usageAnswer(parsed.error, deps.prefix))) };
   let planned: Plan;
   try {
@@ -143,8 +167,11 @@ export function startCommand(parsed: Parsed, deps: ExecDeps): { link?: string; a
   } catch (error) {
     return { answer: Promise.resolve(bounded(errorAnswer(error, deps.prefix, deps.log))) };
   }
-  const answer = execute(planned, deps).then(bounded, (error: unknown) => bounded(errorAnswer(error, deps.prefix, deps.log)));
-  return { link: planned.link, answer };
+  const answer = execute(planned, deps).then(
+    (done) => bounded({ view: planned.view, ...done }),
+    (error: unknown) => bounded(errorAnswer(error, deps.prefix, deps.log)),
+  );
+  return { link: planned.link, view: planned.view, answer };
 }
 
 /** `work` settled within `ms`, or not (it keeps running; the caller decides what to do with it). */

@@ -1,6 +1,7 @@
 /**
  * "Full JSON" links: the HTTP route that answers the same question. The link carries no function
- * key (a chat channel is no place for one); opening it needs the key or an Entra sign-in.
+ * key (a chat channel is no place for one); opening it needs the key or an Entra sign-in. Answers
+ * also link to the explorer's view of the same thing (util/explorerLinks.ts).
  */
 export function apiLink(base: string, route: string, params: Record<string, string | number | undefined> = {}): string {
   const query = new URLSearchParams();

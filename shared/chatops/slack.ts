@@ -28,12 +28,15 @@ export function toBlockKit(answer: Answer, responseType: ResponseType): SlackMes
   const lines = fitChars(answer.lines.map(escapeMrkdwn), SLACK_LIMITS.sectionChars);
   if (lines.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
   // `<url|label>`: the URL's query is percent-encoded, so it holds no `|` or `>` to break the link.
-  if (answer.link && answer.link.length + 20 <= SLACK_LIMITS.contextChars) {
-    blocks.push({
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `<${answer.link.replace(/[|>]/g, encodeURIComponent)}|Full JSON>` }],
-    });
-  }
+  const links = [
+    [answer.link, 'Full JSON'],
+    [answer.view, 'Open in the lineage explorer'],
+  ].flatMap(([url, label]) =>
+    url && url.length + 40 <= SLACK_LIMITS.contextChars
+      ? [{ type: 'mrkdwn', text: `<${url.replace(/[|>]/g, encodeURIComponent)}|${label}>` }]
+      : [],
+  );
+  if (links.length > 0) blocks.push({ type: 'context', elements: links });
   return { response_type: responseType, text: title, blocks };
 }
 

@@ -43,7 +43,14 @@ export function toTeamsMessage(answer: Answer): TeamsMessage {
       { type: 'TextBlock', text: answer.title, weight: 'Bolder', size: 'Medium', color: COLOR[answer.tone], wrap: true },
       ...answer.lines.map((line) => ({ type: 'TextBlock', text: line, wrap: true, spacing: 'Small' })),
     ],
-    ...(answer.link ? { actions: [{ type: 'Action.OpenUrl', title: 'Full JSON', url: answer.link }] } : {}),
+    ...(answer.link || answer.view
+      ? {
+          actions: [
+            ...(answer.link ? [{ type: 'Action.OpenUrl', title: 'Full JSON', url: answer.link }] : []),
+            ...(answer.view ? [{ type: 'Action.OpenUrl', title: 'Open in the lineage explorer', url: answer.view }] : []),
+          ],
+        }
+      : {}),
   };
   const message: TeamsMessage = {
     type: 'message',
@@ -53,6 +60,6 @@ export function toTeamsMessage(answer: Answer): TeamsMessage {
   if (Buffer.byteLength(JSON.stringify(message)) <= TEAMS_MAX_BYTES) return message;
   // A backstop for answers that skipped `bounded` (a bounded one is a few KB): halve the lines until it fits.
   if (answer.lines.length <= 1)
-    return toTeamsMessage({ ...answer, title: truncate(answer.title, LIMITS.titleChars), lines: [], link: undefined });
+    return toTeamsMessage({ ...answer, title: truncate(answer.title, LIMITS.titleChars), lines: [], link: undefined, view: undefined });
   return toTeamsMessage({ ...answer, lines: keepFirst(answer.lines, Math.floor(answer.lines.length / 2)) });
 }

@@ -1,3 +1,5 @@
+import { parseHTML } from 'linkedom';
+import { explorerLink } from '../util/explorerLinks.js';
 import {
   DRIFT_REASONS,
   SECTIONS,
@@ -12,33 +14,22 @@ import {
   type TrendPoint,
   type UpstreamChange,
 } from './report.js';
+import { SECTION_TITLES } from './sections.js';
+import { TARGET, trendChart } from './trendChart.js';
+
+export { SECTION_TITLES };
 
 /**
  * Renders a compliance report as one self-contained HTML page for auditors: no scripts, no external
- * assets, so it can be archived next to the JSON report and opened offline years later.
+ * assets, so it can be archived next to the JSON report and opened offline years later. When the
+ * app's public origin is known, each gap links to its view in the lineage explorer.
  *
  * Convention: every helper returns HTML, and every string taken from the report goes through `esc`
  * exactly once, at the point where it becomes HTML.
  */
 
-export const SECTION_TITLES: Record<SectionName, string> = {
-  lineageCompleteness: 'Lineage completeness',
-  deploymentTraceability: 'Deployment traceability',
-  driftAttribution: 'Drift attribution',
-  retention: 'Retention compliance',
-  pii: 'PII-free metadata',
-};
-
 /** Long item lists would make the page unreadable (and huge); the JSON report keeps them all. */
 export const MAX_ROWS = 200;
-
-const SECTION_COLORS: Record<SectionName, string> = {
-  lineageCompleteness: '#1f77b4',
-  deploymentTraceability: '#ff7f0e',
-  driftAttribution: '#2ca02c',
-  retention: '#d62728',
-  pii: '#9467bd',
-};
 
 const NONE = '<span class="muted">—</span>';
 
@@ -52,9 +43,16 @@ dt{font-weight:600;float:left;clear:left;width:9em}
 dd{margin:0 0 .2em 10em}
 .muted{color:#777}
 .note{font-style:italic;color:#555}
+.trend-chart{display:block;height:auto;max-width:100%;background:#fff}
+.trend-chart text{white-space:pre}
 `.trim();
 
-export function renderHtml(report: ComplianceReport, history: TrendPoint[]): string {
+/**
+ * `explorerOrigin`: the app's public origin (see `appOrigin`); with it, every gap links to the
+ * explorer's lineage view of the node it is about.
+ */
+export function renderHtml(report: ComplianceReport, history: TrendPoint[], explorerOrigin: string | null = null): string {
+  const link = gapLink(explorerOrigin);
   const title = 'Lineage compliance report';
   return [
     '<!DOCTYPE html>',
@@ -69,9 +67,9 @@ export function renderHtml(report: ComplianceReport, history: TrendPoint[]): str
     renderRunDetails(report),
     renderSummary(report),
     renderTrend(history),
-    renderLineage(report.lineageCompleteness),
-    renderDeployment(report.deploymentTraceability),
-    renderDrift(report.driftAttribution),
+    renderLineage(report.lineageCompleteness, link),
+    renderDeployment(report.deploymentTraceability, link),
+    renderDrift(report.driftAttribution, link),
     renderRetention(report.retention),
     renderPii(report.pii),
     renderCost(report.cost),
@@ -120,9 +118,20 @@ function sectionHeading(name: SectionName, s: SectionShape): string {
   return `<h2>${SECTION_TITLES[name]}</h2>\n<p>${fraction(s.numerator, s.denominator)} OK — ${percent(s.ratio)}</p>`;
 }
 
-function renderLineage(s: ComplianceReport['lineageCompleteness']): string {
+/** Escaped label, linked to the explorer's lineage view of `node` when the origin is known. */
+type GapLink = (label: string, node: string, workspace: string | null) => string;
+
+function gapLink(origin: string | null): GapLink {
+  return (label, node, workspace) => {
+    if (origin === null) return esc(label);
+    const href = explorerLink(origin, 'lineage', { ref: node, workspace, direction: 'both', depth: 3 });
+    return `<a href="${esc(href)}">${esc(label)}</a>`;
+  };
+}
+
+function renderLineage(s: ComplianceReport['lineageCompleteness'], link: GapLink): string {
   const items = dataTable<LineageGap>(s.items, [
-    col('Label', (g) => esc(g.label)),
+    col('Label', (g) => link(g.label, g.node, g.workspace)),
     col('Workspace', (g) => workspace(g.workspace)),
     col('Owner', (g) => esc(g.owner)),
     col('Missing', (g) => esc(g.missing.join(', '))),
@@ -135,9 +144,9 @@ function renderLineage(s: ComplianceReport['lineageCompleteness']): string {
   ]);
 }
 
-function renderDeployment(s: ComplianceReport['deploymentTraceability']): string {
+function renderDeployment(s: ComplianceReport['deploymentTraceability'], link: GapLink): string {
   const items = dataTable<DeploymentGap>(s.items, [
-    col('Label', (g) => esc(g.label)),
+    col('Label', (g) => link(g.label, g.node, g.workspace)),
     col('Model', (g) => optional(g.model)),
     col('Workspace', (g) => workspace(g.workspace)),
     col('Owner', (g) => esc(g.owner)),
@@ -163,9 +172,9 @@ function renderTallies(byWorkspace: Tallies, byOwner: Tallies): string[] {
   return ['<h3>By workspace</h3>', tally('Workspace', byWorkspace, workspace), '<h3>By owner</h3>', tally('Owner', byOwner, esc)];
 }
 
-function renderDrift(s: ComplianceReport['driftAttribution']): string {
+function renderDrift(s: ComplianceReport['driftAttribution'], link: GapLink): string {
   const unattributed = dataTable<DriftItem>(s.items, [
-    col('Label', (d) => esc(d.label)),
+    col('Label', (d) => link(d.label, d.signal, d.workspace)),
     col('Source', (d) => esc(d.source)),
     col('Detected at', (d) => optional(d.detectedAt)),
     col('Deployment', (d) => optional(d.deployment)),
@@ -260,116 +269,30 @@ function renderCost(cost: ComplianceReport['cost']): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Trend chart
+// Trend
 
-/** The legend sits in a column right of the plot: the section names are too long to share one row. */
-const CHART = { width: 700, height: 240, left: 48, right: 500, top: 16, bottom: 200, legendX: 520 } as const;
-
-interface ChartPoint {
-  x: number;
-  y: number;
-}
+/** Runs listed under the chart, newest first: the chart's numbers in a table a screen reader can read. */
+export const TREND_TABLE_RUNS = 20;
 
 function renderTrend(history: TrendPoint[]): string {
   const heading = '<h2>Trend</h2>';
   if (history.length === 0) return `${heading}\n<p class="note">no history yet</p>`;
-  const lines = SECTIONS.flatMap((name) => segments(history, name).map((segment) => drawSegment(name, segment)));
+  const dom = parseHTML('<!DOCTYPE html><html><body></body></html>') as unknown as { document: unknown };
+  const chart = trendChart(history, dom.document, SECTIONS).outerHTML;
+  const recent = history.slice(-TREND_TABLE_RUNS).reverse();
+  const table = dataTable(recent, [
+    col('Run time (UTC)', (p) => esc(p.generatedAt)),
+    col('Run id', (p) => esc(p.runId)),
+    ...SECTIONS.map((name) => num<TrendPoint>(SECTION_TITLES[name], (p) => percent(p.ratios[name]))),
+  ]);
   return [
     heading,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART.width}" height="${CHART.height}" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="Ratio per section over the last ${history.length} runs">`,
-    ...yAxis(),
-    ...xAxis(history),
-    ...lines,
-    ...legend(),
-    '</svg>',
+    `<p class="note">One panel per section; a marker per run (hover for its value, time and run id); the newest value is written beside the last marker; the dotted line is the ${TARGET * 100} % target; a gap is a run with nothing to measure.</p>`,
+    chart,
+    `<details><summary>The last ${recent.length} run${recent.length === 1 ? '' : 's'} as a table</summary>`,
+    table,
+    '</details>',
   ].join('\n');
-}
-
-/** Runs of consecutive measurable points: a null ratio (nothing to measure) is a gap, not a zero. */
-function segments(history: TrendPoint[], name: SectionName): ChartPoint[][] {
-  const result: ChartPoint[][] = [];
-  let current: ChartPoint[] = [];
-  history.forEach((point, i) => {
-    const r = point.ratios[name];
-    if (typeof r === 'number' && Number.isFinite(r)) {
-      current.push({ x: xAt(i, history.length), y: yAt(r) });
-    } else if (current.length > 0) {
-      result.push(current);
-      current = [];
-    }
-  });
-  if (current.length > 0) result.push(current);
-  return result;
-}
-
-function drawSegment(name: SectionName, segment: ChartPoint[]): string {
-  const color = SECTION_COLORS[name];
-  const [only] = segment;
-  // A lone point has no neighbour to connect to; a polyline of one point would be invisible.
-  if (segment.length === 1 && only) {
-    return `<circle data-section="${name}" cx="${only.x}" cy="${only.y}" r="3" fill="${color}"/>`;
-  }
-  const points = segment.map((p) => `${p.x},${p.y}`).join(' ');
-  return `<polyline data-section="${name}" points="${points}" fill="none" stroke="${color}" stroke-width="2"/>`;
-}
-
-function xAt(index: number, count: number): number {
-  if (count <= 1) return round((CHART.left + CHART.right) / 2);
-  return round(CHART.left + (index * (CHART.right - CHART.left)) / (count - 1));
-}
-
-function yAt(ratio: number): number {
-  const clamped = Math.min(1, Math.max(0, ratio));
-  return round(CHART.bottom - clamped * (CHART.bottom - CHART.top));
-}
-
-function yAxis(): string[] {
-  return [0, 0.25, 0.5, 0.75, 1].flatMap((r) => {
-    const y = yAt(r);
-    return [
-      `<line x1="${CHART.left}" y1="${y}" x2="${CHART.right}" y2="${y}" stroke="#ddd"/>`,
-      `<text x="${CHART.left - 6}" y="${y + 4}" font-size="11" text-anchor="end">${r * 100} %</text>`,
-    ];
-  });
-}
-
-function xAxis(history: TrendPoint[]): string[] {
-  const first = history[0];
-  const last = history[history.length - 1];
-  const labelY = CHART.bottom + 16;
-  const labels: string[] = [];
-  if (history.length === 1 && first) {
-    labels.push(`<text x="${xAt(0, 1)}" y="${labelY}" font-size="11" text-anchor="middle">${esc(dateOf(first.generatedAt))}</text>`);
-  } else if (first && last) {
-    labels.push(`<text x="${CHART.left}" y="${labelY}" font-size="11" text-anchor="start">${esc(dateOf(first.generatedAt))}</text>`);
-    labels.push(`<text x="${CHART.right}" y="${labelY}" font-size="11" text-anchor="end">${esc(dateOf(last.generatedAt))}</text>`);
-  }
-  const caption = `runs, oldest to newest (${history.length})`;
-  return [
-    `<line x1="${CHART.left}" y1="${CHART.bottom}" x2="${CHART.right}" y2="${CHART.bottom}" stroke="#888"/>`,
-    ...labels,
-    `<text x="${(CHART.left + CHART.right) / 2}" y="${labelY + 14}" font-size="11" text-anchor="middle" fill="#555">${caption}</text>`,
-  ];
-}
-
-function legend(): string[] {
-  const x = CHART.legendX;
-  return SECTIONS.flatMap((name, i) => {
-    const y = CHART.top + 8 + i * 18;
-    return [
-      `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${SECTION_COLORS[name]}"/>`,
-      `<text x="${x + 14}" y="${y}" font-size="11">${SECTION_TITLES[name]}</text>`,
-    ];
-  });
-}
-
-/** The date part of an ISO timestamp; anything else is shown as is. */
-function dateOf(timestamp: string): string {
-  return /^\d{4}-\d{2}-\d{2}/.exec(timestamp)?.[0] ?? timestamp;
-}
-
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECTIONS, type SectionName } from './sections.js';
 
 /**
  * The compliance report: what auditors and platform owners read (Q9, Q6). Every section has the
@@ -12,8 +13,7 @@ import { z } from 'zod';
 export const CHECKS = ['lineage', 'drift', 'retention', 'pii'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
-export const SECTIONS = ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii'] as const;
-export type SectionName = (typeof SECTIONS)[number];
+export { SECTIONS, type SectionName };
 
 export const LINEAGE_REQUIREMENTS = ['data', 'code', 'environment', 'job'] as const;
 export type LineageRequirement = (typeof LINEAGE_REQUIREMENTS)[number];

@@ -36,6 +36,8 @@ export interface ComplianceDeps {
   retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
   redactionKey: string;
   now: () => Date;
+  /** The app's public origin, for links from report items to the lineage explorer; none when unknown. */
+  explorerOrigin?: string | null;
 }
 
 export interface RunOptions {
@@ -295,7 +297,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
   // Belt and braces: whatever slipped into a label or owner before a rule existed is hashed here
   // with the same key as at ingest, so a report never carries it (the PII section names where it sits).
   const report = reportSchema.parse(redactPii(draft, deps.redactionKey));
-  await publishReport(deps.blobs, report);
+  await publishReport(deps.blobs, report, deps.explorerOrigin ?? null);
   return report;
 }
 
@@ -307,15 +309,20 @@ export function reportPath(report: Pick<ComplianceReport, 'generatedAt' | 'runId
   return `reports/${report.generatedAt.slice(0, 10).replace(/-/g, '/')}/${report.runId}.${extension}`;
 }
 
-async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport): Promise<void> {
-  const history = ((await blobs.readJson(HISTORY, historySchema))?.value ?? []) as TrendPoint[];
+async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport, explorerOrigin: string | null): Promise<void> {
+  const history = await trendHistory(blobs);
   history.push(trendPoint(report));
   const kept = history.slice(-HISTORY_CAP);
   await blobs.writeJson(reportPath(report, 'json'), report);
-  await blobs.writeText(reportPath(report, 'html'), renderHtml(report, kept), undefined, 'text/html; charset=utf-8');
+  await blobs.writeText(reportPath(report, 'html'), renderHtml(report, kept, explorerOrigin), undefined, 'text/html; charset=utf-8');
   await blobs.writeJson(HISTORY, kept);
   // Written last: `latest` never points at a report whose files are not there yet.
   await blobs.writeJson(LATEST, report);
+}
+
+/** The ratios of past runs, oldest first (the last HISTORY_CAP runs), as the report's trend chart draws them. */
+export async function trendHistory(blobs: ComplianceBlobs): Promise<TrendPoint[]> {
+  return (await blobs.readJson(HISTORY, historySchema))?.value ?? [];
 }
 
 export async function latestReport(blobs: ComplianceBlobs): Promise<ComplianceReport | undefined> {

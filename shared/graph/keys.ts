@@ -1,4 +1,5 @@
 import { sha256Hex } from '../util/canonicalJson.js';
+import { NODE_KINDS, type NodeKind } from './nodeKinds.js';
 
 /**
  * Natural keys and deterministic node ids.
@@ -9,24 +10,7 @@ import { sha256Hex } from '../util/canonicalJson.js';
  * commits use `git:{repository}@{sha}`. The Cosmos id is the kind plus a hash of the key, because
  * Cosmos ids may not contain `/` and must stay short; the key itself is stored on the document.
  */
-export const NODE_KINDS = [
-  'job',
-  'model',
-  'data',
-  'dataset',
-  'environment',
-  'code',
-  'component',
-  'commit',
-  'compute',
-  'datastore',
-  'endpoint',
-  'deployment',
-  'service',
-  'drift',
-  'storage', // a location in storage (datastore path or URL): how unregistered job outputs feed later jobs
-] as const;
-export type NodeKind = (typeof NODE_KINDS)[number];
+export { NODE_KINDS, type NodeKind };
 
 export interface NodeRef {
   kind: NodeKind;

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { runComplianceBench } from './compliance.js';
 import { runEnrichmentBench } from './enrichment.js';
 import { runEventHubsBench } from './eventHubs.js';
+import { runExplorerBench } from './explorer.js';
 import { runLookupBench } from './lookups.js';
 import { runModuleLoadBench } from './moduleLoad.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
@@ -35,6 +36,8 @@ import { runTlogBench } from './tlog.js';
  *   8. The evidence log: sequencing throughput on one core, store requests per sequenced leaf by
  *      batch size, round trips for one inclusion proof, and offline verification of a pack citing
  *      1,000 events, against the embedded Cosmos server and Azurite (`npm run bench:tlog` alone).
+ *   9. The lineage explorer in Debian's Chromium: page weight, time to the first drawn graph for the
+ *      sample, layout time for a 500-node answer (about a minute; `npm run bench:explorer` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
   await runComplianceBench();
   await runEventHubsBench();
   await runTlogBench();
+  await runExplorerBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

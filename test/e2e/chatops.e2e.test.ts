@@ -96,6 +96,8 @@ const sectionOf = (m: SlackMessage) => m.blocks.find((b) => b.type === 'section'
 const headerOf = (m: SlackMessage) => m.blocks.find((b) => b.type === 'header')?.text?.text ?? '';
 const linkOf = (m: SlackMessage) =>
   /<([^|>]+)\|Full JSON>/.exec(m.blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '')?.[1];
+const viewOf = (m: SlackMessage) =>
+  /<([^|>]+)\|Open in the lineage explorer>/.exec(m.blocks.find((b) => b.type === 'context')?.elements?.[1]?.text ?? '')?.[1];
 const cardOf = (m: TeamsMessage) => m.attachments[0]?.content as Card;
 const cardText = (m: TeamsMessage) => cardOf(m).body.map((b) => b.text);
 
@@ -142,6 +144,14 @@ describe('chat-ops against the sample workspace', () => {
     expect(link?.startsWith(`${host.url}/api/lineage?`)).toBe(true);
     const full = (await (await fetch(link as string)).json()) as { root: string; nodes: Array<{ id: string; label: string }> };
     expect(full.nodes.find((n) => n.id === full.root)?.label).toBe('credit-default:3');
+    // And to the same lineage in the explorer, a page the app serves.
+    const view = viewOf(message);
+    expect(view).toBe(
+      `${host.url}/api/explorer/lineage?${new URLSearchParams({ ref: MODEL3, direction: 'upstream', depth: '6' }).toString()}`,
+    );
+    const page = await fetch(view as string);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
   });
 
   it('Slack gate answers the channel with --public and says the model passes', async () => {

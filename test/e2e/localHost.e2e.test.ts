@@ -2,10 +2,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startCosmos } from '../../infra/local/embeddedServices.js';
-import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../../infra/local/eventHubsStandIn/index.js';
 import { fixture, fixtureText } from '../helpers/fixtures.js';
 import { modelRegistered } from '../helpers/events.js';
-import { spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
+import { eventHubsConnection, spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
 import { join } from 'node:path';
 
 /**
@@ -32,11 +31,7 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
   });
 const get = (path: string) => fetch(`${host.url}${path}`);
 /** The connection string of the Event Hubs stand-in the host started (its port is picked at start). */
-function hubConnection(): string {
-  const url = /Event Hubs \(stand-in[^)]*\): (sb:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1];
-  if (!url) throw new Error(`the Event Hubs stand-in is not in the host output:\n${host.output()}`);
-  return `Endpoint=${url};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true`;
-}
+const hubConnection = () => eventHubsConnection(host);
 const lineageUrl = (params: Record<string, string>) => `/api/lineage?${new URLSearchParams(params).toString()}`;
 
 describe('local host', () => {

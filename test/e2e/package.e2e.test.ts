@@ -43,7 +43,7 @@ const cosmosPort = (h: SpawnedHost) => /Cosmos DB[^:]*: https:\/\/127\.0\.0\.1:(
 
 describe('deploy package', () => {
   it('holds the bundle, host.json and a package.json naming it, and nothing from node_modules', () => {
-    expect(pkg.files).toEqual(expect.arrayContaining(['index.js', 'host.json', 'package.json']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['index.js', 'host.json', 'package.json', 'explorer/index.html']));
     expect(pkg.files.filter((f) => f.includes('node_modules'))).toEqual([]);
     expect(pkg.zipBytes).toBeLessThan(10 * 1024 * 1024);
   });
@@ -80,6 +80,12 @@ describe('deploy package', () => {
     expect(report.lineageCompleteness.denominator).toBeGreaterThanOrEqual(0);
     const latest = await fetch(`${bundled.url}/api/compliance/latest`);
     expect(latest.status).toBe(200);
+
+    // The bundle serves the lineage explorer from the package's own copy of its assets.
+    const page = await fetch(`${bundled.url}/api/explorer/lineage`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const script = /<script[^>]*src="([^"]+)"/.exec(await page.text())?.[1] as string;
+    expect((await fetch(`${bundled.url}${script}`)).status).toBe(200);
 
     // The other host has its own stores: the event sent to the bundle is not there.
     expect((await fetch(`${built.url}/api/lineage?${query.toString()}`)).status).toBe(404);

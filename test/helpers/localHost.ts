@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../../infra/local/eventHubsStandIn/index.js';
+import { repositoryRoot } from './fixtures.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root, from the sources (tests) or from dist/ (the bench). */
+export const ROOT = repositoryRoot();
 const MAIN = resolve(ROOT, 'dist', 'infra', 'local', 'main.js');
 
 export interface SpawnedHost {
@@ -63,4 +65,11 @@ export async function spawnHost(env: Record<string, string | undefined> = {}): P
       return code;
     },
   };
+}
+
+/** The connection string of the Event Hubs stand-in a spawned host started (as it prints it), for producers such as `npm run sample`. */
+export function eventHubsConnection(host: SpawnedHost): string {
+  const url = /Event Hubs \(stand-in[^)]*\): (sb:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1];
+  if (!url) throw new Error(`the Event Hubs stand-in is not in the host output:\n${host.output()}`);
+  return `Endpoint=${url};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true`;
 }

@@ -445,6 +445,20 @@ describe('platform rendering', () => {
     expect(toBlockKit(answer, 'in_channel').response_type).toBe('in_channel');
   });
 
+  it('Slack and Teams: link the explorer view beside the full JSON', () => {
+    const view = 'https://lineage.example/api/explorer/lineage?ref=%2Fsubscriptions%2Fx&direction=upstream&depth=6';
+    const context = toBlockKit({ ...answer, view }, 'ephemeral').blocks.find((b) => b.type === 'context');
+    expect(context?.elements).toEqual([
+      { type: 'mrkdwn', text: `<${answer.link}|Full JSON>` },
+      { type: 'mrkdwn', text: `<${view}|Open in the lineage explorer>` },
+    ]);
+    const card = toTeamsMessage({ ...answer, view }).attachments[0]?.content as { actions: unknown[] };
+    expect(card.actions).toEqual([
+      { type: 'Action.OpenUrl', title: 'Full JSON', url: answer.link },
+      { type: 'Action.OpenUrl', title: 'Open in the lineage explorer', url: view },
+    ]);
+  });
+
   it('Slack: stays within section and block limits even when escaping lengthens the text', () => {
     const worst = bounded({
       title: 'x'.repeat(500),
@@ -542,6 +556,23 @@ describe('executor without a store', () => {
     );
     expect(link('request a/b c')).toBeUndefined(); // does not parse: one id only
     expect(link('request a/b')).toBe('https://lineage.example/api/requests/a%2Fb');
+  });
+
+  it('links each command to the explorer view of what it talks about', () => {
+    const withWs = deps({ settings: chatopsSettings({ CHATOPS_DEFAULT_WORKSPACE: WS }), now: () => new Date('2024-06-01T00:00:00Z') });
+    const view = (text: string) => startCommand(parseCommand(text), withWs).view;
+    const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+    const upstream = `https://lineage.example/api/explorer/lineage?${q({ ref: MODEL, workspace: WS, direction: 'upstream', depth: '6' })}`;
+    expect(view(`lineage ${MODEL}`)).toBe(upstream);
+    expect(view(`gate ${MODEL}`)).toBe(upstream);
+    expect(view(`impact ${MODEL}`)).toBe(`https://lineage.example/api/explorer/impact?${q({ ref: MODEL, workspace: WS })}`);
+    expect(view('diff azureml:m:1 azureml:m:2')).toBe(
+      `https://lineage.example/api/explorer/diff?${q({ from: 'azureml:m:1', to: 'azureml:m:2', workspace: WS })}`,
+    );
+    expect(view('served credit-scoring at now')).toBe(
+      `https://lineage.example/api/explorer/endpoint?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`,
+    );
+    expect(view('help')).toBe('https://lineage.example/api/explorer/search');
   });
 
   it('turns an unexpected failure into a short answer and logs it', async () => {

@@ -187,7 +187,15 @@ describe('renderHtml', () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 
-  it('draws one polyline per unbroken run of ratios and breaks lines at null', () => {
+  /** The group Plot draws for one mark of one section (`line-…`, `runs-…`, `latest-…`), by its class. */
+  function markGroup(svg: string, mark: 'line' | 'runs' | 'latest', s: SectionName): string | undefined {
+    return new RegExp(`<g transform="translate\\(0,(\\d+)\\)"[^>]*class="${mark}-${s}">([\\s\\S]*?)</g>`).exec(svg)?.[0];
+  }
+  const panelOf = (group: string | undefined) => /translate\(0,(\d+)\)/.exec(group ?? '')?.[1];
+  const segmentsOf = (group: string | undefined) => count(/ d="([^"]*)"/.exec(group ?? '')?.[1] ?? '', /M/g);
+  const markersOf = (group: string | undefined) => count(group ?? '', /<path /g);
+
+  it('draws one panel per section, so series at the same value never hide each other, and breaks lines where nothing was measured', () => {
     const history = [
       point(1, { lineageCompleteness: 0.5, deploymentTraceability: 0.1, retention: 1 }),
       point(2, { lineageCompleteness: 0.6, deploymentTraceability: 0.2 }),
@@ -196,42 +204,97 @@ describe('renderHtml', () => {
       point(5, { lineageCompleteness: 0.9, deploymentTraceability: 0.5, retention: 1 }),
     ];
     const svg = /<svg[\s\S]*<\/svg>/.exec(renderHtml(makeReport(), history))?.[0] ?? '';
-    const polylines = (s: SectionName) => count(svg, new RegExp(`<polyline data-section="${s}"`, 'g'));
-    const circles = (s: SectionName) => count(svg, new RegExp(`<circle data-section="${s}"`, 'g'));
 
-    expect(polylines('lineageCompleteness')).toBe(1);
-    expect(polylines('deploymentTraceability')).toBe(2);
-    expect(polylines('driftAttribution')).toBe(0);
-    expect(circles('driftAttribution')).toBe(0);
-    // Isolated points (neighbours are null) cannot form a line, so they are dots.
-    expect(polylines('retention')).toBe(0);
-    expect(circles('retention')).toBe(3);
-    expect(polylines('pii')).toBe(1);
+    // Every section with a value has its own panel (a facet at its own vertical offset).
+    const panels = (['lineageCompleteness', 'deploymentTraceability', 'retention', 'pii'] as const).map((s) =>
+      panelOf(markGroup(svg, 'runs', s)),
+    );
+    expect(new Set(panels).size).toBe(4);
 
-    // The lineage line spans all five runs, oldest at the left edge and newest at the right.
-    const points = /<polyline data-section="lineageCompleteness" points="([^"]+)"/.exec(svg)?.[1]?.split(' ') ?? [];
-    expect(points).toHaveLength(5);
-    const xs = points.map((p) => Number(p.split(',')[0]));
+    expect(segmentsOf(markGroup(svg, 'line', 'lineageCompleteness'))).toBe(1);
+    expect(segmentsOf(markGroup(svg, 'line', 'deploymentTraceability'))).toBe(2);
+    expect(markGroup(svg, 'line', 'driftAttribution')).toBeUndefined();
+    expect(markGroup(svg, 'runs', 'driftAttribution')).toBeUndefined();
+    // A marker per measured run, even where a line cannot be drawn (isolated points).
+    expect(markersOf(markGroup(svg, 'runs', 'lineageCompleteness'))).toBe(5);
+    expect(markersOf(markGroup(svg, 'runs', 'retention'))).toBe(3);
+    expect(markersOf(markGroup(svg, 'runs', 'pii'))).toBe(2);
+
+    // The line runs oldest (left) to newest (right).
+    const xs = [...(/ d="([^"]*)"/.exec(markGroup(svg, 'line', 'lineageCompleteness') ?? '')?.[1] ?? '').matchAll(/[ML]([\d.]+),/g)].map(
+      (m) => Number(m[1]),
+    );
+    expect(xs).toHaveLength(5);
     expect(xs).toEqual([...xs].sort((a, b) => a - b));
 
+    // Each marker names its section, value, time and run; the newest value is written out.
+    expect(markGroup(svg, 'runs', 'lineageCompleteness')).toContain(
+      '<title>Lineage completeness: 90.0 % at 2024-05-05T10:00:00.000Z (run run-5)</title>',
+    );
+    expect(markGroup(svg, 'latest', 'lineageCompleteness')).toContain('>90.0 %<');
     expect(svg).toContain('0 %');
     expect(svg).toContain('100 %');
-    expect(svg).toContain('>2024-05-01<');
-    expect(svg).toContain('>2024-05-05<');
-    for (const title of ['Lineage completeness', 'PII-free metadata']) expect(svg).toContain(title);
+    for (const title of ['Lineage completeness', 'Deployment traceability', 'PII-free metadata']) expect(svg).toContain(`>${title}<`);
   });
 
-  it('draws a single run as dots and does not add the current report to the history', () => {
+  it('tells sections apart without colour: each has its own dash pattern and marker shape', () => {
+    const history = [point(1, Object.fromEntries(SECTIONS.map((s) => [s, 1]))), point(2, Object.fromEntries(SECTIONS.map((s) => [s, 1])))];
+    const svg = /<svg[\s\S]*<\/svg>/.exec(renderHtml(makeReport(), history))?.[0] ?? '';
+    const dashes = SECTIONS.map((s) => /stroke-dasharray="([^"]+)"/.exec(markGroup(svg, 'line', s) ?? '')?.[1] ?? 'solid');
+    const shapes = SECTIONS.map((s) => /<path d="([^"]+)"/.exec(markGroup(svg, 'runs', s) ?? '')?.[1]);
+    expect(new Set(dashes).size).toBe(SECTIONS.length);
+    expect(shapes.every((d) => d !== undefined)).toBe(true);
+    expect(new Set(shapes).size).toBe(SECTIONS.length);
+  });
+
+  it('puts runs of one day apart on a time axis, and draws the 100 % target in every panel', () => {
+    const sameDay = [1, 2, 3].map((i) => ({
+      ...point(1, { lineageCompleteness: 0.5 }),
+      runId: `run-${i}`,
+      generatedAt: `2024-05-01T0${i}:00:00Z`,
+    }));
+    const svg = /<svg[\s\S]*<\/svg>/.exec(renderHtml(makeReport(), sameDay))?.[0] ?? '';
+    const xs = [...(markGroup(svg, 'runs', 'lineageCompleteness') ?? '').matchAll(/<path [^>]*transform="translate\(([\d.]+),/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(xs).toHaveLength(3);
+    expect(new Set(xs).size).toBe(3);
+    // Tick labels are times of day, not one date for all three runs.
+    expect(svg).toMatch(/>0?[1-3]:00</);
+    const target = /<g aria-label="rule">([\s\S]*?)<\/g><\/g>/.exec(svg)?.[1] ?? '';
+    expect(count(target, /stroke-dasharray="1,4"/g)).toBe(SECTIONS.length);
+  });
+
+  it('draws a single run as markers and does not add the current report to the history', () => {
     const html = renderHtml(makeReport(), [point(1, { lineageCompleteness: 0.5, pii: 1 })]);
-    expect(html).not.toContain('<polyline');
-    expect(count(html, /<circle /g)).toBe(2);
+    expect(markersOf(markGroup(html, 'runs', 'lineageCompleteness'))).toBe(1);
+    expect(markersOf(markGroup(html, 'runs', 'pii'))).toBe(1);
+    expect(markGroup(html, 'runs', 'retention')).toBeUndefined();
+    expect(count(html, /\(run run-1\)<\/title>/g)).toBe(2);
+  });
+
+  it('lists the recent runs as a table under the chart', () => {
+    const html = renderHtml(makeReport(), [point(1, { lineageCompleteness: 0.5 }), point(2, { lineageCompleteness: 0.75, pii: 1 })]);
+    const table = /<details><summary>The last 2 runs as a table<\/summary>([\s\S]*?)<\/details>/.exec(html)?.[1] ?? '';
+    expect(table).toMatch(/<td>2024-05-02T10:00:00Z<\/td><td>run-2<\/td><td class="num">75.0 %<\/td>/);
+    expect(table.indexOf('run-2')).toBeLessThan(table.indexOf('run-1'));
   });
 
   it('says "no history yet" when there is no history', () => {
     const html = renderHtml(makeReport(), []);
     expect(html).toContain('no history yet');
-    expect(html).not.toContain('<polyline');
     expect(html).not.toContain('<svg');
+  });
+
+  it("links every gap to its lineage view in the explorer when the app's origin is known", () => {
+    const report = makeReport();
+    const linked = sectionHtml(renderHtml(report, [], 'https://lineage.example.com'), 'lineageCompleteness');
+    const href = `https://lineage.example.com/api/explorer/lineage?${new URLSearchParams({ ref: 'node-1', workspace: WORKSPACE, direction: 'both', depth: '3' }).toString()}`;
+    expect(linked).toContain(`<a href="${href.replace(/&/g, '&amp;')}">&lt;script&gt;alert(1)&lt;/script&gt;</a>`);
+    const drift = sectionHtml(renderHtml(report, [], 'https://lineage.example.com'), 'driftAttribution');
+    expect(drift).toContain('/api/explorer/lineage?ref=sig-1&amp;');
+    // Without an origin (no PUBLIC_BASE_URL, no WEBSITE_HOSTNAME) the report has no links that could not work.
+    expect(sectionHtml(renderHtml(report, []), 'lineageCompleteness')).not.toContain('<a ');
   });
 
   it('caps item tables at 200 rows and says how many were left out', () => {

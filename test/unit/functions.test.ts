@@ -147,6 +147,7 @@ describe('all-workspaces routes', () => {
       'complianceHoldsPut',
       'complianceLatest',
       'complianceRun',
+      'complianceTrend',
       'replay',
     ]);
     for (const r of flagged) {
