@@ -5,6 +5,7 @@ import { loadSettings, type Settings } from './config.js';
 import { HoldStore } from './compliance/holds.js';
 import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
+import { MlflowClient } from './enrichment/mlflowClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
@@ -33,6 +34,7 @@ export interface Services {
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
   arm: ArmClient;
+  mlflow: MlflowClient;
   capture: CaptureDeps;
   enrich: EnrichDeps;
   compliance: ComplianceRunDeps;
@@ -69,6 +71,10 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     maxAttempts: settings.AZUREML_REST_MAX_ATTEMPTS,
     credential: isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT) ? undefined : await azureCredential(),
   });
+  const loopbackArm = isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT);
+  const mlflow = new MlflowClient(arm, {
+    endpoint: settings.AZUREML_MLFLOW_ENDPOINT ?? (loopbackArm ? settings.AZUREML_MANAGEMENT_ENDPOINT : undefined),
+  });
   const capture: CaptureDeps = {
     eventLog,
     graph,
@@ -78,7 +84,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
   };
-  const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
+  const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceRunDeps = {
     stores: (runMeter) => ({
@@ -119,6 +125,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     predictionRequests,
     enrichmentQueue,
     arm,
+    mlflow,
     capture,
     enrich,
     compliance,

@@ -30,6 +30,11 @@ const settingsObject = z.object({
   /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
   AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
   AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
+  /**
+   * Replaces the scheme and host of the workspaces' MLflow tracking URIs (REGION.api.azureml.ms).
+   * Unset in Azure; unset with a loopback management endpoint, the stand-in there serves MLflow too.
+   */
+  AZUREML_MLFLOW_ENDPOINT: z.url().optional(),
   /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
   AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),

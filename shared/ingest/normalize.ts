@@ -89,7 +89,9 @@ function fromMonitorRecord(raw: unknown, hash: string): Normalized {
 function fromRest(raw: unknown): Normalized {
   const parsed = restObservationSchema.safeParse(raw);
   // A REST observation is identified by what was fetched and, for resources without a time of their own, when.
-  const eventId = parsed.success ? `GET ${parsed.data.armId}${parsed.data.fetchedAt ? ` @ ${parsed.data.fetchedAt}` : ''}` : undefined;
+  const eventId = parsed.success
+    ? `GET ${parsed.data.request ?? parsed.data.armId}${parsed.data.fetchedAt ? ` @ ${parsed.data.fetchedAt}` : ''}`
+    : undefined;
   const eventType = parsed.success ? `azureml-rest:${parsed.data.kind}` : undefined;
   const result = normalizeRestObservation(raw);
   if (!result.ok)
