@@ -1,4 +1,5 @@
 import { registerFunctions, type AppFunction } from '../shared/api/app.js';
+import { approvalsRoute } from './approvals.js';
 import { captureEventGrid } from './captureEventGrid.js';
 import { captureEventHub } from './captureEventHub.js';
 import { chatopsSlackRoute } from './chatopsSlack.js';
@@ -42,6 +43,8 @@ export const FUNCTIONS: readonly AppFunction[] = [
   gateRoute,
   searchRoute,
   evidenceRoute,
+  // Approvals
+  approvalsRoute,
   // Compliance
   complianceRunRoute,
   complianceLatestRoute,

@@ -8,6 +8,7 @@ import { ArmClient } from './enrichment/armClient.js';
 import { MlflowClient } from './enrichment/mlflowClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
+import { DEFAULT_APPROVAL_RULES, parseApprovalRules } from './ingest/approvals.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
@@ -83,6 +84,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     enrichments: enrichmentQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
+    approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
   };
   const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));

@@ -1,4 +1,19 @@
 import { z } from 'zod';
+import { parseThreshold } from './util/metricThreshold.js';
+
+/** What the gate can require: these lineage facts, or a threshold on a metric (`metric:auc>=0.8`). */
+export const GATE_REQUIREMENTS = ['data', 'code', 'environment', 'job', 'metrics', 'approval'] as const;
+export const gateRequirementSchema = z
+  .string()
+  .refine((r) => (GATE_REQUIREMENTS as readonly string[]).includes(r) || parseThreshold(r) !== undefined, {
+    message: `expected one of ${GATE_REQUIREMENTS.join(', ')} or metric:NAME>=VALUE (also <=, >, <)`,
+  });
+/** `a, b` -> [`a`, `b`]. */
+const commaList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /**
  * App Service leaves a Key Vault reference it could not resolve (secret missing, access not yet
@@ -55,17 +70,31 @@ const settingsObject = z.object({
     .min(16)
     .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
     .default('local-development-redaction-key'),
-  /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval. */
-  GATE_REQUIRE: z
+  /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval, metric:NAME>=VALUE. */
+  GATE_REQUIRE: z.string().default('data,code,environment,job').transform(commaList).pipe(z.array(gateRequirementSchema)),
+  /** Per-metric direction for diffs, `NAME:higher|lower` comma-separated; names not listed go by convention (loss lower, auc higher). */
+  METRIC_DIRECTIONS: z
     .string()
-    .default('data,code,environment,job')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
+    .regex(/^\s*(?:[^,:]+:(?:higher|lower)\s*(?:,\s*|$))*$/i, 'expected NAME:higher or NAME:lower, comma-separated')
+    .default(''),
+  /**
+   * How approvals are read from model versions' tags, properties and registry stage,
+   * `[approved@|rejected@]tag:KEY=VALUES;property:KEY=VALUES;stage=VALUES` (VALUES `a|b` or `*`);
+   * unset: stage production/approved, or an approved_by/approver tag.
+   */
+  APPROVAL_RULES: z
+    .string()
+    .regex(
+      /^\s*(?:(?:(?:approved|rejected)@)?(?:(?:tag|property):[^=;]+|stage)=[^;]+\s*(?:;\s*|$))+$/i,
+      'expected rules like tag:stage=production|approved;tag:approved_by=*',
     )
-    .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
+    .optional(),
+  /** Shared secret for signed approvals (X-Lineage-Signature); unset: approvals need the approver or admin role. */
+  APPROVAL_SIGNING_SECRET: z
+    .string()
+    .min(16)
+    .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
+    .optional(),
   /** Blob container for compliance reports, run state, legal holds and the retention archive. */
   COMPLIANCE_CONTAINER: z
     .string()

@@ -1,3 +1,4 @@
+import { normalizeApprovalEvent } from './approvals.js';
 import { azureMlEventType, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
 import { parseEnvelope } from './eventGrid/envelope.js';
 import { describeIssues, type ValidationIssue } from './issues.js';
@@ -9,7 +10,7 @@ import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
- * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`), all answering in the same shape,
+ * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`, `approval`), all answering in the same shape,
  * so capture, replay and the raw event log do not care where an event came from.
  */
 
@@ -35,6 +36,8 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
       return fromMonitorRecord(raw, hash);
     case 'rest':
       return fromRest(raw);
+    case 'approval':
+      return fromApproval(raw);
     default:
       return {
         status: 'invalid',
@@ -111,3 +114,26 @@ function fromRest(raw: unknown): Normalized {
     enrich: result.enrich,
   };
 }
+
+/** A decision a pipeline posted (POST /api/approvals). */
+function fromApproval(raw: unknown): Normalized {
+  const result = normalizeApprovalEvent(raw);
+  if (!result.ok)
+    return {
+      status: 'invalid',
+      eventType: APPROVAL_EVENT_TYPE,
+      reason: `approval could not be normalized: ${describeIssues(result.issues)}`,
+      issues: result.issues,
+    };
+  const { event, delta } = result;
+  return {
+    status: 'project',
+    eventId: `approval:${event.source}:${event.id}`,
+    eventType: APPROVAL_EVENT_TYPE,
+    time: event.at,
+    delta,
+    enrich: [],
+  };
+}
+
+export const APPROVAL_EVENT_TYPE = 'aml-lineage:approval';

@@ -14,6 +14,7 @@ import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from '../ingest/normalize.js';
+import { approvalsFromRules, DEFAULT_APPROVAL_RULES, parseApprovalRules, type ApprovalRule } from '../ingest/approvals.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;
@@ -26,7 +27,11 @@ export interface CaptureDeps {
   enrichments?: EnrichmentSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   predictionRequests?: PredictionRequestStore;
+  /** Rules that read approvals from model tags, properties and stage (APPROVAL_RULES); the defaults without. */
+  approvalRules?: readonly ApprovalRule[];
 }
+
+const DEFAULT_RULES = parseApprovalRules(DEFAULT_APPROVAL_RULES);
 
 export type CaptureOutcome =
   | { status: 'projected'; hash: string; eventId: string; eventType: string; duplicate: boolean; writes: ApplyResult; enqueued: number }
@@ -108,6 +113,8 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     return { status: 'ignored', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, reason: normalized.reason };
   }
 
+  // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
+  approvalsFromRules(normalized.delta, deps.approvalRules ?? DEFAULT_RULES, normalized.time);
   const prov: Provenance = {
     source: channel,
     eventId: normalized.eventId,

@@ -305,6 +305,7 @@ function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext)
     environmentType: nonBlank(p.environmentType),
     osType: nonBlank(p.osType),
     build: isRecord(p.build) ? p.build : undefined,
+    condaFile: nonBlank(p.condaFile),
     codeUri: nonBlank(p.codeUri),
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
   });
