@@ -15,6 +15,7 @@ import { evidenceRoute } from './evidence.js';
 import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
 import { healthRoute } from './health.js';
+import { identitiesRoute } from './identities.js';
 import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
@@ -43,6 +44,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   gateRoute,
   searchRoute,
   evidenceRoute,
+  identitiesRoute,
   // Approvals
   approvalsRoute,
   // Compliance

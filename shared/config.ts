@@ -95,6 +95,15 @@ const settingsObject = z.object({
     .min(16)
     .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
     .optional(),
+  /** Azure Key Vault RSA key that wraps the data keys sealing identities, e.g. https://vault.vault.azure.net/keys/identities. */
+  IDENTITY_KEYVAULT_KEY_ID: z.url().optional(),
+  /** Without a Key Vault key: the local key file (256-bit, base64) that wraps them, created on first start. */
+  IDENTITY_LOCAL_KEY_FILE: z.string().min(1).default('.identity/identity-wrapping-key'),
+  /** Blob container of sealed identities and the reveal log. */
+  IDENTITY_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('identities'),
   /** Blob container for compliance reports, run state, legal holds and the retention archive. */
   COMPLIANCE_CONTAINER: z
     .string()

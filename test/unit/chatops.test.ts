@@ -364,7 +364,7 @@ describe('answers stay short', () => {
       approval: check(false),
     };
     const failed = gateSummary({ model, passed: false, required: ['data', 'code', 'environment', 'job'], checks, missing: ['code'] }, 'l');
-    expect(failed.title).toBe('❌ credit-default:3 is missing code');
+    expect(failed.title).toBe('❌ credit-default:3 does not meet code');
     expect(failed.lines).toEqual([
       '✓ data: credit-applications:3',
       '✗ code: nothing recorded',
