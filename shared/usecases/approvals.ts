@@ -30,7 +30,7 @@ export interface ApprovalAnswer {
 /**
  * Records a pipeline's decision as evidence: logged raw on the `approval` channel (the decision,
  * who decided, who posted it) and projected as an approval node linked to the model version. The
- * same decision posted twice (same source and id) is one approval.
+ * same decision posted twice (same source and id) is one approval, recorded once.
  */
 export async function recordApproval(
   deps: CaptureDeps,
@@ -64,13 +64,17 @@ export async function recordApproval(
     source,
     submittedBy,
   };
+  const ref = approvalOf({ kind: 'model', key: model.key, label: model.label, workspace: model.workspace }, source, event.id);
+  // Posted before under the same source and id (a retried pipeline step): it stands as recorded.
+  const before = await deps.graph.readNode(nodeId(ref.kind, ref.key));
+  const hash = before?.provenance.find((p) => p.source === 'approval')?.hash;
+  if (before && hash) return { approval: toLineageNode(before), model: toLineageNode(model), hash, duplicate: true };
   const outcome = await captureEvent(deps, event, { channel: 'approval', followUp: false });
   if (outcome.status !== 'projected')
     throw new DomainError(
       'invalid-request',
       `the approval was not recorded: ${outcome.status === 'dead-lettered' ? outcome.reason : outcome.status}`,
     );
-  const ref = approvalOf({ kind: 'model', key: model.key, label: model.label, workspace: model.workspace }, source, event.id);
   const approvalNode = await deps.graph.readNode(nodeId(ref.kind, ref.key));
   if (!approvalNode) throw new Error('the approval was projected but cannot be read back');
   return { approval: toLineageNode(approvalNode), model: toLineageNode(model), hash: outcome.hash, duplicate: outcome.duplicate };
