@@ -3,7 +3,7 @@ import { DomainError } from '../errors.js';
 import { approvalOf, nodeId } from '../graph/keys.js';
 import type { ApprovalEvent } from '../ingest/approvals.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
-import { resolveRoot, toLineageNode, type LineageNode } from './lineage.js';
+import { resolveRoot, toLineageNode, type LineageNode } from './traversal.js';
 
 /** A decision as a pipeline states it (the body of POST /api/approvals). */
 export interface ApprovalRequest {
