@@ -19,6 +19,7 @@ import { identitiesRoute } from './identities.js';
 import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
+import { metricHistoryRoute } from './metricHistory.js';
 import { openapiRoute } from './openapi.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
@@ -41,6 +42,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   predictionRequestRoute,
   impactRoute,
   diffRoute,
+  metricHistoryRoute,
   gateRoute,
   searchRoute,
   evidenceRoute,

@@ -96,7 +96,7 @@ async function enrichMlflowRun(deps: EnrichDeps, message: EnrichmentMessage, opt
 }
 
 /** The workspace's `mlFlowTrackingUri`, for jobs that do not name their Tracking service. */
-async function workspaceTrackingUri(deps: EnrichDeps, workspaceKey: string): Promise<string> {
+export async function workspaceTrackingUri(deps: EnrichDeps, workspaceKey: string): Promise<string> {
   const response = await deps.arm.get(workspaceKey);
   const uri = (response.body as { properties?: { mlFlowTrackingUri?: unknown } } | undefined)?.properties?.mlFlowTrackingUri;
   if (response.status !== 200 || typeof uri !== 'string' || uri.length === 0)

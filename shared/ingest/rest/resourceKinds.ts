@@ -337,6 +337,7 @@ const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
   mlflowMetricHistory: {
     node: 'job',
     project: (b, at) => zodIssues(projectMetricHistory(b, at.node, obj(at.resource).pages), 'resource.pages'),
+    notFound: (fetchedAt) => ({ mlflowRunMissingAt: fetchedAt }),
   },
   // The job that produced the version.
   model: { node: 'model', project: projectModelVersion, follow: ['produced'] },
