@@ -76,12 +76,10 @@ export class IdentityVault implements IdentitySink {
     const at = reveal.at;
     const name = `reveals/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.replace(/[:.]/g, '')}-${randomBytes(4).toString('hex')}.json`;
     const body = JSON.stringify(revealSchema.parse(reveal));
-    await this.container
-      .getBlockBlobClient(name)
-      .upload(body, Buffer.byteLength(body), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-        conditions: { ifNoneMatch: '*' },
-      });
+    await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      conditions: { ifNoneMatch: '*' },
+    });
     return name;
   }
 
