@@ -2,6 +2,8 @@ import { parseArmId } from '../graph/keys.js';
 import type { AsOfAnswer } from '../usecases/asOf.js';
 import type { DiffAnswer } from '../usecases/diff.js';
 import { describeUnmet, type GateAnswer } from '../usecases/gate.js';
+import { describeApproval } from '../usecases/modelProfile.js';
+import { isRecord } from '../util/isRecord.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
 import type { LineageAnswer, LineageNode } from '../usecases/traversal.js';
 import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
@@ -108,11 +110,20 @@ function changeLine(c: NonNullable<DiffAnswer['differences'][number]['changes']>
   return `${c.name}: ${truncate(shown(c.from), 60)} → ${truncate(shown(c.to), 60)}`;
 }
 
+/** A side of a difference; approvals as the gate words them. */
+function side(aspect: string, value: unknown): string {
+  if (aspect === 'approvals' && Array.isArray(value))
+    return shown(
+      (value as unknown[]).map((a): unknown => (isRecord(a) ? describeApproval(a as Parameters<typeof describeApproval>[0]) : a)),
+    );
+  return shown(value);
+}
+
 export function diffSummary(answer: DiffAnswer, link: string): Answer {
   const lines = answer.differences.map((d) =>
     d.changes && d.changes.length > 0
       ? `${d.aspect}: ${truncate(d.changes.map(changeLine).join('; '), 300)}`
-      : `${d.aspect}: ${truncate(shown(d.from.value), 100)} → ${truncate(shown(d.to.value), 100)}`,
+      : `${d.aspect}: ${truncate(side(d.aspect, d.from.value), 100)} → ${truncate(side(d.aspect, d.to.value), 100)}`,
   );
   if (answer.same.length > 0) lines.push(`Same: ${listed(answer.same, 8)}`);
   lines.push(...boundNote(answer.partial));

@@ -3,7 +3,7 @@ import { DomainError } from '../errors.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { meetsThreshold, parseThreshold } from '../util/metricThreshold.js';
 import { resolveRoot, toLineageNode, type LineageNode } from './traversal.js';
-import { modelProfile, standingDecision } from './modelProfile.js';
+import { describeApproval, modelProfile, standingDecision } from './modelProfile.js';
 
 /**
  * Q7: may this model version be promoted? Each requirement of the policy is checked against the
@@ -47,7 +47,7 @@ export async function gate(
     metrics: { present: Object.keys(p.metrics).length > 0, evidence: Object.entries(p.metrics).map(([k, m]) => `${k}=${m.value}`) },
     approval: {
       present: decision?.decision === 'approved',
-      evidence: p.approvals.map((a) => `${a.decision} by ${a.by ?? 'unknown'}${a.at ? ` at ${a.at}` : ''} (${a.source})`),
+      evidence: p.approvals.map(describeApproval),
     },
   };
   for (const requirement of query.require) {

@@ -127,6 +127,11 @@ export async function modelProfile(
   };
 }
 
+/** One line per decision, as the gate's evidence and chat answers show it: `approved by identity:… at … (tag)`. */
+export function describeApproval(a: Pick<Approval, 'decision' | 'by' | 'at' | 'source'>): string {
+  return `${a.decision} by ${a.by ?? 'unknown'}${a.at ? ` at ${a.at}` : ''} (${a.source})`;
+}
+
 /** The decision that stands: the latest one (by its time), whatever its source. */
 export function standingDecision(approvals: Approval[]): Approval | undefined {
   return approvals[approvals.length - 1];
