@@ -219,7 +219,7 @@ export function approvalOf(model: NodeRef, source: string, id: string): NodeRef 
     kind: 'approval',
     workspace: model.workspace,
     key: `${model.key}/approvals/${source.toLowerCase()}/${id}`,
-    label: `${model.label} approval (${source})`,
+    label: `approval of ${model.label} (${source})`,
   };
 }
 

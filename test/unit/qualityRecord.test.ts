@@ -92,8 +92,8 @@ describe('approvals from rules', () => {
       expect.objectContaining({ decision: 'approved', source: 'tag', rule: 'tag:approved_by=*' }),
     ]);
     expect(tagged.edges.map((e) => `${e.from.label} -${e.kind}-> ${e.to.label}`)).toEqual([
-      'credit-default:2 approval (tag) -approvalOf-> credit-default:2',
-      'credit-default:2 approval (tag) -approvalOf-> credit-default:2',
+      'approval of credit-default:2 (tag) -approvalOf-> credit-default:2',
+      'approval of credit-default:2 (tag) -approvalOf-> credit-default:2',
     ]);
     const staged = withModel({ stage: 'Approved' });
     approvalsFromRules(staged, rules, '2024-04-16T09:00:00Z');
