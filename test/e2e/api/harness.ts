@@ -248,6 +248,8 @@ export async function seedSample(api: Api): Promise<void> {
       // Both training runs' MLflow metrics have arrived (the queue fetches them after the jobs).
       ranWithMetrics(r.v3, 'credit-train-20240501') &&
       ranWithMetrics(r.v2, 'credit-train-20240415'),
+    // The MLflow runs come two queue hops after the events; a loaded machine needs the longer bound.
+    90_000,
   );
 }
 
