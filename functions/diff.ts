@@ -10,7 +10,7 @@ export const diffRoute = route(
     route: 'diff',
     summary: 'What differs between two model versions (Q4)',
     description:
-      'Data versions, code and commits, environment, compute, parameters, metrics, parent models, tags, properties, approvals and deployments, each difference with the provenance of both sides.',
+      'Data versions and digests, code and commits, environment image and conda content, compute, parameters by value, metrics (from, to, delta, better or worse by METRIC_DIRECTIONS), parent models, tags, properties, approvals and deployments, each difference with the provenance of both sides.',
     tags: ['lookups'],
     authLevel: 'function',
     role: 'reader',
@@ -19,5 +19,5 @@ export const diffRoute = route(
     // invalid-ref also when a reference names something other than a model version.
     problems: ['invalid-ref', 'not-found', 'ambiguous-ref'],
   },
-  ({ query, services, scope }) => diff(services.graph, { ...query, scope }),
+  ({ query, services, scope }) => diff(services.graph, { ...query, scope, metricDirections: services.settings.METRIC_DIRECTIONS }),
 );

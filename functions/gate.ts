@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { refParam, route, workspaceParam } from '../shared/api/route.js';
 import { gateAnswerSchema } from '../shared/api/schemas.js';
 import { DomainError } from '../shared/errors.js';
-import { gate, GATE_REQUIREMENTS } from '../shared/usecases/gate.js';
+import { gateRequirementSchema } from '../shared/config.js';
+import { describeUnmet, gate } from '../shared/usecases/gate.js';
 
 export const gateRoute = route(
   {
@@ -11,7 +12,7 @@ export const gateRoute = route(
     route: 'gate',
     summary: 'Is a model version traceable enough to promote (Q7)',
     description:
-      'A CI/CD step: 200 when the model version meets the traceability policy (setting GATE_REQUIRE, or `require` to ask for a stricter or looser one), otherwise 422 with exactly what is missing (`missing`, `checks`, `model`).',
+      'A CI/CD step: 200 when the model version meets the policy (setting GATE_REQUIRE, or `require` to ask for a stricter or looser one): lineage facts, metrics, a standing approval, thresholds such as `metric:auc>=0.8`. Otherwise 422 naming each unmet requirement with the observed value (`missing`, `unmet`, `checks`, `model`).',
     tags: ['lookups'],
     authLevel: 'function',
     role: 'reader',
@@ -27,9 +28,9 @@ export const gateRoute = route(
             .map((x) => x.trim())
             .filter(Boolean),
         )
-        .pipe(z.array(z.enum(GATE_REQUIREMENTS)))
+        .pipe(z.array(gateRequirementSchema))
         .optional()
-        .describe('comma-separated: data, code, environment, job, metrics, approval'),
+        .describe('comma-separated: data, code, environment, job, metrics, approval, metric:NAME>=VALUE (also <=, >, <)'),
     }),
     responses: { 200: { description: 'Passed', schema: gateAnswerSchema } },
     problems: ['invalid-ref', 'not-found', 'ambiguous-ref', 'gate-failed'],
@@ -37,8 +38,10 @@ export const gateRoute = route(
   async ({ query, services, scope }) => {
     const answer = await gate(services.graph, { ...query, require: query.require ?? services.settings.GATE_REQUIRE, scope });
     if (answer.passed) return answer;
-    throw new DomainError('gate-failed', `${answer.model.label} is missing ${answer.missing.join(', ')}.`, {
+    const unmet = describeUnmet(answer);
+    throw new DomainError('gate-failed', `${answer.model.label} does not meet ${unmet.join('; ')}.`, {
       missing: answer.missing,
+      unmet,
       checks: answer.checks,
       model: { id: answer.model.id, key: answer.model.key, label: answer.model.label },
     });

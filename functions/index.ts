@@ -1,4 +1,5 @@
 import { registerFunctions, type AppFunction } from '../shared/api/app.js';
+import { approvalsRoute } from './approvals.js';
 import { captureEventGrid } from './captureEventGrid.js';
 import { captureEventHub } from './captureEventHub.js';
 import { chatopsSlackRoute } from './chatopsSlack.js';
@@ -14,9 +15,11 @@ import { evidenceRoute } from './evidence.js';
 import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
 import { healthRoute } from './health.js';
+import { identitiesRoute } from './identities.js';
 import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
+import { metricHistoryRoute } from './metricHistory.js';
 import { openapiRoute } from './openapi.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
@@ -39,9 +42,13 @@ export const FUNCTIONS: readonly AppFunction[] = [
   predictionRequestRoute,
   impactRoute,
   diffRoute,
+  metricHistoryRoute,
   gateRoute,
   searchRoute,
   evidenceRoute,
+  identitiesRoute,
+  // Approvals
+  approvalsRoute,
   // Compliance
   complianceRunRoute,
   complianceLatestRoute,

@@ -40,6 +40,10 @@ param slackSigningSecret string = ''
 @secure()
 param teamsWebhookSecret string = ''
 
+@description('Shared secret for signed approvals (POST /api/approvals with X-Lineage-Signature), written to Key Vault when given; empty: approvals need the approver role.')
+@secure()
+param approvalSigningSecret string = ''
+
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -61,6 +65,7 @@ module resources 'resources.bicep' = {
     principalType: principalType
     slackSigningSecret: slackSigningSecret
     teamsWebhookSecret: teamsWebhookSecret
+    approvalSigningSecret: approvalSigningSecret
   }
 }
 

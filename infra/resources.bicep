@@ -20,6 +20,8 @@ param principalType string
 param slackSigningSecret string
 @secure()
 param teamsWebhookSecret string
+@secure()
+param approvalSigningSecret string
 
 @description('Days request traces are kept before they are archived and purged.')
 param retentionRequestsDays int = 30
@@ -40,6 +42,7 @@ var deadLetterContainer = 'deadletters'
 var eventGridDeadLetterContainer = 'eventgrid-deadletters'
 var deploymentContainer = 'app-package'
 var complianceContainer = 'compliance'
+var identityContainer = 'identities'
 var enrichmentQueue = 'enrichment'
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
@@ -54,6 +57,7 @@ var roles = {
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde' // Event Hubs trigger
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault references
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // the deployer writes and rotates secrets
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424' // wrapKey/unwrapKey with the identity key
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with local auth disabled
 }
 
@@ -100,6 +104,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource packages 'containers' = { name: deploymentContainer }
     // Compliance reports, run state, legal holds and the retention archive.
     resource compliance 'containers' = { name: complianceContainer }
+    // Sealed identities (approvers, owners, authors) and the log of every reveal.
+    resource identities 'containers' = { name: identityContainer }
   }
   resource queues 'queueServices' = {
     name: 'default'
@@ -192,6 +198,20 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     name: 'teams-webhook-secret'
     properties: { value: teamsWebhookSecret }
   }
+  resource approvals 'secrets' = if (!empty(approvalSigningSecret)) {
+    name: 'approval-signing-secret'
+    properties: { value: approvalSigningSecret }
+  }
+  // Wraps the data keys that seal identities. ARM creates a key only when it does not exist (no new
+  // version on redeploy), so sealed identities stay readable across deployments.
+  resource identityKey 'keys' = {
+    name: 'identity-wrapping-key'
+    properties: {
+      kty: 'RSA'
+      keySize: 3072
+      keyOps: ['wrapKey', 'unwrapKey']
+    }
+  }
 }
 
 // Role assignments of the app's identity. The app depends on all of them, so they exist before it starts.
@@ -230,6 +250,16 @@ resource readSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource useIdentityKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault::identityKey
+  name: guid(vault::identityKey.id, identity.id, roles.keyVaultCryptoUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -284,7 +314,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'lineage' })
   kind: 'functionapp,linux'
   identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
-  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, publishTelemetry, cosmosData]
+  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, useIdentityKey, publishTelemetry, cosmosData]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -321,6 +351,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REDACTION_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=redaction-key)' }
         { name: 'SLACK_SIGNING_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=slack-signing-secret)' }
         { name: 'TEAMS_WEBHOOK_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-secret)' }
+        { name: 'APPROVAL_SIGNING_SECRET', value: empty(approvalSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=approval-signing-secret)' }
+        { name: 'IDENTITY_KEYVAULT_KEY_ID', value: vault::identityKey.properties.keyUri }
+        { name: 'IDENTITY_CONTAINER', value: identityContainer }
         { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }

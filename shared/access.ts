@@ -10,13 +10,20 @@ import { DomainError } from './errors.js';
  * - `Lineage.Reader`  lookups
  * - `Lineage.Auditor` lookups and evidence (unredacted fields)
  * - `Lineage.Admin`   everything, including replay, backfill and compliance runs
+ * - `Lineage.Approver` records approval decisions (POST /api/approvals) and nothing else; admins may too
  *
  * A role value may end with `.WORKSPACE-NAME` to limit it to that workspace (`Lineage.Reader.ws-credit`).
  * Without the header (function key only) the caller is trusted with the key's reach.
  */
-export const ROLES = ['reader', 'auditor', 'admin'] as const;
+export const ROLES = ['reader', 'auditor', 'admin', 'approver'] as const;
 export type Role = (typeof ROLES)[number];
-const RANK: Record<Role, number> = { reader: 1, auditor: 2, admin: 3 };
+/** The roles that carry each role's rights: reader < auditor < admin; approver stands aside, and admin covers it. */
+const COVERED_BY: Record<Role, readonly Role[]> = {
+  reader: ['reader', 'auditor', 'admin'],
+  auditor: ['auditor', 'admin'],
+  admin: ['admin'],
+  approver: ['approver', 'admin'],
+};
 
 export interface Principal {
   /** 'entra' when App Service authentication vouched for it; 'key' for function-key callers. */
@@ -33,7 +40,7 @@ const principalSchema = z.object({
   claims: z.array(z.object({ typ: z.string(), val: z.string() })).default([]),
 });
 
-const ROLE_RE = /^lineage\.(reader|auditor|admin)(?:\.(.+))?$/i;
+const ROLE_RE = /^lineage\.(reader|auditor|admin|approver)(?:\.(.+))?$/i;
 
 export function principalFrom(headers: { get(name: string): string | null }): Principal {
   const header = headers.get('x-ms-client-principal');
@@ -65,7 +72,7 @@ export function principalFrom(headers: { get(name: string): string | null }): Pr
 export function workspacesFor(principal: Principal, role: Role): Set<string> | null | undefined {
   let union: Set<string> | undefined;
   for (const [granted, workspaces] of principal.grants) {
-    if (RANK[granted] < RANK[role]) continue;
+    if (!COVERED_BY[role].includes(granted)) continue;
     if (workspaces === null) return null;
     union = new Set([...(union ?? []), ...workspaces]);
   }

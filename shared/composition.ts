@@ -5,10 +5,15 @@ import { loadSettings, type Settings } from './config.js';
 import { HoldStore } from './compliance/holds.js';
 import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
+import { MlflowClient } from './enrichment/mlflowClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
+import { DEFAULT_APPROVAL_RULES, parseApprovalRules } from './ingest/approvals.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
+import { EnvelopeCipher } from './privacy/envelope.js';
+import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
+import { IdentityVault } from './store/identityVault.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { GraphStore } from './store/graphStore.js';
@@ -32,7 +37,10 @@ export interface Services {
   deadLetters: DeadLetterStore;
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
+  /** Sealed identities and the reveal log. */
+  identities: IdentityVault;
   arm: ArmClient;
+  mlflow: MlflowClient;
   capture: CaptureDeps;
   enrich: EnrichDeps;
   compliance: ComplianceRunDeps;
@@ -62,12 +70,21 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
+  const keyId = settings.IDENTITY_KEYVAULT_KEY_ID;
+  const identities = new IdentityVault(
+    blobs.getContainerClient(settings.IDENTITY_CONTAINER),
+    new EnvelopeCipher(keyId ? new KeyVaultWrapper(keyId, azureCredential) : new LocalKeyFileWrapper(settings.IDENTITY_LOCAL_KEY_FILE)),
+  );
   const arm = new ArmClient({
     endpoint: settings.AZUREML_MANAGEMENT_ENDPOINT,
     apiVersion: settings.AZUREML_API_VERSION,
     timeoutMs: settings.AZUREML_REST_TIMEOUT_MS,
     maxAttempts: settings.AZUREML_REST_MAX_ATTEMPTS,
     credential: isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT) ? undefined : await azureCredential(),
+  });
+  const loopbackArm = isLoopbackHttp(settings.AZUREML_MANAGEMENT_ENDPOINT);
+  const mlflow = new MlflowClient(arm, {
+    endpoint: settings.AZUREML_MLFLOW_ENDPOINT ?? (loopbackArm ? settings.AZUREML_MANAGEMENT_ENDPOINT : undefined),
   });
   const capture: CaptureDeps = {
     eventLog,
@@ -77,8 +94,10 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     enrichments: enrichmentQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
+    approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
+    identities,
   };
-  const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
+  const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceRunDeps = {
     stores: (runMeter) => ({
@@ -109,6 +128,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     },
     explorerOrigin: appOrigin(settings),
+    identityReveals: identities,
   };
   return {
     settings,
@@ -118,7 +138,9 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichmentQueue,
+    identities,
     arm,
+    mlflow,
     capture,
     enrich,
     compliance,
@@ -128,6 +150,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     ensureStorage: async () => {
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
+      await identities.ensure();
       await complianceBlobs.ensure();
     },
   };

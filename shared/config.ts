@@ -1,4 +1,19 @@
 import { z } from 'zod';
+import { parseThreshold } from './util/metricThreshold.js';
+
+/** What the gate can require: these lineage facts, or a threshold on a metric (`metric:auc>=0.8`). */
+export const GATE_REQUIREMENTS = ['data', 'code', 'environment', 'job', 'metrics', 'approval'] as const;
+export const gateRequirementSchema = z
+  .string()
+  .refine((r) => (GATE_REQUIREMENTS as readonly string[]).includes(r) || parseThreshold(r) !== undefined, {
+    message: `expected one of ${GATE_REQUIREMENTS.join(', ')} or metric:NAME>=VALUE (also <=, >, <)`,
+  });
+/** `a, b` -> [`a`, `b`]. */
+const commaList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /**
  * App Service leaves a Key Vault reference it could not resolve (secret missing, access not yet
@@ -30,6 +45,11 @@ const settingsObject = z.object({
   /** Azure ML management REST API; a loopback http:// stand-in needs no credential. */
   AZUREML_MANAGEMENT_ENDPOINT: z.url().default('https://management.azure.com'),
   AZUREML_API_VERSION: z.string().min(1).default('2025-12-01'),
+  /**
+   * Replaces the scheme and host of the workspaces' MLflow tracking URIs (REGION.api.azureml.ms).
+   * Unset in Azure; unset with a loopback management endpoint, the stand-in there serves MLflow too.
+   */
+  AZUREML_MLFLOW_ENDPOINT: z.url().optional(),
   /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
   AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
@@ -50,17 +70,40 @@ const settingsObject = z.object({
     .min(16)
     .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
     .default('local-development-redaction-key'),
-  /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval. */
-  GATE_REQUIRE: z
+  /** What a model version needs to pass the gate: any of data, code, environment, job, metrics, approval, metric:NAME>=VALUE. */
+  GATE_REQUIRE: z.string().default('data,code,environment,job').transform(commaList).pipe(z.array(gateRequirementSchema)),
+  /** Per-metric direction for diffs, `NAME:higher|lower` comma-separated; names not listed go by convention (loss lower, auc higher). */
+  METRIC_DIRECTIONS: z
     .string()
-    .default('data,code,environment,job')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
+    .regex(/^\s*(?:[^,:]+:(?:higher|lower)\s*(?:,\s*|$))*$/i, 'expected NAME:higher or NAME:lower, comma-separated')
+    .default(''),
+  /**
+   * How approvals are read from model versions' tags, properties and registry stage,
+   * `[approved@|rejected@]tag:KEY=VALUES;property:KEY=VALUES;stage=VALUES` (VALUES `a|b` or `*`);
+   * unset: stage production/approved, or an approved_by/approver tag.
+   */
+  APPROVAL_RULES: z
+    .string()
+    .regex(
+      /^\s*(?:(?:(?:approved|rejected)@)?(?:(?:tag|property):[^=;]+|stage)=[^;]+\s*(?:;\s*|$))+$/i,
+      'expected rules like tag:stage=production|approved;tag:approved_by=*',
     )
-    .pipe(z.array(z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']))),
+    .optional(),
+  /** Shared secret for signed approvals (X-Lineage-Signature); unset: approvals need the approver or admin role. */
+  APPROVAL_SIGNING_SECRET: z
+    .string()
+    .min(16)
+    .refine((s) => !isUnresolvedKeyVaultReference(s), UNRESOLVED_REFERENCE)
+    .optional(),
+  /** Azure Key Vault RSA key that wraps the data keys sealing identities, e.g. https://vault.vault.azure.net/keys/identities. */
+  IDENTITY_KEYVAULT_KEY_ID: z.url().optional(),
+  /** Without a Key Vault key: the local key file (256-bit, base64) that wraps them, created on first start. */
+  IDENTITY_LOCAL_KEY_FILE: z.string().min(1).default('.identity/identity-wrapping-key'),
+  /** Blob container of sealed identities and the reveal log. */
+  IDENTITY_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('identities'),
   /** Blob container for compliance reports, run state, legal holds and the retention archive. */
   COMPLIANCE_CONTAINER: z
     .string()

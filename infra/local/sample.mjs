@@ -1,8 +1,9 @@
 // `npm run sample`: plays a small, coherent history of the sample workspace (ws-credit) into the
 // running local host, as Event Grid and Event Hubs would deliver it (the resource-log records go over
 // AMQP with the Event Hubs producer client, to the stand-in `npm start` runs or to EVENTHUB_CONNECTION),
-// waits for capture and enrichment, and prints the three answers: what built the model (Q1), what the
-// endpoint served on a day (Q2), and which model answered a request (Q3).
+// waits for capture and enrichment, and prints the answers: what built the model (Q1), what the
+// endpoint served on a day (Q2), which model answered a request (Q3), what differs between versions 2
+// and 3 by value (Q4, metrics from their MLflow runs) and whether version 3 meets a threshold (Q7).
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { readFile } from 'node:fs/promises';
 
@@ -78,10 +79,15 @@ try {
 // (up to 20 s) until the request is captured and enrichment has filled in the links each answer needs.
 const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
 const q2 = { endpoint, at: '2024-05-20T00:00:00Z' };
+const q4 = { from: `${workspace}/models/credit-default/versions/2`, to: q1.ref };
 const ready = async () =>
   (await get('/api/requests/sample-request-0001', {})).status === 200 &&
   ((await get('/api/lineage', q1)).body.nodes ?? []).some((n) => n.label === 'credit-applications:3') &&
-  ((await get('/api/lineage/as-of', q2)).body.serving?.[0]?.upstream?.nodes ?? []).some((n) => n.label === 'credit-train-20240415');
+  ((await get('/api/lineage/as-of', q2)).body.serving?.[0]?.upstream?.nodes ?? []).some((n) => n.label === 'credit-train-20240415') &&
+  // Both training runs' MLflow metrics have arrived (fetched off the queue after their jobs).
+  ((await get('/api/diff', q4)).body.differences ?? []).some(
+    (d) => d.aspect === 'metrics' && Object.keys(d.from.value).length > 0 && Object.keys(d.to.value).length > 0,
+  );
 for (let i = 0; i < 80 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));
 
 function show(title, answer) {
@@ -105,5 +111,26 @@ for (const s of asOf.body.serving ?? [])
 const request = await get('/api/requests/sample-request-0001', {});
 console.log(`\nQ3. Which model answered request sample-request-0001? (HTTP ${request.status})`);
 console.log(`  ${request.body.time}: ${request.body.deployment?.label} served model ${request.body.model?.label}`);
+
+const diff = await get('/api/diff', q4);
+console.log(`\nQ4. What differs between credit-default:2 and :3? (HTTP ${diff.status})`);
+const signed = (n) => (n > 0 ? `+${n}` : String(n));
+for (const d of diff.body.differences ?? [])
+  for (const c of d.changes ?? [])
+    console.log(
+      d.aspect === 'metrics'
+        ? `  metric ${c.name}: ${c.from} -> ${c.to}${typeof c.delta === 'number' ? ` (${signed(c.delta)}, ${c.verdict})` : ` (${c.verdict})`}`
+        : `  ${d.aspect} ${c.name}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`,
+    );
+
+const gate = await get('/api/gate', { ref: q1.ref, require: 'data,code,metric:auc>=0.8,metric:log_loss<0.4' });
+console.log(`\nQ7. May credit-default:3 be promoted with auc>=0.8 and log_loss<0.4? (HTTP ${gate.status})`);
+console.log(
+  gate.status === 200
+    ? `  yes: ${Object.values(gate.body.checks)
+        .flatMap((c) => c.evidence)
+        .join(', ')}`
+    : `  no: ${gate.body.detail}`,
+);
 
 console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams(q1)}'`);

@@ -51,6 +51,8 @@ export interface RouteInput<S extends RouteSpec> {
   query: S['query'] extends z.ZodObject ? z.output<S['query']> : Record<string, never>;
   params: S['params'] extends z.ZodObject ? z.output<S['params']> : Record<string, never>;
   body: S['body'] extends z.ZodType ? z.output<S['body']> : undefined;
+  /** The body exactly as received, for routes that verify a signature over its bytes. */
+  rawBody: string | undefined;
   /** Workspaces the caller may see with the route's role; null = all. */
   scope: Set<string> | null;
   services: Services;
@@ -117,7 +119,7 @@ function issues(error: z.ZodError, where: string): DomainError {
   return new DomainError('invalid-request', errors.map((e) => `${e.parameter}: ${e.message}`).join('; '), { errors });
 }
 
-async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<unknown> {
+async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<{ text: string; data: unknown }> {
   const text = await request.text();
   if (Buffer.byteLength(text) > MAX_BODY) throw new DomainError('payload-too-large', `the body is larger than ${MAX_BODY} bytes`);
   let parsedJson: unknown = {};
@@ -130,7 +132,7 @@ async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<unkno
   }
   const parsed = schema.safeParse(parsedJson);
   if (!parsed.success) throw issues(parsed.error, 'body');
-  return parsed.data;
+  return { text, data: parsed.data };
 }
 
 /** The workspaces the caller may see with the route's role, after the all-workspaces check. */
@@ -158,7 +160,16 @@ export function route<S extends RouteSpec>(spec: S, handle: (input: RouteInput<S
     if (!params.success) throw issues(params.error, 'path');
     const body = spec.body ? await parseBody(spec.body, request) : undefined;
     const services = await getServices();
-    const result = await handle({ query: query.data, params: params.data, body, scope, services, request, context } as RouteInput<S>);
+    const result = await handle({
+      query: query.data,
+      params: params.data,
+      body: body?.data,
+      rawBody: body?.text,
+      scope,
+      services,
+      request,
+      context,
+    } as RouteInput<S>);
     return isResponse(result) ? result : json(result);
   });
 }

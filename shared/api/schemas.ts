@@ -116,23 +116,34 @@ const sided = z.object({
   value: z.unknown(),
   provenance: z.array(z.object({ node: z.string().optional(), fact: z.string().optional(), eventTime: z.string(), hash: z.string() })),
 });
+const change = z.object({
+  name: z.string(),
+  from: z.unknown(),
+  to: z.unknown(),
+  delta: z.number().nullable().optional().describe('metrics: to - from'),
+  direction: z.enum(['higher', 'lower']).nullable().optional().describe('metrics: which way is better'),
+  verdict: z.enum(['better', 'worse', 'same', 'changed', 'added', 'removed']).optional(),
+});
 export const diffAnswerSchema = z
   .object({
     from: nodeSchema,
     to: nodeSchema,
-    differences: z.array(z.object({ aspect: z.string(), from: sided, to: sided })),
+    differences: z.array(z.object({ aspect: z.string(), from: sided, to: sided, changes: z.array(change).optional() })),
     same: z.array(z.string()),
     partial: z.boolean(),
   })
   .meta({ id: 'DiffAnswer' });
 
-const requirement = z.enum(['data', 'code', 'environment', 'job', 'metrics', 'approval']);
+const requirement = z.string().describe('data, code, environment, job, metrics, approval, or metric:NAME>=VALUE');
 export const gateAnswerSchema = z
   .object({
     model: nodeSchema,
     passed: z.boolean(),
     required: z.array(requirement),
-    checks: z.record(z.string(), z.object({ present: z.boolean(), evidence: z.array(z.string()) })),
+    checks: z.record(
+      z.string(),
+      z.object({ present: z.boolean(), evidence: z.array(z.string()), observed: z.number().nullable().optional() }),
+    ),
     missing: z.array(requirement),
   })
   .meta({ id: 'GateAnswer' });

@@ -141,7 +141,10 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
     case 'gate':
       return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
     case 'diff':
-      return diffSummary(await diff(graph, { from: command.from, to: command.to, workspace, scope }), link);
+      return diffSummary(
+        await diff(graph, { from: command.from, to: command.to, workspace, scope, metricDirections: settings.METRIC_DIRECTIONS }),
+        link,
+      );
     case 'served':
       return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
     case 'request': {

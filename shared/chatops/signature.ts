@@ -56,3 +56,28 @@ export function verifyTeamsSignature(input: { secret: string; authorization: str
   const expected = createHmac('sha256', key).update(input.body).digest();
   return sameBytes(expected, Buffer.from(given, 'base64')) ? { ok: true } : { ok: false, reason: 'The request signature does not match.' };
 }
+
+/**
+ * A pipeline's signed approval (POST /api/approvals): `X-Lineage-Signature: sha256=hex(HMAC-SHA256(secret,
+ * "{timestamp}.{body}"))` with `X-Lineage-Timestamp` in Unix seconds, within five minutes of now.
+ */
+export function verifyPipelineSignature(input: {
+  secret: string;
+  timestamp: string | null;
+  signature: string | null;
+  body: Buffer;
+  nowSeconds?: number;
+}): Verdict {
+  const { secret, timestamp, signature, body } = input;
+  if (!timestamp || !signature) return { ok: false, reason: 'The X-Lineage-Signature and X-Lineage-Timestamp headers are required.' };
+  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Lineage-Timestamp is not a Unix time.' };
+  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS)
+    return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
+  const m = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim());
+  if (!m) return { ok: false, reason: 'X-Lineage-Signature is not sha256=<hex>.' };
+  const expected = createHmac('sha256', secret).update(`${timestamp.trim()}.`).update(body).digest();
+  return sameBytes(expected, Buffer.from(m[1] as string, 'hex'))
+    ? { ok: true }
+    : { ok: false, reason: 'The request signature does not match.' };
+}

@@ -1,7 +1,9 @@
 import { parseArmId } from '../graph/keys.js';
 import type { AsOfAnswer } from '../usecases/asOf.js';
 import type { DiffAnswer } from '../usecases/diff.js';
-import type { GateAnswer } from '../usecases/gate.js';
+import { describeUnmet, type GateAnswer } from '../usecases/gate.js';
+import { describeApproval } from '../usecases/modelProfile.js';
+import { isRecord } from '../util/isRecord.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
 import type { LineageAnswer, LineageNode } from '../usecases/traversal.js';
 import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
@@ -98,8 +100,31 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+const VERDICT: Record<string, string> = { better: '▲ better', worse: '▼ worse', changed: 'changed', added: 'added', removed: 'removed' };
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/** A metric change as `auc 0.781 → 0.803 (+0.022, ▲ better)`; other changes as `name: from → to`. */
+function changeLine(c: NonNullable<DiffAnswer['differences'][number]['changes']>[number]): string {
+  if (c.verdict !== undefined)
+    return `${c.name} ${shown(c.from)} → ${shown(c.to)}${c.delta !== null && c.delta !== undefined ? ` (${signed(c.delta)}, ${VERDICT[c.verdict] ?? c.verdict})` : ` (${VERDICT[c.verdict] ?? c.verdict})`}`;
+  return `${c.name}: ${truncate(shown(c.from), 60)} → ${truncate(shown(c.to), 60)}`;
+}
+
+/** A side of a difference; approvals as the gate words them. */
+function side(aspect: string, value: unknown): string {
+  if (aspect === 'approvals' && Array.isArray(value))
+    return shown(
+      (value as unknown[]).map((a): unknown => (isRecord(a) ? describeApproval(a as Parameters<typeof describeApproval>[0]) : a)),
+    );
+  return shown(value);
+}
+
 export function diffSummary(answer: DiffAnswer, link: string): Answer {
-  const lines = answer.differences.map((d) => `${d.aspect}: ${truncate(shown(d.from.value), 100)} → ${truncate(shown(d.to.value), 100)}`);
+  const lines = answer.differences.map((d) =>
+    d.changes && d.changes.length > 0
+      ? `${d.aspect}: ${truncate(d.changes.map(changeLine).join('; '), 300)}`
+      : `${d.aspect}: ${truncate(side(d.aspect, d.from.value), 100)} → ${truncate(side(d.aspect, d.to.value), 100)}`,
+  );
   if (answer.same.length > 0) lines.push(`Same: ${listed(answer.same, 8)}`);
   lines.push(...boundNote(answer.partial));
   const n = answer.differences.length;
@@ -147,11 +172,13 @@ export function predictionRequestSummary(answer: PredictionRequestAnswer, link: 
 export function gateSummary(answer: GateAnswer, link: string): Answer {
   const lines = answer.required.map((r) => {
     const check = answer.checks[r];
-    return check.present ? `✓ ${r}: ${listed(check.evidence, 4)}` : `✗ ${r}: nothing recorded`;
+    if (check?.present) return `✓ ${r}: ${listed(check.evidence, 4)}`;
+    if (check?.observed !== undefined) return `✗ ${r}: observed ${check.observed ?? 'no such metric'}`;
+    return `✗ ${r}: ${check && check.evidence.length > 0 ? listed(check.evidence, 4) : 'nothing recorded'}`;
   });
   lines.push(`Policy: ${answer.required.join(', ') || '(nothing required)'}`);
   const title = answer.passed
     ? `✅ ${answer.model.label} passes the gate`
-    : `❌ ${answer.model.label} is missing ${answer.missing.join(', ')}`;
+    : `❌ ${answer.model.label} does not meet ${describeUnmet(answer).join('; ')}`;
   return { title, lines, link, tone: answer.passed ? 'good' : 'error' };
 }

@@ -118,6 +118,17 @@ export const piiFindingItemSchema = z.object({
 });
 export type PiiFindingItem = z.infer<typeof piiFindingItemSchema>;
 
+/** Reveals of sealed identities by auditors (GET /api/identities/{hash}): every one is logged, and counted here. */
+export const identityRevealsSchema = z.object({
+  total: count,
+  last30Days: count,
+  /** Per auditor (their identity hash, or `function-key`). */
+  byAuditor: z.record(z.string(), count),
+  lastAt: z.string().nullable(),
+  computedAt: z.string(),
+});
+export type IdentityReveals = z.infer<typeof identityRevealsSchema>;
+
 export const reportSchema = z.object({
   schemaVersion: z.literal(1),
   runId: z.string(),
@@ -137,6 +148,8 @@ export const reportSchema = z.object({
   driftAttribution: section(driftItemSchema).extend({ attributed: z.array(driftItemSchema) }),
   retention: section(retentionViolationSchema).extend({ policies: z.array(policyStatusSchema), activeHolds: z.array(z.string()) }),
   pii: section(piiFindingItemSchema).extend({ byKind: z.record(z.string(), count) }),
+  /** Absent from reports made before reveals existed. */
+  identityReveals: identityRevealsSchema.optional(),
   /** What this run cost: hardware-independent figures. */
   cost: z.object({
     cosmosRequests: count,

@@ -38,6 +38,8 @@ export interface ComplianceDeps {
   now: () => Date;
   /** The app's public origin, for links from report items to the lineage explorer; none when unknown. */
   explorerOrigin?: string | null;
+  /** The reveal log of the identity vault; without it the report has no identityReveals section. */
+  identityReveals?: { reveals(since?: Date): Promise<Array<{ at: string; by: string }>> };
 }
 
 export interface RunOptions {
@@ -288,6 +290,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     driftAttribution: { ...driftSection(states.drift.data), computedAt: computedAt('drift') },
     retention: { ...retentionSection(states.retention.data, policiesOf(deps), purgedThisRun), computedAt: computedAt('retention') },
     pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
+    ...(shared.identityReveals ? { identityReveals: await identityRevealsSection(shared.identityReveals, now) } : {}),
     cost: {
       cosmosRequests: deps.meter.snapshot().storeRequests - before,
       documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),
@@ -299,6 +302,24 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
   const report = reportSchema.parse(redactPii(draft, deps.redactionKey));
   await publishReport(deps.blobs, report, deps.explorerOrigin ?? null);
   return report;
+}
+
+/** Counts every logged reveal: total, in the last 30 days, per auditor. */
+async function identityRevealsSection(
+  log: NonNullable<ComplianceDeps['identityReveals']>,
+  now: Date,
+): Promise<NonNullable<ComplianceReport['identityReveals']>> {
+  const all = await log.reveals();
+  const since = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+  const byAuditor: Record<string, number> = {};
+  for (const r of all) byAuditor[r.by] = (byAuditor[r.by] ?? 0) + 1;
+  return {
+    total: all.length,
+    last30Days: all.filter((r) => r.at >= since).length,
+    byAuditor,
+    lastAt: all[all.length - 1]?.at ?? null,
+    computedAt: now.toISOString(),
+  };
 }
 
 const historySchema = z.array(

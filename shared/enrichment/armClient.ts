@@ -75,17 +75,33 @@ export class ArmClient {
     const url = this.urlFor(armId);
     const cached = this.immutable.get(url);
     if (cached) return cached;
-    let pending = this.inFlight.get(url);
-    if (!pending) {
-      pending = this.fetchWithRetry(url).finally(() => this.inFlight.delete(url));
-      this.inFlight.set(url, pending);
-    }
-    const response = await pending;
+    const response = await this.getUrl(url);
     if (response.status === 200 && /\/versions\/[^/]+$/i.test(armId)) {
       if (this.immutable.size >= IMMUTABLE_CACHE_LIMIT) this.immutable.delete(this.immutable.keys().next().value as string);
       this.immutable.set(url, response);
     }
     return response;
+  }
+
+  /**
+   * GET an absolute URL of another Azure ML API (the workspace's MLflow tracking server) through
+   * the same slots, retries and throttling as the management API, with a token for `scope`
+   * (default: the management endpoint's audience). Identical GETs in flight are shared.
+   */
+  async getUrl(url: string, scope = this.managementScope()): Promise<ArmResponse> {
+    const target = new URL(url);
+    if (target.protocol !== 'https:' && !isLoopbackHttp(target))
+      throw new Error(`${redact(url)}: only https (plain http only on loopback)`);
+    let pending = this.inFlight.get(url);
+    if (!pending) {
+      pending = this.fetchWithRetry(url, isLoopbackHttp(target) ? undefined : scope).finally(() => this.inFlight.delete(url));
+      this.inFlight.set(url, pending);
+    }
+    return pending;
+  }
+
+  private managementScope(): string {
+    return `${new URL(this.options.endpoint).origin}/.default`;
   }
 
   /** Every item of a list operation, following `nextLink` verbatim until it is absent. */
@@ -100,7 +116,7 @@ export class ArmClient {
   async *pages(collectionArmId: string, from?: string): AsyncGenerator<{ url: string; items: unknown[]; nextLink?: string }> {
     let url: string | undefined = from ?? this.urlFor(collectionArmId);
     for (let page = 0; url && page < 100_000; page++) {
-      const response = await this.fetchWithRetry(url);
+      const response = await this.fetchWithRetry(url, this.options.credential ? this.managementScope() : undefined);
       if (response.status === 404) return;
       const body = response.body as { value?: unknown[]; nextLink?: string | null };
       const nextLink = typeof body.nextLink === 'string' && body.nextLink.length > 0 ? body.nextLink : undefined;
@@ -109,12 +125,12 @@ export class ArmClient {
     }
   }
 
-  private async fetchWithRetry(url: string): Promise<ArmResponse> {
+  private async fetchWithRetry(url: string, scope: string | undefined): Promise<ArmResponse> {
     let lastProblem = '';
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       let waitMs = Math.min(30_000, this.options.baseDelayMs * 2 ** (attempt - 1));
       try {
-        const response = await this.withSlot(() => this.fetchOnce(url));
+        const response = await this.withSlot(() => this.fetchOnce(url, scope));
         if (response.status === 200 || response.status === 404) return response;
         lastProblem = `HTTP ${response.status}`;
         if (response.status === 429) {
@@ -122,7 +138,7 @@ export class ArmClient {
           waitMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : waitMs;
           if (waitMs > this.options.maxRetryAfterMs) throw new TransientStoreError(`${url}: throttled, Retry-After ${retryAfter}s`);
         } else if (response.status < 500 && response.status !== 408) {
-          throw new UpstreamError(`${redact(url)}: HTTP ${response.status} ${describeArmError(response.body)}`, response.status);
+          throw new UpstreamError(`${redact(url)}: HTTP ${response.status} ${describeError(response.body)}`, response.status);
         }
       } catch (error) {
         if (error instanceof UpstreamError || error instanceof TransientStoreError) throw error;
@@ -133,13 +149,12 @@ export class ArmClient {
     throw new TransientStoreError(`${redact(url)}: ${lastProblem} after ${this.options.maxAttempts} attempts`);
   }
 
-  private async fetchOnce(url: string): Promise<ArmResponse & { retryAfter?: string | null }> {
+  private async fetchOnce(url: string, scope: string | undefined): Promise<ArmResponse & { retryAfter?: string | null }> {
     this.requests++;
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.options.credential) {
-      const scope = `${new URL(this.options.endpoint).origin}/.default`;
+    if (this.options.credential && scope) {
       const token = await this.options.credential.getToken(scope);
-      if (!token) throw new Error('no token for the management endpoint');
+      if (!token) throw new Error(`no token for ${scope}`);
       headers.authorization = `Bearer ${token.token}`;
     }
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
@@ -165,10 +180,12 @@ export class ArmClient {
   }
 }
 
-function describeArmError(body: unknown): string {
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+/** ARM errors are `{error: {code, message}}`; MLflow's are `{error_code, message}`. */
+function describeError(body: unknown): string {
+  const b = body as { error?: { code?: unknown; message?: unknown }; error_code?: unknown; message?: unknown } | undefined;
   const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
-  return error ? `${text(error.code)}: ${text(error.message)}`.slice(0, 300) : '';
+  if (b?.error) return `${text(b.error.code)}: ${text(b.error.message)}`.slice(0, 300);
+  return b?.error_code !== undefined ? `${text(b.error_code)}: ${text(b.message)}`.slice(0, 300) : '';
 }
 
 /** No query strings (skip tokens, signatures) in logs or errors. */

@@ -210,5 +210,18 @@ export function storageLocation(datastore: NodeRef | undefined, pathOrUrl: strin
   return { kind: 'storage', workspace: null, key, label: key };
 }
 
+/**
+ * An approval of a model version, one per source and occurrence: `{model key}/approvals/{source}/{id}`,
+ * where the id is what makes it unique at its source (the rule, the pipeline run, the operation).
+ */
+export function approvalOf(model: NodeRef, source: string, id: string): NodeRef {
+  return {
+    kind: 'approval',
+    workspace: model.workspace,
+    key: `${model.key}/approvals/${source.toLowerCase()}/${id}`,
+    label: `approval of ${model.label} (${source})`,
+  };
+}
+
 /** Kinds an `azureml:NAME:VERSION` shorthand may name. */
 export const SHORTHAND_COLLECTIONS = ['models', 'data', 'environments', 'codes', 'components'] as const;

@@ -18,6 +18,7 @@ export const EDGE_KINDS = [
   'serves', // deployment -> endpoint
   'driftTargetOf', // dataset -> drift signal (the data that drifted)
   'driftBaselineOf', // dataset -> drift signal (the reference data)
+  'approvalOf', // approval -> model version it decides on
 ] as const;
 export type EdgeKind = (typeof EDGE_KINDS)[number];
 

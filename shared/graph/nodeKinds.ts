@@ -15,5 +15,6 @@ export const NODE_KINDS = [
   'service',
   'drift',
   'storage', // a location in storage (datastore path or URL): how unregistered job outputs feed later jobs
+  'approval', // a decision about a model version: who, when, under which ticket, from which source
 ] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];

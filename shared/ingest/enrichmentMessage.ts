@@ -3,8 +3,8 @@ import { z } from 'zod';
 /**
  * What the enrichment queue carries: fetch one Azure ML resource from the management REST API
  * and add the links it holds (job inputs and outputs, code, environment, compute; model version
- * -> job; deployment -> model; endpoint -> traffic). Normalizers ask for these; the enricher
- * answers them.
+ * -> job; deployment -> model; endpoint -> traffic), and a job's MLflow run (metrics, params,
+ * dataset inputs). Normalizers ask for these; the enricher answers them.
  */
 export const ENRICHMENT_KINDS = [
   'job',
@@ -16,6 +16,8 @@ export const ENRICHMENT_KINDS = [
   'endpoint',
   'deployment',
   'compute',
+  // The job's run on the workspace's MLflow tracking server (runs/get); armId names the job.
+  'mlflowRun',
 ] as const;
 export type EnrichmentKind = (typeof ENRICHMENT_KINDS)[number];
 
@@ -34,5 +36,7 @@ export const enrichmentMessageSchema = z.object({
   cause: z.object({ eventId: z.string().optional(), hash: z.string().optional(), eventType: z.string().optional() }).optional(),
   /** REST fetches that led here (0: asked for by an event). Links are followed at most MAX_ENRICHMENT_HOPS deep. */
   hops: z.number().int().min(0).max(1000).optional(),
+  /** For `mlflowRun`: the tracking URI the job names (`services.Tracking.endpoint`); else the workspace's `mlFlowTrackingUri`. */
+  trackingUri: z.string().min(1).max(2048).optional(),
 });
 export type EnrichmentMessage = z.infer<typeof enrichmentMessageSchema>;

@@ -1,3 +1,4 @@
+import { normalizeApprovalEvent } from './approvals.js';
 import { azureMlEventType, normalizeAzureMlEvent } from './eventGrid/azureMlEvents.js';
 import { parseEnvelope } from './eventGrid/envelope.js';
 import { describeIssues, type ValidationIssue } from './issues.js';
@@ -9,7 +10,7 @@ import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
- * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`), all answering in the same shape,
+ * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`, `approval`), all answering in the same shape,
  * so capture, replay and the raw event log do not care where an event came from.
  */
 
@@ -35,6 +36,8 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
       return fromMonitorRecord(raw, hash);
     case 'rest':
       return fromRest(raw);
+    case 'approval':
+      return fromApproval(raw);
     default:
       return {
         status: 'invalid',
@@ -89,7 +92,9 @@ function fromMonitorRecord(raw: unknown, hash: string): Normalized {
 function fromRest(raw: unknown): Normalized {
   const parsed = restObservationSchema.safeParse(raw);
   // A REST observation is identified by what was fetched and, for resources without a time of their own, when.
-  const eventId = parsed.success ? `GET ${parsed.data.armId}${parsed.data.fetchedAt ? ` @ ${parsed.data.fetchedAt}` : ''}` : undefined;
+  const eventId = parsed.success
+    ? `GET ${parsed.data.request ?? parsed.data.armId}${parsed.data.fetchedAt ? ` @ ${parsed.data.fetchedAt}` : ''}`
+    : undefined;
   const eventType = parsed.success ? `azureml-rest:${parsed.data.kind}` : undefined;
   const result = normalizeRestObservation(raw);
   if (!result.ok)
@@ -109,3 +114,26 @@ function fromRest(raw: unknown): Normalized {
     enrich: result.enrich,
   };
 }
+
+/** A decision a pipeline posted (POST /api/approvals). */
+function fromApproval(raw: unknown): Normalized {
+  const result = normalizeApprovalEvent(raw);
+  if (!result.ok)
+    return {
+      status: 'invalid',
+      eventType: APPROVAL_EVENT_TYPE,
+      reason: `approval could not be normalized: ${describeIssues(result.issues)}`,
+      issues: result.issues,
+    };
+  const { event, delta } = result;
+  return {
+    status: 'project',
+    eventId: `approval:${event.source}:${event.id}`,
+    eventType: APPROVAL_EVENT_TYPE,
+    time: event.at,
+    delta,
+    enrich: [],
+  };
+}
+
+export const APPROVAL_EVENT_TYPE = 'aml-lineage:approval';

@@ -1,4 +1,4 @@
-import { pseudonym } from './identity.js';
+import { identityHash, pseudonym } from './identity.js';
 
 /**
  * Personal data and secrets in lineage metadata (tags, properties, parameters, descriptions, URIs,
@@ -166,8 +166,11 @@ export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T 
       let text = segment;
       for (const d of DETECTORS) {
         d.pattern.lastIndex = 0;
+        // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
         text = text.replace(d.pattern, (m) =>
-          !d.accept || d.accept(m, key) ? `pii:${d.kind}:${pseudonym(m, hashKey).slice('redacted:'.length)}` : m,
+          !d.accept || d.accept(m, key)
+            ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
+            : m,
         );
       }
       return text;

@@ -14,6 +14,14 @@ import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from '../ingest/normalize.js';
+import {
+  approvalsFromRules,
+  DEFAULT_APPROVAL_RULES,
+  identityFieldsOf,
+  parseApprovalRules,
+  type ApprovalRule,
+} from '../ingest/approvals.js';
+import type { IdentitySink } from '../store/identityVault.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;
@@ -26,7 +34,13 @@ export interface CaptureDeps {
   enrichments?: EnrichmentSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   predictionRequests?: PredictionRequestStore;
+  /** Rules that read approvals from model tags, properties and stage (APPROVAL_RULES); the defaults without. */
+  approvalRules?: readonly ApprovalRule[];
+  /** Where the people replaced by identity hashes are kept, encrypted; without it, only their hashes remain. */
+  identities?: IdentitySink;
 }
+
+const DEFAULT_RULES = parseApprovalRules(DEFAULT_APPROVAL_RULES);
 
 export type CaptureOutcome =
   | { status: 'projected'; hash: string; eventId: string; eventType: string; duplicate: boolean; writes: ApplyResult; enqueued: number }
@@ -68,8 +82,13 @@ export interface CaptureOptions {
 export async function captureEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
   // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
-  // and hashed is the redacted event (keyed hashes, so equal values still join).
-  const raw = redactPii(redactIdentities(received, deps.redactionKey), deps.redactionKey);
+  // and hashed is the redacted event (keyed hashes, so equal values still join). People named in
+  // identity fields are sealed in the identity vault first, so every stored hash can be revealed.
+  const rules = deps.approvalRules ?? DEFAULT_RULES;
+  const found = new Map<string, string>();
+  const raw = redactPii(redactIdentities(received, deps.redactionKey, { personKeys: identityFieldsOf(rules), found }), deps.redactionKey);
+  const vault = deps.identities;
+  if (vault && found.size > 0) await withRetry(() => vault.remember(found), 'sealing identities');
   const hash = contentHash(raw);
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
@@ -108,6 +127,8 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
     return { status: 'ignored', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, reason: normalized.reason };
   }
 
+  // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
+  approvalsFromRules(normalized.delta, rules, normalized.time);
   const prov: Provenance = {
     source: channel,
     eventId: normalized.eventId,

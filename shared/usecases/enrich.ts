@@ -1,12 +1,24 @@
 import type { ArmClient } from '../enrichment/armClient.js';
+import { mlflowRequest, type MlflowClient } from '../enrichment/mlflowClient.js';
+import { nodeId, parseArmId } from '../graph/keys.js';
+import { FINISHED_RUN_STATUSES, isFinishedRun } from '../ingest/rest/mlflowRun.js';
 import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
 import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
+import { workspaceOf } from '../ingest/payload.js';
+import { isRecord } from '../util/isRecord.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
 
 export interface EnrichDeps extends CaptureDeps {
   arm: ArmClient;
   apiVersion: string;
+  /** The workspaces' MLflow tracking servers; without it, jobs get no metrics. */
+  mlflow?: MlflowClient;
 }
+
+export type EnrichOutcome = CaptureOutcome | { status: 'listed'; followUps: number } | { status: 'skipped'; reason: string };
+
+/** The MLflow REST API version every run observation names. */
+export const MLFLOW_API_VERSION = '2.0';
 
 /**
  * Fetches the resource an enrichment message names and captures what came back like any other
@@ -17,8 +29,9 @@ export async function enrich(
   deps: EnrichDeps,
   message: EnrichmentMessage,
   options: { redelivered?: boolean } = {},
-): Promise<CaptureOutcome | { status: 'listed'; followUps: number }> {
+): Promise<EnrichOutcome> {
   const fetchedAt = deps.now().toISOString();
+  if (message.kind === 'mlflowRun') return enrichMlflowRun(deps, message, options);
   if (message.kind === 'modelContainer') {
     // Resource logs name a model but not its version: fetch every version.
     const followUps: EnrichmentMessage[] = [];
@@ -49,4 +62,44 @@ export async function enrich(
     observation.deployments = deployments;
   }
   return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
+}
+
+/**
+ * A job's MLflow run: one runs/get, logged raw and projected like any REST answer. A run already
+ * captured as finished is not fetched again (its metrics, params and inputs no longer change), so
+ * a redelivered message or a job seen again costs no request.
+ */
+async function enrichMlflowRun(deps: EnrichDeps, message: EnrichmentMessage, options: { redelivered?: boolean }): Promise<EnrichOutcome> {
+  const mlflow = deps.mlflow;
+  if (!mlflow) return { status: 'skipped', reason: 'no MLflow client configured' };
+  const job = parseArmId(message.armId);
+  const ws = workspaceOf(message.armId)?.ws;
+  if (job?.kind !== 'job' || !ws) return { status: 'skipped', reason: `${message.armId} is not the ARM id of a job` };
+  const stored = (await deps.graph.readNode(nodeId(job.kind, job.key)))?.facts.mlflowRun?.value;
+  if (isRecord(stored) && typeof stored.status === 'string' && FINISHED_RUN_STATUSES.has(stored.status))
+    return { status: 'skipped', reason: `run ${job.label} was captured ${stored.status.toLowerCase()}` };
+
+  const trackingUri = message.trackingUri ?? (await workspaceTrackingUri(deps, ws.key));
+  const response = await mlflow.getRun(trackingUri, job.label);
+  const resource = response.status === 200 ? response.body : undefined;
+  const observation: RestObservation = {
+    kind: 'mlflowRun',
+    armId: message.armId,
+    apiVersion: MLFLOW_API_VERSION,
+    request: mlflowRequest(response.url),
+    status: response.status,
+    resource,
+    // A finished run is the same evidence however often it is fetched; anything else is dated.
+    ...(isFinishedRun(resource) ? {} : { fetchedAt: deps.now().toISOString() }),
+  };
+  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
+}
+
+/** The workspace's `mlFlowTrackingUri`, for jobs that do not name their Tracking service. */
+export async function workspaceTrackingUri(deps: EnrichDeps, workspaceKey: string): Promise<string> {
+  const response = await deps.arm.get(workspaceKey);
+  const uri = (response.body as { properties?: { mlFlowTrackingUri?: unknown } } | undefined)?.properties?.mlFlowTrackingUri;
+  if (response.status !== 200 || typeof uri !== 'string' || uri.length === 0)
+    throw new Error(`workspace ${workspaceKey} has no mlFlowTrackingUri (HTTP ${response.status})`);
+  return uri;
 }

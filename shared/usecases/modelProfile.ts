@@ -1,17 +1,39 @@
 import { canSee } from '../access.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
+import { isRecord } from '../util/isRecord.js';
 import { walk } from './traversal.js';
 
 /**
  * What a model version was built from and where it went, gathered from its upstream and
- * downstream: the producing job and its parameters, data, code, commits, environment, compute,
- * parent models, metrics, approvals and deployments. Diff, gate and evidence all read this.
+ * downstream: the producing job, its parameters and its MLflow run's metrics, data (with digests
+ * where a run logged them), code, commits, environment, compute, parent models, approvals and
+ * deployments. Diff, gate and evidence all read this; every value names the fact that asserted it.
  */
+export interface FactRef {
+  node: string;
+  fact: string;
+  eventTime: string;
+  hash: string;
+}
+
+export interface Approval {
+  node: NodeDoc;
+  decision: string;
+  /** Who decided: an identity token (`identity:…`), an Entra object id, or a service principal's name. */
+  by: string | null;
+  at: string | null;
+  ticket: string | null;
+  link: string | null;
+  source: string;
+}
+
 export interface ModelProfile {
   model: NodeDoc;
   job: NodeDoc | null;
   data: NodeDoc[];
+  /** Digests logged for a data node by the runs that read it (MLflow dataset inputs), by node id. */
+  dataDigests: Map<string, string[]>;
   code: NodeDoc[];
   commits: NodeDoc[];
   environments: NodeDoc[];
@@ -19,27 +41,26 @@ export interface ModelProfile {
   parentModels: NodeDoc[];
   jobs: NodeDoc[];
   deployments: NodeDoc[];
-  parameters: Record<string, unknown>;
-  /** Metric-like values found in tags and properties (Azure ML events carry no metrics). */
-  metrics: Record<string, unknown>;
-  /** Approval evidence: approval-like tags/properties, or a Production/Approved stage. */
-  approvals: Array<{ field: string; value: unknown }>;
+  /** The producing job's parameters: its literal inputs and its MLflow run's params. */
+  parameters: Record<string, { value: unknown; source: FactRef }>;
+  /** The producing job's MLflow run: the latest value of each metric. */
+  metrics: Record<string, { value: number; source: FactRef }>;
+  approvals: Approval[];
   upstream: { nodes: NodeDoc[]; edges: EdgeDoc[]; partial: boolean };
 }
 
-const METRIC_KEY = /^(metrics?[._:/]|accuracy|auc|roc_auc|f1|precision|recall|rmse|mae|mse|r2|log_?loss|loss|val_|test_)/i;
-const APPROVAL_KEY = /approv/i;
-
-function facts(doc: NodeDoc | null, name: string): Record<string, unknown> {
-  const v = doc?.facts[name]?.value;
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+function factRef(doc: NodeDoc, fact: string): FactRef | undefined {
+  const f = doc.facts[fact];
+  return f ? { node: doc.id, fact, eventTime: f.eventTime, hash: f.hash } : undefined;
 }
 
-function isTruthy(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') return /^(true|yes|approved|1)$/i.test(value.trim());
-  return value !== null && value !== undefined && value !== 0;
+function entries(doc: NodeDoc | null, fact: string): Array<[string, unknown, FactRef]> {
+  const ref = doc ? factRef(doc, fact) : undefined;
+  const value = doc?.facts[fact]?.value;
+  return ref && isRecord(value) ? Object.entries(value).map(([k, v]) => [k, v, ref]) : [];
 }
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export async function modelProfile(
   graph: GraphStore,
@@ -59,26 +80,37 @@ export async function modelProfile(
   const job = producer ? (nodes.find((n) => n.id === producer.from) ?? null) : null;
   const ofKind = (...kinds: string[]) => nodes.filter((n) => kinds.includes(n.kind)).sort((a, b) => a.key.localeCompare(b.key));
 
-  const metrics: Record<string, unknown> = {};
-  const approvals: Array<{ field: string; value: unknown }> = [];
-  for (const [source, doc] of [
-    ['model', model],
-    ['job', job],
-  ] as const) {
-    for (const field of ['tags', 'properties']) {
-      for (const [k, v] of Object.entries(facts(doc, field))) {
-        if (METRIC_KEY.test(k)) metrics[`${source}.${field}.${k}`] = v;
-        if (APPROVAL_KEY.test(k) && isTruthy(v)) approvals.push({ field: `${source}.${field}.${k}`, value: v });
-      }
-    }
+  const parameters: ModelProfile['parameters'] = {};
+  // Literal job inputs win over MLflow params of the same name: they are what the job was given.
+  for (const [k, v, source] of [...entries(job, 'mlflowParams'), ...entries(job, 'parameters')]) parameters[k] = { value: v, source };
+  const metrics: ModelProfile['metrics'] = {};
+  for (const [k, v, source] of entries(job, 'metrics')) if (typeof v === 'number') metrics[k] = { value: v, source };
+
+  const dataDigests = new Map<string, string[]>();
+  for (const e of edges) {
+    const digest = e.kind === 'inputOf' ? e.facts.digest?.value : undefined;
+    if (typeof digest === 'string') dataDigests.set(e.from, [...new Set([...(dataDigests.get(e.from) ?? []), digest])].sort());
   }
-  const stage = model.facts.stage?.value;
-  if (typeof stage === 'string' && /^(production|approved)$/i.test(stage)) approvals.push({ field: 'model.stage', value: stage });
+
+  const approvalNodes = edges.filter((e) => e.kind === 'approvalOf' && e.to === model.id).map((e) => e.from);
+  const approvals = nodes
+    .filter((n) => n.kind === 'approval' && approvalNodes.includes(n.id))
+    .map((n): Approval => ({
+      node: n,
+      decision: text(n.facts.decision?.value) ?? 'approved',
+      by: text(n.facts.by?.value),
+      at: text(n.facts.at?.value),
+      ticket: text(n.facts.ticket?.value),
+      link: text(n.facts.link?.value),
+      source: text(n.facts.source?.value) ?? 'unknown',
+    }))
+    .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? '') || a.node.key.localeCompare(b.node.key));
 
   return {
     model,
     job,
     data: ofKind('data', 'dataset', 'storage'),
+    dataDigests,
     code: ofKind('code'),
     commits: ofKind('commit'),
     environments: ofKind('environment'),
@@ -88,9 +120,19 @@ export async function modelProfile(
     deployments: down.order
       .map((o) => o.doc)
       .filter((d) => (d.kind === 'deployment' || d.kind === 'service') && canSee(scope, d.workspace)),
-    parameters: facts(job, 'parameters'),
+    parameters,
     metrics,
     approvals,
     upstream: { nodes, edges, partial: up.cut !== undefined },
   };
+}
+
+/** One line per decision, as the gate's evidence and chat answers show it: `approved by identity:… at … (tag)`. */
+export function describeApproval(a: Pick<Approval, 'decision' | 'by' | 'at' | 'source'>): string {
+  return `${a.decision} by ${a.by ?? 'unknown'}${a.at ? ` at ${a.at}` : ''} (${a.source})`;
+}
+
+/** The decision that stands: the latest one (by its time), whatever its source. */
+export function standingDecision(approvals: Approval[]): Approval | undefined {
+  return approvals[approvals.length - 1];
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
+import { isMlflowPath } from '../../infra/local/azureMlStandIn/mlflow.js';
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 import { buildServices, type Services } from '../../shared/composition.js';
 import { loadSettings } from '../../shared/config.js';
@@ -12,8 +13,8 @@ import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClien
 import { captureEvent, type CaptureDeps } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
-import type { MonitorMessage } from './monitorStream.js';
-import { fixed, heading, int, mean, table } from './report.js';
+import { monitorStream, type MonitorMessage } from './monitorStream.js';
+import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
 
 /**
  * Section 4: what an event costs once enrichment runs, and what Event Hubs capture costs per
@@ -25,7 +26,14 @@ import { fixed, heading, int, mean, table } from './report.js';
  *      enrich, delete) until empty; then the same events delivered again and drained again.
  *   b. Generated Azure Monitor messages through captureMonitorMessage, with every Cosmos request
  *      and enqueued enrichment attributed to the record that caused it.
+ *   c. MLflow requests per enriched job (runs/get on the workspace's tracking server) in both
+ *      rounds of (a), and when every job's MLflow message is delivered once more by the queue.
+ *
+ * `npm run bench:enrichment` runs this section alone.
  */
+
+/** Section 4b: about 2,800 records, three quarters of the messages endpoint traffic logs. */
+export const capturedMessages = (): MonitorMessage[] => monitorStream(300, 20240502, 0.75);
 
 /** The repository root: the nearest folder above this file with a package.json (works from dist/). */
 function repositoryRoot(): string {
@@ -77,6 +85,8 @@ interface Round {
   restClient: number;
   restServer: number;
   restByStatus: Map<number, number>;
+  /** Requests the stand-in answered on its MLflow paths (runs/get, metrics/get-history). */
+  mlflow: number;
   queue: { sent: number; receives: number; deletes: number };
   failures: string[];
   ms: number;
@@ -105,6 +115,7 @@ async function captureAndDrain(
     restClient: 0,
     restServer: 0,
     restByStatus: new Map(),
+    mlflow: 0,
     queue: { sent: 0, receives: 0, deletes: 0 },
     failures: [],
     ms: 0,
@@ -173,6 +184,7 @@ async function captureAndDrain(
   round.restClient = services.arm.requests - restClient0;
   round.restServer = standIn.requests.length - restServer0;
   for (const r of standIn.requests.slice(restServer0)) bump(round.restByStatus, r.status);
+  round.mlflow = standIn.requests.slice(restServer0).filter((r) => isMlflowPath(r.path)).length;
   round.ms = performance.now() - started;
   return round;
 }
@@ -428,6 +440,9 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     const run = await captureMessages(services, messages);
     const { perRecord, perTraffic } = printMonitorCapture(messages, run);
 
+    console.log(`\n  c. MLflow requests per enriched job (target: 1 on first fetch, 0 on redelivery)`);
+    await printMlflowCost(services, standIn, first, again);
+
     const perEvent = (r: Round) => fixed((r.captureCosmos + r.drainCosmos) / r.events, 1);
     console.log(
       `\n  summary: an Event Grid event costs ${perEvent(first)} Cosmos and ${fixed(first.restClient / first.events, 1)} REST requests with its enrichment ` +
@@ -437,3 +452,50 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     await Promise.all([cosmos.stop(), azurite.stop(), standIn.stop()]);
   }
 }
+
+/**
+ * MLflow requests per job enriched: the rounds of (a), then every job's `mlflowRun` message
+ * delivered again by the queue (the message a crash after projecting would leave behind).
+ */
+async function printMlflowCost(services: Services, standIn: AzureMlStandIn, first: Round, again: Round): Promise<void> {
+  const jobs = [...(first.kinds.get('job')?.distinct ?? [])];
+  const mark = standIn.requests.length;
+  const outcomes = new Map<string, number>();
+  for (const armId of jobs) {
+    const outcome = await enrich(services.enrich, { kind: 'mlflowRun', armId }, { redelivered: true });
+    bump(outcomes, outcome.status);
+  }
+  const redelivered = standIn.requests.slice(mark).filter((r) => isMlflowPath(r.path)).length;
+  const perJob = (n: number, of: number) => (of > 0 ? fixed(n / of, 2) : '-');
+  const jobsIn = (r: Round) => r.kinds.get('job')?.distinct.size ?? 0;
+  console.log(
+    table(
+      ['', 'jobs enriched', 'runs/get answered', 'MLflow requests', 'MLflow requests/job'],
+      [
+        [
+          '(a) first delivery',
+          int(jobsIn(first)),
+          int(first.kinds.get('mlflowRun')?.processed ?? 0),
+          int(first.mlflow),
+          perJob(first.mlflow, jobsIn(first)),
+        ],
+        [
+          '(a) events delivered again',
+          int(jobsIn(again)),
+          int(again.kinds.get('mlflowRun')?.processed ?? 0),
+          int(again.mlflow),
+          perJob(again.mlflow, jobsIn(again)),
+        ],
+        [
+          'mlflowRun message redelivered',
+          int(jobs.length),
+          `0 (${outcomesText(outcomes)})`,
+          int(redelivered),
+          perJob(redelivered, jobs.length),
+        ],
+      ],
+    ),
+  );
+}
+
+runSectionAlone(import.meta.url, '4', () => runEnrichmentBench(capturedMessages()));

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { runComplianceBench } from './compliance.js';
-import { runEnrichmentBench } from './enrichment.js';
+import { capturedMessages, runEnrichmentBench } from './enrichment.js';
 import { runEventHubsBench } from './eventHubs.js';
 import { runExplorerBench } from './explorer.js';
 import { runLookupBench } from './lookups.js';
@@ -22,7 +22,8 @@ import { runTlogBench } from './tlog.js';
  *      against the embedded Cosmos server and Azurite.
  *   3. Azure Monitor envelope parsing on one core (Event Hubs bodies -> records -> results) vs JSON.parse.
  *   4. Cosmos and REST requests per event once enrichment runs (sample workspace, REST stand-in),
- *      on redelivery, and Cosmos requests per Event Hubs record by category.
+ *      on redelivery, Cosmos requests per Event Hubs record by category, and MLflow requests per
+ *      enriched job (`npm run bench:enrichment` alone).
  *   5. Lookups on a generated 100,000-node graph (BENCH_LOOKUP_NODES): Cosmos round trips, requests
  *      and latency at depth 1, 10 and 50 from precomputed closures vs a hop-by-hop walk, against the
  *      embedded Cosmos server in a child process (several minutes; `npm run bench:lookups` alone).
@@ -41,9 +42,6 @@ import { runTlogBench } from './tlog.js';
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
-const CAPTURED_MESSAGES = 300; // section 4b, about 2,800 records
-/** Section 4b's share of endpoint traffic-log messages; section 3 uses the stream's default. */
-const CAPTURED_TRAFFIC_SHARE = 0.75;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -67,7 +65,7 @@ async function main(): Promise<void> {
   await runStoreBench(events.slice(0, STORE_EVENTS));
   // Section 3 runs after section 2 has stopped its stores, so the in-process Cosmos server's data is garbage by then.
   runMonitorParsingBench(monitorStream(MONITOR_MESSAGES));
-  await runEnrichmentBench(monitorStream(CAPTURED_MESSAGES, 20240502, CAPTURED_TRAFFIC_SHARE));
+  await runEnrichmentBench(capturedMessages());
   await runLookupBench();
   await runComplianceBench();
   await runEventHubsBench();

@@ -252,6 +252,8 @@ describe('the explorer, served by the function app', () => {
     const row = async (aspect: string) => (await table.locator(`tr[data-aspect="${aspect}"]`).innerText()).replace(/\s+/g, ' ').trim();
     expect(await row('data')).toMatch(/^data ≠ changed credit-applications:2 .*credit-applications:3/);
     expect(await row('code')).toMatch(/^code ≠ changed credit-src:6 .*credit-src:7/);
+    // Metrics of each side's MLflow run, by value.
+    expect(await row('metrics')).toMatch(/^metrics ≠ changed .*auc=0\.781.* auc=0\.803/);
     expect(await row('environment')).toBe('environment = same the same on both sides');
     await screenshot(page, 'explorer-diff');
   });

@@ -171,6 +171,12 @@ describe('local host', () => {
     expect(output).toContain('data credit-applications:3 --inputOf--> job credit-prep-20240501');
     expect(output).toContain('credit-scoring/blue: 100% traffic, model credit-default:2');
     expect(output).toContain('credit-scoring/blue served model credit-default:2');
+    // Q4 by value: each metric of the two MLflow runs, with its delta and which way is better.
+    expect(output).toContain('metric auc: 0.781 -> 0.803 (+0.022, better)');
+    expect(output).toContain('metric log_loss: 0.412 -> 0.395 (-0.017, better)');
+    expect(output).toContain('metric f1: 0.611 -> 0.598 (-0.013, worse)');
+    expect(output).toContain('parameters num_leaves: "31" -> "63"');
+    expect(output).toMatch(/Q7\. May credit-default:3 be promoted .*\(HTTP 200\)\n {2}yes: .*auc=0\.803/);
   });
 
   it('replays the raw event log and dead letters on POST /api/replay', async () => {

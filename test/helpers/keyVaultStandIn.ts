@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -6,13 +6,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
- * A stand-in for the Azure Key Vault keys data plane, as much of it as checkpoint signing uses:
- * Get Key (`GET /keys/{name}[/{version}]`) and Sign (`POST /keys/{name}/{version}/sign`, ES256 over
- * a base64url digest, answering `{ kid, value }` with r || s). Like the service it answers an
+ * A stand-in for the Azure Key Vault keys data plane, as much of it as checkpoint signing and
+ * identity sealing use: Get Key (`GET /keys/{name}[/{version}]`), Sign (`POST /keys/{name}/{version}/sign`,
+ * ES256 over a base64url digest, answering `{ kid, value }` with r || s) on an EC P-256 key, and Wrap
+ * Key / Unwrap Key (`POST …/wrapkey`, `…/unwrapkey`, RSA-OAEP-256, `{ kid, value }`) on an RSA key. Like the service it answers an
  * unauthenticated request with 401 and a Bearer challenge, which the SDK's challenge policy
  * follows. HTTPS on loopback with the embedded Cosmos server's self-signed certificate (the SDK
  * sends tokens over TLS only). Shapes: learn.microsoft.com/rest/api/keyvault/keys/sign/sign and
- * .../keys/get-key/get-key.
+ * .../keys/get-key/get-key, .../keys/wrap-key/wrap-key, .../keys/unwrap-key/unwrap-key.
  */
 export interface KeyVaultStandIn {
   url: string;
@@ -22,17 +23,23 @@ export interface KeyVaultStandIn {
   publicKey: KeyObject;
   /** Sign requests answered, and the algorithms asked for. */
   signs: string[];
+  /** Wrap and unwrap requests answered, as `wrapkey ALG` / `unwrapkey ALG`. */
+  wraps: string[];
   stop(): Promise<void>;
 }
 
-export async function startKeyVaultStandIn(keyName = 'checkpoints'): Promise<KeyVaultStandIn> {
+export async function startKeyVaultStandIn(keyName = 'checkpoints', kty: 'EC' | 'RSA' = 'EC'): Promise<KeyVaultStandIn> {
   const require = createRequire(import.meta.url);
   const certDir = dirname(require.resolve('@vercel/cosmosdb-server/package.json'));
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } =
+    kty === 'EC' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = publicKey.export({ format: 'jwk' });
-  const secret = BigInt(`0x${Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url').toString('hex')}`);
+  const secret =
+    kty === 'EC' ? BigInt(`0x${Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url').toString('hex')}`) : 0n;
   const version = randomBytes(16).toString('hex');
   const signs: string[] = [];
+  const wraps: string[] = [];
+  const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
   let base = '';
   const kid = () => `${base}/keys/${keyName}/${version}`;
 
@@ -59,6 +66,8 @@ export async function startKeyVaultStandIn(keyName = 'checkpoints'): Promise<Key
           );
         }
         const parts = url.pathname.split('/').filter(Boolean);
+        // A versionless operation (`/keys/{name}/wrapkey`, or `//wrapkey`) acts on the current version.
+        if (parts.length === 3 && (parts[2] === 'wrapkey' || parts[2] === 'unwrapkey')) parts.splice(2, 0, version);
         if (parts[0] !== 'keys' || parts[1] !== keyName || (parts[2] !== undefined && parts[2] !== version)) {
           return send(404, {
             error: { code: 'KeyNotFound', message: `A key with (name/id) ${parts[1] ?? ''} was not found in this key vault.` },
@@ -66,7 +75,10 @@ export async function startKeyVaultStandIn(keyName = 'checkpoints'): Promise<Key
         }
         if (req.method === 'GET' && parts.length <= 3) {
           return send(200, {
-            key: { kid: kid(), kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, key_ops: ['sign', 'verify'] },
+            key:
+              kty === 'EC'
+                ? { kid: kid(), kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, key_ops: ['sign', 'verify'] }
+                : { kid: kid(), kty: 'RSA', n: jwk.n, e: jwk.e, key_ops: ['wrapKey', 'unwrapKey'] },
             attributes: { enabled: true, created: 1_700_000_000, updated: 1_700_000_000, recoveryLevel: 'Recoverable+Purgeable' },
           });
         }
@@ -80,6 +92,22 @@ export async function startKeyVaultStandIn(keyName = 'checkpoints'): Promise<Key
           // The service signs the digest as given; Node's crypto always hashes first, hence the arithmetic below.
           return send(200, { kid: kid(), value: signP256Digest(secret, digest).toString('base64url') });
         }
+        if (req.method === 'POST' && kty === 'RSA' && (parts[3] === 'wrapkey' || parts[3] === 'unwrapkey')) {
+          const { alg, value } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alg?: string; value?: string };
+          wraps.push(`${parts[3]} ${alg ?? ''}`);
+          if (alg !== 'RSA-OAEP-256')
+            return send(400, { error: { code: 'BadParameter', message: 'the stand-in wraps with RSA-OAEP-256 only' } });
+          const input = Buffer.from(value ?? '', 'base64url');
+          try {
+            const out =
+              parts[3] === 'wrapkey'
+                ? publicEncrypt({ key: publicKey, ...oaep }, input)
+                : privateDecrypt({ key: privateKey, ...oaep }, input);
+            return send(200, { kid: kid(), value: out.toString('base64url') });
+          } catch {
+            return send(400, { error: { code: 'BadParameter', message: 'Unwrap failed: the value was not wrapped by this key.' } });
+          }
+        }
         return send(405, { error: { code: 'BadRequest', message: 'not supported by the stand-in' } });
       });
     },
@@ -92,6 +120,7 @@ export async function startKeyVaultStandIn(keyName = 'checkpoints'): Promise<Key
     version,
     publicKey: createPublicKey(privateKey),
     signs,
+    wraps,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -16,6 +16,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     STORAGE_CONNECTION_STRING: inject('storageConnectionString'),
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
     ENRICHMENT_QUEUE: `enrichment-${suffix}`,
+    IDENTITY_CONTAINER: `identities-${suffix}`,
     ...overrides,
   });
 }

@@ -58,6 +58,7 @@ describe('Azure template', () => {
       ['hostQueues', 'storage'],
       ['readLogs', 'eventHubs'],
       ['readSecrets', 'vault'],
+      ['useIdentityKey', 'vault::identityKey'],
       ['publishTelemetry', 'insights'],
       ['cosmosData', 'cosmos'],
     ] as const) {

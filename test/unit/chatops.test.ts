@@ -364,7 +364,7 @@ describe('answers stay short', () => {
       approval: check(false),
     };
     const failed = gateSummary({ model, passed: false, required: ['data', 'code', 'environment', 'job'], checks, missing: ['code'] }, 'l');
-    expect(failed.title).toBe('❌ credit-default:3 is missing code');
+    expect(failed.title).toBe('❌ credit-default:3 does not meet code');
     expect(failed.lines).toEqual([
       '✓ data: credit-applications:3',
       '✗ code: nothing recorded',
@@ -417,6 +417,58 @@ describe('answers stay short', () => {
     );
     expect(diff.title).toBe('credit-default:2 → credit-default:3: 1 difference');
     expect(diff.lines).toEqual(['job: credit-train-20240415 → credit-train-20240501', 'Same: environment']);
+  });
+
+  it('shows metric changes by value with their direction, approvals, and thresholds with the observed value', () => {
+    const model = node('model', 'credit-default:3');
+    const approval = { decision: 'approved', by: 'identity:0123456789abcdef01234567', source: 'tag' };
+    const diff = diffSummary(
+      {
+        from: node('model', 'credit-default:2'),
+        to: model,
+        differences: [
+          {
+            aspect: 'metrics',
+            from: { value: { auc: 0.781, f1: 0.611 }, provenance: [] },
+            to: { value: { auc: 0.803, f1: 0.598 }, provenance: [] },
+            changes: [
+              { name: 'auc', from: 0.781, to: 0.803, delta: 0.022, direction: 'higher', verdict: 'better' },
+              { name: 'f1', from: 0.611, to: 0.598, delta: -0.013, direction: 'higher', verdict: 'worse' },
+            ],
+          },
+          { aspect: 'approvals', from: { value: [approval], provenance: [] }, to: { value: [], provenance: [] } },
+        ],
+        same: [],
+        partial: false,
+      },
+      'l',
+    );
+    expect(diff.lines).toEqual([
+      'metrics: auc 0.781 → 0.803 (+0.022, ▲ better); f1 0.611 → 0.598 (-0.013, ▼ worse)',
+      'approvals: approved by identity:0123456789abcdef01234567 (tag) → —',
+    ]);
+
+    const gate = gateSummary(
+      {
+        model,
+        passed: false,
+        required: ['approval', 'metric:auc>=0.8', 'metric:ks>0.3'],
+        checks: {
+          approval: { present: true, evidence: ['approved by identity:0123456789abcdef01234567 at 2024-05-02T00:00:00Z (github-actions)'] },
+          'metric:auc>=0.8': { present: true, evidence: ['auc=0.803 (credit-train-20240501)'], observed: 0.803 },
+          'metric:ks>0.3': { present: false, evidence: [], observed: null },
+        },
+        missing: ['metric:ks>0.3'],
+      },
+      'l',
+    );
+    expect(gate.title).toBe('❌ credit-default:3 does not meet metric:ks>0.3 (observed no such metric)');
+    expect(gate.lines).toEqual([
+      '✓ approval: approved by identity:0123456789abcdef01234567 at 2024-05-02T00:00:00Z (github-actions)',
+      '✓ metric:auc>=0.8: auc=0.803 (credit-train-20240501)',
+      '✗ metric:ks>0.3: observed no such metric',
+      'Policy: approval, metric:auc>=0.8, metric:ks>0.3',
+    ]);
   });
 });
 

@@ -148,13 +148,19 @@ describe('all-workspaces routes', () => {
       'complianceLatest',
       'complianceRun',
       'complianceTrend',
+      'identities',
       'replay',
     ]);
     for (const r of flagged) {
-      const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1')}`;
+      const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1').replace('{hash}', '0123456789abcdef01234567')}`;
       const principal = as([`Lineage.Admin.ws-credit`]);
       const res = await r.handler(
-        new HttpRequest({ method: r.spec.method, url, headers: { 'x-ms-client-principal': principal }, params: { holdId: 'case-1' } }),
+        new HttpRequest({
+          method: r.spec.method,
+          url,
+          headers: { 'x-ms-client-principal': principal },
+          params: { holdId: 'case-1', hash: '0123456789abcdef01234567' },
+        }),
         context(),
       );
       expect(res.status, r.name).toBe(403);

@@ -92,6 +92,8 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   REDACTION_KEY: 'a resolved Key Vault secret of 96 hex digits……',
   SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
   TEAMS_WEBHOOK_SECRET: 'dGVhbXMgc2VjcmV0IHRva2Vu',
+  APPROVAL_SIGNING_SECRET: 'a resolved Key Vault secret for signed approvals',
+  IDENTITY_KEYVAULT_KEY_ID: 'https://kv-lineage-abc.vault.azure.net/keys/identity-wrapping-key',
   CHATOPS_DEFAULT_WORKSPACE: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws',
   EVENTHUB_CONNECTION__fullyQualifiedNamespace: 'evhns-lineage-abc.servicebus.windows.net',
   EVENTHUB_CONNECTION__credential: 'managedidentity',
@@ -153,6 +155,9 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
     const chat = chatopsSettings(env);
     expect(chat.SLACK_SIGNING_SECRET).toBeDefined();
     expect(chat.TEAMS_WEBHOOK_SECRET).toBeDefined();
+    // In Azure identities are sealed under the vault's key, never a key file on the instance.
+    expect(settings.IDENTITY_KEYVAULT_KEY_ID).toBeDefined();
+    expect(settings.APPROVAL_SIGNING_SECRET).toBeDefined();
   });
 
   it("local.settings.json passes the app's own validation", () => {
@@ -177,6 +182,14 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
         /^'@Microsoft\.KeyVault\(VaultName=\$\{vault\.name\};SecretName=[a-z-]+\)'$/,
       );
     }
+    // Set only when the deployer gave one: a reference to a missing secret would stay unresolved.
+    expect(template.find((s) => s.name === 'APPROVAL_SIGNING_SECRET')?.value).toBe(
+      "empty(approvalSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=approval-signing-secret)'",
+    );
+    expect(template.find((s) => s.name === 'IDENTITY_KEYVAULT_KEY_ID')?.value).toBe('vault::identityKey.properties.keyUri');
+    expect(() =>
+      loadSettings({ ...localValues, APPROVAL_SIGNING_SECRET: '@Microsoft.KeyVault(VaultName=kv;SecretName=approval-signing-secret)' }),
+    ).toThrow(/APPROVAL_SIGNING_SECRET: is a Key Vault reference/);
     // And the app refuses a reference App Service left unresolved instead of using it as the secret.
     expect(() => loadSettings({ ...localValues, REDACTION_KEY: '@Microsoft.KeyVault(VaultName=kv;SecretName=redaction-key)' })).toThrow(
       /REDACTION_KEY: is a Key Vault reference/,

@@ -31,6 +31,7 @@ export const KIND_STYLES: Record<NodeKind, KindStyle> = {
   service: { shape: 'round-tag', shapeName: 'rounded tag', color: '#A0522D', title: 'web service (SDK v1)' },
   drift: { shape: 'triangle', shapeName: 'triangle', color: '#C0392B', title: 'drift signal' },
   storage: { shape: 'ellipse', shapeName: 'ellipse', color: '#BBBBBB', title: 'storage location' },
+  approval: { shape: 'heptagon', shapeName: 'heptagon', color: '#000000', title: 'approval decision' },
 };
 
 const FALLBACK: KindStyle = { shape: 'vee', shapeName: 'vee', color: '#555555', title: 'other' };
@@ -52,6 +53,7 @@ export const EDGE_READINGS: Record<string, string> = {
   serves: 'serves',
   driftTargetOf: 'is the drift target of',
   driftBaselineOf: 'is the drift baseline of',
+  approvalOf: 'is a decision about',
 };
 
 /** Kinds the impact route accepts as a root (Q5). */

@@ -5,13 +5,15 @@ import { sendFault, serveArm } from './armRoutes.js';
 import { serveControl, type RecordedRequest } from './control.js';
 import { FaultControl, type ActiveFault } from './faults.js';
 import { sendError } from './http.js';
+import { isMlflowPath, SampleRuns, serveMlflow, type SampleRun } from './mlflow.js';
 import { createSampleWorkspace, type SampleWorkspace } from './sampleWorkspace.js';
 import { SampleWorkspaceState, type DeploymentSpec, type ModelVersionSpec } from './state.js';
 
 /**
  * A local stand-in for the Azure ML management REST API (https://management.azure.com, Azure ML
- * GETs at api-version 2025-12-01). Point AZUREML_MANAGEMENT_ENDPOINT at `url`; nothing in the app
- * knows it is not Azure. Plain HTTP on 127.0.0.1 only, no authentication checked (a bearer token,
+ * GETs at api-version 2025-12-01) and the workspace's MLflow tracking server (mlflow.ts). Point
+ * AZUREML_MANAGEMENT_ENDPOINT and AZUREML_MLFLOW_ENDPOINT at `url`; nothing in the app knows it is
+ * not Azure. Plain HTTP on 127.0.0.1 only, no authentication checked (a bearer token,
  * if sent, is ignored).
  */
 export interface AzureMlStandInOptions {
@@ -43,6 +45,9 @@ export interface AzureMlStandIn {
   deleteResource(armIdPath: string): boolean;
   addModelVersion(name: string, version: string, spec: ModelVersionSpec, at?: string): ArmResource;
   addJob(name: string, properties: Record<string, unknown> & { jobType: string }, at?: string): ArmResource;
+  /** The MLflow runs served (the sample's until a test adds or replaces one). */
+  runs: SampleRuns;
+  addRun(run: SampleRun): void;
   /** `url` + id + `?api-version=`, for tests. */
   armUrl(idOrPath: string, apiVersion?: string): string;
 }
@@ -52,6 +57,7 @@ const READS_PER_WINDOW = 12_000;
 
 export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): Promise<AzureMlStandIn> {
   const state = new SampleWorkspaceState(options.workspace ?? createSampleWorkspace());
+  const runs = new SampleRuns();
   const faults = new FaultControl();
   const requests: RecordedRequest[] = [];
   const pageSize = options.pageSize ?? 2;
@@ -94,6 +100,7 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
     if (fault) record.fault = describe(fault);
     if (fault?.delayMs !== undefined && !(await sleep(fault.delayMs))) return;
     if (fault?.status !== undefined) sendFault(res, fault.status, fault.retryAfterSeconds, url, remainingReads);
+    else if (isMlflowPath(url.pathname)) serveMlflow(runs, state.workspaceId, method, url, res);
     else
       serveArm(
         { state, baseUrl, pageSize, nextLinkApiVersion: options.nextLinkApiVersion, remainingReads: () => remainingReads },
@@ -106,6 +113,7 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
 
   function reset(): void {
     state.reset();
+    runs.reset();
     faults.clear();
     requests.length = 0;
   }
@@ -133,6 +141,8 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
     deleteResource: (id) => state.deleteResource(id),
     addModelVersion: (name, version, spec, at) => state.addModelVersion(name, version, spec, at),
     addJob: (name, properties, at) => state.addJob(name, properties, at),
+    runs,
+    addRun: (run) => runs.put(run),
     armUrl: (idOrPath, apiVersion = '2025-12-01') =>
       `${baseUrl}${idOrPath.startsWith('/') ? '' : '/'}${idOrPath}?api-version=${encodeURIComponent(apiVersion)}`,
     stop: () =>

@@ -1,6 +1,8 @@
 import type { EnrichmentKind } from '../enrichmentMessage.js';
 import { parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
+import { approvalDelta } from '../approvals.js';
+import { registryOf } from '../payload.js';
 import { topText } from './fields.js';
 import { ignored, invalid, isResult, projected, recordWorkspace, type CategoryHandler } from './result.js';
 
@@ -46,6 +48,7 @@ export const activityLog: CategoryHandler = (r, category) => {
     return ignored(category, `${op} ${result ?? 'without a result'}: only succeeded operations are projected`);
   const verb = parts[parts.length - 1];
   const type = parts.slice(1, -1).join('/');
+  if (type === 'registries/models/versions' && verb === 'write') return sharedToRegistry(r, category);
   if ((verb !== 'write' && verb !== 'delete') || !Object.hasOwn(LINEAGE_TYPES, type))
     return ignored(category, `operation ${op} is not projected`);
 
@@ -65,4 +68,26 @@ export const activityLog: CategoryHandler = (r, category) => {
   const delta = emptyDelta();
   delta.nodes.push({ ref, facts: { deletedAt: r.time } });
   return projected(category, r, at.ws.key, { delta });
+};
+
+/**
+ * A model version written into a registry (shared or promoted from a workspace): the write is an
+ * approval of the registry version, by the caller, at the record's time, traceable by its
+ * correlation id.
+ */
+const sharedToRegistry: CategoryHandler = (r, category) => {
+  const model = r.resourceId ? parseArmId(r.resourceId) : undefined;
+  const registry = r.resourceId ? registryOf(r.resourceId.replace(/\/models\/.*$/i, '')) : undefined;
+  if (model?.kind !== 'model' || !registry || !r.resourceId)
+    return invalid('resourceId', 'expected the ARM id of a registry model version (…/registries/R/models/M/versions/V)');
+  const correlationId = topText(r.top, 'correlationId');
+  const by = topText(r.top, 'caller');
+  const delta = approvalDelta(model, correlationId ?? r.time, {
+    decision: 'approved',
+    ...(by ? { by } : {}),
+    at: r.time,
+    ...(correlationId ? { ticket: `correlation ${correlationId}` } : {}),
+    source: 'activity-log',
+  });
+  return projected(category, r, registry.key, { delta });
 };

@@ -8,10 +8,14 @@ import { ENRICHMENT_KINDS } from '../enrichmentMessage.js';
  * and when, so a replay projects it exactly as the first time.
  */
 export const restObservationSchema = z.object({
-  kind: z.enum(ENRICHMENT_KINDS),
+  /** `mlflowMetricHistory` is fetched on demand (GET /api/metrics/history), never queued. */
+  kind: z.enum([...ENRICHMENT_KINDS, 'mlflowMetricHistory']),
   /** ARM id that was requested; spec examples and some responses carry placeholder `id`s. */
   armId: z.string().min(1),
+  /** The management API's api-version, or `2.0` for the MLflow REST API. */
   apiVersion: z.string(),
+  /** For MLflow calls: the request's path and query (host left out), e.g. `/mlflow/v1.0/…/api/2.0/mlflow/runs/get?run_id=…`. */
+  request: z.string().optional(),
   /**
    * When it was fetched; only present when the resource carries no time of its own (a 404, or no
    * systemData), so fetching an unchanged resource again yields the same evidence, not a new one.

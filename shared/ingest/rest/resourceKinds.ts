@@ -11,12 +11,21 @@ import {
 import { emptyDelta, type EdgeKind, type GraphDelta } from '../../graph/model.js';
 import { isRecord } from '../../util/isRecord.js';
 import { toInstant } from '../../util/time.js';
-import type { EnrichmentKind, EnrichmentMessage } from '../enrichmentMessage.js';
+import type { EnrichmentMessage } from '../enrichmentMessage.js';
 import { followUps } from '../followUps.js';
 import { fromZodIssues, type ValidationIssue } from '../issues.js';
-import { getIgnoringCase, gitFromProperties, jsonInStrings, nonBlank, normalizeRunStatus, workspaceOf } from '../payload.js';
+import {
+  getIgnoringCase,
+  gitFromProperties,
+  isTerminalRunStatus,
+  jsonInStrings,
+  nonBlank,
+  normalizeRunStatus,
+  workspaceOf,
+} from '../payload.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
-import { resourceTime, restObservationSchema } from './observation.js';
+import { mlflowRunTime, projectMetricHistory, projectMlflowRun } from './mlflowRun.js';
+import { resourceTime, restObservationSchema, type RestObservation } from './observation.js';
 
 /**
  * Azure ML management REST resources (api-version 2025-12-01) into graph deltas: one entry per
@@ -30,13 +39,19 @@ import { resourceTime, restObservationSchema } from './observation.js';
 interface RestResourceKind {
   /** What the requested ARM id must name; a model container names no node (it only lists versions). */
   node?: NodeKind;
-  /** The resource's facts and links; nothing for a kind without a node. */
-  project?: (b: DeltaBuilder, at: RestContext) => void;
+  /** The resource's facts and links; nothing for a kind without a node. Issues when the body is not what the API documents. */
+  project?: (b: DeltaBuilder, at: RestContext) => ValidationIssue[] | void;
   /**
    * Edges of the projection whose other end is fetched in turn (as the REST resource of its kind),
    * for the links only that resource holds.
    */
   follow?: readonly EdgeKind[];
+  /** Other fetches the resource asks for (a finished job: its MLflow run). */
+  alsoFetch?: (at: RestContext) => EnrichmentMessage[];
+  /** When the resource changed, where the body is not an ARM resource with systemData. */
+  time?: (resource: unknown) => string | undefined;
+  /** What a 404 says about the node (default: the resource went missing at that time). */
+  notFound?: (fetchedAt: string) => Props;
 }
 
 /** What a projection reads: the node the requested id names and the resource as fetched. */
@@ -192,6 +207,14 @@ function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestConte
   if (parent && parent !== self) b.edge('parentOf', namedResource(ws, 'jobs', parent), job);
 }
 
+/** A finished job's MLflow run: the run id is the job's name, the tracking URI the job's Tracking service. */
+function jobRun({ armId, properties: p }: RestContext): EnrichmentMessage[] {
+  const status = nonBlank(p.status);
+  if (!status || !isTerminalRunStatus(normalizeRunStatus(status))) return [];
+  const trackingUri = nonBlank(obj(obj(obj(p.services).Tracking)).endpoint);
+  return [{ kind: 'mlflowRun', armId, ...(trackingUri ? { trackingUri } : {}) }];
+}
+
 function projectModelVersion(b: DeltaBuilder, { ws, node: model, properties: p }: RestContext): void {
   const jobName = nonBlank(p.jobName);
   const modelUri = nonBlank(p.modelUri);
@@ -282,6 +305,7 @@ function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext)
     environmentType: nonBlank(p.environmentType),
     osType: nonBlank(p.osType),
     build: isRecord(p.build) ? p.build : undefined,
+    condaFile: nonBlank(p.condaFile),
     codeUri: nonBlank(p.codeUri),
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
   });
@@ -295,10 +319,26 @@ function projectCompute(b: DeltaBuilder, { node, properties: p, resource }: Rest
   });
 }
 
-/** One entry per kind the enrichment queue can ask for. */
-const REST_RESOURCE_KINDS: Record<EnrichmentKind, RestResourceKind> = {
-  // What fed the job, its parent run, and the code and environment it ran with.
-  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf'] },
+const zodIssues = (error: z.ZodError | undefined, prefix: string): ValidationIssue[] | void =>
+  error ? fromZodIssues(error.issues, prefix) : undefined;
+
+/** One entry per kind the enrichment queue can ask for, and the MLflow metric history fetched on demand. */
+const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
+  // What fed the job, its parent run, the code and environment it ran with, and its MLflow run.
+  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf'], alsoFetch: jobRun },
+  // runs/get of the job's run: metrics, params, tags, dataset inputs. A 404 means no run, not no job.
+  mlflowRun: {
+    node: 'job',
+    project: (b, at) => zodIssues(projectMlflowRun(b, at.ws, at.node, at.resource), 'resource'),
+    time: mlflowRunTime,
+    notFound: (fetchedAt) => ({ mlflowRunMissingAt: fetchedAt }),
+  },
+  // metrics/get-history pages of one metric.
+  mlflowMetricHistory: {
+    node: 'job',
+    project: (b, at) => zodIssues(projectMetricHistory(b, at.node, obj(at.resource).pages), 'resource.pages'),
+    notFound: (fetchedAt) => ({ mlflowRunMissingAt: fetchedAt }),
+  },
   // The job that produced the version.
   model: { node: 'model', project: projectModelVersion, follow: ['produced'] },
   // A container only lists versions; the enricher fetches each, nothing to project here.
@@ -326,11 +366,12 @@ export function normalizeRestObservation(input: unknown): RestResult {
   const ws = workspaceOf(o.armId)?.ws;
   const b = new DeltaBuilder();
 
+  const kind = REST_RESOURCE_KINDS[o.kind];
   if (o.status === 404) {
     // Deleted, or not visible to this identity: record when, keep everything we knew.
     if (!o.fetchedAt || !toInstant(o.fetchedAt))
       return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
-    if (target) b.node(target, { notFoundAt: o.fetchedAt });
+    if (target) b.node(target, kind.notFound?.(o.fetchedAt) ?? { notFoundAt: o.fetchedAt });
     return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
   }
   if (o.status < 200 || o.status >= 300)
@@ -338,14 +379,13 @@ export function normalizeRestObservation(input: unknown): RestResult {
   const envelope = envelopeSchema.safeParse(o.resource);
   if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
   if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
-  const time = resourceTime(o.resource) ?? o.fetchedAt;
+  const time = (kind.time ?? resourceTime)(o.resource) ?? o.fetchedAt;
   if (!time || !toInstant(time))
     return {
       ok: false,
       issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }],
     };
 
-  const kind = REST_RESOURCE_KINDS[o.kind];
   if (!kind.node) return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
   if (target?.kind !== kind.node) return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
   const at: RestContext = {
@@ -356,7 +396,8 @@ export function normalizeRestObservation(input: unknown): RestResult {
     resource: o.resource,
     deployments: o.deployments,
   };
-  kind.project?.(b, at);
-  const enrich = kind.follow ? followUps(linkedBy(b.delta, target, kind.follow)) : [];
+  const issues = kind.project?.(b, at);
+  if (issues) return { ok: false, issues };
+  const enrich = [...(kind.follow ? followUps(linkedBy(b.delta, target, kind.follow)) : []), ...(kind.alsoFetch?.(at) ?? [])];
   return { ok: true, time, workspace: ws.key, delta: b.delta, enrich };
 }

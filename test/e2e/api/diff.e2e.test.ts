@@ -45,12 +45,25 @@ describe('happy', () => {
     expect([d.from.label, d.to.label]).toEqual(['credit-default:2', 'credit-default:3']);
     expect(d.partial).toBe(false);
 
+    // Data by version and by the digest the training runs logged (MLflow dataset inputs).
     const data = aspect(d, 'data');
-    expect(data?.from.value).toEqual(['credit-applications:2']);
-    expect(data?.to.value).toEqual(expect.arrayContaining(['credit-applications:3', 'credit-bureau-features:2']));
+    expect(data?.from.value).toEqual({ 'credit-applications': { version: '2', digests: ['5f0e2a91'] } });
+    expect(Object.keys(data?.to.value as object)).toEqual(expect.arrayContaining(['credit-applications', 'credit-bureau-features']));
+    expect(data?.changes).toContainEqual({
+      name: 'credit-applications',
+      from: { version: '2', digests: ['5f0e2a91'] },
+      to: { version: '3', digests: ['8e3b11d4'] },
+    });
     const code = aspect(d, 'code');
     expect([code?.from.value, code?.to.value]).toEqual([['credit-src:6'], ['credit-src:7']]);
-    expect(aspect(d, 'commits')?.to.value).toEqual(['github.com/contoso/credit-models@9c1e4f7a2b3d']);
+    // Code by commit, per repository.
+    expect(aspect(d, 'commits')?.changes).toEqual([
+      {
+        name: 'github.com/contoso/credit-models',
+        from: '4b7d2e91c0a35f6e8d1b2c3a4f5e6d7c8b9a0f1e',
+        to: '9c1e4f7a2b3d5e6f8091a2b3c4d5e6f708192a3b',
+      },
+    ]);
     expect(aspect(d, 'job')).toMatchObject({ from: { value: ['credit-train-20240415'] }, to: { value: ['credit-train-20240501'] } });
 
     for (const name of ['data', 'code', 'commits', 'job']) {
@@ -70,15 +83,37 @@ describe('happy', () => {
   it('parameters, tags, properties and metrics differ with the values each side asserted; environment and compute are the same', async () => {
     const d = await diff({ from: S.models.v2, to: S.models.v3 });
     expect(aspect(d, 'parameters')).toMatchObject({
-      from: { value: { learning_rate: '0.1', n_estimators: '200' } },
-      to: { value: { learning_rate: '0.05', n_estimators: '400' } },
+      from: { value: { learning_rate: '0.1', n_estimators: '200', num_leaves: '31' } },
+      to: { value: { learning_rate: '0.05', n_estimators: '400', num_leaves: '63' } },
     });
-    expect(aspect(d, 'parameters')?.from.provenance[0]).toMatchObject({ fact: 'parameters', hash: expect.stringMatching(SHA256) });
+    expect(aspect(d, 'parameters')?.changes).toContainEqual({ name: 'num_leaves', from: '31', to: '63' });
+    // The job's literal inputs and its MLflow run's params, each named with the event behind it.
+    expect(
+      aspect(d, 'parameters')
+        ?.from.provenance.map((p) => p.fact)
+        .sort(),
+    ).toEqual(['mlflowParams', 'parameters']);
+    for (const p of aspect(d, 'parameters')?.from.provenance ?? []) expect(p.hash).toMatch(SHA256);
     expect(aspect(d, 'tags')).toMatchObject({
       from: { value: { team: 'risk', stage: 'production' } },
       to: { value: { team: 'risk', stage: 'candidate' } },
     });
-    expect(aspect(d, 'metrics')).toMatchObject({ from: { value: { 'model.properties.auc': '0.781' } }, to: { value: {} } });
+    // Metrics from each producing job's MLflow run: values, deltas and which way is better.
+    const metrics = aspect(d, 'metrics');
+    expect(metrics).toMatchObject({ from: { value: { auc: 0.781, f1: 0.611 } }, to: { value: { auc: 0.803, f1: 0.598 } } });
+    expect(metrics?.changes).toEqual([
+      { name: 'accuracy', from: 0.842, to: 0.851, delta: 0.009, direction: 'higher', verdict: 'better' },
+      { name: 'auc', from: 0.781, to: 0.803, delta: 0.022, direction: 'higher', verdict: 'better' },
+      { name: 'f1', from: 0.611, to: 0.598, delta: -0.013, direction: 'higher', verdict: 'worse' },
+      { name: 'log_loss', from: 0.412, to: 0.395, delta: -0.017, direction: 'lower', verdict: 'better' },
+      { name: 'training_time_s', from: 2273.4, to: 2411.9, delta: 138.5, direction: null, verdict: 'changed' },
+    ]);
+    expect(metrics?.to.provenance).toEqual([expect.objectContaining({ fact: 'metrics', eventTime: '2024-05-01T08:41:12.006Z' })]);
+    // credit-default:2's production stage tag is an approval (the default rules); :3 has none.
+    expect(aspect(d, 'approvals')).toMatchObject({
+      from: { value: [expect.objectContaining({ decision: 'approved', source: 'tag' })] },
+      to: { value: [] },
+    });
     expect(aspect(d, 'parentModels')).toMatchObject({ from: { value: [] }, to: { value: ['credit-baseline:1'] } });
     expect(aspect(d, 'deployments')?.from.value).toContain('credit-scoring/blue');
     expect(aspect(d, 'deployments')?.to.value).toContain('credit-scoring/green');
@@ -90,7 +125,15 @@ describe('happy', () => {
   it('swapping the sides swaps from and to', async () => {
     const [ab, ba] = await Promise.all([diff({ from: S.models.v2, to: S.models.v3 }), diff({ from: S.models.v3, to: S.models.v2 })]);
     expect(ba.same.sort()).toEqual(ab.same.sort());
-    for (const x of ab.differences) expect(aspect(ba, x.aspect)).toEqual({ aspect: x.aspect, from: x.to, to: x.from });
+    for (const x of ab.differences) {
+      const y = aspect(ba, x.aspect);
+      expect({ aspect: y?.aspect, from: y?.from, to: y?.to }).toEqual({ aspect: x.aspect, from: x.to, to: x.from });
+      // Each changed value swaps too; a metric's delta changes sign and better becomes worse.
+      expect(y?.changes?.map((c) => [c.name, c.from, c.to, c.delta])).toEqual(
+        x.changes?.map((c) => [c.name, c.to, c.from, typeof c.delta === 'number' ? -c.delta || 0 : c.delta]),
+      );
+    }
+    expect(aspect(ba, 'metrics')?.changes?.find((c) => c.name === 'auc')?.verdict).toBe('worse');
   });
 
   it('a model version against itself has no differences', async () => {

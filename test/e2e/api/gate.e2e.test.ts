@@ -24,30 +24,59 @@ describe('happy', () => {
     expect(g.checks.data?.evidence).toEqual(expect.arrayContaining(['credit-applications:3', 'credit-bureau-features:2']));
     expect(g.checks.code?.evidence).toEqual(expect.arrayContaining(['credit-src:7', 'github.com/contoso/credit-models@9c1e4f7a2b3d']));
     expect(g.checks.environment).toEqual({ present: true, evidence: ['lightgbm-env:5'] });
-    expect(g.checks.metrics).toEqual({ present: false, evidence: [] });
+    expect(g.checks.metrics?.present).toBe(true);
+    expect(g.checks.metrics?.evidence).toEqual(expect.arrayContaining(['auc=0.803', 'log_loss=0.395']));
     expect(g.checks.approval).toEqual({ present: false, evidence: [] });
   });
 
-  it('credit-default:3 fails require=metrics,approval with 422 listing exactly those', async () => {
+  it('credit-default:3 fails require=metrics,approval with 422 naming the approval: its run logged metrics', async () => {
     const res = await api.get('/api/gate', { ref: S.models.v3, require: 'metrics,approval' });
     const p = expectProblem(res, 422, 'gate-failed');
     const f = failure.parse(p);
-    expect(f.missing).toEqual(['metrics', 'approval']);
+    expect(f.missing).toEqual(['approval']);
     expect(f.model).toMatchObject({ label: 'credit-default:3', key: S.models.v3.toLowerCase() });
     expect(f.checks.data?.present).toBe(true);
-    expect(p.detail).toBe('credit-default:3 is missing metrics, approval.');
+    expect(p.detail).toBe('credit-default:3 does not meet approval.');
   });
 
-  it('a stricter policy names only what is missing: credit-default:2 has metrics (auc) but no approval', async () => {
+  it('credit-default:2 is approved by its production stage tag (the default rules) and has metrics', async () => {
+    const g = await gate({ ref: S.models.v2, require: 'data,code,environment,job,metrics,approval' });
+    expect(g.passed).toBe(true);
+    expect(g.checks.approval?.evidence).toEqual([expect.stringMatching(/^approved by unknown at 2024-04-1\d\S+ \(tag\)$/)]);
+    const loose = await gate({ ref: S.models.v2, require: ' metrics , job ' });
+    expect(loose).toMatchObject({ passed: true, required: ['metrics', 'job'], missing: [] });
+  });
+});
+
+describe('thresholds', () => {
+  it('pass when the run met them, fail with 422 naming each unmet threshold with the observed value', async () => {
+    const ok = await gate({ ref: S.models.v3, require: 'metric:auc>=0.8,metric:log_loss<0.4' });
+    expect(ok.passed).toBe(true);
+    expect(ok.checks['metric:auc>=0.8']).toEqual({ present: true, evidence: ['auc=0.803 (credit-train-20240501)'], observed: 0.803 });
+
     const p = expectProblem(
-      await api.get('/api/gate', { ref: S.models.v2, require: 'data,code,environment,job,metrics,approval' }),
+      await api.get('/api/gate', { ref: S.models.v2, require: 'data,metric:auc>=0.8,metric:log_loss<0.4,metric:ks>0.3' }),
       422,
       'gate-failed',
     );
-    expect(failure.parse(p).missing).toEqual(['approval']);
-    const g = await gate({ ref: S.models.v2, require: ' metrics , job ' });
-    expect(g).toMatchObject({ passed: true, required: ['metrics', 'job'], missing: [] });
-    expect(g.checks.metrics).toEqual({ present: true, evidence: ['model.properties.auc'] });
+    const f = failure.extend({ unmet: z.array(z.string()) }).parse(p);
+    expect(f.missing).toEqual(['metric:auc>=0.8', 'metric:log_loss<0.4', 'metric:ks>0.3']);
+    expect(f.unmet).toEqual([
+      'metric:auc>=0.8 (observed 0.781)',
+      'metric:log_loss<0.4 (observed 0.412)',
+      'metric:ks>0.3 (observed no such metric)',
+    ]);
+    expect(f.checks['metric:auc>=0.8']).toMatchObject({ present: false, observed: 0.781 });
+    expect(f.checks['metric:ks>0.3']).toMatchObject({ present: false, observed: null });
+    expect(p.detail).toBe(
+      'credit-default:2 does not meet metric:auc>=0.8 (observed 0.781); metric:log_loss<0.4 (observed 0.412); metric:ks>0.3 (observed no such metric).',
+    );
+  });
+
+  it('a malformed threshold is 400 naming require', async () => {
+    for (const bad of ['metric:auc', 'metric:auc=>0.8', 'metric:auc>=high']) {
+      expectInvalidParameter(await api.get('/api/gate', { ref: S.models.v3, require: bad }), 'require');
+    }
   });
 });
 

@@ -67,6 +67,7 @@ export const AS = {
   auditorOfOther: principal(['Lineage.Auditor.other-ws']),
   adminOfOther: principal(['Lineage.Admin.other-ws']),
   noRoles: principal([]),
+  approver: principal(['Lineage.Approver'], 'release-bot@contoso.example'),
   malformed: Buffer.from('{"claims": [', 'utf8').toString('base64'),
 } as const;
 
@@ -198,6 +199,11 @@ const labelsOf = (a: Answer): string[] => {
   return nodes.map((n) => n.label);
 };
 
+const ranWithMetrics = (a: Answer, job: string): boolean => {
+  const nodes = (a.body as { nodes?: Array<{ label: string; properties: Record<string, unknown> }> } | undefined)?.nodes ?? [];
+  return nodes.some((n) => n.label === job && n.properties.metrics !== undefined);
+};
+
 /**
  * Delivers the quick start's history (`npm run sample`): six Event Grid events, the Activity Log
  * record of the endpoint write and one scoring request, then waits until enrichment from the REST
@@ -238,7 +244,12 @@ export async function seedSample(api: Api): Promise<void> {
       r.stable &&
       want3.every((l) => labelsOf(r.v3).includes(l)) &&
       want2.every((l) => labelsOf(r.v2).includes(l)) &&
-      r.asOf.text.includes('credit-train-20240415'),
+      r.asOf.text.includes('credit-train-20240415') &&
+      // Both training runs' MLflow metrics have arrived (the queue fetches them after the jobs).
+      ranWithMetrics(r.v3, 'credit-train-20240501') &&
+      ranWithMetrics(r.v2, 'credit-train-20240415'),
+    // The MLflow runs come two queue hops after the events; a loaded machine needs the longer bound.
+    90_000,
   );
 }
 
@@ -290,10 +301,10 @@ export function mentionsSampleWorkspace(value: unknown): boolean {
  * One local host per test file with the sample workspace delivered: registers the file's
  * beforeAll/afterAll and hands the started host to `use`.
  */
-export function withSampleApi(use: (api: Api) => void): void {
+export function withSampleApi(use: (api: Api) => void, env: Record<string, string> = {}): void {
   let started: Api | undefined;
   beforeAll(async () => {
-    started = await startApi();
+    started = await startApi(env);
     await seedSample(started);
     use(started);
   });

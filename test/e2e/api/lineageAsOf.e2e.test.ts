@@ -57,7 +57,12 @@ describe('happy', () => {
 
   it('depth bounds the upstream of each served model', async () => {
     const a = await asOf({ endpoint: ENDPOINT, at: MAY_20, depth: '1' });
-    expect(labels(a.serving[0]?.upstream?.nodes ?? [])).toEqual(['credit-default:2', 'credit-train-20240415']);
+    expect(labels(a.serving[0]?.upstream?.nodes ?? [])).toEqual([
+      // credit-default:2's production stage tag is an approval (the default APPROVAL_RULES), one hop upstream.
+      'approval of credit-default:2 (tag)',
+      'credit-default:2',
+      'credit-train-20240415',
+    ]);
   });
 
   it('accepts the endpoint ARM id in any casing, with or without the azureml: prefix, and any ISO 8601 offset', async () => {

@@ -69,7 +69,12 @@ describe('happy', () => {
 
   it('depth bounds the upstream of the model', async () => {
     const a = await lookup(SAMPLE_REQUEST, { depth: '1' });
-    expect(labels(a.upstream?.nodes ?? [])).toEqual(['credit-default:2', 'credit-train-20240415']);
+    expect(labels(a.upstream?.nodes ?? [])).toEqual([
+      // credit-default:2's production stage tag is an approval (the default APPROVAL_RULES), one hop upstream.
+      'approval of credit-default:2 (tag)',
+      'credit-default:2',
+      'credit-train-20240415',
+    ]);
   });
 });
 

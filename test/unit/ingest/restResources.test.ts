@@ -121,7 +121,8 @@ describe('links the REST API holds', () => {
     ]);
     const node = delta.nodes.find((n) => n.ref.kind === 'job');
     expect(node?.facts).toMatchObject({ status: 'Completed', parameters: { learning_rate: '0.05' }, git: { commit: 'ABC123' } });
-    expect(enrich.map((e) => e.kind).sort()).toEqual(['code', 'data', 'environment', 'job', 'job']);
+    // A finished job also asks for its MLflow run.
+    expect(enrich.map((e) => e.kind).sort()).toEqual(['code', 'data', 'environment', 'job', 'job', 'mlflowRun']);
     expect(delta.nodes.find((n) => n.ref.kind === 'model')).toBeUndefined(); // an output is a link, not a claim about the model
   });
 

@@ -5,12 +5,22 @@ import { ErrorBox, Field, formFields, Loading, useLoad } from '../ui.js';
 /** Q4: two model versions side by side, aspect by aspect, what changed marked in words and style. */
 type Sided = DiffAnswer['differences'][number]['from'];
 
+/** A data asset by version, with the digests its runs logged: `credit-applications:2 (digest 5f0e2a91)`. */
+function versioned(name: string, v: unknown): string | undefined {
+  if (!v || typeof v !== 'object' || !('version' in v)) return undefined;
+  const { version, digests } = v as { version: unknown; digests?: unknown };
+  const logged = Array.isArray(digests) && digests.length > 0 ? ` (digest ${digests.map(String).join(', ')})` : '';
+  return `${name}:${String(version)}${logged}`;
+}
+
 function show(value: unknown): string {
   if (Array.isArray(value))
     return value.length === 0 ? '(none)' : value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
-    return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+    return entries.length === 0
+      ? '(none)'
+      : entries.map(([k, v]) => versioned(k, v) ?? `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
   }
   return value === undefined || value === null ? '(none)' : (JSON.stringify(value) ?? '(none)');
 }

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SAMPLE_IDS, startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
+import type { Services } from '../../shared/composition.js';
+import { nodeId, parseArmId } from '../../shared/graph/keys.js';
+import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
+import { enrich } from '../../shared/usecases/enrich.js';
+import { freshServices } from '../helpers/stores.js';
+
+/** A job's MLflow run through the enrichment queue, against the stand-in's MLflow tracking server: real HTTP, real stores. */
+let standIn: AzureMlStandIn;
+let services: Services;
+
+beforeAll(async () => {
+  standIn = await startAzureMlStandIn({ port: 0 });
+});
+afterAll(async () => {
+  await standIn.stop();
+});
+beforeEach(async () => {
+  standIn.reset();
+  services = await freshServices({ AZUREML_MANAGEMENT_ENDPOINT: standIn.url });
+  await services.enrichmentQueue.client.clearMessages();
+});
+
+const idOf = (arm: string) => {
+  const r = parseArmId(arm)!;
+  return nodeId(r.kind, r.key);
+};
+const mlflowHits = () => standIn.requests.filter((r) => r.path.includes('/api/2.0/mlflow/')).length;
+
+/** Messages on the queue, removed. */
+async function drain(): Promise<EnrichmentMessage[]> {
+  const queue = services.enrichmentQueue.client;
+  const out: EnrichmentMessage[] = [];
+  for (;;) {
+    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+    if (batch.length === 0) return out;
+    for (const m of batch) {
+      out.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
+      await queue.deleteMessage(m.messageId, m.popReceipt);
+    }
+  }
+}
+
+describe('MLflow enrichment', () => {
+  it('a finished job asks for its run; the run brings metrics, params, tags and dataset inputs with one request', async () => {
+    await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    const runMessages = (await drain()).filter((m) => m.kind === 'mlflowRun');
+    expect(runMessages).toEqual([
+      expect.objectContaining({
+        kind: 'mlflowRun',
+        armId: SAMPLE_IDS.jobs.train,
+        trackingUri: expect.stringMatching(/^azureml:\/\/westeurope\.api\.azureml\.ms\/mlflow\/v1\.0\//),
+      }),
+    ]);
+
+    const before = mlflowHits();
+    const outcome = await enrich(services.enrich, runMessages[0] as EnrichmentMessage);
+    expect(outcome).toMatchObject({ status: 'projected', eventType: 'azureml-rest:mlflowRun' });
+    expect(mlflowHits() - before).toBe(1);
+
+    const job = await services.graph.readNode(idOf(SAMPLE_IDS.jobs.train));
+    expect(job?.facts.metrics?.value).toEqual({ auc: 0.803, accuracy: 0.851, f1: 0.598, log_loss: 0.395, training_time_s: 2411.9 });
+    expect(job?.facts.mlflowParams?.value).toMatchObject({ learning_rate: '0.05', n_estimators: '400' });
+    expect(job?.facts.mlflowRun?.value).toMatchObject({ runId: 'credit-train-20240501', status: 'FINISHED' });
+    expect(job?.facts.datasets?.value).toEqual([
+      expect.objectContaining({ name: 'prepared_data', digest: 'c41d7b06', context: 'training' }),
+    ]);
+    // The run's time is its end, not when it was fetched: fetching it again is the same evidence.
+    expect(job?.facts.metrics?.eventTime).toBe('2024-05-01T08:41:12.006Z');
+    const inputs = await services.graph.edgesOf([idOf(SAMPLE_IDS.jobs.train)], 'in');
+    expect(inputs.find((e) => e.kind === 'inputOf' && e.facts.digest)?.facts.digest?.value).toBe('c41d7b06');
+
+    // The response is in the raw event log, under the MLflow request it answered.
+    const logged = await services.eventLog.get(outcome.status === 'projected' ? outcome.hash.replace(/^sha256:/, '') : '');
+    expect(JSON.stringify(logged)).toContain('/api/2.0/mlflow/runs/get?run_id=credit-train-20240501');
+  });
+
+  it('a redelivered message, or the job seen again, costs no MLflow request once the run is captured finished', async () => {
+    const message: EnrichmentMessage = { kind: 'mlflowRun', armId: SAMPLE_IDS.jobs.trainApril };
+    await enrich(services.enrich, message);
+    const after = mlflowHits();
+    expect(after).toBe(1);
+    expect(await enrich(services.enrich, message, { redelivered: true })).toMatchObject({ status: 'skipped' });
+    await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.trainApril }, { redelivered: true });
+    for (const m of (await drain()).filter((x) => x.kind === 'mlflowRun')) await enrich(services.enrich, m, { redelivered: true });
+    expect(mlflowHits()).toBe(after);
+  });
+
+  it('without a Tracking service on the job, the workspace names the tracking URI', async () => {
+    await enrich(services.enrich, { kind: 'mlflowRun', armId: SAMPLE_IDS.jobs.prep });
+    const job = await services.graph.readNode(idOf(SAMPLE_IDS.jobs.prep));
+    expect(job?.facts.metrics?.value).toEqual({ rows_in: 184_220, rows_out: 181_907 });
+  });
+
+  it('throttling is waited out; a job without a run records that, and keeps its other facts', async () => {
+    standIn.faults.add({ path: /runs\/get$/, status: 429, retryAfterSeconds: 1, times: 1 });
+    await enrich(services.enrich, { kind: 'mlflowRun', armId: SAMPLE_IDS.jobs.pipeline });
+    expect(standIn.requests.filter((r) => r.path.endsWith('runs/get')).map((r) => r.status)).toEqual([429, 200]);
+
+    standIn.addJob('adhoc-1', { jobType: 'Command', status: 'Completed' });
+    await enrich(services.enrich, { kind: 'job', armId: `${SAMPLE_IDS.workspace}/jobs/adhoc-1` });
+    await enrich(services.enrich, { kind: 'mlflowRun', armId: `${SAMPLE_IDS.workspace}/jobs/adhoc-1` });
+    const job = await services.graph.readNode(idOf(`${SAMPLE_IDS.workspace}/jobs/adhoc-1`));
+    expect(job?.facts.mlflowRunMissingAt).toBeDefined();
+    expect(job?.facts.notFoundAt).toBeUndefined();
+    expect(job?.facts.jobType?.value).toBe('Command');
+  });
+});
