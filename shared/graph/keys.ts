@@ -248,13 +248,7 @@ export function azureBlobUrl(text: string): string | undefined {
 }
 
 /** A datastore's container as the blob URL `azureBlobUrl` keys its paths under, for the kinds that name one. */
-export function datastoreBlobUrl(datastore: {
-  datastoreType?: unknown;
-  accountName?: unknown;
-  containerName?: unknown;
-  filesystem?: unknown;
-  endpoint?: unknown;
-}): string | undefined {
+export function datastoreBlobUrl(datastore: Record<string, unknown>): string | undefined {
   const type = typeof datastore.datastoreType === 'string' ? datastore.datastoreType.toLowerCase() : '';
   const container = type === 'azureblob' ? datastore.containerName : type === 'azuredatalakegen2' ? datastore.filesystem : undefined;
   const account = datastore.accountName;
