@@ -18,6 +18,7 @@ import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
 import { openapiRoute } from './openapi.js';
+import { openLineageRoute } from './openLineage.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
 import { searchRoute } from './search.js';
@@ -32,6 +33,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Capture and enrichment
   captureEventGrid,
   captureEventHub,
+  openLineageRoute,
   enrichResource,
   // Lookups
   lineageRoute,

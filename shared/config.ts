@@ -93,6 +93,12 @@ const settingsObject = z.object({
     .default('checkpoints'),
   /** How far back each sequencer run looks again for events whose store timestamp came late (clock skew). */
   TLOG_SCAN_OVERLAP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * The key OpenLineage clients send (their HTTP transport's `api_key` auth: `Authorization: Bearer
+   * KEY`; `x-functions-key` and `?code=` work too) to POST /api/v1/lineage. In Azure a Key Vault
+   * reference; locally the host uses LOCAL_FUNCTION_KEY when this is unset. Unset: the route is closed.
+   */
+  OPENLINEAGE_API_KEY: z.string().min(1).optional(),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   /**

@@ -72,6 +72,12 @@ export function eventKindOf(body: Record<string, unknown>): EventKind {
 /** An `eventTime` without a UTC offset: a date and time of day, nothing after. */
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
 
+/** What is assumed of an event's time, when something is: an `eventTime` without offset is read as UTC. */
+export function eventTimeNote(body: unknown): string | undefined {
+  const time = isRecord(body) ? body.eventTime : undefined;
+  return typeof time === 'string' && LOCAL_DATE_TIME.test(time) ? `eventTime ${time} has no UTC offset; read as UTC` : undefined;
+}
+
 export type Checked =
   | { ok: true; kind: EventKind; event: Record<string, unknown>; notes: string[] }
   | { ok: false; kind?: EventKind; issues: ValidationIssue[] };
@@ -85,12 +91,9 @@ export type Checked =
 export function checkEvent(body: unknown): Checked {
   if (!isRecord(body)) return { ok: false, issues: [{ path: '(root)', message: 'an OpenLineage event must be a JSON object' }] };
   const kind = eventKindOf(body);
-  const notes: string[] = [];
-  let candidate = body;
-  if (typeof body.eventTime === 'string' && LOCAL_DATE_TIME.test(body.eventTime)) {
-    candidate = { ...body, eventTime: `${body.eventTime}Z` };
-    notes.push(`eventTime ${body.eventTime} has no UTC offset; read as UTC`);
-  }
+  const note = eventTimeNote(body);
+  const notes = note ? [note] : [];
+  const candidate = note ? { ...body, eventTime: `${String(body.eventTime)}Z` } : body;
   const validate = validators().events[kind];
   if (validate(candidate)) return { ok: true, kind, event: body, notes };
   return { ok: false, kind, issues: issuesOf(validate.errors ?? []) };
