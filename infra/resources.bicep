@@ -321,6 +321,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REDACTION_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=redaction-key)' }
         { name: 'SLACK_SIGNING_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=slack-signing-secret)' }
         { name: 'TEAMS_WEBHOOK_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-secret)' }
+        { name: 'OPENLINEAGE_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=openlineage-api-key)' }
         { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }
