@@ -7,6 +7,7 @@ import type { ComplianceRunDeps } from './compliance/complianceRun.js';
 import { ArmClient } from './enrichment/armClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
+import { EventHubPublisher } from './publish/eventHubPublisher.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
@@ -77,6 +78,9 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     enrichments: enrichmentQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
+    ...(settings.OPENLINEAGE_EVENTHUB_NAME && settings.OPENLINEAGE_EVENTHUB_CONNECTION
+      ? { publisher: new EventHubPublisher(settings.OPENLINEAGE_EVENTHUB_CONNECTION, settings.OPENLINEAGE_EVENTHUB_NAME, azureCredential) }
+      : {}),
   };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));

@@ -14,6 +14,7 @@ import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize } from '../ingest/normalize.js';
+import { publishOpenLineage, type LineagePublisher } from './publishOpenLineage.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;
@@ -26,6 +27,8 @@ export interface CaptureDeps {
   enrichments?: EnrichmentSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   predictionRequests?: PredictionRequestStore;
+  /** Where the jobs an event touched go out as OpenLineage RunEvents (OPENLINEAGE_EVENTHUB_*); without it, nowhere. */
+  publisher?: LineagePublisher;
 }
 
 export type CaptureOutcome =
@@ -130,6 +133,10 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
       `recording request ${predictionRequest.requestId}`,
     );
   }
+  // New evidence only: a replay rebuilds the graph, it does not announce it again. A failed send
+  // throws, so the platform redelivers and the jobs go out then (at least once).
+  if (deps.publisher && channel !== 'openlineage' && options.followUp !== false)
+    await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
   const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;
