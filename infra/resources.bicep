@@ -3,7 +3,7 @@
 // Cosmos DB, Event Hubs, Key Vault references, Application Insights); a Flex Consumption app on
 // Node 22; Cosmos DB (graph, raw event log, requests); Storage (runtime, deployment package, dead
 // letters, enrichment queue, compliance); Key Vault (redaction key and chat-ops secrets); Event
-// Hubs in the workspaces' region with a consumer group of our own; Application Insights; and an
+// Hubs in the workspaces' region with consumer groups of our own (the app's, rewind's); Application Insights; and an
 // Event Grid system topic per workspace (or the one it already has).
 //
 // No Bicep compiler runs where this is developed: test/unit/azureTemplate.test.ts keeps the
@@ -43,6 +43,8 @@ var complianceContainer = 'compliance'
 var enrichmentQueue = 'enrichment'
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
+// `npm run rewind` reads with a group of its own: the app holds its group's partitions.
+var rewindConsumerGroup = 'rewind'
 // Diagnostic settings stream only to a namespace in the monitored workspace's region.
 var eventHubsLocation = workspaces[0].location
 
@@ -160,6 +162,7 @@ resource eventHubs 'Microsoft.EventHub/namespaces@2024-01-01' = {
     name: eventHubName
     properties: { partitionCount: 4, messageRetentionInDays: 7 }
     resource lineageReader 'consumergroups' = { name: consumerGroup }
+    resource rewindReader 'consumergroups' = { name: rewindConsumerGroup }
   }
   // Azure Monitor cannot stream with a managed identity; streaming requires Manage, Send and Listen.
   resource monitorRule 'authorizationRules' = {
