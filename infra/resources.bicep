@@ -45,6 +45,7 @@ var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
 // `npm run rewind` reads with a group of its own: the app holds its group's partitions.
 var rewindConsumerGroup = 'rewind'
+var eventHubsNamespace = '${eventHubs.name}.servicebus.windows.net'
 // Diagnostic settings stream only to a namespace in the monitored workspace's region.
 var eventHubsLocation = workspaces[0].location
 
@@ -328,7 +329,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }
-        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
+        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: eventHubsNamespace }
         { name: 'EVENTHUB_CONNECTION__credential', value: identityCredential.credential }
         { name: 'EVENTHUB_CONNECTION__clientId', value: identityCredential.clientId }
         { name: 'COMPLIANCE_LINEAGE_SCHEDULE', value: complianceSchedules.lineage }
@@ -401,6 +402,7 @@ output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output storageId string = storage.id
 output eventHubsLocation string = eventHubsLocation
 output eventHubName string = eventHubName
+output eventHubsNamespace string = eventHubsNamespace
 output monitorRuleId string = eventHubs::monitorRule.id
 // Ids from resourceId(): Bicep cannot index a resource collection inside a lambda.
 var newTopicIds = map(newTopicWorkspaces, ws => resourceId('Microsoft.EventGrid/systemTopics', 'evgt-${split(ws.id, '/')[8]}-${resourceToken}'))

@@ -110,6 +110,11 @@ describe('Azure template', () => {
     expect(resourceBody(resources, 'eventHubs')).toContain("resource rewindReader 'consumergroups' = { name: rewindConsumerGroup }");
     expect(resources.vars.get('rewindConsumerGroup')).toBe(`'${REWIND_CONSUMER_GROUP}'`);
     expect(resources.vars.get('rewindConsumerGroup')).not.toBe(resources.vars.get('consumerGroup'));
+    // Where rewind reads, as the app does: the outputs azd env get-values lists.
+    expect(setting('EVENTHUB_CONNECTION__fullyQualifiedNamespace')).toBe('eventHubsNamespace');
+    expect(main.text).toContain('output EVENTHUB_NAMESPACE string = resources.outputs.eventHubsNamespace');
+    expect(main.text).toContain('output EVENTHUB_NAME string = resources.outputs.eventHubName');
+    expect(resources.text).toContain('output eventHubsNamespace string = eventHubsNamespace');
   });
 
   it('puts each system topic in its workspace region and can reuse the one a workspace already has', () => {
