@@ -1,8 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { nodeId } from '../../shared/graph/keys.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { captureOpenLineage } from '../../shared/usecases/captureOpenLineage.js';
+import { createCosmosClient } from '../../shared/store/cosmosClient.js';
+import { buildTlog } from '../../shared/tlogServices.js';
+import { inclusionProofs } from '../../shared/usecases/proveEvents.js';
+import { sequenceEvents } from '../../shared/usecases/sequenceEvents.js';
 import { replay } from '../../shared/usecases/replay.js';
 import { lineage } from '../../shared/usecases/lineage.js';
 import { fixture, WS } from '../helpers/fixtures.js';
@@ -104,7 +113,7 @@ describe('OpenLineage: order and duplicates do not change the graph', () => {
       ),
       { numRuns: 10 },
     );
-  });
+  }, 180_000); // eleven fresh databases; the machine is shared, so room beyond the project's 60 s
 
   it('the Spark output and the data asset on the same files meet: the run is upstream of the asset', async () => {
     const services = await freshServices({}, FIXED_NOW);
@@ -159,5 +168,34 @@ describe('OpenLineage: refused events', () => {
     expect(replayed.deadLetters).toEqual({ retried: 2, resolved: 1, stillFailing: 1 });
     const run = await services.graph.nodes([nodeId('job', `openlineage:spark/loans_snapshot/runs/${RUN}`)]);
     expect([...run.values()][0]?.facts.status?.value).toBe('Completed');
+  });
+});
+
+describe('OpenLineage: the evidence log', () => {
+  const keys = mkdtempSync(join(tmpdir(), 'openlineage-tlog-'));
+  afterAll(() => rmSync(keys, { recursive: true, force: true }));
+
+  it('every OpenLineage event, a refused one too, becomes a leaf of the tamper-evident log with an inclusion proof', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const services = await freshServices({
+      TLOG_LOCAL_KEY_FILE: join(keys, `${suffix}.pem`),
+      TLOG_CHECKPOINT_CONTAINER: `checkpoints-${suffix}`,
+    });
+    const client = await createCosmosClient(services.settings);
+    const blobs = BlobServiceClient.fromConnectionString(services.settings.STORAGE_CONNECTION_STRING as string);
+    const tlog = buildTlog(services.settings, client, blobs, services.meter, () => Promise.reject(new Error('no Key Vault here')));
+    await tlog.store.ensure();
+
+    const bad = runEvent('COMPLETE', '2024-05-01T10:20:00Z');
+    delete (bad.job as Record<string, unknown>).namespace;
+    const report = await captureOpenLineage(services.capture, [runEvent('START', '2024-05-01T10:00:00Z'), bad]);
+    expect(report).toMatchObject({ projected: 1, deadLettered: 1 });
+    const hashes = report.events.map((e) => e.hash);
+
+    expect(await sequenceEvents(tlog.sequencer)).toMatchObject({ status: 'sequenced', sequenced: 2, size: 2 });
+    const { proofs, notSequenced } = await inclusionProofs(tlog.store, hashes);
+    expect(notSequenced).toEqual([]);
+    expect(hashes.map((h) => proofs.get(h.replace('sha256:', ''))?.leafIndex).sort()).toEqual([0, 1]);
+    client.dispose();
   });
 });
