@@ -21,6 +21,7 @@ import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
 import { metricHistoryRoute } from './metricHistory.js';
 import { openapiRoute } from './openapi.js';
+import { openLineageRoute } from './openLineage.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
 import { searchRoute } from './search.js';
@@ -35,6 +36,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Capture and enrichment
   captureEventGrid,
   captureEventHub,
+  openLineageRoute,
   enrichResource,
   // Lookups
   lineageRoute,

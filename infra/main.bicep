@@ -94,6 +94,9 @@ output AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityP
 output AZURE_KEY_VAULT_NAME string = resources.outputs.keyVaultName
 output COSMOS_ENDPOINT string = resources.outputs.cosmosEndpoint
 output STORAGE_BLOB_ENDPOINT string = resources.outputs.blobEndpoint
+// For npm run rewind against the deployment (EVENTHUB_CONNECTION__fullyQualifiedNamespace, EVENTHUB_NAME).
+output EVENTHUB_NAMESPACE string = resources.outputs.eventHubsNamespace
+output EVENTHUB_NAME string = resources.outputs.eventHubName
 output DEADLETTER_STORAGE_ID string = resources.outputs.storageId
 // Space-separated ARM ids (ids contain no spaces), so the POSIX and PowerShell hooks split them alike.
 output WORKSPACE_IDS string = join(map(workspaces, ws => ws.id), ' ')

@@ -3,7 +3,7 @@
 // Cosmos DB, Event Hubs, Key Vault references, Application Insights); a Flex Consumption app on
 // Node 22; Cosmos DB (graph, raw event log, requests); Storage (runtime, deployment package, dead
 // letters, enrichment queue, compliance); Key Vault (redaction key and chat-ops secrets); Event
-// Hubs in the workspaces' region with a consumer group of our own; Application Insights; and an
+// Hubs in the workspaces' region with consumer groups of our own (the app's, rewind's); Application Insights; and an
 // Event Grid system topic per workspace (or the one it already has).
 //
 // No Bicep compiler runs where this is developed: test/unit/azureTemplate.test.ts keeps the
@@ -46,6 +46,9 @@ var identityContainer = 'identities'
 var enrichmentQueue = 'enrichment'
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
+// `npm run rewind` reads with a group of its own: the app holds its group's partitions.
+var rewindConsumerGroup = 'rewind'
+var eventHubsNamespace = '${eventHubs.name}.servicebus.windows.net'
 // Diagnostic settings stream only to a namespace in the monitored workspace's region.
 var eventHubsLocation = workspaces[0].location
 
@@ -166,6 +169,7 @@ resource eventHubs 'Microsoft.EventHub/namespaces@2024-01-01' = {
     name: eventHubName
     properties: { partitionCount: 4, messageRetentionInDays: 7 }
     resource lineageReader 'consumergroups' = { name: consumerGroup }
+    resource rewindReader 'consumergroups' = { name: rewindConsumerGroup }
   }
   // Azure Monitor cannot stream with a managed identity; streaming requires Manage, Send and Listen.
   resource monitorRule 'authorizationRules' = {
@@ -354,10 +358,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPROVAL_SIGNING_SECRET', value: empty(approvalSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=approval-signing-secret)' }
         { name: 'IDENTITY_KEYVAULT_KEY_ID', value: vault::identityKey.properties.keyUri }
         { name: 'IDENTITY_CONTAINER', value: identityContainer }
+        { name: 'OPENLINEAGE_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=openlineage-api-key)' }
         { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }
-        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: '${eventHubs.name}.servicebus.windows.net' }
+        { name: 'EVENTHUB_CONNECTION__fullyQualifiedNamespace', value: eventHubsNamespace }
         { name: 'EVENTHUB_CONNECTION__credential', value: identityCredential.credential }
         { name: 'EVENTHUB_CONNECTION__clientId', value: identityCredential.clientId }
         { name: 'COMPLIANCE_LINEAGE_SCHEDULE', value: complianceSchedules.lineage }
@@ -430,6 +435,7 @@ output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output storageId string = storage.id
 output eventHubsLocation string = eventHubsLocation
 output eventHubName string = eventHubName
+output eventHubsNamespace string = eventHubsNamespace
 output monitorRuleId string = eventHubs::monitorRule.id
 // Ids from resourceId(): Bicep cannot index a resource collection inside a lambda.
 var newTopicIds = map(newTopicWorkspaces, ws => resourceId('Microsoft.EventGrid/systemTopics', 'evgt-${split(ws.id, '/')[8]}-${resourceToken}'))

@@ -9,6 +9,7 @@ import { MlflowClient } from './enrichment/mlflowClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { DEFAULT_APPROVAL_RULES, parseApprovalRules } from './ingest/approvals.js';
+import { EventHubPublisher } from './publish/eventHubPublisher.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnvelopeCipher } from './privacy/envelope.js';
@@ -96,6 +97,9 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     redactionKey: settings.REDACTION_KEY,
     approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
     identities,
+    ...(settings.OPENLINEAGE_EVENTHUB_NAME && settings.OPENLINEAGE_EVENTHUB_CONNECTION
+      ? { publisher: new EventHubPublisher(settings.OPENLINEAGE_EVENTHUB_CONNECTION, settings.OPENLINEAGE_EVENTHUB_NAME, azureCredential) }
+      : {}),
   };
   const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));

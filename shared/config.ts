@@ -136,6 +136,16 @@ const settingsObject = z.object({
     .default('checkpoints'),
   /** How far back each sequencer run looks again for events whose store timestamp came late (clock skew). */
   TLOG_SCAN_OVERLAP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * The key OpenLineage clients send (their HTTP transport's `api_key` auth: `Authorization: Bearer
+   * KEY`; `x-functions-key` and `?code=` work too) to POST /api/v1/lineage. In Azure a Key Vault
+   * reference; locally the host uses LOCAL_FUNCTION_KEY when this is unset. Unset: the route is closed.
+   */
+  OPENLINEAGE_API_KEY: z.string().min(1).optional(),
+  /** Publishing our lineage as OpenLineage RunEvents: the Event Hub's name. Unset: nothing is published. */
+  OPENLINEAGE_EVENTHUB_NAME: z.string().min(1).optional(),
+  /** Its namespace: a connection string, or the host name (NS.servicebus.windows.net) for the managed identity. */
+  OPENLINEAGE_EVENTHUB_CONNECTION: z.string().min(1).optional(),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   /**
@@ -149,10 +159,15 @@ const settingsObject = z.object({
     .regex(/^[\w.-]+(?::\d+)?$/, 'must be a host name, optionally with a port')
     .optional(),
 });
-const settingsSchema = settingsObject.refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
-  message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',
-  path: ['STORAGE_BLOB_ENDPOINT'],
-});
+const settingsSchema = settingsObject
+  .refine((s) => s.STORAGE_CONNECTION_STRING !== undefined || s.STORAGE_BLOB_ENDPOINT !== undefined, {
+    message: 'set STORAGE_CONNECTION_STRING (local) or STORAGE_BLOB_ENDPOINT (managed identity)',
+    path: ['STORAGE_BLOB_ENDPOINT'],
+  })
+  .refine((s) => (s.OPENLINEAGE_EVENTHUB_NAME === undefined) === (s.OPENLINEAGE_EVENTHUB_CONNECTION === undefined), {
+    message: 'set both OPENLINEAGE_EVENTHUB_NAME and OPENLINEAGE_EVENTHUB_CONNECTION to publish OpenLineage, or neither',
+    path: ['OPENLINEAGE_EVENTHUB_CONNECTION'],
+  });
 
 export type Settings = z.infer<typeof settingsSchema>;
 

@@ -17,6 +17,9 @@ import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessa
  * already in the graph changes nothing and rewind is safe to repeat. It reads with a consumer group
  * of its own (`rewind` by default): the running function app holds its own group's partitions.
  */
+/** The consumer group rewind reads with unless told otherwise; the Azure template creates it. */
+export const REWIND_CONSUMER_GROUP = 'rewind';
+
 const USAGE = `Usage: npm run rewind -- --from ISO_TIME [--to ISO_TIME] [--partition N] [--consumer-group NAME]
 
 Re-reads the Event Hubs hub's retained events (EVENTHUB_CONNECTION, or
@@ -26,7 +29,8 @@ between --from and --to, and captures them into the stores named by the settings
   --from ISO_TIME         first enqueued time to re-read (inclusive), e.g. 2024-05-01T08:00:00Z
   --to ISO_TIME           last enqueued time to re-read (inclusive); default: now
   --partition N           only this partition; default: all
-  --consumer-group NAME   consumer group to read with; default: rewind (create it on the hub)
+  --consumer-group NAME   consumer group to read with; default: rewind (the Azure template
+                          and the local stand-in have it; elsewhere, create it on the hub)
   -h, --help              this text`;
 
 export interface RewindOptions {
@@ -186,7 +190,7 @@ export function parseRewindArgs(argv: string[], now: Date): RewindOptions | 'hel
       from: { type: 'string' },
       to: { type: 'string' },
       partition: { type: 'string' },
-      'consumer-group': { type: 'string', default: 'rewind' },
+      'consumer-group': { type: 'string', default: REWIND_CONSUMER_GROUP },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

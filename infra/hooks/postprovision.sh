@@ -1,7 +1,8 @@
 #!/bin/sh
 # azd postprovision: makes sure Key Vault holds the redaction key, creating it once and never
-# replacing it (a new key would stop equal identities from joining), then asks App Service to
-# resolve the app's Key Vault references now rather than within 24 hours.
+# replacing it (a new key would stop equal identities from joining), and the OpenLineage API key,
+# also created once; then asks App Service to resolve the app's Key Vault references now rather
+# than within 24 hours.
 set -eu
 : "${AZURE_KEY_VAULT_NAME:?run azd provision first}" "${AZURE_FUNCTION_APP_ID:?run azd provision first}"
 
@@ -24,6 +25,16 @@ else
   key=$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')
   az keyvault secret set --vault-name "$AZURE_KEY_VAULT_NAME" --name redaction-key --value "$key" --output none
   echo "redaction-key: created in $AZURE_KEY_VAULT_NAME"
+fi
+
+# The key OpenLineage clients send to POST /api/v1/lineage (Authorization: Bearer KEY): created
+# once like the redaction key; rotate it by setting a new value and re-running this hook.
+if printf '%s\n' "$names" | grep -qx 'openlineage-api-key'; then
+  echo "openlineage-api-key: kept (already in $AZURE_KEY_VAULT_NAME)"
+else
+  key=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  az keyvault secret set --vault-name "$AZURE_KEY_VAULT_NAME" --name openlineage-api-key --value "$key" --output none
+  echo "openlineage-api-key: created in $AZURE_KEY_VAULT_NAME (az keyvault secret show --vault-name $AZURE_KEY_VAULT_NAME --name openlineage-api-key --query value -o tsv)"
 fi
 
 az rest --method post --output none \

@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
     process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
+    // OpenLineage clients send the function key as a Bearer token, which the route checks itself.
+    if (process.env.LOCAL_FUNCTION_KEY) process.env.OPENLINEAGE_API_KEY ||= process.env.LOCAL_FUNCTION_KEY;
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {

@@ -187,7 +187,9 @@ export function parseRegistryUri(text: string): NodeRef | undefined {
 /**
  * A storage location: a datastore path (`{datastore key}/paths/{path}`) or a storage URL. Paths are
  * case-sensitive in storage, so only the ARM part is lower-cased; query strings (SAS tokens) are
- * never part of a key.
+ * never part of a key. Azure Storage is one location whatever the spelling: `abfss://` and
+ * `wasbs://` URIs and the blob and dfs https endpoints of a container all key as its blob URL
+ * (`azureBlobUrl`), so a Spark job's output and an Azure ML data asset on the same files meet.
  */
 export function storageLocation(datastore: NodeRef | undefined, pathOrUrl: string): NodeRef {
   const path = pathOrUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
@@ -198,14 +200,16 @@ export function storageLocation(datastore: NodeRef | undefined, pathOrUrl: strin
       key: `${datastore.key}/paths/${path.replace(/^\/+/, '')}`,
       label: `${datastore.label}/${path.replace(/^\/+/, '')}`,
     };
-  let key = path;
-  try {
-    const url = new URL(path);
-    // abfss://container@account…: the container is the user part; keep it, drop any password.
-    const container = url.username ? `${url.username}@` : '';
-    key = `${url.protocol}//${container}${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    // Not a URL after all: the text itself, minus any query, is the best identity there is.
+  let key = azureBlobUrl(path) ?? path;
+  if (key === path) {
+    try {
+      const url = new URL(path);
+      // Other schemes: keep the user part (a bucket or container), drop any password.
+      const user = url.username ? `${url.username}@` : '';
+      key = `${url.protocol}//${user}${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      // Not a URL after all: the text itself, minus any query, is the best identity there is.
+    }
   }
   return { kind: 'storage', workspace: null, key, label: key };
 }
@@ -221,6 +225,49 @@ export function approvalOf(model: NodeRef, source: string, id: string): NodeRef 
     key: `${model.key}/approvals/${source.toLowerCase()}/${id}`,
     label: `approval of ${model.label} (${source})`,
   };
+}
+
+const AZURE_STORAGE_HOST = /^([a-z0-9]{3,24})\.(?:blob|dfs)\.(core\.[a-z0-9.-]+)$/i;
+
+/**
+ * An Azure Storage container path as its blob endpoint URL,
+ * `https://{account}.blob.{suffix}/{container}/{path}`, from any of the forms that name it:
+ * `abfss://{container}@{account}.dfs.{suffix}/{path}` (and `abfs://`), `wasbs://` (and `wasb://`)
+ * with `.blob.`, and `https://{account}.{blob|dfs}.{suffix}/{container}/{path}`. The suffix keeps
+ * sovereign clouds apart (`core.windows.net`, `core.chinacloudapi.cn`, ...). Undefined for
+ * anything else.
+ */
+export function azureBlobUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+  const host = AZURE_STORAGE_HOST.exec(url.hostname);
+  if (!host) return undefined;
+  const [, account = '', suffix = ''] = host;
+  const scheme = url.protocol.toLowerCase();
+  const segments = url.pathname.split('/').filter((s) => s.length > 0);
+  let container: string | undefined;
+  if (/^(abfss?|wasbs?):$/.test(scheme)) {
+    container = decodeURIComponent(url.username) || undefined;
+  } else if (scheme === 'https:' || scheme === 'http:') {
+    container = segments.shift();
+  }
+  if (!container) return undefined;
+  const rest = segments.join('/');
+  return `https://${account.toLowerCase()}.blob.${suffix.toLowerCase()}/${container.toLowerCase()}${rest ? `/${rest}` : ''}`;
+}
+
+/** A datastore's container as the blob URL `azureBlobUrl` keys its paths under, for the kinds that name one. */
+export function datastoreBlobUrl(datastore: Record<string, unknown>): string | undefined {
+  const type = typeof datastore.datastoreType === 'string' ? datastore.datastoreType.toLowerCase() : '';
+  const container = type === 'azureblob' ? datastore.containerName : type === 'azuredatalakegen2' ? datastore.filesystem : undefined;
+  const account = datastore.accountName;
+  const endpoint = typeof datastore.endpoint === 'string' && datastore.endpoint.length > 0 ? datastore.endpoint : 'core.windows.net';
+  if (typeof container !== 'string' || typeof account !== 'string' || !container || !account) return undefined;
+  return azureBlobUrl(`https://${account}.blob.${endpoint}/${container}`);
 }
 
 /** Kinds an `azureml:NAME:VERSION` shorthand may name. */

@@ -19,6 +19,7 @@ export const EDGE_KINDS = [
   'driftTargetOf', // dataset -> drift signal (the data that drifted)
   'driftBaselineOf', // dataset -> drift signal (the reference data)
   'approvalOf', // approval -> model version it decides on
+  'locationOf', // storage -> data asset version (the files the version points at, by each name they have)
 ] as const;
 export type EdgeKind = (typeof EDGE_KINDS)[number];
 

@@ -1,11 +1,21 @@
 import { DomainError } from '../errors.js';
-import { NODE_ID_RE, SHORTHAND_COLLECTIONS, nodeId, parseArmId, parseRegistryUri, parseWorkspaceId, versionedAsset } from './keys.js';
+import {
+  NODE_ID_RE,
+  SHORTHAND_COLLECTIONS,
+  azureBlobUrl,
+  nodeId,
+  parseArmId,
+  parseRegistryUri,
+  parseWorkspaceId,
+  versionedAsset,
+} from './keys.js';
 
 export const ACCEPTED_REF_FORMS = [
   'azureml:NAME:VERSION (with the workspace parameter)',
   'the ARM id of a job, model version, data version, environment version, code version, compute, online endpoint or deployment (/subscriptions/…/workspaces/WS/models/NAME/versions/V)',
   'azureml:/subscriptions/… (ARM id with the azureml: prefix)',
   'azureml://registries/REGISTRY/models|data|environments|codes|components/NAME/versions/V',
+  'an Azure Storage URL of a storage location (abfss://, wasbs://, https://ACCOUNT.blob|dfs.core.windows.net/…)',
   'a node id returned by this API (e.g. model-0123456789abcdef0123456789abcdef)',
 ];
 
@@ -18,6 +28,10 @@ export function resolveRef(ref: string, workspace?: string): string[] {
   const text = ref.trim();
   if (text.length === 0 || text.length > 2048) throw invalid(ref);
   if (NODE_ID_RE.test(text)) return [text];
+
+  // Storage by any of its spellings: how Spark and other OpenLineage producers name their datasets.
+  const blob = azureBlobUrl(text);
+  if (blob) return [nodeId('storage', blob)];
 
   const registry = parseRegistryUri(text);
   if (registry) return [nodeId(registry.kind, registry.key)];

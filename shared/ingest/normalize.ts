@@ -5,12 +5,14 @@ import { describeIssues, type ValidationIssue } from './issues.js';
 import { normalizeMonitorRecord } from './monitor/categories.js';
 import { restObservationSchema } from './rest/observation.js';
 import { normalizeRestObservation } from './rest/resourceKinds.js';
+import { normalizeOpenLineageEvent } from './openlineage/events.js';
+import { followUps } from './followUps.js';
 import type { EnrichmentMessage } from './enrichmentMessage.js';
 import type { PredictionRequest } from './predictionRequest.js';
 import type { GraphDelta } from '../graph/model.js';
 
 /**
- * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`, `approval`), all answering in the same shape,
+ * One normalizer per channel (`eventgrid`, `eventhubs`, `rest`, `approval`, `openlineage`), all answering in the same shape,
  * so capture, replay and the raw event log do not care where an event came from.
  */
 
@@ -38,6 +40,8 @@ export function normalize(channel: string, raw: unknown, hash: string): Normaliz
       return fromRest(raw);
     case 'approval':
       return fromApproval(raw);
+    case 'openlineage':
+      return fromOpenLineage(raw, hash);
     default:
       return {
         status: 'invalid',
@@ -137,3 +141,20 @@ function fromApproval(raw: unknown): Normalized {
 }
 
 export const APPROVAL_EVENT_TYPE = 'aml-lineage:approval';
+
+function fromOpenLineage(raw: unknown, hash: string): Normalized {
+  const result = normalizeOpenLineageEvent(raw);
+  if (!result.ok)
+    return {
+      status: 'invalid',
+      // An event that is not valid has no id to trust; the content hash stands in.
+      eventId: `openlineage:${hash.slice('sha256:'.length, 'sha256:'.length + 32)}`,
+      eventType: `OpenLineage ${result.kind ?? 'event'}`,
+      reason: `OpenLineage ${result.kind ?? 'event'} does not match the spec (2-0-2): ${describeIssues(result.issues)}`,
+      issues: result.issues,
+    };
+  const { eventId, eventType, time, delta } = result;
+  // Azure ML assets an event names are fetched, so their own links (the jobs that used them) arrive too.
+  const assets = delta.nodes.map((n) => n.ref).filter((r) => r.kind === 'data' || r.kind === 'model');
+  return { status: 'project', eventId, eventType, time, delta, enrich: followUps(assets) };
+}

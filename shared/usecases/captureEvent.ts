@@ -22,6 +22,7 @@ import {
   type ApprovalRule,
 } from '../ingest/approvals.js';
 import type { IdentitySink } from '../store/identityVault.js';
+import { publishOpenLineage, type LineagePublisher } from './publishOpenLineage.js';
 
 export interface CaptureDeps {
   eventLog: EventLog;
@@ -38,6 +39,8 @@ export interface CaptureDeps {
   approvalRules?: readonly ApprovalRule[];
   /** Where the people replaced by identity hashes are kept, encrypted; without it, only their hashes remain. */
   identities?: IdentitySink;
+  /** Where the jobs an event touched go out as OpenLineage RunEvents (OPENLINEAGE_EVENTHUB_*); without it, nowhere. */
+  publisher?: LineagePublisher;
 }
 
 const DEFAULT_RULES = parseApprovalRules(DEFAULT_APPROVAL_RULES);
@@ -151,6 +154,10 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
       `recording request ${predictionRequest.requestId}`,
     );
   }
+  // New evidence only: a replay rebuilds the graph, it does not announce it again. A failed send
+  // throws, so the platform redelivers and the jobs go out then (at least once).
+  if (deps.publisher && channel !== 'openlineage' && options.followUp !== false)
+    await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
   const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;

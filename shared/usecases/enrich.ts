@@ -4,6 +4,7 @@ import { nodeId, parseArmId } from '../graph/keys.js';
 import { FINISHED_RUN_STATUSES, isFinishedRun } from '../ingest/rest/mlflowRun.js';
 import { resourceTime, type RestObservation } from '../ingest/rest/observation.js';
 import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
+import { resolveAssetRef } from '../ingest/rest/assetRefs.js';
 import { workspaceOf } from '../ingest/payload.js';
 import { isRecord } from '../util/isRecord.js';
 import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
@@ -61,6 +62,15 @@ export async function enrich(
     for await (const d of deps.arm.list(`${message.armId}/deployments`)) deployments.push(d);
     observation.deployments = deployments;
   }
+  if (message.kind === 'data' && response.status === 200) {
+    // The datastore behind the asset's path names its storage account and container: the asset's
+    // files by the URL other tools use. A datastore that cannot be read leaves the path as it is.
+    const datastore = datastoreOf(resource, message.armId);
+    if (datastore) {
+      const fetched = await deps.arm.get(datastore);
+      if (fetched.status === 200) observation.datastores = [{ armId: datastore, resource: fetched.body }];
+    }
+  }
   return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
 }
 
@@ -102,4 +112,12 @@ export async function workspaceTrackingUri(deps: EnrichDeps, workspaceKey: strin
   if (response.status !== 200 || typeof uri !== 'string' || uri.length === 0)
     throw new Error(`workspace ${workspaceKey} has no mlFlowTrackingUri (HTTP ${response.status})`);
   return uri;
+}
+
+/** The ARM id of the datastore a data asset's `dataUri` points into, if it points into one. */
+function datastoreOf(resource: unknown, armId: string): string | undefined {
+  const ws = workspaceOf(armId)?.ws;
+  const properties = isRecord(resource) && isRecord(resource.properties) ? resource.properties : {};
+  const dataUri = typeof properties.dataUri === 'string' ? properties.dataUri : undefined;
+  return ws && dataUri ? resolveAssetRef(dataUri, ws, 'data').datastore?.key : undefined;
 }

@@ -72,7 +72,17 @@ function runUuid(key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * A node as an OpenLineage dataset. Azure Storage follows the spec's naming (namespace
+ * `wasbs://{container}@{account}.blob.core.windows.net`, name the path), which our own endpoint
+ * reads back as the same storage node.
+ */
 function datasetOf(n: NodeDoc): { namespace: string; name: string } {
+  const blob = n.kind === 'storage' ? /^https:\/\/([^./]+)\.blob\.([^/]+)\/([^/]+)\/?(.*)$/.exec(n.key) : null;
+  if (blob) {
+    const [, account = '', suffix = '', container = '', path = ''] = blob;
+    return { namespace: `wasbs://${container}@${account}.blob.${suffix}`, name: path };
+  }
   if (n.kind === 'storage' && /^[a-z]+:\/\//i.test(n.key)) {
     const u = new URL(n.key);
     return { namespace: `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}`, name: u.pathname.replace(/^\//, '') };
@@ -85,62 +95,66 @@ const DATASET_KINDS = new Set(['data', 'dataset', 'storage', 'model']);
 
 export function renderOpenLineage(r: EvidenceRecord): unknown[] {
   const byId = new Map(r.nodes.map((n) => [n.id, n]));
-  const jobs = r.nodes.filter((n) => n.kind === 'job');
-  return jobs.map((job) => {
-    const inputs = r.edges
-      .filter((e) => e.to === job.id && e.kind === 'inputOf')
-      .map((e) => byId.get(e.from))
-      .filter((n): n is NodeDoc => !!n && DATASET_KINDS.has(n.kind));
-    const outputs = r.edges
-      .filter((e) => e.from === job.id && e.kind === 'produced')
-      .map((e) => byId.get(e.to))
-      .filter((n): n is NodeDoc => !!n);
-    const git = job.facts.git?.value as { repository?: string; commit?: string; branch?: string } | undefined;
-    const parent = r.edges.find((e) => e.to === job.id && e.kind === 'parentOf');
-    const parentJob = parent ? byId.get(parent.from) : undefined;
-    const ws = job.workspace ?? '';
-    const facets: Record<string, unknown> = {
-      amlLineage_provenance: {
-        _producer: PRODUCER,
-        _schemaURL: `${PRODUCER}/schemas/ProvenanceRunFacet.json`,
-        events: job.provenance.map((p) => ({ eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, hash: p.hash })),
-      },
+  return r.nodes.filter((n) => n.kind === 'job').map((job) => runEventOf(job, byId, r.edges, r.generatedAt));
+}
+
+/**
+ * One job as an OpenLineage RunEvent (spec 2-0-2): its inputs and outputs among `edges` (those
+ * whose other end is in `byId`), its parent run, git source, and the events behind it as a custom
+ * run facet. `fallbackTime` stands in when the job has no completion time or provenance.
+ */
+export function runEventOf(job: NodeDoc, byId: Map<string, NodeDoc>, edges: EdgeDoc[], fallbackTime: string): Record<string, unknown> {
+  const inputs = edges
+    .filter((e) => e.to === job.id && e.kind === 'inputOf')
+    .map((e) => byId.get(e.from))
+    .filter((n): n is NodeDoc => !!n && DATASET_KINDS.has(n.kind));
+  const outputs = edges
+    .filter((e) => e.from === job.id && e.kind === 'produced')
+    .map((e) => byId.get(e.to))
+    .filter((n): n is NodeDoc => !!n);
+  const git = job.facts.git?.value as { repository?: string; commit?: string; branch?: string } | undefined;
+  const parent = edges.find((e) => e.to === job.id && e.kind === 'parentOf');
+  const parentJob = parent ? byId.get(parent.from) : undefined;
+  const ws = job.workspace ?? '';
+  const facets: Record<string, unknown> = {
+    amlLineage_provenance: {
+      _producer: PRODUCER,
+      _schemaURL: `${PRODUCER}/schemas/ProvenanceRunFacet.json`,
+      events: job.provenance.map((p) => ({ eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, hash: p.hash })),
+    },
+  };
+  if (parentJob) {
+    facets.parent = {
+      _producer: PRODUCER,
+      _schemaURL: 'https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet',
+      run: { runId: runUuid(parentJob.key) },
+      job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: parentJob.label },
     };
-    if (parentJob) {
-      facets.parent = {
-        _producer: PRODUCER,
-        _schemaURL: 'https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet',
-        run: { runId: runUuid(parentJob.key) },
-        job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: parentJob.label },
-      };
-    }
-    const jobFacets: Record<string, unknown> = {};
-    if (git?.repository) {
-      jobFacets.sourceCodeLocation = {
-        _producer: PRODUCER,
-        _schemaURL: 'https://openlineage.io/spec/facets/1-1-0/SourceCodeLocationJobFacet.json#/$defs/SourceCodeLocationJobFacet',
-        type: 'git',
-        url: git.repository,
-        repoUrl: git.repository,
-        ...(git.commit ? { version: git.commit } : {}),
-        ...(git.branch ? { branch: git.branch } : {}),
-      };
-    }
-    const status = job.facts.status?.value;
-    return {
-      eventType: status === 'Failed' ? 'FAIL' : status === 'Canceled' ? 'ABORT' : status === 'Completed' ? 'COMPLETE' : 'OTHER',
-      eventTime:
-        typeof job.facts.completedAt?.value === 'string'
-          ? job.facts.completedAt.value
-          : (job.provenance.at(-1)?.eventTime ?? r.generatedAt),
-      producer: PRODUCER,
-      schemaURL: RUN_EVENT_SCHEMA,
-      run: { runId: runUuid(job.key), facets },
-      job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: job.label, facets: jobFacets },
-      inputs: inputs.map((n) => ({ ...datasetOf(n), facets: {} })),
-      outputs: outputs.map((n) => ({ ...datasetOf(n), facets: {} })),
+  }
+  const jobFacets: Record<string, unknown> = {};
+  if (git?.repository) {
+    jobFacets.sourceCodeLocation = {
+      _producer: PRODUCER,
+      _schemaURL: 'https://openlineage.io/spec/facets/1-1-0/SourceCodeLocationJobFacet.json#/$defs/SourceCodeLocationJobFacet',
+      type: 'git',
+      url: git.repository,
+      repoUrl: git.repository,
+      ...(git.commit ? { version: git.commit } : {}),
+      ...(git.branch ? { branch: git.branch } : {}),
     };
-  });
+  }
+  const status = job.facts.status?.value;
+  return {
+    eventType: status === 'Failed' ? 'FAIL' : status === 'Canceled' ? 'ABORT' : status === 'Completed' ? 'COMPLETE' : 'OTHER',
+    eventTime:
+      typeof job.facts.completedAt?.value === 'string' ? job.facts.completedAt.value : (job.provenance.at(-1)?.eventTime ?? fallbackTime),
+    producer: PRODUCER,
+    schemaURL: RUN_EVENT_SCHEMA,
+    run: { runId: runUuid(job.key), facets },
+    job: { namespace: `azureml:/${ws.replace(/^\//, '')}`, name: job.label, facets: jobFacets },
+    inputs: inputs.map((n) => ({ ...datasetOf(n), facets: {} })),
+    outputs: outputs.map((n) => ({ ...datasetOf(n), facets: {} })),
+  };
 }
 
 export function renderProv(r: EvidenceRecord): unknown {

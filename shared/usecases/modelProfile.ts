@@ -79,6 +79,12 @@ export async function modelProfile(
   const producer = edges.find((e) => e.kind === 'produced' && e.to === model.id && e.fromKind === 'job');
   const job = producer ? (nodes.find((n) => n.id === producer.from) ?? null) : null;
   const ofKind = (...kinds: string[]) => nodes.filter((n) => kinds.includes(n.kind)).sort((a, b) => a.key.localeCompare(b.key));
+  // A data asset's location (`locationOf`, under each name its files have) is that asset's files:
+  // the asset stands for it among the data, and the job that wrote the files among the jobs.
+  const locationOnly = (n: NodeDoc) => {
+    const out = edges.filter((e) => e.from === n.id);
+    return out.length > 0 && out.every((e) => e.kind === 'locationOf');
+  };
 
   const parameters: ModelProfile['parameters'] = {};
   // Literal job inputs win over MLflow params of the same name: they are what the job was given.
@@ -109,7 +115,7 @@ export async function modelProfile(
   return {
     model,
     job,
-    data: ofKind('data', 'dataset', 'storage'),
+    data: ofKind('data', 'dataset', 'storage').filter((n) => !locationOnly(n)),
     dataDigests,
     code: ofKind('code'),
     commits: ofKind('commit'),

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Small helpers for timing and for printing plain-text tables. */
 
@@ -52,13 +53,16 @@ export function heading(title: string): string {
 export function runSectionAlone(moduleUrl: string, section: string, run: () => Promise<unknown>): void {
   if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
   const started = performance.now();
-  console.log(`aml-lineage benchmark, section ${section} only`);
-  console.log(
-    `  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`,
-  );
+  const inRun = process.env[IN_RUN] === '1';
+  if (!inRun) {
+    console.log(`aml-lineage benchmark, section ${section} only`);
+    console.log(
+      `  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`,
+    );
+  }
   run().then(
     () => {
-      console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      if (!inRun) console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       process.exit(0);
     },
     (error: unknown) => {
@@ -66,4 +70,15 @@ export function runSectionAlone(moduleUrl: string, section: string, run: () => P
       process.exit(1);
     },
   );
+}
+
+const IN_RUN = 'BENCH_SECTION_IN_RUN';
+
+/**
+ * Runs a section's module (one that calls runSectionAlone) in a process of its own, its output in
+ * run.ts's: for sections that start the local host, whose handlers build the app's services once
+ * per process (an earlier section's host would leave them bound to stores that are gone).
+ */
+export function runSectionInChild(moduleUrl: string): void {
+  execFileSync(process.execPath, [fileURLToPath(moduleUrl)], { stdio: 'inherit', env: { ...process.env, [IN_RUN]: '1' } });
 }

@@ -10,6 +10,7 @@ import { monitorStream } from './monitorStream.js';
 import { runNormalizationBench } from './normalization.js';
 import { runStoreBench, STORE_EVENTS } from './store.js';
 import { eventStream } from './stream.js';
+import { runSectionInChild } from './report.js';
 import { runTlogBench } from './tlog.js';
 
 /**
@@ -39,6 +40,10 @@ import { runTlogBench } from './tlog.js';
  *      1,000 events, against the embedded Cosmos server and Azurite (`npm run bench:tlog` alone).
  *   9. The lineage explorer in Debian's Chromium: page weight, time to the first drawn graph for the
  *      sample, layout time for a 500-node answer (about a minute; `npm run bench:explorer` alone).
+ *  10. OpenLineage in: Spark-shaped events per second through POST /api/v1/lineage on the local
+ *      host, Cosmos requests per event by kind, on redelivery and as the graph grows, and the
+ *      spec's JSON Schema (compile once, then validations per second), against the embedded Cosmos
+ *      server and Azurite, in a process of its own (`npm run bench:openlineage` alone).
  */
 const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
   await runEventHubsBench();
   await runTlogBench();
   await runExplorerBench();
+  runSectionInChild(new URL('./openLineage.js', import.meta.url).href);
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REWIND_CONSUMER_GROUP } from '../../infra/cli/rewind.js';
 import { appSettings, readBicep, resourceBody } from '../helpers/bicep.js';
 import { ROOT } from '../helpers/localHost.js';
 
@@ -104,6 +105,17 @@ describe('Azure template', () => {
     expect(resourceBody(resources, 'eventHubs')).toContain("resource lineageReader 'consumergroups' = { name: consumerGroup }");
     expect(setting('EVENTHUB_CONSUMER_GROUP')).toBe('consumerGroup');
     expect(resources.vars.get('consumerGroup')).not.toBe("'$Default'");
+  });
+
+  it('creates the consumer group npm run rewind reads with by default, beside the app group', () => {
+    expect(resourceBody(resources, 'eventHubs')).toContain("resource rewindReader 'consumergroups' = { name: rewindConsumerGroup }");
+    expect(resources.vars.get('rewindConsumerGroup')).toBe(`'${REWIND_CONSUMER_GROUP}'`);
+    expect(resources.vars.get('rewindConsumerGroup')).not.toBe(resources.vars.get('consumerGroup'));
+    // Where rewind reads, as the app does: the outputs azd env get-values lists.
+    expect(setting('EVENTHUB_CONNECTION__fullyQualifiedNamespace')).toBe('eventHubsNamespace');
+    expect(main.text).toContain('output EVENTHUB_NAMESPACE string = resources.outputs.eventHubsNamespace');
+    expect(main.text).toContain('output EVENTHUB_NAME string = resources.outputs.eventHubName');
+    expect(resources.text).toContain('output eventHubsNamespace string = eventHubsNamespace');
   });
 
   it('puts each system topic in its workspace region and can reuse the one a workspace already has', () => {

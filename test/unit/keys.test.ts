@@ -8,6 +8,8 @@ import {
   parseRegistryUri,
   parseWorkspaceId,
   storageLocation,
+  azureBlobUrl,
+  datastoreBlobUrl,
   versionedAsset,
 } from '../../shared/graph/keys.js';
 import { resolveRef } from '../../shared/graph/refs.js';
@@ -113,8 +115,34 @@ describe('storage locations', () => {
     expect(storageLocation(undefined, 'https://Acct.blob.core.windows.net/c/x.csv?sv=1&sig=SECRET').key).toBe(
       'https://acct.blob.core.windows.net/c/x.csv',
     );
-    expect(storageLocation(undefined, 'abfss://raw@acct.dfs.core.windows.net/loans/2024/').key).toBe(
-      'abfss://raw@acct.dfs.core.windows.net/loans/2024',
-    );
+  });
+
+  it('keys every spelling of an Azure Storage path as its blob URL, and nothing else that way', () => {
+    const forms = [
+      'abfss://raw@Acct.dfs.core.windows.net/loans/2024/',
+      'abfs://raw@acct.dfs.core.windows.net/loans/2024',
+      'wasbs://raw@acct.blob.core.windows.net/loans/2024',
+      'wasb://raw@acct.blob.core.windows.net/loans/2024/',
+      'https://acct.blob.core.windows.net/raw/loans/2024/?sv=1&sig=SECRET',
+      'https://acct.dfs.core.windows.net/raw/loans/2024',
+    ];
+    for (const form of forms) expect(storageLocation(undefined, form).key, form).toBe('https://acct.blob.core.windows.net/raw/loans/2024');
+    // Paths are case-sensitive; other clouds and other services stay apart.
+    expect(azureBlobUrl('abfss://raw@acct.dfs.core.windows.net/Loans')).toBe('https://acct.blob.core.windows.net/raw/Loans');
+    expect(azureBlobUrl('abfss://raw@acct.dfs.core.chinacloudapi.cn/x')).toBe('https://acct.blob.core.chinacloudapi.cn/raw/x');
+    expect(azureBlobUrl('https://acct.queue.core.windows.net/q')).toBeUndefined();
+    expect(azureBlobUrl('s3://bucket/key')).toBeUndefined();
+    expect(azureBlobUrl('abfss://acct.dfs.core.windows.net/no-container')).toBeUndefined();
+    expect(storageLocation(undefined, 's3://Bucket/key/').key).toBe('s3://bucket/key');
+  });
+
+  it("keys a datastore's container by its account, container or filesystem, and cloud", () => {
+    const blob = { datastoreType: 'AzureBlob', accountName: 'stcredit', containerName: 'data', endpoint: 'core.windows.net' };
+    expect(datastoreBlobUrl(blob)).toBe('https://stcredit.blob.core.windows.net/data');
+    expect(
+      datastoreBlobUrl({ datastoreType: 'AzureDataLakeGen2', accountName: 'lake', filesystem: 'raw', endpoint: 'core.usgovcloudapi.net' }),
+    ).toBe('https://lake.blob.core.usgovcloudapi.net/raw');
+    expect(datastoreBlobUrl({ datastoreType: 'AzureFile', accountName: 'st', fileShareName: 'share' })).toBeUndefined();
+    expect(datastoreBlobUrl({ datastoreType: 'AzureBlob', accountName: 'st' })).toBeUndefined();
   });
 });

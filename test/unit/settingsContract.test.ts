@@ -94,6 +94,7 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   TEAMS_WEBHOOK_SECRET: 'dGVhbXMgc2VjcmV0IHRva2Vu',
   APPROVAL_SIGNING_SECRET: 'a resolved Key Vault secret for signed approvals',
   IDENTITY_KEYVAULT_KEY_ID: 'https://kv-lineage-abc.vault.azure.net/keys/identity-wrapping-key',
+  OPENLINEAGE_API_KEY: 'a resolved Key Vault secret of 64 hex digits',
   CHATOPS_DEFAULT_WORKSPACE: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws',
   EVENTHUB_CONNECTION__fullyQualifiedNamespace: 'evhns-lineage-abc.servicebus.windows.net',
   EVENTHUB_CONNECTION__credential: 'managedidentity',
@@ -177,7 +178,7 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
   });
 
   it('keeps secrets in Key Vault: the template sets them only as Key Vault references', () => {
-    for (const name of ['REDACTION_KEY', 'SLACK_SIGNING_SECRET', 'TEAMS_WEBHOOK_SECRET']) {
+    for (const name of ['REDACTION_KEY', 'SLACK_SIGNING_SECRET', 'TEAMS_WEBHOOK_SECRET', 'OPENLINEAGE_API_KEY']) {
       expect(template.find((s) => s.name === name)?.value).toMatch(
         /^'@Microsoft\.KeyVault\(VaultName=\$\{vault\.name\};SecretName=[a-z-]+\)'$/,
       );

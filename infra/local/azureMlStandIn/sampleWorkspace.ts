@@ -88,6 +88,9 @@ export const SAMPLE_IDS = {
   },
   compute: `${WS}/computes/cpu-cluster`,
   datastores: { blob: `${WS}/datastores/workspaceblobstore`, artifacts: `${WS}/datastores/workspaceartifactstore` },
+  /** The storage account and container behind the workspaceblobstore datastore. */
+  storageAccount: STORAGE,
+  blobContainer: BLOB_CONTAINER,
   endpoint: ENDPOINT,
   deployments: { blue: `${ENDPOINT}/deployments/blue`, green: `${ENDPOINT}/deployments/green` },
   registryModel: `${REG}/models/credit-baseline/versions/1`,

@@ -25,6 +25,11 @@ export const restObservationSchema = z.object({
   resource: z.unknown().optional(),
   /** For endpoints: the deployments listed under it at the same time. */
   deployments: z.array(z.unknown()).optional(),
+  /**
+   * For data assets: the datastore resources their `dataUri` names, fetched at the same time, so the
+   * projection knows the storage account and container behind an `azureml://…/datastores/…` path.
+   */
+  datastores: z.array(z.object({ armId: z.string(), resource: z.unknown() })).optional(),
 });
 export type RestObservation = z.infer<typeof restObservationSchema>;
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
+  datastoreBlobUrl,
   endpointDeployment,
   gitCommit,
   namedResource,
   parseArmId,
+  storageLocation,
   type NodeKind,
   type NodeRef,
   type WorkspaceId,
@@ -65,6 +67,8 @@ interface RestContext {
   resource: unknown;
   /** For endpoints: the deployments listed under it. */
   deployments: unknown[] | undefined;
+  /** For data assets: the datastores their dataUri names. */
+  datastores: Array<{ armId: string; resource?: unknown }> | undefined;
 }
 
 export type RestResult =
@@ -289,8 +293,9 @@ function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, propertie
   }
 }
 
-/** Versioned assets without links of their own: their facts only. */
-function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext): void {
+/** Versioned assets: their facts; a data asset also its location, under every name the location has. */
+function projectAsset(b: DeltaBuilder, at: RestContext): void {
+  const { ws, node, properties: p } = at;
   const dataUri = nonBlank(p.dataUri);
   const resolved = node.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
   b.node(node, {
@@ -309,6 +314,17 @@ function projectAsset(b: DeltaBuilder, { ws, node, properties: p }: RestContext)
     codeUri: nonBlank(p.codeUri),
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
   });
+  if (resolved.location) b.edge('locationOf', resolved.location, node);
+  // The same files by their storage URL: how tools outside Azure ML (Spark, OpenLineage) name them.
+  const url = resolved.datastore && resolved.path !== undefined ? datastorePathUrl(at, resolved.datastore, resolved.path) : undefined;
+  if (url) b.edge('locationOf', storageLocation(undefined, url), node, { datastore: resolved.datastore?.label });
+}
+
+/** A datastore path as a storage URL, through the datastore fetched with the resource. */
+function datastorePathUrl(at: RestContext, datastore: NodeRef, path: string): string | undefined {
+  const fetched = at.datastores?.find((d) => parseArmId(d.armId)?.key === datastore.key);
+  const base = fetched ? datastoreBlobUrl(obj(obj(fetched.resource).properties)) : undefined;
+  return base ? `${base}/${path.replace(/^\/+/, '')}` : undefined;
 }
 
 function projectCompute(b: DeltaBuilder, { node, properties: p, resource }: RestContext): void {
@@ -395,6 +411,7 @@ export function normalizeRestObservation(input: unknown): RestResult {
     properties: obj(envelope.data.properties),
     resource: o.resource,
     deployments: o.deployments,
+    datastores: o.datastores,
   };
   const issues = kind.project?.(b, at);
   if (issues) return { ok: false, issues };

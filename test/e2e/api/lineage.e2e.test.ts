@@ -86,8 +86,12 @@ const UPSTREAM_OF_V3 = [
   'credit-src:7',
   'credit-train-20240501',
   'github.com/contoso/credit-models@9c1e4f7a2b3d',
+  // credit-applications:3's files (locationOf), by storage URL and by datastore path: where a
+  // Spark job writing them (OpenLineage) joins.
+  'https://stcreditml7f3a.blob.core.windows.net/azureml-blobstore-9e2b7c4d-1f3a-4b6e-8d5c-2a7f0e1b3c94/credit-applications/2024-04-30',
   'lightgbm-env:5',
   'workspaceblobstore/azureml/credit-prep-20240501/prepared_data',
+  'workspaceblobstore/credit-applications/2024-04-30',
 ];
 
 describe('happy', () => {

@@ -178,6 +178,30 @@ describe('links the REST API holds', () => {
     expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
   });
 
+  it('a data asset: its location by datastore path and, through the datastore fetched with it, by storage URL', () => {
+    const data = body('aml-DataVersionBase-get-uri_file.json');
+    Object.assign(data.properties as object, { dataUri: `azureml:/${WS}/datastores/workspaceblobstore/paths/loans/2024/` });
+    const datastore = body('aml-Datastore-get.json');
+    Object.assign(datastore.properties as object, { accountName: 'stcredit', containerName: 'azureml-blobstore-1' });
+    const armId = `${WS}/data/loans/versions/1`;
+    const withDatastore = deltaOf(
+      observe('data', armId, data, { datastores: [{ armId: `${WS}/datastores/WorkspaceBlobStore`, resource: datastore }] }),
+    );
+    expect(withDatastore.delta.edges.map((e) => [e.kind, e.from.key.replace(WS.toLowerCase(), '{ws}'), e.to.label])).toEqual([
+      ['locationOf', '{ws}/datastores/workspaceblobstore/paths/loans/2024', 'loans:1'],
+      ['locationOf', 'https://stcredit.blob.core.windows.net/azureml-blobstore-1/loans/2024', 'loans:1'],
+    ]);
+    // Without the datastore (not readable, or an observation logged before), the path alone.
+    expect(edges(deltaOf(observe('data', armId, data)).delta)).toEqual([
+      'storage:workspaceblobstore/loans/2024 -locationOf-> data:loans:1',
+    ]);
+    // A data asset named by URL needs no datastore.
+    Object.assign(data.properties as object, { dataUri: 'abfss://raw@stcredit.dfs.core.windows.net/loans/2024' });
+    expect(edges(deltaOf(observe('data', armId, data)).delta)).toEqual([
+      'storage:https://stcredit.blob.core.windows.net/raw/loans/2024 -locationOf-> data:loans:1',
+    ]);
+  });
+
   it('a 404 records when the resource was found missing and keeps what was known', () => {
     const { delta } = deltaOf(observe('model', `${WS}/models/credit/versions/9`, undefined, { status: 404 }));
     expect(delta.nodes).toEqual([expect.objectContaining({ facts: { notFoundAt: '2024-06-01T00:00:00.000Z' } })]);
