@@ -19,6 +19,7 @@ import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
+import { buildTlog, type TlogServices } from './tlogServices.js';
 
 /**
  * The composition root: settings validated once, SDK clients built once per process and shared
@@ -36,9 +37,11 @@ export interface Services {
   capture: CaptureDeps;
   enrich: EnrichDeps;
   compliance: ComplianceRunDeps;
+  /** The evidence log: its store, checkpoint signer and sequencer. */
+  tlog: TlogServices;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
-  /** Creates the database objects, blob container and queue (local host, tests, setup). */
+  /** Creates the blob containers and queue (local host, tests, setup; Cosmos containers: ensureCosmos). */
   ensureStorage(): Promise<void>;
 }
 
@@ -79,6 +82,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     redactionKey: settings.REDACTION_KEY,
   };
   const enrich: EnrichDeps = { ...capture, arm, apiVersion: settings.AZUREML_API_VERSION };
+  const tlog = buildTlog(settings, cosmos, blobs, meter, azureCredential);
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceRunDeps = {
     stores: (runMeter) => ({
@@ -122,6 +126,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     capture,
     enrich,
     compliance,
+    tlog,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
     },
@@ -129,6 +134,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
       await complianceBlobs.ensure();
+      await tlog.store.ensure();
     },
   };
 }
