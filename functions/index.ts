@@ -21,6 +21,8 @@ import { openapiRoute } from './openapi.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
 import { searchRoute } from './search.js';
+import { sequenceEventsTimer } from './sequenceEvents.js';
+import { sequenceEventsRunRoute } from './sequenceEventsRun.js';
 
 /**
  * The function app's entry point (package.json "main") and its one list of functions. Modules in
@@ -53,6 +55,9 @@ export const FUNCTIONS: readonly AppFunction[] = [
   complianceDrift,
   complianceRetention,
   compliancePii,
+  // Evidence log
+  sequenceEventsTimer,
+  sequenceEventsRunRoute,
   // Operations, chat-ops and meta
   replayRoute,
   chatopsSlackRoute,

@@ -34,6 +34,8 @@ param complianceSchedules object = {
   retention: '0 30 2 * * *'
   pii: '0 45 2 * * *'
 }
+@description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
+param sequenceSchedule string = '0 */5 * * * *'
 
 var databaseName = 'lineage'
 var deadLetterContainer = 'deadletters'
@@ -331,6 +333,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_DRIFT_SCHEDULE', value: complianceSchedules.drift }
         { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
+        { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
         { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
         { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }
         { name: 'RETENTION_GRACE_DAYS', value: string(retentionGraceDays) }

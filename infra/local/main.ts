@@ -14,6 +14,8 @@ export const DEFAULT_COMPLIANCE_SCHEDULES = {
   COMPLIANCE_RETENTION_SCHEDULE: '0 30 2 * * *',
   COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
 };
+/** The evidence log's sequencer: every 5 minutes, the window in which a logged event is not yet signed for. */
+export const DEFAULT_SEQUENCE_SCHEDULE = '0 */5 * * * *';
 
 /**
  * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
     process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
+    process.env.TLOG_SEQUENCE_SCHEDULE ??= DEFAULT_SEQUENCE_SCHEDULE;
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {

@@ -82,6 +82,7 @@ describe('the function list', () => {
       complianceDrift: 'timerTrigger',
       complianceRetention: 'timerTrigger',
       compliancePii: 'timerTrigger',
+      sequenceEvents: 'timerTrigger',
     });
     expect(registeredRoutes()).toEqual(routes);
   });
@@ -149,6 +150,7 @@ describe('all-workspaces routes', () => {
       'complianceRun',
       'complianceTrend',
       'replay',
+      'sequenceEventsRun',
     ]);
     for (const r of flagged) {
       const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1')}`;
