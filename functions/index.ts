@@ -3,6 +3,8 @@ import { captureEventGrid } from './captureEventGrid.js';
 import { captureEventHub } from './captureEventHub.js';
 import { chatopsSlackRoute } from './chatopsSlack.js';
 import { chatopsTeamsRoute } from './chatopsTeams.js';
+import { checkpointsKeyRoute } from './checkpointsKey.js';
+import { checkpointsLatestRoute } from './checkpointsLatest.js';
 import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
@@ -10,6 +12,7 @@ import { complianceDrift, complianceLineage, compliancePii, complianceRetention 
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
+import { eventByHashRoute } from './eventByHash.js';
 import { evidenceRoute } from './evidence.js';
 import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
@@ -58,6 +61,9 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Evidence log
   sequenceEventsTimer,
   sequenceEventsRunRoute,
+  checkpointsLatestRoute,
+  checkpointsKeyRoute,
+  eventByHashRoute,
   // Operations, chat-ops and meta
   replayRoute,
   chatopsSlackRoute,
