@@ -8,7 +8,7 @@ import { checkpointsLatestRoute } from './checkpointsLatest.js';
 import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
-import { complianceDrift, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import { complianceDrift, complianceIntegrity, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
@@ -58,6 +58,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   complianceDrift,
   complianceRetention,
   compliancePii,
+  complianceIntegrity,
   // Evidence log
   sequenceEventsTimer,
   sequenceEventsRunRoute,

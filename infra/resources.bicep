@@ -33,6 +33,7 @@ param complianceSchedules object = {
   drift: '0 15 2 * * *'
   retention: '0 30 2 * * *'
   pii: '0 45 2 * * *'
+  integrity: '0 10 * * * *'
 }
 @description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
 param sequenceSchedule string = '0 */5 * * * *'
@@ -333,6 +334,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_DRIFT_SCHEDULE', value: complianceSchedules.drift }
         { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
+        { name: 'COMPLIANCE_INTEGRITY_SCHEDULE', value: complianceSchedules.integrity }
         { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
         { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
         { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }

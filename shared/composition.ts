@@ -97,6 +97,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
         'request-trace': new RetainedRecords(containers.requests, runMeter),
       },
       eventLog: new EventLog(containers.events, runMeter),
+      tlog: tlog.storeFor(runMeter),
     }),
     blobs: complianceBlobs,
     holds: new HoldStore(complianceBlobs),
@@ -108,6 +109,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
+    verifierKey: async () => (await tlog.publicKey()).verifierKey,
     telemetry: {
       connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
       authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,

@@ -9,6 +9,7 @@ import { EVIDENCE_PACK_FORMAT, type EvidenceFact, type EvidencePack } from '../t
 import { inclusionProof, verifyInclusion } from '../tlog/merkle.js';
 import { tileKey, tileReader, tilesRead, TILE_WIDTH, type Tile } from '../tlog/tiles.js';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { mapLimited } from '../util/mapLimited.js';
 
 /**
  * Inclusion proofs for logged events against the latest checkpoint, in two store round trips
@@ -212,18 +213,4 @@ export async function evidencePack(
     else facts.push({ ...label, ...proof, leafHash: inclusion.leafHash });
   });
   return { pack: { format: EVIDENCE_PACK_FORMAT, checkpoint: proved.checkpoint.note, facts }, notSequenced: proved.notSequenced };
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
 }

@@ -82,6 +82,7 @@ describe('the function list', () => {
       complianceDrift: 'timerTrigger',
       complianceRetention: 'timerTrigger',
       compliancePii: 'timerTrigger',
+      complianceIntegrity: 'timerTrigger',
       sequenceEvents: 'timerTrigger',
     });
     expect(registeredRoutes()).toEqual(routes);
