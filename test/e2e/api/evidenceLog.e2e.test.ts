@@ -3,9 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CosmosClient } from '@azure/cosmos';
+import { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { checkpointsKeyRoute } from '../../../functions/checkpointsKey.js';
+import { replayRoute } from '../../../functions/replay.js';
+import { LOCAL_COSMOS_KEY } from '../../../infra/local/embeddedServices.js';
+import { reportSchema } from '../../../shared/compliance/report.js';
 import { eventByHashRoute } from '../../../functions/eventByHash.js';
 import { sequenceEventsRunRoute } from '../../../functions/sequenceEventsRun.js';
 import { openNote, parseCheckpointText } from '../../../shared/tlog/checkpoint.js';
@@ -172,5 +177,60 @@ describe('sequencing, checkpoints, proofs and packs', () => {
     const facet = openlineage[0]?.run.facets.amlLineage_provenance;
     expect(facet?.checkpoint).toBe(note);
     expect(facet?.events.every((e) => typeof e.body === 'string' && Array.isArray(e.inclusionProof))).toBe(true);
+  });
+});
+
+describe('tampering through the local host', () => {
+  it('one changed byte in a stored body: compliance reports it, replay refuses it, a pack citing it fails offline', async () => {
+    await runTimer();
+    const key = expectOk(await api.get('/api/checkpoints/key'), keySchema).verifierKey;
+    const baseline = expectOk(
+      await api.post('/api/compliance/run', JSON.stringify({ checks: ['integrity'] }), { key: 'admin' }),
+      reportSchema,
+    );
+    expect(baseline.integrity.items).toEqual([]);
+    expect(baseline.integrity.ratio).toBe(1);
+
+    // An insider with the app's write access rewrites one raw event under its original id.
+    const { rawEvents } = rawEventsOf.parse((await api.get('/api/evidence', { ref: S.models.v3 })).body);
+    const target = (rawEvents[0]?.hash as string).slice(7);
+    const endpoint = /Cosmos DB \(embedded[^)]*\): (https:\/\/127\.0\.0\.1:\d+\/)/.exec(api.host.output())?.[1];
+    expect(endpoint, 'the host prints the embedded Cosmos DB endpoint').toBeDefined();
+    const client = new CosmosClient({
+      endpoint: endpoint,
+      key: LOCAL_COSMOS_KEY,
+      connectionPolicy: { enableEndpointDiscovery: false },
+      agent: new Agent({ rejectUnauthorized: false }),
+    });
+    const events = client.database('lineage').container('events');
+    const { resource } = await events.item(target, target).read<{ body: unknown }>();
+    const text = JSON.stringify(resource?.body);
+    const forgedText = text.replace(/[0-9]/, (d) => String((Number(d) + 1) % 10)); // one digit changed
+    expect(forgedText).not.toBe(text);
+    await events.item(target, target).replace({ ...resource, body: JSON.parse(forgedText) as unknown });
+    client.dispose();
+
+    // The integrity check finds it, by event id.
+    const report = expectOk(
+      await api.post('/api/compliance/run', JSON.stringify({ checks: ['integrity'] }), { key: 'admin' }),
+      reportSchema,
+    );
+    expect(report.integrity.items).toMatchObject([{ kind: 'body-altered', event: `sha256:${target}` }]);
+    expect(report.integrity.ratio).toBeLessThan(1);
+
+    // GET /api/events says so; replay refuses it (dead-lettered, never logged again).
+    const event = expectOk(await api.get(`/api/events/sha256:${target}`), eventSchema);
+    expect(event.bodyMatchesHash).toBe(false);
+    const replayed = expectOk(
+      await api.post('/api/replay', JSON.stringify({ deadLetters: false }), { key: 'admin' }),
+      replayRoute.spec.responses[200].schema,
+    );
+    expect(replayed.events.integrityFailures).toBe(1);
+
+    // A pack citing it fails the offline verifier on that fact.
+    const pack = await api.get('/api/evidence', { ref: S.models.v3, format: 'pack' });
+    const verdict = await verify(pack.text, key);
+    expect(verdict.code).toBe(1);
+    expect(verdict.out).toMatch(new RegExp(`FAIL +sha256:${target} .*the body does not hash`));
   });
 });
