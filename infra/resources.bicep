@@ -35,6 +35,8 @@ param complianceSchedules object = {
   pii: '0 45 2 * * *'
   integrity: '0 10 * * * *'
 }
+@description('Days each signed checkpoint of the evidence log is kept immutable (WORM) in Blob Storage.')
+param checkpointRetentionDays int = 2557
 @description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
 param sequenceSchedule string = '0 */5 * * * *'
 
@@ -43,6 +45,7 @@ var deadLetterContainer = 'deadletters'
 var eventGridDeadLetterContainer = 'eventgrid-deadletters'
 var deploymentContainer = 'app-package'
 var complianceContainer = 'compliance'
+var checkpointContainer = 'checkpoints'
 var enrichmentQueue = 'enrichment'
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
@@ -58,6 +61,7 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault references
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // the deployer writes and rotates secrets
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with local auth disabled
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424' // signs evidence log checkpoints (keys/read, keys/sign)
 }
 
 // Created before the app, so every role it needs exists when the app first starts (a
@@ -103,6 +107,17 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource packages 'containers' = { name: deploymentContainer }
     // Compliance reports, run state, legal holds and the retention archive.
     resource compliance 'containers' = { name: complianceContainer }
+    // Signed checkpoints of the evidence log, written once each. A time-based retention (WORM)
+    // policy: new blobs may be created, none may be overwritten or deleted until the period ends,
+    // not even by the app's identity (policies are control-plane; it holds data-plane roles only).
+    // Left unlocked so a mistaken period can be corrected; lock it once checked (see README).
+    resource checkpoints 'containers' = {
+      name: checkpointContainer
+      resource worm 'immutabilityPolicies' = {
+        name: 'default'
+        properties: { immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false }
+      }
+    }
   }
   resource queues 'queueServices' = {
     name: 'default'
@@ -134,6 +149,11 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     resource events 'containers' = {
       name: 'events'
       properties: { resource: { id: 'events', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+    }
+    // The evidence log: tiles, state and checkpoints, one logical partition (shared/store/tlogStore.ts).
+    resource tlog 'containers' = {
+      name: 'tlog'
+      properties: { resource: { id: 'tlog', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
     }
     // Traced prediction requests, one point read per lookup. TTL is the backstop behind the
     // retention timer, which archives and tombstones at the policy age; TTL expires what is left at
@@ -195,6 +215,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     name: 'teams-webhook-secret'
     properties: { value: teamsWebhookSecret }
   }
+  // Signs the evidence log's checkpoints (ECDSA P-256, ES256): the private key never leaves the vault.
+  resource checkpointKey 'keys' = {
+    name: 'checkpoint-signing'
+    properties: { kty: 'EC', curveName: 'P-256', keyOps: ['sign', 'verify'] }
+  }
 }
 
 // Role assignments of the app's identity. The app depends on all of them, so they exist before it starts.
@@ -233,6 +258,17 @@ resource readSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Scoped to the vault: the sign operation and reading the public key, nothing else of the vault's.
+resource signCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, identity.id, roles.keyVaultCryptoUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -287,7 +323,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'lineage' })
   kind: 'functionapp,linux'
   identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
-  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, publishTelemetry, cosmosData]
+  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, signCheckpoints, publishTelemetry, cosmosData]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -336,6 +372,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
         { name: 'COMPLIANCE_INTEGRITY_SCHEDULE', value: complianceSchedules.integrity }
         { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
+        { name: 'TLOG_CHECKPOINT_CONTAINER', value: checkpointContainer }
+        { name: 'TLOG_KEYVAULT_KEY_ID', value: vault::checkpointKey.properties.keyUri }
         { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
         { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }
         { name: 'RETENTION_GRACE_DAYS', value: string(retentionGraceDays) }
