@@ -295,7 +295,8 @@ describe('timers', () => {
     expect(figures(after)).toEqual(figures(before));
     expect(after.lineageCompleteness.computedAt).toBe(after.generatedAt);
     expect(after.deploymentTraceability.computedAt).toBe(after.generatedAt);
-    for (const s of ['driftAttribution', 'retention', 'pii', 'integrity'] as const) expect(after[s].computedAt, s).toBe(before[s].computedAt);
+    for (const s of ['driftAttribution', 'retention', 'pii', 'integrity'] as const)
+      expect(after[s].computedAt, s).toBe(before[s].computedAt);
     expect(Object.keys(after.cost.byCheck)).toEqual(['lineage']);
   });
 
