@@ -26,3 +26,4 @@ export const complianceLineage = complianceTimer('complianceLineage', 'lineage',
 export const complianceDrift = complianceTimer('complianceDrift', 'drift', '%COMPLIANCE_DRIFT_SCHEDULE%');
 export const complianceRetention = complianceTimer('complianceRetention', 'retention', '%COMPLIANCE_RETENTION_SCHEDULE%');
 export const compliancePii = complianceTimer('compliancePii', 'pii', '%COMPLIANCE_PII_SCHEDULE%');
+export const complianceIntegrity = complianceTimer('complianceIntegrity', 'integrity', '%COMPLIANCE_INTEGRITY_SCHEDULE%');

@@ -3,9 +3,11 @@ import { refParam, response, route, workspaceParam } from '../shared/api/route.j
 import {
   EVIDENCE_FORMATS,
   evidenceRecord,
+  proveRecord,
   renderJson,
   renderMarkdown,
   renderOpenLineage,
+  renderPack,
   renderProv,
 } from '../shared/usecases/evidence.js';
 
@@ -16,7 +18,7 @@ export const evidenceRoute = route(
     route: 'evidence',
     summary: 'The evidence package of a model version (Q8)',
     description:
-      'The upstream record as our JSON, OpenLineage RunEvents, W3C PROV-JSON or a Markdown report, with the content hash of the raw event behind each fact. Auditors and admins only.',
+      'The upstream record as our JSON, OpenLineage RunEvents, W3C PROV-JSON or a Markdown report, with the raw event behind each fact: its content hash, its body as stored, its inclusion proof in the evidence log and the signed checkpoint. `format=pack` answers the evidence pack alone, which `npm run verify -- pack.json --key KEY` checks offline (404 while none of the events is sequenced). Auditors and admins only.',
     tags: ['audit'],
     authLevel: 'function',
     role: 'auditor',
@@ -26,7 +28,10 @@ export const evidenceRoute = route(
     problems: ['invalid-ref', 'not-found', 'ambiguous-ref'],
   },
   async ({ query, services, scope }) => {
-    const record = await evidenceRecord(services.graph, { ...query, scope });
+    const record = await proveRecord(await evidenceRecord(services.graph, { ...query, scope }), {
+      tlog: services.tlog.store,
+      eventLog: services.eventLog,
+    });
     const file = `evidence-${record.model.label.replace(/[^\w.-]+/g, '_')}`;
     switch (query.format) {
       case 'markdown':
@@ -34,6 +39,12 @@ export const evidenceRoute = route(
           status: 200,
           body: renderMarkdown(record),
           headers: { 'content-type': 'text/markdown; charset=utf-8', 'content-disposition': `inline; filename="${file}.md"` },
+        });
+      case 'pack':
+        return response({
+          status: 200,
+          jsonBody: renderPack(record),
+          headers: { 'content-type': 'application/json; charset=utf-8', 'content-disposition': `attachment; filename="${file}.pack.json"` },
         });
       case 'openlineage':
         return renderOpenLineage(record);

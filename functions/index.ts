@@ -4,13 +4,16 @@ import { captureEventGrid } from './captureEventGrid.js';
 import { captureEventHub } from './captureEventHub.js';
 import { chatopsSlackRoute } from './chatopsSlack.js';
 import { chatopsTeamsRoute } from './chatopsTeams.js';
+import { checkpointsKeyRoute } from './checkpointsKey.js';
+import { checkpointsLatestRoute } from './checkpointsLatest.js';
 import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
-import { complianceDrift, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import { complianceDrift, complianceIntegrity, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
+import { eventByHashRoute } from './eventByHash.js';
 import { evidenceRoute } from './evidence.js';
 import { explorerRoute } from './explorer.js';
 import { gateRoute } from './gate.js';
@@ -25,6 +28,8 @@ import { openLineageRoute } from './openLineage.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
 import { searchRoute } from './search.js';
+import { sequenceEventsTimer } from './sequenceEvents.js';
+import { sequenceEventsRunRoute } from './sequenceEventsRun.js';
 
 /**
  * The function app's entry point (package.json "main") and its one list of functions. Modules in
@@ -62,6 +67,13 @@ export const FUNCTIONS: readonly AppFunction[] = [
   complianceDrift,
   complianceRetention,
   compliancePii,
+  complianceIntegrity,
+  // Evidence log
+  sequenceEventsTimer,
+  sequenceEventsRunRoute,
+  checkpointsLatestRoute,
+  checkpointsKeyRoute,
+  eventByHashRoute,
   // Operations, chat-ops and meta
   replayRoute,
   chatopsSlackRoute,

@@ -8,7 +8,8 @@ export const replayRoute = route(
     method: 'POST',
     route: 'replay',
     summary: 'Re-project the raw event log and re-process dead letters',
-    description: 'Admin only. Bounded by the HTTP time limit; for large logs use `npm run replay`, which has none.',
+    description:
+      'Admin only. Bounded by the HTTP time limit; for large logs use `npm run replay`, which has none. A logged event whose body does not hash to its id is refused: dead-lettered as an integrity failure (`integrityFailures`), never projected or logged again.',
     tags: ['operations'],
     authLevel: 'admin',
     role: 'admin',
@@ -19,7 +20,13 @@ export const replayRoute = route(
       200: {
         description: 'What was replayed',
         schema: z.object({
-          events: z.object({ replayed: z.number(), projected: z.number(), ignored: z.number(), deadLettered: z.number() }),
+          events: z.object({
+            replayed: z.number(),
+            projected: z.number(),
+            ignored: z.number(),
+            deadLettered: z.number(),
+            integrityFailures: z.number(),
+          }),
           deadLetters: z.object({ retried: z.number(), resolved: z.number(), stillFailing: z.number() }),
         }),
       },

@@ -35,7 +35,12 @@ param complianceSchedules object = {
   drift: '0 15 2 * * *'
   retention: '0 30 2 * * *'
   pii: '0 45 2 * * *'
+  integrity: '0 10 * * * *'
 }
+@description('Days each signed checkpoint of the evidence log is kept immutable (WORM) in Blob Storage.')
+param checkpointRetentionDays int = 2557
+@description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
+param sequenceSchedule string = '0 */5 * * * *'
 
 var databaseName = 'lineage'
 var deadLetterContainer = 'deadletters'
@@ -43,6 +48,7 @@ var eventGridDeadLetterContainer = 'eventgrid-deadletters'
 var deploymentContainer = 'app-package'
 var complianceContainer = 'compliance'
 var identityContainer = 'identities'
+var checkpointContainer = 'checkpoints'
 var enrichmentQueue = 'enrichment'
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
@@ -62,6 +68,7 @@ var roles = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // the deployer writes and rotates secrets
   keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424' // wrapKey/unwrapKey with the identity key
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with local auth disabled
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424' // signs evidence log checkpoints (keys/read, keys/sign)
 }
 
 // Created before the app, so every role it needs exists when the app first starts (a
@@ -109,6 +116,17 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource compliance 'containers' = { name: complianceContainer }
     // Sealed identities (approvers, owners, authors) and the log of every reveal.
     resource identities 'containers' = { name: identityContainer }
+    // Signed checkpoints of the evidence log, written once each. A time-based retention (WORM)
+    // policy: new blobs may be created, none may be overwritten or deleted until the period ends,
+    // not even by the app's identity (policies are control-plane; it holds data-plane roles only).
+    // Left unlocked so a mistaken period can be corrected; lock it once checked (see README).
+    resource checkpoints 'containers' = {
+      name: checkpointContainer
+      resource worm 'immutabilityPolicies' = {
+        name: 'default'
+        properties: { immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false }
+      }
+    }
   }
   resource queues 'queueServices' = {
     name: 'default'
@@ -140,6 +158,11 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     resource events 'containers' = {
       name: 'events'
       properties: { resource: { id: 'events', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
+    }
+    // The evidence log: tiles, state and checkpoints, one logical partition (shared/store/tlogStore.ts).
+    resource tlog 'containers' = {
+      name: 'tlog'
+      properties: { resource: { id: 'tlog', partitionKey: { paths: ['/pk'], kind: 'Hash', version: 2 } } }
     }
     // Traced prediction requests, one point read per lookup. TTL is the backstop behind the
     // retention timer, which archives and tombstones at the policy age; TTL expires what is left at
@@ -216,6 +239,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       keyOps: ['wrapKey', 'unwrapKey']
     }
   }
+  // Signs the evidence log's checkpoints (ECDSA P-256, ES256): the private key never leaves the vault.
+  resource checkpointKey 'keys' = {
+    name: 'checkpoint-signing'
+    properties: { kty: 'EC', curveName: 'P-256', keyOps: ['sign', 'verify'] }
+  }
 }
 
 // Role assignments of the app's identity. The app depends on all of them, so they exist before it starts.
@@ -262,6 +290,17 @@ resource readSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource useIdentityKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault::identityKey
   name: guid(vault::identityKey.id, identity.id, roles.keyVaultCryptoUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Scoped to the checkpoint key: the sign operation and reading its public key, nothing else of the vault's.
+resource signCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault::checkpointKey
+  name: guid(vault::checkpointKey.id, identity.id, roles.keyVaultCryptoUser)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identity.properties.principalId
@@ -318,7 +357,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'lineage' })
   kind: 'functionapp,linux'
   identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
-  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, useIdentityKey, publishTelemetry, cosmosData]
+  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, useIdentityKey, signCheckpoints, publishTelemetry, cosmosData]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -369,6 +408,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_DRIFT_SCHEDULE', value: complianceSchedules.drift }
         { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
+        { name: 'COMPLIANCE_INTEGRITY_SCHEDULE', value: complianceSchedules.integrity }
+        { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
+        { name: 'TLOG_CHECKPOINT_CONTAINER', value: checkpointContainer }
+        { name: 'TLOG_KEYVAULT_KEY_ID', value: vault::checkpointKey.properties.keyUri }
         { name: 'RETENTION_REQUESTS_DAYS', value: string(retentionRequestsDays) }
         { name: 'RETENTION_RAW_EVENTS_DAYS', value: string(retentionRawEventsDays) }
         { name: 'RETENTION_GRACE_DAYS', value: string(retentionGraceDays) }

@@ -25,6 +25,7 @@ import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
+import { buildTlog, type TlogServices } from './tlogServices.js';
 
 /**
  * The composition root: settings validated once, SDK clients built once per process and shared
@@ -45,9 +46,11 @@ export interface Services {
   capture: CaptureDeps;
   enrich: EnrichDeps;
   compliance: ComplianceRunDeps;
+  /** The evidence log: its store, checkpoint signer and sequencer. */
+  tlog: TlogServices;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
-  /** Creates the database objects, blob container and queue (local host, tests, setup). */
+  /** Creates the blob containers and queue (local host, tests, setup; Cosmos containers: ensureCosmos). */
   ensureStorage(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       : {}),
   };
   const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
+  const tlog = buildTlog(settings, cosmos, blobs, meter, azureCredential);
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceRunDeps = {
     stores: (runMeter) => ({
@@ -116,6 +120,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
         'request-trace': new RetainedRecords(containers.requests, runMeter),
       },
       eventLog: new EventLog(containers.events, runMeter),
+      tlog: tlog.storeFor(runMeter),
     }),
     blobs: complianceBlobs,
     holds: new HoldStore(complianceBlobs),
@@ -127,6 +132,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
+    verifierKey: async () => (await tlog.publicKey()).verifierKey,
     telemetry: {
       connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
       authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
@@ -148,6 +154,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     capture,
     enrich,
     compliance,
+    tlog,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
     },
@@ -156,6 +163,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       await enrichmentQueue.ensure();
       await identities.ensure();
       await complianceBlobs.ensure();
+      await tlog.store.ensure();
     },
   };
 }

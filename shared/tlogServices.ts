@@ -16,6 +16,8 @@ import type { SequencerDeps } from './usecases/sequenceEvents.js';
  */
 export interface TlogServices {
   store: TlogStore;
+  /** The same store counting into another meter (a compliance run's own). */
+  storeFor(meter: StoreMeter): TlogStore;
   signer: CheckpointSigner;
   sequencer: SequencerDeps;
   /** What `GET /api/checkpoints/key` serves. */
@@ -29,18 +31,21 @@ export function buildTlog(
   meter: StoreMeter,
   credential: () => Promise<TokenCredential>,
 ): TlogServices {
-  const store = new TlogStore(
-    container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.tlog),
-    container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.events),
-    blobs.getContainerClient(settings.TLOG_CHECKPOINT_CONTAINER),
-    meter,
-  );
+  const storeFor = (storeMeter: StoreMeter) =>
+    new TlogStore(
+      container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.tlog),
+      container(cosmos, settings.COSMOS_DATABASE, CONTAINERS.events),
+      blobs.getContainerClient(settings.TLOG_CHECKPOINT_CONTAINER),
+      storeMeter,
+    );
+  const store = storeFor(meter);
   const keyId = settings.TLOG_KEYVAULT_KEY_ID;
   const signer: CheckpointSigner = keyId
     ? new KeyVaultSigner(settings.TLOG_ORIGIN, keyId, credential)
     : new LocalKeyFileSigner(settings.TLOG_ORIGIN, settings.TLOG_LOCAL_KEY_FILE);
   return {
     store,
+    storeFor,
     signer,
     sequencer: {
       tlog: store,

@@ -314,6 +314,8 @@ function timerInfo(due: Date, last: Date | undefined, next: Date | undefined): R
   return { json: JSON.stringify(info) };
 }
 
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: (line: string) => void): { stop(): void } {
   const handles = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -331,19 +333,20 @@ function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: 
         );
       }
     };
-    const arm = () => {
+    const arm = (due = schedule.next(new Date())) => {
       if (stopped) return;
-      const due = schedule.next(new Date());
+      // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days): wait in steps.
       const handle = setTimeout(
         () => {
           handles.delete(handle);
-          void fire(due).finally(arm);
+          if (Date.now() < due.getTime()) arm(due);
+          else void fire(due).finally(() => arm());
         },
-        Math.max(0, due.getTime() - Date.now()),
+        Math.min(MAX_TIMEOUT_MS, Math.max(0, due.getTime() - Date.now())),
       );
       handles.add(handle);
     };
-    if (fn.trigger.runOnStartup === true) void fire(new Date()).finally(arm);
+    if (fn.trigger.runOnStartup === true) void fire(new Date()).finally(() => arm());
     else arm();
   }
   return {

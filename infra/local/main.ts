@@ -7,13 +7,17 @@ import { startHost } from './host.js';
 import { startAzureMlStandIn } from './azureMlStandIn/index.js';
 import { startEventHubsStandIn } from './eventHubsStandIn/index.js';
 
-/** Compliance timers, daily in the small hours UTC, a quarter of an hour apart (Bicep sets the same). */
+/** Compliance timers, daily in the small hours UTC, a quarter of an hour apart, integrity hourly (Bicep sets the same). */
 export const DEFAULT_COMPLIANCE_SCHEDULES = {
   COMPLIANCE_LINEAGE_SCHEDULE: '0 0 2 * * *',
   COMPLIANCE_DRIFT_SCHEDULE: '0 15 2 * * *',
   COMPLIANCE_RETENTION_SCHEDULE: '0 30 2 * * *',
   COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
+  // Hourly: incremental and cheap, so a tampered record is reported within the hour.
+  COMPLIANCE_INTEGRITY_SCHEDULE: '0 10 * * * *',
 };
+/** The evidence log's sequencer: every 5 minutes, the window in which a logged event is not yet signed for. */
+export const DEFAULT_SEQUENCE_SCHEDULE = '0 */5 * * * *';
 
 /**
  * `npm start`: runs the function app locally on embedded defaults. Cosmos DB and Azure Storage
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
     // OpenLineage clients send the function key as a Bearer token, which the route checks itself.
     if (process.env.LOCAL_FUNCTION_KEY) process.env.OPENLINEAGE_API_KEY ||= process.env.LOCAL_FUNCTION_KEY;
+    process.env.TLOG_SEQUENCE_SCHEDULE ??= DEFAULT_SEQUENCE_SCHEDULE;
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {

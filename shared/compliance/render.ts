@@ -7,6 +7,7 @@ import {
   type ComplianceReport,
   type DeploymentGap,
   type DriftItem,
+  type IntegrityFailure,
   type LineageGap,
   type PiiFindingItem,
   type RetentionViolation,
@@ -72,6 +73,7 @@ export function renderHtml(report: ComplianceReport, history: TrendPoint[], expl
     renderDrift(report.driftAttribution, link),
     renderRetention(report.retention),
     renderPii(report.pii),
+    renderIntegrity(report.integrity),
     renderCost(report.cost),
     '</body>',
     '</html>',
@@ -250,6 +252,18 @@ function renderPii(s: ComplianceReport['pii']): string {
     col('Path', (f) => `<code>${esc(f.path)}</code>`),
   ]);
   return sectionElement('pii', [sectionHeading('pii', s), '<h3>By kind</h3>', byKind, '<h3>Findings</h3>', findings]);
+}
+
+function renderIntegrity(s: ComplianceReport['integrity']): string {
+  const failures = dataTable<IntegrityFailure>(s.items, [
+    col('Kind', (f) => esc(f.kind)),
+    col('Event', (f) => optional(f.event)),
+    col('Leaf', (f) => optional(f.leafIndex === null ? null : String(f.leafIndex))),
+    col('Checkpoint', (f) => optional(f.checkpoint === null ? null : String(f.checkpoint))),
+    col('Detail', (f) => esc(f.detail)),
+  ]);
+  const tree = `<p>Leaves checked: ${s.treeSize}; last consistent checkpoint: ${s.verifiedCheckpoint === null ? NONE : String(s.verifiedCheckpoint)}</p>`;
+  return sectionElement('integrity', [sectionHeading('integrity', s), tree, '<h3>Failures</h3>', failures]);
 }
 
 function renderCost(cost: ComplianceReport['cost']): string {

@@ -10,7 +10,7 @@ import { SECTIONS, type SectionName } from './sections.js';
  * Reports never carry personal data: items name documents, field paths and node labels, and node
  * labels come from documents that were redacted at ingest.
  */
-export const CHECKS = ['lineage', 'drift', 'retention', 'pii'] as const;
+export const CHECKS = ['lineage', 'drift', 'retention', 'pii', 'integrity'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 export { SECTIONS, type SectionName };
@@ -128,6 +128,38 @@ export const identityRevealsSchema = z.object({
   computedAt: z.string(),
 });
 export type IdentityReveals = z.infer<typeof identityRevealsSchema>;
+export const INTEGRITY_KINDS = [
+  'body-altered',
+  'event-missing',
+  'leaf-mismatch',
+  'checkpoint-invalid',
+  'checkpoint-inconsistent',
+  'checkpoint-archive-mismatch',
+  'log-rolled-back',
+] as const;
+
+/** An integrity failure of the evidence log (compliance/integrityCheck.ts). */
+export const integrityFailureSchema = z.object({
+  kind: z.enum(INTEGRITY_KINDS),
+  /** The raw event concerned (`sha256:<hex>`), if any. */
+  event: z.string().nullable(),
+  leafIndex: z.number().int().nullable(),
+  /** The tree size of the checkpoint concerned, if any. */
+  checkpoint: z.number().int().nullable(),
+  detail: z.string(),
+  detectedAt: z.string(),
+});
+export type IntegrityFailure = z.infer<typeof integrityFailureSchema>;
+
+const emptyIntegritySection = {
+  numerator: 0,
+  denominator: 0,
+  ratio: null,
+  computedAt: null,
+  items: [],
+  treeSize: 0,
+  verifiedCheckpoint: null,
+};
 
 export const reportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -150,6 +182,10 @@ export const reportSchema = z.object({
   pii: section(piiFindingItemSchema).extend({ byKind: z.record(z.string(), count) }),
   /** Absent from reports made before reveals existed. */
   identityReveals: identityRevealsSchema.optional(),
+  /** Reports written before the evidence log existed have no integrity section: read as an empty one. */
+  integrity: section(integrityFailureSchema)
+    .extend({ treeSize: count, verifiedCheckpoint: count.nullable() })
+    .default(emptyIntegritySection),
   /** What this run cost: hardware-independent figures. */
   cost: z.object({
     cosmosRequests: count,

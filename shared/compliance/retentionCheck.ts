@@ -4,6 +4,8 @@ import type { EventLog } from '../store/eventLog.js';
 import { stripSystem, type StoredDoc } from '../store/reads.js';
 import type { RecordTimeField, RetainedRecords } from '../store/retainedRecords.js';
 import { tombstoneSchema, type Tombstone } from '../store/tombstone.js';
+import { hashLeaf } from '../tlog/merkle.js';
+import { canonicalJson } from '../util/canonicalJson.js';
 import { covers, holdScope, isActive, type Hold } from './holds.js';
 import { RECORD_KINDS, ratio, retentionViolationSchema, type RecordKind, type RetentionViolation } from './report.js';
 
@@ -11,7 +13,8 @@ import { RECORD_KINDS, ratio, retentionViolationSchema, type RecordKind, type Re
  * Retention: each kind of record has a policy (days kept, measured from the record's own time).
  * A record past its policy is archived to Blob Storage, then replaced in place by a tombstone that
  * says what was purged, when and under which policy — so provenance hashes and request ids still
- * resolve. Records under an active legal hold are marked (`legalHold`, `ttl: -1`) and kept; when
+ * resolve. A raw event's tombstone keeps its evidence-log leaf hash, so its inclusion proof and the
+ * log's consistency still verify. Records under an active legal hold are marked (`legalHold`, `ttl: -1`) and kept; when
  * the hold ends the mark is lifted and the next run purges them.
  *
  * In Azure, container TTL on request traces is the backstop (policy + grace, see infra/azure):
@@ -77,6 +80,9 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: StoredDoc, record
   const path = archivePath(policy.recordKind, recordTime, doc.id);
   const body = stripSystem(doc);
   await deps.blobs.writeJson(path, body);
+  // A raw event's leaf stays provable without its body: the tombstone keeps the leaf hash.
+  const leafHash =
+    policy.recordKind === 'raw-event' ? hashLeaf(Buffer.from(canonicalJson(doc.body), 'utf8')).toString('base64') : undefined;
   const tombstone: Tombstone = tombstoneSchema.parse({
     id: doc.id,
     pk: doc.pk,
@@ -88,6 +94,7 @@ async function purge(deps: RetentionDeps, policy: Policy, doc: StoredDoc, record
       recordTime,
       archivedTo: path,
       workspace: typeof doc.workspace === 'string' ? doc.workspace : null,
+      ...(leafHash ? { leafHash } : {}),
     },
   });
   return deps.records[policy.recordKind].replaceWithTombstone(doc, tombstone);

@@ -6,9 +6,18 @@ import type { ComplianceBlobs } from '../store/complianceBlobs.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { RetainedRecords } from '../store/retainedRecords.js';
+import type { TlogStore } from '../store/tlogStore.js';
 import { StoreMeter } from '../store/storeMeter.js';
 import { driftSection, driftStateSchema, emptyDriftState, updateDriftState, type DriftState } from './driftCheck.js';
 import type { HoldStore } from './holds.js';
+import {
+  checkChangedEvents,
+  checkLog,
+  emptyIntegrityState,
+  integritySection,
+  integrityStateSchema,
+  type IntegrityState,
+} from './integrityCheck.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
 import { renderHtml } from './render.js';
@@ -40,6 +49,8 @@ export interface ComplianceDeps {
   explorerOrigin?: string | null;
   /** The reveal log of the identity vault; without it the report has no identityReveals section. */
   identityReveals?: { reveals(since?: Date): Promise<Array<{ at: string; by: string }>> };
+  /** The evidence log's verifier key, which every checkpoint must be signed with (integrity check). */
+  verifierKey: () => Promise<string>;
 }
 
 export interface RunOptions {
@@ -61,6 +72,8 @@ export interface ComplianceStores {
   /** Where each kind of record retention applies to is kept. */
   records: Record<RecordKind, RetainedRecords>;
   eventLog: EventLog;
+  /** The evidence log (integrity check). */
+  tlog: TlogStore;
 }
 
 /** What one run works with: its own meter, so the cost it reports is its alone. */
@@ -73,15 +86,23 @@ const CONTAINERS_OF: Record<CheckName, ChangeSource[]> = {
   drift: ['graph'],
   pii: ['graph', 'events', 'requests'],
   retention: ['graph'],
+  integrity: ['events'],
 };
 
-const DATA_SCHEMAS = { lineage: lineageStateSchema, drift: driftStateSchema, pii: piiStateSchema, retention: retentionStateSchema };
-type DataOf = { lineage: LineageState; drift: DriftState; pii: PiiState; retention: RetentionState };
+const DATA_SCHEMAS = {
+  lineage: lineageStateSchema,
+  drift: driftStateSchema,
+  pii: piiStateSchema,
+  retention: retentionStateSchema,
+  integrity: integrityStateSchema,
+};
+type DataOf = { lineage: LineageState; drift: DriftState; pii: PiiState; retention: RetentionState; integrity: IntegrityState };
 const EMPTY: { [C in CheckName]: () => DataOf[C] } = {
   lineage: emptyLineageState,
   drift: emptyDriftState,
   pii: emptyPiiState,
   retention: emptyRetentionState,
+  integrity: emptyIntegrityState,
 };
 
 const stateEnvelope = z.object({
@@ -214,6 +235,10 @@ async function runCheck<C extends CheckName>(
             updatePiiState(state.data as PiiState, container, docs, options.mode !== 'window');
             return;
           }
+          if (check === 'integrity') {
+            checkChangedEvents(state.data as IntegrityState, { now }, docs);
+            return;
+          }
           // Lineage and drift: re-evaluate what the changed documents belong to (their partition
           // is their node), reading further documents by point reads, each at most once per page.
           const reader = deps.graph.reader();
@@ -231,6 +256,11 @@ async function runCheck<C extends CheckName>(
       );
       documentsRead += read;
       if (mark) state.marks[container] = mark;
+    }
+    // A window re-checks the documents written in it; the log itself is checked by the other modes.
+    if (check === 'integrity' && !options.window) {
+      const integrityDeps = { tlog: deps.tlog, eventLog: deps.eventLog, verifierKey: deps.verifierKey, now };
+      documentsRead += await checkLog(state.data as IntegrityState, integrityDeps, options.mode === 'full');
     }
   }
   state.updatedAt = now.toISOString();
@@ -253,6 +283,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     drift: await loadState(deps.blobs, 'drift'),
     pii: await loadState(deps.blobs, 'pii'),
     retention: await loadState(deps.blobs, 'retention'),
+    integrity: await loadState(deps.blobs, 'integrity'),
   };
   const byCheck: Record<string, CheckFigures> = {};
   let purgedThisRun: Record<RecordKind, number> | null = null;
@@ -291,6 +322,7 @@ export async function runCompliance(shared: ComplianceDeps, options: RunOptions)
     retention: { ...retentionSection(states.retention.data, policiesOf(deps), purgedThisRun), computedAt: computedAt('retention') },
     pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
     ...(shared.identityReveals ? { identityReveals: await identityRevealsSection(shared.identityReveals, now) } : {}),
+    integrity: { ...integritySection(states.integrity.data), computedAt: computedAt('integrity') },
     cost: {
       cosmosRequests: deps.meter.snapshot().storeRequests - before,
       documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),

@@ -2,7 +2,7 @@
  * The report's sections, in the order every view lists them, and their titles. A module of its own
  * (no zod) so the explorer's bundle can name them without taking the report's schemas along.
  */
-export const SECTIONS = ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii'] as const;
+export const SECTIONS = ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii', 'integrity'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const SECTION_TITLES: Record<SectionName, string> = {
@@ -11,4 +11,5 @@ export const SECTION_TITLES: Record<SectionName, string> = {
   driftAttribution: 'Drift attribution',
   retention: 'Retention compliance',
   pii: 'PII-free metadata',
+  integrity: 'Evidence integrity',
 };

@@ -21,6 +21,7 @@ const SECTION_MARKS: Record<SectionName, { color: string; symbol: string; dash: 
   driftAttribution: { color: '#009E73', symbol: 'triangle', dash: '2,2' },
   retention: { color: '#CC79A7', symbol: 'diamond', dash: '8,3,2,3' },
   pii: { color: '#6A3D9A', symbol: 'cross', dash: '1,3' },
+  integrity: { color: '#E69F00', symbol: 'star', dash: '4,2,1,2' },
 };
 
 /** The few members of a DOM element this module uses: the same in a browser and in linkedom. */

@@ -15,6 +15,8 @@ export const deadLetterSchema = z.object({
   /** One sentence a person can act on. */
   reason: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** A logged event whose stored body no longer hashes to its id: evidence of tampering, never re-processed. */
+  integrityFailure: z.literal(true).optional(),
   eventId: z.string().optional(),
   eventType: z.string().optional(),
   delivery: z.record(z.string(), z.unknown()).optional(),

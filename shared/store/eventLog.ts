@@ -4,7 +4,7 @@ import { ConflictStoreError, CorruptDocumentError } from '../errors.js';
 import type { StoreMeter } from './storeMeter.js';
 import { keyOf, queryPages, readMany } from './reads.js';
 import { metered, unlessNotFound } from './storeErrors.js';
-import { isTombstone } from './tombstone.js';
+import { isTombstone, parseTombstone, type Tombstone } from './tombstone.js';
 
 /**
  * The append-only evidence: every event exactly as received, keyed by its content hash. The graph
@@ -51,6 +51,18 @@ export class EventLog {
       metered(this.meter, `reading event ${id}`, () => this.container.item(id, id).read<ItemDefinition>()),
     );
     return response?.resource && !isTombstone(response.resource) ? parseRaw(response.resource) : undefined;
+  }
+
+  /** The event, or the tombstone it left when purged under a retention policy; undefined when neither is there. */
+  async lookup(id: string): Promise<{ event: RawEvent } | { tombstone: Tombstone } | undefined> {
+    const response = await unlessNotFound(
+      metered(this.meter, `reading event ${id}`, () => this.container.item(id, id).read<ItemDefinition>()),
+    );
+    if (!response?.resource) return undefined;
+    if (!isTombstone(response.resource)) return { event: parseRaw(response.resource) };
+    const tombstone = parseTombstone(response.resource);
+    if (!tombstone) throw new CorruptDocumentError(`the tombstone of event ${id} does not match its schema`);
+    return { tombstone };
   }
 
   /**

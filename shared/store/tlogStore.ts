@@ -128,6 +128,33 @@ export class TlogStore {
     return tiles;
   }
 
+  /** Every checkpoint recorded with a tree size above `after`, smallest first (one single-partition query). */
+  async checkpointsAfter(after: number): Promise<CheckpointRef[]> {
+    const refs: CheckpointRef[] = [];
+    const query = {
+      query: 'SELECT c.size, c.note, c.hash FROM c WHERE c.pk = @pk AND c.kind = "checkpoint" AND c.size > @after ORDER BY c.size',
+      parameters: [
+        { name: '@pk', value: PK },
+        { name: '@after', value: after },
+      ],
+    };
+    for await (const page of queryPages(this.tlog, this.meter, query, undefined, PK)) {
+      for (const doc of page) {
+        const parsed = checkpointRefSchema.safeParse(doc);
+        if (!parsed.success) throw new CorruptDocumentError('an evidence log checkpoint document does not match its schema');
+        refs.push(parsed.data);
+      }
+    }
+    return refs;
+  }
+
+  /** The checkpoint of `size` as archived in the (WORM) blob container; undefined when none was. */
+  async archivedCheckpoint(size: number): Promise<string | undefined> {
+    const blob = this.checkpoints.getBlockBlobClient(checkpointBlobName(size));
+    const buffer = await unlessNotFound(storeCall(`reading checkpoint ${size}`, () => blob.downloadToBuffer()));
+    return buffer?.toString('utf8');
+  }
+
   /** The event log from Cosmos timestamp `from` on, oldest first, page by page. */
   async *scanEvents(from: number, pageSize = 1000): AsyncGenerator<ScannedEvent[]> {
     const query = { query: 'SELECT * FROM c WHERE c._ts >= @from ORDER BY c._ts', parameters: [{ name: '@from', value: from }] };

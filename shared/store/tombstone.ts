@@ -20,6 +20,11 @@ export const tombstoneSchema = z.object({
     archivedTo: z.string(),
     /** The record's workspace where it had one (request traces), so access checks still apply. */
     workspace: z.string().nullable().default(null),
+    /**
+     * Raw events: base64 evidence-log leaf hash of the purged body, SHA-256(0x00 || canonical
+     * bytes), so its inclusion proof and the log's consistency still verify without the body.
+     */
+    leafHash: z.string().optional(),
   }),
 });
 export type Tombstone = z.infer<typeof tombstoneSchema>;

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
+import type { EvidenceFact, EvidencePack } from '../tlog/evidencePack.js';
+import { evidencePack, type ProofDeps } from './proveEvents.js';
 import { resolveRoot, toLineageEdge, toLineageNode } from './traversal.js';
 import { modelProfile } from './modelProfile.js';
 
@@ -9,9 +11,11 @@ import { modelProfile } from './modelProfile.js';
  * Q8: the evidence package for a model version: its upstream record, with the content hash of the
  * raw event behind every fact so a reviewer can fetch the event from the log and recompute its
  * SHA-256 over canonical JSON (RFC 8785 style). Four renderings of the same record: our JSON,
- * OpenLineage RunEvents, W3C PROV-JSON, and a Markdown report.
+ * OpenLineage RunEvents, W3C PROV-JSON, and a Markdown report; each carries, for every raw event,
+ * its body as stored, its inclusion proof in the evidence log and the signed checkpoint. The fifth
+ * format, `pack`, is the evidence pack alone: what `npm run verify` checks offline.
  */
-export const EVIDENCE_FORMATS = ['json', 'openlineage', 'prov', 'markdown'] as const;
+export const EVIDENCE_FORMATS = ['json', 'openlineage', 'prov', 'markdown', 'pack'] as const;
 export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
 
 const PRODUCER = 'https://github.com/aml-lineage/aml-lineage';
@@ -23,6 +27,33 @@ export interface EvidenceRecord {
   edges: EdgeDoc[];
   partial: boolean;
   generatedAt: string;
+  /** The evidence log's proofs of the raw events (`proveRecord`); no pack before the first checkpoint. */
+  proofs?: { pack?: EvidencePack; notSequenced: string[] };
+}
+
+/** Attaches the evidence pack of every raw event behind the record. */
+export async function proveRecord(record: EvidenceRecord, deps: ProofDeps): Promise<EvidenceRecord> {
+  const cited = rawEvents(record).map((e) => ({ hash: e.hash, label: `${e.eventType} ${e.eventId} (${e.eventTime})` }));
+  return { ...record, proofs: await evidencePack(deps, cited) };
+}
+
+/** The pack's fact for each raw event hash. */
+function factsByHash(r: EvidenceRecord): Map<string, EvidenceFact> {
+  return new Map((r.proofs?.pack?.facts ?? []).map((f) => [f.hash, f]));
+}
+
+const VERIFY_HINT =
+  'Each raw event is a leaf of the evidence log, a signed append-only Merkle tree: `evidencePack` carries each body as stored, its inclusion proof and the signed checkpoint. Check it offline with `npm run verify -- pack.json --key KEY` (infra/verify/verify.mjs, Node only) against the public key from GET /api/checkpoints/key that you pinned.';
+
+/** The evidence pack alone (format `pack`); 404 while nothing the record cites is sequenced. */
+export function renderPack(r: EvidenceRecord): EvidencePack {
+  const pack = r.proofs?.pack;
+  if (!pack || pack.facts.length === 0)
+    throw new DomainError(
+      'not-found',
+      'None of the raw events behind this model version is in the evidence log yet: the sequencer has not run since they were logged.',
+    );
+  return pack;
 }
 
 /** Every raw event behind the record, once, with what it asserted. */
@@ -61,8 +92,10 @@ export function renderJson(r: EvidenceRecord): unknown {
     nodes: r.nodes.map((n) => toLineageNode(n)),
     edges: r.edges.map(toLineageEdge),
     rawEvents: rawEvents(r),
-    verification:
-      'Each hash is sha256 over the canonical JSON (keys sorted, no whitespace) of a raw event in the event log (Cosmos container `events`, id = the hex digest). Recompute it to check the record was not altered.',
+    evidencePack: r.proofs?.pack ?? null,
+    /** Raw events logged but not yet sequenced (not yet under a signed checkpoint). */
+    notYetSequenced: r.proofs?.notSequenced ?? [],
+    verification: `Each hash is SHA-256 over the canonical JSON (keys sorted, no whitespace) of a raw event as stored. ${VERIFY_HINT}`,
   };
 }
 
@@ -95,15 +128,29 @@ const DATASET_KINDS = new Set(['data', 'dataset', 'storage', 'model']);
 
 export function renderOpenLineage(r: EvidenceRecord): unknown[] {
   const byId = new Map(r.nodes.map((n) => [n.id, n]));
-  return r.nodes.filter((n) => n.kind === 'job').map((job) => runEventOf(job, byId, r.edges, r.generatedAt));
+  const proofs: EventProofs = { facts: factsByHash(r), checkpoint: r.proofs?.pack?.checkpoint };
+  return r.nodes.filter((n) => n.kind === 'job').map((job) => runEventOf(job, byId, r.edges, r.generatedAt, proofs));
+}
+
+/** The raw events' bodies and inclusion proofs, and the checkpoint they verify against, when the record carries them. */
+interface EventProofs {
+  facts: ReturnType<typeof factsByHash>;
+  checkpoint?: NonNullable<NonNullable<EvidenceRecord['proofs']>['pack']>['checkpoint'];
 }
 
 /**
  * One job as an OpenLineage RunEvent (spec 2-0-2): its inputs and outputs among `edges` (those
  * whose other end is in `byId`), its parent run, git source, and the events behind it as a custom
- * run facet. `fallbackTime` stands in when the job has no completion time or provenance.
+ * run facet (with each event's body and inclusion proof when `proofs` has them). `fallbackTime`
+ * stands in when the job has no completion time or provenance.
  */
-export function runEventOf(job: NodeDoc, byId: Map<string, NodeDoc>, edges: EdgeDoc[], fallbackTime: string): Record<string, unknown> {
+export function runEventOf(
+  job: NodeDoc,
+  byId: Map<string, NodeDoc>,
+  edges: EdgeDoc[],
+  fallbackTime: string,
+  proofs?: EventProofs,
+): Record<string, unknown> {
   const inputs = edges
     .filter((e) => e.to === job.id && e.kind === 'inputOf')
     .map((e) => byId.get(e.from))
@@ -120,7 +167,17 @@ export function runEventOf(job: NodeDoc, byId: Map<string, NodeDoc>, edges: Edge
     amlLineage_provenance: {
       _producer: PRODUCER,
       _schemaURL: `${PRODUCER}/schemas/ProvenanceRunFacet.json`,
-      events: job.provenance.map((p) => ({ eventId: p.eventId, eventType: p.eventType, eventTime: p.eventTime, hash: p.hash })),
+      events: job.provenance.map((p) => {
+        const fact = proofs?.facts.get(p.hash);
+        return {
+          eventId: p.eventId,
+          eventType: p.eventType,
+          eventTime: p.eventTime,
+          hash: p.hash,
+          ...(fact ? { body: fact.body ?? null, leafIndex: fact.leafIndex, inclusionProof: fact.inclusionProof } : {}),
+        };
+      }),
+      ...(proofs?.checkpoint ? { checkpoint: proofs.checkpoint } : {}),
     },
   };
   if (parentJob) {
@@ -193,13 +250,33 @@ export function renderProv(r: EvidenceRecord): unknown {
   const derivations = Object.fromEntries(Object.entries(derived).filter(([k]) => k.startsWith('_:d')));
   return {
     prefix: { aml: 'urn:aml-lineage:' },
-    entity,
+    entity: { ...entity, ...provEvidence(r) },
     activity,
     used,
     wasGeneratedBy: generated,
     wasInformedBy: informed,
     wasDerivedFrom: derivations,
   };
+}
+
+/** PROV entities for the raw events (body, leaf, proof) and the signed checkpoint they are proven against. */
+function provEvidence(r: EvidenceRecord): Record<string, unknown> {
+  const pack = r.proofs?.pack;
+  if (!pack) return {};
+  const entities: Record<string, unknown> = {
+    'aml:checkpoint': { 'prov:type': 'aml:SignedCheckpoint', 'aml:signedNote': pack.checkpoint },
+  };
+  for (const f of pack.facts) {
+    entities[`aml:${f.hash}`] = {
+      'prov:type': 'aml:RawEvent',
+      ...(f.body !== undefined ? { 'aml:body': f.body } : {}),
+      ...(f.purged ? { 'aml:purged': f.purged } : {}),
+      'aml:leafIndex': f.leafIndex,
+      'aml:inclusionProof': f.inclusionProof,
+      'aml:provenAgainst': 'aml:checkpoint',
+    };
+  }
+  return entities;
 }
 
 export function renderMarkdown(r: EvidenceRecord): string {
@@ -238,8 +315,33 @@ export function renderMarkdown(r: EvidenceRecord): string {
     '|---|---|---|---|',
     ...rawEvents(r).map((e) => `| ${e.eventId} | ${e.eventType} | ${e.eventTime} | \`${e.hash}\` |`),
     '',
-    'Verify: fetch each raw event from the event log (id = the hex digest) and recompute SHA-256 over its canonical JSON.',
-    '',
+    ...markdownEvidenceLog(r),
   ];
   return lines.join('\n');
+}
+
+function markdownEvidenceLog(r: EvidenceRecord): string[] {
+  const pack = r.proofs?.pack;
+  const pending = r.proofs?.notSequenced ?? [];
+  const lines = ['## Evidence log', ''];
+  if (!pack)
+    return [...lines, 'No raw event behind this record is in the evidence log yet: the sequencer has not run since they were logged.', ''];
+  lines.push(
+    'Checkpoint every proof below is against:',
+    '',
+    '```',
+    pack.checkpoint.trimEnd(),
+    '```',
+    '',
+    '| SHA-256 | Leaf | Body |',
+    '|---|---|---|',
+    ...pack.facts.map(
+      (f) =>
+        `| \`${f.hash}\` | ${f.leafIndex} | ${f.body !== undefined ? 'as stored' : f.purged ? `purged ${f.purged.purgedAt} (${f.purged.policy})` : 'missing'} |`,
+    ),
+    '',
+  );
+  if (pending.length > 0) lines.push(`Not yet sequenced (not yet protected): ${pending.map((h) => `\`${h}\``).join(', ')}`, '');
+  lines.push(VERIFY_HINT, '', 'Save the block below as `pack.json`:', '', '```json', JSON.stringify(pack, null, 2), '```', '');
+  return lines;
 }

@@ -1,11 +1,14 @@
 import { splitMonitorMessage } from '../ingest/monitor/message.js';
 import { enrichmentMessageSchema } from '../ingest/enrichmentMessage.js';
 import type { DeadLetter } from '../store/deadLetters.js';
+import type { RawEvent } from '../store/eventLog.js';
+import { contentHash } from '../util/canonicalJson.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
 import { captureMonitorMessage } from './captureMonitorMessage.js';
 
 export interface ReplayReport {
-  events: { replayed: number; projected: number; ignored: number; deadLettered: number };
+  /** `integrityFailures`: logged events whose body does not hash to their id, refused and dead-lettered. */
+  events: { replayed: number; projected: number; ignored: number; deadLettered: number; integrityFailures: number };
   deadLetters: { retried: number; resolved: number; stillFailing: number };
 }
 
@@ -14,17 +17,29 @@ export interface ReplayReport {
  * after a fix shipped). Safe to run any number of times: projection is idempotent and order-free.
  * Replaying the log re-projects evidence and fetches nothing; dead letters are processed as if
  * they had just arrived (an enrichment message goes back on the queue).
+ *
+ * An event whose stored body no longer hashes to its id was altered after it was logged: it is
+ * not projected and never logged again (captured anew, the forged body would get an id of its own
+ * and pass every later check). It is dead-lettered as an integrity failure, which replay never
+ * re-processes; the integrity check of the compliance report lists it too.
  */
 export async function replay(
   deps: CaptureDeps,
   options: { events?: boolean; deadLetters?: boolean; onProgress?: (n: number) => void } = {},
 ): Promise<ReplayReport> {
   const report: ReplayReport = {
-    events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 },
+    events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0, integrityFailures: 0 },
     deadLetters: { retried: 0, resolved: 0, stillFailing: 0 },
   };
   if (options.events !== false) {
     for await (const raw of deps.eventLog.scan()) {
+      if (contentHash(raw.body) !== `sha256:${raw.id}`) {
+        await refuseAltered(deps, raw);
+        report.events.replayed++;
+        report.events.integrityFailures++;
+        options.onProgress?.(report.events.replayed);
+        continue;
+      }
       const outcome = await captureEvent(deps, raw.body, {
         channel: raw.channel,
         delivery: raw.delivery,
@@ -54,8 +69,25 @@ export async function replay(
   return report;
 }
 
-/** True when the letter's content now goes through; a failure writes a fresh letter. */
+async function refuseAltered(deps: CaptureDeps, raw: RawEvent): Promise<void> {
+  const actual = contentHash(raw.body);
+  await deps.deadLetters.put({
+    hash: `sha256:${raw.id}`,
+    channel: raw.channel,
+    receivedAt: raw.receivedAt,
+    reason: `Integrity failure: the stored body of raw event sha256:${raw.id} does not hash to its id (it hashes to ${actual}); it was altered after it was logged, so it is not replayed.`,
+    issues: [{ path: 'body', message: `SHA-256 of the canonical body is ${actual}, not the event id sha256:${raw.id}` }],
+    integrityFailure: true,
+    ...(raw.eventId ? { eventId: raw.eventId } : {}),
+    ...(raw.eventType ? { eventType: raw.eventType } : {}),
+    ...(raw.delivery ? { delivery: raw.delivery } : {}),
+    body: raw.body,
+  });
+}
+
+/** True when the letter's content now goes through; a failure writes a fresh letter. Integrity failures never go through. */
 async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean> {
+  if (letter.integrityFailure) return false;
   if (letter.channel === 'enrichment') {
     const message = enrichmentMessageSchema.safeParse(letter.body);
     if (!message.success || !deps.enrichments) return false;

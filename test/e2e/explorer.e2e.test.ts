@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECTIONS } from '../../shared/compliance/sections.js';
 import { launchBrowser, screenshot, type Browser } from '../helpers/browser.js';
 import {
   AS,
@@ -275,7 +276,7 @@ describe('the explorer, served by the function app', () => {
   it('the compliance view draws the trend per section and follows a gap to its lineage', async () => {
     await page.goto(view('/compliance'));
     await page.locator('.trend[data-state="drawn"] svg.trend-chart').waitFor();
-    expect(await page.locator('svg.trend-chart [class^="runs-"]').count()).toBe(5); // one marker group per section
+    expect(await page.locator('svg.trend-chart [class^="runs-"]').count()).toBe(SECTIONS.length); // one marker group per section
     const summary = (await page.getByRole('table', { name: 'Summary' }).innerText()).replace(/\s+/g, ' ');
     expect(summary).toContain('Lineage completeness 2 / 3 66.7 %');
     await screenshot(page, 'explorer-compliance');

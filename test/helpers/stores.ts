@@ -17,6 +17,8 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
     ENRICHMENT_QUEUE: `enrichment-${suffix}`,
     IDENTITY_CONTAINER: `identities-${suffix}`,
+    // Checkpoints are archived by tree size: two logs sharing a container would look forked.
+    TLOG_CHECKPOINT_CONTAINER: `checkpoints-${suffix}`,
     ...overrides,
   });
 }

@@ -240,10 +240,10 @@ describe('compliance over an empty graph', () => {
   it('reports zero denominators with null ratios, not 100 %', async () => {
     const services = await freshServices({ COMPLIANCE_CONTAINER: `compliance-${randomUUID().slice(0, 8)}` });
     const report = await runCompliance(services.compliance, { trigger: 'test' });
-    for (const section of ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii'] as const) {
+    for (const section of ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii', 'integrity'] as const) {
       expect(report[section], section).toMatchObject({ numerator: 0, denominator: 0, ratio: null, items: [] });
     }
-    expect(report.checksRun).toEqual(['lineage', 'drift', 'retention', 'pii']);
+    expect(report.checksRun).toEqual(['lineage', 'drift', 'retention', 'pii', 'integrity']);
   });
 });
 

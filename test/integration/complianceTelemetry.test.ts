@@ -27,6 +27,7 @@ const report: ComplianceReport = reportSchema.parse({
   driftAttribution: { ...tally(0, 0, null), attributed: [] },
   retention: { ...tally(9, 10, 0.9), policies: [], activeHolds: [] },
   pii: { ...tally(5, 5, 1), byKind: {} },
+  integrity: { ...tally(7, 8, 0.875), treeSize: 6, verifiedCheckpoint: 6 },
   cost: { cosmosRequests: 42, documentsRead: 314, byCheck: {} },
 });
 
@@ -39,6 +40,7 @@ describe('complianceGauges', () => {
       ['deploymentTraceability', 1],
       ['retention', 0.9],
       ['pii', 1],
+      ['integrity', 0.875],
     ]);
     expect(byName('lineage.compliance.numerator')).toEqual([
       ['lineageCompleteness', 3],
@@ -46,6 +48,7 @@ describe('complianceGauges', () => {
       ['driftAttribution', 0],
       ['retention', 9],
       ['pii', 5],
+      ['integrity', 7],
     ]);
     expect(byName('lineage.compliance.denominator')).toEqual([
       ['lineageCompleteness', 4],
@@ -53,12 +56,13 @@ describe('complianceGauges', () => {
       ['driftAttribution', 0],
       ['retention', 10],
       ['pii', 5],
+      ['integrity', 8],
     ]);
     expect(gauges.filter((g) => g.name.startsWith('lineage.compliance.run.'))).toEqual([
       { name: 'lineage.compliance.run.cosmos_requests', value: 42, attributes: {} },
       { name: 'lineage.compliance.run.documents_read', value: 314, attributes: {} },
     ]);
-    expect(gauges).toHaveLength(4 + 5 + 5 + 2);
+    expect(gauges).toHaveLength(5 + 6 + 6 + 2);
   });
 });
 

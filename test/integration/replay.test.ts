@@ -38,7 +38,7 @@ describe('replay', () => {
     await wipeGraph();
     expect(await graphSnapshot(services)).toEqual([]);
     const report = await replay(services.capture);
-    expect(report.events).toEqual({ replayed: 5, projected: 4, ignored: 0, deadLettered: 1 });
+    expect(report.events).toEqual({ replayed: 5, projected: 4, ignored: 0, deadLettered: 1, integrityFailures: 0 });
     expect(report.deadLetters).toEqual({ retried: 1, resolved: 0, stillFailing: 1 });
     expect(await graphSnapshot(services)).toEqual(before);
   });
@@ -70,6 +70,31 @@ describe('replay', () => {
     const resolved = await services.deadLetters.read(`resolved/${contentHash(event).replace('sha256:', '')}.json`);
     expect(resolved).toMatchObject({ reason: 'refused by an older version', resolvedAt: expect.any(String) });
     expect((await services.graph.all()).some((d) => d.docType === 'node' && d.label === 'credit:7')).toBe(true);
+  });
+
+  it('refuses an event whose stored body does not hash to its id: dead-lettered as an integrity failure, never logged again', async () => {
+    const honest = modelRegistered('credit', 3);
+    const { hash } = await captureEvent(services.capture, honest);
+    const id = hash.slice(7);
+    // An insider rewrites the stored body under its original id.
+    const events = (await createCosmosClient(services.settings)).database(services.settings.COSMOS_DATABASE).container(CONTAINERS.events);
+    const { resource } = await events.item(id, id).read<{ body: { data: { ModelName: string } } }>();
+    const forged = { ...resource, body: { ...resource?.body, data: { ...resource?.body.data, ModelName: 'credix' } } };
+    await events.item(id, id).replace(forged);
+    await wipeGraph();
+
+    const report = await replay(services.capture);
+    expect(report.events).toMatchObject({ replayed: 1, projected: 0, integrityFailures: 1 });
+    // Not projected, and not logged again under the forged content's hash.
+    expect(await services.graph.all()).toEqual([]);
+    expect(await services.eventLog.get(contentHash(forged.body).slice(7))).toBeUndefined();
+    const letter = await services.deadLetters.read(`pending/${id}.json`);
+    expect(letter).toMatchObject({ hash, integrityFailure: true, reason: expect.stringMatching(/^Integrity failure/) });
+
+    // Replaying the dead letters never lets it through either.
+    const again = await replay(services.capture);
+    expect(again.deadLetters).toMatchObject({ retried: 1, resolved: 0, stillFailing: 1 });
+    expect(await services.eventLog.get(contentHash(forged.body).slice(7))).toBeUndefined();
   });
 
   it('is safe to run twice', async () => {

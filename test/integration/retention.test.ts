@@ -14,6 +14,11 @@ import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { replay } from '../../shared/usecases/replay.js';
+import { evidencePack, inclusionProofs } from '../../shared/usecases/proveEvents.js';
+import { sequenceEvents } from '../../shared/usecases/sequenceEvents.js';
+import { hashLeaf } from '../../shared/tlog/merkle.js';
+import { canonicalJson } from '../../shared/util/canonicalJson.js';
+
 import { predictionRequest } from '../../shared/usecases/predictionRequest.js';
 import { toInstant } from '../../shared/util/time.js';
 import { modelRegistered } from '../helpers/events.js';
@@ -149,6 +154,7 @@ describe('retention: purging raw events and request traces past policy, with a l
       NOW,
     );
     idsBeforeRun = await scannedIds(services);
+    await sequenceEvents(services.tlog.sequencer);
     first = await runRetention(services);
   });
 
@@ -237,6 +243,33 @@ describe('retention: purging raw events and request traces past policy, with a l
       expect(archived?.value).not.toHaveProperty('_etag');
       expect(await services.eventLog.get(s.id)).toBeUndefined();
     }
+  });
+
+  it('keeps each purged raw event provable: its tombstone holds its leaf hash, and a pack citing it verifies as purged', async () => {
+    const purged = raws('purged', 'purged-overdue');
+    const proofs = await inclusionProofs(
+      services.tlog.store,
+      purged.map((s) => `sha256:${s.id}`),
+    );
+    for (const s of purged) {
+      const doc = (await readRaw(services, 'events', s.id)) as { tombstone: { leafHash?: string } };
+      expect(doc.tombstone.leafHash).toBe(hashLeaf(Buffer.from(canonicalJson(s.event), 'utf8')).toString('base64'));
+      expect(doc.tombstone.leafHash).toBe(proofs.proofs.get(s.id)?.leafHash);
+    }
+    const { pack } = await evidencePack(
+      { tlog: services.tlog.store, eventLog: services.eventLog },
+      rawSeed.map((s) => ({ hash: `sha256:${s.id}` })),
+    );
+    expect(pack?.facts.filter((f) => f.purged).map((f) => f.purged)).toEqual(
+      purged.map(() => ({ purgedAt: NOW.toISOString(), policy: policyName['raw-event'] })),
+    );
+    // The standalone offline verifier (plain JavaScript, no declarations), as an auditor runs it.
+    const { verifyPack } = (await import(new URL('../../infra/verify/verify.mjs', import.meta.url).href)) as {
+      verifyPack: (pack: unknown, key: string) => { ok: boolean; facts: Array<{ status: string }> };
+    };
+    const verdict = verifyPack(pack, (await services.tlog.publicKey()).verifierKey);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.facts.map((f) => f.status).sort()).toEqual([...purged.map(() => 'PURGED'), ...raws('kept').map(() => 'OK')].sort());
   });
 
   it('replaces the purged request trace by a tombstone with an archived copy, and lookups answer "gone"', async () => {

@@ -39,15 +39,6 @@ function isolated(): Record<string, string> {
 const keys = mkdtempSync(join(tmpdir(), 'tlog-it-'));
 afterAll(() => rmSync(keys, { recursive: true, force: true }));
 
-/** The evidence log beside a fresh set of services, as the composition root will build it. */
-async function tlogFor(services: Services): Promise<TlogServices> {
-  const client = await createCosmosClient(services.settings);
-  const blobs = BlobServiceClient.fromConnectionString(services.settings.STORAGE_CONNECTION_STRING as string);
-  const tlog = buildTlog(services.settings, client, blobs, services.meter, () => Promise.reject(new Error('no Key Vault here')));
-  await tlog.store.ensure();
-  return tlog;
-}
-
 function record(body: unknown): RawEvent {
   const hash = contentHash(body);
   const id = hash.slice(7);
@@ -72,7 +63,14 @@ describe('evidence log: sequencing, checkpoints, proofs, offline verification', 
   let tlog: TlogServices;
   beforeEach(async () => {
     services = await freshServices(isolated());
-    tlog = await tlogFor(services);
+    tlog = services.tlog;
+  });
+
+  it('is built by the composition root, which creates its checkpoint container', async () => {
+    const blobs = BlobServiceClient.fromConnectionString(services.settings.STORAGE_CONNECTION_STRING as string);
+    expect(await blobs.getContainerClient(services.settings.TLOG_CHECKPOINT_CONTAINER).exists()).toBe(true);
+    expect(tlog.sequencer.origin).toBe(services.settings.TLOG_ORIGIN);
+    expect((await tlog.publicKey()).keyName).toBe(services.settings.TLOG_ORIGIN);
   });
 
   it('sequences captured events once, chains signed checkpoints to Cosmos and Blob, and proves any event in two round trips', async () => {

@@ -60,6 +60,7 @@ describe('Azure template', () => {
       ['readLogs', 'eventHubs'],
       ['readSecrets', 'vault'],
       ['useIdentityKey', 'vault::identityKey'],
+      ['signCheckpoints', 'vault::checkpointKey'],
       ['publishTelemetry', 'insights'],
       ['cosmosData', 'cosmos'],
     ] as const) {
@@ -68,6 +69,33 @@ describe('Azure template', () => {
       expect(body).toContain('principalId: identity.properties.principalId');
       expect(body).toMatch(new RegExp(`(scope|parent): ${scope}\\b`));
     }
+  });
+
+  it('holds the evidence log: its Cosmos container, a WORM checkpoint container, a P-256 signing key and the right to sign with it', () => {
+    const cosmos = resourceBody(resources, 'cosmos');
+    expect(cosmos).toMatch(
+      /resource tlog 'containers' = \{\s*name: 'tlog'\s*properties: \{ resource: \{ id: 'tlog', partitionKey: \{ paths: \['\/pk'\]/,
+    );
+    // Checkpoints: a container under a time-based retention (WORM) policy, named by the app's setting.
+    const storage = resourceBody(resources, 'storage');
+    expect(storage).toMatch(
+      /resource checkpoints 'containers' = \{\s*name: checkpointContainer\s*resource worm 'immutabilityPolicies' = \{\s*name: 'default'\s*properties: \{ immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false \}/,
+    );
+    expect(setting('TLOG_CHECKPOINT_CONTAINER')).toBe('checkpointContainer');
+    // The signing key: EC P-256 in the vault, for sign (and verify) only; the app gets its id.
+    const vault = resourceBody(resources, 'vault');
+    expect(vault).toMatch(
+      /resource checkpointKey 'keys' = \{\s*name: 'checkpoint-signing'\s*properties: \{ kty: 'EC', curveName: 'P-256', keyOps: \['sign', 'verify'\] \}/,
+    );
+    expect(setting('TLOG_KEYVAULT_KEY_ID')).toBe('vault::checkpointKey.properties.keyUri');
+    // Key Vault Crypto User (keys/read, keys/sign) for the app's identity, scoped to the checkpoint key alone.
+    const sign = resourceBody(resources, 'signCheckpoints');
+    expect(readFileSync(infra('resources.bicep'), 'utf8')).toMatch(/^\s+keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'/m);
+    expect(sign).toMatch(/scope: vault::checkpointKey\b/);
+    expect(sign).toContain('roles.keyVaultCryptoUser');
+    expect(sign).toContain('principalId: identity.properties.principalId');
+    expect(setting('TLOG_SEQUENCE_SCHEDULE')).toBe('sequenceSchedule');
+    expect(setting('COMPLIANCE_INTEGRITY_SCHEDULE')).toBe('complianceSchedules.integrity');
   });
 
   it('connects the host storage, Event Hubs and telemetry with that identity, not keys', () => {

@@ -105,6 +105,24 @@ function makeReport(overrides: Partial<ComplianceReport> = {}): ComplianceReport
       items: [{ container: 'graph', document: 'doc-1', label: 'dataset x', kind: 'email', path: 'properties.owner' }],
       byKind: { email: 1 },
     },
+    integrity: {
+      numerator: 10,
+      denominator: 11,
+      ratio: 10 / 11,
+      computedAt: '2024-05-03T10:00:04Z',
+      items: [
+        {
+          kind: 'body-altered',
+          event: `sha256:${'ab'.repeat(32)}`,
+          leafIndex: 3,
+          checkpoint: null,
+          detail: 'the stored body <b>does not</b> hash to its id',
+          detectedAt: '2024-05-03T10:00:04Z',
+        },
+      ],
+      treeSize: 8,
+      verifiedCheckpoint: 8,
+    },
     cost: {
       cosmosRequests: 123,
       documentsRead: 456,

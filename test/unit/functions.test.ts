@@ -82,6 +82,8 @@ describe('the function list', () => {
       complianceDrift: 'timerTrigger',
       complianceRetention: 'timerTrigger',
       compliancePii: 'timerTrigger',
+      complianceIntegrity: 'timerTrigger',
+      sequenceEvents: 'timerTrigger',
     });
     expect(registeredRoutes()).toEqual(routes);
   });
@@ -150,6 +152,7 @@ describe('all-workspaces routes', () => {
       'complianceTrend',
       'identities',
       'replay',
+      'sequenceEventsRun',
     ]);
     for (const r of flagged) {
       const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1').replace('{hash}', '0123456789abcdef01234567')}`;

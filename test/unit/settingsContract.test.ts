@@ -103,6 +103,9 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   COMPLIANCE_DRIFT_SCHEDULE: '0 15 2 * * *',
   COMPLIANCE_RETENTION_SCHEDULE: '0 30 2 * * *',
   COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
+  COMPLIANCE_INTEGRITY_SCHEDULE: '0 10 * * * *',
+  TLOG_SEQUENCE_SCHEDULE: '0 */5 * * * *',
+  TLOG_KEYVAULT_KEY_ID: 'https://kv-lineage-abc.vault.azure.net/keys/checkpoint-signing',
   RETENTION_REQUESTS_DAYS: '30',
   RETENTION_RAW_EVENTS_DAYS: '2557',
   RETENTION_GRACE_DAYS: '7',
@@ -153,6 +156,8 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
     expect(settings.STORAGE_BLOB_ENDPOINT).toBeDefined(); // managed identity, no connection string
     expect(settings.COSMOS_KEY).toBeUndefined();
     expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toContain('Authorization=AAD');
+    // Checkpoints are signed in Key Vault, not with a local key file.
+    expect(settings.TLOG_KEYVAULT_KEY_ID).toMatch(/^https:\/\/.+\.vault\.azure\.net\/keys\//);
     const chat = chatopsSettings(env);
     expect(chat.SLACK_SIGNING_SECRET).toBeDefined();
     expect(chat.TEAMS_WEBHOOK_SECRET).toBeDefined();

@@ -279,9 +279,10 @@ describe('timers', () => {
     complianceDrift: 'drift',
     complianceRetention: 'retention',
     compliancePii: 'pii',
+    complianceIntegrity: 'integrity',
   };
 
-  it('the four compliance timers are registered as timer triggers', () => {
+  it('the five compliance timers are registered as timer triggers', () => {
     for (const name of Object.keys(TIMERS)) expect(api.host.output()).toMatch(new RegExp(`^  ${name}: timerTrigger `, 'm'));
   });
 
@@ -294,7 +295,8 @@ describe('timers', () => {
     expect(figures(after)).toEqual(figures(before));
     expect(after.lineageCompleteness.computedAt).toBe(after.generatedAt);
     expect(after.deploymentTraceability.computedAt).toBe(after.generatedAt);
-    for (const s of ['driftAttribution', 'retention', 'pii'] as const) expect(after[s].computedAt, s).toBe(before[s].computedAt);
+    for (const s of ['driftAttribution', 'retention', 'pii', 'integrity'] as const)
+      expect(after[s].computedAt, s).toBe(before[s].computedAt);
     expect(Object.keys(after.cost.byCheck)).toEqual(['lineage']);
   });
 

@@ -159,7 +159,7 @@ describe('happy', () => {
   it('publishes the allowed values of enumerated parameters as the schemas accept them', () => {
     const param = (path: string, name: string) => doc.paths[path]?.get?.parameters.find((p) => p.name === name)?.schema;
     expect(param('/lineage', 'direction')).toMatchObject({ enum: ['upstream', 'downstream', 'both'], default: 'upstream' });
-    expect(param('/evidence', 'format')).toMatchObject({ enum: ['json', 'openlineage', 'prov', 'markdown'], default: 'json' });
+    expect(param('/evidence', 'format')).toMatchObject({ enum: ['json', 'openlineage', 'prov', 'markdown', 'pack'], default: 'json' });
     expect(param('/search', 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
     expect(param('/lineage', 'timeBudgetMs')).toMatchObject({ type: 'integer', minimum: 50, maximum: 30000 });
     expect(param('/search', 'kind')?.enum).toEqual(expect.arrayContaining(['model', 'data', 'job', 'deployment', 'endpoint', 'storage']));

@@ -9,7 +9,7 @@ let api: Api;
 withSampleApi((started) => (api = started));
 
 const reportSchema = replayRoute.spec.responses[200].schema as z.ZodType<{
-  events: { replayed: number; projected: number; ignored: number; deadLettered: number };
+  events: { replayed: number; projected: number; ignored: number; deadLettered: number; integrityFailures: number };
   deadLetters: { retried: number; resolved: number; stillFailing: number };
 }>;
 const NOTHING = JSON.stringify({ events: false, deadLetters: false });
@@ -29,14 +29,14 @@ async function snapshot(): Promise<string> {
 describe('happy', () => {
   it('with nothing asked, replays nothing', async () => {
     expect(await replay(NOTHING)).toEqual({
-      events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0 },
+      events: { replayed: 0, projected: 0, ignored: 0, deadLettered: 0, integrityFailures: 0 },
       deadLetters: { retried: 0, resolved: 0, stillFailing: 0 },
     });
   });
 
   it('dead letters alone: events false replays no event', async () => {
     const lettersOnly = await replay(JSON.stringify({ events: false }));
-    expect(lettersOnly.events).toEqual({ replayed: 0, projected: 0, ignored: 0, deadLettered: 0 });
+    expect(lettersOnly.events).toEqual({ replayed: 0, projected: 0, ignored: 0, deadLettered: 0, integrityFailures: 0 });
     expect(lettersOnly.deadLetters).toEqual({ retried: 0, resolved: 0, stillFailing: 0 });
   });
 
