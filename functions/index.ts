@@ -18,8 +18,10 @@ import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
 import { openapiRoute } from './openapi.js';
+import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
+import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
 
 /**
@@ -55,6 +57,8 @@ export const FUNCTIONS: readonly AppFunction[] = [
   compliancePii,
   // Operations, chat-ops and meta
   replayRoute,
+  operationStatusRoute,
+  operationsWorker,
   chatopsSlackRoute,
   chatopsTeamsRoute,
   healthRoute,

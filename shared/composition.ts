@@ -11,12 +11,14 @@ import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.
 import { DeadLetterStore } from './store/deadLetters.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
+import { OperationQueue, OperationStore } from './store/operationStore.js';
 import { GraphStore } from './store/graphStore.js';
 import { StoreMeter } from './store/storeMeter.js';
 import { PredictionRequestStore } from './store/predictionRequestStore.js';
 import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
+import type { OperationDeps } from './usecases/operations.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
 
@@ -36,6 +38,8 @@ export interface Services {
   capture: CaptureDeps;
   enrich: EnrichDeps;
   compliance: ComplianceRunDeps;
+  /** Long operations (compliance runs, replays) and deferred chat answers, worked off the request. */
+  operations: OperationDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
   /** Creates the database objects, blob container and queue (local host, tests, setup). */
@@ -110,6 +114,13 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     },
     explorerOrigin: appOrigin(settings),
   };
+  const operations: OperationDeps = {
+    operations: new OperationStore(blobs.getContainerClient(settings.OPERATIONS_CONTAINER)),
+    queue: new OperationQueue(queues.getQueueClient(settings.OPERATIONS_QUEUE)),
+    capture,
+    compliance,
+    now: () => new Date(),
+  };
   return {
     settings,
     meter,
@@ -122,6 +133,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     capture,
     enrich,
     compliance,
+    operations,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
     },
@@ -129,6 +141,8 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
       await complianceBlobs.ensure();
+      await operations.operations.ensure();
+      await operations.queue.ensure();
     },
   };
 }

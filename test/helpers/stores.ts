@@ -16,6 +16,8 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     STORAGE_CONNECTION_STRING: inject('storageConnectionString'),
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
     ENRICHMENT_QUEUE: `enrichment-${suffix}`,
+    OPERATIONS_QUEUE: `operations-${suffix}`,
+    OPERATIONS_CONTAINER: `operations-${suffix}`,
     ...overrides,
   });
 }
