@@ -46,10 +46,14 @@ export class OperationStore {
   }
 
   async get(id: string): Promise<Operation | undefined> {
+    // One GET: downloadToBuffer reads in ranges, which can straddle the worker's next write.
     const text = await unlessNotFound(
-      storeCall(`reading operation ${id}`, async () =>
-        (await this.container.getBlockBlobClient(`${id}.json`).downloadToBuffer()).toString('utf8'),
-      ),
+      storeCall(`reading operation ${id}`, async () => {
+        const body = (await this.container.getBlockBlobClient(`${id}.json`).download()).readableStreamBody;
+        const chunks: Buffer[] = [];
+        for await (const chunk of body ?? []) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+        return Buffer.concat(chunks).toString('utf8');
+      }),
     );
     if (text === undefined) return undefined;
     const parsed = operationSchema.safeParse(JSON.parse(text));

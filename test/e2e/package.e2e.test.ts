@@ -74,7 +74,7 @@ describe('deploy package', () => {
     ]);
     expect(answer.edges.map((e) => e.kind)).toEqual(['deployedTo']);
 
-    const run = await post('/api/compliance/run', JSON.stringify({ checks: ['lineage'] }));
+    const run = await post('/api/compliance/run?wait=200', JSON.stringify({ checks: ['lineage'] })); // the bundle's queue worker runs it
     expect(run.status).toBe(200);
     const report = (await run.json()) as { lineageCompleteness: { denominator: number } };
     expect(report.lineageCompleteness.denominator).toBeGreaterThanOrEqual(0);

@@ -48,7 +48,8 @@ const HOLDS = '/api/compliance/holds';
 const ALL_FOUR = LINEAGE_REQUIREMENTS.join(',');
 
 const run = async (body: unknown = {}, options: CallOptions = {}): Promise<Report> =>
-  expectOk(await api.post(RUN, JSON.stringify(body), { key: 'admin', ...options }), reportSchema);
+  // ?wait: the run is queued (202 otherwise); test/e2e/api/operations.e2e.test.ts covers polling.
+  expectOk(await api.request('POST', RUN, { wait: '200' }, { key: 'admin', ...options, body: JSON.stringify(body) }), reportSchema);
 const latest = async (options: CallOptions = {}): Promise<Report> => expectOk(await api.get(LATEST, {}, options), reportSchema);
 const put = (id: string, body: string, options: CallOptions = {}) =>
   api.request('PUT', `${HOLDS}/${id}`, {}, { key: 'admin', ...options, body });

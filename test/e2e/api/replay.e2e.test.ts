@@ -14,7 +14,8 @@ const reportSchema = replayRoute.spec.responses[200].schema as z.ZodType<{
 }>;
 const NOTHING = JSON.stringify({ events: false, deadLetters: false });
 const replay = async (body: string, options: CallOptions = {}) =>
-  expectOk(await api.post('/api/replay', body, { key: 'admin', ...options }), reportSchema);
+  // ?wait: the replay is queued (202 otherwise); test/e2e/api/operations.e2e.test.ts covers polling.
+  expectOk(await api.request('POST', '/api/replay', { wait: '200' }, { key: 'admin', ...options, body }), reportSchema);
 
 /** What the graph says about the sample, without when it was learned. */
 async function snapshot(): Promise<string> {
