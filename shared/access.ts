@@ -113,6 +113,15 @@ const principalSchema = z.object({
 
 const ROLE_RE = /^lineage\.(reader|auditor|admin)(?:\.(.+))?$/i;
 
+/**
+ * Whether App Service authentication is on (the platform's WEBSITE_AUTH_ENABLED), so the principal
+ * header can be trusted. Admin routes are then registered at function level and the Lineage.Admin
+ * role decides (see `hostAuthLevel` in api/route.ts); without it they keep needing the admin key.
+ */
+export function behindAppServiceAuthentication(env: Env = process.env): boolean {
+  return accessSchema.shape.WEBSITE_AUTH_ENABLED.parse(env.WEBSITE_AUTH_ENABLED?.trim() || undefined);
+}
+
 export function principalFrom(headers: { get(name: string): string | null }, options: PrincipalOptions = {}): Principal {
   const settings = accessSettings(options.env ?? process.env);
   const header = settings.WEBSITE_AUTH_ENABLED ? headers.get('x-ms-client-principal') : null;

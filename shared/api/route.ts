@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { principalFrom, requireRole, type Role } from '../access.js';
+import { behindAppServiceAuthentication, principalFrom, requireRole, type Role } from '../access.js';
 import { getServices, type Services } from '../composition.js';
 import { DomainError, PROBLEM_CODES, type ProblemCode } from '../errors.js';
 import { json, problem } from '../http.js';
@@ -21,6 +21,10 @@ export interface RouteSpec {
   summary: string;
   description: string;
   tags: string[];
+  /**
+   * The key the Functions host demands. `admin` routes take the admin (master) key; behind App
+   * Service authentication they take any function key and the app role decides (`hostAuthLevel`).
+   */
   authLevel: 'anonymous' | 'function' | 'admin';
   /** App role needed: from Entra when App Service authentication sits in front, else KEY_ONLY_ROLE (admin routes: the admin key). */
   role?: Role;
@@ -133,10 +137,20 @@ async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<unkno
   return parsed.data;
 }
 
+/**
+ * The key level the route is registered with. Admin routes need the admin key, the one key Azure
+ * says never to hand out, unless App Service authentication vouches for the caller: then a function
+ * key and the Lineage.Admin app role open them. The master key alone is then a key-only caller
+ * (KEY_ONLY_ROLE, never admin): the Node worker is not told which key the host accepted.
+ */
+export function hostAuthLevel(spec: Pick<RouteSpec, 'authLevel'>, env?: Record<string, string | undefined>): RouteSpec['authLevel'] {
+  return spec.authLevel === 'admin' && behindAppServiceAuthentication(env) ? 'function' : spec.authLevel;
+}
+
 /** The workspaces the caller may see with the route's role, after the all-workspaces check. */
 function scopeFor(spec: RouteSpec, request: HttpRequest): Set<string> | null {
   if (!spec.role) return null;
-  const scope = requireRole(principalFrom(request.headers, { authLevel: spec.authLevel }), spec.role);
+  const scope = requireRole(principalFrom(request.headers, { authLevel: hostAuthLevel(spec) }), spec.role);
   if (spec.allWorkspaces && scope !== null)
     throw new DomainError(
       'forbidden',

@@ -1,6 +1,8 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import { evidenceRoute } from '../../functions/evidence.js';
+import { replayRoute } from '../../functions/replay.js';
+import { hostAuthLevel } from '../../shared/api/route.js';
 import { canSee, principalFrom, requireRole } from '../../shared/access.js';
 import { parseWorkspaceId } from '../../shared/graph/keys.js';
 
@@ -143,6 +145,56 @@ describe('the principal header is trusted only behind App Service authentication
         expect(res.status).toBe(403);
         expect(res.jsonBody).toMatchObject({ code: 'forbidden' });
       }
+    });
+  });
+});
+
+describe('admin routes without the master key (issue 10, item 6)', () => {
+  const ENTRA = { WEBSITE_AUTH_ENABLED: 'True' };
+
+  it('admin routes need the admin key unless App Service authentication is on; other levels never change', () => {
+    expect(hostAuthLevel({ authLevel: 'admin' }, {})).toBe('admin');
+    expect(hostAuthLevel({ authLevel: 'admin' }, { WEBSITE_AUTH_ENABLED: 'False' })).toBe('admin');
+    expect(hostAuthLevel({ authLevel: 'admin' }, ENTRA)).toBe('function');
+    for (const level of ['function', 'anonymous'] as const) {
+      expect(hostAuthLevel({ authLevel: level }, {})).toBe(level);
+      expect(hostAuthLevel({ authLevel: level }, ENTRA)).toBe(level);
+    }
+  });
+
+  it('behind App Service authentication a function key needs Lineage.Admin; the key alone is a key-only caller', () => {
+    const admin = principalFrom(headers(['Lineage.Admin']), { authLevel: hostAuthLevel({ authLevel: 'admin' }, ENTRA), env: ENTRA });
+    expect(requireRole(admin, 'admin')).toBeNull();
+    const keyOnly = principalFrom(headers(undefined), { authLevel: hostAuthLevel({ authLevel: 'admin' }, ENTRA), env: ENTRA });
+    expect(() => requireRole(keyOnly, 'admin')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    // Without it, the host has checked the admin key: admin reach, whatever the header says.
+    const masterKey = principalFrom(headers(['Lineage.Reader']), { authLevel: hostAuthLevel({ authLevel: 'admin' }, {}), env: {} });
+    expect(requireRole(masterKey, 'admin')).toBeNull();
+  });
+
+  describe('through the replay route, as the worker calls it', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+    // A body the route refuses: reaching 400 means the role check let the caller through.
+    const call = (principal?: string) =>
+      replayRoute.handler(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://h/api/replay?code=k',
+          body: { string: '{"everything": true}' },
+          headers: principal ? { 'x-ms-client-principal': principal } : {},
+        }),
+        new InvocationContext({ functionName: 'replay', invocationId: 'i' }),
+      );
+
+    it('a function key with Lineage.Admin gets past the role check; without the role, 403', async () => {
+      Object.assign(process.env, ENTRA);
+      delete process.env.KEY_ONLY_ROLE;
+      expect((await call(headers(['Lineage.Admin']).get('x-ms-client-principal') as string)).status).toBe(400);
+      for (const principal of [undefined, headers(['Lineage.Auditor']).get('x-ms-client-principal') as string])
+        expect((await call(principal)).status).toBe(403);
     });
   });
 });
