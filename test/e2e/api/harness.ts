@@ -70,6 +70,13 @@ export const AS = {
   malformed: Buffer.from('{"claims": [', 'utf8').toString('base64'),
 } as const;
 
+/**
+ * An admin behind Entra ID: a function key and the Lineage.Admin app role. Behind App Service
+ * authentication admin routes take a function key and the role decides; the admin key alone is a
+ * key-only caller there.
+ */
+export const ADMIN: CallOptions = { key: 'function', principal: AS.admin };
+
 export class Api {
   readonly standIn: string;
 

@@ -9,7 +9,7 @@ import { contentHash } from '../../../shared/util/canonicalJson.js';
 import { modelRegistered } from '../../helpers/events.js';
 import { spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
 import { until } from '../../helpers/until.js';
-import { AS, expectInvalidParameter, expectOk, expectProblem, withSampleApi, type Api } from './harness.js';
+import { ADMIN, AS, expectInvalidParameter, expectOk, expectProblem, startApi, withSampleApi, type Api } from './harness.js';
 
 /**
  * Long operations through the local host: POST answers 202 with a Location, GET
@@ -21,11 +21,11 @@ withSampleApi((started) => (api = started));
 
 const RUN = '/api/compliance/run';
 const operation = async (location: string): Promise<Operation> =>
-  expectOk(await api.get(new URL(location).pathname, {}, { key: 'admin' }), operationSchema);
+  expectOk(await api.get(new URL(location).pathname, {}, ADMIN), operationSchema);
 
 describe('202 and polling', () => {
   it('a compliance run answers 202 with Location and Retry-After; the operation reports the run, as latest does', async () => {
-    const res = await api.post(RUN, JSON.stringify({ checks: ['lineage'] }), { key: 'admin' });
+    const res = await api.post(RUN, JSON.stringify({ checks: ['lineage'] }), ADMIN);
     expect(res.status, res.text).toBe(202);
     expect(res.headers.get('retry-after')).toBe('2');
     const location = res.headers.get('location') ?? '';
@@ -42,26 +42,47 @@ describe('202 and polling', () => {
     expect(done).toMatchObject({ id: accepted.id, state: 'succeeded', attempts: 1 });
     const report = reportSchema.parse(done.result);
     expect(report.checksRun).toEqual(['lineage']);
-    const latest = expectOk(await api.get('/api/compliance/latest', {}, { key: 'admin' }), reportSchema);
+    const latest = expectOk(await api.get('/api/compliance/latest', {}, ADMIN), reportSchema);
     expect(latest.runId).toBe(report.runId);
   });
 
   it('?wait answers with the result when the operation finishes in time', async () => {
-    const res = await api.request('POST', '/api/replay', { wait: '200' }, { key: 'admin', body: JSON.stringify({ events: false }) });
+    const res = await api.request('POST', '/api/replay', { wait: '200' }, { ...ADMIN, body: JSON.stringify({ events: false }) });
     const report = expectOk(res, z.object({ events: z.object({ replayed: z.number() }), deadLetters: z.object({ retried: z.number() }) }));
     expect(report.events.replayed).toBe(0);
   });
 
   it('?wait is a whole number of seconds up to 200', async () => {
     for (const wait of ['201', '-1', '1.5', 'soon'])
-      expectInvalidParameter(await api.request('POST', RUN, { wait }, { key: 'admin', body: '{}' }), 'wait');
+      expectInvalidParameter(await api.request('POST', RUN, { wait }, { ...ADMIN, body: '{}' }), 'wait');
   });
 
-  it('an unknown operation is 404, a malformed id 400; the status route is an admin route', async () => {
-    expectProblem(await api.get(`/api/operations/${randomUUID()}`, {}, { key: 'admin' }), 404, 'not-found');
-    expectInvalidParameter(await api.get('/api/operations/not-an-id', {}, { key: 'admin' }), 'id');
-    expect((await api.get(`/api/operations/${randomUUID()}`, {}, { key: 'function' })).status).toBe(401);
-    expectProblem(await api.get(`/api/operations/${randomUUID()}`, {}, { key: 'admin', principal: AS.adminOfOther }), 403, 'forbidden');
+  it('an unknown operation is 404, a malformed id 400; the status route needs Lineage.Admin', async () => {
+    expectProblem(await api.get(`/api/operations/${randomUUID()}`, {}, ADMIN), 404, 'not-found');
+    expectInvalidParameter(await api.get('/api/operations/not-an-id', {}, ADMIN), 'id');
+    expectProblem(await api.get(`/api/operations/${randomUUID()}`, {}, { key: 'function' }), 403, 'forbidden'); // no Lineage.Admin
+    expectProblem(await api.get(`/api/operations/${randomUUID()}`, {}, { key: 'function', principal: AS.adminOfOther }), 403, 'forbidden');
+  });
+});
+
+describe('without App Service authentication', () => {
+  it('the admin key opens admin routes and polls their operations; a function key does not, whatever principal it shows', async () => {
+    const plain = await startApi({ WEBSITE_AUTH_ENABLED: '' });
+    try {
+      expect((await plain.post('/api/replay', '{}', { key: 'function', principal: AS.admin })).status).toBe(401);
+      const accepted = await plain.post('/api/replay', JSON.stringify({ events: false, deadLetters: false }), { key: 'admin' });
+      expect(accepted.status, accepted.text).toBe(202);
+      const path = new URL(accepted.headers.get('location') ?? '').pathname;
+      expect((await plain.get(path, {}, { key: 'function' })).status).toBe(401);
+      const done = await until(
+        'the replay to finish',
+        async () => expectOk(await plain.get(path, {}, { key: 'admin' }), operationSchema),
+        (op) => op.state === 'succeeded' || op.state === 'failed',
+      );
+      expect(done).toMatchObject({ state: 'succeeded', result: { events: { replayed: 0 } } });
+    } finally {
+      await plain.stop();
+    }
   });
 });
 
