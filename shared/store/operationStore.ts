@@ -51,7 +51,7 @@ export class OperationStore {
       storeCall(`reading operation ${id}`, async () => {
         const body = (await this.container.getBlockBlobClient(`${id}.json`).download()).readableStreamBody;
         const chunks: Buffer[] = [];
-        for await (const chunk of body ?? []) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+        for await (const chunk of body ?? []) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         return Buffer.concat(chunks).toString('utf8');
       }),
     );
