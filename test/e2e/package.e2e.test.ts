@@ -30,7 +30,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lineage-package-'));
   pkg = await buildPackage(join(dir, 'package'), join(dir, 'app.zip'));
   [bundled, built] = await Promise.all([
-    spawnHost({ ...DEFAULT_SERVICE_PORTS, LOCAL_HOST_ENTRY: join(pkg.dir, 'index.js') }),
+    // Keys are off, so every caller is key-only: auditor reach for the compliance report.
+    spawnHost({ ...DEFAULT_SERVICE_PORTS, LOCAL_HOST_ENTRY: join(pkg.dir, 'index.js'), KEY_ONLY_ROLE: 'auditor' }),
     spawnHost(DEFAULT_SERVICE_PORTS),
   ]);
 }, 180_000);
