@@ -4,7 +4,8 @@ import { startCommand, withinBudget } from '../shared/chatops/executor.js';
 import { signedRequest } from '../shared/chatops/http.js';
 import { linkBase } from '../shared/chatops/links.js';
 import { verifySlackSignature } from '../shared/chatops/signature.js';
-import { postToResponseUrl, responseUrlAllowed, slackMessageSchema, toBlockKit } from '../shared/chatops/slack.js';
+import { responseUrlAllowed, slackMessageSchema, toBlockKit } from '../shared/chatops/slack.js';
+import type { SlackAnswerMessage } from '../shared/chatops/slackDeferred.js';
 import { getServices } from '../shared/composition.js';
 import { json } from '../shared/http.js';
 
@@ -18,7 +19,7 @@ export const chatopsSlackRoute = rawRoute(
     route: 'chatops/slack',
     summary: 'Slack slash command: ask the lineage bot',
     description:
-      "The request URL of a Slack slash command. Slack posts a form (`application/x-www-form-urlencoded`: `text`, `command`, `response_url`, `user_id`, …) signed with the app's signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`); the signature is the authentication, so no function key is needed. `text` is one of: `help`, `lineage REF`, `impact REF`, `gate REF`, `diff REF REF` (each with an optional `in WORKSPACE_ARM_ID`), `served ENDPOINT at TIME`, `request ID`; a trailing `--public` answers the channel instead of only the caller. Answers are Block Kit; one that takes longer than Slack waits is acknowledged at once and posted to `response_url` when ready. 401 for a missing, wrong or stale signature; 503 when SLACK_SIGNING_SECRET is not set or a chat-ops setting is invalid.",
+      "The request URL of a Slack slash command. Slack posts a form (`application/x-www-form-urlencoded`: `text`, `command`, `response_url`, `user_id`, …) signed with the app's signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`); the signature is the authentication, so no function key is needed. `text` is one of: `help`, `lineage REF`, `impact REF`, `gate REF`, `diff REF REF` (each with an optional `in WORKSPACE_ARM_ID`), `served ENDPOINT at TIME`, `request ID`; a trailing `--public` answers the channel instead of only the caller. Answers are Block Kit; one that takes longer than Slack waits is acknowledged at once, queued, and posted to `response_url` when ready. 401 for a missing, wrong or stale signature; 503 when SLACK_SIGNING_SECRET is not set or a chat-ops setting is invalid.",
     tags: ['chat-ops'],
     authLevel: 'anonymous',
     responses: {
@@ -43,10 +44,11 @@ export const chatopsSlackRoute = rawRoute(
     if (form.get('ssl_check') === '1') return { status: 200 };
     const parsed = parseCommand(form.get('text') ?? '');
     const responseType = parsed.public ? 'in_channel' : 'ephemeral';
+    const links = linkBase(settings.PUBLIC_BASE_URL, request.url);
     const { link, view, answer } = startCommand(parsed, {
       services: getServices,
       settings,
-      linkBase: linkBase(settings.PUBLIC_BASE_URL, request.url),
+      linkBase: links,
       prefix: form.get('command') ?? '',
       log: (message) => context.error(message),
     });
@@ -55,18 +57,25 @@ export const chatopsSlackRoute = rawRoute(
 
     const responseUrl = form.get('response_url');
     if (responseUrl && responseUrlAllowed(responseUrl, settings.SLACK_RESPONSE_URL_ALLOW_ANY)) {
-      // The command keeps running after this response. Nothing durable tracks it: a worker recycled
-      // meanwhile loses the answer, and the user still has the acknowledgement's link.
-      void answer
-        .then((final) => postToResponseUrl(responseUrl, toBlockKit(final, responseType)))
-        .catch((error: unknown) =>
-          context.warn(`chat-ops: posting the deferred Slack answer failed: ${error instanceof Error ? error.message : String(error)}`),
+      // The operations queue carries the command to runOperation, which answers at response_url;
+      // unlike work left running after this response, it survives the worker being recycled.
+      try {
+        const message: SlackAnswerMessage = {
+          kind: 'slack-answer',
+          text: form.get('text') ?? '',
+          command: form.get('command') ?? '',
+          responseUrl,
+          responseType,
+          linkBase: links,
+        };
+        await (await getServices()).operations.queue.send(message);
+        return json(
+          toBlockKit({ title: 'Working on it…', lines: ['The answer follows here in a moment.'], link, view, tone: 'info' }, responseType),
         );
-      return json(
-        toBlockKit({ title: 'Working on it…', lines: ['The answer follows here in a moment.'], link, view, tone: 'info' }, responseType),
-      );
-    }
-    if (responseUrl) context.warn('chat-ops: refused a response_url outside https://hooks.slack.com/');
+      } catch (error) {
+        context.warn(`chat-ops: queueing the deferred Slack answer failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } else if (responseUrl) context.warn('chat-ops: refused a response_url outside https://hooks.slack.com/');
     return json(
       toBlockKit(
         {

@@ -25,8 +25,10 @@ import { lineageAsOfRoute } from './lineageAsOf.js';
 import { metricHistoryRoute } from './metricHistory.js';
 import { openapiRoute } from './openapi.js';
 import { openLineageRoute } from './openLineage.js';
+import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
+import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
 import { sequenceEventsTimer } from './sequenceEvents.js';
 import { sequenceEventsRunRoute } from './sequenceEventsRun.js';
@@ -76,6 +78,8 @@ export const FUNCTIONS: readonly AppFunction[] = [
   eventByHashRoute,
   // Operations, chat-ops and meta
   replayRoute,
+  operationStatusRoute,
+  operationsWorker,
   chatopsSlackRoute,
   chatopsTeamsRoute,
   healthRoute,

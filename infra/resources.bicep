@@ -2,9 +2,10 @@
 // a user-assigned identity created first and used for everything (host and deployment storage,
 // Cosmos DB, Event Hubs, Key Vault references, Application Insights); a Flex Consumption app on
 // Node 22; Cosmos DB (graph, raw event log, requests); Storage (runtime, deployment package, dead
-// letters, enrichment queue, compliance); Key Vault (redaction key and chat-ops secrets); Event
-// Hubs in the workspaces' region with consumer groups of our own (the app's, rewind's); Application Insights; and an
-// Event Grid system topic per workspace (or the one it already has).
+// letters, compliance, identities, checkpoints, operation records; the enrichment and operations queues);
+// Key Vault (redaction key, chat-ops secrets, identity and checkpoint keys); Event Hubs in the
+// workspaces' region with consumer groups of our own (the app's, rewind's); Application Insights;
+// and an Event Grid system topic per workspace (or the one it already has).
 //
 // No Bicep compiler runs where this is developed: test/unit/azureTemplate.test.ts keeps the
 // template coherent with the app (settings, bindings, identities, API versions).
@@ -50,6 +51,12 @@ var complianceContainer = 'compliance'
 var identityContainer = 'identities'
 var checkpointContainer = 'checkpoints'
 var enrichmentQueue = 'enrichment'
+var operationsContainer = 'operations'
+var operationsQueue = 'operations'
+// The queues the app sends to and its queue triggers work, and the poison queues the Functions
+// host moves a message to after maxDequeueCount failed deliveries. Created here, so the app's
+// identity needs rights on these queues only, not on the account's queue service.
+var appQueues = [enrichmentQueue, 'enrichment-poison', operationsQueue, 'operations-poison']
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
 // `npm run rewind` reads with a group of its own: the app holds its group's partitions.
@@ -62,7 +69,7 @@ var eventHubsLocation = workspaces[0].location
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host storage and the deployment container
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Event Grid dead letters
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // queue trigger and enrichment queue
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // each queue in appQueues: send, receive, delete, create its poison queue
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde' // Event Hubs trigger
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault references
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // the deployer writes and rotates secrets
@@ -127,12 +134,20 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         properties: { immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false }
       }
     }
+    // Status records of long operations (GET /api/operations/{id}).
+    resource operations 'containers' = { name: operationsContainer }
   }
-  resource queues 'queueServices' = {
+  resource queueService 'queueServices' = {
     name: 'default'
-    resource enrichment 'queues' = { name: enrichmentQueue }
   }
 }
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for name in appQueues: {
+    parent: storage::queueService
+    name: name
+  }
+]
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
   name: 'cosmos-lineage-${resourceToken}'
@@ -257,15 +272,19 @@ resource hostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource hostQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: storage
-  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
+// Host storage needs no queue rights (no blob trigger); the queue triggers and the app's sends get
+// them on each queue they use, by its resource id.
+resource queueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in appQueues: {
+    scope: queues[i]
+    name: guid(queues[i].id, identity.id, roles.storageQueueDataContributor)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+      principalId: identity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource readLogs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: eventHubs
@@ -357,7 +376,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'lineage' })
   kind: 'functionapp,linux'
   identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
-  dependsOn: [storage::blobs::packages, hostBlobs, hostQueues, readLogs, readSecrets, useIdentityKey, signCheckpoints, publishTelemetry, cosmosData]
+  dependsOn: [storage::blobs::packages, hostBlobs, queueAccess, readLogs, readSecrets, useIdentityKey, signCheckpoints, publishTelemetry, cosmosData]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -390,6 +409,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'STORAGE_QUEUE_ENDPOINT', value: storage.properties.primaryEndpoints.queue }
         { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
         { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
+        { name: 'OPERATIONS_QUEUE', value: operationsQueue }
+        { name: 'OPERATIONS_CONTAINER', value: operationsContainer }
         { name: 'COMPLIANCE_CONTAINER', value: complianceContainer }
         { name: 'REDACTION_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=redaction-key)' }
         { name: 'SLACK_SIGNING_SECRET', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=slack-signing-secret)' }

@@ -17,12 +17,14 @@ import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
 import { IdentityVault } from './store/identityVault.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
+import { OperationQueue, OperationStore } from './store/operationStore.js';
 import { GraphStore } from './store/graphStore.js';
 import { StoreMeter } from './store/storeMeter.js';
 import { PredictionRequestStore } from './store/predictionRequestStore.js';
 import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
+import type { OperationDeps } from './usecases/operations.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
 import { buildTlog, type TlogServices } from './tlogServices.js';
@@ -48,6 +50,8 @@ export interface Services {
   compliance: ComplianceRunDeps;
   /** The evidence log: its store, checkpoint signer and sequencer. */
   tlog: TlogServices;
+  /** Long operations (compliance runs, replays) and deferred chat answers, worked off the request. */
+  operations: OperationDeps;
   /** One cheap round trip that proves the graph store answers. */
   ping(): Promise<void>;
   /** Creates the blob containers and queue (local host, tests, setup; Cosmos containers: ensureCosmos). */
@@ -140,6 +144,13 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     explorerOrigin: appOrigin(settings),
     identityReveals: identities,
   };
+  const operations: OperationDeps = {
+    operations: new OperationStore(blobs.getContainerClient(settings.OPERATIONS_CONTAINER)),
+    queue: new OperationQueue(queues.getQueueClient(settings.OPERATIONS_QUEUE)),
+    capture,
+    compliance,
+    now: () => new Date(),
+  };
   return {
     settings,
     meter,
@@ -155,6 +166,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     enrich,
     compliance,
     tlog,
+    operations,
     ping: async () => {
       await cosmos.database(settings.COSMOS_DATABASE).container(CONTAINERS.graph).read();
     },
@@ -164,6 +176,8 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       await identities.ensure();
       await complianceBlobs.ensure();
       await tlog.store.ensure();
+      await operations.operations.ensure();
+      await operations.queue.ensure();
     },
   };
 }

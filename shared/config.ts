@@ -62,6 +62,20 @@ const settingsObject = z.object({
   /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /**
+   * Queue of long operations (compliance runs, replays started over HTTP) and deferred chat
+   * answers, worked by runOperation; their status records live in OPERATIONS_CONTAINER.
+   */
+  OPERATIONS_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('operations'),
+  OPERATIONS_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('operations'),
+  /** Deliveries of one operation before it is recorded as failed (the queue trigger's maxDequeueCount). */
+  OPERATIONS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
    * Key for the keyed hashes that replace caller identities before anything is stored. Set a
    * secret per deployment (the Bicep template generates one); the default is for local use only.
    */

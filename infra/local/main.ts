@@ -29,7 +29,7 @@ export const DEFAULT_SEQUENCE_SCHEDULE = '0 */5 * * * *';
  * port. `--services-only` keeps the well-known ports local.settings.json names for `func start`.
  */
 const SERVICES_ONLY = process.argv.includes('--services-only');
-const WELL_KNOWN = { cosmos: 8081, blob: 10000, queue: 10001, table: 10002 };
+const WELL_KNOWN = { cosmos: 8081, blob: 10000, queue: 10001, table: 10002, eventHubs: 5672 };
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     if (!process.env.EVENTHUB_CONNECTION && !process.env.EVENTHUB_CONNECTION__fullyQualifiedNamespace) {
       // An AMQP stand-in the real Event Hubs client talks to, holding the hub captureEventHub reads.
       const hubs = await startEventHubsStandIn({
-        port: port('LOCAL_EVENTHUBS_PORT', 5672),
+        port: port('LOCAL_EVENTHUBS_PORT', SERVICES_ONLY ? WELL_KNOWN.eventHubs : 0),
         hubs: [{ name: process.env.EVENTHUB_NAME || 'insights-logs-amlworkspace', consumerGroups: ['rewind'] }],
       });
       started.push({ name: 'Event Hubs (stand-in, AMQP, in memory)', service: hubs });
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
     // Binding settings the registrations name with %…%; in Azure they are app settings.
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
+    process.env.OPERATIONS_QUEUE ??= 'operations';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
     process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;

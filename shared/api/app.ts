@@ -5,7 +5,7 @@ import {
   type StorageQueueFunctionOptions,
   type TimerFunctionOptions,
 } from '@azure/functions';
-import type { HttpRoute } from './route.js';
+import { hostAuthLevel, type HttpRoute } from './route.js';
 
 /**
  * Every function of the app is a value: a route from `route()`/`rawRoute()`, or a trigger from the
@@ -57,7 +57,7 @@ export function registerFunctions(functions: readonly AppFunction[]): void {
   for (const f of functions) {
     switch (f.kind) {
       case 'http':
-        app.http(f.name, { route: f.spec.route, methods: [f.spec.method], authLevel: f.spec.authLevel, handler: f.handler });
+        app.http(f.name, { route: f.spec.route, methods: [f.spec.method], authLevel: hostAuthLevel(f.spec), handler: f.handler });
         break;
       case 'eventGrid':
         app.eventGrid(f.name, f.options);

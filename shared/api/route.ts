@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { principalFrom, requireRole, type Role } from '../access.js';
+import { behindAppServiceAuthentication, principalFrom, requireRole, type Role } from '../access.js';
 import { getServices, type Services } from '../composition.js';
 import { DomainError, PROBLEM_CODES, type ProblemCode } from '../errors.js';
 import { json, problem } from '../http.js';
@@ -21,8 +21,12 @@ export interface RouteSpec {
   summary: string;
   description: string;
   tags: string[];
+  /**
+   * The key the Functions host demands. `admin` routes take the admin (master) key; behind App
+   * Service authentication they take any function key and the app role decides (`hostAuthLevel`).
+   */
   authLevel: 'anonymous' | 'function' | 'admin';
-  /** Entra app role needed when App Service authentication sits in front. */
+  /** App role needed: from Entra when App Service authentication sits in front, else KEY_ONLY_ROLE (admin routes: the admin key). */
   role?: Role;
   /** The route acts on every workspace: a role limited to some workspaces gets 403. Needs `role`. */
   allWorkspaces?: true;
@@ -135,10 +139,20 @@ async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<{ tex
   return { text, data: parsed.data };
 }
 
+/**
+ * The key level the route is registered with. Admin routes need the admin key, the one key Azure
+ * says never to hand out, unless App Service authentication vouches for the caller: then a function
+ * key and the Lineage.Admin app role open them. The master key alone is then a key-only caller
+ * (KEY_ONLY_ROLE, never admin): the Node worker is not told which key the host accepted.
+ */
+export function hostAuthLevel(spec: Pick<RouteSpec, 'authLevel'>, env?: Record<string, string | undefined>): RouteSpec['authLevel'] {
+  return spec.authLevel === 'admin' && behindAppServiceAuthentication(env) ? 'function' : spec.authLevel;
+}
+
 /** The workspaces the caller may see with the route's role, after the all-workspaces check. */
 function scopeFor(spec: RouteSpec, request: HttpRequest): Set<string> | null {
   if (!spec.role) return null;
-  const scope = requireRole(principalFrom(request.headers), spec.role);
+  const scope = requireRole(principalFrom(request.headers, { authLevel: hostAuthLevel(spec) }), spec.role);
   if (spec.allWorkspaces && scope !== null)
     throw new DomainError(
       'forbidden',

@@ -179,13 +179,25 @@ describe('local host', () => {
     expect(output).toMatch(/Q7\. May credit-default:3 be promoted .*\(HTTP 200\)\n {2}yes: .*auc=0\.803/);
   });
 
-  it('replays the raw event log and dead letters on POST /api/replay', async () => {
+  it('replays the raw event log and dead letters on POST /api/replay: 202, then the operation reports it', async () => {
     const res = await post('/api/replay', JSON.stringify({}));
-    expect(res.status).toBe(200);
-    const report = (await res.json()) as {
-      events: { replayed: number; deadLettered: number };
-      deadLetters: { retried: number; stillFailing: number };
+    expect(res.status).toBe(202);
+    expect(res.headers.get('retry-after')).toBe('2');
+    const location = res.headers.get('location') ?? '';
+    expect(location).toMatch(new RegExp(`^${host.url}/api/operations/[0-9a-f-]{36}$`));
+    expect(await res.json()).toMatchObject({ kind: 'replay', state: 'queued', request: { events: true, deadLetters: true } });
+    type Op = {
+      state: string;
+      attempts: number;
+      result?: { events: { replayed: number }; deadLetters: { retried: number; stillFailing: number } };
     };
+    let op: Op = { state: 'queued', attempts: 0 };
+    for (let i = 0; i < 240 && !['succeeded', 'failed'].includes(op.state); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      op = (await (await fetch(location)).json()) as Op;
+    }
+    expect(op).toMatchObject({ state: 'succeeded', attempts: 1 });
+    const report = op.result as NonNullable<Op['result']>;
     expect(report.events.replayed).toBeGreaterThan(5);
     expect(report.deadLetters.stillFailing).toBe(report.deadLetters.retried);
     expect((await post('/api/replay', JSON.stringify({ everything: true }))).status).toBe(400);

@@ -30,7 +30,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lineage-package-'));
   pkg = await buildPackage(join(dir, 'package'), join(dir, 'app.zip'));
   [bundled, built] = await Promise.all([
-    spawnHost({ ...DEFAULT_SERVICE_PORTS, LOCAL_HOST_ENTRY: join(pkg.dir, 'index.js') }),
+    // Keys are off, so every caller is key-only: auditor reach for the compliance report.
+    spawnHost({ ...DEFAULT_SERVICE_PORTS, LOCAL_HOST_ENTRY: join(pkg.dir, 'index.js'), KEY_ONLY_ROLE: 'auditor' }),
     spawnHost(DEFAULT_SERVICE_PORTS),
   ]);
 }, 180_000);
@@ -74,7 +75,7 @@ describe('deploy package', () => {
     ]);
     expect(answer.edges.map((e) => e.kind)).toEqual(['deployedTo']);
 
-    const run = await post('/api/compliance/run', JSON.stringify({ checks: ['lineage'] }));
+    const run = await post('/api/compliance/run?wait=200', JSON.stringify({ checks: ['lineage'] })); // the bundle's queue worker runs it
     expect(run.status).toBe(200);
     const report = (await run.json()) as { lineageCompleteness: { denominator: number } };
     expect(report.lineageCompleteness.denominator).toBeGreaterThanOrEqual(0);

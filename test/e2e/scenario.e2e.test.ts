@@ -196,7 +196,11 @@ describe('when the REST API keeps failing, nothing is lost', () => {
       expect((await ask()).edges).toEqual([]); // no links yet: the REST API never answered
 
       await fetch(`${api}/_standin/faults`, { method: 'DELETE' });
-      const replay = await fetch(`${faulty.url}/api/replay`, { method: 'POST', headers: json, body: JSON.stringify({ events: false }) });
+      const replay = await fetch(`${faulty.url}/api/replay?wait=200`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ events: false }),
+      });
       expect(await replay.json()).toMatchObject({ deadLetters: { retried: 1, resolved: 1, stillFailing: 0 } });
       const linked = await until('the replayed enrichment to link the job', ask, (a) => a.edges.length >= 3);
       expect(JSON.stringify(linked)).toContain('credit-applications');

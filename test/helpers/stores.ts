@@ -19,6 +19,8 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     IDENTITY_CONTAINER: `identities-${suffix}`,
     // Checkpoints are archived by tree size: two logs sharing a container would look forked.
     TLOG_CHECKPOINT_CONTAINER: `checkpoints-${suffix}`,
+    OPERATIONS_QUEUE: `operations-${suffix}`,
+    OPERATIONS_CONTAINER: `operations-${suffix}`,
     ...overrides,
   });
 }

@@ -1,3 +1,4 @@
+import { canonicalWorkspace } from '../../shared/access.js';
 import { randomUUID } from 'node:crypto';
 import type { ItemDefinition } from '@azure/cosmos';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -562,7 +563,8 @@ describe('retention: holds that change or end, and purged traces across workspac
     const lookup = (scope: Set<string> | null) =>
       predictionRequest(services.graph, services.predictionRequests, 'req-private', 3, 100, scope);
     await expect(lookup(new Set(['another-workspace']))).rejects.toMatchObject({ code: 'not-found' });
-    await expect(lookup(new Set([WS.split('/').pop()!.toLowerCase()]))).rejects.toMatchObject({ code: 'gone' });
+    // Scopes hold canonical workspace ARM ids (access.ts), not names.
+    await expect(lookup(new Set([canonicalWorkspace(WS)]))).rejects.toMatchObject({ code: 'gone' });
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REWIND_CONSUMER_GROUP } from '../../infra/cli/rewind.js';
-import { appSettings, readBicep, resourceBody } from '../helpers/bicep.js';
+import { appSettings, literal, readBicep, resourceBody } from '../helpers/bicep.js';
 import { ROOT } from '../helpers/localHost.js';
 
 /**
@@ -56,7 +56,7 @@ describe('Azure template', () => {
         .map((s) => s.trim()) ?? [];
     for (const [name, scope] of [
       ['hostBlobs', 'storage'],
-      ['hostQueues', 'storage'],
+      ['queueAccess', 'queues'],
       ['readLogs', 'eventHubs'],
       ['readSecrets', 'vault'],
       ['useIdentityKey', 'vault::identityKey'],
@@ -96,6 +96,36 @@ describe('Azure template', () => {
     expect(sign).toContain('principalId: identity.properties.principalId');
     expect(setting('TLOG_SEQUENCE_SCHEDULE')).toBe('sequenceSchedule');
     expect(setting('COMPLIANCE_INTEGRITY_SCHEDULE')).toBe('complianceSchedules.integrity');
+  });
+
+  it('creates every queue the app uses, poison queues included, and grants queue rights on those queues only', () => {
+    const queueNames =
+      /^\[(.+)\]$/
+        .exec(resources.vars.get('appQueues') ?? '')?.[1]
+        ?.split(',')
+        .map((q) => literal(q.trim(), resources)) ?? [];
+    for (const setting of ['ENRICHMENT_QUEUE', 'OPERATIONS_QUEUE']) {
+      const name = literal(appSettings(resources).find((s) => s.name === setting)?.value ?? '', resources);
+      expect(queueNames, setting).toContain(name);
+      expect(queueNames, setting).toContain(`${name}-poison`); // where the host moves a message after maxDequeueCount deliveries
+    }
+    const queues = resourceBody(resources, 'queues');
+    expect(resources.resources.get('queues')?.type).toBe('Microsoft.Storage/storageAccounts/queueServices/queues');
+    expect(queues).toContain('for name in appQueues');
+    expect(queues).toContain('parent: storage::queueService');
+    const access = resourceBody(resources, 'queueAccess');
+    expect(access).toContain('for (name, i) in appQueues');
+    expect(access).toContain('scope: queues[i]');
+    expect(access).toContain('roles.storageQueueDataContributor');
+    // No queue role on the whole account (host storage needs Storage Blob Data Owner only).
+    const accountScoped = [
+      ...resources.text.matchAll(
+        /^resource (\w+) 'Microsoft\.Authorization\/roleAssignments@[^']+' = \{\n {2}scope: storage\n[\s\S]*?^\}/gm,
+      ),
+    ];
+    expect(accountScoped.map((m) => m[1])).toEqual(['hostBlobs']);
+    expect(resourceBody(resources, 'storage')).toContain("resource operations 'containers' = { name: operationsContainer }");
+    expect(literal(setting('OPERATIONS_CONTAINER') ?? '', resources)).toBe('operations');
   });
 
   it('connects the host storage, Event Hubs and telemetry with that identity, not keys', () => {

@@ -78,6 +78,7 @@ describe('the function list', () => {
       captureEventGrid: 'eventGridTrigger',
       captureEventHub: 'eventHubTrigger',
       enrichResource: 'queueTrigger',
+      runOperation: 'queueTrigger',
       complianceLineage: 'timerTrigger',
       complianceDrift: 'timerTrigger',
       complianceRetention: 'timerTrigger',
@@ -151,18 +152,24 @@ describe('all-workspaces routes', () => {
       'complianceRun',
       'complianceTrend',
       'identities',
+      'operationStatus',
       'replay',
       'sequenceEventsRun',
     ]);
+    // Behind App Service authentication (only then is the principal trusted), ws-credit naming a workspace.
+    const saved = { ...process.env };
+    process.env.WEBSITE_AUTH_ENABLED = 'True';
+    process.env.ROLE_WORKSPACES = `ws-credit=/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-credit`;
+    const id = '00000000-0000-4000-8000-000000000001';
     for (const r of flagged) {
-      const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1').replace('{hash}', '0123456789abcdef01234567')}`;
+      const url = `http://h/api/${r.spec.route.replace('{holdId}', 'case-1').replace('{hash}', '0123456789abcdef01234567').replace('{id}', id)}`;
       const principal = as([`Lineage.Admin.ws-credit`]);
       const res = await r.handler(
         new HttpRequest({
           method: r.spec.method,
           url,
           headers: { 'x-ms-client-principal': principal },
-          params: { holdId: 'case-1', hash: '0123456789abcdef01234567' },
+          params: { holdId: 'case-1', hash: '0123456789abcdef01234567', id },
         }),
         context(),
       );
@@ -172,6 +179,7 @@ describe('all-workspaces routes', () => {
       expect(body.detail).toMatch(/every workspace/);
       expect(body.detail).toContain(r.spec.role === 'auditor' ? 'Lineage.Auditor' : 'Lineage.Admin');
     }
+    process.env = saved;
   });
 });
 

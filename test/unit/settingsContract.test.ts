@@ -211,6 +211,6 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
         e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
       );
     const readers = [...files('functions'), ...files('shared')].filter((f) => /process\.env\b/.test(readFileSync(join(ROOT, f), 'utf8')));
-    expect(readers.sort()).toEqual([join('shared', 'chatops', 'settings.ts'), join('shared', 'config.ts')]);
+    expect(readers.sort()).toEqual([join('shared', 'access.ts'), join('shared', 'chatops', 'settings.ts'), join('shared', 'config.ts')]);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { reportPath } from '../../../shared/compliance/runCompliance.js';
 import { toInstant } from '../../../shared/util/time.js';
 import {
+  ADMIN,
   ADMIN_KEY,
   AS,
   ENDPOINT,
@@ -48,11 +49,12 @@ const HOLDS = '/api/compliance/holds';
 const ALL_FOUR = LINEAGE_REQUIREMENTS.join(',');
 
 const run = async (body: unknown = {}, options: CallOptions = {}): Promise<Report> =>
-  expectOk(await api.post(RUN, JSON.stringify(body), { key: 'admin', ...options }), reportSchema);
+  // ?wait: the run is queued (202 otherwise); test/e2e/api/operations.e2e.test.ts covers polling.
+  expectOk(await api.request('POST', RUN, { wait: '200' }, { ...ADMIN, ...options, body: JSON.stringify(body) }), reportSchema);
 const latest = async (options: CallOptions = {}): Promise<Report> => expectOk(await api.get(LATEST, {}, options), reportSchema);
 const put = (id: string, body: string, options: CallOptions = {}) =>
-  api.request('PUT', `${HOLDS}/${id}`, {}, { key: 'admin', ...options, body });
-const del = (id: string, options: CallOptions = {}) => api.request('DELETE', `${HOLDS}/${id}`, {}, { key: 'admin', ...options });
+  api.request('PUT', `${HOLDS}/${id}`, {}, { ...ADMIN, ...options, body });
+const del = (id: string, options: CallOptions = {}) => api.request('DELETE', `${HOLDS}/${id}`, {}, { ...ADMIN, ...options });
 
 /** What every section says, without when it was computed: the figures a re-run must reproduce. */
 function figures(r: Report) {
@@ -312,39 +314,36 @@ describe('timers', () => {
 
 describe('errors', () => {
   it('mode "window" without since and until is 400 naming since', async () => {
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window' }), { key: 'admin' }), 'since');
-    expectInvalidParameter(
-      await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-02T00:00:00Z' }), { key: 'admin' }),
-      'since',
-    );
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window' }), ADMIN), 'since');
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-02T00:00:00Z' }), ADMIN), 'since');
     expectInvalidParameter(
       await api.post(RUN, JSON.stringify({ mode: 'window', since: '2024-05-03T00:00:00Z', until: '2024-05-02T00:00:00Z' }), {
-        key: 'admin',
+        ...ADMIN,
       }),
       'since',
     );
   });
 
   it('an unknown check, no checks, an unknown mode or an unknown field is 400 naming it', async () => {
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: ['bogus'] }), { key: 'admin' }), 'checks');
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: [] }), { key: 'admin' }), 'checks');
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'everything' }), { key: 'admin' }), 'mode');
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: ['bogus'] }), ADMIN), 'checks');
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ checks: [] }), ADMIN), 'checks');
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ mode: 'everything' }), ADMIN), 'mode');
     expectInvalidParameter(
-      await api.post(RUN, JSON.stringify({ since: 'yesterday', mode: 'window', until: '2024-05-02T00:00:00Z' }), { key: 'admin' }),
+      await api.post(RUN, JSON.stringify({ since: 'yesterday', mode: 'window', until: '2024-05-02T00:00:00Z' }), ADMIN),
       'since',
     );
-    expectInvalidParameter(await api.post(RUN, JSON.stringify({ everything: true }), { key: 'admin' }), 'body');
+    expectInvalidParameter(await api.post(RUN, JSON.stringify({ everything: true }), ADMIN), 'body');
   });
 
   it('a body that is not JSON is 400 invalid-request', async () => {
     for (const body of ['{mode: window', 'mode=full']) {
-      const p = expectProblem(await api.post(RUN, body, { key: 'admin' }), 400, 'invalid-request');
+      const p = expectProblem(await api.post(RUN, body, ADMIN), 400, 'invalid-request');
       expect(p.detail).toMatch(/JSON/);
     }
   });
 
   it('GET on the run route is 405 with Allow: POST', async () => {
-    const res = await api.get(RUN, {}, { key: 'admin' });
+    const res = await api.get(RUN, {}, ADMIN);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
   });
@@ -359,7 +358,7 @@ describe('errors', () => {
     const body = { reason: 'litigation 1', recordKinds: ['request-trace'] };
     const placed = expectOk(await put('case-1', JSON.stringify(body)), holdSchema);
     expect(placed).toMatchObject({ id: 'case-1', ...body });
-    const listed = expectOk(await api.get(HOLDS, {}, { key: 'admin' }), z.object({ holds: z.array(holdSchema) }));
+    const listed = expectOk(await api.get(HOLDS, {}, ADMIN), z.object({ holds: z.array(holdSchema) }));
     expect(listed.holds).toEqual([placed]);
     // Changing it keeps when it was placed.
     const changed = expectOk(await put('case-1', JSON.stringify({ ...body, reason: 'litigation 1, amended' })), holdSchema);
@@ -369,7 +368,7 @@ describe('errors', () => {
 
     expect(expectOk(await del('case-1'), z.object({ deleted: z.literal(true) }))).toEqual({ deleted: true });
     expectProblem(await del('case-1'), 404, 'not-found');
-    expect(expectOk(await api.get(HOLDS, {}, { key: 'admin' }), z.object({ holds: z.array(holdSchema) })).holds).toEqual([]);
+    expect(expectOk(await api.get(HOLDS, {}, ADMIN), z.object({ holds: z.array(holdSchema) })).holds).toEqual([]);
     expect((await run({ checks: ['retention'] })).retention.activeHolds).toEqual([]);
   });
 
@@ -398,27 +397,29 @@ describe('security', () => {
     }
   });
 
-  it('run: no key, a wrong key or the function key is 401; the admin key opens it', async () => {
+  it('run: no key or a wrong key is 401; behind Entra a key without Lineage.Admin is 403 (the admin key alone too); with it, it runs', async () => {
     expect((await api.post(RUN, '{}', { key: 'none' })).status).toBe(401);
     expect((await api.post(RUN, '{}', { key: { value: 'wrong' }, keyIn: 'header' })).status).toBe(401);
-    for (const keyIn of ['query', 'header'] as const) expect((await api.post(RUN, '{}', { key: 'function', keyIn })).status).toBe(401);
+    for (const keyIn of ['query', 'header'] as const)
+      expectProblem(await api.post(RUN, '{}', { key: 'function', keyIn }), 403, 'forbidden');
+    expectProblem(await api.post(RUN, '{}', { key: 'admin' }), 403, 'forbidden');
     await run({ checks: ['lineage'] }, { keyIn: 'header' });
   });
 
   it('run: Entra readers and auditors get 403; an admin limited to one workspace gets 403; an admin of all runs it', async () => {
     for (const principal of [AS.reader, AS.auditor, AS.readerOfSample]) {
-      const p = expectProblem(await api.post(RUN, '{}', { key: 'admin', principal }), 403, 'forbidden');
+      const p = expectProblem(await api.post(RUN, '{}', { key: 'function', principal }), 403, 'forbidden');
       expect(p.detail).toMatch(/admin/i);
     }
     for (const principal of [AS.adminOfOther, AS.auditorOfSample]) {
-      const p = expectProblem(await api.post(RUN, '{}', { key: 'admin', principal }), 403, 'forbidden');
+      const p = expectProblem(await api.post(RUN, '{}', { key: 'function', principal }), 403, 'forbidden');
       expect(p.detail).toMatch(/workspace|admin/i);
     }
     const before = (await latest()).runId;
-    expectProblem(await api.post(RUN, '{}', { key: 'admin', principal: AS.adminOfOther }), 403, 'forbidden');
+    expectProblem(await api.post(RUN, '{}', { key: 'function', principal: AS.adminOfOther }), 403, 'forbidden');
     expect((await latest()).runId, 'a refused run writes no report').toBe(before);
     expect((await run({ checks: ['lineage'] }, { principal: AS.admin })).checksRun).toEqual(['lineage']);
-    expectProblem(await api.post(RUN, '{}', { key: 'admin', principal: AS.malformed }), 401, 'unauthorized');
+    expectProblem(await api.post(RUN, '{}', { key: 'function', principal: AS.malformed }), 401, 'unauthorized');
   });
 
   it('latest: the function key reads it; no key is 401; a reader, or an auditor of one workspace, is 403', async () => {
@@ -433,18 +434,18 @@ describe('security', () => {
     }
   });
 
-  it('holds: the function key is 401; a workspace-limited admin or a reader is 403, and nothing is stored', async () => {
+  it('holds: no key is 401; a key without Lineage.Admin, a workspace-limited admin or a reader is 403, and nothing is stored', async () => {
     const body = JSON.stringify({ reason: 'litigation 3' });
-    expect((await api.get(HOLDS, {}, { key: 'function' })).status).toBe(401);
-    expect((await put('case-3', body, { key: 'function' })).status).toBe(401);
+    expectProblem(await api.get(HOLDS, {}, { key: 'function' }), 403, 'forbidden');
+    expectProblem(await put('case-3', body, { key: 'admin', principal: undefined }), 403, 'forbidden');
     expect((await del('case-3', { key: 'none' })).status).toBe(401);
     for (const principal of [AS.adminOfOther, AS.reader, AS.auditor]) {
-      expectProblem(await api.get(HOLDS, {}, { key: 'admin', principal }), 403, 'forbidden');
+      expectProblem(await api.get(HOLDS, {}, { key: 'function', principal }), 403, 'forbidden');
       expectProblem(await put('case-3', body, { principal }), 403, 'forbidden');
       expectProblem(await del('case-3', { principal }), 403, 'forbidden');
     }
     expect(
-      expectOk(await api.get(HOLDS, {}, { key: 'admin', principal: AS.admin }), z.object({ holds: z.array(holdSchema) })).holds,
+      expectOk(await api.get(HOLDS, {}, { key: 'function', principal: AS.admin }), z.object({ holds: z.array(holdSchema) })).holds,
     ).toEqual([]);
   });
 });

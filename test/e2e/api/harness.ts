@@ -71,6 +71,13 @@ export const AS = {
   malformed: Buffer.from('{"claims": [', 'utf8').toString('base64'),
 } as const;
 
+/**
+ * An admin behind Entra ID: a function key and the Lineage.Admin app role. Behind App Service
+ * authentication admin routes take a function key and the role decides; the admin key alone is a
+ * key-only caller there.
+ */
+export const ADMIN: CallOptions = { key: 'function', principal: AS.admin };
+
 export class Api {
   readonly standIn: string;
 
@@ -153,9 +160,29 @@ export class Api {
   }
 }
 
-/** A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY). */
+/** A workspace of another team, in another subscription. */
+export const OTHER_WS = WS.replace(/^\/subscriptions\/[^/]+/i, '/subscriptions/99999999-8888-7777-6666-555555555555').replace(
+  /workspaces\/[^/]+$/i,
+  'workspaces/other-ws',
+);
+
+/**
+ * A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY), standing in
+ * for an app behind App Service authentication (WEBSITE_AUTH_ENABLED, which App Service sets, so
+ * the principals above are trusted), with the role suffixes they use mapped to workspaces
+ * (ROLE_WORKSPACES), and key-only callers allowed the auditor routes (KEY_ONLY_ROLE).
+ */
 export async function startApi(env: Record<string, string> = {}): Promise<Api> {
-  return new Api(await spawnHost({ LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY, ...env }));
+  return new Api(
+    await spawnHost({
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+      WEBSITE_AUTH_ENABLED: 'True',
+      KEY_ONLY_ROLE: 'auditor',
+      ROLE_WORKSPACES: `ws-credit=${WS},other-ws=${OTHER_WS}`,
+      ...env,
+    }),
+  );
 }
 
 /** The Activity Log's record of an endpoint write, which makes enrichment read its deployments. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { replayRoute } from '../../../functions/replay.js';
 import { lineageAnswerSchema } from '../../../shared/api/schemas.js';
-import { AS, S, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
+import { ADMIN, AS, S, expectInvalidParameter, expectOk, expectProblem, type Api, type CallOptions, withSampleApi } from './harness.js';
 
 /** POST /api/replay: re-project the raw event log and re-process dead letters. Admin key, admin role. */
 let api: Api;
@@ -14,7 +14,8 @@ const reportSchema = replayRoute.spec.responses[200].schema as z.ZodType<{
 }>;
 const NOTHING = JSON.stringify({ events: false, deadLetters: false });
 const replay = async (body: string, options: CallOptions = {}) =>
-  expectOk(await api.post('/api/replay', body, { key: 'admin', ...options }), reportSchema);
+  // ?wait: the replay is queued (202 otherwise); test/e2e/api/operations.e2e.test.ts covers polling.
+  expectOk(await api.request('POST', '/api/replay', { wait: '200' }, { ...ADMIN, ...options, body }), reportSchema);
 
 /** What the graph says about the sample, without when it was learned. */
 async function snapshot(): Promise<string> {
@@ -73,60 +74,60 @@ describe('happy', () => {
 describe('errors', () => {
   it('a body that is not JSON is 400 invalid-request', async () => {
     for (const body of ['{events: false', 'events=false', '{"events": false,}']) {
-      const p = expectProblem(await api.post('/api/replay', body, { key: 'admin' }), 400, 'invalid-request');
+      const p = expectProblem(await api.post('/api/replay', body, ADMIN), 400, 'invalid-request');
       expect(p.detail).toMatch(/JSON/);
     }
   });
 
   it('unknown fields, wrong types and non-objects are 400 naming what is wrong', async () => {
     expectInvalidParameter(
-      await api.post('/api/replay', JSON.stringify({ events: false, deadLetters: false, everything: true }), { key: 'admin' }),
+      await api.post('/api/replay', JSON.stringify({ events: false, deadLetters: false, everything: true }), ADMIN),
       'body',
     );
-    expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ events: 'yes' }), { key: 'admin' }), 'events');
-    expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ deadLetters: 1 }), { key: 'admin' }), 'deadLetters');
-    for (const body of ['[]', '"replay"', 'null', '42'])
-      expectInvalidParameter(await api.post('/api/replay', body, { key: 'admin' }), 'body');
+    expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ events: 'yes' }), ADMIN), 'events');
+    expectInvalidParameter(await api.post('/api/replay', JSON.stringify({ deadLetters: 1 }), ADMIN), 'deadLetters');
+    for (const body of ['[]', '"replay"', 'null', '42']) expectInvalidParameter(await api.post('/api/replay', body, ADMIN), 'body');
   });
 
   it('a body over 64 KiB is 413 payload-too-large', async () => {
     expectProblem(
-      await api.post('/api/replay', JSON.stringify({ events: false, padding: 'x'.repeat(70_000) }), { key: 'admin' }),
+      await api.post('/api/replay', JSON.stringify({ events: false, padding: 'x'.repeat(70_000) }), ADMIN),
       413,
       'payload-too-large',
     );
   });
 
   it('GET is not served (405 with Allow: POST)', async () => {
-    const res = await api.get('/api/replay', {}, { key: 'admin' });
+    const res = await api.get('/api/replay', {}, ADMIN);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
   });
 });
 
 describe('security', () => {
-  it('the function key is not enough for an admin route: 401; so are a missing or wrong key', async () => {
+  it('behind Entra a key without Lineage.Admin is 403, the admin key alone included; a missing or wrong key is 401', async () => {
     for (const keyIn of ['query', 'header'] as const)
-      expect((await api.post('/api/replay', NOTHING, { key: 'function', keyIn })).status).toBe(401);
+      expectProblem(await api.post('/api/replay', NOTHING, { key: 'function', keyIn }), 403, 'forbidden');
+    expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin' }), 403, 'forbidden');
     expect((await api.post('/api/replay', NOTHING, { key: 'none' })).status).toBe(401);
     expect((await api.post('/api/replay', NOTHING, { key: { value: 'wrong' }, keyIn: 'header' })).status).toBe(401);
   });
 
-  it('the admin key opens it, in the query or the x-functions-key header', async () => {
+  it('a function key with Lineage.Admin opens it, the key in the query or the x-functions-key header', async () => {
     await replay(NOTHING, { keyIn: 'query' });
     await replay(NOTHING, { keyIn: 'header' });
   });
 
   it('Entra: readers and auditors get 403; admins replay', async () => {
     for (const principal of [AS.reader, AS.auditor, AS.readerOfSample]) {
-      const p = expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin', principal }), 403, 'forbidden');
+      const p = expectProblem(await api.post('/api/replay', NOTHING, { key: 'function', principal }), 403, 'forbidden');
       expect(p.detail).toMatch(/admin/i);
     }
     await replay(NOTHING, { principal: AS.admin });
   });
 
   it('Entra: a malformed principal is 401 unauthorized', async () => {
-    expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin', principal: AS.malformed }), 401, 'unauthorized');
+    expectProblem(await api.post('/api/replay', NOTHING, { key: 'function', principal: AS.malformed }), 401, 'unauthorized');
   });
 
   // Regression guard (was a bug): replay runs over every workspace's event log and dead letters, but functions/replay.ts
@@ -134,6 +135,6 @@ describe('security', () => {
   // the sample workspace's events and learns how many there are. requireRole returns the scope
   // (shared/api/route.ts:63) and the handler (functions/replay.ts:30-34) ignores it.
   it('Entra: an admin limited to one workspace cannot replay every workspace (403)', async () => {
-    expectProblem(await api.post('/api/replay', NOTHING, { key: 'admin', principal: AS.adminOfOther }), 403, 'forbidden');
+    expectProblem(await api.post('/api/replay', NOTHING, { key: 'function', principal: AS.adminOfOther }), 403, 'forbidden');
   });
 });
