@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './errors.js';
+import { parseWorkspaceId } from './graph/keys.js';
 
 /**
  * Who may ask what. Every route except health and the signed chat-ops routes requires a function
@@ -11,7 +12,10 @@ import { DomainError } from './errors.js';
  * - `Lineage.Auditor` lookups and evidence (unredacted fields)
  * - `Lineage.Admin`   everything, including replay, backfill and compliance runs
  *
- * A role value may end with `.WORKSPACE-NAME` to limit it to that workspace (`Lineage.Reader.ws-credit`).
+ * A role value may end with `.SUFFIX` to limit it to one workspace (`Lineage.Reader.ws-credit`). The
+ * suffix is looked up in ROLE_WORKSPACES (`ws-credit=/subscriptions/…/workspaces/ws-credit,…`):
+ * workspace names repeat across subscriptions and resource groups, ARM ids do not. A suffix with no
+ * mapping grants nothing. Scopes hold canonical (lower-case) workspace ARM ids.
  * Without the header (function key only) the caller is trusted with the key's reach.
  */
 export const ROLES = ['reader', 'auditor', 'admin'] as const;
@@ -22,8 +26,63 @@ export interface Principal {
   /** 'entra' when App Service authentication vouched for it; 'key' for function-key callers. */
   via: 'entra' | 'key';
   name?: string;
-  /** Role -> workspaces it covers (lower-case names); null = every workspace. */
+  /** Role -> workspaces it covers (canonical workspace ARM ids); null = every workspace. */
   grants: Map<Role, Set<string> | null>;
+}
+
+type Env = Record<string, string | undefined>;
+
+export interface PrincipalOptions {
+  /** Where the settings come from (process.env in the app; tests pass their own). */
+  env?: Env;
+}
+
+const SUFFIX_RE = /^[A-Za-z0-9][\w.-]*$/;
+
+const accessSchema = z.object({
+  /** Role suffix -> workspace ARM id, comma-separated `suffix=armId` pairs. */
+  ROLE_WORKSPACES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const map = new Map<string, string>();
+      for (const entry of (text ?? '')
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const eq = entry.indexOf('=');
+        const suffix = eq > 0 ? entry.slice(0, eq).trim().toLowerCase() : '';
+        const ws = eq > 0 ? parseWorkspaceId(entry.slice(eq + 1)) : undefined;
+        if (!SUFFIX_RE.test(suffix) || !ws) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not SUFFIX=ARM id of an Azure ML workspace` });
+          return z.NEVER;
+        }
+        if (map.has(suffix)) {
+          ctx.addIssue({ code: 'custom', message: `the suffix "${suffix}" is mapped twice; a suffix names one workspace` });
+          return z.NEVER;
+        }
+        map.set(suffix, ws.key);
+      }
+      return map;
+    }),
+});
+type AccessSettings = z.infer<typeof accessSchema>;
+
+let cached: { input: string; settings: AccessSettings } | undefined;
+
+/** The access settings, parsed once per distinct value (they are read on every request). */
+function accessSettings(env: Env): AccessSettings {
+  const raw = { ROLE_WORKSPACES: env.ROLE_WORKSPACES?.trim() || undefined };
+  const input = JSON.stringify(raw);
+  if (cached?.input === input) return cached.settings;
+  const parsed = accessSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new DomainError(
+      'not-configured',
+      `Invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  cached = { input, settings: parsed.data };
+  return parsed.data;
 }
 
 const principalSchema = z.object({
@@ -35,7 +94,9 @@ const principalSchema = z.object({
 
 const ROLE_RE = /^lineage\.(reader|auditor|admin)(?:\.(.+))?$/i;
 
-export function principalFrom(headers: { get(name: string): string | null }): Principal {
+export function principalFrom(headers: { get(name: string): string | null }, options: PrincipalOptions = {}): Principal {
+  const env = options.env ?? process.env;
+  const settings = accessSettings(env);
   const header = headers.get('x-ms-client-principal');
   if (!header) return { via: 'key', grants: new Map([['admin', null]]) };
   let parsed: z.infer<typeof principalSchema>;
@@ -51,11 +112,15 @@ export function principalFrom(headers: { get(name: string): string | null }): Pr
     const m = ROLE_RE.exec(claim.val.trim());
     if (!m) continue;
     const role = (m[1] as string).toLowerCase() as Role;
-    const ws = m[2]?.toLowerCase();
     const current = grants.get(role);
     if (current === null) continue;
-    if (!ws) grants.set(role, null);
-    else grants.set(role, new Set([...(current ?? []), ws]));
+    if (m[2] === undefined) {
+      grants.set(role, null);
+      continue;
+    }
+    // A suffix with no mapping names no workspace, so it grants nothing.
+    const workspace = settings.ROLE_WORKSPACES.get(m[2].toLowerCase());
+    if (workspace) grants.set(role, new Set([...(current ?? []), workspace]));
   }
   const nameType = parsed.name_typ ?? 'name';
   return { via: 'entra', name: parsed.claims.find((c) => c.typ === nameType)?.val, grants };
@@ -79,14 +144,13 @@ export function requireRole(principal: Principal, role: Role): Set<string> | nul
   return scope;
 }
 
-/** Workspace name from a canonical workspace key (`…/workspaces/NAME`). */
-export function workspaceName(key: string | null): string | null {
-  if (!key) return null;
-  return key.split('/').pop() ?? null;
+/** The canonical workspace ARM id of a workspace key in any casing (what scopes hold). */
+export function canonicalWorkspace(key: string): string {
+  return parseWorkspaceId(key)?.key ?? key.trim().toLowerCase();
 }
 
 /** Registry assets and commits belong to no workspace and are visible to every reader. */
 export function canSee(scope: Set<string> | null, workspaceKey: string | null): boolean {
   if (scope === null || workspaceKey === null) return true;
-  return scope.has(workspaceName(workspaceKey) ?? '');
+  return scope.has(canonicalWorkspace(workspaceKey));
 }

@@ -33,15 +33,24 @@ const schema = z.object({
       .refine((s) => parseWorkspaceId(s) !== undefined, 'must be the ARM id of an Azure ML workspace'),
   ),
   /**
-   * Workspace names chat users may see, comma-separated. Unset = every workspace: anyone in a
-   * channel with the bot can read lineage, so list names when some workspaces are confidential.
+   * Workspace ARM ids chat users may see, comma-separated. Unset = every workspace: anyone in a
+   * channel with the bot can read lineage, so list workspaces when some are confidential. Names are
+   * refused: two workspaces in different subscriptions or resource groups can share one.
    */
-  CHATOPS_WORKSPACES: optional(z.string()).transform((s) => {
-    const names = (s ?? '')
+  CHATOPS_WORKSPACES: optional(z.string()).transform((s, ctx) => {
+    const ids = new Set<string>();
+    for (const entry of (s ?? '')
       .split(',')
-      .map((x) => x.trim().toLowerCase())
-      .filter(Boolean);
-    return names.length > 0 ? new Set(names) : null;
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const ws = parseWorkspaceId(entry);
+      if (!ws) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not the ARM id of an Azure ML workspace` });
+        return z.NEVER;
+      }
+      ids.add(ws.key);
+    }
+    return ids.size > 0 ? ids : null;
   }),
   /** Origin put in front of `/api/...` in "full JSON" links; unset = the origin the request came in on. */
   PUBLIC_BASE_URL: optional(z.url({ protocol: /^https?$/ }).transform((s) => s.replace(/\/+$/, ''))),

@@ -36,7 +36,7 @@ export interface LineageQuery {
   until?: string;
   /** Continue a partial answer. */
   cursor?: string;
-  /** Workspaces the caller may see (names); null = all. */
+  /** Workspaces the caller may see (canonical ARM ids); null = all. */
   scope?: Set<string> | null;
   /** Walk hop by hop even when closures could answer (the baseline the bench compares with). */
   walk?: boolean;

@@ -600,21 +600,26 @@ describe('executor without a store', () => {
 });
 
 describe('chat-ops settings and links', () => {
+  const WS_CREDIT = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-credit';
+  const WS_FRAUD = '/subscriptions/s2/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-fraud';
+
   it('parses the settings, treating empty values as unset', () => {
     const s = chatopsSettings({
-      CHATOPS_WORKSPACES: ' WS-Credit, ws-fraud ,',
+      CHATOPS_WORKSPACES: ` ${WS_CREDIT.toUpperCase()}, ${WS_FRAUD} ,`,
       PUBLIC_BASE_URL: 'https://lineage.example/',
       SLACK_RESPONSE_URL_ALLOW_ANY: 'true',
       CHATOPS_TIME_BUDGET_MS: '1',
       SLACK_SIGNING_SECRET: '',
     });
-    expect(s.CHATOPS_WORKSPACES).toEqual(new Set(['ws-credit', 'ws-fraud']));
+    expect(s.CHATOPS_WORKSPACES).toEqual(new Set([WS_CREDIT.toLowerCase(), WS_FRAUD.toLowerCase()]));
     expect(s.PUBLIC_BASE_URL).toBe('https://lineage.example');
     expect(s.SLACK_RESPONSE_URL_ALLOW_ANY).toBe(true);
     expect(s.CHATOPS_TIME_BUDGET_MS).toBe(1);
     expect(s.SLACK_SIGNING_SECRET).toBeUndefined();
     expect(chatopsSettings({})).toMatchObject({ CHATOPS_WORKSPACES: null, SLACK_RESPONSE_URL_ALLOW_ANY: false });
     expect(() => chatopsSettings({ CHATOPS_DEFAULT_WORKSPACE: 'ws-credit' })).toThrow(/CHATOPS_DEFAULT_WORKSPACE/);
+    // A name is ambiguous across subscriptions and resource groups (hole 1): only ARM ids scope chat.
+    expect(() => chatopsSettings({ CHATOPS_WORKSPACES: `${WS_CREDIT},ws-fraud` })).toThrow(/CHATOPS_WORKSPACES.*ws-fraud/);
     expect(() => chatopsSettings({ TEAMS_WEBHOOK_SECRET: 'not base64!' })).toThrow(/TEAMS_WEBHOOK_SECRET/);
   });
 

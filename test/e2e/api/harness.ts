@@ -152,9 +152,25 @@ export class Api {
   }
 }
 
-/** A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY). */
+/** A workspace of another team, in another subscription. */
+export const OTHER_WS = WS.replace(/^\/subscriptions\/[^/]+/i, '/subscriptions/99999999-8888-7777-6666-555555555555').replace(
+  /workspaces\/[^/]+$/i,
+  'workspaces/other-ws',
+);
+
+/**
+ * A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY) and the role
+ * suffixes the principals above use mapped to workspaces (ROLE_WORKSPACES).
+ */
 export async function startApi(env: Record<string, string> = {}): Promise<Api> {
-  return new Api(await spawnHost({ LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY, ...env }));
+  return new Api(
+    await spawnHost({
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+      ROLE_WORKSPACES: `ws-credit=${WS},other-ws=${OTHER_WS}`,
+      ...env,
+    }),
+  );
 }
 
 /** The Activity Log's record of an endpoint write, which makes enrichment read its deployments. */
