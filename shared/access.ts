@@ -16,7 +16,12 @@ import { parseWorkspaceId } from './graph/keys.js';
  * suffix is looked up in ROLE_WORKSPACES (`ws-credit=/subscriptions/…/workspaces/ws-credit,…`):
  * workspace names repeat across subscriptions and resource groups, ARM ids do not. A suffix with no
  * mapping grants nothing. Scopes hold canonical (lower-case) workspace ARM ids.
- * Without the header (function key only) the caller is trusted with the key's reach.
+ *
+ * The header is trusted only when App Service authentication is on, which the platform signals
+ * with WEBSITE_AUTH_ENABLED=True; without it anyone holding a function key could forge it.
+ * Callers without a trusted principal (function key only) get KEY_ONLY_ROLE (default reader, or
+ * auditor, or none) over every workspace, never admin: admin reach belongs to the admin key, on
+ * routes whose authLevel is admin (the host checks that key before the app runs).
  */
 export const ROLES = ['reader', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,6 +38,8 @@ export interface Principal {
 type Env = Record<string, string | undefined>;
 
 export interface PrincipalOptions {
+  /** The route's key level: on `admin` routes the host has already checked the admin key. */
+  authLevel?: 'anonymous' | 'function' | 'admin';
   /** Where the settings come from (process.env in the app; tests pass their own). */
   env?: Env;
 }
@@ -40,6 +47,13 @@ export interface PrincipalOptions {
 const SUFFIX_RE = /^[A-Za-z0-9][\w.-]*$/;
 
 const accessSchema = z.object({
+  /** Set by App Service (read-only) when its authentication module is on; nothing else vouches for the header. */
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .optional()
+    .transform((v) => v?.toLowerCase() === 'true'),
+  /** What a caller with only a function key may do. */
+  KEY_ONLY_ROLE: z.enum(['reader', 'auditor', 'none']).default('reader'),
   /** Role suffix -> workspace ARM id, comma-separated `suffix=armId` pairs. */
   ROLE_WORKSPACES: z
     .string()
@@ -72,7 +86,12 @@ let cached: { input: string; settings: AccessSettings } | undefined;
 
 /** The access settings, parsed once per distinct value (they are read on every request). */
 function accessSettings(env: Env): AccessSettings {
-  const raw = { ROLE_WORKSPACES: env.ROLE_WORKSPACES?.trim() || undefined };
+  const pick = (name: string) => env[name]?.trim() || undefined;
+  const raw = {
+    WEBSITE_AUTH_ENABLED: pick('WEBSITE_AUTH_ENABLED'),
+    KEY_ONLY_ROLE: pick('KEY_ONLY_ROLE'),
+    ROLE_WORKSPACES: pick('ROLE_WORKSPACES'),
+  };
   const input = JSON.stringify(raw);
   if (cached?.input === input) return cached.settings;
   const parsed = accessSchema.safeParse(raw);
@@ -95,10 +114,12 @@ const principalSchema = z.object({
 const ROLE_RE = /^lineage\.(reader|auditor|admin)(?:\.(.+))?$/i;
 
 export function principalFrom(headers: { get(name: string): string | null }, options: PrincipalOptions = {}): Principal {
-  const env = options.env ?? process.env;
-  const settings = accessSettings(env);
-  const header = headers.get('x-ms-client-principal');
-  if (!header) return { via: 'key', grants: new Map([['admin', null]]) };
+  const settings = accessSettings(options.env ?? process.env);
+  const header = settings.WEBSITE_AUTH_ENABLED ? headers.get('x-ms-client-principal') : null;
+  if (!header) {
+    const role = options.authLevel === 'admin' ? 'admin' : settings.KEY_ONLY_ROLE;
+    return { via: 'key', grants: new Map(role === 'none' ? [] : [[role, null]]) };
+  }
   let parsed: z.infer<typeof principalSchema>;
   try {
     parsed = principalSchema.parse(JSON.parse(Buffer.from(header, 'base64').toString('utf8')));

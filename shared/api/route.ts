@@ -22,7 +22,7 @@ export interface RouteSpec {
   description: string;
   tags: string[];
   authLevel: 'anonymous' | 'function' | 'admin';
-  /** Entra app role needed when App Service authentication sits in front. */
+  /** App role needed: from Entra when App Service authentication sits in front, else KEY_ONLY_ROLE (admin routes: the admin key). */
   role?: Role;
   /** The route acts on every workspace: a role limited to some workspaces gets 403. Needs `role`. */
   allWorkspaces?: true;
@@ -136,7 +136,7 @@ async function parseBody(schema: z.ZodType, request: HttpRequest): Promise<unkno
 /** The workspaces the caller may see with the route's role, after the all-workspaces check. */
 function scopeFor(spec: RouteSpec, request: HttpRequest): Set<string> | null {
   if (!spec.role) return null;
-  const scope = requireRole(principalFrom(request.headers), spec.role);
+  const scope = requireRole(principalFrom(request.headers, { authLevel: spec.authLevel }), spec.role);
   if (spec.allWorkspaces && scope !== null)
     throw new DomainError(
       'forbidden',

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { afterEach, describe, expect, it } from 'vitest';
+import { evidenceHandler } from '../../functions/evidence.js';
 import { canSee, principalFrom, requireRole } from '../../shared/access.js';
 import { parseWorkspaceId } from '../../shared/graph/keys.js';
 
@@ -70,5 +72,77 @@ describe('workspace-scoped roles name a workspace by its ARM id (hole 1)', () =>
         expect.objectContaining({ code: 'not-configured', message: expect.stringContaining('ROLE_WORKSPACES') }),
       );
     }
+  });
+});
+
+describe('the principal header is trusted only behind App Service authentication (hole 5)', () => {
+  const forgedAdmin = headers(['Lineage.Admin']);
+  const none = headers(undefined);
+
+  it('without WEBSITE_AUTH_ENABLED a forged header is ignored: the caller is a key-only reader', () => {
+    for (const env of [{}, { WEBSITE_AUTH_ENABLED: 'False' }, { WEBSITE_AUTH_ENABLED: '' }]) {
+      const p = principalFrom(forgedAdmin, { env });
+      expect(p.via).toBe('key');
+      expect(requireRole(p, 'reader')).toBeNull();
+      expect(() => requireRole(p, 'auditor')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+      expect(() => requireRole(p, 'admin')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    }
+  });
+
+  it('no header (function key only) is never admin reach; KEY_ONLY_ROLE sets the role, default reader', () => {
+    expect(() => requireRole(principalFrom(none, { env: {} }), 'admin')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => requireRole(principalFrom(none, { env: EASY_AUTH }), 'auditor')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    const auditor = principalFrom(none, { env: { KEY_ONLY_ROLE: 'auditor' } });
+    expect(requireRole(auditor, 'auditor')).toBeNull();
+    expect(() => requireRole(auditor, 'admin')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => requireRole(principalFrom(none, { env: { KEY_ONLY_ROLE: 'none' } }), 'reader')).toThrow(
+      expect.objectContaining({ code: 'forbidden' }),
+    );
+    // Admin reach is the admin key's, on admin-level routes; the setting cannot hand it to every key.
+    expect(() => principalFrom(none, { env: { KEY_ONLY_ROLE: 'admin' } })).toThrow(
+      expect.objectContaining({ code: 'not-configured', message: expect.stringContaining('KEY_ONLY_ROLE') }),
+    );
+  });
+
+  it('admin-level routes (the host demands the admin key) keep admin reach for key-only callers', () => {
+    expect(requireRole(principalFrom(none, { authLevel: 'admin', env: {} }), 'admin')).toBeNull();
+    expect(requireRole(principalFrom(forgedAdmin, { authLevel: 'admin', env: {} }), 'admin')).toBeNull();
+    // Behind App Service authentication a signed-in caller's own roles decide, even with the admin key.
+    expect(() => requireRole(principalFrom(headers(['Lineage.Reader']), { authLevel: 'admin', env: EASY_AUTH }), 'admin')).toThrow(
+      expect.objectContaining({ code: 'forbidden' }),
+    );
+  });
+
+  it('behind App Service authentication the header decides', () => {
+    const p = principalFrom(forgedAdmin, { env: EASY_AUTH });
+    expect(p.via).toBe('entra');
+    expect(requireRole(p, 'admin')).toBeNull();
+    expect(principalFrom(forgedAdmin, { env: { WEBSITE_AUTH_ENABLED: 'true' } }).via).toBe('entra');
+  });
+
+  describe('through a route handler, as the worker calls it', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+    const call = (principal?: string) =>
+      evidenceHandler(
+        new HttpRequest({
+          method: 'GET',
+          url: 'http://h/api/evidence?ref=azureml:credit:3&code=k',
+          headers: principal ? { 'x-ms-client-principal': principal } : {},
+        }),
+        new InvocationContext({ functionName: 'evidence', invocationId: 'i' }),
+      );
+
+    it('a function key alone, or with a forged admin header, is refused the auditor route (403)', async () => {
+      delete process.env.WEBSITE_AUTH_ENABLED;
+      delete process.env.KEY_ONLY_ROLE;
+      for (const principal of [undefined, forgedAdmin.get('x-ms-client-principal') as string]) {
+        const res = await call(principal);
+        expect(res.status).toBe(403);
+        expect(res.jsonBody).toMatchObject({ code: 'forbidden' });
+      }
+    });
   });
 });

@@ -159,14 +159,18 @@ export const OTHER_WS = WS.replace(/^\/subscriptions\/[^/]+/i, '/subscriptions/9
 );
 
 /**
- * A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY) and the role
- * suffixes the principals above use mapped to workspaces (ROLE_WORKSPACES).
+ * A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY), standing in
+ * for an app behind App Service authentication (WEBSITE_AUTH_ENABLED, which App Service sets, so
+ * the principals above are trusted), with the role suffixes they use mapped to workspaces
+ * (ROLE_WORKSPACES), and key-only callers allowed the auditor routes (KEY_ONLY_ROLE).
  */
 export async function startApi(env: Record<string, string> = {}): Promise<Api> {
   return new Api(
     await spawnHost({
       LOCAL_FUNCTION_KEY: FUNCTION_KEY,
       LOCAL_ADMIN_KEY: ADMIN_KEY,
+      WEBSITE_AUTH_ENABLED: 'True',
+      KEY_ONLY_ROLE: 'auditor',
       ROLE_WORKSPACES: `ws-credit=${WS},other-ws=${OTHER_WS}`,
       ...env,
     }),
