@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { canonicalJson } from '../../shared/util/canonicalJson.js';
 import { FunctionsCore, type RegisteredFunction, type RpcTypedData } from './functionsCore.js';
 import { compileRoute, type CompiledRoute } from './routes.js';
 import { parseNcrontab } from './ncrontab.js';
@@ -198,7 +199,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       while (next < events.length) {
         const event = events[next++];
         try {
-          await core.invoke(name, [{ name: fn.trigger.name, data: { json: JSON.stringify(event) } }]);
+          await core.invoke(name, [{ name: fn.trigger.name, data: { json: jsonText(event) } }]);
         } catch (error) {
           failed++;
           log(`[${new Date().toISOString()}] ${name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -231,13 +232,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return send(res, 400, { title: 'The body is not JSON' }, 'application/problem+json');
     }
     const input = request.input;
-    let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: JSON.stringify(input ?? null) };
+    let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: jsonText(input ?? null) };
     let synthesized: Record<string, unknown> = {};
     if (fn.trigger.type.toLowerCase() === 'eventhubtrigger') ({ data, metadata: synthesized } = eventHubDelivery(fn, input));
     // A timer run by hand gets the TimerInfo the host always builds, whatever the body says.
     if (fn.trigger.type.toLowerCase() === 'timertrigger' && input === undefined) data = timerInfo(new Date(), undefined, undefined);
     const metadata = Object.fromEntries(
-      Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]),
+      Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: jsonText(v) }]),
     );
     try {
       await core.invoke(name, [{ name: fn.trigger.name, data }], metadata);
@@ -259,7 +260,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   function eventHubDelivery(fn: RegisteredFunction, input: unknown): { data: RpcTypedData; metadata: Record<string, unknown> } {
     const n = (sequence.get(fn.metadata.name) ?? 0) + 1;
     sequence.set(fn.metadata.name, n);
-    const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+    const body = typeof input === 'string' ? input : jsonText(input ?? null);
     const event = { body, sequenceNumber: n, offset: String(n * 1024), enqueuedTimeUtc: new Date() };
     const partition = {
       fullyQualifiedNamespace: 'localhost',
@@ -446,6 +447,20 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * A parsed request body written back as JSON for the worker. JSON.parse takes any depth but
+ * JSON.stringify recurses and overflows a few thousand levels down; the Functions host passes such
+ * events on, so this host does too (canonicalJson is iterative; only key order differs).
+ */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof RangeError) return canonicalJson(value);
+    throw error;
+  }
 }
 
 function writeHttpResult(res: ServerResponse, value: RpcTypedData | undefined): void {

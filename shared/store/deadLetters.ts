@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
+import { canonicalJson } from '../util/canonicalJson.js';
 import { storeCall, unlessNotFound } from './storeErrors.js';
 
 /**
@@ -41,7 +42,8 @@ export class DeadLetterStore {
   async put(letter: Omit<DeadLetter, 'attempts'>): Promise<string> {
     const name = blobName(PENDING, letter.hash);
     const previous = await this.read(name);
-    const body = JSON.stringify({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
+    // canonicalJson, not JSON.stringify: a letter may hold an event too deeply nested to recurse over.
+    const body = canonicalJson({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
     await storeCall(`writing ${name}`, () =>
       this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
         blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -73,7 +75,7 @@ export class DeadLetterStore {
   async resolve(name: string, resolvedAt: string): Promise<void> {
     const letter = await this.read(name);
     if (!letter) return;
-    const body = JSON.stringify({ ...letter, resolvedAt });
+    const body = canonicalJson({ ...letter, resolvedAt });
     const resolved = blobName(RESOLVED, letter.hash);
     await storeCall(`writing ${resolved}`, () =>
       this.container.getBlockBlobClient(resolved).upload(body, Buffer.byteLength(body), {

@@ -7,7 +7,7 @@ import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
-import { contentHash } from '../util/canonicalJson.js';
+import { contentHash, jsonDepth } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
@@ -61,18 +61,71 @@ export interface CaptureOptions {
 }
 
 /**
+ * Deepest nesting an event may have. Cosmos DB refuses documents nested deeper than 128 levels,
+ * and the raw log and the graph wrap event values a few levels down (`body`, `facts.NAME.value`);
+ * real Azure ML events and Azure Monitor records are under ten. Deeper events are dead-lettered
+ * whole, with this reason, instead of failing every delivery.
+ */
+export const MAX_EVENT_DEPTH = 100;
+
+/** What is stored of a received event: personal data and secrets replaced, and its content hash. */
+export interface PreparedEvent {
+  raw: unknown;
+  hash: string;
+}
+
+/**
+ * Redacts and hashes a received event. Pure and total for any JSON value, at any size or depth:
+ * the Event Hubs fallback dead letter relies on it, so it must not fail where capture failed.
+ */
+export function prepareEvent(received: unknown, redactionKey: string): PreparedEvent {
+  // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
+  // and hashed is the redacted event (keyed hashes, so equal values still join).
+  const raw = redactPii(redactIdentities(received, redactionKey), redactionKey);
+  return { raw, hash: contentHash(raw) };
+}
+
+/**
  * One received event, end to end: log it raw, validate it, project it into the graph, or
  * dead-letter it with the reason. Validation failures complete normally (a retry would not fix
  * them); store failures that outlast the retries throw, so the platform redelivers.
  */
 export async function captureEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
+  return capturePrepared(deps, prepareEvent(received, deps.redactionKey), options);
+}
+
+/** `captureEvent` for an event already prepared (the Event Hubs path keeps it for its fallback letter). */
+export async function capturePrepared(
+  deps: CaptureDeps,
+  { raw, hash }: PreparedEvent,
+  options: CaptureOptions = {},
+): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
-  // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
-  // and hashed is the redacted event (keyed hashes, so equal values still join).
-  const raw = redactPii(redactIdentities(received, deps.redactionKey), deps.redactionKey);
-  const hash = contentHash(raw);
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
+  const depth = jsonDepth(raw);
+  if (depth > MAX_EVENT_DEPTH) {
+    // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
+    const message = `nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`;
+    const reason = `The event is ${message}; it was not projected.`;
+    const issues = [{ path: '(event)', message }];
+    await withRetry(
+      () =>
+        deps.deadLetters.put({
+          hash,
+          channel,
+          receivedAt,
+          reason,
+          issues,
+          eventId: sniffed.id,
+          eventType: sniffed.type,
+          delivery,
+          body: raw,
+        }),
+      'writing a dead letter',
+    );
+    return { status: 'dead-lettered', hash, eventId: sniffed.id, eventType: sniffed.type, duplicate: false, reason, issues };
+  }
   const logged = await withRetry(
     () =>
       deps.eventLog.append({

@@ -1,8 +1,7 @@
 import { splitMonitorMessage } from '../ingest/monitor/message.js';
 import { describeIssues } from '../ingest/issues.js';
 import { withRetry } from '../store/retry.js';
-import { contentHash } from '../util/canonicalJson.js';
-import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
+import { capturePrepared, prepareEvent, type CaptureDeps, type CaptureOutcome, type PreparedEvent } from './captureEvent.js';
 
 export interface MessageReport {
   records: number;
@@ -27,18 +26,22 @@ export async function captureMonitorMessage(deps: CaptureDeps, body: unknown, de
   const split = splitMonitorMessage(body);
   if (!split.ok) {
     const reason = `not an Azure Monitor message: ${describeIssues(split.issues)}`;
-    await storeRefused(deps, body, delivery, reason, split.issues, report);
+    await storeRefused(deps, prepareEvent(body, deps.redactionKey), delivery, reason, split.issues, report);
     return report;
   }
   for (const [index, record] of split.records.entries()) {
     report.records++;
     const recordDelivery = { ...delivery, recordIndex: index };
+    // Prepared once, outside the try: the fallback letter below stores the same redacted record
+    // under the same hash, and cannot fail for any reason the capture itself failed for but the
+    // blob store being down (redaction and hashing are total).
+    const prepared = prepareEvent(record, deps.redactionKey);
     let outcome: CaptureOutcome;
     try {
-      outcome = await captureEvent(deps, record, { channel: 'eventhubs', delivery: recordDelivery });
+      outcome = await capturePrepared(deps, prepared, { channel: 'eventhubs', delivery: recordDelivery });
     } catch (error) {
       const reason = `stores unavailable while capturing: ${error instanceof Error ? error.message : String(error)}`;
-      await storeRefused(deps, record, recordDelivery, reason, [{ path: '(store)', message: reason }], report);
+      await storeRefused(deps, prepared, recordDelivery, reason, [{ path: '(store)', message: reason }], report);
       continue;
     }
     if (outcome.status === 'projected') report.projected++;
@@ -53,7 +56,7 @@ export async function captureMonitorMessage(deps: CaptureDeps, body: unknown, de
 
 async function storeRefused(
   deps: CaptureDeps,
-  body: unknown,
+  { raw, hash }: PreparedEvent,
   delivery: Record<string, unknown>,
   reason: string,
   issues: Array<{ path: string; message: string }>,
@@ -61,16 +64,7 @@ async function storeRefused(
 ): Promise<void> {
   try {
     await withRetry(
-      () =>
-        deps.deadLetters.put({
-          hash: contentHash(body),
-          channel: 'eventhubs',
-          receivedAt: deps.now().toISOString(),
-          reason,
-          issues,
-          delivery,
-          body,
-        }),
+      () => deps.deadLetters.put({ hash, channel: 'eventhubs', receivedAt: deps.now().toISOString(), reason, issues, delivery, body: raw }),
       'writing a dead letter',
     );
     report.deadLettered++;

@@ -1,0 +1,102 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Services } from '../../shared/composition.js';
+import type { DeadLetter } from '../../shared/store/deadLetters.js';
+import { createCosmosClient } from '../../shared/store/cosmosClient.js';
+import { EventLog } from '../../shared/store/eventLog.js';
+import { captureEvent, MAX_EVENT_DEPTH } from '../../shared/usecases/captureEvent.js';
+import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
+import { modelRegistered } from '../helpers/events.js';
+import { graphSnapshot } from '../helpers/graph.js';
+import { nested } from '../helpers/hostile.js';
+import { canonicalJson, contentHash, jsonDepth } from '../../shared/util/canonicalJson.js';
+import { runStatusRecord } from '../helpers/monitorRecords.js';
+import { freshServices } from '../helpers/stores.js';
+
+/** Hostile events against the real stores: each is projected or dead-lettered with its reason, never lost. */
+let services: Services;
+beforeEach(async () => {
+  services = await freshServices();
+});
+
+async function letters(): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for await (const l of services.deadLetters.pending()) out.push(l.letter);
+  return out;
+}
+
+async function rawLog(): Promise<string> {
+  const out: string[] = [];
+  for await (const r of services.eventLog.scan()) out.push(JSON.stringify(r));
+  return out.join('\n');
+}
+
+describe('deeply nested events are dead-lettered with a reason naming the depth (hole 2)', () => {
+  it('Event Grid: an event nested 10,000 levels completes as a dead letter instead of failing every delivery', async () => {
+    const event = modelRegistered('credit', 3);
+    (event.data as Record<string, unknown>).ModelTags = nested(10_000);
+    const outcome = await captureEvent(services.capture, event);
+    expect(outcome).toMatchObject({
+      status: 'dead-lettered',
+      eventId: 'reg-credit-3',
+      reason: expect.stringMatching(/nested .*deeper than 100 levels/),
+    });
+    const [letter] = await letters();
+    expect(letter).toMatchObject({
+      hash: outcome.hash,
+      channel: 'eventgrid',
+      reason: outcome.status === 'dead-lettered' ? outcome.reason : '',
+    });
+    expect(letter?.issues[0]?.message).toContain(String(MAX_EVENT_DEPTH));
+    // The whole event is kept in the letter (a later version with a higher limit can replay it).
+    expect(jsonDepth(letter?.body)).toBe(10_002);
+    expect(await graphSnapshot(services)).toEqual([]);
+  });
+
+  it('Event Grid: just past the limit is refused, at the limit is projected', async () => {
+    const over = modelRegistered('credit', 4);
+    (over.data as Record<string, unknown>).ModelTags = nested(MAX_EVENT_DEPTH - 1); // root, data, ModelTags: one too many
+    expect(await captureEvent(services.capture, over)).toMatchObject({ status: 'dead-lettered' });
+    const at = modelRegistered('credit', 5);
+    (at.data as Record<string, unknown>).ModelTags = nested(MAX_EVENT_DEPTH - 2);
+    expect(await captureEvent(services.capture, at)).toMatchObject({ status: 'projected' });
+  });
+
+  it('Event Hubs: a record nested 10,000 levels is dead-lettered with that reason, not lost as "stores unavailable"', async () => {
+    const deep = { ...runStatusRecord('train-9', 'Running', '2024-05-01T08:00:00Z'), properties: nested(10_000) };
+    const report = await captureMonitorMessage(
+      services.capture,
+      { records: [deep, runStatusRecord('train-9', 'Completed', '2024-05-01T09:00:00Z')] },
+      { partitionId: '0' },
+    );
+    expect(report).toMatchObject({ records: 2, projected: 1, deadLettered: 1, failed: 0 });
+    const [letter] = await letters();
+    expect(letter).toMatchObject({ channel: 'eventhubs', delivery: { partitionId: '0', recordIndex: 0 } });
+    expect(letter?.reason).toMatch(/nested .*deeper than 100 levels/);
+    expect(letter?.reason).not.toMatch(/stores unavailable/);
+  });
+
+  it('Event Hubs: when the raw log is unreachable (a container that does not exist), each record still lands in a redacted dead letter', async () => {
+    const client = await createCosmosClient(services.settings);
+    const deps = { ...services.capture, eventLog: new EventLog(client.database('no-such-database').container('events'), services.meter) };
+    const withPii = {
+      ...runStatusRecord('train-9', 'Running', '2024-05-01T08:00:00Z'),
+      callerIpAddress: '203.0.113.9',
+      properties: { RunId: 'train-9', owner: 'jane.doe@contoso.com' },
+    };
+    const deep = { ...runStatusRecord('train-9', 'Completed', '2024-05-01T09:00:00Z'), properties: nested(5_000) };
+    const report = await captureMonitorMessage(deps, { records: [withPii, deep] }, { partitionId: '1' });
+    client.dispose();
+    expect(report).toMatchObject({ records: 2, deadLettered: 2, failed: 0 });
+    const byIndex = new Map((await letters()).map((l) => [l.delivery?.recordIndex, l]));
+    expect(byIndex.get(0)?.reason).toMatch(/stores unavailable/);
+    expect(byIndex.get(1)?.reason).toMatch(/deeper than 100 levels/);
+    for (const letter of byIndex.values()) {
+      const text = canonicalJson(letter.body);
+      expect(text).not.toContain('203.0.113.9');
+      expect(text).not.toContain('jane.doe');
+      // Named by the hash of what it holds, like every other letter.
+      expect(letter.hash).toBe(contentHash(letter.body));
+    }
+    expect(await rawLog()).toBe('');
+  });
+});
