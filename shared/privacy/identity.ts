@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { setOwn } from '../util/ownProperties.js';
 
 /**
  * Who did something is not lineage, and it is personal data: caller IPs, user names, object ids,
@@ -55,9 +56,9 @@ export function redactIdentities<T>(value: T, key: string, depth = 0): T {
       !done &&
       !(lower === 'identity' && isManagedIdentityBlock(v))
     ) {
-      out[k] = pseudonym(v, key);
+      setOwn(out, k, pseudonym(v, key));
     } else {
-      out[k] = redactIdentities(v, key, depth + 1);
+      setOwn(out, k, redactIdentities(v, key, depth + 1));
     }
   }
   return out as T;

@@ -100,3 +100,23 @@ describe('deeply nested events are dead-lettered with a reason naming the depth 
     expect(await rawLog()).toBe('');
   });
 });
+
+describe('special keys are stored as data (hole 10)', () => {
+  it('the raw log keeps __proto__ and constructor keys with their content, and the hash verifies', async () => {
+    const event = modelRegistered('credit', 6);
+    event.data = JSON.parse(
+      '{"ModelName":"credit","ModelVersion":"6","ModelTags":{"__proto__":{"owner":"team-risk"},"constructor":"c"},"ModelProperties":{},"__proto__":{"x":[1,{"__proto__":"deep"}]}}',
+    ) as unknown;
+    const outcome = await captureEvent(services.capture, event);
+    expect(outcome.status).toBe('projected');
+    const logged = await services.eventLog.get(outcome.hash.replace('sha256:', ''));
+    const data = (logged?.body as { data: Record<string, unknown> }).data;
+    expect(Object.hasOwn(data, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toEqual({ x: [1, JSON.parse('{"__proto__":"deep"}') as unknown] });
+    const tags = data.ModelTags as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(tags, '__proto__')?.value).toEqual({ owner: 'team-risk' });
+    expect(tags.constructor).toBe('c');
+    expect(contentHash(logged?.body)).toBe(outcome.hash);
+    expect(canonicalJson(logged?.body)).toBe(canonicalJson(event));
+  });
+});
