@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { setOwn } from '../util/ownProperties.js';
+import { rebuildJson } from '../util/rebuildJson.js';
 
 /**
  * Who did something is not lineage, and it is personal data: caller IPs, user names, object ids,
@@ -40,26 +40,20 @@ export function pseudonym(value: unknown, key: string): string {
   return `redacted:${createHmac('sha256', key).update(text, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
-export function redactIdentities<T>(value: T, key: string, depth = 0): T {
-  if (depth > 64 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => redactIdentities(v, key, depth + 1)) as T;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const lower = k.toLowerCase();
+/** Walks the whole value, at any depth (iteratively): a limit would leave deeper identities in clear. */
+export function redactIdentities<T>(value: T, key: string): T {
+  return rebuildJson(value, (v, place) => {
+    if (!place.direct) return undefined;
+    const lower = place.key.toLowerCase();
     // Already redacted (a replay of a stored event): leave it, so redaction is idempotent.
     const done = typeof v === 'string' && v.startsWith('redacted:');
-    if (
+    const identity =
       IDENTITY_KEYS.has(lower) &&
       v !== null &&
       v !== undefined &&
       v !== '' &&
       !done &&
-      !(lower === 'identity' && isManagedIdentityBlock(v))
-    ) {
-      setOwn(out, k, pseudonym(v, key));
-    } else {
-      setOwn(out, k, redactIdentities(v, key, depth + 1));
-    }
-  }
-  return out as T;
+      !(lower === 'identity' && isManagedIdentityBlock(v));
+    return identity ? { value: pseudonym(v, key) } : undefined;
+  }) as T;
 }

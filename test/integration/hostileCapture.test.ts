@@ -120,3 +120,43 @@ describe('special keys are stored as data (hole 10)', () => {
     expect(canonicalJson(logged?.body)).toBe(canonicalJson(event));
   });
 });
+
+describe('personal data at any depth is redacted before it is stored (hole 3)', () => {
+  const pii = { callerIpAddress: '203.0.113.70', note: 'owner jane.doe@contoso.com, from 198.51.100.4' };
+  const expectNoneInClear = (text: string) => {
+    expect(text).not.toContain('203.0.113.70');
+    expect(text).not.toContain('198.51.100.4');
+    expect(text).not.toContain('jane.doe');
+  };
+
+  it('Event Grid and Event Hubs: values 70 levels down are not in the raw log, the graph or a dead letter', async () => {
+    const event = modelRegistered('credit', 7);
+    (event.data as Record<string, unknown>).ModelTags = { deep: nested(70, pii) };
+    expect((await captureEvent(services.capture, event)).status).toBe('projected');
+    const record = {
+      ...runStatusRecord('train-70', 'Running', '2024-05-01T08:00:00Z'),
+      properties: { RunId: 'train-70', Status: 'Running', deep: nested(70, pii) },
+    };
+    const bad = { category: 'AmlRunStatusChangedEvent', properties: { RunId: 'no-time', deep: nested(70, pii) } };
+    const report = await captureMonitorMessage(services.capture, { records: [record, bad] }, { partitionId: '0' });
+    expect(report).toMatchObject({ projected: 1, deadLettered: 1, failed: 0 });
+    expectNoneInClear(await rawLog());
+    expectNoneInClear((await graphSnapshot(services)).join('\n'));
+    expectNoneInClear(canonicalJson(await letters()));
+  });
+
+  it('values 10,000 levels down are not in clear in the dead letter of a too-deep event', async () => {
+    const event = modelRegistered('credit', 8);
+    (event.data as Record<string, unknown>).ModelTags = nested(10_000, pii);
+    expect(await captureEvent(services.capture, event)).toMatchObject({ status: 'dead-lettered' });
+    const report = await captureMonitorMessage(
+      services.capture,
+      { records: [{ ...runStatusRecord('t', 'Running', '2024-05-01T08:00:00Z'), properties: nested(10_000, pii) }] },
+      {},
+    );
+    expect(report).toMatchObject({ deadLettered: 1, failed: 0 });
+    const stored = await letters();
+    expect(stored).toHaveLength(2);
+    expectNoneInClear(canonicalJson(stored));
+  });
+});
