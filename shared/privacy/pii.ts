@@ -64,14 +64,32 @@ interface Detector {
 
 const VERSION_KEY = /version|ver$|release|build|tag/i;
 
+/**
+ * Connection-string labels whose value is a secret (Azure Storage, Service Bus and Event Hubs,
+ * SQL and ODBC). Azure's own labels may carry a prefix (`StorageAccountKey=`); the generic ones
+ * must stand alone. `SharedAccessKeyName=` (the name of a policy) is not a secret.
+ */
+const SECRET_LABEL_IN_TEXT = '(?:AccountKey|SharedAccessKey|SharedAccessSignature|(?<![A-Za-z0-9])(?:Password|Pwd))';
+/** A field named like one of those labels holds a secret, whatever its value looks like. */
+const SECRET_FIELD = /^(?:account[-_]?key|shared[-_]?access[-_]?(?:key|signature)|password|pwd)$/i;
+
+/** Already replaced by redaction (idempotence: a replayed event is redacted again). */
+const REDACTED = /^(?:pii:[a-z-]+:[0-9a-f]{24}|redacted:[0-9a-f]{24})$/;
+
+function secretField(text: string, key: string): boolean {
+  return SECRET_FIELD.test(key) && text.length > 0 && !REDACTED.test(text);
+}
+
 const DETECTORS: Detector[] = [
   {
     kind: 'private-key',
     pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   },
+  // A value behind a connection-string secret label is a secret whatever its length (a short
+  // test key is still a key); so is a bare 64-byte storage key in base64.
   {
     kind: 'storage-secret',
-    pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g,
+    pattern: new RegExp(`${SECRET_LABEL_IN_TEXT}\\s*=\\s*[^;\\s"'<>,]+|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])`, 'gi'),
   },
   {
     kind: 'sas-token',
@@ -124,6 +142,10 @@ function outsideGuids(text: string, fn: (segment: string) => string): string {
 }
 
 function scanString(text: string, path: string, key: string, findings: PiiFinding[]): void {
+  if (secretField(text, key)) {
+    findings.push({ kind: 'storage-secret', path });
+    return;
+  }
   const found = new Set<PiiKind>();
   outsideGuids(text, (segment) => {
     for (const d of DETECTORS) {
@@ -173,6 +195,7 @@ export function scanPii(value: unknown): PiiFinding[] {
 }
 
 function redactText(text: string, hashKey: string, key: string): string {
+  if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
   return outsideGuids(text, (segment) => {
     let out = segment;
     for (const d of DETECTORS) {

@@ -160,3 +160,18 @@ describe('personal data at any depth is redacted before it is stored (hole 3)', 
     expectNoneInClear(canonicalJson(stored));
   });
 });
+
+describe('connection-string secrets are redacted whatever their length (hole 4)', () => {
+  it('AccountKey=abc123XYZ== in a model property is stored nowhere in clear', async () => {
+    const event = modelRegistered('credit', 9);
+    (event.data as Record<string, unknown>).ModelProperties = {
+      conn: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=abc123XYZ==',
+      AccountKey: 'k1',
+    };
+    expect((await captureEvent(services.capture, event)).status).toBe('projected');
+    const stored = `${await rawLog()}\n${(await graphSnapshot(services)).join('\n')}`;
+    expect(stored).not.toContain('abc123XYZ');
+    expect(stored).not.toContain('"k1"');
+    expect(stored).toContain('AccountName=acct;pii:storage-secret:');
+  });
+});
