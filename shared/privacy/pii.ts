@@ -89,7 +89,7 @@ const DETECTORS: Detector[] = [
   // test key is still a key); so is a bare 64-byte storage key in base64.
   {
     kind: 'storage-secret',
-    pattern: new RegExp(`${SECRET_LABEL_IN_TEXT}\\s*=\\s*[^;\\s"'<>,]+|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])`, 'gi'),
+    pattern: new RegExp(`${SECRET_LABEL_IN_TEXT}\\s*=\\s*[^;\\s"'<>,\\\\]+|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])`, 'gi'),
   },
   {
     kind: 'sas-token',

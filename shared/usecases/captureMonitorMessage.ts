@@ -15,6 +15,13 @@ export interface MessageReport {
 }
 
 /**
+ * Records one message may hold. An Event Hubs event is at most 1 MB (Standard and above) and a
+ * resource-log record takes a few hundred bytes, so diagnostic settings never send more; a
+ * message that claims more is dead-lettered whole, once, instead of as thousands of letters.
+ */
+export const MAX_RECORDS_PER_MESSAGE = 10_000;
+
+/**
  * One Event Hubs message from Azure Monitor: a `{"records": [...]}` envelope holding several
  * resource-log or Activity Log records. Each record is captured on its own, so one bad record
  * never fails or loses the others. A record the stores cannot take even after retries is
@@ -25,8 +32,18 @@ export async function captureMonitorMessage(deps: CaptureDeps, body: unknown, de
   const report: MessageReport = { records: 0, projected: 0, ignored: 0, deadLettered: 0, failed: 0, ignoredByCategory: {}, errors: [] };
   const split = splitMonitorMessage(body);
   if (!split.ok) {
-    const reason = `not an Azure Monitor message: ${describeIssues(split.issues)}`;
-    await storeRefused(deps, prepareEvent(body, deps.redactionKey), delivery, reason, split.issues, report);
+    const prepared = prepareEvent(body, deps.redactionKey);
+    // The parser's messages may quote the body (V8 cites the start of text that is not JSON), so
+    // the reason is taken from the redacted copy, which fails the same way.
+    const redacted = splitMonitorMessage(prepared.raw);
+    const issues = redacted.ok ? [{ path: '(root)', message: 'not a records envelope' }] : redacted.issues;
+    await storeRefused(deps, prepared, delivery, `not an Azure Monitor message: ${describeIssues(issues)}`, issues, report);
+    return report;
+  }
+  if (split.records.length > MAX_RECORDS_PER_MESSAGE) {
+    const message = `the message holds ${split.records.length} records, more than ${MAX_RECORDS_PER_MESSAGE} (Event Hubs events are at most 1 MB)`;
+    const reason = `not an Azure Monitor message: ${message}`;
+    await storeRefused(deps, prepareEvent(body, deps.redactionKey), delivery, reason, [{ path: 'records', message }], report);
     return report;
   }
   for (const [index, record] of split.records.entries()) {

@@ -148,7 +148,7 @@ describe('local host queue triggers (hole 12)', () => {
     });
   });
   afterAll(async () => {
-    if (queueHost?.child.exitCode === null) await queueHost.stop('SIGKILL');
+    if (queueHost?.child.exitCode === null) await queueHost.stop();
   });
   const enqueue = (messages: unknown[]) => fetch(`${queueHost.url}/api/enqueue`, { method: 'POST', body: JSON.stringify(messages) });
   const progress = async () => (await (await fetch(`${queueHost.url}/api/progress`)).json()) as { started: string[]; finished: string[] };

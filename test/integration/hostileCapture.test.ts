@@ -175,3 +175,28 @@ describe('connection-string secrets are redacted whatever their length (hole 4)'
     expect(stored).toContain('AccountName=acct;pii:storage-secret:');
   });
 });
+
+describe('Event Hubs messages found hostile by the fuzz suite', () => {
+  it('a message of 100,000 records (1 MB of junk) is one dead letter, not 100,000', async () => {
+    const started = Date.now();
+    const report = await captureMonitorMessage(
+      services.capture,
+      { records: Array.from({ length: 100_000 }, () => 1) },
+      { partitionId: '0' },
+    );
+    expect(report).toMatchObject({ records: 0, deadLettered: 1, failed: 0 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const [letter] = await letters();
+    expect(letter?.reason).toMatch(/100000 records, more than 10000/);
+  });
+
+  it('a body that is not JSON is dead-lettered without quoting personal data in the reason', async () => {
+    // V8 quotes the start of such a body in its error message.
+    const text = 'jane.doe@contoso.com wrote {"records": []}';
+    const report = await captureMonitorMessage(services.capture, text, { partitionId: '0' });
+    expect(report).toMatchObject({ deadLettered: 1, failed: 0 });
+    const [letter] = await letters();
+    expect(letter?.reason).toMatch(/not JSON/);
+    expect(canonicalJson(letter)).not.toContain('jane.doe');
+  });
+});

@@ -52,3 +52,12 @@ describe('connection-string secrets are found by their label (hole 4)', () => {
     expect(kinds('', 'password')).toEqual([]);
   });
 });
+
+describe('secrets inside JSON text bodies (found by the fuzz suite)', () => {
+  it('redaction stops at an escape, so a redacted JSON text still parses', () => {
+    const body = JSON.stringify({ conn: 'AccountKey=abc"; rest', other: 'AccountKey=k\\n' });
+    const redacted = redactPii({ body }, KEY).body;
+    expect(redacted).not.toContain('abc');
+    expect(() => JSON.parse(redacted) as unknown).not.toThrow();
+  });
+});
