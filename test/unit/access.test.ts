@@ -1,6 +1,6 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { evidenceHandler } from '../../functions/evidence.js';
+import { evidenceRoute } from '../../functions/evidence.js';
 import { canSee, principalFrom, requireRole } from '../../shared/access.js';
 import { parseWorkspaceId } from '../../shared/graph/keys.js';
 
@@ -126,7 +126,7 @@ describe('the principal header is trusted only behind App Service authentication
       process.env = { ...saved };
     });
     const call = (principal?: string) =>
-      evidenceHandler(
+      evidenceRoute.handler(
         new HttpRequest({
           method: 'GET',
           url: 'http://h/api/evidence?ref=azureml:credit:3&code=k',

@@ -1,6 +1,6 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chatopsSlack } from '../../functions/chatopsSlack.js';
+import { chatopsSlackRoute } from '../../functions/chatopsSlack.js';
 import { SlackReplayCache, verifySlackSignature } from '../../shared/chatops/signature.js';
 import { slackSignature as sign } from '../helpers/chatops.js';
 
@@ -57,7 +57,7 @@ describe('Slack replay protection (hole 13)', () => {
       process.env.SLACK_SIGNING_SECRET = SECRET;
       const ts = String(Math.floor(Date.now() / 1000));
       const call = () =>
-        chatopsSlack(
+        chatopsSlackRoute.handler(
           new HttpRequest({
             method: 'POST',
             url: 'http://h/api/chatops/slack',
