@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FunctionsCore } from '../../infra/local/functionsCore.js';
 import { isAppFunction, registeredRoutes, type AppFunction } from '../../shared/api/app.js';
 import { openApiDocument } from '../../shared/api/openapi.js';
@@ -140,6 +140,13 @@ describe('all-workspaces routes', () => {
     );
 
   it('refuse a role limited to some workspaces with 403 naming the role, before touching a store', async () => {
+    // App Service authentication in front (else the header is not trusted), and the suffix mapped to a workspace.
+    vi.stubEnv('WEBSITE_AUTH_ENABLED', 'True');
+    vi.stubEnv(
+      'ROLE_WORKSPACES',
+      'ws-credit=/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-credit',
+    );
+    onTestFinished(() => vi.unstubAllEnvs());
     const flagged = routes.filter((r) => r.spec.allWorkspaces);
     expect(flagged.map((r) => r.name).sort()).toEqual([
       'complianceHoldsDelete',
