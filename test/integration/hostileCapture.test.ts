@@ -200,3 +200,22 @@ describe('Event Hubs messages found hostile by the fuzz suite', () => {
     expect(canonicalJson(letter)).not.toContain('jane.doe');
   });
 });
+
+describe('dead letters are keyed by channel and hash (hole 9)', () => {
+  it('an Event Hubs letter does not overwrite an Event Grid letter with the same body', async () => {
+    const body = { records: 'not a list' };
+    const common = { hash: contentHash(body), receivedAt: '2024-05-01T00:00:00.000Z', issues: [], body };
+    const grid = await services.deadLetters.put({ ...common, channel: 'eventgrid', reason: 'from Event Grid' });
+    const hubs = await services.deadLetters.put({ ...common, channel: 'eventhubs', reason: 'from Event Hubs' });
+    expect(grid).not.toBe(hubs);
+    const stored = await letters();
+    expect(stored.map((l) => [l.channel, l.reason, l.attempts]).sort()).toEqual([
+      ['eventgrid', 'from Event Grid', 1],
+      ['eventhubs', 'from Event Hubs', 1],
+    ]);
+    // The same channel again is the same letter, one attempt more.
+    await services.deadLetters.put({ ...common, channel: 'eventgrid', reason: 'from Event Grid' });
+    expect((await services.deadLetters.read(grid))?.attempts).toBe(2);
+    expect((await services.deadLetters.read(hubs))?.attempts).toBe(1);
+  });
+});
