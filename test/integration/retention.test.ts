@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ItemDefinition } from '@azure/cosmos';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { canonicalWorkspace } from '../../shared/access.js';
 import type { Services } from '../../shared/composition.js';
 import { covers, holdInputSchema } from '../../shared/compliance/holds.js';
 import type { ComplianceReport, RetentionViolation } from '../../shared/compliance/report.js';
@@ -529,7 +530,7 @@ describe('retention: holds that change or end, and purged traces across workspac
     const lookup = (scope: Set<string> | null) =>
       predictionRequest(services.graph, services.predictionRequests, 'req-private', 3, 100, scope);
     await expect(lookup(new Set(['another-workspace']))).rejects.toMatchObject({ code: 'not-found' });
-    await expect(lookup(new Set([WS.split('/').pop()!.toLowerCase()]))).rejects.toMatchObject({ code: 'gone' });
+    await expect(lookup(new Set([canonicalWorkspace(WS)]))).rejects.toMatchObject({ code: 'gone' });
   });
 });
 
