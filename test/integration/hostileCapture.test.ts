@@ -5,11 +5,12 @@ import { createCosmosClient } from '../../shared/store/cosmosClient.js';
 import { EventLog } from '../../shared/store/eventLog.js';
 import { captureEvent, MAX_EVENT_DEPTH } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
+import { predictionRequest } from '../../shared/usecases/predictionRequest.js';
 import { modelRegistered } from '../helpers/events.js';
 import { graphSnapshot } from '../helpers/graph.js';
 import { nested } from '../helpers/hostile.js';
 import { canonicalJson, contentHash, jsonDepth } from '../../shared/util/canonicalJson.js';
-import { runStatusRecord } from '../helpers/monitorRecords.js';
+import { runStatusRecord, trafficRecord } from '../helpers/monitorRecords.js';
 import { freshServices } from '../helpers/stores.js';
 
 /** Hostile events against the real stores: each is projected or dead-lettered with its reason, never lost. */
@@ -217,5 +218,24 @@ describe('dead letters are keyed by channel and hash (hole 9)', () => {
     await services.deadLetters.put({ ...common, channel: 'eventgrid', reason: 'from Event Grid' });
     expect((await services.deadLetters.read(grid))?.attempts).toBe(2);
     expect((await services.deadLetters.read(hubs))?.attempts).toBe(1);
+  });
+});
+
+describe('prediction request ids keep their case (hole 13)', () => {
+  it('ids that differ only in case are two requests; a GUID is found in any case', async () => {
+    const guid = '6f1c2a9e-8b0d-4e3f-9a1b-2c3d4e5f6a7b';
+    const message = {
+      records: [
+        trafficRecord('Req-Case', 'credit-scoring', 'blue', '2024-05-02T10:00:00Z'),
+        trafficRecord('req-case', 'credit-scoring', 'green', '2024-05-02T10:00:01Z'),
+        trafficRecord(guid, 'credit-scoring', 'blue', '2024-05-02T10:00:02Z'),
+      ],
+    };
+    expect(await captureMonitorMessage(services.capture, message, { partitionId: '0' })).toMatchObject({ projected: 3, failed: 0 });
+    const answer = async (id: string) => predictionRequest(services.graph, services.predictionRequests, id, 1, 10);
+    expect(await answer('Req-Case')).toMatchObject({ requestId: 'Req-Case', deploymentArmId: expect.stringMatching(/blue$/i) });
+    expect(await answer('req-case')).toMatchObject({ requestId: 'req-case', deploymentArmId: expect.stringMatching(/green$/i) });
+    await expect(answer('REQ-CASE')).rejects.toMatchObject({ code: 'not-found' });
+    expect(await answer(guid.toUpperCase())).toMatchObject({ requestId: guid });
   });
 });
