@@ -67,6 +67,14 @@ export class PreconditionFailedStoreError extends StoreError {}
 /** The item or request is larger than the store accepts (413). */
 export class TooLargeStoreError extends StoreError {}
 
+/** The store refused the request as malformed (400): the same request will be refused again. */
+export class RefusedStoreError extends StoreError {}
+
+/** Failures no retry or redelivery gets past: the item itself is what the store refuses. */
+export function isPermanentStoreRefusal(error: unknown): error is TooLargeStoreError | RefusedStoreError {
+  return error instanceof TooLargeStoreError || error instanceof RefusedStoreError;
+}
+
 /** A document read back from the store does not have the shape we wrote. */
 export class CorruptDocumentError extends Error {
   constructor(message: string) {

@@ -7,6 +7,7 @@ import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
+import { isPermanentStoreRefusal } from '../errors.js';
 import { contentHash, jsonDepth } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
@@ -103,29 +104,38 @@ export async function capturePrepared(
   const { channel = 'eventgrid', delivery } = options;
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
-  const depth = jsonDepth(raw);
-  if (depth > MAX_EVENT_DEPTH) {
-    // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
-    const message = `nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`;
+  const refuse = async (message: string, duplicate: boolean): Promise<CaptureOutcome> => {
     const reason = `The event is ${message}; it was not projected.`;
     const issues = [{ path: '(event)', message }];
+    const { id: eventId, type: eventType } = sniffed;
     await withRetry(
-      () =>
-        deps.deadLetters.put({
-          hash,
-          channel,
-          receivedAt,
-          reason,
-          issues,
-          eventId: sniffed.id,
-          eventType: sniffed.type,
-          delivery,
-          body: raw,
-        }),
+      () => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }),
       'writing a dead letter',
     );
-    return { status: 'dead-lettered', hash, eventId: sniffed.id, eventType: sniffed.type, duplicate: false, reason, issues };
+    return { status: 'dead-lettered', hash, eventId, eventType, duplicate, reason, issues };
+  };
+  const depth = jsonDepth(raw);
+  // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
+  if (depth > MAX_EVENT_DEPTH)
+    return refuse(`nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`, false);
+  try {
+    return await logAndProject(deps, { raw, hash }, options, sniffed, receivedAt);
+  } catch (error) {
+    // Too large, or malformed to the store: every redelivery would fail the same way (only
+    // transient failures are worth one), so the event completes as a dead letter that says so.
+    if (!isPermanentStoreRefusal(error)) throw error;
+    return refuse(`refused by the store, which no retry changes (${error.message.slice(0, 300)})`, false);
   }
+}
+
+async function logAndProject(
+  deps: CaptureDeps,
+  { raw, hash }: PreparedEvent,
+  options: CaptureOptions,
+  sniffed: ReturnType<typeof sniffEnvelope>,
+  receivedAt: string,
+): Promise<CaptureOutcome> {
+  const { channel = 'eventgrid', delivery } = options;
   const logged = await withRetry(
     () =>
       deps.eventLog.append({

@@ -239,3 +239,18 @@ describe('prediction request ids keep their case (hole 13)', () => {
     expect(await answer(guid.toUpperCase())).toMatchObject({ requestId: guid });
   });
 });
+
+describe('permanent store refusals are dead-lettered, not retried forever (hole 8)', () => {
+  it('an event whose 1.2 MB id makes the log document too large for Cosmos DB is a dead letter naming the size', async () => {
+    const event = modelRegistered('credit', 8);
+    event.id = 'x'.repeat(1_200_000);
+    const outcome = await captureEvent(services.capture, event);
+    expect(outcome).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/too large/) });
+    const [letter] = await letters();
+    expect(letter).toMatchObject({ hash: outcome.hash, channel: 'eventgrid', reason: expect.stringMatching(/too large/) });
+    expect(await graphSnapshot(services)).toEqual([]);
+    // Redelivered, it is the same letter again: the delivery completes every time.
+    expect(await captureEvent(services.capture, event)).toMatchObject({ status: 'dead-lettered' });
+    expect((await letters())[0]?.attempts).toBe(2);
+  });
+});
