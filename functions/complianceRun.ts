@@ -12,7 +12,7 @@ export const complianceRunRoute = route(
     route: 'compliance/run',
     summary: 'Run the compliance checks now and return the report',
     description:
-      "Admin only. Runs the named checks (default: all) and returns when the report is written. `mode`: `incremental` (default) processes what changed since each check last ran; `full` recomputes from scratch; `window` re-checks documents changed between `since` and `until` without moving the checks' marks. 503 also when another run of the same check committed first.",
+      "Admin only. Runs the named checks (default: all) and returns when the report is written. `mode`: `incremental` (default) processes what changed since each check last ran; `full` recomputes from scratch; `window` re-checks documents changed between `since` and `until` without moving the checks' marks. 409 while another run of one of the checks is in progress; 503 also when another run of the same check committed first.",
     tags: ['compliance'],
     authLevel: 'admin',
     role: 'admin',
@@ -31,6 +31,8 @@ export const complianceRunRoute = route(
         { message: 'mode "window" needs since <= until', path: ['since'] },
       ),
     responses: { 200: { description: 'The report written by this run', schema: reportSchema.meta({ id: 'ComplianceReport' }) } },
+    // 409 while another run of one of the checks holds its lease.
+    problems: ['run-in-progress'],
   },
   async ({ body, services, context }) => {
     const window = body.mode === 'window' ? { since: body.since as string, until: body.until as string } : undefined;

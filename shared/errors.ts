@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   'gate-failed': { status: 422, title: 'The model version does not meet the traceability policy' },
   'payload-too-large': { status: 413, title: 'The request is too large' },
   'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },
+  'run-in-progress': { status: 409, title: 'A run of this check is already in progress' },
   'store-unavailable': { status: 503, title: 'The lineage store is unavailable' },
   'not-configured': { status: 503, title: 'This feature is not configured' },
   internal: { status: 500, title: 'Internal error' },
