@@ -47,7 +47,7 @@ export function armIdProblem(armId: string): string | undefined {
   for (const segment of armId.slice(1).split('/')) {
     if (segment === '') return 'it has an empty path segment';
     if (segment === '.' || segment === '..') return `it has a "${segment}" path segment`;
-    const bad = /[?#%\\\u0000-\u001f\u007f]/.exec(segment);
+    const bad = /[?#%\\]|\p{Cc}/u.exec(segment);
     if (bad) return `a path segment holds ${JSON.stringify(bad[0])}`;
   }
   return undefined;

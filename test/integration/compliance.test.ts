@@ -460,7 +460,7 @@ describe('one run at a time per compliance check (hole 11)', () => {
       Array.from({ length: 3 }, () => runCompliance(services.compliance, { checks: ['pii'], mode: 'full', trigger: 'test' })),
     );
     expect(runs.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const refused = runs.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as unknown);
+    const refused = runs.filter((r) => r.status === 'rejected').map((r) => r.reason);
     expect(refused.every((e) => e instanceof DomainError)).toBe(true);
     expect((refused as DomainError[]).map((e) => [e.code, e.message])).toEqual([
       ['run-in-progress', expect.stringMatching(/pii .*already running/)],
