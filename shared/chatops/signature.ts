@@ -10,6 +10,44 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 /** Slack rejects replays older than five minutes; so do we, in both directions (clock skew aside, a future timestamp is forged). */
 export const SLACK_MAX_SKEW_SECONDS = 5 * 60;
 
+/**
+ * Slack signs a timestamp, not a nonce, so a captured request passes the signature and the
+ * five-minute check until its window ends. The signature itself is unique per request (it covers
+ * the timestamp and the body): remembering each one until its timestamp is out of the window
+ * refuses a second use. Per worker instance: a replay that reaches another instance of a scaled-out
+ * app is not caught (commands only read, so the harm is a repeated answer).
+ */
+export class SlackReplayCache {
+  /** Signature -> the Unix time after which its timestamp is stale anyway. Insertion order = oldest first. */
+  private readonly expiries = new Map<string, number>();
+
+  constructor(private readonly maxEntries = 100_000) {}
+
+  get size(): number {
+    return this.expiries.size;
+  }
+
+  /** Records the signature; false when it was already used within its window. */
+  firstUse(signature: string, timestampSeconds: number, nowSeconds: number): boolean {
+    for (const [seen, expiry] of this.expiries) {
+      // Roughly in expiry order: the first live entry ends the sweep (a stale one left behind is
+      // still treated as expired below, and goes in a later sweep).
+      if (expiry >= nowSeconds) break;
+      this.expiries.delete(seen);
+    }
+    const key = signature.toLowerCase();
+    const previous = this.expiries.get(key);
+    if (previous !== undefined && previous >= nowSeconds) return false;
+    // Full of live entries (a flood of validly signed requests): forget the oldest.
+    if (this.expiries.size >= this.maxEntries) this.expiries.delete(this.expiries.keys().next().value as string);
+    this.expiries.set(key, timestampSeconds + SLACK_MAX_SKEW_SECONDS);
+    return true;
+  }
+}
+
+/** The cache the Slack route uses: one per worker process. */
+export const slackReplays = new SlackReplayCache();
+
 function sameBytes(a: Buffer, b: Buffer): boolean {
   // timingSafeEqual throws on different lengths; the length of a digest is no secret.
   return a.length === b.length && timingSafeEqual(a, b);
@@ -22,6 +60,8 @@ export function verifySlackSignature(input: {
   signature: string | null;
   body: Buffer;
   nowSeconds?: number;
+  /** Signatures already used (default: the process-wide cache). */
+  replays?: SlackReplayCache;
 }): Verdict {
   const { secret, timestamp, signature, body } = input;
   if (!timestamp || !signature) return { ok: false, reason: 'The X-Slack-Signature and X-Slack-Request-Timestamp headers are required.' };
@@ -34,9 +74,10 @@ export function verifySlackSignature(input: {
   const hmac = createHmac('sha256', secret);
   hmac.update(`v0:${timestamp.trim()}:`);
   hmac.update(body);
-  return sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex'))
-    ? { ok: true }
-    : { ok: false, reason: 'The request signature does not match.' };
+  if (!sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex'))) return { ok: false, reason: 'The request signature does not match.' };
+  if (!(input.replays ?? slackReplays).firstUse(m[1] as string, Number(timestamp.trim()), now))
+    return { ok: false, reason: 'This signed request was already received; a replay is refused.' };
+  return { ok: true };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
