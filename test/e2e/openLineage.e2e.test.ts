@@ -195,7 +195,7 @@ describe('OpenLineage HTTP transport -> POST /api/v1/lineage', () => {
     expect(notJson.status).toBe(400);
 
     // Dead-lettered like any other source: replay retries the letters (still failing: their content is wrong).
-    const replay = await fetch(`${host.url}/api/replay`, {
+    const replay = await fetch(`${host.url}/api/replay?wait=120`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-functions-key': ADMIN_KEY },
       body: JSON.stringify({ events: false, deadLetters: true }),

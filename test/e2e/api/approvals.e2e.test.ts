@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { lineageAnswerSchema, nodeSchema } from '../../../shared/api/schemas.js';
-import { AS, S, SHA256, WS, expectOk, expectProblem, type Api, withSampleApi } from './harness.js';
+import { ADMIN, AS, S, SHA256, WS, expectOk, expectProblem, type Api, withSampleApi } from './harness.js';
 
 /**
  * Approvals a pipeline posts (POST /api/approvals) and who is behind an identity hash
@@ -35,11 +35,13 @@ const githubApproval = {
   id: '4412-1',
 };
 
-const post = (body: unknown, options: Parameters<Api['post']>[2] = {}) => api.post('/api/approvals', JSON.stringify(body), options);
+/** A pipeline behind Entra ID: the function key and the Lineage.Approver role (a key alone is a key-only caller). */
+const post = (body: unknown, options: Parameters<Api['post']>[2] = { principal: AS.approver }) =>
+  api.post('/api/approvals', JSON.stringify(body), options);
 const tokenOf = (text: string) => /identity:([0-9a-f]{24})/.exec(text)?.[1] as string;
 
 describe('approvals posted by pipelines', () => {
-  it('a pipeline with the function key records a decision; it shows in the lineage, gate and evidence, and the approver only as a hash', async () => {
+  it('a pipeline with the function key and the approver role records a decision; it shows in the lineage, gate and evidence, and the approver only as a hash', async () => {
     const res = await post(githubApproval);
     expect(res.status, res.text).toBe(201);
     const a = posted.parse(res.body);
@@ -141,7 +143,7 @@ describe('identities', () => {
     const priya = revealed.parse((await api.get(`/api/identities/${tokenOf(user)}`, {}, { principal: AS.auditor })).body);
     expect(priya.value).toBe('Priya Raman');
 
-    const run = await api.post('/api/compliance/run', JSON.stringify({ checks: ['pii'] }), { key: 'admin' });
+    const run = await api.post('/api/compliance/run?wait=120', JSON.stringify({ checks: ['pii'] }), ADMIN);
     expect(run.status, run.text).toBe(200);
     const report = (run.body as { identityReveals?: { total: number; byAuditor: Record<string, number> } }).identityReveals;
     expect(report?.total).toBeGreaterThanOrEqual(2);
