@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { acceptedAnswer, answerOperation, waitQuery } from '../shared/api/operations.js';
 import { route } from '../shared/api/route.js';
 import { CHECKS, reportSchema } from '../shared/compliance/report.js';
-import { startOperation } from '../shared/usecases/operations.js';
+import { startOperation } from '../shared/operations/operations.js';
 
 const instant = z.iso.datetime({ offset: true });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { acceptedAnswer, answerOperation, waitQuery } from '../shared/api/operations.js';
 import { route } from '../shared/api/route.js';
-import { startOperation } from '../shared/usecases/operations.js';
+import { startOperation } from '../shared/operations/operations.js';
 
 const replayReportSchema = z.object({
   events: z.object({

@@ -3,7 +3,7 @@ import { storageQueueFunction } from '../shared/api/app.js';
 import { chatopsSettings } from '../shared/chatops/settings.js';
 import { postSlackAnswer, slackAnswerMessageSchema } from '../shared/chatops/slackDeferred.js';
 import { getServices } from '../shared/composition.js';
-import { runOperation } from '../shared/usecases/operations.js';
+import { runOperation } from '../shared/operations/operations.js';
 
 const messageSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('operation'), id: z.uuid() }), slackAnswerMessageSchema]);
 

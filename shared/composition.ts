@@ -24,7 +24,7 @@ import { PredictionRequestStore } from './store/predictionRequestStore.js';
 import { RetainedRecords } from './store/retainedRecords.js';
 import type { CaptureDeps } from './usecases/captureEvent.js';
 import type { EnrichDeps } from './usecases/enrich.js';
-import type { OperationDeps } from './usecases/operations.js';
+import type { OperationDeps } from './operations/operations.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
 import { buildTlog, type TlogServices } from './tlogServices.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Services } from '../composition.js';
 import { json } from '../http.js';
 import { operationSchema, type Operation } from '../store/operationStore.js';
-import { waitForOperation } from '../usecases/operations.js';
+import { waitForOperation } from '../operations/operations.js';
 import { response, type AnswerDoc, type HttpAnswer } from './route.js';
 
 /**

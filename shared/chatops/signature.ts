@@ -53,31 +53,59 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`, timestamp from `X-Slack-Request-Timestamp`. */
-export function verifySlackSignature(input: {
+interface TimestampedInput {
   secret: string;
   timestamp: string | null;
   signature: string | null;
   body: Buffer;
   nowSeconds?: number;
-  /** Signatures already used (default: the process-wide cache). */
+  /** Signatures already used, for schemes that refuse replays (default: the scheme's cache). */
   replays?: SlackReplayCache;
-}): Verdict {
-  const { secret, timestamp, signature, body } = input;
-  if (!timestamp || !signature) return { ok: false, reason: 'The X-Slack-Signature and X-Slack-Request-Timestamp headers are required.' };
-  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time.' };
+}
+
+/** How a sender signs "{prefix}{body}" with a timestamp header: Slack and our own pipelines differ only in names and format. */
+interface TimestampedScheme {
+  signatureHeader: string;
+  timestampHeader: string;
+  /** The signature header's value, capturing the hex digest. */
+  signature: RegExp;
+  /** What the signature header should look like, for the refusal. */
+  signatureForm: string;
+  signedPrefix: (timestamp: string) => string;
+  /** Where used signatures are remembered, when a second use within the window is refused. */
+  replays?: SlackReplayCache;
+}
+
+/** HMAC-SHA256 over the scheme's prefix and the raw body, with a timestamp within five minutes of now. */
+function verifyTimestampedHmac(input: TimestampedInput, scheme: TimestampedScheme): Verdict {
+  const { secret, signature, body } = input;
+  if (!input.timestamp || !signature)
+    return { ok: false, reason: `The ${scheme.signatureHeader} and ${scheme.timestampHeader} headers are required.` };
+  const timestamp = input.timestamp.trim();
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: `${scheme.timestampHeader} is not a Unix time.` };
   const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS)
+  if (Math.abs(now - Number(timestamp)) > SLACK_MAX_SKEW_SECONDS)
     return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
-  const m = /^v0=([0-9a-f]{64})$/i.exec(signature.trim());
-  if (!m) return { ok: false, reason: 'X-Slack-Signature is not a v0 signature.' };
-  const hmac = createHmac('sha256', secret);
-  hmac.update(`v0:${timestamp.trim()}:`);
-  hmac.update(body);
-  if (!sameBytes(hmac.digest(), Buffer.from(m[1] as string, 'hex'))) return { ok: false, reason: 'The request signature does not match.' };
-  if (!(input.replays ?? slackReplays).firstUse(m[1] as string, Number(timestamp.trim()), now))
+  const m = scheme.signature.exec(signature.trim());
+  if (!m) return { ok: false, reason: `${scheme.signatureHeader} is not ${scheme.signatureForm}.` };
+  const expected = createHmac('sha256', secret).update(scheme.signedPrefix(timestamp)).update(body).digest();
+  if (!sameBytes(expected, Buffer.from(m[1] as string, 'hex'))) return { ok: false, reason: 'The request signature does not match.' };
+  const replays = input.replays ?? scheme.replays;
+  if (replays && !replays.firstUse(m[1] as string, Number(timestamp), now))
     return { ok: false, reason: 'This signed request was already received; a replay is refused.' };
   return { ok: true };
+}
+
+/** `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`, timestamp from `X-Slack-Request-Timestamp`. */
+export function verifySlackSignature(input: TimestampedInput): Verdict {
+  return verifyTimestampedHmac(input, {
+    signatureHeader: 'X-Slack-Signature',
+    timestampHeader: 'X-Slack-Request-Timestamp',
+    signature: /^v0=([0-9a-f]{64})$/i,
+    signatureForm: 'a v0 signature',
+    signedPrefix: (timestamp) => `v0:${timestamp}:`,
+    replays: slackReplays,
+  });
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -102,23 +130,12 @@ export function verifyTeamsSignature(input: { secret: string; authorization: str
  * A pipeline's signed approval (POST /api/approvals): `X-Lineage-Signature: sha256=hex(HMAC-SHA256(secret,
  * "{timestamp}.{body}"))` with `X-Lineage-Timestamp` in Unix seconds, within five minutes of now.
  */
-export function verifyPipelineSignature(input: {
-  secret: string;
-  timestamp: string | null;
-  signature: string | null;
-  body: Buffer;
-  nowSeconds?: number;
-}): Verdict {
-  const { secret, timestamp, signature, body } = input;
-  if (!timestamp || !signature) return { ok: false, reason: 'The X-Lineage-Signature and X-Lineage-Timestamp headers are required.' };
-  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Lineage-Timestamp is not a Unix time.' };
-  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp.trim())) > SLACK_MAX_SKEW_SECONDS)
-    return { ok: false, reason: 'The request timestamp is more than five minutes from now.' };
-  const m = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim());
-  if (!m) return { ok: false, reason: 'X-Lineage-Signature is not sha256=<hex>.' };
-  const expected = createHmac('sha256', secret).update(`${timestamp.trim()}.`).update(body).digest();
-  return sameBytes(expected, Buffer.from(m[1] as string, 'hex'))
-    ? { ok: true }
-    : { ok: false, reason: 'The request signature does not match.' };
+export function verifyPipelineSignature(input: TimestampedInput): Verdict {
+  return verifyTimestampedHmac(input, {
+    signatureHeader: 'X-Lineage-Signature',
+    timestampHeader: 'X-Lineage-Timestamp',
+    signature: /^sha256=([0-9a-f]{64})$/i,
+    signatureForm: 'sha256=<hex>',
+    signedPrefix: (timestamp) => `${timestamp}.`,
+  });
 }

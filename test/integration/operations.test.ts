@@ -3,7 +3,7 @@ import type { Services } from '../../shared/composition.js';
 import { buildServices } from '../../shared/composition.js';
 import type { OperationMessage } from '../../shared/store/operationStore.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
-import { runOperation, startOperation, waitForOperation, type OperationDeps } from '../../shared/usecases/operations.js';
+import { runOperation, startOperation, waitForOperation, type OperationDeps } from '../../shared/operations/operations.js';
 import { replay } from '../../shared/usecases/replay.js';
 import { modelRegistered } from '../helpers/events.js';
 import { freshServices } from '../helpers/stores.js';

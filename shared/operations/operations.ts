@@ -4,8 +4,8 @@ import { complianceRun, type ComplianceRunDeps } from '../compliance/complianceR
 import { CHECKS } from '../compliance/report.js';
 import { DomainError, toProblem } from '../errors.js';
 import { isFinished, type Operation, type OperationKind, type OperationQueue, type OperationStore } from '../store/operationStore.js';
-import type { CaptureDeps } from './captureEvent.js';
-import { replay } from './replay.js';
+import type { CaptureDeps } from '../usecases/captureEvent.js';
+import { replay } from '../usecases/replay.js';
 
 /**
  * Long operations run off the HTTP request (Azure cuts a request at 230 s): the start route
