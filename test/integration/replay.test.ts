@@ -89,7 +89,7 @@ describe('replay', () => {
     // Not projected, and not logged again under the forged content's hash.
     expect(await services.graph.all()).toEqual([]);
     expect(await services.eventLog.get(contentHash(forged.body).slice(7))).toBeUndefined();
-    const letter = await services.deadLetters.read(`pending/${id}.json`);
+    const letter = await services.deadLetters.read(letterName('pending', 'eventgrid', hash));
     expect(letter).toMatchObject({ hash, integrityFailure: true, reason: expect.stringMatching(/^Integrity failure/) });
 
     // Replaying the dead letters never lets it through either.
