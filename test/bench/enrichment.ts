@@ -15,6 +15,7 @@ import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessa
 import { enrich } from '../../shared/usecases/enrich.js';
 import { monitorStream, type MonitorMessage } from './monitorStream.js';
 import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
+import { recordFigures, round } from './results.js';
 
 /**
  * Section 4: what an event costs once enrichment runs, and what Event Hubs capture costs per
@@ -448,6 +449,15 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
       `\n  summary: an Event Grid event costs ${perEvent(first)} Cosmos and ${fixed(first.restClient / first.events, 1)} REST requests with its enrichment ` +
         `(redelivered: ${perEvent(again)} and ${fixed(again.restClient / again.events, 1)}); an Event Hubs record ${fixed(perRecord, 2)} Cosmos requests (traffic log ${fixed(perTraffic, 2)})`,
     );
+    const cosmosPerEvent = (r: Round) => round((r.captureCosmos + r.drainCosmos) / r.events, 1);
+    recordFigures({
+      capture: {
+        requestsPerEventWithEnrichment: cosmosPerEvent(first),
+        requestsPerEventWithEnrichmentRedelivery: cosmosPerEvent(again),
+        restRequestsPerEventWithEnrichment: round(first.restClient / first.events, 1),
+        requestsPerEventHubsRecord: round(perRecord),
+      },
+    });
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop(), standIn.stop()]);
   }

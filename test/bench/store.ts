@@ -4,6 +4,7 @@ import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClien
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 import { fixed, heading, int, mean, table } from './report.js';
+import { recordFigures, round } from './results.js';
 import { AML_TYPES, type AmlType, type BenchEvent } from './stream.js';
 
 /**
@@ -20,6 +21,8 @@ export const STORE_EVENTS = LARGE_GRAPH_AT + BATCH;
 interface Sample {
   type: AmlType;
   requests: number;
+  /** Request units real Cosmos DB would charge, estimated from documented costs (ruEstimate.ts). */
+  ru: number;
   /** Graph documents the event touched: created + updated + unchanged. */
   docs: number;
 }
@@ -42,6 +45,7 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
   // One event at a time, so each round trip is attributed to the event that made it.
   for (const event of events) {
     const before = services.meter.storeRequests;
+    const ruBefore = services.meter.estimatedRequestUnits;
     const outcome = await captureEvent(services.capture, event.raw, { channel: 'eventgrid' });
     const label = outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status;
     result.outcomes.set(label, (result.outcomes.get(label) ?? 0) + 1);
@@ -53,7 +57,12 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
       result.writes.updated += updated;
       result.writes.unchanged += unchanged;
     }
-    result.samples.push({ type: event.type, requests: services.meter.storeRequests - before, docs });
+    result.samples.push({
+      type: event.type,
+      requests: services.meter.storeRequests - before,
+      ru: services.meter.estimatedRequestUnits - ruBefore,
+      docs,
+    });
   }
   result.ms = performance.now() - start;
   return result;
@@ -81,8 +90,14 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
  * is the figure that shows whether cost grows with the graph.
  */
 function graphRequestsPerDoc(d: Delivery): string {
-  return fixed(sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs)), 2);
+  return fixed(graphRequestsPerDocument(d), 2);
 }
+
+function graphRequestsPerDocument(d: Delivery): number {
+  return sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs));
+}
+
+const ruOf = (d: Delivery, type?: AmlType) => d.samples.filter((s) => type === undefined || s.type === type).map((s) => s.ru);
 
 /** `mean (min-max)` requests per event, or `-` when there were none of that type. */
 function perEvent(requests: readonly number[]): string {
@@ -192,23 +207,44 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
     );
 
     const { storeRequests: requests, requestUnits } = services.meter.snapshot();
-    console.log(`\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units"`);
-    if (requestUnits === 0) {
-      console.log('  request units: none recorded - the embedded server reports no request charge (real Cosmos DB does)');
-    } else if (requestUnits === requests) {
-      console.log('  request units: not meaningful here - the embedded server answers every request with a flat');
-      console.log('  x-ms-request-charge of 1, so RU = requests; real Cosmos DB charges by operation and document size');
-    } else {
-      console.log(
-        `  request units: ${fixed(requestUnits / (first.samples.length + again.samples.length), 2)} RU/event over all deliveries`,
-      );
-    }
+    console.log(
+      `\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units" as the embedded server charged them`,
+    );
+    if (requestUnits === requests)
+      console.log('  (the embedded server answers every request with a flat x-ms-request-charge of 1, so its RU = requests)');
+    console.log('\n  request units real Cosmos DB would charge, ESTIMATED from the documented cost of reads and writes by');
+    console.log('  document size (shared/store/ruEstimate.ts: Microsoft\'s "Understand request unit consumption" table), mean per event');
+    console.log(
+      table(
+        ['event type', 'first delivery RU/event', 'redelivery RU/event'],
+        [
+          ...AML_TYPES.map((t) => [t, fixed(mean(ruOf(first, t)), 1), fixed(mean(ruOf(again, t)), 1)]),
+          ['all types (stream mix)', fixed(mean(ruOf(first)), 1), fixed(mean(ruOf(again)), 1)],
+        ],
+      ),
+    );
 
     const all = (d: Delivery) => fixed(mean(requestsOf(d)), 2);
     console.log(
       `\n  summary: ${all(first)} Cosmos requests/event on first delivery (stream mix), ${all(again)} on redelivery; ` +
-        `${graphRequestsPerDoc(small)} -> ${graphRequestsPerDoc(large)} graph requests/document touched from the small to the larger graph`,
+        `${graphRequestsPerDoc(small)} -> ${graphRequestsPerDoc(large)} graph requests/document touched from the small to the larger graph; ` +
+        `about ${fixed(mean(ruOf(first)), 1)} RU/event (estimated)`,
     );
+    const byType = (d: Delivery) => Object.fromEntries(AML_TYPES.map((t) => [t, round(mean(requestsOf(d, t)))]));
+    recordFigures({
+      capture: {
+        requestsPerEvent: round(mean(requestsOf(first))),
+        requestsPerEventRedelivery: round(mean(requestsOf(again))),
+        requestsPerEventByType: byType(first),
+        requestsPerDocumentTouched: round(graphRequestsPerDocument(first)),
+        requestsPerDocumentTouchedAsGraphGrows: {
+          [`graph of ${docsBefore(warm)} documents`]: round(graphRequestsPerDocument(small)),
+          [`graph of ${docsBefore(warm, small, fill)} documents`]: round(graphRequestsPerDocument(large)),
+        },
+        ruEstimatePerEvent: round(mean(ruOf(first)), 1),
+        ruEstimatePerEventRedelivery: round(mean(ruOf(again)), 1),
+      },
+    });
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop()]);
   }
