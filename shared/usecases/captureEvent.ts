@@ -69,11 +69,13 @@ export interface CaptureOptions {
   /** Enqueue REST follow-ups (default). Replays re-project evidence and do not fetch again. */
   followUp?: boolean;
   /**
-   * Follow links of evidence already in the log (default true: an event redelivered after a crash
-   * between logging and enqueueing still gets its follow-ups). Enrichment passes false unless the
-   * queue is redelivering: a REST answer identical to one logged before had its links followed then.
+   * Project and follow the links of evidence already in the log (default true: an event redelivered
+   * after a crash between logging and projecting still gets projected and followed up). Enrichment
+   * passes false unless the queue is redelivering: a REST answer identical to one logged before was
+   * projected and followed then, or its own message is still in the queue and will be, so an
+   * answer that did not change costs one request (the log's conflict) and touches no graph document.
    */
-  followUpDuplicates?: boolean;
+  redoDuplicates?: boolean;
   /** REST fetches that led to this capture; follow-ups carry one more. */
   hops?: number;
 }
@@ -196,6 +198,18 @@ async function logAndProject(
     return { status: 'ignored', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, reason: normalized.reason };
   }
 
+  if (duplicate && options.redoDuplicates === false) {
+    return {
+      status: 'projected',
+      hash,
+      eventId: normalized.eventId,
+      eventType: normalized.eventType,
+      duplicate,
+      writes: { created: 0, updated: 0, unchanged: 0 },
+      enqueued: 0,
+    };
+  }
+
   // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
   approvalsFromRules(normalized.delta, deps.approvalRules ?? DEFAULT_RULES, normalized.time);
   const prov: Provenance = {
@@ -226,7 +240,7 @@ async function logAndProject(
     await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
-  const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;
+  const follow = options.followUp !== false && (!duplicate || options.redoDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;
   if (follow && deps.enrichments && normalized.enrich.length > 0) {
     const sink = deps.enrichments;
     await withRetry(
