@@ -15,7 +15,7 @@ import { DeadLetterStore } from './store/deadLetters.js';
 import { EnvelopeCipher } from './privacy/envelope.js';
 import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
 import { IdentityVault } from './store/identityVault.js';
-import { EnrichmentQueue } from './store/enrichmentQueue.js';
+import { ClosureQueue, EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { OperationQueue, OperationStore } from './store/operationStore.js';
 import { GraphStore } from './store/graphStore.js';
@@ -41,6 +41,7 @@ export interface Services {
   deadLetters: DeadLetterStore;
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
+  closureQueue: ClosureQueue;
   /** Sealed identities and the reveal log. */
   identities: IdentityVault;
   arm: ArmClient;
@@ -78,6 +79,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
+  const closureQueue = new ClosureQueue(queues.getQueueClient(settings.CLOSURE_QUEUE));
   const keyId = settings.IDENTITY_KEYVAULT_KEY_ID;
   const identities = new IdentityVault(
     blobs.getContainerClient(settings.IDENTITY_CONTAINER),
@@ -100,6 +102,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichments: enrichmentQueue,
+    closures: closureQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
     approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
@@ -159,6 +162,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichmentQueue,
+    closureQueue,
     identities,
     arm,
     mlflow,
@@ -173,6 +177,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     ensureStorage: async () => {
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
+      await closureQueue.ensure();
       await identities.ensure();
       await complianceBlobs.ensure();
       await tlog.store.ensure();

@@ -144,6 +144,11 @@ export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
     facts: mergeFacts(a.facts, b.facts),
     series: mergeSeries(a.series, b.series),
     provenance: mergeProvenance(a.provenance, b.provenance, EDGE_PROVENANCE_CAP),
+    // Propagated once is propagated for good: a link is pending only while every copy says so
+    // (a copy without the flag predates the closure stage, whose links were propagated on capture).
+    ...(a.closurePending !== undefined || b.closurePending !== undefined
+      ? { closurePending: a.closurePending === true && b.closurePending === true }
+      : {}),
   };
 }
 
@@ -215,7 +220,8 @@ export function edgePair(
     provenance: [prov],
   };
   return [
-    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out' },
+    // A new link waits for the closure stage; merged into a propagated copy, it is not pending.
+    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out', closurePending: true },
     { ...base, id: edgeId('in', kind, fromId), pk: toId, dir: 'in' },
   ];
 }

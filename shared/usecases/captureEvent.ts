@@ -2,7 +2,7 @@ import type { ValidationIssue } from '../ingest/issues.js';
 import { sniffEnvelope } from '../ingest/eventGrid/envelope.js';
 import type { Provenance } from '../graph/model.js';
 import type { DeadLetterStore } from '../store/deadLetters.js';
-import type { EnrichmentSink } from '../store/enrichmentQueue.js';
+import type { ClosureSink, EnrichmentSink } from '../store/enrichmentQueue.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
@@ -34,6 +34,11 @@ export interface CaptureDeps {
   redactionKey: string;
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
+  /**
+   * The closure stage's queue (CLOSURE_QUEUE), nudged when an event stores new links; without it,
+   * closures wait for the next run of the stage, and lookups walk meanwhile.
+   */
+  closures?: ClosureSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   predictionRequests?: PredictionRequestStore;
   /** Rules that read approvals from model tags, properties and stage (APPROVAL_RULES); the defaults without. */
@@ -205,7 +210,7 @@ async function logAndProject(
       eventId: normalized.eventId,
       eventType: normalized.eventType,
       duplicate,
-      writes: { created: 0, updated: 0, unchanged: 0 },
+      writes: { created: 0, updated: 0, unchanged: 0, newLinks: 0 },
       enqueued: 0,
     };
   }
@@ -222,10 +227,18 @@ async function logAndProject(
     learnedAt: receivedAt,
     ...(delivery ? { delivery } : {}),
   };
-  const writes = await withRetry(
-    () => applyDelta(deps.graph, normalized.delta, prov),
-    `projecting ${normalized.eventType} ${normalized.eventId}`,
-  );
+  // Links created by any attempt (a retried attempt finds them there): the closure stage's work.
+  let newLinks = 0;
+  const writes = await withRetry(async () => {
+    const result = await applyDelta(deps.graph, normalized.delta, prov);
+    newLinks += result.newLinks;
+    return result;
+  }, `projecting ${normalized.eventType} ${normalized.eventId}`);
+  // A redelivery nudges again: the first delivery may have stored links and crashed before this.
+  if (deps.closures && (newLinks > 0 || (duplicate && normalized.delta.edges.length > 0))) {
+    const sink = deps.closures;
+    await withRetry(() => sink.enqueue([{ newLinks, eventId: normalized.eventId }]), 'nudging the closure stage');
+  }
   const { predictionRequest } = normalized;
   if (predictionRequest && deps.predictionRequests) {
     const predictionRequests = deps.predictionRequests;
