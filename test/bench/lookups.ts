@@ -302,7 +302,7 @@ interface CaseResult {
   depth: number;
   closure: Sample[];
   baseline: Sample[];
-  /** Roots whose closure was truncated, so lineage() walked with queries. */
+  /** Roots lineage() answered by walking (answeredFrom: a truncated or behind closure). */
   walked: number;
   /** Complete answers (neither partial) with the same node set / compared. */
   sameNodes: number;
@@ -393,7 +393,8 @@ async function runCase(
     }
     if (c) {
       result.closure.push(c.sample);
-      if (c.sample.queryPages > 0) result.walked++;
+      // The closure path's one query (the pending links) is not a walk: the answer says which it was.
+      if (c.answer.answeredFrom === 'walk') result.walked++;
     }
     if (b) {
       result.baseline.push(b.sample);
