@@ -4,6 +4,7 @@ import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '.
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { mapLimited } from '../util/mapLimited.js';
 import {
   closureKey,
   closureSlot,
@@ -236,18 +237,14 @@ export class GraphStore {
 
   /** Marks links propagated: one patch of each `out` copy (a link deleted since is skipped). */
   async settleLinks(links: Link[], concurrency = 32): Promise<void> {
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(concurrency, links.length) }, async () => {
-      while (next < links.length) {
-        const { id, pk } = edgeCopyKey(links[next++] as Link);
-        await unlessNotFound(
-          metered(this.meter, `settling ${id} in ${pk}`, () =>
-            this.container.item(id, pk).patch([{ op: 'set', path: '/closurePending', value: false }]),
-          ),
-        );
-      }
+    await mapLimited(links, concurrency, async (link) => {
+      const { id, pk } = edgeCopyKey(link);
+      await unlessNotFound(
+        metered(this.meter, `settling ${id} in ${pk}`, () =>
+          this.container.item(id, pk).patch([{ op: 'set', path: '/closurePending', value: false }]),
+        ),
+      );
     });
-    await Promise.all(lanes);
   }
 
   /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */

@@ -9,6 +9,7 @@ import {
   type ClosureDoc,
 } from '../graph/closure.js';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { mapLimited } from '../util/mapLimited.js';
 import { closureSlot, type Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
 
@@ -91,14 +92,9 @@ class ClosureBatch {
    */
   async flush(concurrency = 16): Promise<number> {
     const changed = [...this.slots.values()].filter((s) => s.doc && canonicalJson(s.doc) !== s.stored);
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(concurrency, changed.length) }, async () => {
-      while (next < changed.length) {
-        const { doc, etag } = changed[next++] as { doc: ClosureDoc; etag?: string };
-        if (!(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
-      }
+    await mapLimited(changed, concurrency, async ({ doc, etag }) => {
+      if (doc && !(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
     });
-    await Promise.all(lanes);
     return changed.length;
   }
 }
