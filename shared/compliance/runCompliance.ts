@@ -20,7 +20,6 @@ import {
 } from './integrityCheck.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
-import { renderHtml } from './render.js';
 import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
 import {
   emptyRetentionState,
@@ -367,6 +366,9 @@ async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport, e
   history.push(trendPoint(report));
   const kept = history.slice(-HISTORY_CAP);
   await blobs.writeJson(reportPath(report, 'json'), report);
+  // Loaded here, not at startup: the chart's DOM and plotting libraries are most of the app's
+  // module load time, and only a compliance run needs them (the package splits them into a chunk).
+  const { renderHtml } = await import('./render.js');
   await blobs.writeText(reportPath(report, 'html'), renderHtml(report, kept, explorerOrigin), undefined, 'text/html; charset=utf-8');
   await blobs.writeJson(HISTORY, kept);
   // Written last: `latest` never points at a report whose files are not there yet.
