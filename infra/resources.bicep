@@ -40,6 +40,8 @@ param complianceSchedules object = {
 }
 @description('Days each signed checkpoint of the evidence log is kept immutable (WORM) in Blob Storage.')
 param checkpointRetentionDays int = 2557
+@description('Days a long operation\'s status record (GET /api/operations/{id}) is kept after its last change.')
+param operationRecordDays int = 30
 @description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
 param sequenceSchedule string = '0 */5 * * * *'
 
@@ -134,8 +136,29 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         properties: { immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false }
       }
     }
-    // Status records of long operations (GET /api/operations/{id}).
+    // Status records of long operations (GET /api/operations/{id}); deleted by the lifecycle rule below.
     resource operations 'containers' = { name: operationsContainer }
+  }
+  // Operation records are only for following a run: Storage's lifecycle management deletes each one
+  // operationRecordDays after its last change (the app never deletes them; an expired id answers 404).
+  // The rule filters by "container/prefix", so it touches nothing outside the operations container.
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'expire-operation-records'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: { blobTypes: ['blockBlob'], prefixMatch: ['${operationsContainer}/'] }
+              actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: operationRecordDays } } }
+            }
+          }
+        ]
+      }
+    }
   }
   resource queueService 'queueServices' = {
     name: 'default'
