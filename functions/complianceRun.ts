@@ -36,6 +36,8 @@ export const complianceRunRoute = route(
       200: { description: 'The report written by this run (with `?wait`)', schema: reportSchema.meta({ id: 'ComplianceReport' }) },
       202: acceptedAnswer,
     },
+    // 409 while another run of one of the checks holds its lease.
+    problems: ['run-in-progress'],
   },
   async ({ body, query, services, request }) => {
     const window = body.mode === 'window' ? { since: body.since as string, until: body.until as string } : undefined;

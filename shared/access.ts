@@ -88,6 +88,8 @@ const accessSchema = z.object({
     }),
 });
 type AccessSettings = z.infer<typeof accessSchema>;
+/** The settings read here (the settings contract test uses them). */
+export const ACCESS_SETTING_NAMES: readonly string[] = Object.keys(accessSchema.shape);
 
 let cached: { input: string; settings: AccessSettings } | undefined;
 

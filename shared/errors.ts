@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   'gate-failed': { status: 422, title: 'The model version does not meet the traceability policy' },
   'payload-too-large': { status: 413, title: 'The request is too large' },
   'ambiguous-ref': { status: 409, title: 'The reference names more than one node' },
+  'run-in-progress': { status: 409, title: 'A run of this check is already in progress' },
   'store-unavailable': { status: 503, title: 'The lineage store is unavailable' },
   'not-configured': { status: 503, title: 'This feature is not configured' },
   internal: { status: 500, title: 'Internal error' },
@@ -66,6 +67,14 @@ export class PreconditionFailedStoreError extends StoreError {}
 
 /** The item or request is larger than the store accepts (413). */
 export class TooLargeStoreError extends StoreError {}
+
+/** The store refused the request as malformed (400): the same request will be refused again. */
+export class RefusedStoreError extends StoreError {}
+
+/** Failures no retry or redelivery gets past: the item itself is what the store refuses. */
+export function isPermanentStoreRefusal(error: unknown): error is TooLargeStoreError | RefusedStoreError {
+  return error instanceof TooLargeStoreError || error instanceof RefusedStoreError;
+}
 
 /** A document read back from the store does not have the shape we wrote. */
 export class CorruptDocumentError extends Error {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ export async function startCosmos(port?: number): Promise<RunningService & { key
   // would close after Node's default 5 s idle: a write after a pause then fails with ECONNRESET.
   server.keepAliveTimeout = 10 * 60_000;
   server.headersTimeout = 10 * 60_000 + 1_000;
+  refuseOversizedItems(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port ?? 0, '127.0.0.1', () => resolve());
@@ -57,6 +59,28 @@ export async function startCosmos(port?: number): Promise<RunningService & { key
         server.close(() => resolve());
       }),
   };
+}
+
+/** Cosmos DB's documented item limit; the embedded server has none, so a 3 MB write would pass locally only. */
+export const COSMOS_MAX_ITEM_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Answers item writes over COSMOS_MAX_ITEM_BYTES as Cosmos DB does (413 RequestEntityTooLarge),
+ * before the embedded server reads them.
+ */
+function refuseOversizedItems(server: Server): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const write = (req.method === 'POST' || req.method === 'PUT') && /\/docs(\/[^/]*)?$/.test((req.url ?? '').split('?')[0] ?? '');
+    if (write && Number(req.headers['content-length'] ?? 0) > COSMOS_MAX_ITEM_BYTES) {
+      req.resume();
+      res.writeHead(413, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'RequestEntityTooLarge', message: 'Request size is too large' }));
+      return;
+    }
+    for (const handler of handlers) handler(req, res);
+  });
 }
 
 export interface RunningAzurite extends RunningService {

@@ -1,7 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAX_CHAT_BODY } from '../../shared/chatops/http.js';
+import { canonicalJson } from '../../shared/util/canonicalJson.js';
 import { FunctionsCore, type RegisteredFunction, type RpcTypedData } from './functionsCore.js';
 import { compileRoute, type CompiledRoute } from './routes.js';
 import { parseNcrontab } from './ncrontab.js';
@@ -23,6 +26,10 @@ export interface HostOptions {
   entry?: string;
   bind?: string;
   log?: (line: string) => void;
+  /** A queue message still running after this long counts as a failed delivery (Azure: functionTimeout). */
+  queueMessageTimeoutMs?: number;
+  /** On stop, how long in-flight queue messages may finish; the rest reappear after their visibility timeout. */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningHost {
@@ -33,6 +40,11 @@ export interface RunningHost {
 }
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024; // the Functions host's request limit
+/**
+ * Anonymous routes (health, the signed chat-ops routes) take at most the chat routes' 64 KB; the
+ * host stops reading there, so a caller without any key cannot make it buffer 100 MB.
+ */
+const ANONYMOUS_MAX_BODY_BYTES = MAX_CHAT_BODY;
 const EVENT_GRID_CONCURRENCY = 4;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,26 +84,52 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return void res.end();
+      // What a caller sent wrong is a 4xx with a whole problem body, never a 500.
+      if (error instanceof URIError)
+        return send(res, 400, { title: 'Malformed percent-escape in the URL', detail: error.message }, 'application/problem+json');
+      if (error instanceof BodyTooLarge) {
+        // Stop here: answer, then close the connection rather than read (or drain) the rest.
+        closeAfter(req, res);
+        return send(res, 413, { title: 'The request is too large', detail: error.message }, 'application/problem+json');
+      }
       log(`[host] error: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) send(res, 500, { title: 'Internal error' }, 'application/problem+json');
-      else res.end();
+      send(res, 500, { title: 'Internal error' }, 'application/problem+json');
     });
   });
 
+  /** Keys are checked, and the route found, before any of the body is read. */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const body = await readBody(req);
-    if (url.pathname.toLowerCase() === '/runtime/webhooks/eventgrid') return eventGridWebhook(req, res, url, body);
+    if (url.pathname.toLowerCase() === '/runtime/webhooks/eventgrid') {
+      if (!systemKeyAllows(url, req)) {
+        closeAfter(req, res);
+        return send(
+          res,
+          401,
+          { title: 'Unauthorized', detail: 'the Event Grid webhook needs the eventgrid_extension system key (code=)' },
+          'application/problem+json',
+        );
+      }
+      return eventGridWebhook(req, res, url, await readBody(req, MAX_BODY_BYTES));
+    }
     const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
     if (admin) {
       // The Functions host requires the master key on /admin; so does this one once keys are on.
-      if (!keyAllows('admin', url, req))
+      if (!keyAllows('admin', url, req)) {
+        closeAfter(req, res);
         return send(res, 401, { title: 'Unauthorized', detail: 'the admin endpoint needs the admin key' }, 'application/problem+json');
-      return adminInvoke(req, res, decodeURIComponent(admin[1] as string), body);
+      }
+      const name = decodeURIComponent(admin[1] as string);
+      return adminInvoke(req, res, name, await readBody(req, MAX_BODY_BYTES));
     }
-    if (url.pathname.toLowerCase().startsWith('/api/')) return httpFunction(req, res, url, body);
+    if (url.pathname.toLowerCase().startsWith('/api/')) return httpFunction(req, res, url);
     send(res, 404, { title: 'Not found', detail: `${url.pathname} is not served by this host` }, 'application/problem+json');
   }
+
+  const keysOn = () => Boolean(process.env.LOCAL_FUNCTION_KEY || process.env.LOCAL_ADMIN_KEY);
+  const givenKey = (url: URL, req: IncomingMessage) =>
+    url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
 
   /**
    * Function keys, as the Functions host checks them (`code` query parameter or `x-functions-key`
@@ -101,14 +139,27 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   function keyAllows(level: string, url: URL, req: IncomingMessage): boolean {
     const functionKey = process.env.LOCAL_FUNCTION_KEY;
     const adminKey = process.env.LOCAL_ADMIN_KEY;
-    if (level === 'anonymous' || (!functionKey && !adminKey)) return true;
-    const given = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
+    if (level === 'anonymous' || !keysOn()) return true;
+    const given = givenKey(url, req);
     if (!given) return false;
-    if (adminKey && given === adminKey) return true;
-    return level === 'function' && functionKey !== undefined && given === functionKey;
+    if (adminKey && sameKey(given, adminKey)) return true;
+    return level === 'function' && functionKey !== undefined && sameKey(given, functionKey);
   }
 
-  async function httpFunction(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
+  /**
+   * The Event Grid extension's webhook takes its system key (`eventgrid_extension` in Azure;
+   * LOCAL_EVENTGRID_KEY here) or the admin key, never a function key. Checked whenever keys are on.
+   */
+  function systemKeyAllows(url: URL, req: IncomingMessage): boolean {
+    if (!keysOn()) return true;
+    const given = givenKey(url, req);
+    if (!given) return false;
+    return [process.env.LOCAL_EVENTGRID_KEY, process.env.LOCAL_ADMIN_KEY].some(
+      (key) => key !== undefined && key !== '' && sameKey(given, key),
+    );
+  }
+
+  async function httpFunction(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.slice('/api'.length);
     const method = (req.method ?? 'GET').toUpperCase();
     let allowed: string[] | undefined;
@@ -119,10 +170,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         allowed = methods;
         continue;
       }
-      if (!keyAllows(bindingText(fn.trigger.authLevel, 'function').toLowerCase(), url, req)) {
+      const level = bindingText(fn.trigger.authLevel, 'function').toLowerCase();
+      if (!keyAllows(level, url, req)) {
         res.statusCode = 401; // the Functions host answers an empty 401
+        closeAfter(req, res); // and this one reads none of the body
         return void res.end();
       }
+      const body = await readBody(req, level === 'anonymous' ? ANONYMOUS_MAX_BODY_BYTES : MAX_BODY_BYTES);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const http = {
@@ -198,7 +252,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       while (next < events.length) {
         const event = events[next++];
         try {
-          await core.invoke(name, [{ name: fn.trigger.name, data: { json: JSON.stringify(event) } }]);
+          await core.invoke(name, [{ name: fn.trigger.name, data: { json: jsonText(event) } }]);
         } catch (error) {
           failed++;
           log(`[${new Date().toISOString()}] ${name}: invocation failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -231,13 +285,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return send(res, 400, { title: 'The body is not JSON' }, 'application/problem+json');
     }
     const input = request.input;
-    let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: JSON.stringify(input ?? null) };
+    let data: RpcTypedData = typeof input === 'string' ? { string: input } : { json: jsonText(input ?? null) };
     let synthesized: Record<string, unknown> = {};
     if (fn.trigger.type.toLowerCase() === 'eventhubtrigger') ({ data, metadata: synthesized } = eventHubDelivery(fn, input));
     // A timer run by hand gets the TimerInfo the host always builds, whatever the body says.
     if (fn.trigger.type.toLowerCase() === 'timertrigger' && input === undefined) data = timerInfo(new Date(), undefined, undefined);
     const metadata = Object.fromEntries(
-      Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: JSON.stringify(v) }]),
+      Object.entries({ ...synthesized, ...(request.triggerMetadata ?? {}) }).map(([k, v]) => [k, { json: jsonText(v) }]),
     );
     try {
       await core.invoke(name, [{ name: fn.trigger.name, data }], metadata);
@@ -259,7 +313,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   function eventHubDelivery(fn: RegisteredFunction, input: unknown): { data: RpcTypedData; metadata: Record<string, unknown> } {
     const n = (sequence.get(fn.metadata.name) ?? 0) + 1;
     sequence.set(fn.metadata.name, n);
-    const body = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+    const body = typeof input === 'string' ? input : jsonText(input ?? null);
     const event = { body, sequenceNumber: n, offset: String(n * 1024), enqueuedTimeUtc: new Date() };
     const partition = {
       fullyQualifiedNamespace: 'localhost',
@@ -271,7 +325,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   const timers = startTimers(core, functions, log);
-  const queues = startQueuePollers(core, functions, log);
+  const queues = startQueuePollers(core, functions, log, {
+    messageTimeoutMs: options.queueMessageTimeoutMs ?? DEFAULT_QUEUE_MESSAGE_TIMEOUT_MS,
+    shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+  });
   const eventHubs = await startEventHubTriggers(core, functions, log);
 
   const listen = (port: number) =>
@@ -362,93 +419,189 @@ function startTimers(core: FunctionsCore, functions: RegisteredFunction[], log: 
  * and its metadata (dequeue count, id, times), delete on success; on failure make the message
  * visible again after a short backoff, and after `maxDequeueCount` deliveries move it to the
  * `<queue>-poison` queue.
+ *
+ * Each message runs on its own: up to batchSize + newBatchThreshold at once per queue (host.json
+ * defaults 16 + 8), and a new batch is fetched as soon as no more than newBatchThreshold are
+ * running, so one slow message never holds up the others. A message still running after the
+ * message timeout counts as a failed delivery (as functionTimeout does in Azure; the invocation
+ * itself cannot be cancelled and its late result is ignored). Stopping waits for running messages
+ * up to the shutdown grace; the rest become visible again when their visibility timeout ends.
  */
 const MAX_DEQUEUE_COUNT = 5; // host.json extensions.queues.maxDequeueCount default
+const BATCH_SIZE = 16; // host.json extensions.queues.batchSize default
+const NEW_BATCH_THRESHOLD = BATCH_SIZE / 2; // host.json extensions.queues.newBatchThreshold default
 const IDLE_POLL_MS = 300;
+export const DEFAULT_QUEUE_MESSAGE_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
-function startQueuePollers(core: FunctionsCore, functions: RegisteredFunction[], log: (line: string) => void): { stop(): Promise<void> } {
+function startQueuePollers(
+  core: FunctionsCore,
+  functions: RegisteredFunction[],
+  log: (line: string) => void,
+  limits: { messageTimeoutMs: number; shutdownGraceMs: number },
+): { stop(): Promise<void> } {
   let stopped = false;
+  let wake: () => void = () => undefined;
+  const stopping = new Promise<void>((resolveStop) => (wake = resolveStop));
+  const pause = (ms: number) => Promise.race([stopping, new Promise<void>((r) => setTimeout(r, ms).unref())]);
   const loops: Array<Promise<void>> = [];
+  // Invisible while it may still be running, so no second delivery overlaps the first.
+  const visibilityTimeout = Math.ceil(limits.messageTimeoutMs / 1000) + 30;
   for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === 'queuetrigger')) {
+    const name = fn.metadata.name;
     const queueName = String(resolveSetting(fn.trigger.queueName));
     const connectionSetting = bindingText(fn.trigger.connection, 'AzureWebJobsStorage');
     const connection = process.env[connectionSetting];
     if (!connection) {
-      log(`[host] ${fn.metadata.name}: app setting ${connectionSetting} is not set; queue trigger disabled`);
+      log(`[host] ${name}: app setting ${connectionSetting} is not set; queue trigger disabled`);
       continue;
     }
+    const say = (line: string) => log(`[${new Date().toISOString()}] ${name}: ${line}`);
     loops.push(
       (async () => {
         const { QueueClient } = await import('@azure/storage-queue');
         const queue = new QueueClient(connection, queueName);
         const poison = new QueueClient(connection, `${queueName}-poison`);
         await queue.createIfNotExists();
-        while (!stopped) {
-          let received;
-          try {
-            received = await queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 60 });
-          } catch (error) {
-            log(`[host] ${fn.metadata.name}: polling ${queueName} failed: ${error instanceof Error ? error.message : String(error)}`);
-            await new Promise((r) => setTimeout(r, 2000));
-            continue;
-          }
-          if (received.receivedMessageItems.length === 0) {
-            await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
-            continue;
-          }
-          await Promise.all(
-            received.receivedMessageItems.map(async (m) => {
-              const text = Buffer.from(m.messageText, 'base64').toString('utf8');
-              const metadata = {
-                DequeueCount: m.dequeueCount,
-                Id: m.messageId,
-                InsertionTime: m.insertedOn.toISOString(),
-                ExpirationTime: m.expiresOn.toISOString(),
-                NextVisibleTime: m.nextVisibleOn.toISOString(),
-                PopReceipt: m.popReceipt,
-              };
-              try {
-                await core.invoke(
-                  fn.metadata.name,
-                  [{ name: fn.trigger.name, data: { string: text } }],
-                  Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { json: JSON.stringify(v) }])),
-                );
-                await queue.deleteMessage(m.messageId, m.popReceipt);
-              } catch (error) {
-                log(
-                  `[${new Date().toISOString()}] ${fn.metadata.name}: invocation failed (delivery ${m.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`,
-                );
-                if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
-                  await poison.createIfNotExists();
-                  await poison.sendMessage(m.messageText);
-                  await queue.deleteMessage(m.messageId, m.popReceipt);
-                } else {
-                  await queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.min(10, m.dequeueCount));
-                }
-              }
-            }),
+        type Received = Awaited<ReturnType<typeof queue.receiveMessages>>['receivedMessageItems'][number];
+
+        const deliver = async (m: Received): Promise<void> => {
+          const text = Buffer.from(m.messageText, 'base64').toString('utf8');
+          const metadata = {
+            DequeueCount: m.dequeueCount,
+            Id: m.messageId,
+            InsertionTime: m.insertedOn.toISOString(),
+            ExpirationTime: m.expiresOn.toISOString(),
+            NextVisibleTime: m.nextVisibleOn.toISOString(),
+            PopReceipt: m.popReceipt,
+          };
+          const invocation = core.invoke(
+            name,
+            [{ name: fn.trigger.name, data: { string: text } }],
+            Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { json: JSON.stringify(v) }])),
           );
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), limits.messageTimeoutMs)));
+          let failure: string | undefined;
+          try {
+            if ((await Promise.race([invocation.then(() => 'done' as const), timedOut])) === 'timeout') {
+              failure = `timed out after ${limits.messageTimeoutMs} ms`;
+              invocation.catch(() => undefined); // its late outcome no longer counts
+            }
+          } catch (error) {
+            failure = `invocation failed: ${error instanceof Error ? error.message : String(error)}`;
+          } finally {
+            clearTimeout(timer);
+          }
+          try {
+            if (failure === undefined) return void (await queue.deleteMessage(m.messageId, m.popReceipt));
+            say(`${failure} (delivery ${m.dequeueCount})`);
+            if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
+              await poison.createIfNotExists();
+              await poison.sendMessage(m.messageText);
+              await queue.deleteMessage(m.messageId, m.popReceipt);
+            } else {
+              await queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.min(10, m.dequeueCount));
+            }
+          } catch (error) {
+            // The message reappears when its visibility timeout ends; nothing is lost.
+            say(`settling message ${m.messageId} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        };
+
+        const running = new Set<Promise<void>>();
+        while (!stopped) {
+          if (running.size > NEW_BATCH_THRESHOLD) {
+            await Promise.race([stopping, ...running]);
+            continue;
+          }
+          let received: Received[];
+          try {
+            received = (await queue.receiveMessages({ numberOfMessages: BATCH_SIZE, visibilityTimeout })).receivedMessageItems;
+          } catch (error) {
+            say(`polling ${queueName} failed: ${error instanceof Error ? error.message : String(error)}`);
+            await pause(2000);
+            continue;
+          }
+          if (received.length === 0) {
+            await pause(IDLE_POLL_MS);
+            continue;
+          }
+          for (const m of received) {
+            const delivery: Promise<void> = deliver(m).finally(() => running.delete(delivery));
+            running.add(delivery);
+          }
         }
+        if (running.size === 0) return;
+        const settled = await Promise.race([Promise.allSettled(running).then(() => true), pause(limits.shutdownGraceMs).then(() => false)]);
+        if (!settled) say(`${running.size} messages still running at shutdown; they are delivered again after their visibility timeout`);
       })(),
     );
   }
   return {
     stop: async () => {
       stopped = true;
+      wake();
       await Promise.allSettled(loops);
     },
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
+class BodyTooLarge extends Error {}
+
+/** The body, read only up to `limit`: a declared or actual length past it stops reading at once. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const tooLarge = () => new BodyTooLarge(`the body is larger than ${limit} bytes`);
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(tooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      req.pause();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      stop();
+      reject(tooLarge());
+    };
+    const onEnd = () => {
+      stop();
+      resolveBody(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+/** For answers given before the body is read: close the connection after them instead of draining it. */
+function closeAfter(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.destroy());
+}
+
+/** Keys compared in constant time: digests of equal length, so neither length nor prefix leaks. */
+export function sameKey(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * A parsed request body written back as JSON for the worker. JSON.parse takes any depth but
+ * JSON.stringify recurses and overflows a few thousand levels down; the Functions host passes such
+ * events on, so this host does too (canonicalJson is iterative; only key order differs).
+ */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof RangeError) return canonicalJson(value);
+    throw error;
   }
-  return Buffer.concat(chunks);
 }
 
 function writeHttpResult(res: ServerResponse, value: RpcTypedData | undefined): void {

@@ -39,6 +39,14 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+function milliseconds(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of milliseconds, got "${raw}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const started: Array<{ name: string; service: RunningService; detail?: string }> = [];
   const where = ({ name, service, detail }: (typeof started)[number]) => `  ${name}: ${service.url}${detail ? ` (${detail})` : ''}`;
@@ -124,7 +132,13 @@ async function main(): Promise<void> {
 
     const entry = process.env.LOCAL_HOST_ENTRY || undefined;
     // 7071 is only a default: when another instance holds it, the host takes a free port (PORT set: exact).
-    const host = await startHost({ port: port('PORT', 7071), entry, anyPortIfTaken: (process.env.PORT ?? '') === '' });
+    const host = await startHost({
+      port: port('PORT', 7071),
+      entry,
+      anyPortIfTaken: (process.env.PORT ?? '') === '',
+      queueMessageTimeoutMs: milliseconds('LOCAL_QUEUE_MESSAGE_TIMEOUT_MS'),
+      shutdownGraceMs: milliseconds('LOCAL_SHUTDOWN_GRACE_MS'),
+    });
     // As Core Tools does (and Azure, with the app's host name): the origin links in reports are built from.
     process.env.WEBSITE_HOSTNAME ??= new URL(host.url).host;
     const lines = [

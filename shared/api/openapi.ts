@@ -57,6 +57,13 @@ function parametersOf(spec: RouteSpec, components: Record<string, JsonSchema>): 
   return out;
 }
 
+/** What each key level asks for: a function key is refused on admin routes, so they name the admin key. */
+const SECURITY: Record<RouteSpec['authLevel'], Array<Record<string, string[]>>> = {
+  anonymous: [],
+  function: [{ functionKey: [] }, { functionKeyHeader: [] }],
+  admin: [{ adminKey: [] }, { adminKeyHeader: [] }],
+};
+
 export function openApiDocument(routes: readonly HttpRoute[], serverUrl = '/api'): Record<string, unknown> {
   const components: Record<string, JsonSchema> = {};
   const problem = schemaOf(problemSchema, 'output');
@@ -85,7 +92,7 @@ export function openApiDocument(routes: readonly HttpRoute[], serverUrl = '/api'
       Object.assign(components, defs);
       requestBody = { required: false, content: { 'application/json': { schema } } };
     }
-    const security = spec.authLevel === 'anonymous' ? [] : [{ functionKey: [] }, { functionKeyHeader: [] }];
+    const security = SECURITY[spec.authLevel];
     const path = `/${spec.route}`;
     paths[path] ??= {};
     paths[path][spec.method.toLowerCase()] = {
@@ -114,6 +121,8 @@ export function openApiDocument(routes: readonly HttpRoute[], serverUrl = '/api'
       securitySchemes: {
         functionKey: { type: 'apiKey', in: 'query', name: 'code', description: 'Azure Functions function key' },
         functionKeyHeader: { type: 'apiKey', in: 'header', name: 'x-functions-key' },
+        adminKey: { type: 'apiKey', in: 'query', name: 'code', description: 'Azure Functions admin (master) key' },
+        adminKeyHeader: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'Azure Functions admin (master) key' },
       },
     },
   };

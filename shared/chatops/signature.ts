@@ -10,6 +10,44 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 /** Slack rejects replays older than five minutes; so do we, in both directions (clock skew aside, a future timestamp is forged). */
 export const SLACK_MAX_SKEW_SECONDS = 5 * 60;
 
+/**
+ * Slack signs a timestamp, not a nonce, so a captured request passes the signature and the
+ * five-minute check until its window ends. The signature itself is unique per request (it covers
+ * the timestamp and the body): remembering each one until its timestamp is out of the window
+ * refuses a second use. Per worker instance: a replay that reaches another instance of a scaled-out
+ * app is not caught (commands only read, so the harm is a repeated answer).
+ */
+export class SlackReplayCache {
+  /** Signature -> the Unix time after which its timestamp is stale anyway. Insertion order = oldest first. */
+  private readonly expiries = new Map<string, number>();
+
+  constructor(private readonly maxEntries = 100_000) {}
+
+  get size(): number {
+    return this.expiries.size;
+  }
+
+  /** Records the signature; false when it was already used within its window. */
+  firstUse(signature: string, timestampSeconds: number, nowSeconds: number): boolean {
+    for (const [seen, expiry] of this.expiries) {
+      // Roughly in expiry order: the first live entry ends the sweep (a stale one left behind is
+      // still treated as expired below, and goes in a later sweep).
+      if (expiry >= nowSeconds) break;
+      this.expiries.delete(seen);
+    }
+    const key = signature.toLowerCase();
+    const previous = this.expiries.get(key);
+    if (previous !== undefined && previous >= nowSeconds) return false;
+    // Full of live entries (a flood of validly signed requests): forget the oldest.
+    if (this.expiries.size >= this.maxEntries) this.expiries.delete(this.expiries.keys().next().value as string);
+    this.expiries.set(key, timestampSeconds + SLACK_MAX_SKEW_SECONDS);
+    return true;
+  }
+}
+
+/** The cache the Slack route uses: one per worker process. */
+export const slackReplays = new SlackReplayCache();
+
 function sameBytes(a: Buffer, b: Buffer): boolean {
   // timingSafeEqual throws on different lengths; the length of a digest is no secret.
   return a.length === b.length && timingSafeEqual(a, b);
@@ -21,6 +59,8 @@ interface TimestampedInput {
   signature: string | null;
   body: Buffer;
   nowSeconds?: number;
+  /** Signatures already used, for schemes that refuse replays (default: the scheme's cache). */
+  replays?: SlackReplayCache;
 }
 
 /** How a sender signs "{prefix}{body}" with a timestamp header: Slack and our own pipelines differ only in names and format. */
@@ -32,6 +72,8 @@ interface TimestampedScheme {
   /** What the signature header should look like, for the refusal. */
   signatureForm: string;
   signedPrefix: (timestamp: string) => string;
+  /** Where used signatures are remembered, when a second use within the window is refused. */
+  replays?: SlackReplayCache;
 }
 
 /** HMAC-SHA256 over the scheme's prefix and the raw body, with a timestamp within five minutes of now. */
@@ -47,9 +89,11 @@ function verifyTimestampedHmac(input: TimestampedInput, scheme: TimestampedSchem
   const m = scheme.signature.exec(signature.trim());
   if (!m) return { ok: false, reason: `${scheme.signatureHeader} is not ${scheme.signatureForm}.` };
   const expected = createHmac('sha256', secret).update(scheme.signedPrefix(timestamp)).update(body).digest();
-  return sameBytes(expected, Buffer.from(m[1] as string, 'hex'))
-    ? { ok: true }
-    : { ok: false, reason: 'The request signature does not match.' };
+  if (!sameBytes(expected, Buffer.from(m[1] as string, 'hex'))) return { ok: false, reason: 'The request signature does not match.' };
+  const replays = input.replays ?? scheme.replays;
+  if (replays && !replays.firstUse(m[1] as string, Number(timestamp), now))
+    return { ok: false, reason: 'This signed request was already received; a replay is refused.' };
+  return { ok: true };
 }
 
 /** `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`, timestamp from `X-Slack-Request-Timestamp`. */
@@ -60,6 +104,7 @@ export function verifySlackSignature(input: TimestampedInput): Verdict {
     signature: /^v0=([0-9a-f]{64})$/i,
     signatureForm: 'a v0 signature',
     signedPrefix: (timestamp) => `v0:${timestamp}:`,
+    replays: slackReplays,
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { DomainError } from '../errors.js';
 import { redactPii } from '../privacy/pii.js';
 import { START, markSchema, type ChangeStream, type ChangeWindow, type Mark } from '../store/changeStream.js';
 import type { ComplianceBlobs } from '../store/complianceBlobs.js';
@@ -268,6 +269,26 @@ async function runCheck<C extends CheckName>(
 }
 
 export async function runCompliance(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
+  const checks = options.checks ?? [...CHECKS];
+  // One run at a time per check: a lease each, in a fixed order, all or none.
+  const releases: Array<() => Promise<void>> = [];
+  const releaseAll = () => Promise.all(releases.map((release) => release()));
+  for (const check of [...checks].sort()) {
+    const release = await shared.blobs.lease(check);
+    if (!release) {
+      await releaseAll();
+      throw new DomainError('run-in-progress', `A ${check} check is already running; try again when it has finished.`);
+    }
+    releases.push(release);
+  }
+  try {
+    return await runLeased(shared, { ...options, checks });
+  } finally {
+    await releaseAll();
+  }
+}
+
+async function runLeased(shared: ComplianceDeps, options: RunOptions): Promise<ComplianceReport> {
   // A meter of its own, so the run's cost is the run's alone, whatever else the process serves.
   const meter = new StoreMeter();
   const deps: RunDeps = { ...shared, ...shared.stores(meter), meter };

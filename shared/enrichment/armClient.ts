@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { TransientStoreError } from '../errors.js';
+import { armIdProblem } from '../graph/keys.js';
 import { isLoopbackHttp } from '../util/loopback.js';
 
 /**
@@ -65,9 +66,13 @@ export class ArmClient {
     };
   }
 
+  /** The URL of a resource, each path segment encoded; an id that could steer the path is refused (400) before any request. */
   urlFor(armId: string, suffix = ''): string {
-    const path = armId.startsWith('/') ? armId : `/${armId}`;
-    return `${this.options.endpoint}${path}${suffix}?api-version=${encodeURIComponent(this.options.apiVersion)}`;
+    const id = armId.startsWith('/') ? armId : `/${armId}`;
+    const problem = armIdProblem(`${id}${suffix}`);
+    if (problem) throw new UpstreamError(`${id}${suffix} is not a safe ARM id: ${problem}; refused before any request`, 400);
+    const path = `${id}${suffix}`.split('/').map(encodeURIComponent).join('/');
+    return `${this.options.endpoint}${path}?api-version=${encodeURIComponent(this.options.apiVersion)}`;
   }
 
   /** GET one resource: 200 with its body, or 404 (a deleted resource is an answer, not an error). */

@@ -36,6 +36,23 @@ const REGISTRY_ARM_RE =
   /^\/?subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.machinelearningservices\/registries\/([^/]+)\/([^/]+)\/([^/]+)\/versions\/([^/]+)\/?$/i;
 const REGISTRY_URI_RE = /^azureml:\/\/registries\/([^/]+)\/([^/]+)\/([^/]+)\/versions\/([^/]+)\/?$/i;
 
+/**
+ * Why an ARM id is not safe to put in a request path, or undefined when it is. Names come from
+ * events anyone with a workspace can shape: a `..` segment walks out of the resource (up to role
+ * assignments), `?` and `#` end the path, `%` smuggles either past a check, and `\` is a separator
+ * to some servers. Every other character is encoded when the path is built.
+ */
+export function armIdProblem(armId: string): string | undefined {
+  if (!/^\/subscriptions\//i.test(armId)) return 'it does not start with /subscriptions/';
+  for (const segment of armId.slice(1).split('/')) {
+    if (segment === '') return 'it has an empty path segment';
+    if (segment === '.' || segment === '..') return `it has a "${segment}" path segment`;
+    const bad = /[?#%\\]|\p{Cc}/u.exec(segment);
+    if (bad) return `a path segment holds ${JSON.stringify(bad[0])}`;
+  }
+  return undefined;
+}
+
 export function nodeId(kind: NodeKind, key: string): string {
   return `${kind}-${sha256Hex(key).slice(0, 32)}`;
 }

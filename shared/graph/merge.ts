@@ -1,4 +1,5 @@
 import { canonicalJson } from '../util/canonicalJson.js';
+import { getOwn, setOwn } from '../util/ownProperties.js';
 import { nodeId, type NodeRef } from './keys.js';
 import type { EdgeDoc, EdgeKind, Fact, NodeDoc, Provenance, SeriesEntry } from './model.js';
 
@@ -38,13 +39,13 @@ export function factFrom(value: unknown, prov: Provenance): Fact {
 export function mergeFacts(a: Record<string, Fact>, b: Record<string, Fact>): Record<string, Fact> {
   const out: Record<string, Fact> = { ...a };
   for (const [name, fact] of Object.entries(b)) {
-    const current = out[name];
+    const current = getOwn(out, name);
     if (!current) {
-      out[name] = fact;
+      setOwn(out, name, fact);
       continue;
     }
     const order = compareStamp(current, fact);
-    if (order < 0 || (order === 0 && canonicalJson(fact.value) > canonicalJson(current.value))) out[name] = fact;
+    if (order < 0 || (order === 0 && canonicalJson(fact.value) > canonicalJson(current.value))) setOwn(out, name, fact);
   }
   return sortKeys(out);
 }
@@ -83,11 +84,15 @@ export function mergeProvenance(a: Provenance[], b: Provenance[], cap = PROVENAN
 function mergeSeries(a: Record<string, SeriesEntry[]>, b: Record<string, SeriesEntry[]>): Record<string, SeriesEntry[]> {
   const out: Record<string, SeriesEntry[]> = {};
   for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    out[name] = boundedUnion(
-      [...(a[name] ?? []), ...(b[name] ?? [])],
-      (e) => `${e.instant}|${e.hash}|${canonicalJson(e.value)}`,
-      (x, y) => compareStamp(x, y) || (canonicalJson(x.value) < canonicalJson(y.value) ? -1 : 1),
-      SERIES_CAP,
+    setOwn(
+      out,
+      name,
+      boundedUnion(
+        [...(getOwn(a, name) ?? []), ...(getOwn(b, name) ?? [])],
+        (e) => `${e.instant}|${e.hash}|${canonicalJson(e.value)}`,
+        (x, y) => compareStamp(x, y) || (canonicalJson(x.value) < canonicalJson(y.value) ? -1 : 1),
+        SERIES_CAP,
+      ),
     );
   }
   return sortKeys(out);

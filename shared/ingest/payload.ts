@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseWorkspaceId, type WorkspaceId } from '../graph/keys.js';
+import { setOwn } from '../util/ownProperties.js';
 import { toInstant } from '../util/time.js';
 
 /**
@@ -31,8 +32,8 @@ export function canonicalizeKeys(obj: Record<string, unknown>, canonicalKeys: re
   for (const [k, v] of Object.entries(obj)) {
     const canonical = byLower.get(k.toLowerCase()) ?? k;
     // An exact-case key wins over a differently cased duplicate.
-    if (canonical in out && k !== canonical) continue;
-    out[canonical] = v;
+    if (Object.hasOwn(out, canonical) && k !== canonical) continue;
+    setOwn(out, canonical, v);
   }
   return out;
 }

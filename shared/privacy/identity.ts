@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { rebuildJson } from '../util/rebuildJson.js';
 
 /**
  * Who did something is personal data: caller IPs, user names, e-mails, token claims and user
@@ -72,35 +73,44 @@ export interface IdentityOptions {
   found?: Map<string, string>;
 }
 
+/** Walks the whole value, at any depth (iteratively): a limit would leave deeper identities in clear. */
 export function redactIdentities<T>(value: T, key: string, options: IdentityOptions = {}): T {
   const persons = new Set([...PERSON_KEYS, ...(options.personKeys ?? [])].map((k) => k.toLowerCase()));
-  return redact(value, key, persons, options.found, 0);
+  return rebuildJson(value, (v, place) => {
+    // MLflow tags and params are `{key, value}` pairs: the pair's key names the field.
+    if (isKeyValuePair(v)) {
+      const replaced = redactField(v.key, v.value, key, persons, options.found);
+      return replaced ? { value: { key: v.key, value: replaced.value } } : undefined;
+    }
+    return place.direct ? redactField(place.key, v, key, persons, options.found) : undefined;
+  }) as T;
 }
 
-function redactField(field: string, v: unknown, key: string, persons: Set<string>, found: Map<string, string> | undefined, depth: number) {
+function isKeyValuePair(v: unknown): v is { key: string; value: unknown } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const obj = v as Record<string, unknown>;
+  return typeof obj.key === 'string' && 'value' in obj && Object.keys(obj).every((k) => k === 'key' || k === 'value');
+}
+
+/** The replacement of one field's value, or undefined to keep it (and look inside it). */
+function redactField(
+  field: string,
+  v: unknown,
+  key: string,
+  persons: Set<string>,
+  found: Map<string, string> | undefined,
+): { value: unknown } | undefined {
   const lower = field.toLowerCase();
   // Already hashed (a replay of a stored event): leave it, so redaction is idempotent.
-  if (v === null || v === undefined || v === '' || (typeof v === 'string' && HASHED.test(v))) return v;
-  if (OBJECT_ID_KEYS.has(lower) && typeof v === 'string' && GUID.test(v.trim())) return v;
+  if (v === null || v === undefined || v === '' || (typeof v === 'string' && HASHED.test(v))) return undefined;
+  if (OBJECT_ID_KEYS.has(lower) && typeof v === 'string' && GUID.test(v.trim())) return undefined;
   if (persons.has(lower) && typeof v === 'string') {
-    if (GUID.test(v.trim())) return v;
+    if (GUID.test(v.trim())) return undefined;
     const hash = identityHash(v, key);
     found?.set(hash, canonicalIdentity(v));
-    return `identity:${hash}`;
+    return { value: `identity:${hash}` };
   }
-  if ((persons.has(lower) || CLIENT_KEYS.has(lower)) && !(lower === 'identity' && isManagedIdentityBlock(v))) return pseudonym(v, key);
-  return redact(v, key, persons, found, depth + 1);
-}
-
-function redact<T>(value: T, key: string, persons: Set<string>, found: Map<string, string> | undefined, depth: number): T {
-  if (depth > 64 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => redact(v, key, persons, found, depth + 1)) as T;
-  const obj = value as Record<string, unknown>;
-  // MLflow tags and params are `{key, value}` pairs: the pair's key names the field.
-  if (typeof obj.key === 'string' && 'value' in obj && Object.keys(obj).every((k) => k === 'key' || k === 'value')) {
-    return { key: obj.key, value: redactField(obj.key, obj.value, key, persons, found, depth) } as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = redactField(k, v, key, persons, found, depth);
-  return out as T;
+  if ((persons.has(lower) || CLIENT_KEYS.has(lower)) && !(lower === 'identity' && isManagedIdentityBlock(v)))
+    return { value: pseudonym(v, key) };
+  return undefined;
 }

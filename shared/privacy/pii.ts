@@ -1,3 +1,4 @@
+import { rebuildJson } from '../util/rebuildJson.js';
 import { identityHash, pseudonym } from './identity.js';
 
 /**
@@ -63,14 +64,32 @@ interface Detector {
 
 const VERSION_KEY = /version|ver$|release|build|tag/i;
 
+/**
+ * Connection-string labels whose value is a secret (Azure Storage, Service Bus and Event Hubs,
+ * SQL and ODBC). Azure's own labels may carry a prefix (`StorageAccountKey=`); the generic ones
+ * must stand alone. `SharedAccessKeyName=` (the name of a policy) is not a secret.
+ */
+const SECRET_LABEL_IN_TEXT = '(?:AccountKey|SharedAccessKey|SharedAccessSignature|(?<![A-Za-z0-9])(?:Password|Pwd))';
+/** A field named like one of those labels holds a secret, whatever its value looks like. */
+const SECRET_FIELD = /^(?:account[-_]?key|shared[-_]?access[-_]?(?:key|signature)|password|pwd)$/i;
+
+/** Already replaced by redaction (idempotence: a replayed event is redacted again). */
+const REDACTED = /^(?:pii:[a-z-]+:[0-9a-f]{24}|redacted:[0-9a-f]{24})$/;
+
+function secretField(text: string, key: string): boolean {
+  return SECRET_FIELD.test(key) && text.length > 0 && !REDACTED.test(text);
+}
+
 const DETECTORS: Detector[] = [
   {
     kind: 'private-key',
     pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   },
+  // A value behind a connection-string secret label is a secret whatever its length (a short
+  // test key is still a key); so is a bare 64-byte storage key in base64.
   {
     kind: 'storage-secret',
-    pattern: /AccountKey=[A-Za-z0-9+/=]{20,}|SharedAccessKey=[A-Za-z0-9+/=]{20,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g,
+    pattern: new RegExp(`${SECRET_LABEL_IN_TEXT}\\s*=\\s*[^;\\s"'<>,\\\\]+|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])`, 'gi'),
   },
   {
     kind: 'sas-token',
@@ -123,6 +142,10 @@ function outsideGuids(text: string, fn: (segment: string) => string): string {
 }
 
 function scanString(text: string, path: string, key: string, findings: PiiFinding[]): void {
+  if (secretField(text, key)) {
+    findings.push({ kind: 'storage-secret', path });
+    return;
+  }
   const found = new Set<PiiKind>();
   outsideGuids(text, (segment) => {
     for (const d of DETECTORS) {
@@ -140,51 +163,63 @@ function scanString(text: string, path: string, key: string, findings: PiiFindin
   });
 }
 
-/** Every kind of personal data or secret found in `value`, by field path (no values). */
-export function scanPii(value: unknown, path = '', key = '', findings: PiiFinding[] = [], depth = 0): PiiFinding[] {
-  if (depth > 64) return findings;
-  if (typeof value === 'string') scanString(value, path || '(root)', key, findings);
-  else if (Array.isArray(value)) value.forEach((v, i) => scanPii(v, `${path}[${i}]`, key, findings, depth + 1));
-  else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+/**
+ * Every kind of personal data or secret found in `value`, by field path (no values). Walks the
+ * whole value, at any depth, as redaction does: what redaction reaches, the compliance scan reaches.
+ */
+export function scanPii(value: unknown): PiiFinding[] {
+  const findings: PiiFinding[] = [];
+  // Depth-first, in document order: a key's own text is scanned just before its value.
+  const stack: Array<{ value: unknown; path: string; key: string } | { keyText: string; path: string }> = [{ value, path: '', key: '' }];
+  while (stack.length > 0) {
+    const item = stack.pop() as (typeof stack)[number];
+    if ('keyText' in item) {
       // Keys can carry data too (tag names); scan them as text of their parent.
-      scanString(k, `${path}{key}`, '', findings);
-      scanPii(v, path ? `${path}.${k}` : k, k, findings, depth + 1);
+      scanString(item.keyText, `${item.path}{key}`, '', findings);
+      continue;
+    }
+    const { value: v, path, key } = item;
+    if (typeof v === 'string') scanString(v, path || '(root)', key, findings);
+    else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: `${path}[${i}]`, key });
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        stack.push({ value: child, path: path ? `${path}.${k}` : k, key: k });
+        stack.push({ keyText: k, path });
+      }
     }
   }
   return findings;
 }
 
+function redactText(text: string, hashKey: string, key: string): string {
+  if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
+  return outsideGuids(text, (segment) => {
+    let out = segment;
+    for (const d of DETECTORS) {
+      d.pattern.lastIndex = 0;
+      // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
+      out = out.replace(d.pattern, (m) =>
+        !d.accept || d.accept(m, key)
+          ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
+          : m,
+      );
+    }
+    return out;
+  });
+}
+
 /**
  * The same structure with every detected value replaced by a keyed, stable hash
- * (`pii:KIND:HASH`), so equal values still join; everything else is untouched.
+ * (`pii:KIND:HASH`), so equal values still join; everything else is untouched. Keys can carry
+ * data too (a tag named after a person's address): they are redacted like text. Any depth.
  */
-export function redactPii<T>(value: T, hashKey: string, key = '', depth = 0): T {
-  if (depth > 64) return value;
-  if (typeof value === 'string') {
-    return outsideGuids(value, (segment) => {
-      let text = segment;
-      for (const d of DETECTORS) {
-        d.pattern.lastIndex = 0;
-        // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
-        text = text.replace(d.pattern, (m) =>
-          !d.accept || d.accept(m, key)
-            ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
-            : m,
-        );
-      }
-      return text;
-    }) as T;
-  }
-  if (Array.isArray(value)) return value.map((v: unknown) => redactPii(v, hashKey, key, depth + 1)) as T;
-  if (value && typeof value === 'object') {
-    // Keys can carry data too (a tag named after a person's address): they are redacted like text.
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-        redactPii(k, hashKey, '', depth + 1),
-        redactPii(v, hashKey, k, depth + 1),
-      ]),
-    ) as T;
-  }
-  return value;
+export function redactPii<T>(value: T, hashKey: string): T {
+  return rebuildJson(
+    value,
+    (v, place) => (typeof v === 'string' ? { value: redactText(v, hashKey, place.key) } : undefined),
+    (k) => redactText(k, hashKey, ''),
+  ) as T;
 }

@@ -9,8 +9,12 @@ import { storeCall, unlessNotFound } from './storeErrors.js';
  * legal holds (`holds/{id}.json`) and the retention archive (`archive/...`).
  *
  * State is written with the ETag it was read with, so two runs of one check (a timer and a manual
- * run) cannot both commit: the loser fails and its next run starts from the winner's state.
+ * run) cannot both commit: the loser fails and its next run starts from the winner's state. And
+ * a run first takes a lease per check (`locks/{check}`), so a second run of a check does not even
+ * start while one runs: several at once kept the store busy for minutes doing the same work.
  */
+const LEASE_SECONDS = 60;
+
 export class ComplianceBlobs {
   constructor(readonly container: ContainerClient) {}
 
@@ -58,6 +62,34 @@ export class ComplianceBlobs {
   async delete(name: string): Promise<boolean> {
     const response = await storeCall(`deleting ${name}`, () => this.container.getBlockBlobClient(name).deleteIfExists());
     return response.succeeded;
+  }
+
+  /**
+   * Takes the blob lease on `locks/{name}` (60 s, renewed every 20 s while held), or answers
+   * undefined when another run holds it. A run that dies stops renewing, so its lease lapses
+   * within a minute. Call the returned function to give the lease back.
+   */
+  async lease(name: string): Promise<(() => Promise<void>) | undefined> {
+    const blob = this.container.getBlockBlobClient(`locks/${name}`);
+    try {
+      await storeCall(`creating locks/${name}`, () => blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }));
+    } catch (error) {
+      // Already there (409), or there and leased (412): either way there is a blob to lease.
+      if (!(error instanceof ConflictStoreError || error instanceof PreconditionFailedStoreError)) throw error;
+    }
+    const leases = blob.getBlobLeaseClient();
+    try {
+      await storeCall(`leasing locks/${name}`, () => leases.acquireLease(LEASE_SECONDS));
+    } catch (error) {
+      if (error instanceof ConflictStoreError) return undefined; // LeaseAlreadyPresent
+      throw error;
+    }
+    const renew = setInterval(() => void leases.renewLease().catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      await leases.releaseLease().catch(() => undefined); // an unreleased lease lapses on its own
+    };
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,11 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
+import { canonicalJson } from '../util/canonicalJson.js';
 import { storeCall, unlessNotFound } from './storeErrors.js';
 
 /**
  * Events we accepted but could not project, with the reason, in Blob Storage (Azurite locally),
- * where Event Grid's own dead letters also land. A letter is named by the event's content hash,
- * so the same bad event twice is one letter. `pending/` letters are re-processed by the replay
+ * where Event Grid's own dead letters also land. A letter is named by its channel and the event's
+ * content hash (`pending/eventgrid/{hash}.json`): the same bad event twice on one channel is one
+ * letter, and the same body on two channels is two letters, each with its own attempts. `pending/` letters are re-processed by the replay
  * command; those that then succeed move to `resolved/`.
  */
 export const deadLetterSchema = z.object({
@@ -27,10 +29,11 @@ export const deadLetterSchema = z.object({
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 const PENDING = 'pending/';
-const RESOLVED = 'resolved/';
 
-function blobName(prefix: string, hash: string): string {
-  return `${prefix}${hash.replace(/^sha256:/, '')}.json`;
+/** The blob of a letter; the channel is reduced to a safe path segment (it comes from our code, but a path is a path). */
+export function letterName(state: 'pending' | 'resolved', channel: string, hash: string): string {
+  const segment = channel.toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'unknown';
+  return `${state}/${segment}/${hash.replace(/^sha256:/, '')}.json`;
 }
 
 export class DeadLetterStore {
@@ -41,9 +44,10 @@ export class DeadLetterStore {
   }
 
   async put(letter: Omit<DeadLetter, 'attempts'>): Promise<string> {
-    const name = blobName(PENDING, letter.hash);
+    const name = letterName('pending', letter.channel, letter.hash);
     const previous = await this.read(name);
-    const body = JSON.stringify({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
+    // canonicalJson, not JSON.stringify: a letter may hold an event too deeply nested to recurse over.
+    const body = canonicalJson({ ...letter, attempts: (previous?.attempts ?? 0) + 1 } satisfies DeadLetter);
     await storeCall(`writing ${name}`, () =>
       this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
         blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -75,8 +79,8 @@ export class DeadLetterStore {
   async resolve(name: string, resolvedAt: string): Promise<void> {
     const letter = await this.read(name);
     if (!letter) return;
-    const body = JSON.stringify({ ...letter, resolvedAt });
-    const resolved = blobName(RESOLVED, letter.hash);
+    const body = canonicalJson({ ...letter, resolvedAt });
+    const resolved = letterName('resolved', letter.channel, letter.hash);
     await storeCall(`writing ${resolved}`, () =>
       this.container.getBlockBlobClient(resolved).upload(body, Buffer.byteLength(body), {
         blobHTTPHeaders: { blobContentType: 'application/json' },

@@ -24,9 +24,16 @@ export const predictionRequestDocSchema = predictionRequestSchema.extend({
 });
 export type PredictionRequestDoc = z.infer<typeof predictionRequestDocSchema>;
 
-/** Cosmos ids may not contain / \ ? #; request ids are GUIDs in practice but are not ours. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Cosmos ids may not contain / \ ? #; request ids are GUIDs in practice but are not ours. The case
+ * is kept (`Req-1` and `req-1` are two requests), except in a GUID, whose case means nothing.
+ */
 export function predictionRequestDocId(requestId: string): string {
-  return encodeURIComponent(requestId.trim().toLowerCase()).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  const trimmed = requestId.trim();
+  const id = GUID.test(trimmed) ? trimmed.toLowerCase() : trimmed;
+  return encodeURIComponent(id).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
 export class PredictionRequestStore {

@@ -2,6 +2,7 @@ import {
   ConflictStoreError,
   NotFoundStoreError,
   PreconditionFailedStoreError,
+  RefusedStoreError,
   StoreError,
   TooLargeStoreError,
   TransientStoreError,
@@ -17,6 +18,7 @@ import type { StoreMeter } from './storeMeter.js';
  */
 
 const FAILURES: Record<number, [typeof StoreError, string]> = {
+  400: [RefusedStoreError, 'refused as malformed'],
   404: [NotFoundStoreError, 'not found'],
   409: [ConflictStoreError, 'already exists'],
   412: [PreconditionFailedStoreError, 'changed since it was read'],
@@ -47,7 +49,7 @@ function isTransientSdkError(error: unknown): boolean {
 
 /**
  * `error` as the domain's store error (the SDK error kept as its `cause`); errors that are already
- * the domain's, and failures with no store meaning (400, 401, 403, a bug), are returned unchanged.
+ * the domain's, and failures with no store meaning (401, 403, a bug), are returned unchanged.
  */
 export function storeError(error: unknown, what: string): unknown {
   if (error instanceof StoreError || typeof error !== 'object' || error === null) return error;

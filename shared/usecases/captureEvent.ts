@@ -7,7 +7,8 @@ import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
-import { contentHash } from '../util/canonicalJson.js';
+import { isPermanentStoreRefusal } from '../errors.js';
+import { contentHash, jsonDepth } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
@@ -78,23 +79,88 @@ export interface CaptureOptions {
 }
 
 /**
+ * Deepest nesting an event may have. Cosmos DB refuses documents nested deeper than 128 levels,
+ * and the raw log and the graph wrap event values a few levels down (`body`, `facts.NAME.value`);
+ * real Azure ML events and Azure Monitor records are under ten. Deeper events are dead-lettered
+ * whole, with this reason, instead of failing every delivery.
+ */
+export const MAX_EVENT_DEPTH = 100;
+
+/** What is stored of a received event: personal data and secrets replaced, and its content hash. */
+export interface PreparedEvent {
+  raw: unknown;
+  hash: string;
+  /** The people replaced by identity hashes (hash -> clear value), for the identity vault. */
+  found: Map<string, string>;
+}
+
+/**
+ * Redacts and hashes a received event. Pure and total for any JSON value, at any size or depth:
+ * the Event Hubs fallback dead letter relies on it, so it must not fail where capture failed.
+ */
+export function prepareEvent(received: unknown, deps: Pick<CaptureDeps, 'redactionKey' | 'approvalRules'>): PreparedEvent {
+  // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
+  // and hashed is the redacted event (keyed hashes, so equal values still join).
+  const found = new Map<string, string>();
+  const personKeys = identityFieldsOf(deps.approvalRules ?? DEFAULT_RULES);
+  const raw = redactPii(redactIdentities(received, deps.redactionKey, { personKeys, found }), deps.redactionKey);
+  return { raw, hash: contentHash(raw), found };
+}
+
+/**
  * One received event, end to end: log it raw, validate it, project it into the graph, or
  * dead-letter it with the reason. Validation failures complete normally (a retry would not fix
  * them); store failures that outlast the retries throw, so the platform redelivers.
  */
 export async function captureEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<CaptureOutcome> {
+  return capturePrepared(deps, prepareEvent(received, deps), options);
+}
+
+/** `captureEvent` for an event already prepared (the Event Hubs path keeps it for its fallback letter). */
+export async function capturePrepared(
+  deps: CaptureDeps,
+  { raw, hash, found }: PreparedEvent,
+  options: CaptureOptions = {},
+): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
-  // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
-  // and hashed is the redacted event (keyed hashes, so equal values still join). People named in
-  // identity fields are sealed in the identity vault first, so every stored hash can be revealed.
-  const rules = deps.approvalRules ?? DEFAULT_RULES;
-  const found = new Map<string, string>();
-  const raw = redactPii(redactIdentities(received, deps.redactionKey, { personKeys: identityFieldsOf(rules), found }), deps.redactionKey);
+  // People named in identity fields are sealed in the identity vault before anything is stored,
+  // so every identity hash a store holds can be revealed.
   const vault = deps.identities;
   if (vault && found.size > 0) await withRetry(() => vault.remember(found), 'sealing identities');
-  const hash = contentHash(raw);
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
+  const refuse = async (message: string, duplicate: boolean): Promise<CaptureOutcome> => {
+    const reason = `The event is ${message}; it was not projected.`;
+    const issues = [{ path: '(event)', message }];
+    const { id: eventId, type: eventType } = sniffed;
+    await withRetry(
+      () => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }),
+      'writing a dead letter',
+    );
+    return { status: 'dead-lettered', hash, eventId, eventType, duplicate, reason, issues };
+  };
+  const depth = jsonDepth(raw);
+  // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
+  if (depth > MAX_EVENT_DEPTH)
+    return refuse(`nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`, false);
+  try {
+    return await logAndProject(deps, { raw, hash }, options, sniffed, receivedAt);
+  } catch (error) {
+    // Too large, or malformed to the store: every redelivery would fail the same way (only
+    // transient failures are worth one), so the event completes as a dead letter that says so.
+    if (!isPermanentStoreRefusal(error)) throw error;
+    return refuse(`refused by the store, which no retry changes (${error.message.slice(0, 300)})`, false);
+  }
+}
+
+async function logAndProject(
+  deps: CaptureDeps,
+  { raw, hash }: Pick<PreparedEvent, 'raw' | 'hash'>,
+  options: CaptureOptions,
+  sniffed: ReturnType<typeof sniffEnvelope>,
+  receivedAt: string,
+): Promise<CaptureOutcome> {
+  const { channel = 'eventgrid', delivery } = options;
   const logged = await withRetry(
     () =>
       deps.eventLog.append({
@@ -131,7 +197,7 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
   }
 
   // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
-  approvalsFromRules(normalized.delta, rules, normalized.time);
+  approvalsFromRules(normalized.delta, deps.approvalRules ?? DEFAULT_RULES, normalized.time);
   const prov: Provenance = {
     source: channel,
     eventId: normalized.eventId,

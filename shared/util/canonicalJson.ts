@@ -4,20 +4,78 @@ import { createHash } from 'node:crypto';
  * Canonical JSON (RFC 8785 style): object keys sorted by UTF-16 code units, no whitespace,
  * numbers in JavaScript's shortest round-trip form. Anyone holding the stored document can
  * recompute the hash, which is what makes the raw event log verifiable.
+ *
+ * Written as a loop over an explicit stack rather than recursion: an event nested a few thousand
+ * levels deep (a few kilobytes of JSON) would otherwise overflow the call stack, and hashing is the
+ * first thing capture does with what it receives. Any depth works; memory grows with the size.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-    if (value === undefined) return 'null';
-    return JSON.stringify(value);
+  const out: string[] = [];
+  // Work items: a value still to write, or punctuation to emit as is.
+  const stack: Array<{ value: unknown } | string> = [{ value }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown } | string;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    let v = item.value;
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      v = (v as { toJSON(): unknown }).toJSON();
+    }
+    if (v === null || typeof v !== 'object') {
+      out.push(scalar(v));
+      continue;
+    }
+    if (Array.isArray(v)) {
+      stack.push(']');
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push({ value: (v[i] as unknown) ?? null });
+        if (i > 0) stack.push(',');
+      }
+      out.push('[');
+      continue;
+    }
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    stack.push('}');
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, x] = entries[i] as [string, unknown];
+      stack.push({ value: x });
+      stack.push(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+    }
+    out.push('{');
   }
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  return out.join('');
+}
+
+function scalar(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return 'null'; // undefined, and what JSON has no form for
   }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** Nesting depth of a JSON value: a scalar is 0, `{}` and `[]` are 1. Iterative, like canonicalJson. */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) max = depth + 1;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return max;
 }
 
 export function sha256Hex(text: string): string {

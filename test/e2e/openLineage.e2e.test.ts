@@ -105,7 +105,8 @@ describe('OpenLineage HTTP transport -> POST /api/v1/lineage', () => {
   });
 
   it('a Spark job that wrote the files of an Azure ML data asset shows upstream of the model trained on it (Q1)', async () => {
-    const grid = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+    // With keys on, the webhook takes the Event Grid system key or the admin key, as in Azure.
+    const grid = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid&code=${ADMIN_KEY}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
       body: JSON.stringify(events),

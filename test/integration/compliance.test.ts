@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Services } from '../../shared/composition.js';
 import { runCompliance, reportPath } from '../../shared/compliance/runCompliance.js';
+import { DomainError } from '../../shared/errors.js';
 import { ChangeStream, LAG_SECONDS, START } from '../../shared/store/changeStream.js';
 import type { StoredDoc } from '../../shared/store/reads.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
@@ -449,5 +450,25 @@ describe('the _ts high-water mark', () => {
       },
     );
     expect(processed.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
+  });
+});
+
+describe('one run at a time per compliance check (hole 11)', () => {
+  it('a second run of a check while one runs is refused with 409; once it ends, runs start again', async () => {
+    const services = await freshServices({ COMPLIANCE_CONTAINER: `compliance-${randomUUID().slice(0, 8)}` });
+    const runs = await Promise.allSettled(
+      Array.from({ length: 3 }, () => runCompliance(services.compliance, { checks: ['pii'], mode: 'full', trigger: 'test' })),
+    );
+    expect(runs.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = runs.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    expect(refused.every((e) => e instanceof DomainError)).toBe(true);
+    expect((refused as DomainError[]).map((e) => [e.code, e.message])).toEqual([
+      ['run-in-progress', expect.stringMatching(/pii .*already running/)],
+      ['run-in-progress', expect.stringMatching(/pii .*already running/)],
+    ]);
+    // Another check is not held up by the pii lease, and the lease is given back when the run ends.
+    await expect(runCompliance(services.compliance, { checks: ['pii', 'drift'], trigger: 'test' })).resolves.toMatchObject({
+      checksRun: ['pii', 'drift'],
+    });
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
 import type { Services } from '../../shared/composition.js';
 import { ArmClient } from '../../shared/enrichment/armClient.js';
-import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
+import { enrichmentMessageSchema, type EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { TransientStoreError } from '../../shared/errors.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import { enrich } from '../../shared/usecases/enrich.js';
@@ -175,5 +175,30 @@ describe('backfill', () => {
 
     await backfill(services.enrich, WS, { save: async () => undefined });
     expect(await graphSnapshot(services)).toEqual(once);
+  });
+});
+
+describe('hostile resource names never reach the REST API (hole 6)', () => {
+  const hostile = [
+    `${WS}/models/a/../../../../providers/Microsoft.Authorization/roleAssignments/versions/1`,
+    `${WS}/models/m?api-version=2015-01-01&x=/versions/1`,
+    `${WS}/models/m#frag/versions/1`,
+    `${WS}/models/m%2F..%2Fx/versions/1`,
+    `${WS}/jobs/a\\..\\b`,
+  ];
+
+  it.each(hostile)('an enrichment request for %s is refused with a reason, before any request', (armId) => {
+    const parsed = enrichmentMessageSchema.safeParse({ kind: armId.includes('/jobs/') ? 'job' : 'model', armId });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(/not a safe ARM id/);
+  });
+
+  it('the REST client refuses them too, without a request, and encodes every path segment it sends', async () => {
+    const arm = client();
+    for (const armId of hostile) await expect(arm.get(armId)).rejects.toThrow(/not a safe ARM id/);
+    expect(standIn.requests).toEqual([]);
+    expect(arm.urlFor(`${WS}/models/credit model é/versions/1`)).toBe(
+      `${standIn.url}${WS}/models/credit%20model%20%C3%A9/versions/1?api-version=2025-12-01`,
+    );
   });
 });

@@ -3,6 +3,7 @@ import type { Services } from '../../shared/composition.js';
 import { createCosmosClient, CONTAINERS } from '../../shared/store/cosmosClient.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { replay } from '../../shared/usecases/replay.js';
+import { letterName } from '../../shared/store/deadLetters.js';
 import { rebuildClosures } from '../../shared/usecases/closures.js';
 import { contentHash } from '../../shared/util/canonicalJson.js';
 import { driftDetected, modelDeployed, modelRegistered, runEvent } from '../helpers/events.js';
@@ -67,7 +68,7 @@ describe('replay', () => {
       return out;
     })();
     expect(remaining).toMatchObject({ eventId: stillBad.id, attempts: 2 });
-    const resolved = await services.deadLetters.read(`resolved/${contentHash(event).replace('sha256:', '')}.json`);
+    const resolved = await services.deadLetters.read(letterName('resolved', 'eventgrid', contentHash(event)));
     expect(resolved).toMatchObject({ reason: 'refused by an older version', resolvedAt: expect.any(String) });
     expect((await services.graph.all()).some((d) => d.docType === 'node' && d.label === 'credit:7')).toBe(true);
   });
@@ -88,7 +89,7 @@ describe('replay', () => {
     // Not projected, and not logged again under the forged content's hash.
     expect(await services.graph.all()).toEqual([]);
     expect(await services.eventLog.get(contentHash(forged.body).slice(7))).toBeUndefined();
-    const letter = await services.deadLetters.read(`pending/${id}.json`);
+    const letter = await services.deadLetters.read(letterName('pending', 'eventgrid', hash));
     expect(letter).toMatchObject({ hash, integrityFailure: true, reason: expect.stringMatching(/^Integrity failure/) });
 
     // Replaying the dead letters never lets it through either.

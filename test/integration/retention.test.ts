@@ -1,8 +1,8 @@
-import { canonicalWorkspace } from '../../shared/access.js';
 import { randomUUID } from 'node:crypto';
 import type { ItemDefinition } from '@azure/cosmos';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { canonicalWorkspace } from '../../shared/access.js';
 import type { Services } from '../../shared/composition.js';
 import { covers, holdInputSchema } from '../../shared/compliance/holds.js';
 import type { ComplianceReport, RetentionViolation } from '../../shared/compliance/report.js';

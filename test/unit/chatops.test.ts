@@ -9,7 +9,7 @@ import { normalizeText, parseCommand, type Command } from '../../shared/chatops/
 import { startCommand, withinBudget, type ExecDeps } from '../../shared/chatops/executor.js';
 import { apiLink, linkBase } from '../../shared/chatops/links.js';
 import { chatopsSettings } from '../../shared/chatops/settings.js';
-import { verifySlackSignature, verifyTeamsSignature } from '../../shared/chatops/signature.js';
+import { SlackReplayCache, verifySlackSignature, verifyTeamsSignature } from '../../shared/chatops/signature.js';
 import { escapeMrkdwn, responseUrlAllowed, SLACK_LIMITS, toBlockKit } from '../../shared/chatops/slack.js';
 import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary } from '../../shared/chatops/summaries.js';
 import { TEAMS_MAX_BYTES, toTeamsMessage } from '../../shared/chatops/teams.js';
@@ -138,7 +138,15 @@ describe('Slack signatures', () => {
   const now = 1_714_560_000;
   const ts = String(now);
   const verify = (over: Partial<Parameters<typeof verifySlackSignature>[0]> = {}) =>
-    verifySlackSignature({ secret, timestamp: ts, signature: sign(secret, ts, body), body: Buffer.from(body), nowSeconds: now, ...over });
+    verifySlackSignature({
+      secret,
+      timestamp: ts,
+      signature: sign(secret, ts, body),
+      body: Buffer.from(body),
+      nowSeconds: now,
+      replays: new SlackReplayCache(), // each call a first use: these tests are about the signature
+      ...over,
+    });
 
   it('accepts a correct signature, up to five minutes either way', () => {
     expect(verify()).toEqual({ ok: true });

@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FunctionsCore } from '../../infra/local/functionsCore.js';
 import { isAppFunction, registeredRoutes, type AppFunction } from '../../shared/api/app.js';
 import { openApiDocument } from '../../shared/api/openapi.js';
@@ -125,6 +125,21 @@ describe('error answers', () => {
     }
   });
 
+  it('labels each route with the key it really needs (hole 13): admin routes the admin key, anonymous none', () => {
+    const doc = openApiDocument(routes) as {
+      paths: Record<string, Record<string, Operation & { security: unknown }>>;
+      components: { securitySchemes: Record<string, { in: string; name: string }> };
+    };
+    const needs = { anonymous: [], function: ['functionKey', 'functionKeyHeader'], admin: ['adminKey', 'adminKeyHeader'] };
+    for (const r of routes) {
+      const op = doc.paths[`/${r.spec.route}`]?.[r.spec.method.toLowerCase()];
+      expect(op?.security, r.name).toEqual(needs[r.spec.authLevel].map((scheme) => ({ [scheme]: [] })));
+    }
+    expect(routes.filter((r) => r.spec.authLevel === 'admin').length).toBeGreaterThan(0);
+    expect(doc.components.securitySchemes.adminKey).toMatchObject({ in: 'query', name: 'code' });
+    expect(doc.components.securitySchemes.adminKeyHeader).toMatchObject({ in: 'header', name: 'x-functions-key' });
+  });
+
   // Was a gap: /api/lineage listed 400, 404 and 409 by hand, not the 401, 403 and 503 the wrapper answers.
   it('lists what the lookups raise: lineage 400/401/403/404/409/500/503, requests 404/410, gate 422', () => {
     const statuses = (name: string) => routes.find((r) => r.name === name)?.problems.map((c) => PROBLEM_CODES[c].status);
@@ -143,6 +158,15 @@ describe('all-workspaces routes', () => {
     );
 
   it('refuse a role limited to some workspaces with 403 naming the role, before touching a store', async () => {
+    // App Service authentication in front (else the header is not trusted), and the suffix mapped to a workspace.
+    vi.stubEnv('WEBSITE_AUTH_ENABLED', 'True');
+    vi.stubEnv(
+      'ROLE_WORKSPACES',
+      'ws-credit=/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-credit',
+    );
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     const flagged = routes.filter((r) => r.spec.allWorkspaces);
     expect(flagged.map((r) => r.name).sort()).toEqual([
       'complianceHoldsDelete',

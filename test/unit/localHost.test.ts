@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNcrontab } from '../../infra/local/ncrontab.js';
 import { compileRoute } from '../../infra/local/routes.js';
 import { resolveSetting } from '../../infra/local/bindingOptions.js';
+import { sameKey } from '../../infra/local/host.js';
 
 describe('NCRONTAB schedules (timer triggers)', () => {
   const next = (expr: string, from: string) => parseNcrontab(expr).next(new Date(from)).toISOString();
@@ -39,5 +40,15 @@ describe('%SETTING% indirection in binding options', () => {
     expect(resolveSetting('%HUB%', { HUB: 'insights-logs' })).toBe('insights-logs');
     expect(resolveSetting('literal', {})).toBe('literal');
     expect(() => resolveSetting('%MISSING%', {})).toThrow(/MISSING is not set/);
+  });
+});
+
+describe('function keys (hole 12)', () => {
+  it('compares keys by their SHA-256 digests with timingSafeEqual, so neither length nor prefix shows in the time taken', () => {
+    expect(sameKey('secret-key', 'secret-key')).toBe(true);
+    expect(sameKey('secret-kez', 'secret-key')).toBe(false);
+    expect(sameKey('secret', 'secret-key')).toBe(false);
+    expect(sameKey('', 'secret-key')).toBe(false);
+    expect(sameKey('x'.repeat(10_000), 'secret-key')).toBe(false);
   });
 });

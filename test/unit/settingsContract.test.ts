@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionApp } from '../../infra/local/host.js';
 import type { RegisteredFunction } from '../../infra/local/functionsCore.js';
+import { ACCESS_SETTING_NAMES } from '../../shared/access.js';
 import { CHATOPS_SETTING_NAMES, chatopsSettings } from '../../shared/chatops/settings.js';
 import { SETTING_NAMES, loadSettings } from '../../shared/config.js';
 import { appSettings, literal, readBicep } from '../helpers/bicep.js';
@@ -73,6 +74,7 @@ function readByApp(name: string): boolean {
   return (
     SETTING_NAMES.includes(name) ||
     CHATOPS_SETTING_NAMES.includes(name) ||
+    ACCESS_SETTING_NAMES.includes(name) ||
     bindingSettingReferences().has(name) ||
     connectionSettings().has(connection)
   );
@@ -211,6 +213,7 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
         e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
       );
     const readers = [...files('functions'), ...files('shared')].filter((f) => /process\.env\b/.test(readFileSync(join(ROOT, f), 'utf8')));
+    // access.ts reads its own (validated) settings on every request: roles, key-only reach, workspace mapping.
     expect(readers.sort()).toEqual([join('shared', 'access.ts'), join('shared', 'chatops', 'settings.ts'), join('shared', 'config.ts')]);
   });
 });

@@ -8,6 +8,7 @@ import {
   NotFoundStoreError,
   PreconditionFailedStoreError,
   StoreError,
+  RefusedStoreError,
   TooLargeStoreError,
   TransientStoreError,
   toProblem,
@@ -27,6 +28,7 @@ const blobError = (statusCode: number) => new RestError(`blob ${statusCode}`, { 
 
 describe('SDK errors mapped to store errors (one mapper for Cosmos and Blob)', () => {
   it.each([
+    [400, RefusedStoreError],
     [404, NotFoundStoreError],
     [409, ConflictStoreError],
     [412, PreconditionFailedStoreError],
@@ -54,13 +56,7 @@ describe('SDK errors mapped to store errors (one mapper for Cosmos and Blob)', (
   });
 
   it('leaves failures with no store meaning, and errors already the domain’s, as they are', () => {
-    for (const e of [
-      cosmosError(400),
-      blobError(403),
-      new Error('boom'),
-      new CorruptDocumentError('bad'),
-      new DomainError('not-found', 'x'),
-    ]) {
+    for (const e of [blobError(403), new Error('boom'), new CorruptDocumentError('bad'), new DomainError('not-found', 'x')]) {
       expect(storeError(e, 'op')).toBe(e);
       expect(isTransient(e)).toBe(false);
     }

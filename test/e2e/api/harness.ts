@@ -15,6 +15,8 @@ import { ROOT, spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
  */
 export const FUNCTION_KEY = 'e2e-function-key-4f1c9a';
 export const ADMIN_KEY = 'e2e-admin-key-8d2b7e';
+/** The Event Grid extension's system key (`eventgrid_extension` in Azure), which the webhook URL carries. */
+export const EVENTGRID_KEY = 'e2e-eventgrid-system-key-41c6';
 
 export const S = SAMPLE_IDS;
 export const WS = SAMPLE_IDS.workspace;
@@ -128,7 +130,7 @@ export class Api {
 
   /** Event Grid delivery to the capture function, as the webhook receives it. */
   async eventGrid(events: unknown[]): Promise<void> {
-    const res = await fetch(`${this.host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
+    const res = await fetch(`${this.host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid&code=${EVENTGRID_KEY}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
       body: JSON.stringify(events),
@@ -167,7 +169,7 @@ export const OTHER_WS = WS.replace(/^\/subscriptions\/[^/]+/i, '/subscriptions/9
 );
 
 /**
- * A local host with function keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY), standing in
+ * A local host with keys switched on (LOCAL_FUNCTION_KEY / LOCAL_ADMIN_KEY / LOCAL_EVENTGRID_KEY), standing in
  * for an app behind App Service authentication (WEBSITE_AUTH_ENABLED, which App Service sets, so
  * the principals above are trusted), with the role suffixes they use mapped to workspaces
  * (ROLE_WORKSPACES), and key-only callers allowed the auditor routes (KEY_ONLY_ROLE).
@@ -177,6 +179,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<Api> {
     await spawnHost({
       LOCAL_FUNCTION_KEY: FUNCTION_KEY,
       LOCAL_ADMIN_KEY: ADMIN_KEY,
+      LOCAL_EVENTGRID_KEY: EVENTGRID_KEY,
       WEBSITE_AUTH_ENABLED: 'True',
       KEY_ONLY_ROLE: 'auditor',
       ROLE_WORKSPACES: `ws-credit=${WS},other-ws=${OTHER_WS}`,

@@ -121,7 +121,11 @@ describe('happy', () => {
     for (const spec of ROUTES) {
       const op = doc.paths[`/${spec.route}`]?.[spec.method.toLowerCase()];
       expect(op, spec.name).toBeDefined();
-      expect(op?.security, spec.name).toEqual(spec.authLevel === 'anonymous' ? [] : [{ functionKey: [] }, { functionKeyHeader: [] }]);
+      expect(op?.security, spec.name).toEqual(
+        { anonymous: [], function: [{ functionKey: [] }, { functionKeyHeader: [] }], admin: [{ adminKey: [] }, { adminKeyHeader: [] }] }[
+          spec.authLevel
+        ],
+      );
       if (spec.role) expect(op?.description, spec.name).toMatch(new RegExp(`Lineage\\.${spec.role}`, 'i'));
     }
   });

@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, contentHash, jsonDepth } from '../../shared/util/canonicalJson.js';
+import { nested } from '../helpers/hostile.js';
+
+/** The recursive definition canonicalJson must keep agreeing with, for values shallow enough to recurse. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== 'object') return value === undefined ? 'null' : JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => reference(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+}
+
+describe('canonical JSON never overflows (hole 2)', () => {
+  it('serialises and hashes values nested 10,000 and 200,000 levels deep', () => {
+    for (const depth of [10_000, 200_000]) {
+      const objects = nested(depth, 1);
+      const text = canonicalJson(objects);
+      expect(text.length).toBe(depth * '{"n":}'.length + 1);
+      expect(text.startsWith('{"n":{"n":')).toBe(true);
+      expect(contentHash(objects)).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(canonicalJson(nested(depth, null, 'array'))).toBe(`${'['.repeat(depth)}null${']'.repeat(depth)}`);
+    }
+  });
+
+  it('agrees with the recursive definition on any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('measures depth without recursion', () => {
+    expect(jsonDepth('x')).toBe(0);
+    expect(jsonDepth({})).toBe(1);
+    expect(jsonDepth({ a: [1, { b: 2 }] })).toBe(3);
+    expect(jsonDepth(nested(150_000, 'x', 'array'))).toBe(150_000);
+  });
+});
