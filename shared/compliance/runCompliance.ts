@@ -37,7 +37,16 @@ import {
   updateServingState,
   type ServingState,
 } from './servingCheck.js';
-import { CHECKS, SECTIONS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
+import {
+  CHECKS,
+  SECTIONS,
+  reportSchema,
+  trendPoint,
+  type CheckName,
+  type ComplianceReport,
+  type RecordKind,
+  type TrendPoint,
+} from './report.js';
 import {
   emptyRetentionState,
   enforceRetention,

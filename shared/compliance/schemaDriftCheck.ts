@@ -71,10 +71,7 @@ export function updateSchemaDriftState(state: SchemaDriftState, docs: StoredDoc[
     const normalized = normalize(channel, doc.body, hash);
     const fields = unexpectedFields(channel, doc.body);
     const source =
-      fields?.source ??
-      normalized.eventType ??
-      (typeof doc.eventType === 'string' ? doc.eventType : undefined) ??
-      '(unreadable)';
+      fields?.source ?? normalized.eventType ?? (typeof doc.eventType === 'string' ? doc.eventType : undefined) ?? '(unreadable)';
     const entry = entryFor(state, channel, source, fields?.sourceKind ?? SOURCE_KIND_OF_CHANNEL[channel] ?? 'event-type');
     entry.events += 1;
     const unexpected = fields !== undefined && fields.unexpected.length > 0;

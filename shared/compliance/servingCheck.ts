@@ -5,13 +5,7 @@ import type { GraphReader } from '../store/graphReader.js';
 import { toInstant } from '../util/time.js';
 import { evaluateDeployment } from './lineageCheck.js';
 import { closureLinks } from './links.js';
-import {
-  aspectComparisonSchema,
-  ratio,
-  type AspectComparison,
-  type ServingMismatch,
-  type StaleDeployment,
-} from './report.js';
+import { aspectComparisonSchema, ratio, type AspectComparison, type ServingMismatch, type StaleDeployment } from './report.js';
 
 /**
  * What serves, seen from two sides (failure modes F2 and F7):
@@ -190,5 +184,10 @@ export function servingMatchesTrainingSection(state: ServingState) {
     if (d.comparisons.every((c) => c.verdict === 'match')) continue;
     items.push({ node, label: d.label, workspace: d.workspace, model: d.model, trainingJob: d.trainingJob, comparisons: d.comparisons });
   }
-  return { numerator: serving - items.length, denominator: serving, ratio: ratio(serving - items.length, serving), items: items.sort(byLabel) };
+  return {
+    numerator: serving - items.length,
+    denominator: serving,
+    ratio: ratio(serving - items.length, serving),
+    items: items.sort(byLabel),
+  };
 }
