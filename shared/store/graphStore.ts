@@ -253,9 +253,10 @@ export class GraphStore {
    * to choose what to read again, without the nodes' facts and series.
    */
   async *nodeSummaries(kinds: readonly string[]): AsyncGenerator<NodeSummary[]> {
+    // `value` is a reserved word in Cosmos SQL: bracket it.
     const query = {
       query:
-        'SELECT c.id, c.kind, c.key, c.placeholder, c.facts.deletedAt AS deletedAt, c.facts.status.value AS status, c.provenance ' +
+        'SELECT c.id, c.kind, c.key, c.placeholder, c.facts.deletedAt AS deletedAt, c.facts.status["value"] AS status, c.provenance ' +
         'FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@kinds, c.kind)',
       parameters: [{ name: '@kinds', value: [...kinds] }],
     };
