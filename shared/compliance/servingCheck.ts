@@ -21,8 +21,6 @@ import { aspectComparisonSchema, ratio, type AspectComparison, type ServingMisma
  * Both come from one upstream closure read per deployment. Each kept entry remembers the nodes it
  * was computed from, so a run re-evaluates it exactly when one of them changes.
  */
-const sideSchema = aspectComparisonSchema.shape.serving;
-
 export const servingEntrySchema = z.object({
   label: z.string(),
   workspace: z.string().nullable(),
@@ -42,7 +40,7 @@ export function emptyServingState(): ServingState {
   return { deployments: {} };
 }
 
-type Side = z.infer<typeof sideSchema>;
+type Side = AspectComparison['serving'];
 
 /** The digest an image reference pins (`repo@sha256:…`), if it pins one. */
 export function imageDigest(image: string | null | undefined): string | null {

@@ -158,7 +158,11 @@ function makeReport(overrides: Partial<ComplianceReport> = {}): ComplianceReport
             {
               aspect: 'environment',
               verdict: 'mismatch',
-              serving: { asset: 'sklearn-env:3', image: 'mcr.microsoft.com/sk@sha256:' + 'a'.repeat(64), digest: 'sha256:' + 'a'.repeat(64) },
+              serving: {
+                asset: 'sklearn-env:3',
+                image: 'mcr.microsoft.com/sk@sha256:' + 'a'.repeat(64),
+                digest: 'sha256:' + 'a'.repeat(64),
+              },
               training: { asset: 'sklearn-env:2', image: 'mcr.microsoft.com/sk:latest', digest: null },
             },
             { aspect: 'code', verdict: 'match', serving: { asset: 'src:1' }, training: { asset: 'src:1' } },

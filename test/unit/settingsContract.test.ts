@@ -115,6 +115,8 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   RETENTION_RAW_EVENTS_DAYS: '2557',
   RETENTION_GRACE_DAYS: '7',
   AUDIT_WINDOW_DAYS: '2557',
+  FRESHNESS_STALE_HOURS: '24',
+  RECONCILE_OLDER_THAN_HOURS: '24',
 };
 
 function templateAsEnvironment(): Record<string, string> {
