@@ -150,6 +150,7 @@ const REST_PROPERTIES: Partial<Record<string, readonly string[]>> = {
     'requestSettings',
     'livenessProbe',
     'readinessProbe',
+    'startupProbe',
     'modelMountPath',
     'dataCollector',
     'instanceCount',
