@@ -118,7 +118,17 @@ const REST_PROPERTIES: Partial<Record<string, readonly string[]>> = {
   ],
   model: [...COMMON_ASSET, 'modelType', 'modelUri', 'flavors', 'jobName', 'intellectualProperty'],
   data: [...COMMON_ASSET, 'dataType', 'dataUri', 'referencedUris', 'intellectualProperty'],
-  environment: [...COMMON_ASSET, 'image', 'environmentType', 'osType', 'build', 'condaFile', 'inferenceConfig', 'intellectualProperty'],
+  environment: [
+    ...COMMON_ASSET,
+    'image',
+    'environmentType',
+    'osType',
+    'build',
+    'condaFile',
+    'inferenceConfig',
+    'intellectualProperty',
+    'autoRebuild',
+  ],
   code: [...COMMON_ASSET, 'codeUri'],
   endpoint: [
     'description',
