@@ -9,7 +9,15 @@ import { checkpointsLatestRoute } from './checkpointsLatest.js';
 import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
-import { complianceDrift, complianceIntegrity, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import {
+  complianceDrift,
+  complianceIntegrity,
+  complianceLineage,
+  compliancePii,
+  complianceRetention,
+  complianceSchemaDrift,
+  complianceServing,
+} from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
 import { enrichResource } from './enrichResource.js';
@@ -30,6 +38,7 @@ import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
 import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
+import { reconcileServingTimer } from './reconcileServing.js';
 import { sequenceEventsTimer } from './sequenceEvents.js';
 import { sequenceEventsRunRoute } from './sequenceEventsRun.js';
 
@@ -70,6 +79,9 @@ export const FUNCTIONS: readonly AppFunction[] = [
   complianceRetention,
   compliancePii,
   complianceIntegrity,
+  complianceServing,
+  complianceSchemaDrift,
+  reconcileServingTimer,
   // Evidence log
   sequenceEventsTimer,
   sequenceEventsRunRoute,

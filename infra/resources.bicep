@@ -37,7 +37,15 @@ param complianceSchedules object = {
   retention: '0 30 2 * * *'
   pii: '0 45 2 * * *'
   integrity: '0 10 * * * *'
+  serving: '0 20 * * * *'
+  schemaDrift: '0 50 2 * * *'
 }
+@description('NCRONTAB schedule (UTC) of the reconcile timer that reads endpoints and deployments again through the REST enrichment.')
+param reconcileSchedule string = '0 */30 * * * *'
+@description('Hours after which a serving deployment not observed since is listed as stale in the compliance freshness section.')
+param freshnessStaleHours int = 24
+@description('Hours after which the reconcile timer also reads again unfinished jobs and nodes never fetched.')
+param reconcileOlderThanHours int = 24
 @description('Days each signed checkpoint of the evidence log is kept immutable (WORM) in Blob Storage.')
 param checkpointRetentionDays int = 2557
 @description('Days a long operation\'s status record (GET /api/operations/{id}) is kept after its last change.')
@@ -453,6 +461,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
         { name: 'COMPLIANCE_INTEGRITY_SCHEDULE', value: complianceSchedules.integrity }
+        { name: 'COMPLIANCE_SERVING_SCHEDULE', value: complianceSchedules.serving }
+        { name: 'COMPLIANCE_SCHEMA_DRIFT_SCHEDULE', value: complianceSchedules.schemaDrift }
+        { name: 'RECONCILE_SCHEDULE', value: reconcileSchedule }
+        { name: 'FRESHNESS_STALE_HOURS', value: string(freshnessStaleHours) }
+        { name: 'RECONCILE_OLDER_THAN_HOURS', value: string(reconcileOlderThanHours) }
         { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
         { name: 'TLOG_CHECKPOINT_CONTAINER', value: checkpointContainer }
         { name: 'TLOG_KEYVAULT_KEY_ID', value: vault::checkpointKey.properties.keyUri }

@@ -134,6 +134,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       graceDays: settings.RETENTION_GRACE_DAYS,
       auditWindowDays: settings.AUDIT_WINDOW_DAYS,
     },
+    freshness: { staleAfterHours: settings.FRESHNESS_STALE_HOURS },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
     verifierKey: async () => (await tlog.publicKey()).verifierKey,

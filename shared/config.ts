@@ -130,6 +130,13 @@ const settingsObject = z.object({
   RETENTION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   /** Records referenced by the graph and younger than this must still exist, or be tombstoned by policy. */
   AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+  /** A deployment serving now whose latest observation (of it or its endpoint) is older than this is listed as stale (compliance `freshness`). */
+  FRESHNESS_STALE_HOURS: z.coerce.number().min(0.1).max(8760).default(24),
+  /**
+   * The reconcile timer (reconcileServing, RECONCILE_SCHEDULE) re-reads every online endpoint and
+   * deployment serving now, and those not serving and jobs not finished whose latest observation is older than this.
+   */
+  RECONCILE_OLDER_THAN_HOURS: z.coerce.number().min(0).max(8760).default(24),
   /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */

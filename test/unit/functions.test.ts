@@ -84,6 +84,9 @@ describe('the function list', () => {
       complianceRetention: 'timerTrigger',
       compliancePii: 'timerTrigger',
       complianceIntegrity: 'timerTrigger',
+      complianceServing: 'timerTrigger',
+      complianceSchemaDrift: 'timerTrigger',
+      reconcileServing: 'timerTrigger',
       sequenceEvents: 'timerTrigger',
     });
     expect(registeredRoutes()).toEqual(routes);
