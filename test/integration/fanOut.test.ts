@@ -45,7 +45,7 @@ beforeAll(async () => {
     ENRICHMENT_QUEUE: settings.ENRICHMENT_QUEUE,
     FANOUT_QUEUE: settings.FANOUT_QUEUE,
   }))
-    process.env[k] = v as string;
+    process.env[k] = v;
   const client = await createCosmosClient(settings);
   await ensureCosmos(client, settings.COSMOS_DATABASE);
   client.dispose();
