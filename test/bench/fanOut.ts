@@ -14,12 +14,13 @@ import { fixed, heading, int, runSectionAlone, table } from './report.js';
 /**
  * Section 11: bounded fan-out (issue 16, hole 7). A ModelDeployed naming N models is captured as
  * the Event Grid handler does (the webhook's share: log, part 0 inline, the other parts queued),
- * then the fan-out queue is drained as projectFanOutPart does, WORKERS parts at a time (the Functions host
- * works up to 24 messages of a queue at once per instance). Against the embedded Cosmos server and
- * Azurite in this process. BENCH_FANOUT_MODELS (comma-separated) changes the sizes, e.g. 60000.
+ * then the fan-out queue is drained as projectFanOutPart does, BENCH_FANOUT_WORKERS parts at a time
+ * (default 1; the Functions host works up to 24 messages of a queue at once per instance, and
+ * parallel parts of one event contend for the same closure document). Against the embedded Cosmos
+ * server and Azurite in this process. BENCH_FANOUT_MODELS (comma-separated) sets the sizes.
  */
 const SIZES = (process.env.BENCH_FANOUT_MODELS ?? '1000,3000').split(',').map(Number);
-const WORKERS = 8;
+const WORKERS = Number(process.env.BENCH_FANOUT_WORKERS ?? 1);
 
 export async function runFanOutBench(sizes = SIZES): Promise<void> {
   console.log(heading(`11. Bounded fan-out: ModelDeployed naming ${sizes.map(int).join(' and ')} models (${LINKS_PER_PART} links a part)`));
@@ -82,7 +83,7 @@ export async function runFanOutBench(sizes = SIZES): Promise<void> {
       ),
     );
     console.log(
-      `  The webhook's share does not grow with the event (Event Grid waits 30 s); the drain is ${WORKERS} parts at a time, one process, one embedded server.`,
+      `  The webhook's share does not grow with the event (Event Grid waits 30 s); the drain is ${WORKERS} part(s) at a time, one process, one embedded server.`,
     );
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop()]);
