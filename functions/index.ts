@@ -35,6 +35,7 @@ import { openapiRoute } from './openapi.js';
 import { openLineageRoute } from './openLineage.js';
 import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
+import { projectFanOutPart } from './projectFanOutPart.js';
 import { replayRoute } from './replay.js';
 import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
@@ -54,6 +55,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   captureEventHub,
   openLineageRoute,
   enrichResource,
+  projectFanOutPart,
   // Lookups
   lineageRoute,
   lineageAsOfRoute,

@@ -17,6 +17,7 @@ import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
 import { IdentityVault } from './store/identityVault.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
+import { FanOutQueue } from './store/fanOutQueue.js';
 import { OperationQueue, OperationStore } from './store/operationStore.js';
 import { GraphStore } from './store/graphStore.js';
 import { StoreMeter } from './store/storeMeter.js';
@@ -41,6 +42,8 @@ export interface Services {
   deadLetters: DeadLetterStore;
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
+  /** Parts of events' graph work queued by capture (FANOUT_QUEUE). */
+  fanOutQueue: FanOutQueue;
   /** Sealed identities and the reveal log. */
   identities: IdentityVault;
   arm: ArmClient;
@@ -78,6 +81,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
+  const fanOutQueue = new FanOutQueue(queues.getQueueClient(settings.FANOUT_QUEUE));
   const keyId = settings.IDENTITY_KEYVAULT_KEY_ID;
   const identities = new IdentityVault(
     blobs.getContainerClient(settings.IDENTITY_CONTAINER),
@@ -100,6 +104,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichments: enrichmentQueue,
+    fanOut: fanOutQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
     approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
@@ -160,6 +165,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichmentQueue,
+    fanOutQueue,
     identities,
     arm,
     mlflow,
@@ -174,6 +180,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     ensureStorage: async () => {
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
+      await fanOutQueue.ensure();
       await identities.ensure();
       await complianceBlobs.ensure();
       await tlog.store.ensure();

@@ -62,6 +62,16 @@ const settingsObject = z.object({
   /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /**
+   * Queue of the parts of an event's graph work beyond what capture does inline (an event naming
+   * thousands of models), worked by projectFanOutPart.
+   */
+  FANOUT_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('fanout'),
+  /** Deliveries of one fan-out part before it is dead-lettered (the queue trigger's maxDequeueCount). */
+  FANOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
    * Queue of long operations (compliance runs, replays started over HTTP) and deferred chat
    * answers, worked by runOperation; their status records live in OPERATIONS_CONTAINER.
    */

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     // Binding settings the registrations name with %…%; in Azure they are app settings.
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
     process.env.OPERATIONS_QUEUE ??= 'operations';
+    process.env.FANOUT_QUEUE ??= 'fanout';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
     process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;

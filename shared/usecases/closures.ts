@@ -3,11 +3,13 @@ import {
   edgeKey,
   emptyClosure,
   extendThrough,
+  mergeClosures,
   parseEdgeKey,
   type ClosureDir,
   type ClosureDoc,
 } from '../graph/closure.js';
 import type { GraphStore } from '../store/graphStore.js';
+import { mapLimited } from '../util/mapLimited.js';
 
 /**
  * Keeping closures current as links arrive. A new link from -> to gives `to` everything upstream
@@ -51,14 +53,21 @@ export async function propagateLinks(
   const truncated: string[] = [];
   while (queue.length > 0) {
     const step = queue.shift() as Step;
+    // Steps into the same closure are one merge: an event linking many nodes to one (a deployment
+    // naming thousands of models) rewrites that node's closure once, not once per link.
+    const same = [step];
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const other = queue[i] as Step;
+      if (other.owner === step.owner && other.dir === step.dir) same.push(...queue.splice(i, 1));
+    }
     if (merges >= budget) {
       // Out of budget: say so on the closure instead of leaving it silently short.
       await graph.mergeClosure({ ...emptyClosure(step.owner, step.dir), truncated: true });
       truncated.push(step.owner);
       continue;
     }
-    const viaClosure = await graph.closure(step.via, step.dir);
-    const result = await graph.mergeClosure(extendThrough(step.owner, step.dir, step.via, step.link, viaClosure));
+    const gained = await mapLimited(same, 8, async (s) => extendThrough(s.owner, s.dir, s.via, s.link, await graph.closure(s.via, s.dir)));
+    const result = await graph.mergeClosure(gained.reduce((a, b) => mergeClosures(a, b)));
     merges++;
     if (result === 'unchanged') continue;
     // Grown: the next hop in the same direction learns of it. Its links are in the other closure.

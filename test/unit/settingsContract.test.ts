@@ -135,7 +135,14 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
   it('loads every function through the worker contract', () => {
     const names = functions.map((f) => f.metadata.name);
     expect(names).toEqual(
-      expect.arrayContaining(['captureEventGrid', 'captureEventHub', 'enrichResource', 'complianceLineage', 'lineage']),
+      expect.arrayContaining([
+        'captureEventGrid',
+        'captureEventHub',
+        'enrichResource',
+        'projectFanOutPart',
+        'complianceLineage',
+        'lineage',
+      ]),
     );
     expect(bindingSettingReferences().size).toBeGreaterThanOrEqual(6);
   });
