@@ -12,6 +12,7 @@ import { complianceRunRoute } from './complianceRun.js';
 import { complianceDrift, complianceIntegrity, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
+import { endpointTimelineRoute } from './endpointTimeline.js';
 import { enrichResource } from './enrichResource.js';
 import { eventByHashRoute } from './eventByHash.js';
 import { evidenceRoute } from './evidence.js';
@@ -48,6 +49,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Lookups
   lineageRoute,
   lineageAsOfRoute,
+  endpointTimelineRoute,
   predictionRequestRoute,
   impactRoute,
   diffRoute,

@@ -161,3 +161,62 @@ export const problemSchema = z
   })
   .loose()
   .meta({ id: 'Problem' });
+
+const servicePeriod = z.object({ from: z.string(), until: z.string().nullable(), share: z.number(), deployments: z.array(z.string()) });
+const rollbackStep = z.object({ action: z.string(), command: z.string() });
+export const timelineAnswerSchema = z
+  .object({
+    endpoint: z.object({
+      id: z.string(),
+      key: z.string(),
+      label: z.string(),
+      workspace: z.string().nullable(),
+      type: z.enum(['online', 'batch']),
+    }),
+    since: z.string().nullable(),
+    until: z.string().nullable(),
+    changes: z.array(
+      z.object({
+        at: z.string(),
+        kind: z.enum(['traffic', 'model']),
+        deployment: z.string(),
+        from: z.union([z.number(), z.string()]).nullable(),
+        to: z.union([z.number(), z.string()]).nullable(),
+        evidence: z.string().describe('content hash of the raw event that asserted the change'),
+      }),
+    ),
+    versions: z.array(
+      z.object({
+        model: z.object({ id: z.string(), label: z.string(), key: z.string() }),
+        periods: z.array(servicePeriod),
+        maxShare: z.number(),
+        minutesAtShare: z.number(),
+        gate: z.object({ passed: z.boolean(), missing: z.array(requirement) }).nullable(),
+        driftSignals: z.array(
+          z.object({
+            signal: z.string(),
+            label: z.string(),
+            source: z.enum(['dataset-drift', 'model-monitor']),
+            detectedAt: z.string().nullable(),
+            deployment: z.string().nullable(),
+            attributed: z.boolean(),
+          }),
+        ),
+        good: z.boolean(),
+        notGoodBecause: z.array(z.string()),
+      }),
+    ),
+    current: z.array(z.object({ deployment: z.string(), share: z.number(), model: z.string().nullable() })),
+    rule: z.object({
+      minTrafficPercent: z.number(),
+      minServiceMinutes: z.number(),
+      gateRequires: z.array(requirement),
+      description: z.string(),
+    }),
+    lastGood: z.object({ model: z.string(), deployment: z.string().nullable(), servedUntil: z.string().nullable() }).nullable(),
+    rollback: z
+      .object({ alreadyServing: z.boolean(), steps: z.array(rollbackStep), note: z.string() })
+      .nullable()
+      .describe('printed, never run'),
+  })
+  .meta({ id: 'EndpointTimeline' });

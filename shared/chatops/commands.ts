@@ -7,6 +7,8 @@
  *   gate REF [in WORKSPACE]
  *   diff REF REF [in WORKSPACE]
  *   served ENDPOINT at TIME [in WORKSPACE]
+ *   timeline ENDPOINT [in WORKSPACE]
+ *   rollback ENDPOINT [in WORKSPACE]
  *   request ID
  *
  * REF is any reference the HTTP API accepts; WORKSPACE is a workspace ARM id, needed only for
@@ -19,11 +21,12 @@ export type Command =
   | { verb: 'lineage' | 'impact' | 'gate'; ref: string; workspace?: string }
   | { verb: 'diff'; from: string; to: string; workspace?: string }
   | { verb: 'served'; endpoint: string; at: string; workspace?: string }
+  | { verb: 'timeline' | 'rollback'; endpoint: string; workspace?: string }
   | { verb: 'request'; id: string };
 
 export type Parsed = { ok: true; command: Command; public: boolean } | { ok: false; error: string; public: boolean };
 
-export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'request'] as const;
+export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'timeline', 'rollback', 'request'] as const;
 
 export const USAGE = [
   'help',
@@ -32,6 +35,8 @@ export const USAGE = [
   'gate REF [in WORKSPACE]',
   'diff REF REF [in WORKSPACE]',
   'served ENDPOINT at TIME [in WORKSPACE]',
+  'timeline ENDPOINT [in WORKSPACE]',
+  'rollback ENDPOINT [in WORKSPACE] (prints the command, never runs it)',
   'request ID',
 ];
 
@@ -92,6 +97,10 @@ export function parseCommand(raw: string): Parsed {
       if (args.length !== 3 || args[1]?.toLowerCase() !== 'at')
         return fail('Usage: served ENDPOINT at TIME [in WORKSPACE] (TIME: ISO 8601 or now)');
       return done({ verb, endpoint: args[0] as string, at: args[2] as string, ...ws });
+    case 'timeline':
+    case 'rollback':
+      if (args.length !== 1) return fail(`Usage: ${verb} ENDPOINT [in WORKSPACE]`);
+      return done({ verb, endpoint: args[0] as string, ...ws });
     case 'request':
       if (workspace) return fail('Usage: request ID (request ids are global; no workspace)');
       if (args.length !== 1) return fail('Usage: request ID');

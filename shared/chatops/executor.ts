@@ -1,7 +1,9 @@
 import type { Services } from '../composition.js';
 import { DomainError, toProblem } from '../errors.js';
 import { lineageAsOf } from '../usecases/asOf.js';
+import { driftSignals } from '../compliance/runCompliance.js';
 import { diff } from '../usecases/diff.js';
+import { endpointTimeline } from '../usecases/endpointTimeline.js';
 import { gate } from '../usecases/gate.js';
 import { impact } from '../usecases/impact.js';
 import { lineage } from '../usecases/lineage.js';
@@ -11,7 +13,16 @@ import { bounded, type Answer } from './answer.js';
 import { USAGE, type Command, type Parsed } from './commands.js';
 import { apiLink } from './links.js';
 import type { ChatopsSettings } from './settings.js';
-import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary, predictionRequestSummary } from './summaries.js';
+import {
+  diffSummary,
+  gateSummary,
+  impactSummary,
+  lineageSummary,
+  lineageAsOfSummary,
+  predictionRequestSummary,
+  rollbackSummary,
+  timelineSummary,
+} from './summaries.js';
 
 /**
  * Runs a parsed chat command against the same use cases the HTTP routes call, with the chat scope
@@ -112,6 +123,9 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
         view: explorerLink(base, 'endpoint', { endpoint, at }),
       };
     }
+    case 'timeline':
+    case 'rollback':
+      return { command, workspace, link: apiLink(base, 'endpoints/timeline', { endpoint: command.endpoint, workspace }) };
     case 'request':
       return { command, link: apiLink(base, `requests/${encodeURIComponent(command.id)}`) };
   }
@@ -147,6 +161,21 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
       );
     case 'served':
       return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
+    case 'timeline':
+    case 'rollback': {
+      const answer = await endpointTimeline(graph, {
+        endpoint: command.endpoint,
+        workspace,
+        scope,
+        rule: {
+          minTrafficPercent: settings.ROLLBACK_MIN_TRAFFIC_PERCENT,
+          minServiceMinutes: settings.ROLLBACK_MIN_SERVICE_MINUTES,
+          gateRequires: settings.GATE_REQUIRE,
+        },
+        driftSignals: () => driftSignals(services.compliance.blobs),
+      });
+      return command.verb === 'timeline' ? timelineSummary(answer, link) : rollbackSummary(answer, link);
+    }
     case 'request': {
       // Which endpoint and moment a request belongs to is known only from its answer.
       const found = await predictionRequest(graph, services.predictionRequests, command.id, 2, maxNodes, scope);

@@ -22,7 +22,16 @@ import {
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
 import { renderHtml } from './render.js';
-import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
+import {
+  CHECKS,
+  reportSchema,
+  type DriftItem,
+  trendPoint,
+  type CheckName,
+  type ComplianceReport,
+  type RecordKind,
+  type TrendPoint,
+} from './report.js';
 import {
   emptyRetentionState,
   enforceRetention,
@@ -397,6 +406,13 @@ async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport, e
 /** The ratios of past runs, oldest first (the last HISTORY_CAP runs), as the report's trend chart draws them. */
 export async function trendHistory(blobs: ComplianceBlobs): Promise<TrendPoint[]> {
   return (await blobs.readJson(HISTORY, historySchema))?.value ?? [];
+}
+
+/** Every drift signal as the drift check last attributed it (none before its first run). */
+export async function driftSignals(blobs: ComplianceBlobs): Promise<DriftItem[]> {
+  const { data } = await loadState(blobs, 'drift');
+  const section = driftSection(data);
+  return [...section.attributed, ...section.items];
 }
 
 export async function latestReport(blobs: ComplianceBlobs): Promise<ComplianceReport | undefined> {

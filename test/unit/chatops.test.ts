@@ -60,6 +60,11 @@ describe('command grammar', () => {
       at: 'now',
       workspace: WS,
     });
+    expect(command(`timeline credit-scoring in ${WS}`)).toEqual({ verb: 'timeline', endpoint: 'credit-scoring', workspace: WS });
+    expect(command(`ROLLBACK ${WS}/batchEndpoints/credit-batch`)).toEqual({
+      verb: 'rollback',
+      endpoint: `${WS}/batchEndpoints/credit-batch`,
+    });
     expect(command('request 5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f')).toEqual({
       verb: 'request',
       id: '5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f',
@@ -109,6 +114,8 @@ describe('command grammar', () => {
     expect(failure('served ep 2024-05-20T00:00:00Z')).toContain('Usage: served ENDPOINT at TIME');
     expect(failure('served ep on 2024-05-20T00:00:00Z')).toContain('Usage: served ENDPOINT at TIME');
     expect(failure('request')).toBe('Usage: request ID');
+    expect(failure('timeline')).toBe('Usage: timeline ENDPOINT [in WORKSPACE]');
+    expect(failure('rollback a b')).toBe('Usage: rollback ENDPOINT [in WORKSPACE]');
     expect(failure(`request r-1 in ${WS}`)).toContain('no workspace');
     expect(failure('help me')).toBe('help takes no arguments.');
     expect(failure('deploy everything')).toBe('Unknown command "deploy".');
@@ -614,6 +621,10 @@ describe('executor without a store', () => {
     expect(link('served credit-scoring at now')).toBe(
       `https://lineage.example/api/lineage/as-of?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`,
     );
+    expect(link('timeline credit-scoring')).toBe(
+      `https://lineage.example/api/endpoints/timeline?${q({ endpoint: 'credit-scoring', workspace: WS })}`,
+    );
+    expect(link('rollback credit-scoring')).toBe(link('timeline credit-scoring'));
     expect(link('request a/b c')).toBeUndefined(); // does not parse: one id only
     expect(link('request a/b')).toBe('https://lineage.example/api/requests/a%2Fb');
   });

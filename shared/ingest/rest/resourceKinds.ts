@@ -268,10 +268,12 @@ function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, prope
   linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
 }
 
-function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, deployments: listed }: RestContext): void {
+function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, resource, deployments: listed }: RestContext): void {
   const collection = /\/batchendpoints\//i.test(armId) ? 'batchEndpoints' : 'onlineEndpoints';
   const traffic = obj(p.traffic);
   b.node(endpoint, {
+    // The name as the service spells it (labels keep the first spelling seen, which logs upper-case).
+    name: nonBlank(obj(resource).name),
     description: nonBlank(p.description),
     properties: obj(p.properties),
     scoringUri: nonBlank(p.scoringUri),

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { timelineAnswerSchema } from '../../../shared/api/schemas.js';
+import {
+  AS,
+  ENDPOINT,
+  S,
+  WS,
+  endpointWrite,
+  expectInvalidParameter,
+  expectOk,
+  expectProblem,
+  until,
+  type Api,
+  type CallOptions,
+  withSampleApi,
+} from './harness.js';
+
+/** GET /api/endpoints/timeline: what served an endpoint over time, the last good version and the rollback command. */
+let api: Api;
+withSampleApi((started) => (api = started));
+
+const timeline = async (params: Record<string, string>, options: CallOptions = {}) =>
+  expectOk(await api.get('/api/endpoints/timeline', params, options), timelineAnswerSchema);
+
+describe('happy', () => {
+  it('the sample: blue serves credit-default:2 at 100 %, green waits at 0 % with credit-default:3; blue is the last good version', async () => {
+    const t = await timeline({ endpoint: ENDPOINT });
+    expect(t.endpoint).toMatchObject({ label: 'credit-scoring', type: 'online' });
+    expect(t.current).toEqual([
+      { deployment: 'credit-scoring/blue', share: 100, model: 'credit-default:2' },
+      { deployment: 'credit-scoring/green', share: 0, model: 'credit-default:3' },
+    ]);
+    expect(t.lastGood).toMatchObject({ model: 'credit-default:2', deployment: 'credit-scoring/blue', servedUntil: null });
+    expect(t.rollback?.alreadyServing).toBe(true);
+    expect(t.rollback?.steps[0]?.command).toBe(
+      'az ml online-endpoint update --name credit-scoring --traffic "blue=100 green=0" --resource-group rg-ml-prod --workspace-name ws-credit',
+    );
+  });
+
+  it('a bare endpoint name resolves with the workspace', async () => {
+    const t = await timeline({ endpoint: 'credit-scoring', workspace: WS });
+    expect(t.endpoint.key).toBe(ENDPOINT.toLowerCase());
+  });
+
+  it('after traffic moves from blue to green, the timeline shows the switch and green serving', async () => {
+    await api.standInControl('setTraffic', {
+      endpoint: 'credit-scoring',
+      traffic: { blue: 0, green: 100 },
+      at: '2024-06-01T00:00:00.0000000+00:00',
+    });
+    await api.eventHub([endpointWrite('2024-06-01T00:00:01Z')]);
+    const t = await until(
+      'the traffic switch in the timeline',
+      () => timeline({ endpoint: ENDPOINT }),
+      (a) => a.current[0]?.deployment === 'credit-scoring/green',
+    );
+    const switched = t.changes.filter((c) => c.kind === 'traffic' && Date.parse(c.at) === Date.parse('2024-06-01T00:00:00Z'));
+    expect(switched.map((c) => [c.deployment, c.from, c.to])).toEqual([
+      ['credit-scoring/blue', 100, 0],
+      ['credit-scoring/green', 0, 100],
+    ]);
+    const v2 = t.versions.find((v) => v.model.label === 'credit-default:2');
+    expect(Date.parse(v2?.periods.at(-1)?.until ?? '')).toBe(Date.parse('2024-06-01T00:00:00Z'));
+    expect(t.versions.find((v) => v.model.label === 'credit-default:3')?.periods.at(-1)?.until).toBeNull();
+    // As of before the switch, the answer is the one it was then.
+    const before = await timeline({ endpoint: ENDPOINT, until: '2024-05-20T00:00:00Z' });
+    expect(before.current[0]).toEqual({ deployment: 'credit-scoring/blue', share: 100, model: 'credit-default:2' });
+  });
+});
+
+describe('errors', () => {
+  it('a missing endpoint is 400 naming endpoint; an unreadable moment is 400', async () => {
+    expectInvalidParameter(await api.get('/api/endpoints/timeline', {}), 'endpoint');
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: ENDPOINT, since: 'yesterday' }), 400, 'invalid-request');
+  });
+
+  it('something other than an endpoint is 400 invalid-ref; a bare name without a workspace too', async () => {
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: S.models.v3 }), 400, 'invalid-ref');
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: 'credit-scoring' }), 400, 'invalid-ref');
+  });
+
+  it('an endpoint with no recorded lineage is 404', async () => {
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: `${WS}/onlineEndpoints/fraud-scoring` }), 404, 'not-found');
+  });
+});
+
+describe('security', () => {
+  it('needs a key; a reader of another workspace gets 404; no role is 403', async () => {
+    expect((await api.get('/api/endpoints/timeline', { endpoint: ENDPOINT }, { key: 'none' })).status).toBe(401);
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: ENDPOINT }, { principal: AS.readerOfOther }), 404, 'not-found');
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: ENDPOINT }, { principal: AS.noRoles }), 403, 'forbidden');
+    await timeline({ endpoint: ENDPOINT }, { principal: AS.readerOfSample });
+  });
+});
