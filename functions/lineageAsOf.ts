@@ -15,7 +15,7 @@ export const lineageAsOfRoute = route(
     authLevel: 'function',
     role: 'reader',
     query: z.object({
-      endpoint: z.string().trim().min(1, 'required: the ARM id of an online endpoint').max(2048),
+      endpoint: z.string().trim().min(1, 'required: the ARM id of an online or batch endpoint').max(2048),
       at: z.string().trim().min(1, 'required: an ISO 8601 date-time').max(64),
       depth: z.coerce.number().int('must be a whole number').min(1).max(25).default(3),
     }),

@@ -88,7 +88,7 @@ export async function lineageAsOf(
   if (!ref || ref.kind !== 'endpoint') {
     throw new DomainError(
       'invalid-ref',
-      'endpoint must be the ARM id of an online endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME).',
+      'endpoint must be the ARM id of an online or batch endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME or …/batchEndpoints/NAME).',
     );
   }
   const endpoint = await graph.readNode(nodeId(ref.kind, ref.key));

@@ -32,6 +32,9 @@ const creditEp = namedResource(wsKey, 'onlineEndpoints', 'credit-ep');
 const fraudEp = namedResource(wsKey, 'onlineEndpoints', 'fraud-ep');
 const blue = endpointDeployment(wsKey, 'onlineEndpoints', 'credit-ep', 'blue');
 const green = endpointDeployment(wsKey, 'onlineEndpoints', 'credit-ep', 'green');
+const batchEp = namedResource(wsKey, 'batchEndpoints', 'score-batch');
+const nightly = endpointDeployment(wsKey, 'batchEndpoints', 'score-batch', 'nightly');
+const nightlyV1 = endpointDeployment(wsKey, 'batchEndpoints', 'score-batch', 'nightly-v1');
 const red = endpointDeployment(wsKey, 'onlineEndpoints', 'fraud-ep', 'red');
 const RULE: LastGoodRule = { minTrafficPercent: 10, minServiceMinutes: 60, gateRequires: ['data', 'code', 'environment', 'job'] };
 const CREDIT_EP = `${WS}/onlineEndpoints/credit-ep`;
@@ -89,9 +92,12 @@ const breach = (name: string, endpoint: string, deployment: string): Partial<Gra
   ],
 });
 
-const timeline = (extra: { since?: string; until?: string; endpoint?: string; rule?: LastGoodRule; scope?: Set<string> | null } = {}) =>
+const timeline = (
+  extra: { since?: string; until?: string; endpoint?: string; workspace?: string; rule?: LastGoodRule; scope?: Set<string> | null } = {},
+) =>
   endpointTimeline(services.graph, {
     endpoint: extra.endpoint ?? CREDIT_EP,
+    workspace: extra.workspace,
     since: extra.since,
     until: extra.until,
     rule: extra.rule ?? RULE,
@@ -144,6 +150,16 @@ beforeAll(async () => {
   await apply('2024-01-01T00:00:00', traffic(fraudEp, [[red, 100]]));
   await apply('2024-02-01T00:00:00', deploymentModel(red, model('fraud', '2')));
   await apply('2024-02-02T00:00:00', breach('monitor-fraud-1', 'fraud-ep', 'red'));
+  await apply('2024-01-01T00:00:00', deploymentModel(nightly, model('credit', '2')));
+  await apply('2024-01-01T00:00:00', traffic(batchEp, [[nightly, 100]]));
+  await apply('2024-02-01T00:00:00', deploymentModel(nightlyV1, model('credit', '1')));
+  await apply(
+    '2024-02-01T00:00:00',
+    traffic(batchEp, [
+      [nightly, 0],
+      [nightlyV1, 100],
+    ]),
+  );
   await runCompliance(services.compliance, { checks: ['drift'], trigger: 'test' });
 });
 
@@ -246,10 +262,20 @@ describe('endpoint timeline', () => {
     ]);
   });
 
+  it('a batch endpoint: the rollback makes the good deployment the default again', async () => {
+    const t = await timeline({ endpoint: 'score-batch', workspace: WS });
+    expect(t.endpoint.type).toBe('batch');
+    expect(t.lastGood).toMatchObject({ model: 'credit:2', deployment: 'score-batch/nightly' });
+    expect(t.rollback?.steps.map((s) => s.command)).toEqual([
+      `az ml batch-endpoint update --name score-batch --set defaults.deployment_name=nightly --resource-group ${ws.resourceGroup} --workspace-name ${ws.name}`,
+    ]);
+  });
+
   it('refuses what is not an endpoint, hides endpoints outside the scope, and checks its moments', async () => {
     await expect(timeline({ endpoint: `${WS}/models/credit/versions/1` })).rejects.toMatchObject({ code: 'invalid-ref' });
     await expect(timeline({ endpoint: `${WS}/onlineEndpoints/nothing` })).rejects.toMatchObject({ code: 'not-found' });
     await expect(timeline({ scope: new Set(['other-ws']) })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(timeline({ endpoint: 'credit-ep' })).rejects.toMatchObject({ code: 'invalid-ref' });
     await expect(timeline({ since: 'yesterday' })).rejects.toBeInstanceOf(DomainError);
     await expect(timeline({ since: '2024-04-01T00:00:00Z', until: '2024-03-01T00:00:00Z' })).rejects.toMatchObject({
       code: 'invalid-request',
