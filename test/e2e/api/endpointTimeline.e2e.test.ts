@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { timelineAnswerSchema } from '../../../shared/api/schemas.js';
+import type { z } from 'zod';
+import { asOfAnswerSchema, lineageAnswerSchema, timelineAnswerSchema } from '../../../shared/api/schemas.js';
 import {
   AS,
   ENDPOINT,
@@ -65,6 +66,28 @@ describe('happy', () => {
     // As of before the switch, the answer is the one it was then.
     const before = await timeline({ endpoint: ENDPOINT, until: '2024-05-20T00:00:00Z' });
     expect(before.current[0]).toEqual({ deployment: 'credit-scoring/blue', share: 100, model: 'credit-default:2' });
+  });
+});
+
+describe('batch', () => {
+  it('the batch scoring job brings its batch endpoint: as-of answers name the default deployment, the timeline its model', async () => {
+    const asOf = await until(
+      'the batch endpoint to be enriched from its scoring job',
+      async () => api.get('/api/lineage/as-of', { endpoint: S.batchEndpoint, at: '2024-06-01T02:00:00Z' }),
+      (a) => a.status === 200 && (a.body as z.infer<typeof asOfAnswerSchema>).serving.some((s) => s.model !== null),
+    );
+    const served = expectOk(asOf, asOfAnswerSchema).serving;
+    expect(served.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-batch/monthly', 100, 'credit-default:2'],
+    ]);
+    const job = expectOk(await api.get('/api/lineage', { ref: S.jobs.batchScore, direction: 'upstream', depth: '2' }), lineageAnswerSchema);
+    expect(job.edges.some((e) => e.kind === 'deploymentOf')).toBe(true);
+    const t = await timeline({ endpoint: 'credit-batch', workspace: WS });
+    expect(t.endpoint.type).toBe('batch');
+    expect(t.current).toEqual([{ deployment: 'credit-batch/monthly', share: 100, model: 'credit-default:2' }]);
+    expect(t.rollback?.steps[0]?.command).toContain(
+      'az ml batch-endpoint update --name credit-batch --set defaults.deployment_name=monthly',
+    );
   });
 });
 
