@@ -1,4 +1,5 @@
 import type { Services } from '../composition.js';
+import { parseWorkspaceId } from '../graph/keys.js';
 import { DomainError, toProblem } from '../errors.js';
 import { lineageAsOf } from '../usecases/asOf.js';
 import { driftSignals } from '../compliance/runCompliance.js';
@@ -49,7 +50,8 @@ export function helpAnswer(prefix: string, link: string): Answer {
     title: 'Lineage bot commands',
     lines: [
       ...USAGE.map((u) => `${prefix} ${u}`.trim()),
-      'REF: an ARM id, azureml:NAME:VERSION (with in WORKSPACE_ARM_ID), azureml://registries/… or a node id.',
+      'REF: NAME:VERSION (looked up in every workspace you may see, or in WORKSPACE), an ARM id, azureml://registries/… or a node id.',
+      'WORKSPACE: its short name (ws-credit) or its ARM id.',
       'Add --public at the end to answer the whole channel (Slack).',
     ],
     link,
@@ -69,7 +71,12 @@ function errorAnswer(error: unknown, prefix: string, log?: (message: string) => 
   if (/needs the workspace parameter/.test(p.detail))
     lines.push('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
   if (Array.isArray(p.candidates))
-    lines.push(`Candidates: ${(p.candidates as Array<{ id: string; kind: string }>).map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    lines.push(
+      `Candidates: ${(p.candidates as Array<{ id: string; kind: string; label?: string; workspace?: string | null }>)
+        .map((c) => (c.label ? `${c.kind} ${c.label} in ${c.workspace ?? 'a registry'}` : `${c.kind} ${c.id}`))
+        .join(', ')}`,
+    );
+  if (p.code === 'ambiguous-ref') lines.push('Add "in WORKSPACE" (its short name will do) to pick one.');
   if (p.code === 'invalid-ref' || p.code === 'invalid-request') lines.push(`Try: ${prefix} help`.trim());
   return { title: p.title, lines, tone: p.status === 404 ? 'warning' : 'error' };
 }
@@ -111,15 +118,17 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
     }
     case 'served': {
       const at = command.at.toLowerCase() === 'now' ? now().toISOString() : command.at;
-      // A bare endpoint name is looked up in the workspace; anything else must be an ARM id.
+      // A bare endpoint name in a workspace given by ARM id is that workspace's online endpoint;
+      // otherwise it is looked up by name (in the short-named workspace, or every one the chat may see).
       const endpoint =
-        /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace
+        /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace && parseWorkspaceId(workspace)
           ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}`
           : command.endpoint;
+      const byName = endpoint === command.endpoint ? workspace : undefined;
       return {
         command: { ...command, endpoint, at },
-        workspace,
-        link: apiLink(base, 'lineage/as-of', { endpoint, at }),
+        workspace: byName,
+        link: apiLink(base, 'lineage/as-of', { endpoint, workspace: byName, at }),
         view: explorerLink(base, 'endpoint', { endpoint, at }),
       };
     }
@@ -160,7 +169,10 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
         link,
       );
     case 'served':
-      return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
+      return lineageAsOfSummary(
+        await lineageAsOf(graph, { endpoint: command.endpoint, workspace, at: command.at, depth: 1, maxNodes, scope }),
+        link,
+      );
     case 'timeline':
     case 'rollback': {
       const answer = await endpointTimeline(graph, {

@@ -1,12 +1,13 @@
 import { canSee } from '../access.js';
 import type { DriftItem } from '../compliance/report.js';
 import { DomainError } from '../errors.js';
-import { namedResource, nodeId, parseArmId, parseWorkspaceId } from '../graph/keys.js';
+import { parseArmId, parseWorkspaceId } from '../graph/keys.js';
 import type { NodeDoc, SeriesEntry } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import { servedModelId } from './asOf.js';
 import { gate, type GateRequirement } from './gate.js';
+import { resolveEndpoint } from './traversal.js';
 
 /**
  * An endpoint's history for the on-call engineer: every traffic and model change behind it, each
@@ -113,43 +114,6 @@ function momentOf(text: string | undefined, name: string): string | null {
   return instant;
 }
 
-const BARE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-
-/**
- * The endpoint a reference names: its ARM id (online or batch, `azureml:` prefix allowed), its node
- * id, or a bare endpoint name with the workspace's ARM id (online or batch, whichever exists).
- */
-export async function resolveEndpoint(
-  graph: GraphStore,
-  ref: string,
-  workspace: string | undefined,
-  scope: Set<string> | null,
-): Promise<NodeDoc> {
-  const text = ref.trim().replace(/^azureml:(?=\/)/i, '');
-  let candidates: string[];
-  if (/^endpoint-[0-9a-f]{32}$/.test(text)) candidates = [text];
-  else if (BARE_NAME.test(text)) {
-    const ws = workspace ? parseWorkspaceId(workspace) : undefined;
-    if (!ws) throw new DomainError('invalid-ref', `the bare endpoint name ${text} needs the workspace (its ARM id).`);
-    candidates = ['onlineEndpoints', 'batchEndpoints'].map((c) => nodeId('endpoint', namedResource(ws, c, text).key));
-  } else {
-    const arm = parseArmId(text);
-    if (arm?.kind !== 'endpoint')
-      throw new DomainError(
-        'invalid-ref',
-        'endpoint must be the ARM id of an online or batch endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME or …/batchEndpoints/NAME), or its name with the workspace.',
-      );
-    candidates = [nodeId('endpoint', arm.key)];
-  }
-  const found = [...(await graph.readNodes(candidates)).values()].filter((n) => canSee(scope, n.workspace));
-  if (found.length === 0) throw new DomainError('not-found', `No lineage is recorded for endpoint ${ref}.`);
-  if (found.length > 1)
-    throw new DomainError('ambiguous-ref', `${ref} names an online and a batch endpoint; ask again with one of their ARM ids.`, {
-      candidates: found.map((n) => ({ id: n.id, kind: n.kind, key: n.key })),
-    });
-  return found[0] as NodeDoc;
-}
-
 function sorted(entries: SeriesEntry[] | undefined): SeriesEntry[] {
   return [...(entries ?? [])].sort((a, b) => a.instant.localeCompare(b.instant) || a.hash.localeCompare(b.hash));
 }
@@ -158,7 +122,7 @@ export async function endpointTimeline(
   graph: GraphStore,
   query: {
     endpoint: string;
-    /** Workspace ARM id, for a bare endpoint name. */
+    /** Workspace ARM id or short name, for a bare endpoint name. */
     workspace?: string;
     since?: string;
     until?: string;

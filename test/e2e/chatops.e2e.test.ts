@@ -164,6 +164,27 @@ describe('chat-ops against the sample workspace', () => {
     expect(linkOf(message)).toContain('/api/gate?ref=azureml%3Acredit-default%3A3');
   });
 
+  it('Slack lineage NAME:VERSION needs no workspace when only one workspace has it; the link answers the same', async () => {
+    for (const text of ['lineage credit-default:3', 'lineage credit-default:3 in ws-credit']) {
+      const message = (await (await slack(host, text)).json()) as SlackMessage;
+      expect(headerOf(message), text).toBe('Lineage of model credit-default:3');
+      expect(sectionOf(message)).toContain('Produced by: job credit-train-20240501');
+      const full = (await (await fetch(linkOf(message) as string)).json()) as { root: string; nodes: Array<{ id: string; label: string }> };
+      expect(full.nodes.find((n) => n.id === full.root)?.label).toBe('credit-default:3');
+    }
+    const missing = (await (await slack(host, 'lineage credit-default:3 in ws-fraud')).json()) as SlackMessage;
+    expect(sectionOf(missing)).toContain('No lineage is recorded for credit-default:3 in ws-fraud.');
+  });
+
+  it('Slack timeline and rollback name the endpoint by its name alone', async () => {
+    const timeline = (await (await slack(host, 'timeline credit-scoring')).json()) as SlackMessage;
+    expect(headerOf(timeline)).toBe('credit-scoring (online) timeline');
+    expect(sectionOf(timeline)).toContain('Last good: credit-default:2 on credit-scoring/blue');
+    const rollback = (await (await slack(host, 'rollback credit-scoring in ws-credit')).json()) as SlackMessage;
+    expect(headerOf(rollback)).toBe('Rollback credit-scoring to credit-default:2');
+    expect(sectionOf(rollback)).toContain('az ml online-endpoint update --name credit-scoring --traffic');
+  });
+
   it('Slack refuses unsigned, stale, future and wrongly signed requests with 401 problem JSON', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const [name, res] of [

@@ -275,7 +275,8 @@ describe('endpoint timeline', () => {
     await expect(timeline({ endpoint: `${WS}/models/credit/versions/1` })).rejects.toMatchObject({ code: 'invalid-ref' });
     await expect(timeline({ endpoint: `${WS}/onlineEndpoints/nothing` })).rejects.toMatchObject({ code: 'not-found' });
     await expect(timeline({ scope: new Set(['other-ws']) })).rejects.toMatchObject({ code: 'not-found' });
-    await expect(timeline({ endpoint: 'credit-ep' })).rejects.toMatchObject({ code: 'invalid-ref' });
+    expect((await timeline({ endpoint: 'credit-ep' })).endpoint.label).toBe('credit-ep');
+    await expect(timeline({ endpoint: 'credit-ep', workspace: 'ws-other' })).rejects.toMatchObject({ code: 'not-found' });
     await expect(timeline({ since: 'yesterday' })).rejects.toBeInstanceOf(DomainError);
     await expect(timeline({ since: '2024-04-01T00:00:00Z', until: '2024-03-01T00:00:00Z' })).rejects.toMatchObject({
       code: 'invalid-request',

@@ -621,6 +621,14 @@ describe('executor without a store', () => {
     expect(link('served credit-scoring at now')).toBe(
       `https://lineage.example/api/lineage/as-of?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`,
     );
+    // Without a default workspace, a short workspace name or none at all goes into the link as typed.
+    const bare = (text: string) => startCommand(parseCommand(text), deps()).link;
+    expect(bare('lineage credit-default:3')).toBe(
+      `https://lineage.example/api/lineage?${q({ ref: 'credit-default:3', direction: 'upstream', depth: '6' })}`,
+    );
+    expect(bare('gate credit-default:3 in ws-credit')).toBe(
+      `https://lineage.example/api/gate?${q({ ref: 'credit-default:3', workspace: 'ws-credit' })}`,
+    );
     expect(link('timeline credit-scoring')).toBe(
       `https://lineage.example/api/endpoints/timeline?${q({ endpoint: 'credit-scoring', workspace: WS })}`,
     );
@@ -657,9 +665,6 @@ describe('executor without a store', () => {
     // resolveRef refuses these before the graph is read.
     const services = () =>
       Promise.resolve({ graph: {}, settings: { LINEAGE_MAX_NODES: 1000, LINEAGE_MAX_DEPTH: 25 } } as unknown as Services);
-    const shorthand = await startCommand(parseCommand('lineage azureml:credit-default:3'), deps({ services })).answer;
-    expect(shorthand.title).toBe('The reference is not in an accepted form');
-    expect(shorthand.lines).toContain('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
     const malformed = await startCommand(parseCommand('gate credit'), deps({ services })).answer;
     expect(malformed.lines).toEqual(['"credit" is not a reference this API accepts.', 'Try: /lineage help']);
   });

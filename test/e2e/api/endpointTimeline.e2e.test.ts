@@ -38,9 +38,12 @@ describe('happy', () => {
     );
   });
 
-  it('a bare endpoint name resolves with the workspace', async () => {
-    const t = await timeline({ endpoint: 'credit-scoring', workspace: WS });
-    expect(t.endpoint.key).toBe(ENDPOINT.toLowerCase());
+  it('a bare endpoint name resolves with the workspace ARM id, its short name, or none', async () => {
+    for (const workspace of [WS, 'ws-credit', undefined])
+      expect((await timeline({ endpoint: 'credit-scoring', ...(workspace ? { workspace } : {}) })).endpoint.key).toBe(
+        ENDPOINT.toLowerCase(),
+      );
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: 'credit-scoring', workspace: 'ws-other' }), 404, 'not-found');
   });
 
   it('after traffic moves from blue to green, the timeline shows the switch and green serving', async () => {
@@ -97,9 +100,9 @@ describe('errors', () => {
     expectProblem(await api.get('/api/endpoints/timeline', { endpoint: ENDPOINT, since: 'yesterday' }), 400, 'invalid-request');
   });
 
-  it('something other than an endpoint is 400 invalid-ref; a bare name without a workspace too', async () => {
+  it('something other than an endpoint is 400 invalid-ref', async () => {
     expectProblem(await api.get('/api/endpoints/timeline', { endpoint: S.models.v3 }), 400, 'invalid-ref');
-    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: 'credit-scoring' }), 400, 'invalid-ref');
+    expectProblem(await api.get('/api/endpoints/timeline', { endpoint: 'credit scoring' }), 400, 'invalid-ref');
   });
 
   it('an endpoint with no recorded lineage is 404', async () => {
