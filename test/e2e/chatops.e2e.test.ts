@@ -177,7 +177,13 @@ describe('chat-ops against the sample workspace', () => {
   });
 
   it('Slack timeline and rollback name the endpoint by its name alone', async () => {
-    const timeline = (await (await slack(host, 'timeline credit-scoring')).json()) as SlackMessage;
+    // The last good version needs credit-default:2's lineage complete (its gate) and the endpoint enriched: wait for both.
+    const timeline = await until(
+      'the timeline to name the last good version',
+      async () => (await (await slack(host, 'timeline credit-scoring')).json()) as SlackMessage,
+      (m) => sectionOf(m).includes('Last good:') && headerOf(m) === 'credit-scoring (online) timeline',
+      45_000,
+    );
     expect(headerOf(timeline)).toBe('credit-scoring (online) timeline');
     expect(sectionOf(timeline)).toContain('Last good: credit-default:2 on credit-scoring/blue');
     const rollback = (await (await slack(host, 'rollback credit-scoring in ws-credit')).json()) as SlackMessage;
