@@ -158,7 +158,12 @@ export async function endpointTimeline(
   const modelLabel = (id: string | number | null) => (typeof id === 'string' ? (models.get(id)?.label ?? id) : id);
   const seen = observations
     .filter((o) => until === null || o.instant <= until)
-    .sort((a, b) => a.instant.localeCompare(b.instant) || (a.kind === b.kind ? 0 : a.kind === 'model' ? -1 : 1));
+    .sort(
+      (a, b) =>
+        a.instant.localeCompare(b.instant) ||
+        (a.kind === b.kind ? 0 : a.kind === 'model' ? -1 : 1) ||
+        nameOf(a.deployment).localeCompare(nameOf(b.deployment)),
+    );
 
   // Replay: one state per instant, the versions' shares recomputed after each.
   const traffic = new Map<string, number>();
