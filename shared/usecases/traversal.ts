@@ -1,4 +1,4 @@
-import { canSee, workspaceName } from '../access.js';
+import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
 import { namedResource, nodeId, parseArmId, parseWorkspaceId } from '../graph/keys.js';
@@ -95,6 +95,9 @@ const SHORTHAND = /^(?:azureml:)?([^:/@\s]+):([^:/@\s]+)$/i;
 const SHORT_WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,32}$/;
 const VERSIONED_KINDS = new Set(['model', 'data', 'environment', 'code', 'component']);
 const SEARCH_LIMIT = 200;
+
+/** A workspace's short name from its key (`…/workspaces/NAME`); registry assets have none. */
+const workspaceName = (key: string | null): string | null => (key ? (parseWorkspaceId(key)?.name.toLowerCase() ?? null) : null);
 
 function oneOf(found: NodeDoc[], ref: string, what = ref): NodeDoc {
   if (found.length === 0) throw new DomainError('not-found', `No lineage is recorded for ${what}.`);
