@@ -29,6 +29,7 @@ import { openLineageRoute } from './openLineage.js';
 import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { replayRoute } from './replay.js';
+import { reproduceRoute } from './reproduce.js';
 import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
 import { sequenceEventsTimer } from './sequenceEvents.js';
@@ -55,6 +56,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   diffRoute,
   metricHistoryRoute,
   gateRoute,
+  reproduceRoute,
   searchRoute,
   evidenceRoute,
   identitiesRoute,

@@ -220,3 +220,28 @@ export const timelineAnswerSchema = z
       .describe('printed, never run'),
   })
   .meta({ id: 'EndpointTimeline' });
+
+export const reproduceAnswerSchema = z
+  .object({
+    job: z.object({
+      id: z.string(),
+      key: z.string(),
+      label: z.string(),
+      workspace: z.string().nullable(),
+      jobType: z.string().nullable(),
+    }),
+    model: z.object({ id: z.string(), label: z.string() }).nullable().describe('the model version the reference named, if it named one'),
+    spec: z.record(z.string(), z.unknown()).describe('the Azure ML CLI (v2) command job spec'),
+    yaml: z.string().describe('the same spec as YAML, for az ml job create --file'),
+    fileName: z.string(),
+    command: z.string().describe('printed, never run'),
+    pinned: z.array(z.object({ what: z.string(), to: z.string() })),
+    gaps: z.array(
+      z.object({
+        kind: z.enum(['mutable-image', 'image-rebuilt', 'unversioned-input', 'no-seed', 'dirty-code', 'unrecorded']),
+        what: z.string(),
+        detail: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Reproduce' });

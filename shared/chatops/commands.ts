@@ -9,6 +9,7 @@
  *   served ENDPOINT at TIME [in WORKSPACE]
  *   timeline ENDPOINT [in WORKSPACE]
  *   rollback ENDPOINT [in WORKSPACE]
+ *   reproduce JOB_OR_MODEL [in WORKSPACE]
  *   request ID
  *
  * REF is any reference the HTTP API accepts; WORKSPACE is a workspace ARM id, needed only for
@@ -18,7 +19,7 @@
  */
 export type Command =
   | { verb: 'help' }
-  | { verb: 'lineage' | 'impact' | 'gate'; ref: string; workspace?: string }
+  | { verb: 'lineage' | 'impact' | 'gate' | 'reproduce'; ref: string; workspace?: string }
   | { verb: 'diff'; from: string; to: string; workspace?: string }
   | { verb: 'served'; endpoint: string; at: string; workspace?: string }
   | { verb: 'timeline' | 'rollback'; endpoint: string; workspace?: string }
@@ -26,7 +27,7 @@ export type Command =
 
 export type Parsed = { ok: true; command: Command; public: boolean } | { ok: false; error: string; public: boolean };
 
-export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'timeline', 'rollback', 'request'] as const;
+export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'timeline', 'rollback', 'reproduce', 'request'] as const;
 
 export const USAGE = [
   'help',
@@ -37,6 +38,7 @@ export const USAGE = [
   'served ENDPOINT at TIME [in WORKSPACE]',
   'timeline ENDPOINT [in WORKSPACE]',
   'rollback ENDPOINT [in WORKSPACE] (prints the command, never runs it)',
+  'reproduce JOB_OR_MODEL [in WORKSPACE] (a pinned job spec and what could not be pinned)',
   'request ID',
 ];
 
@@ -88,6 +90,7 @@ export function parseCommand(raw: string): Parsed {
     case 'lineage':
     case 'impact':
     case 'gate':
+    case 'reproduce':
       if (args.length !== 1) return fail(`Usage: ${verb} REF [in WORKSPACE]`);
       return done({ verb, ref: args[0] as string, ...ws });
     case 'diff':

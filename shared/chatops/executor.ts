@@ -9,6 +9,7 @@ import { gate } from '../usecases/gate.js';
 import { impact } from '../usecases/impact.js';
 import { lineage } from '../usecases/lineage.js';
 import { predictionRequest } from '../usecases/predictionRequest.js';
+import { reproduce } from '../usecases/reproduce.js';
 import { explorerLink } from '../util/explorerLinks.js';
 import { bounded, type Answer } from './answer.js';
 import { USAGE, type Command, type Parsed } from './commands.js';
@@ -21,6 +22,7 @@ import {
   lineageSummary,
   lineageAsOfSummary,
   predictionRequestSummary,
+  reproduceSummary,
   rollbackSummary,
   timelineSummary,
 } from './summaries.js';
@@ -135,6 +137,8 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
     case 'timeline':
     case 'rollback':
       return { command, workspace, link: apiLink(base, 'endpoints/timeline', { endpoint: command.endpoint, workspace }) };
+    case 'reproduce':
+      return { command, workspace, link: apiLink(base, 'reproduce', { ref: command.ref, workspace }) };
     case 'request':
       return { command, link: apiLink(base, `requests/${encodeURIComponent(command.id)}`) };
   }
@@ -161,6 +165,8 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
         await impact(graph, { ref: command.ref, workspace, depth: 25, maxNodes: settings.LINEAGE_MAX_NODES, scope }),
         link,
       );
+    case 'reproduce':
+      return reproduceSummary(await reproduce(graph, { ref: command.ref, workspace, scope }), link);
     case 'gate':
       return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
     case 'diff':

@@ -8,6 +8,7 @@ import { isRecord } from '../util/isRecord.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
 import type { LineageAnswer, LineageNode } from '../usecases/traversal.js';
 import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
+import type { ReproduceAnswer } from '../usecases/reproduce.js';
 import { listed, truncate, type Answer } from './answer.js';
 
 /** Use-case answers reduced to the few facts worth a chat line each. Pure: no I/O. */
@@ -223,5 +224,21 @@ export function rollbackSummary(answer: TimelineAnswer, link: string): Answer {
     lines,
     link,
     tone: answer.rollback.alreadyServing ? 'good' : 'warning',
+  };
+}
+
+export function reproduceSummary(answer: ReproduceAnswer, link: string): Answer {
+  const lines = [
+    ...(answer.model ? [`${answer.model.label} was produced by job ${answer.job.label}.`] : []),
+    `Pinned: ${listed(answer.pinned.map((p) => `${p.what} ${p.to}`))}`,
+    ...(answer.gaps.length > 0 ? [`Not pinned (${answer.gaps.length}):`, ...answer.gaps.map((g) => `• ${g.what}: ${g.detail}`)] : []),
+    `Save the spec behind the link as ${answer.fileName}, then:`,
+    answer.command,
+  ];
+  return {
+    title: `Reproduce ${answer.job.label}${answer.gaps.length > 0 ? ` (${answer.gaps.length} gap${answer.gaps.length === 1 ? '' : 's'})` : ''}`,
+    lines,
+    link,
+    tone: answer.gaps.length > 0 ? 'warning' : 'good',
   };
 }

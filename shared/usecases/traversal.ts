@@ -198,6 +198,29 @@ export async function resolveEndpoint(
   return oneOf(endpoint && canSee(scope, endpoint.workspace) ? [endpoint] : [], ref, `endpoint ${ref}`);
 }
 
+/**
+ * A job named by its name alone (as Studio and `az ml job show` spell it), in the workspace given
+ * (ARM id or short name) or across the workspaces the caller may see; undefined when `ref` is not
+ * a bare name.
+ */
+export async function resolveJobName(
+  graph: GraphStore,
+  ref: string,
+  workspace: string | undefined,
+  scope: Set<string> | null,
+): Promise<NodeDoc | undefined> {
+  const text = ref.trim();
+  if (!BARE_NAME.test(text) || /^[a-z]+-[0-9a-f]{32}$/.test(text)) return undefined;
+  const ws = workspace?.trim() || undefined;
+  const full = ws ? parseWorkspaceId(ws) : undefined;
+  if (full) {
+    const job = await graph.readNode(nodeId('job', namedResource(full, 'jobs', text).key));
+    return oneOf(job && canSee(scope, job.workspace) ? [job] : [], ref, `job ${ref}`);
+  }
+  if (ws && !SHORT_WORKSPACE.test(ws)) throw new DomainError('invalid-request', 'workspace must be a workspace ARM id or its short name.');
+  return oneOf(await byLabel(graph, text, new Set(['job']), ws, scope), ref, `job ${ref}`);
+}
+
 /** A walk's raw result: nodes in breadth-first order with their distance, and the edges seen. */
 export interface Walk {
   order: Array<{ doc: NodeDoc; distance: number }>;

@@ -188,6 +188,20 @@ describe('chat-ops against the sample workspace', () => {
       expect(sectionOf(rollback)).toContain('az ml online-endpoint update --name credit-scoring');
   });
 
+  it('Slack reproduce names the producing job, what is not pinned and the command; the link holds the YAML', async () => {
+    const message = (await (await slack(host, 'reproduce credit-default:3')).json()) as SlackMessage;
+    expect(headerOf(message)).toBe('Reproduce credit-train-20240501 (4 gaps)');
+    expect(sectionOf(message)).toContain('credit-default:3 was produced by job credit-train-20240501.');
+    expect(sectionOf(message)).toContain(
+      'inputs.training_data: Read from azureml://datastores/workspaceblobstore/paths/azureml/credit-prep-20240501/prepared_data/',
+    );
+    expect(sectionOf(message)).toContain(
+      'az ml job create --file reproduce-credit-train-20240501.yml --resource-group rg-ml-prod --workspace-name ws-credit',
+    );
+    const full = (await (await fetch(linkOf(message) as string)).json()) as { yaml: string };
+    expect(full.yaml).toContain('environment: azureml:lightgbm-env:5');
+  });
+
   it('Slack refuses unsigned, stale, future and wrongly signed requests with 401 problem JSON', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const [name, res] of [

@@ -65,6 +65,11 @@ describe('command grammar', () => {
       verb: 'rollback',
       endpoint: `${WS}/batchEndpoints/credit-batch`,
     });
+    expect(command('reproduce credit-default:3 in ws-credit')).toEqual({
+      verb: 'reproduce',
+      ref: 'credit-default:3',
+      workspace: 'ws-credit',
+    });
     expect(command('request 5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f')).toEqual({
       verb: 'request',
       id: '5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f',
@@ -116,6 +121,7 @@ describe('command grammar', () => {
     expect(failure('request')).toBe('Usage: request ID');
     expect(failure('timeline')).toBe('Usage: timeline ENDPOINT [in WORKSPACE]');
     expect(failure('rollback a b')).toBe('Usage: rollback ENDPOINT [in WORKSPACE]');
+    expect(failure('reproduce')).toBe('Usage: reproduce REF [in WORKSPACE]');
     expect(failure(`request r-1 in ${WS}`)).toContain('no workspace');
     expect(failure('help me')).toBe('help takes no arguments.');
     expect(failure('deploy everything')).toBe('Unknown command "deploy".');
@@ -633,6 +639,7 @@ describe('executor without a store', () => {
       `https://lineage.example/api/endpoints/timeline?${q({ endpoint: 'credit-scoring', workspace: WS })}`,
     );
     expect(link('rollback credit-scoring')).toBe(link('timeline credit-scoring'));
+    expect(bare('reproduce credit-train-20240501')).toBe(`https://lineage.example/api/reproduce?${q({ ref: 'credit-train-20240501' })}`);
     expect(link('request a/b c')).toBeUndefined(); // does not parse: one id only
     expect(link('request a/b')).toBe('https://lineage.example/api/requests/a%2Fb');
   });

@@ -11,6 +11,7 @@ import {
   type WorkspaceId,
 } from '../../graph/keys.js';
 import { emptyDelta, type EdgeKind, type GraphDelta } from '../../graph/model.js';
+import { imageDigest } from '../../util/imageRef.js';
 import { isRecord } from '../../util/isRecord.js';
 import { toInstant } from '../../util/time.js';
 import type { EnrichmentMessage } from '../enrichmentMessage.js';
@@ -328,6 +329,10 @@ function projectAsset(b: DeltaBuilder, at: RestContext): void {
     datastore: resolved.datastore?.label,
     referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
     image: nonBlank(p.image),
+    // Where the image is pinned by content; a tag can be pushed again (reproduce lists it as a gap).
+    imageDigest: imageDigest(p.image),
+    // `OnBaseImageUpdate`: the image built from this version changes when its base image does.
+    autoRebuild: nonBlank(p.autoRebuild),
     environmentType: nonBlank(p.environmentType),
     osType: nonBlank(p.osType),
     build: isRecord(p.build) ? p.build : undefined,

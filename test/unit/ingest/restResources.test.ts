@@ -178,6 +178,19 @@ describe('links the REST API holds', () => {
     expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
   });
 
+  it('an environment: its image digest where the image is referenced by one, and whether it is rebuilt on base-image updates', () => {
+    const env = body('aml-EnvironmentVersion-get.json');
+    const facts = () => deltaOf(observe('environment', `${WS}/environments/env/versions/5`, env)).delta.nodes[0]?.facts;
+    // The documented example names its image by tag: no digest.
+    expect(facts()).toMatchObject({ image: 'docker.io/tensorflow/serving:latest', imageDigest: undefined });
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    Object.assign(env.properties as object, {
+      image: `mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference@${digest.toUpperCase()}`,
+      autoRebuild: 'Disabled',
+    });
+    expect(facts()).toMatchObject({ imageDigest: digest, autoRebuild: 'Disabled' });
+  });
+
   it('a data asset: its location by datastore path and, through the datastore fetched with it, by storage URL', () => {
     const data = body('aml-DataVersionBase-get-uri_file.json');
     Object.assign(data.properties as object, { dataUri: `azureml:/${WS}/datastores/workspaceblobstore/paths/loans/2024/` });
