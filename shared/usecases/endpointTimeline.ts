@@ -1,5 +1,4 @@
 import { canSee } from '../access.js';
-import type { DriftItem } from '../compliance/report.js';
 import { DomainError } from '../errors.js';
 import { parseArmId, parseWorkspaceId } from '../graph/keys.js';
 import type { NodeDoc, SeriesEntry } from '../graph/model.js';
@@ -30,6 +29,21 @@ export interface LastGoodRule {
   gateRequires: GateRequirement[];
 }
 
+/**
+ * A drift signal as the drift compliance check attributed it (the fields read here of its report
+ * items); the caller hands them in, so this use case does not reach up into compliance.
+ */
+export interface AttributedSignal {
+  signal: string;
+  label: string;
+  source: 'dataset-drift' | 'model-monitor';
+  workspace: string | null;
+  detectedAt: string | null;
+  deployment: string | null;
+  model: string | null;
+  attributed: boolean;
+}
+
 export interface TimelineChange {
   /** Event time as the source wrote it. */
   at: string;
@@ -58,7 +72,7 @@ export interface TimelineVersion {
   /** Minutes served at or above the rule's share (up to now for a period still open). */
   minutesAtShare: number;
   gate: { passed: boolean; missing: GateRequirement[] } | null;
-  driftSignals: Array<Pick<DriftItem, 'signal' | 'label' | 'source' | 'detectedAt' | 'deployment' | 'attributed'>>;
+  driftSignals: Array<Pick<AttributedSignal, 'signal' | 'label' | 'source' | 'detectedAt' | 'deployment' | 'attributed'>>;
   good: boolean;
   /** Why the version is not good under the rule (empty when it is). */
   notGoodBecause: string[];
@@ -129,7 +143,7 @@ export async function endpointTimeline(
     rule: LastGoodRule;
     scope: Set<string> | null;
     /** Drift signals as the compliance drift check attributed them. */
-    driftSignals: () => Promise<DriftItem[]>;
+    driftSignals: () => Promise<AttributedSignal[]>;
     now?: () => Date;
   },
 ): Promise<TimelineAnswer> {
