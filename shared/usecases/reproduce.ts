@@ -82,7 +82,8 @@ export async function reproduce(
   query: { ref: string; workspace?: string; scope: Set<string> | null },
 ): Promise<ReproduceAnswer> {
   const { job, model } = await resolveJob(graph, query.ref, query.workspace, query.scope);
-  const jobType = text(fact(job, 'jobType')) ?? null;
+  // The REST resource's job type; before enrichment, the event's run type (`azureml.PipelineRun`).
+  const jobType = text(fact(job, 'jobType')) ?? (/pipeline/i.test(text(fact(job, 'runType')) ?? '') ? 'Pipeline' : null);
   if (jobType !== null && jobType.toLowerCase() !== 'command')
     throw new DomainError(
       'invalid-request',

@@ -62,16 +62,18 @@ describe('happy', () => {
     expect(r.pinned).toContainEqual({ what: 'inputs.training_data', to: 'credit-applications:2' });
     expect(r.gaps.map((g) => g.kind)).toContain('dirty-code');
     expect(r.gaps.map((g) => g.kind)).not.toContain('unversioned-input');
-    // The same job by its ARM id and through the model it produced.
+    // The same job by its ARM id, and through the model it produced (which the spec then tags).
     expect((await reproduce({ ref: S.jobs.trainApril })).yaml).toBe(r.yaml);
-    expect((await reproduce({ ref: S.models.v2 })).yaml).toBe(r.yaml);
+    const viaModel = await reproduce({ ref: S.models.v2 });
+    expect(viaModel.spec).toEqual({ ...r.spec, tags: { reproduces: S.jobNames.trainApril, model: 'credit-default:2' } });
   });
 });
 
 describe('errors', () => {
   it('a missing ref is 400 naming ref; a pipeline job is 400; a model with no producing job is 404', async () => {
     expectInvalidParameter(await api.get('/api/reproduce', {}), 'ref');
-    expectProblem(await api.get('/api/reproduce', { ref: S.jobs.pipeline }), 400, 'invalid-request');
+    // The batch scoring run is a pipeline job.
+    expectProblem(await api.get('/api/reproduce', { ref: S.jobs.batchScore }), 400, 'invalid-request');
     expectProblem(await api.get('/api/reproduce', { ref: S.models.v1 }), 404, 'not-found');
     expectProblem(await api.get('/api/reproduce', { ref: S.endpoint }), 400, 'invalid-ref');
     expectProblem(await api.get('/api/reproduce', { ref: 'no-such-job', workspace: WS }), 404, 'not-found');
