@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, spawnHost, type SpawnedHost } from '../helpers/localHost.js';
 import { until } from '../helpers/until.js';
+import { Api, playSampleRollout } from './api/harness.js';
 
 /**
  * Chat-ops through the local host, as Slack and Teams call it: signed requests to the anonymous
@@ -123,7 +124,8 @@ describe('chat-ops against the sample workspace', () => {
       () => lineage(`${WS}/models/credit-default/versions/2`),
       (t) => t.includes('credit-train-20240415'),
     );
-  });
+    await playSampleRollout(new Api(host));
+  }, 240_000);
   afterAll(async () => {
     await host?.stop();
   });
@@ -182,10 +184,14 @@ describe('chat-ops against the sample workspace', () => {
     expect(sectionOf(timeline)).toContain('Now: credit-scoring/blue 100% → credit-default:2');
     // Whether credit-default:2 is the last good version depends on its lineage being complete (the
     // gate) by now; the rule itself is covered in test/integration/endpointTimeline.test.ts.
+    // The sample's rollout: credit-default:3 breached its monitor on green and was rolled back.
+    expect(sectionOf(timeline)).toContain('credit-default:3: not good (1 drift signal(s) while it served)');
+    expect(sectionOf(timeline)).toContain('Last good: credit-default:2 on credit-scoring/blue');
     const rollback = (await (await slack(host, 'rollback credit-scoring in ws-credit')).json()) as SlackMessage;
-    expect(headerOf(rollback)).toMatch(/^(Rollback credit-scoring to credit-default:2|No rollback target for credit-scoring)$/);
-    if (headerOf(rollback).startsWith('Rollback'))
-      expect(sectionOf(rollback)).toContain('az ml online-endpoint update --name credit-scoring');
+    expect(headerOf(rollback)).toBe('Rollback credit-scoring to credit-default:2');
+    expect(sectionOf(rollback)).toContain(
+      'az ml online-endpoint update --name credit-scoring --traffic "blue=100 green=0" --resource-group rg-ml-prod --workspace-name ws-credit',
+    );
   });
 
   it('Slack reproduce names the producing job, what is not pinned and the command; the link holds the YAML', async () => {

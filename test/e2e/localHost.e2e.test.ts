@@ -164,7 +164,7 @@ describe('local host', () => {
         (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout)),
       ),
     );
-    expect(output).toContain('Delivered 7 events: HTTP 202');
+    expect(output).toContain('Delivered 8 events: HTTP 202');
     expect(output).toContain('Sent 2 resource-log records to Event Hubs hub insights-logs-amlworkspace over AMQP');
     expect(output).toContain('job credit-train-20240501 --produced--> model credit-default:3');
     expect(output).toContain('commit github.com/contoso/credit-models@9c1e4f7a2b3d --commitOf--> job credit-train-20240501');

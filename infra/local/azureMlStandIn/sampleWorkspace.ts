@@ -11,6 +11,7 @@ import { armResource, type ArmResource, type SystemData } from './arm.js';
  *     -> prepared_data -> credit-train-20240501 (step "train", + registry model credit-baseline:1)
  *     -> credit-default:3 -> credit-scoring/green (0%)
  *   credit-default:1 was uploaded from a datastore path (jobName null).
+ *   credit-default:3 rolled out on green (10 %, then 100 %), breached its monitor, rolled back (SAMPLE_ROLLOUT)
  *   credit-default:2 -> credit-batch/monthly (the batch endpoint's default deployment)
  *     -> scoring job credit-batch-score-20240601 over credit-applications:3
  *
@@ -108,6 +109,19 @@ export const SAMPLE_IDS = {
   /** Curated environment of the green deployment; Microsoft's `azureml` registry is not served (not in this subscription). */
   curatedEnvironmentUri: 'azureml://registries/azureml/environments/lightgbm-3.3/versions/43',
 } as const;
+
+/**
+ * The rollout of credit-default:3 the sample tells after its events: green takes 10 %, then all
+ * traffic; the model monitor's run on green fails on 23 May (the RunStatusChanged in
+ * sample-events.json, tagged azureml_modelmonitor_threshold_breached) and traffic goes back to blue
+ * half an hour later. The REST API shows only the current traffic, so each step is set on the
+ * stand-in (`setTraffic`) and observed through an Activity Log endpoint write before the next.
+ */
+export const SAMPLE_ROLLOUT = [
+  { at: '2024-05-21T08:00:00.0000000+00:00', traffic: { blue: 90, green: 10 } },
+  { at: '2024-05-22T08:00:00.0000000+00:00', traffic: { blue: 0, green: 100 } },
+  { at: '2024-05-23T10:00:00.0000000+00:00', traffic: { blue: 100, green: 0 } },
+] as const;
 
 const ids = SAMPLE_IDS;
 

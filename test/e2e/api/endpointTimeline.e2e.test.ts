@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { asOfAnswerSchema, lineageAnswerSchema, timelineAnswerSchema } from '../../../shared/api/schemas.js';
 import {
@@ -10,6 +10,7 @@ import {
   expectInvalidParameter,
   expectOk,
   expectProblem,
+  playSampleRollout,
   until,
   type Api,
   type CallOptions,
@@ -19,6 +20,8 @@ import {
 /** GET /api/endpoints/timeline: what served an endpoint over time, the last good version and the rollback command. */
 let api: Api;
 withSampleApi((started) => (api = started));
+// credit-default:3 rolled out on green, breached its monitor and was rolled back (SAMPLE_ROLLOUT).
+beforeAll(() => playSampleRollout(api), 180_000);
 
 const timeline = async (params: Record<string, string>, options: CallOptions = {}) =>
   expectOk(await api.get('/api/endpoints/timeline', params, options), timelineAnswerSchema);
@@ -36,6 +39,36 @@ describe('happy', () => {
     expect(t.rollback?.steps[0]?.command).toBe(
       'az ml online-endpoint update --name credit-scoring --traffic "blue=100 green=0" --resource-group rg-ml-prod --workspace-name ws-credit',
     );
+  });
+
+  it('the rollout: green took 10 %, then all traffic, breached its monitor and was rolled back; credit-default:3 is not good', async () => {
+    const t = await timeline({ endpoint: 'credit-scoring' });
+    const green = t.changes.filter((c) => c.kind === 'traffic' && c.deployment === 'credit-scoring/green');
+    expect(green.map((c) => [c.at.slice(0, 10), c.from, c.to])).toEqual([
+      ['2024-05-02', null, 0],
+      ['2024-05-21', 0, 10],
+      ['2024-05-22', 10, 100],
+      ['2024-05-23', 100, 0],
+    ]);
+    const v3 = t.versions.find((v) => v.model.label === 'credit-default:3');
+    expect(v3?.maxShare).toBe(100);
+    expect(v3?.driftSignals).toEqual([
+      expect.objectContaining({ source: 'model-monitor', deployment: 'credit-scoring/green', attributed: expect.any(Boolean) }),
+    ]);
+    expect(v3?.driftSignals[0]?.label).toBe('scoring-monitor-20240523');
+    expect(v3).toMatchObject({ good: false, notGoodBecause: ['1 drift signal(s) while it served'] });
+    expect(t.lastGood?.model).toBe('credit-default:2');
+  });
+
+  it('as of the breach, before the rollback: green serves credit-default:3 and the rollback command returns traffic to blue', async () => {
+    const t = await timeline({ endpoint: ENDPOINT, until: '2024-05-23T09:45:00Z' });
+    expect(t.current.filter((c) => c.share > 0)).toEqual([{ deployment: 'credit-scoring/green', share: 100, model: 'credit-default:3' }]);
+    expect(t.lastGood).toMatchObject({ model: 'credit-default:2', deployment: 'credit-scoring/blue' });
+    expect(Date.parse(t.lastGood?.servedUntil ?? '')).toBe(Date.parse('2024-05-22T08:00:00Z'));
+    expect(t.rollback?.alreadyServing).toBe(false);
+    expect(t.rollback?.steps.map((s) => s.command)).toEqual([
+      'az ml online-endpoint update --name credit-scoring --traffic "blue=100 green=0" --resource-group rg-ml-prod --workspace-name ws-credit',
+    ]);
   });
 
   it('a bare endpoint name resolves with the workspace ARM id, its short name, or none', async () => {
