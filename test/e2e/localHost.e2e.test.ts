@@ -177,7 +177,8 @@ describe('local host', () => {
     expect(output).toContain('metric f1: 0.611 -> 0.598 (-0.013, worse)');
     expect(output).toContain('parameters num_leaves: "31" -> "63"');
     expect(output).toMatch(/Q7\. May credit-default:3 be promoted .*\(HTTP 200\)\n {2}yes: .*auc=0\.803/);
-  });
+    // The script waits up to 20 s for enrichment on top of its deliveries: 38-40 s alone, over 60 s on a loaded machine.
+  }, 120_000);
 
   it('replays the raw event log and dead letters on POST /api/replay: 202, then the operation reports it', async () => {
     const res = await post('/api/replay', JSON.stringify({}));
