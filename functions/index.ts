@@ -20,6 +20,7 @@ import {
 } from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
+import { endpointTimelineRoute } from './endpointTimeline.js';
 import { enrichResource } from './enrichResource.js';
 import { eventByHashRoute } from './eventByHash.js';
 import { evidenceRoute } from './evidence.js';
@@ -37,6 +38,7 @@ import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
 import { projectFanOutPart } from './projectFanOutPart.js';
 import { replayRoute } from './replay.js';
+import { reproduceRoute } from './reproduce.js';
 import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
 import { reconcileServingTimer } from './reconcileServing.js';
@@ -59,11 +61,13 @@ export const FUNCTIONS: readonly AppFunction[] = [
   // Lookups
   lineageRoute,
   lineageAsOfRoute,
+  endpointTimelineRoute,
   predictionRequestRoute,
   impactRoute,
   diffRoute,
   metricHistoryRoute,
   gateRoute,
+  reproduceRoute,
   searchRoute,
   evidenceRoute,
   identitiesRoute,

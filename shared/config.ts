@@ -177,6 +177,10 @@ const settingsObject = z.object({
   OPENLINEAGE_EVENTHUB_NAME: z.string().min(1).optional(),
   /** Its namespace: a connection string, or the host name (NS.servicebus.windows.net) for the managed identity. */
   OPENLINEAGE_EVENTHUB_CONNECTION: z.string().min(1).optional(),
+  /** Last good version (endpoint timeline, rollback): the traffic share a version must have taken, in percent… */
+  ROLLBACK_MIN_TRAFFIC_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /** …for at least this many minutes in total, with no drift signal while it served and the gate passed. */
+  ROLLBACK_MIN_SERVICE_MINUTES: z.coerce.number().int().min(0).max(525_600).default(60),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   /**

@@ -40,6 +40,7 @@ import {
   CHECKS,
   SECTIONS,
   reportSchema,
+  type DriftItem,
   trendPoint,
   type CheckName,
   type ComplianceReport,
@@ -455,6 +456,13 @@ export async function trendHistory(blobs: ComplianceBlobs): Promise<TrendPoint[]
   const points = (await blobs.readJson(HISTORY, historySchema))?.value ?? [];
   // Runs before a section existed had nothing to measure there.
   return points.map((p) => ({ ...p, ratios: Object.fromEntries(SECTIONS.map((s) => [s, p.ratios[s] ?? null])) as TrendPoint['ratios'] }));
+}
+
+/** Every drift signal as the drift check last attributed it (none before its first run). */
+export async function driftSignals(blobs: ComplianceBlobs): Promise<DriftItem[]> {
+  const { data } = await loadState(blobs, 'drift');
+  const section = driftSection(data);
+  return [...section.attributed, ...section.items];
 }
 
 export async function latestReport(blobs: ComplianceBlobs): Promise<ComplianceReport | undefined> {

@@ -7,6 +7,7 @@ import { resolveRef } from '../graph/refs.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import {
+  labelOf,
   resolveRoot,
   toLineageEdge,
   toLineageNode,
@@ -132,7 +133,7 @@ async function fromClosures(
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
   const { offset } = decodeCursor(query.cursor);
   // A reference naming one node: read it and its closures in the same round trip.
-  const candidates = resolveRef(query.ref, query.workspace);
+  const candidates = labelOf(query.ref, query.workspace) ? [] : resolveRef(query.ref, query.workspace);
   const useClosures = !query.walk && !query.since && !query.until;
   const [root, prefetched] =
     candidates.length === 1 && useClosures
