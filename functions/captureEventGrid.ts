@@ -11,7 +11,8 @@ export const captureEventGrid = eventGridFunction('captureEventGrid', {
   handler: async (event, context) => {
     const services = await getServices();
     const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
-    const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}`;
+    const queued = outcome.status === 'projected' && outcome.queuedParts > 0 ? `, ${outcome.queuedParts} parts queued` : '';
+    const summary = `${outcome.status} ${outcome.eventType ?? '(unknown type)'} id=${outcome.eventId ?? '(none)'} hash=${outcome.hash}${outcome.duplicate ? ' (duplicate)' : ''}${queued}`;
     if (outcome.status === 'dead-lettered') context.warn(`${summary}: ${outcome.reason}`);
     else context.log(summary);
   },

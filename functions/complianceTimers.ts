@@ -27,3 +27,5 @@ export const complianceDrift = complianceTimer('complianceDrift', 'drift', '%COM
 export const complianceRetention = complianceTimer('complianceRetention', 'retention', '%COMPLIANCE_RETENTION_SCHEDULE%');
 export const compliancePii = complianceTimer('compliancePii', 'pii', '%COMPLIANCE_PII_SCHEDULE%');
 export const complianceIntegrity = complianceTimer('complianceIntegrity', 'integrity', '%COMPLIANCE_INTEGRITY_SCHEDULE%');
+export const complianceServing = complianceTimer('complianceServing', 'serving', '%COMPLIANCE_SERVING_SCHEDULE%');
+export const complianceSchemaDrift = complianceTimer('complianceSchemaDrift', 'schemaDrift', '%COMPLIANCE_SCHEMA_DRIFT_SCHEDULE%');

@@ -9,9 +9,18 @@ import { checkpointsLatestRoute } from './checkpointsLatest.js';
 import { complianceHoldsDeleteRoute, complianceHoldsListRoute, complianceHoldsPutRoute } from './complianceHolds.js';
 import { complianceLatestRoute } from './complianceLatest.js';
 import { complianceRunRoute } from './complianceRun.js';
-import { complianceDrift, complianceIntegrity, complianceLineage, compliancePii, complianceRetention } from './complianceTimers.js';
+import {
+  complianceDrift,
+  complianceIntegrity,
+  complianceLineage,
+  compliancePii,
+  complianceRetention,
+  complianceSchemaDrift,
+  complianceServing,
+} from './complianceTimers.js';
 import { complianceTrendRoute } from './complianceTrend.js';
 import { diffRoute } from './diff.js';
+import { endpointTimelineRoute } from './endpointTimeline.js';
 import { enrichResource } from './enrichResource.js';
 import { eventByHashRoute } from './eventByHash.js';
 import { evidenceRoute } from './evidence.js';
@@ -28,9 +37,12 @@ import { openapiRoute } from './openapi.js';
 import { openLineageRoute } from './openLineage.js';
 import { operationStatusRoute } from './operationStatus.js';
 import { predictionRequestRoute } from './predictionRequest.js';
+import { projectFanOutPart } from './projectFanOutPart.js';
 import { replayRoute } from './replay.js';
+import { reproduceRoute } from './reproduce.js';
 import { operationsWorker } from './runOperation.js';
 import { searchRoute } from './search.js';
+import { reconcileServingTimer } from './reconcileServing.js';
 import { sequenceEventsTimer } from './sequenceEvents.js';
 import { sequenceEventsRunRoute } from './sequenceEventsRun.js';
 
@@ -47,14 +59,17 @@ export const FUNCTIONS: readonly AppFunction[] = [
   openLineageRoute,
   enrichResource,
   maintainClosuresFunction,
+  projectFanOutPart,
   // Lookups
   lineageRoute,
   lineageAsOfRoute,
+  endpointTimelineRoute,
   predictionRequestRoute,
   impactRoute,
   diffRoute,
   metricHistoryRoute,
   gateRoute,
+  reproduceRoute,
   searchRoute,
   evidenceRoute,
   identitiesRoute,
@@ -72,6 +87,9 @@ export const FUNCTIONS: readonly AppFunction[] = [
   complianceRetention,
   compliancePii,
   complianceIntegrity,
+  complianceServing,
+  complianceSchemaDrift,
+  reconcileServingTimer,
   // Evidence log
   sequenceEventsTimer,
   sequenceEventsRunRoute,

@@ -1,6 +1,7 @@
 // Entry point of `azd up` (azd's default infra/main.bicep): a resource group holding the lineage
 // function app and everything it needs (resources.bicep), plus what has to live on each Azure ML
-// workspace (modules/workspace.bicep: the diagnostic setting and the Reader role for enrichment).
+// workspace (modules/workspace.bicep: the diagnostic setting and the Reader role for enrichment), and
+// Reader on each shared registry (modules/registry.bicep).
 // The Event Grid subscriptions are created by the postdeploy hook (infra/hooks/postdeploy.*) from
 // eventSubscriptions.bicep, once the deployed app's Event Grid extension key exists.
 targetScope = 'subscription'
@@ -25,6 +26,10 @@ Event Grid system topic, so name the one it already has (it needs a system-assig
 Resource logs stream through an Event Hubs namespace in the first workspace's region; workspaces in
 other regions are captured from Event Grid and listed in WORKSPACES_WITHOUT_RESOURCE_LOGS.''')
 param workspaces array
+
+@description('''Azure ML registries the workspaces share models, data, environments and components through, as a JSON
+array of their ARM ids (azd env AML_REGISTRIES; empty by default). The app's identity gets Reader on each.''')
+param registries array = []
 
 @description('Object id of the person or pipeline running azd; gets Key Vault Secrets Officer to create and rotate secrets.')
 param principalId string = ''
@@ -80,6 +85,18 @@ module workspaceAccess 'modules/workspace.bicep' = [
       // Azure Monitor streams only to a namespace in the monitored resource's region.
       eventHubAuthorizationRuleId: ws.location == resources.outputs.eventHubsLocation ? resources.outputs.monitorRuleId : ''
       eventHubName: resources.outputs.eventHubName
+    }
+  }
+]
+
+// Reader on each registry, deployed in the registry's own resource group (it may be in another subscription).
+module registryAccess 'modules/registry.bicep' = [
+  for (id, i) in registries: {
+    name: 'lineage-registry-${i}'
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    params: {
+      registryName: split(id, '/')[8]
+      appPrincipalId: resources.outputs.identityPrincipalId
     }
   }
 ]

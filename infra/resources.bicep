@@ -37,9 +37,19 @@ param complianceSchedules object = {
   retention: '0 30 2 * * *'
   pii: '0 45 2 * * *'
   integrity: '0 10 * * * *'
+  serving: '0 20 * * * *'
+  schemaDrift: '0 50 2 * * *'
 }
+@description('NCRONTAB schedule (UTC) of the reconcile timer that reads endpoints and deployments again through the REST enrichment.')
+param reconcileSchedule string = '0 */30 * * * *'
+@description('Hours after which a serving deployment not observed since is listed as stale in the compliance freshness section.')
+param freshnessStaleHours int = 24
+@description('Hours after which the reconcile timer also reads again unfinished jobs and nodes never fetched.')
+param reconcileOlderThanHours int = 24
 @description('Days each signed checkpoint of the evidence log is kept immutable (WORM) in Blob Storage.')
 param checkpointRetentionDays int = 2557
+@description('Days a long operation\'s status record (GET /api/operations/{id}) is kept after its last change.')
+param operationRecordDays int = 30
 @description('NCRONTAB schedule (UTC) of the evidence log sequencer: events logged since its last run are unprotected until it runs.')
 param sequenceSchedule string = '0 */5 * * * *'
 
@@ -54,10 +64,11 @@ var enrichmentQueue = 'enrichment'
 var operationsContainer = 'operations'
 var operationsQueue = 'operations'
 var closureQueue = 'closures'
+var fanOutQueue = 'fanout'
 // The queues the app sends to and its queue triggers work, and the poison queues the Functions
 // host moves a message to after maxDequeueCount failed deliveries. Created here, so the app's
 // identity needs rights on these queues only, not on the account's queue service.
-var appQueues = [enrichmentQueue, 'enrichment-poison', operationsQueue, 'operations-poison', closureQueue, 'closures-poison']
+var appQueues = [enrichmentQueue, 'enrichment-poison', operationsQueue, 'operations-poison', closureQueue, 'closures-poison', fanOutQueue, 'fanout-poison']
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
 // `npm run rewind` reads with a group of its own: the app holds its group's partitions.
@@ -135,8 +146,29 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         properties: { immutabilityPeriodSinceCreationInDays: checkpointRetentionDays, allowProtectedAppendWrites: false }
       }
     }
-    // Status records of long operations (GET /api/operations/{id}).
+    // Status records of long operations (GET /api/operations/{id}); deleted by the lifecycle rule below.
     resource operations 'containers' = { name: operationsContainer }
+  }
+  // Operation records are only for following a run: Storage's lifecycle management deletes each one
+  // operationRecordDays after its last change (the app never deletes them; an expired id answers 404).
+  // The rule filters by "container/prefix", so it touches nothing outside the operations container.
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'expire-operation-records'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: { blobTypes: ['blockBlob'], prefixMatch: ['${operationsContainer}/'] }
+              actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: operationRecordDays } } }
+            }
+          }
+        ]
+      }
+    }
   }
   resource queueService 'queueServices' = {
     name: 'default'
@@ -412,6 +444,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
         { name: 'OPERATIONS_QUEUE', value: operationsQueue }
         { name: 'CLOSURE_QUEUE', value: closureQueue }
+        { name: 'FANOUT_QUEUE', value: fanOutQueue }
         { name: 'OPERATIONS_CONTAINER', value: operationsContainer }
         { name: 'COMPLIANCE_CONTAINER', value: complianceContainer }
         { name: 'REDACTION_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=redaction-key)' }
@@ -432,6 +465,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COMPLIANCE_RETENTION_SCHEDULE', value: complianceSchedules.retention }
         { name: 'COMPLIANCE_PII_SCHEDULE', value: complianceSchedules.pii }
         { name: 'COMPLIANCE_INTEGRITY_SCHEDULE', value: complianceSchedules.integrity }
+        { name: 'COMPLIANCE_SERVING_SCHEDULE', value: complianceSchedules.serving }
+        { name: 'COMPLIANCE_SCHEMA_DRIFT_SCHEDULE', value: complianceSchedules.schemaDrift }
+        { name: 'RECONCILE_SCHEDULE', value: reconcileSchedule }
+        { name: 'FRESHNESS_STALE_HOURS', value: string(freshnessStaleHours) }
+        { name: 'RECONCILE_OLDER_THAN_HOURS', value: string(reconcileOlderThanHours) }
         { name: 'TLOG_SEQUENCE_SCHEDULE', value: sequenceSchedule }
         { name: 'TLOG_CHECKPOINT_CONTAINER', value: checkpointContainer }
         { name: 'TLOG_KEYVAULT_KEY_ID', value: vault::checkpointKey.properties.keyUri }

@@ -15,8 +15,10 @@ import { DeadLetterStore } from './store/deadLetters.js';
 import { EnvelopeCipher } from './privacy/envelope.js';
 import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
 import { IdentityVault } from './store/identityVault.js';
-import { ClosureQueue, EnrichmentQueue } from './store/enrichmentQueue.js';
+import { ClosureQueue } from './store/closureQueue.js';
+import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
+import { FanOutQueue } from './store/fanOutQueue.js';
 import { OperationQueue, OperationStore } from './store/operationStore.js';
 import { GraphStore } from './store/graphStore.js';
 import { StoreMeter } from './store/storeMeter.js';
@@ -42,6 +44,8 @@ export interface Services {
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
   closureQueue: ClosureQueue;
+  /** Parts of events' graph work queued by capture (FANOUT_QUEUE). */
+  fanOutQueue: FanOutQueue;
   /** Sealed identities and the reveal log. */
   identities: IdentityVault;
   arm: ArmClient;
@@ -80,6 +84,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
   const closureQueue = new ClosureQueue(queues.getQueueClient(settings.CLOSURE_QUEUE));
+  const fanOutQueue = new FanOutQueue(queues.getQueueClient(settings.FANOUT_QUEUE));
   const keyId = settings.IDENTITY_KEYVAULT_KEY_ID;
   const identities = new IdentityVault(
     blobs.getContainerClient(settings.IDENTITY_CONTAINER),
@@ -103,6 +108,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     predictionRequests,
     enrichments: enrichmentQueue,
     closures: closureQueue,
+    fanOut: fanOutQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
     approvalRules: parseApprovalRules(settings.APPROVAL_RULES ?? DEFAULT_APPROVAL_RULES),
@@ -137,6 +143,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       graceDays: settings.RETENTION_GRACE_DAYS,
       auditWindowDays: settings.AUDIT_WINDOW_DAYS,
     },
+    freshness: { staleAfterHours: settings.FRESHNESS_STALE_HOURS },
     redactionKey: settings.REDACTION_KEY,
     now: () => new Date(),
     verifierKey: async () => (await tlog.publicKey()).verifierKey,
@@ -163,6 +170,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     predictionRequests,
     enrichmentQueue,
     closureQueue,
+    fanOutQueue,
     identities,
     arm,
     mlflow,
@@ -178,6 +186,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
       await closureQueue.ensure();
+      await fanOutQueue.ensure();
       await identities.ensure();
       await complianceBlobs.ensure();
       await tlog.store.ensure();

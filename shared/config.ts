@@ -70,6 +70,16 @@ const settingsObject = z.object({
   /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /**
+   * Queue of the parts of an event's graph work beyond what capture does inline (an event naming
+   * thousands of models), worked by projectFanOutPart.
+   */
+  FANOUT_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('fanout'),
+  /** Deliveries of one fan-out part before it is dead-lettered (the queue trigger's maxDequeueCount). */
+  FANOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
    * Queue of long operations (compliance runs, replays started over HTTP) and deferred chat
    * answers, worked by runOperation; their status records live in OPERATIONS_CONTAINER.
    */
@@ -138,6 +148,13 @@ const settingsObject = z.object({
   RETENTION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   /** Records referenced by the graph and younger than this must still exist, or be tombstoned by policy. */
   AUDIT_WINDOW_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+  /** A deployment serving now whose latest observation (of it or its endpoint) is older than this is listed as stale (compliance `freshness`). */
+  FRESHNESS_STALE_HOURS: z.coerce.number().min(0.1).max(8760).default(24),
+  /**
+   * The reconcile timer (reconcileServing, RECONCILE_SCHEDULE) re-reads every online endpoint and
+   * deployment serving now, and those not serving and jobs not finished whose latest observation is older than this.
+   */
+  RECONCILE_OLDER_THAN_HOURS: z.coerce.number().min(0).max(8760).default(24),
   /** Azure Monitor (Application Insights); unset: telemetry stays off and is never loaded. */
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   /** `Authorization=AAD`: export with the managed identity (Application Insights without local auth). */
@@ -168,6 +185,10 @@ const settingsObject = z.object({
   OPENLINEAGE_EVENTHUB_NAME: z.string().min(1).optional(),
   /** Its namespace: a connection string, or the host name (NS.servicebus.windows.net) for the managed identity. */
   OPENLINEAGE_EVENTHUB_CONNECTION: z.string().min(1).optional(),
+  /** Last good version (endpoint timeline, rollback): the traffic share a version must have taken, in percent… */
+  ROLLBACK_MIN_TRAFFIC_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /** …for at least this many minutes in total, with no drift signal while it served and the gate passed. */
+  ROLLBACK_MIN_SERVICE_MINUTES: z.coerce.number().int().min(0).max(525_600).default(60),
   LINEAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(50),
   LINEAGE_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(1000),
   /**

@@ -15,7 +15,12 @@ export const DEFAULT_COMPLIANCE_SCHEDULES = {
   COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
   // Hourly: incremental and cheap, so a tampered record is reported within the hour.
   COMPLIANCE_INTEGRITY_SCHEDULE: '0 10 * * * *',
+  // Hourly: the freshness figures age by the hour.
+  COMPLIANCE_SERVING_SCHEDULE: '0 20 * * * *',
+  COMPLIANCE_SCHEMA_DRIFT_SCHEDULE: '0 50 2 * * *',
 };
+/** The reconcile timer: endpoints and deployments read again every 30 minutes. */
+export const DEFAULT_RECONCILE_SCHEDULE = '0 */30 * * * *';
 /** The evidence log's sequencer: every 5 minutes, the window in which a logged event is not yet signed for. */
 export const DEFAULT_SEQUENCE_SCHEDULE = '0 */5 * * * *';
 
@@ -94,12 +99,14 @@ async function main(): Promise<void> {
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
     process.env.CLOSURE_QUEUE ??= 'closures';
     process.env.OPERATIONS_QUEUE ??= 'operations';
+    process.env.FANOUT_QUEUE ??= 'fanout';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';
     process.env.EVENTHUB_CONSUMER_GROUP ??= '$Default';
     for (const [name, schedule] of Object.entries(DEFAULT_COMPLIANCE_SCHEDULES)) process.env[name] ??= schedule;
     // OpenLineage clients send the function key as a Bearer token, which the route checks itself.
     if (process.env.LOCAL_FUNCTION_KEY) process.env.OPENLINEAGE_API_KEY ||= process.env.LOCAL_FUNCTION_KEY;
     process.env.TLOG_SEQUENCE_SCHEDULE ??= DEFAULT_SEQUENCE_SCHEDULE;
+    process.env.RECONCILE_SCHEDULE ??= DEFAULT_RECONCILE_SCHEDULE;
 
     const settings = loadSettings();
     if (settings.COSMOS_KEY) {

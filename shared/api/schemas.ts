@@ -166,3 +166,87 @@ export const problemSchema = z
   })
   .loose()
   .meta({ id: 'Problem' });
+
+const servicePeriod = z.object({ from: z.string(), until: z.string().nullable(), share: z.number(), deployments: z.array(z.string()) });
+const rollbackStep = z.object({ action: z.string(), command: z.string() });
+export const timelineAnswerSchema = z
+  .object({
+    endpoint: z.object({
+      id: z.string(),
+      key: z.string(),
+      label: z.string(),
+      workspace: z.string().nullable(),
+      type: z.enum(['online', 'batch']),
+    }),
+    since: z.string().nullable(),
+    until: z.string().nullable(),
+    changes: z.array(
+      z.object({
+        at: z.string(),
+        kind: z.enum(['traffic', 'model']),
+        deployment: z.string(),
+        from: z.union([z.number(), z.string()]).nullable(),
+        to: z.union([z.number(), z.string()]).nullable(),
+        evidence: z.string().describe('content hash of the raw event that asserted the change'),
+      }),
+    ),
+    versions: z.array(
+      z.object({
+        model: z.object({ id: z.string(), label: z.string(), key: z.string() }),
+        periods: z.array(servicePeriod),
+        maxShare: z.number(),
+        minutesAtShare: z.number(),
+        gate: z.object({ passed: z.boolean(), missing: z.array(requirement) }).nullable(),
+        driftSignals: z.array(
+          z.object({
+            signal: z.string(),
+            label: z.string(),
+            source: z.enum(['dataset-drift', 'model-monitor']),
+            detectedAt: z.string().nullable(),
+            deployment: z.string().nullable(),
+            attributed: z.boolean(),
+          }),
+        ),
+        good: z.boolean(),
+        notGoodBecause: z.array(z.string()),
+      }),
+    ),
+    current: z.array(z.object({ deployment: z.string(), share: z.number(), model: z.string().nullable() })),
+    rule: z.object({
+      minTrafficPercent: z.number(),
+      minServiceMinutes: z.number(),
+      gateRequires: z.array(requirement),
+      description: z.string(),
+    }),
+    lastGood: z.object({ model: z.string(), deployment: z.string().nullable(), servedUntil: z.string().nullable() }).nullable(),
+    rollback: z
+      .object({ alreadyServing: z.boolean(), steps: z.array(rollbackStep), note: z.string() })
+      .nullable()
+      .describe('printed, never run'),
+  })
+  .meta({ id: 'EndpointTimeline' });
+
+export const reproduceAnswerSchema = z
+  .object({
+    job: z.object({
+      id: z.string(),
+      key: z.string(),
+      label: z.string(),
+      workspace: z.string().nullable(),
+      jobType: z.string().nullable(),
+    }),
+    model: z.object({ id: z.string(), label: z.string() }).nullable().describe('the model version the reference named, if it named one'),
+    spec: z.record(z.string(), z.unknown()).describe('the Azure ML CLI (v2) command job spec'),
+    yaml: z.string().describe('the same spec as YAML, for az ml job create --file'),
+    fileName: z.string(),
+    command: z.string().describe('printed, never run'),
+    pinned: z.array(z.object({ what: z.string(), to: z.string() })),
+    gaps: z.array(
+      z.object({
+        kind: z.enum(['mutable-image', 'image-rebuilt', 'unversioned-input', 'no-seed', 'dirty-code', 'unrecorded']),
+        what: z.string(),
+        detail: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Reproduce' });

@@ -7,6 +7,9 @@
  *   gate REF [in WORKSPACE]
  *   diff REF REF [in WORKSPACE]
  *   served ENDPOINT at TIME [in WORKSPACE]
+ *   timeline ENDPOINT [in WORKSPACE]
+ *   rollback ENDPOINT [in WORKSPACE]
+ *   reproduce JOB_OR_MODEL [in WORKSPACE]
  *   request ID
  *
  * REF is any reference the HTTP API accepts; WORKSPACE is a workspace ARM id, needed only for
@@ -16,14 +19,15 @@
  */
 export type Command =
   | { verb: 'help' }
-  | { verb: 'lineage' | 'impact' | 'gate'; ref: string; workspace?: string }
+  | { verb: 'lineage' | 'impact' | 'gate' | 'reproduce'; ref: string; workspace?: string }
   | { verb: 'diff'; from: string; to: string; workspace?: string }
   | { verb: 'served'; endpoint: string; at: string; workspace?: string }
+  | { verb: 'timeline' | 'rollback'; endpoint: string; workspace?: string }
   | { verb: 'request'; id: string };
 
 export type Parsed = { ok: true; command: Command; public: boolean } | { ok: false; error: string; public: boolean };
 
-export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'request'] as const;
+export const VERBS = ['help', 'lineage', 'impact', 'gate', 'diff', 'served', 'timeline', 'rollback', 'reproduce', 'request'] as const;
 
 export const USAGE = [
   'help',
@@ -32,6 +36,9 @@ export const USAGE = [
   'gate REF [in WORKSPACE]',
   'diff REF REF [in WORKSPACE]',
   'served ENDPOINT at TIME [in WORKSPACE]',
+  'timeline ENDPOINT [in WORKSPACE]',
+  'rollback ENDPOINT [in WORKSPACE] (prints the command, never runs it)',
+  'reproduce JOB_OR_MODEL [in WORKSPACE] (a pinned job spec and what could not be pinned)',
   'request ID',
 ];
 
@@ -83,6 +90,7 @@ export function parseCommand(raw: string): Parsed {
     case 'lineage':
     case 'impact':
     case 'gate':
+    case 'reproduce':
       if (args.length !== 1) return fail(`Usage: ${verb} REF [in WORKSPACE]`);
       return done({ verb, ref: args[0] as string, ...ws });
     case 'diff':
@@ -92,6 +100,10 @@ export function parseCommand(raw: string): Parsed {
       if (args.length !== 3 || args[1]?.toLowerCase() !== 'at')
         return fail('Usage: served ENDPOINT at TIME [in WORKSPACE] (TIME: ISO 8601 or now)');
       return done({ verb, endpoint: args[0] as string, at: args[2] as string, ...ws });
+    case 'timeline':
+    case 'rollback':
+      if (args.length !== 1) return fail(`Usage: ${verb} ENDPOINT [in WORKSPACE]`);
+      return done({ verb, endpoint: args[0] as string, ...ws });
     case 'request':
       if (workspace) return fail('Usage: request ID (request ids are global; no workspace)');
       if (args.length !== 1) return fail('Usage: request ID');

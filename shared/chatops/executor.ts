@@ -1,17 +1,31 @@
 import type { Services } from '../composition.js';
+import { parseWorkspaceId } from '../graph/keys.js';
 import { DomainError, toProblem } from '../errors.js';
 import { lineageAsOf } from '../usecases/asOf.js';
+import { driftSignals } from '../compliance/runCompliance.js';
 import { diff } from '../usecases/diff.js';
+import { endpointTimeline } from '../usecases/endpointTimeline.js';
 import { gate } from '../usecases/gate.js';
 import { impact } from '../usecases/impact.js';
 import { lineage } from '../usecases/lineage.js';
 import { predictionRequest } from '../usecases/predictionRequest.js';
+import { reproduce } from '../usecases/reproduce.js';
 import { explorerLink } from '../util/explorerLinks.js';
 import { bounded, type Answer } from './answer.js';
 import { USAGE, type Command, type Parsed } from './commands.js';
 import { apiLink } from './links.js';
 import type { ChatopsSettings } from './settings.js';
-import { diffSummary, gateSummary, impactSummary, lineageSummary, lineageAsOfSummary, predictionRequestSummary } from './summaries.js';
+import {
+  diffSummary,
+  gateSummary,
+  impactSummary,
+  lineageSummary,
+  lineageAsOfSummary,
+  predictionRequestSummary,
+  reproduceSummary,
+  rollbackSummary,
+  timelineSummary,
+} from './summaries.js';
 
 /**
  * Runs a parsed chat command against the same use cases the HTTP routes call, with the chat scope
@@ -38,7 +52,8 @@ export function helpAnswer(prefix: string, link: string): Answer {
     title: 'Lineage bot commands',
     lines: [
       ...USAGE.map((u) => `${prefix} ${u}`.trim()),
-      'REF: an ARM id, azureml:NAME:VERSION (with in WORKSPACE_ARM_ID), azureml://registries/… or a node id.',
+      'REF: NAME:VERSION (looked up in every workspace you may see, or in WORKSPACE), an ARM id, azureml://registries/… or a node id.',
+      'WORKSPACE: its short name (ws-credit) or its ARM id.',
       'Add --public at the end to answer the whole channel (Slack).',
     ],
     link,
@@ -58,7 +73,12 @@ function errorAnswer(error: unknown, prefix: string, log?: (message: string) => 
   if (/needs the workspace parameter/.test(p.detail))
     lines.push('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
   if (Array.isArray(p.candidates))
-    lines.push(`Candidates: ${(p.candidates as Array<{ id: string; kind: string }>).map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    lines.push(
+      `Candidates: ${(p.candidates as Array<{ id: string; kind: string; label?: string; workspace?: string | null }>)
+        .map((c) => (c.label ? `${c.kind} ${c.label} in ${c.workspace ?? 'a registry'}` : `${c.kind} ${c.id}`))
+        .join(', ')}`,
+    );
+  if (p.code === 'ambiguous-ref') lines.push('Add "in WORKSPACE" (its short name will do) to pick one.');
   if (p.code === 'invalid-ref' || p.code === 'invalid-request') lines.push(`Try: ${prefix} help`.trim());
   return { title: p.title, lines, tone: p.status === 404 ? 'warning' : 'error' };
 }
@@ -100,18 +120,25 @@ export function plan(command: Command, settings: ChatopsSettings, base: string, 
     }
     case 'served': {
       const at = command.at.toLowerCase() === 'now' ? now().toISOString() : command.at;
-      // A bare endpoint name is looked up in the workspace; anything else must be an ARM id.
+      // A bare endpoint name in a workspace given by ARM id is that workspace's online endpoint;
+      // otherwise it is looked up by name (in the short-named workspace, or every one the chat may see).
       const endpoint =
-        /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace
+        /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(command.endpoint) && workspace && parseWorkspaceId(workspace)
           ? `${workspace.replace(/\/+$/, '')}/onlineEndpoints/${command.endpoint}`
           : command.endpoint;
+      const byName = endpoint === command.endpoint ? workspace : undefined;
       return {
         command: { ...command, endpoint, at },
-        workspace,
-        link: apiLink(base, 'lineage/as-of', { endpoint, at }),
+        workspace: byName,
+        link: apiLink(base, 'lineage/as-of', { endpoint, workspace: byName, at }),
         view: explorerLink(base, 'endpoint', { endpoint, at }),
       };
     }
+    case 'timeline':
+    case 'rollback':
+      return { command, workspace, link: apiLink(base, 'endpoints/timeline', { endpoint: command.endpoint, workspace }) };
+    case 'reproduce':
+      return { command, workspace, link: apiLink(base, 'reproduce', { ref: command.ref, workspace }) };
     case 'request':
       return { command, link: apiLink(base, `requests/${encodeURIComponent(command.id)}`) };
   }
@@ -138,6 +165,8 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
         await impact(graph, { ref: command.ref, workspace, depth: 25, maxNodes: settings.LINEAGE_MAX_NODES, scope }),
         link,
       );
+    case 'reproduce':
+      return reproduceSummary(await reproduce(graph, { ref: command.ref, workspace, scope }), link);
     case 'gate':
       return gateSummary(await gate(graph, { ref: command.ref, workspace, require: settings.GATE_REQUIRE, scope }), link);
     case 'diff':
@@ -146,7 +175,25 @@ async function execute({ command, workspace, link }: Plan, deps: ExecDeps): Prom
         link,
       );
     case 'served':
-      return lineageAsOfSummary(await lineageAsOf(graph, { endpoint: command.endpoint, at: command.at, depth: 1, maxNodes, scope }), link);
+      return lineageAsOfSummary(
+        await lineageAsOf(graph, { endpoint: command.endpoint, workspace, at: command.at, depth: 1, maxNodes, scope }),
+        link,
+      );
+    case 'timeline':
+    case 'rollback': {
+      const answer = await endpointTimeline(graph, {
+        endpoint: command.endpoint,
+        workspace,
+        scope,
+        rule: {
+          minTrafficPercent: settings.ROLLBACK_MIN_TRAFFIC_PERCENT,
+          minServiceMinutes: settings.ROLLBACK_MIN_SERVICE_MINUTES,
+          gateRequires: settings.GATE_REQUIRE,
+        },
+        driftSignals: () => driftSignals(services.compliance.blobs),
+      });
+      return command.verb === 'timeline' ? timelineSummary(answer, link) : rollbackSummary(answer, link);
+    }
     case 'request': {
       // Which endpoint and moment a request belongs to is known only from its answer.
       const found = await predictionRequest(graph, services.predictionRequests, command.id, 2, maxNodes, scope);

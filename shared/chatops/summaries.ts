@@ -1,3 +1,4 @@
+import type { TimelineAnswer } from '../usecases/endpointTimeline.js';
 import { parseArmId } from '../graph/keys.js';
 import type { AsOfAnswer } from '../usecases/asOf.js';
 import type { DiffAnswer } from '../usecases/diff.js';
@@ -7,6 +8,7 @@ import { isRecord } from '../util/isRecord.js';
 import type { ImpactAnswer } from '../usecases/impact.js';
 import type { LineageAnswer, LineageNode } from '../usecases/traversal.js';
 import type { PredictionRequestAnswer } from '../usecases/predictionRequest.js';
+import type { ReproduceAnswer } from '../usecases/reproduce.js';
 import { listed, truncate, type Answer } from './answer.js';
 
 /** Use-case answers reduced to the few facts worth a chat line each. Pure: no I/O. */
@@ -181,4 +183,62 @@ export function gateSummary(answer: GateAnswer, link: string): Answer {
     ? `✅ ${answer.model.label} passes the gate`
     : `❌ ${answer.model.label} does not meet ${describeUnmet(answer).join('; ')}`;
   return { title, lines, link, tone: answer.passed ? 'good' : 'error' };
+}
+
+const day = (at: string) => at.replace(/T(\d{2}:\d{2}).*$/, ' $1');
+
+export function timelineSummary(answer: TimelineAnswer, link: string): Answer {
+  const now = answer.current.filter((c) => c.share > 0).map((c) => `${c.deployment} ${c.share}% → ${c.model ?? 'unknown model'}`);
+  const lines = [`Now: ${now.length > 0 ? listed(now) : 'no deployment takes traffic'}`];
+  const recent = answer.changes.slice(-6).map((c) => {
+    const what = c.kind === 'traffic' ? `${c.from ?? '–'}% → ${c.to ?? '–'}%` : `model ${c.from ?? '–'} → ${c.to ?? '–'}`;
+    return `${day(c.at)} ${c.deployment}: ${what}`;
+  });
+  if (answer.changes.length > recent.length) lines.push(`${answer.changes.length - recent.length} earlier change(s) behind the link`);
+  lines.push(...recent);
+  for (const v of answer.versions.filter((x) => !x.good).slice(0, 3))
+    lines.push(`${v.model.label}: not good (${v.notGoodBecause.join('; ')})`);
+  lines.push(
+    answer.lastGood
+      ? `Last good: ${answer.lastGood.model}${answer.lastGood.deployment ? ` on ${answer.lastGood.deployment}` : ''}`
+      : 'No version meets the last-good rule.',
+  );
+  return { title: `${answer.endpoint.label} (${answer.endpoint.type}) timeline`, lines, link, tone: answer.lastGood ? 'info' : 'warning' };
+}
+
+export function rollbackSummary(answer: TimelineAnswer, link: string): Answer {
+  if (!answer.lastGood || !answer.rollback)
+    return {
+      title: `No rollback target for ${answer.endpoint.label}`,
+      lines: [`No model version meets the rule: ${answer.rule.description}.`],
+      link,
+      tone: 'warning',
+    };
+  const lines = [
+    `Last good: ${answer.lastGood.model} on ${answer.lastGood.deployment ?? 'unknown deployment'}${answer.lastGood.servedUntil ? ` (served until ${answer.lastGood.servedUntil})` : ' (serving now)'}`,
+    answer.rollback.note,
+    ...answer.rollback.steps.flatMap((s, i) => [`${i + 1}. ${s.action}:`, s.command]),
+  ];
+  return {
+    title: `Rollback ${answer.endpoint.label} to ${answer.lastGood.model}`,
+    lines,
+    link,
+    tone: answer.rollback.alreadyServing ? 'good' : 'warning',
+  };
+}
+
+export function reproduceSummary(answer: ReproduceAnswer, link: string): Answer {
+  const lines = [
+    ...(answer.model ? [`${answer.model.label} was produced by job ${answer.job.label}.`] : []),
+    `Pinned: ${listed(answer.pinned.map((p) => `${p.what} ${p.to}`))}`,
+    ...(answer.gaps.length > 0 ? [`Not pinned (${answer.gaps.length}):`, ...answer.gaps.map((g) => `• ${g.what}: ${g.detail}`)] : []),
+    `Save the spec behind the link as ${answer.fileName}, then:`,
+    answer.command,
+  ];
+  return {
+    title: `Reproduce ${answer.job.label}${answer.gaps.length > 0 ? ` (${answer.gaps.length} gap${answer.gaps.length === 1 ? '' : 's'})` : ''}`,
+    lines,
+    link,
+    tone: answer.gaps.length > 0 ? 'warning' : 'good',
+  };
 }

@@ -63,7 +63,7 @@ export function missingUpstream(modelId: string, closure: ClosureDoc | undefined
   return LINEAGE_REQUIREMENTS.filter((r) => !present[r]);
 }
 
-async function evaluateDeployment(reader: GraphReader, doc: NodeDoc, now: string): Promise<DeploymentEntry> {
+export async function evaluateDeployment(reader: GraphReader, doc: NodeDoc, now: string): Promise<DeploymentEntry> {
   const base = { label: doc.label, workspace: doc.workspace, owner: ownerOf(doc) };
   if (doc.kind === 'service') {
     // ACI/AKS web services (SDK v1): no traffic split; serving until deleted, every deployed model.

@@ -11,7 +11,10 @@ import {
   type LineageGap,
   type PiiFindingItem,
   type RetentionViolation,
+  type SchemaDriftSource,
   type SectionName,
+  type ServingMismatch,
+  type StaleDeployment,
   type TrendPoint,
   type UpstreamChange,
 } from './report.js';
@@ -74,6 +77,9 @@ export function renderHtml(report: ComplianceReport, history: TrendPoint[], expl
     renderRetention(report.retention),
     renderPii(report.pii),
     renderIntegrity(report.integrity),
+    renderFreshness(report.freshness, link),
+    renderServingMatchesTraining(report.servingMatchesTraining, link),
+    renderSchemaDrift(report.schemaDrift),
     renderCost(report.cost),
     '</body>',
     '</html>',
@@ -266,6 +272,71 @@ function renderIntegrity(s: ComplianceReport['integrity']): string {
   return sectionElement('integrity', [sectionHeading('integrity', s), tree, '<h3>Failures</h3>', failures]);
 }
 
+function renderFreshness(s: ComplianceReport['freshness'], link: GapLink): string {
+  const figures: [term: string, html: string][] = [
+    ['Stale after', s.staleAfterHours === null ? NONE : `${s.staleAfterHours} h`],
+    ['Age p50', duration(s.p50Seconds)],
+    ['Age p95', duration(s.p95Seconds)],
+    ['Age max', duration(s.maxSeconds)],
+  ];
+  const stale = dataTable<StaleDeployment>(s.items, [
+    col('Deployment', (d) => link(d.label, d.node, d.workspace)),
+    col('Workspace', (d) => workspace(d.workspace)),
+    col('Last observed', (d) => optional(d.lastObservedAt, '<span class="muted">never</span>')),
+    num('Age', (d) => duration(d.ageSeconds)),
+  ]);
+  return sectionElement('freshness', [
+    sectionHeading('freshness', s),
+    `<dl>\n${figures.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('\n')}\n</dl>`,
+    '<h3>Stale deployments</h3>',
+    stale,
+  ]);
+}
+
+function renderServingMatchesTraining(s: ComplianceReport['servingMatchesTraining'], link: GapLink): string {
+  const side = (x: ServingMismatch['comparisons'][number]['serving']) =>
+    x.asset === null
+      ? '<span class="muted">not recorded</span>'
+      : [esc(x.asset), x.image ? `<code>${esc(x.image)}</code>` : '', x.digest ? `digest <code>${esc(x.digest)}</code>` : '']
+          .filter(Boolean)
+          .join('<br>');
+  const rows = s.items.flatMap((m) => m.comparisons.filter((c) => c.verdict !== 'match').map((c) => ({ m, c })));
+  const items = dataTable(rows, [
+    col('Deployment', ({ m }) => link(m.label, m.node, m.workspace)),
+    col('Model', ({ m }) => optional(m.model)),
+    col('Training job', ({ m }) => optional(m.trainingJob)),
+    col('Aspect', ({ c }) => esc(c.aspect)),
+    col('Verdict', ({ c }) => esc(c.verdict)),
+    col('Serving', ({ c }) => side(c.serving)),
+    col('Training', ({ c }) => side(c.training)),
+  ]);
+  return sectionElement('servingMatchesTraining', [sectionHeading('servingMatchesTraining', s), '<h3>Differences</h3>', items]);
+}
+
+function renderSchemaDrift(s: ComplianceReport['schemaDrift']): string {
+  const paths = (list: SchemaDriftSource['unexpectedFields']) =>
+    list.length === 0 ? NONE : list.map((p) => `<code>${esc(p.path)}</code> (${p.events})`).join('<br>');
+  const sources = dataTable<SchemaDriftSource>(s.bySource, [
+    col('Channel', (x) => esc(x.channel)),
+    col('Source', (x) => `${esc(x.source)} <span class="muted">(${esc(x.sourceKind)})</span>`),
+    num('Events', (x) => String(x.events)),
+    num('Unexpected fields', (x) => String(x.withUnexpectedFields)),
+    num('Dead-lettered', (x) => String(x.deadLettered)),
+  ]);
+  const items = dataTable<SchemaDriftSource>(s.items, [
+    col('Source', (x) => esc(x.source)),
+    col('Fields we did not expect (events)', (x) => paths(x.unexpectedFields)),
+    col('Dead-lettered for (events)', (x) => paths(x.deadLetterFields)),
+  ]);
+  return sectionElement('schemaDrift', [
+    sectionHeading('schemaDrift', s),
+    '<h3>By source</h3>',
+    sources,
+    '<h3>Examples by field path</h3>',
+    items,
+  ]);
+}
+
 function renderCost(cost: ComplianceReport['cost']): string {
   const byCheck = dataTable(sortedEntries(cost.byCheck), [
     col('Check', ([k]) => esc(k)),
@@ -330,6 +401,26 @@ function workspace(id: string | null): string {
 
 function optional(text: string | null, absent = NONE): string {
   return text === null ? absent : esc(text);
+}
+
+/** Seconds as the largest units that matter (`3 d 4 h`, `12 min`). */
+export function duration(seconds: number | null): string {
+  if (seconds === null) return NONE;
+  const units: [string, number][] = [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['min', 60],
+    ['s', 1],
+  ];
+  const parts: string[] = [];
+  let left = seconds;
+  for (const [unit, size] of units) {
+    const n = Math.floor(left / size);
+    if (n > 0 && parts.length < 2) parts.push(`${n} ${unit}`);
+    if (parts.length > 0) left -= n * size;
+    if (parts.length === 2) break;
+  }
+  return parts.length > 0 ? parts.join(' ') : '0 s';
 }
 
 function fraction(numerator: number, denominator: number): string {

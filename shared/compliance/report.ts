@@ -10,7 +10,7 @@ import { SECTIONS, type SectionName } from './sections.js';
  * Reports never carry personal data: items name documents, field paths and node labels, and node
  * labels come from documents that were redacted at ingest.
  */
-export const CHECKS = ['lineage', 'drift', 'retention', 'pii', 'integrity'] as const;
+export const CHECKS = ['lineage', 'drift', 'retention', 'pii', 'integrity', 'serving', 'schemaDrift'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 export { SECTIONS, type SectionName };
@@ -151,6 +151,75 @@ export const integrityFailureSchema = z.object({
 });
 export type IntegrityFailure = z.infer<typeof integrityFailureSchema>;
 
+/** A serving deployment we have learned nothing about for longer than the stale threshold. */
+export const staleDeploymentSchema = z.object({
+  node: z.string(),
+  label: z.string(),
+  workspace: z.string().nullable(),
+  /** When we last learned anything about it or its endpoint (the newest `learnedAt`); null: never observed itself. */
+  lastObservedAt: z.string().nullable(),
+  /** Seconds from `lastObservedAt` to when the section was computed; null when never observed. */
+  ageSeconds: z.number().int().min(0).nullable(),
+});
+export type StaleDeployment = z.infer<typeof staleDeploymentSchema>;
+
+export const ASPECT_VERDICTS = ['match', 'mismatch', 'unknown'] as const;
+/** One side of a serving-versus-training comparison: the asset, and for environments the image and its digest. */
+export const comparedSideSchema = z.object({
+  asset: z.string().nullable(),
+  image: z.string().nullable().optional(),
+  digest: z.string().nullable().optional(),
+});
+export const aspectComparisonSchema = z.object({
+  aspect: z.enum(['environment', 'code']),
+  verdict: z.enum(ASPECT_VERDICTS),
+  serving: comparedSideSchema,
+  training: comparedSideSchema,
+});
+export type AspectComparison = z.infer<typeof aspectComparisonSchema>;
+
+export const servingMismatchSchema = z.object({
+  node: z.string(),
+  label: z.string(),
+  workspace: z.string().nullable(),
+  model: z.string().nullable(),
+  /** The job that trained the model version; null when it is not known. */
+  trainingJob: z.string().nullable(),
+  comparisons: z.array(aspectComparisonSchema),
+});
+export type ServingMismatch = z.infer<typeof servingMismatchSchema>;
+
+const pathCount = z.object({ path: z.string(), events: count });
+/** Per event type, Monitor category or REST resource kind: events with unexpected fields, and dead-lettered ones. */
+export const schemaDriftSourceSchema = z.object({
+  channel: z.string(),
+  source: z.string(),
+  sourceKind: z.enum(['event-type', 'category', 'resource-kind']),
+  events: count,
+  /** Normalized, with only fields we expected. */
+  clean: count,
+  withUnexpectedFields: count,
+  deadLettered: count,
+  /** Field paths we did not expect, with the number of events carrying each (never values). */
+  unexpectedFields: z.array(pathCount),
+  /** Field paths the dead-lettered events were refused for. */
+  deadLetterFields: z.array(pathCount),
+});
+export type SchemaDriftSource = z.infer<typeof schemaDriftSourceSchema>;
+
+const emptyFreshnessSection = {
+  numerator: 0,
+  denominator: 0,
+  ratio: null,
+  computedAt: null,
+  items: [],
+  staleAfterHours: null,
+  p50Seconds: null,
+  p95Seconds: null,
+  maxSeconds: null,
+};
+const emptySectionOf = { numerator: 0, denominator: 0, ratio: null, computedAt: null, items: [] };
+
 const emptyIntegritySection = {
   numerator: 0,
   denominator: 0,
@@ -186,6 +255,19 @@ export const reportSchema = z.object({
   integrity: section(integrityFailureSchema)
     .extend({ treeSize: count, verifiedCheckpoint: count.nullable() })
     .default(emptyIntegritySection),
+  /** Reports written before these sections existed read them as empty. */
+  freshness: section(staleDeploymentSchema)
+    .extend({
+      staleAfterHours: z.number().min(0).nullable(),
+      p50Seconds: count.nullable(),
+      p95Seconds: count.nullable(),
+      maxSeconds: count.nullable(),
+    })
+    .default(emptyFreshnessSection),
+  servingMatchesTraining: section(servingMismatchSchema).default(emptySectionOf),
+  schemaDrift: section(schemaDriftSourceSchema)
+    .extend({ bySource: z.array(schemaDriftSourceSchema) })
+    .default({ ...emptySectionOf, bySource: [] }),
   /** What this run cost: hardware-independent figures. */
   cost: z.object({
     cosmosRequests: count,

@@ -22,8 +22,32 @@ import {
 } from './integrityCheck.js';
 import { emptyLineageState, lineageSections, lineageStateSchema, updateLineageState, type LineageState } from './lineageCheck.js';
 import { emptyPiiState, piiSection, piiStateSchema, updatePiiState, type PiiState } from './piiCheck.js';
-import { renderHtml } from './render.js';
-import { CHECKS, reportSchema, trendPoint, type CheckName, type ComplianceReport, type RecordKind, type TrendPoint } from './report.js';
+import {
+  emptySchemaDriftState,
+  schemaDriftSection,
+  schemaDriftStateSchema,
+  updateSchemaDriftState,
+  type SchemaDriftState,
+} from './schemaDriftCheck.js';
+import {
+  emptyServingState,
+  freshnessSection,
+  servingMatchesTrainingSection,
+  servingStateSchema,
+  updateServingState,
+  type ServingState,
+} from './servingCheck.js';
+import {
+  CHECKS,
+  SECTIONS,
+  reportSchema,
+  type DriftItem,
+  trendPoint,
+  type CheckName,
+  type ComplianceReport,
+  type RecordKind,
+  type TrendPoint,
+} from './report.js';
 import {
   emptyRetentionState,
   enforceRetention,
@@ -45,6 +69,8 @@ export interface ComplianceDeps {
   blobs: ComplianceBlobs;
   holds: HoldStore;
   retention: { rawEventsDays: number; requestsDays: number; graceDays: number; auditWindowDays: number };
+  /** A serving deployment whose latest observation is older than this is listed as stale (FRESHNESS_STALE_HOURS). */
+  freshness: { staleAfterHours: number };
   redactionKey: string;
   now: () => Date;
   /** The app's public origin, for links from report items to the lineage explorer; none when unknown. */
@@ -89,6 +115,8 @@ const CONTAINERS_OF: Record<CheckName, ChangeSource[]> = {
   pii: ['graph', 'events', 'requests'],
   retention: ['graph'],
   integrity: ['events'],
+  serving: ['graph'],
+  schemaDrift: ['events'],
 };
 
 const DATA_SCHEMAS = {
@@ -97,14 +125,26 @@ const DATA_SCHEMAS = {
   pii: piiStateSchema,
   retention: retentionStateSchema,
   integrity: integrityStateSchema,
+  serving: servingStateSchema,
+  schemaDrift: schemaDriftStateSchema,
 };
-type DataOf = { lineage: LineageState; drift: DriftState; pii: PiiState; retention: RetentionState; integrity: IntegrityState };
+type DataOf = {
+  lineage: LineageState;
+  drift: DriftState;
+  pii: PiiState;
+  retention: RetentionState;
+  integrity: IntegrityState;
+  serving: ServingState;
+  schemaDrift: SchemaDriftState;
+};
 const EMPTY: { [C in CheckName]: () => DataOf[C] } = {
   lineage: emptyLineageState,
   drift: emptyDriftState,
   pii: emptyPiiState,
   retention: emptyRetentionState,
   integrity: emptyIntegrityState,
+  serving: emptyServingState,
+  schemaDrift: emptySchemaDriftState,
 };
 
 const stateEnvelope = z.object({
@@ -244,12 +284,18 @@ async function runCheck<C extends CheckName>(
             checkChangedEvents(state.data as IntegrityState, { now }, docs);
             return;
           }
+          if (check === 'schemaDrift') {
+            // A window re-reads events already counted: counting them again would inflate the figures.
+            if (options.mode !== 'window') updateSchemaDriftState(state.data as SchemaDriftState, docs);
+            return;
+          }
           // Lineage and drift: re-evaluate what the changed documents belong to (their partition
           // is their node), reading further documents by point reads, each at most once per page.
           const reader = deps.graph.reader();
           reader.seed(docs);
           const affected = new Set(docs.map((d) => d.pk));
           if (check === 'lineage') await updateLineageState(state.data as LineageState, reader, affected, now);
+          else if (check === 'serving') await updateServingState(state.data as ServingState, reader, affected, now);
           else {
             // The changed nodes themselves, as seeded: no read.
             const changedNodes = await reader.nodes(docs.filter((d) => d.docType === 'node').map((d) => d.id));
@@ -309,6 +355,8 @@ async function runLeased(shared: ComplianceDeps, options: RunOptions): Promise<C
     pii: await loadState(deps.blobs, 'pii'),
     retention: await loadState(deps.blobs, 'retention'),
     integrity: await loadState(deps.blobs, 'integrity'),
+    serving: await loadState(deps.blobs, 'serving'),
+    schemaDrift: await loadState(deps.blobs, 'schemaDrift'),
   };
   const byCheck: Record<string, CheckFigures> = {};
   let purgedThisRun: Record<RecordKind, number> | null = null;
@@ -348,6 +396,12 @@ async function runLeased(shared: ComplianceDeps, options: RunOptions): Promise<C
     pii: { ...piiSection(states.pii.data), computedAt: computedAt('pii') },
     ...(shared.identityReveals ? { identityReveals: await identityRevealsSection(shared.identityReveals, now) } : {}),
     integrity: { ...integritySection(states.integrity.data), computedAt: computedAt('integrity') },
+    freshness: {
+      ...freshnessSection(states.serving.data, computedAt('serving'), deps.freshness.staleAfterHours),
+      computedAt: computedAt('serving'),
+    },
+    servingMatchesTraining: { ...servingMatchesTrainingSection(states.serving.data), computedAt: computedAt('serving') },
+    schemaDrift: { ...schemaDriftSection(states.schemaDrift.data), computedAt: computedAt('schemaDrift') },
     cost: {
       cosmosRequests: deps.meter.snapshot().storeRequests - before,
       documentsRead: Object.values(byCheck).reduce((s, f) => s + f.documentsRead, 0),
@@ -392,6 +446,9 @@ async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport, e
   history.push(trendPoint(report));
   const kept = history.slice(-HISTORY_CAP);
   await blobs.writeJson(reportPath(report, 'json'), report);
+  // Loaded here, not at startup: the chart's DOM and plotting libraries are most of the app's
+  // module load time, and only a compliance run needs them (the package splits them into a chunk).
+  const { renderHtml } = await import('./render.js');
   await blobs.writeText(reportPath(report, 'html'), renderHtml(report, kept, explorerOrigin), undefined, 'text/html; charset=utf-8');
   await blobs.writeJson(HISTORY, kept);
   // Written last: `latest` never points at a report whose files are not there yet.
@@ -400,7 +457,16 @@ async function publishReport(blobs: ComplianceBlobs, report: ComplianceReport, e
 
 /** The ratios of past runs, oldest first (the last HISTORY_CAP runs), as the report's trend chart draws them. */
 export async function trendHistory(blobs: ComplianceBlobs): Promise<TrendPoint[]> {
-  return (await blobs.readJson(HISTORY, historySchema))?.value ?? [];
+  const points = (await blobs.readJson(HISTORY, historySchema))?.value ?? [];
+  // Runs before a section existed had nothing to measure there.
+  return points.map((p) => ({ ...p, ratios: Object.fromEntries(SECTIONS.map((s) => [s, p.ratios[s] ?? null])) as TrendPoint['ratios'] }));
+}
+
+/** Every drift signal as the drift check last attributed it (none before its first run). */
+export async function driftSignals(blobs: ComplianceBlobs): Promise<DriftItem[]> {
+  const { data } = await loadState(blobs, 'drift');
+  const section = driftSection(data);
+  return [...section.attributed, ...section.items];
 }
 
 export async function latestReport(blobs: ComplianceBlobs): Promise<ComplianceReport | undefined> {

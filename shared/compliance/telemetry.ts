@@ -20,7 +20,7 @@ export interface ComplianceGauge {
   attributes: Record<string, string>;
 }
 
-/** One gauge per figure: every section's ratio (if there is one), numerator and denominator, plus the run's cost. */
+/** One gauge per figure: every section's ratio (if there is one), numerator and denominator, freshness ages, schema drift per source, plus the run's cost. */
 export function complianceGauges(report: ComplianceReport): ComplianceGauge[] {
   const gauges: ComplianceGauge[] = [];
   for (const section of SECTIONS) {
@@ -29,6 +29,21 @@ export function complianceGauges(report: ComplianceReport): ComplianceGauge[] {
     if (ratio !== null) gauges.push({ name: 'lineage.compliance.ratio', value: ratio, attributes: { section } });
     gauges.push({ name: 'lineage.compliance.numerator', value: numerator, attributes: { section } });
     gauges.push({ name: 'lineage.compliance.denominator', value: denominator, attributes: { section } });
+  }
+  // Freshness: how old our latest observation of what serves is (seconds), at the median, p95 and worst.
+  const { p50Seconds, p95Seconds, maxSeconds } = report.freshness;
+  for (const [quantile, value] of [
+    ['p50', p50Seconds],
+    ['p95', p95Seconds],
+    ['max', maxSeconds],
+  ] as const) {
+    if (value !== null) gauges.push({ name: 'lineage.compliance.freshness.age_seconds', value, attributes: { quantile } });
+  }
+  // Schema drift per source (metric M10): events with fields we did not expect, and dead-lettered ones.
+  for (const s of report.schemaDrift.bySource) {
+    const attributes = { channel: s.channel, source: s.source, source_kind: s.sourceKind };
+    gauges.push({ name: 'lineage.compliance.schema_drift.unexpected_fields', value: s.withUnexpectedFields, attributes });
+    gauges.push({ name: 'lineage.compliance.schema_drift.dead_lettered', value: s.deadLettered, attributes });
   }
   gauges.push({ name: 'lineage.compliance.run.cosmos_requests', value: report.cost.cosmosRequests, attributes: {} });
   gauges.push({ name: 'lineage.compliance.run.documents_read', value: report.cost.documentsRead, attributes: {} });

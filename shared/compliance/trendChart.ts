@@ -22,6 +22,9 @@ const SECTION_MARKS: Record<SectionName, { color: string; symbol: string; dash: 
   retention: { color: '#CC79A7', symbol: 'diamond', dash: '8,3,2,3' },
   pii: { color: '#6A3D9A', symbol: 'cross', dash: '1,3' },
   integrity: { color: '#E69F00', symbol: 'star', dash: '4,2,1,2' },
+  freshness: { color: '#56B4E9', symbol: 'wye', dash: '10,4' },
+  servingMatchesTraining: { color: '#000000', symbol: 'hexagon', dash: '3,6' },
+  schemaDrift: { color: '#999933', symbol: 'times', dash: '12,2,2,2' },
 };
 
 /** The few members of a DOM element this module uses: the same in a browser and in linkedom. */

@@ -16,6 +16,7 @@ export const EDGE_KINDS = [
   'parentOf', // parent job -> child job; base model -> derived model
   'deployedTo', // model -> deployment / service
   'serves', // deployment -> endpoint
+  'deploymentOf', // batch deployment -> the scoring job it ran
   'driftTargetOf', // dataset -> drift signal (the data that drifted)
   'driftBaselineOf', // dataset -> drift signal (the reference data)
   'approvalOf', // approval -> model version it decides on

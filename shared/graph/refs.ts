@@ -11,7 +11,7 @@ import {
 } from './keys.js';
 
 export const ACCEPTED_REF_FORMS = [
-  'azureml:NAME:VERSION (with the workspace parameter)',
+  'NAME:VERSION or azureml:NAME:VERSION (workspace: its ARM id or short name; without it, every workspace you may see)',
   'the ARM id of a job, model version, data version, environment version, code version, compute, online endpoint or deployment (/subscriptions/…/workspaces/WS/models/NAME/versions/V)',
   'azureml:/subscriptions/… (ARM id with the azureml: prefix)',
   'azureml://registries/REGISTRY/models|data|environments|codes|components/NAME/versions/V',

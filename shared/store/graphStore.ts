@@ -24,6 +24,28 @@ import type { StoreMeter } from './storeMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
 
+/** A node as the reconcile timer sees it (GraphStore.nodeSummaries). */
+export interface NodeSummary {
+  id: string;
+  kind: string;
+  key: string;
+  placeholder: boolean;
+  deleted: boolean;
+  status: string | undefined;
+  /** The newest `learnedAt` of its provenance; null when nothing about the node itself was ever learned. */
+  lastLearnedAt: string | null;
+}
+
+interface NodeSummaryRow {
+  id: string;
+  kind: string;
+  key: string;
+  placeholder?: boolean;
+  deletedAt?: unknown;
+  status?: unknown;
+  provenance?: Array<{ learnedAt: string }>;
+}
+
 const MAX_CONFLICT_ROUNDS = 20;
 
 /** Jittered pause between optimistic-concurrency rounds so contending writers spread out. */
@@ -296,6 +318,31 @@ export class GraphStore {
       if (out.length >= criteria.limit) break;
     }
     return out.slice(0, criteria.limit);
+  }
+
+  /**
+   * A summary of every node of these kinds, placeholders included: what the reconcile timer needs
+   * to choose what to read again, without the nodes' facts and series.
+   */
+  async *nodeSummaries(kinds: readonly string[]): AsyncGenerator<NodeSummary[]> {
+    // `value` is a reserved word in Cosmos SQL: bracket it.
+    const query = {
+      query:
+        'SELECT c.id, c.kind, c.key, c.placeholder, c.facts.deletedAt AS deletedAt, c.facts.status["value"] AS status, c.provenance ' +
+        'FROM c WHERE c.docType = "node" AND ARRAY_CONTAINS(@kinds, c.kind)',
+      parameters: [{ name: '@kinds', value: [...kinds] }],
+    };
+    for await (const page of queryPages<NodeSummaryRow>(this.container, this.meter, query)) {
+      yield page.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        key: row.key,
+        placeholder: row.placeholder === true,
+        deleted: row.deletedAt !== undefined,
+        status: typeof row.status === 'string' ? row.status : undefined,
+        lastLearnedAt: (row.provenance ?? []).reduce<string | null>((m, p) => (m === null || p.learnedAt > m ? p.learnedAt : m), null),
+      }));
+    }
   }
 
   /** Every document, for tests and full rebuilds. */

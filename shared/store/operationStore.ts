@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { CorruptDocumentError } from '../errors.js';
+import { JsonQueue } from './jsonQueue.js';
 import { storeCall, unlessNotFound } from './storeErrors.js';
 
 /**
@@ -80,16 +80,8 @@ export class OperationStore {
  */
 export type OperationMessage = { kind: 'operation'; id: string } | { kind: 'slack-answer'; [field: string]: unknown };
 
-export class OperationQueue {
-  constructor(readonly client: QueueClient) {}
-
-  async ensure(): Promise<void> {
-    await storeCall(`creating the queue ${this.client.name}`, () => this.client.createIfNotExists());
-  }
-
+export class OperationQueue extends JsonQueue<OperationMessage> {
   async send(message: OperationMessage): Promise<void> {
-    await storeCall(`enqueueing to ${this.client.name}`, () =>
-      this.client.sendMessage(Buffer.from(JSON.stringify(message), 'utf8').toString('base64')),
-    );
+    await this.enqueue([message]);
   }
 }

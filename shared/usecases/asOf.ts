@@ -1,11 +1,10 @@
-import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import { nodeId, parseArmId } from '../graph/keys.js';
 import type { NodeDoc, SeriesEntry } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import { lineage } from './lineage.js';
-import { toLineageNode, type LineageAnswer, type LineageNode } from './traversal.js';
+import { resolveEndpoint, toLineageNode, type LineageAnswer, type LineageNode } from './traversal.js';
 
 /**
  * Which deployments and model versions served an endpoint at a moment (Q2), and which model
@@ -81,19 +80,10 @@ export async function upstreamOf(
 
 export async function lineageAsOf(
   graph: GraphStore,
-  query: { endpoint: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null },
+  query: { endpoint: string; workspace?: string; at: string; depth: number; maxNodes: number; scope?: Set<string> | null },
 ): Promise<AsOfAnswer> {
   const instant = parseMoment(query.at);
-  const ref = parseArmId(query.endpoint.replace(/^azureml:/i, ''));
-  if (!ref || ref.kind !== 'endpoint') {
-    throw new DomainError(
-      'invalid-ref',
-      'endpoint must be the ARM id of an online endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME).',
-    );
-  }
-  const endpoint = await graph.readNode(nodeId(ref.kind, ref.key));
-  if (!endpoint || !canSee(query.scope ?? null, endpoint.workspace))
-    throw new DomainError('not-found', `No lineage is recorded for endpoint ${query.endpoint}.`);
+  const endpoint = await resolveEndpoint(graph, query.endpoint, query.workspace, query.scope ?? null);
 
   const edges = (await graph.edgesOf([endpoint.id], 'in')).filter((e) => e.kind === 'serves');
   const deployments = await graph.nodes(edges.map((e) => e.from));

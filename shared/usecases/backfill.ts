@@ -46,6 +46,7 @@ export const TOP_LEVEL: Unit[] = [
   { path: 'codes', kind: 'container', versions: 'code' },
   { path: 'computes', kind: 'compute' },
   { path: 'onlineEndpoints', kind: 'endpoint' },
+  { path: 'batchEndpoints', kind: 'endpoint' },
 ];
 
 function itemId(item: unknown): string | undefined {

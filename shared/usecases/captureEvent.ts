@@ -2,8 +2,10 @@ import type { ValidationIssue } from '../ingest/issues.js';
 import { sniffEnvelope } from '../ingest/eventGrid/envelope.js';
 import type { Provenance } from '../graph/model.js';
 import type { DeadLetterStore } from '../store/deadLetters.js';
-import type { ClosureSink, EnrichmentSink } from '../store/enrichmentQueue.js';
+import type { ClosureSink } from '../store/closureQueue.js';
+import type { EnrichmentSink } from '../store/enrichmentQueue.js';
 import type { EventLog } from '../store/eventLog.js';
+import type { FanOutSink } from '../store/fanOutQueue.js';
 import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
@@ -14,7 +16,9 @@ import { redactPii } from '../privacy/pii.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
-import { normalize } from '../ingest/normalize.js';
+import { normalize, type Normalized } from '../ingest/normalize.js';
+import { splitDelta } from '../graph/split.js';
+import type { GraphDelta } from '../graph/model.js';
 import {
   approvalsFromRules,
   DEFAULT_APPROVAL_RULES,
@@ -47,12 +51,29 @@ export interface CaptureDeps {
   identities?: IdentitySink;
   /** Where the jobs an event touched go out as OpenLineage RunEvents (OPENLINEAGE_EVENTHUB_*); without it, nowhere. */
   publisher?: LineagePublisher;
+  /**
+   * Where the parts of an event's graph work beyond the first go (FANOUT_QUEUE, graph/split.ts);
+   * without it, every part is projected inline (the CLI and benches, which answer no webhook).
+   */
+  fanOut?: FanOutSink;
 }
 
 const DEFAULT_RULES = parseApprovalRules(DEFAULT_APPROVAL_RULES);
 
 export type CaptureOutcome =
-  | { status: 'projected'; hash: string; eventId: string; eventType: string; duplicate: boolean; writes: ApplyResult; enqueued: number }
+  | {
+      status: 'projected';
+      hash: string;
+      eventId: string;
+      eventType: string;
+      duplicate: boolean;
+      /** Graph writes done inline: the first part only when the rest was queued. */
+      writes: ApplyResult;
+      /** Enrichment requests queued. */
+      enqueued: number;
+      /** Parts of the graph work queued to FANOUT_QUEUE (0: all of it was done inline). */
+      queuedParts: number;
+    }
   | { status: 'ignored'; hash: string; eventId: string; eventType: string; duplicate: boolean; reason: string }
   | {
       status: 'dead-lettered';
@@ -212,33 +233,36 @@ async function logAndProject(
       duplicate,
       writes: { created: 0, updated: 0, unchanged: 0, newLinks: 0 },
       enqueued: 0,
+      queuedParts: 0,
     };
   }
 
-  // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
-  approvalsFromRules(normalized.delta, deps.approvalRules ?? DEFAULT_RULES, normalized.time);
-  const prov: Provenance = {
-    source: channel,
-    eventId: normalized.eventId,
-    eventType: normalized.eventType,
-    eventTime: normalized.time,
-    instant: toInstant(normalized.time) as string, // every normalizer checks the time parses
-    hash,
-    learnedAt: receivedAt,
-    ...(delivery ? { delivery } : {}),
-  };
+  const { delta, prov } = projectionOf(deps, normalized, { channel, hash, receivedAt, delivery });
+  // An event naming many resources is cut into parts: the first is projected here, the rest are
+  // queued, so the answer comes back in time whatever the size (Event Grid waits 30 seconds).
+  const [first, ...rest] = splitDelta(delta);
   // Links created by any attempt (a retried attempt finds them there): the closure stage's work.
   let newLinks = 0;
-  const writes = await withRetry(async () => {
-    const result = await applyDelta(deps.graph, normalized.delta, prov);
-    newLinks += result.newLinks;
-    return result;
-  }, `projecting ${normalized.eventType} ${normalized.eventId}`);
-  // A redelivery nudges again: the first delivery may have stored links and crashed before this.
-  if (deps.closures && (newLinks > 0 || (duplicate && normalized.delta.edges.length > 0))) {
-    const sink = deps.closures;
-    await withRetry(() => sink.enqueue([{ newLinks, eventId: normalized.eventId }]), 'nudging the closure stage');
+  const project = async (part: GraphDelta, what: string): Promise<ApplyResult> =>
+    withRetry(async () => {
+      const result = await applyDelta(deps.graph, part, prov);
+      newLinks += result.newLinks;
+      return result;
+    }, what);
+  const writes = await project(first as GraphDelta, `projecting ${normalized.eventType} ${normalized.eventId}`);
+  const fanOut = deps.fanOut;
+  if (rest.length > 0 && fanOut) {
+    const parts = rest.length + 1;
+    await withRetry(
+      () => fanOut.enqueue(rest.map((_, i) => ({ kind: 'fanout-part' as const, hash, part: i + 1, parts, receivedAt }))),
+      `queueing ${rest.length} parts of ${normalized.eventType} ${normalized.eventId}`,
+    );
+  } else {
+    for (const [i, part] of rest.entries()) addWrites(writes, await project(part, `projecting part ${i + 1} of ${normalized.eventId}`));
   }
+  // Queued parts nudge the closure stage themselves (fanOut.ts). A redelivery nudges again: the
+  // first delivery may have stored links and crashed before this.
+  await nudgeClosures(deps, newLinks, duplicate && (first as GraphDelta).edges.length > 0, normalized.eventId);
   const { predictionRequest } = normalized;
   if (predictionRequest && deps.predictionRequests) {
     const predictionRequests = deps.predictionRequests;
@@ -269,5 +293,56 @@ async function logAndProject(
     );
     enqueued = normalized.enrich.length;
   }
-  return { status: 'projected', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, writes, enqueued };
+  return {
+    status: 'projected',
+    hash,
+    eventId: normalized.eventId,
+    eventType: normalized.eventType,
+    duplicate,
+    writes,
+    enqueued,
+    queuedParts: fanOut ? rest.length : 0,
+  };
+}
+
+/**
+ * What an event projects and with which provenance. Capture and the queued parts of its graph
+ * work (fanOut.ts) compute it alike, from the same logged body, so the parts are the same cut.
+ */
+export function projectionOf(
+  deps: Pick<CaptureDeps, 'approvalRules'>,
+  normalized: Extract<Normalized, { status: 'project' }>,
+  at: { channel: string; hash: string; receivedAt: string; delivery?: Record<string, unknown> },
+): { delta: GraphDelta; prov: Provenance } {
+  // Approvals the rules read from a model version's tags, properties or stage are facts of this event too.
+  approvalsFromRules(normalized.delta, deps.approvalRules ?? DEFAULT_RULES, normalized.time);
+  const prov: Provenance = {
+    source: at.channel,
+    eventId: normalized.eventId,
+    eventType: normalized.eventType,
+    eventTime: normalized.time,
+    instant: toInstant(normalized.time) as string, // every normalizer checks the time parses
+    hash: at.hash,
+    learnedAt: at.receivedAt,
+    ...(at.delivery ? { delivery: at.delivery } : {}),
+  };
+  return { delta: normalized.delta, prov };
+}
+
+function addWrites(total: ApplyResult, more: ApplyResult): void {
+  total.created += more.created;
+  total.updated += more.updated;
+  total.unchanged += more.unchanged;
+  total.newLinks += more.newLinks;
+}
+
+/**
+ * Tells the closure stage that links are pending (CLOSURE_QUEUE): when this projection stored new
+ * ones, or when it may be finishing one that stored some and failed before nudging (`again`).
+ * Capture and the fan-out worker alike; neither propagates closures itself.
+ */
+export async function nudgeClosures(deps: Pick<CaptureDeps, 'closures'>, newLinks: number, again: boolean, eventId: string): Promise<void> {
+  const sink = deps.closures;
+  if (!sink || (newLinks === 0 && !again)) return;
+  await withRetry(() => sink.enqueue([{ newLinks, eventId }]), 'nudging the closure stage');
 }

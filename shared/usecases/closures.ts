@@ -122,14 +122,23 @@ export async function propagateLinks(
   const truncated: string[] = [];
   while (queue.length > 0) {
     const step = queue.shift() as Step;
+    // Steps into the same closure are one merge: an event linking many nodes to one (a deployment
+    // naming thousands of models) rewrites that node's closure once, not once per link.
+    const same = [step];
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const other = queue[i] as Step;
+      if (other.owner === step.owner && other.dir === step.dir) same.push(...queue.splice(i, 1));
+    }
     if (merges >= budget) {
       // Out of budget: say so on the closure instead of leaving it silently short.
       await batch.merge({ ...emptyClosure(step.owner, step.dir), truncated: true });
       truncated.push(step.owner);
       continue;
     }
-    const viaClosure = await batch.get(step.via, step.dir);
-    const grown = await batch.merge(extendThrough(step.owner, step.dir, step.via, step.link, viaClosure));
+    // Each step's via closure in hand (one round trip for those not read yet), joined into one merge.
+    await batch.load(same.map((s) => ({ owner: s.via, dir: s.dir })));
+    const gained = await Promise.all(same.map(async (s) => extendThrough(s.owner, s.dir, s.via, s.link, await batch.get(s.via, s.dir))));
+    const grown = await batch.merge(gained.reduce((a, b) => mergeClosures(a, b)));
     merges++;
     if (!grown) continue;
     // Grown: the next hop in the same direction learns of it. Its links are in the other closure.

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import type { NodeDoc } from '../graph/model.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { canonicalJson } from '../util/canonicalJson.js';
+import { imageDigest } from '../util/imageRef.js';
 import { isRecord } from '../util/isRecord.js';
 import { resolveRoot, toLineageNode, type LineageNode } from './traversal.js';
 import { compareMetric, parseMetricDirections, type MetricChange } from './metrics.js';
@@ -103,7 +104,7 @@ const condaLines = (conda: unknown): string[] =>
 function environmentDescription(p: ModelProfile): Record<string, unknown> {
   return byName(p.environments, (n) => {
     const image = n.facts.image?.value;
-    const digest = typeof image === 'string' ? (/@(sha256:[0-9a-f]{64})$/i.exec(image)?.[1] ?? null) : null;
+    const digest = imageDigest(image) ?? null;
     return { version: assetVersion(n), image: image ?? null, digest, conda: condaLines(n.facts.condaFile?.value) };
   });
 }

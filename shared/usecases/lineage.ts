@@ -8,6 +8,7 @@ import type { Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import {
+  labelOf,
   resolveRoot,
   toLineageEdge,
   toLineageNode,
@@ -178,7 +179,7 @@ async function fromClosures(
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
   const { offset } = decodeCursor(query.cursor);
   // A reference naming one node: read it, its closures and the pending links in the same round trip.
-  const candidates = resolveRef(query.ref, query.workspace);
+  const candidates = labelOf(query.ref, query.workspace) ? [] : resolveRef(query.ref, query.workspace);
   const useClosures = !query.walk && !query.since && !query.until;
   const [root, prefetched] =
     candidates.length === 1 && useClosures

@@ -5,6 +5,7 @@ import type { RawEvent } from '../store/eventLog.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { captureEvent, type CaptureDeps } from './captureEvent.js';
 import { captureMonitorMessage } from './captureMonitorMessage.js';
+import { FANOUT_CHANNEL, workFanOutPart } from './fanOut.js';
 
 export interface ReplayReport {
   /** `integrityFailures`: logged events whose body does not hash to their id, refused and dead-lettered. */
@@ -93,6 +94,11 @@ async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean
     if (!message.success || !deps.enrichments) return false;
     await deps.enrichments.enqueue([message.data]);
     return true;
+  }
+  if (letter.channel === FANOUT_CHANNEL) {
+    // Projected here rather than queued again: a part is small, and the report says whether it went through.
+    const outcome = await workFanOutPart(deps, letter.body, { dequeueCount: 1, maxAttempts: 1, replayed: true });
+    return outcome.status === 'projected';
   }
   if (letter.channel === 'eventhubs' && splitMonitorMessage(letter.body).ok && isEnvelope(letter.body)) {
     const result = await captureMonitorMessage(deps, letter.body, letter.delivery ?? {});

@@ -1,6 +1,7 @@
 import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
 import type { EdgeDoc, NodeDoc } from '../graph/model.js';
+import { namedResource, nodeId, parseArmId, parseWorkspaceId } from '../graph/keys.js';
 import { resolveRef } from '../graph/refs.js';
 import type { GraphStore } from '../store/graphStore.js';
 
@@ -90,16 +91,136 @@ export function toLineageEdge(doc: EdgeDoc): LineageEdge {
   };
 }
 
-export async function resolveRoot(graph: GraphStore, ref: string, workspace?: string, scope?: Set<string> | null): Promise<NodeDoc> {
-  const candidates = resolveRef(ref, workspace);
-  const found = [...(await graph.readNodes(candidates)).values()].filter((n) => canSee(scope ?? null, n.workspace));
-  if (found.length === 0) throw new DomainError('not-found', `No lineage is recorded for ${ref}.`);
+/** `NAME:VERSION`, with or without `azureml:`: names never hold `:` or `/`, versions no `/`. */
+const SHORTHAND = /^(?:azureml:)?([^:/@\s]+):([^:/@\s]+)$/i;
+/** A workspace named by its short name (`ws-credit`) rather than its ARM id. */
+const SHORT_WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,32}$/;
+const VERSIONED_KINDS = new Set(['model', 'data', 'environment', 'code', 'component']);
+const SEARCH_LIMIT = 200;
+
+/** A workspace's short name from its key (`…/workspaces/NAME`); registry assets have none. */
+const workspaceName = (key: string | null): string | null => (key ? (parseWorkspaceId(key)?.name.toLowerCase() ?? null) : null);
+
+function oneOf(found: NodeDoc[], ref: string, what = ref): NodeDoc {
+  if (found.length === 0) throw new DomainError('not-found', `No lineage is recorded for ${what}.`);
   if (found.length > 1) {
-    throw new DomainError('ambiguous-ref', `${ref} names ${found.length} nodes; ask again with one of the candidate ids.`, {
-      candidates: found.map((n) => ({ id: n.id, kind: n.kind, key: n.key })),
+    throw new DomainError('ambiguous-ref', `${ref} names ${found.length} nodes; ask again with one of the candidates.`, {
+      candidates: found.map((n) => ({ id: n.id, kind: n.kind, key: n.key, label: n.label, workspace: workspaceName(n.workspace) })),
     });
   }
   return found[0] as NodeDoc;
+}
+
+/**
+ * Nodes of `kinds` labelled `label` (case-insensitive) in the workspaces the caller may see, or in
+ * the workspace with that short name: how `NAME:VERSION` and bare endpoint names resolve when no
+ * workspace ARM id says where to look. One query.
+ */
+async function byLabel(graph: GraphStore, label: string, kinds: Set<string>, workspace: string | undefined, scope: Set<string> | null) {
+  const wanted = label.toLowerCase();
+  const wsName = workspace?.toLowerCase();
+  const found = await graph.search({ prefix: label, limit: SEARCH_LIMIT });
+  return found.filter(
+    (n) =>
+      kinds.has(n.kind) &&
+      n.label.toLowerCase() === wanted &&
+      canSee(scope, n.workspace) &&
+      (wsName === undefined || workspaceName(n.workspace) === wsName),
+  );
+}
+
+/** The label to look up when `ref` is `NAME:VERSION` and no workspace ARM id says where; else undefined. */
+export function labelOf(ref: string, workspace: string | undefined): string | undefined {
+  const shorthand = SHORTHAND.exec(ref.trim());
+  const ws = workspace?.trim();
+  if (!shorthand || !(ws === undefined || ws === '' || SHORT_WORKSPACE.test(ws))) return undefined;
+  return `${shorthand[1]}:${shorthand[2]}`;
+}
+
+/**
+ * The one node a reference names. `NAME:VERSION` (with or without `azureml:`) and a workspace
+ * given by its ARM id name the asset in that workspace; without a workspace, or with its short
+ * name, they resolve across the workspaces the caller may see, and several matches answer
+ * `ambiguous-ref` with the choices.
+ */
+export async function resolveRoot(graph: GraphStore, ref: string, workspace?: string, scope?: Set<string> | null): Promise<NodeDoc> {
+  const label = labelOf(ref, workspace);
+  if (label) {
+    const ws = workspace?.trim() || undefined;
+    const found = await byLabel(graph, label, VERSIONED_KINDS, ws, scope ?? null);
+    return oneOf(found, ref, ws ? `${label} in ${ws}` : label);
+  }
+  const candidates = resolveRef(ref, workspace);
+  return oneOf(
+    [...(await graph.readNodes(candidates)).values()].filter((n) => canSee(scope ?? null, n.workspace)),
+    ref,
+  );
+}
+
+const BARE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * The endpoint a reference names: its ARM id (online or batch, `azureml:` prefix allowed), its
+ * node id, or a bare endpoint name, looked up in the workspace given (ARM id or short name) or
+ * across the workspaces the caller may see.
+ */
+export async function resolveEndpoint(
+  graph: GraphStore,
+  ref: string,
+  workspace: string | undefined,
+  scope: Set<string> | null,
+): Promise<NodeDoc> {
+  const text = ref.trim().replace(/^azureml:(?=\/)/i, '');
+  const ws = workspace?.trim() || undefined;
+  if (BARE_NAME.test(text) && !/^endpoint-[0-9a-f]{32}$/.test(text)) {
+    const full = ws ? parseWorkspaceId(ws) : undefined;
+    if (full) {
+      const ids = ['onlineEndpoints', 'batchEndpoints'].map((c) => nodeId('endpoint', namedResource(full, c, text).key));
+      return oneOf(
+        [...(await graph.readNodes(ids)).values()].filter((n) => canSee(scope, n.workspace)),
+        ref,
+        `endpoint ${ref}`,
+      );
+    }
+    if (ws && !SHORT_WORKSPACE.test(ws))
+      throw new DomainError('invalid-request', 'workspace must be a workspace ARM id or its short name.');
+    return oneOf(await byLabel(graph, text, new Set(['endpoint']), ws, scope), ref, `endpoint ${ref}`);
+  }
+  let id = text;
+  if (!/^endpoint-[0-9a-f]{32}$/.test(text)) {
+    const arm = parseArmId(text);
+    if (arm?.kind !== 'endpoint')
+      throw new DomainError(
+        'invalid-ref',
+        'endpoint must be the ARM id of an online or batch endpoint (/subscriptions/…/workspaces/WS/onlineEndpoints/NAME or …/batchEndpoints/NAME), or its name.',
+      );
+    id = nodeId('endpoint', arm.key);
+  }
+  const endpoint = await graph.readNode(id);
+  return oneOf(endpoint && canSee(scope, endpoint.workspace) ? [endpoint] : [], ref, `endpoint ${ref}`);
+}
+
+/**
+ * A job named by its name alone (as Studio and `az ml job show` spell it), in the workspace given
+ * (ARM id or short name) or across the workspaces the caller may see; undefined when `ref` is not
+ * a bare name.
+ */
+export async function resolveJobName(
+  graph: GraphStore,
+  ref: string,
+  workspace: string | undefined,
+  scope: Set<string> | null,
+): Promise<NodeDoc | undefined> {
+  const text = ref.trim();
+  if (!BARE_NAME.test(text) || /^[a-z]+-[0-9a-f]{32}$/.test(text)) return undefined;
+  const ws = workspace?.trim() || undefined;
+  const full = ws ? parseWorkspaceId(ws) : undefined;
+  if (full) {
+    const job = await graph.readNode(nodeId('job', namedResource(full, 'jobs', text).key));
+    return oneOf(job && canSee(scope, job.workspace) ? [job] : [], ref, `job ${ref}`);
+  }
+  if (ws && !SHORT_WORKSPACE.test(ws)) throw new DomainError('invalid-request', 'workspace must be a workspace ARM id or its short name.');
+  return oneOf(await byLabel(graph, text, new Set(['job']), ws, scope), ref, `job ${ref}`);
 }
 
 /** A walk's raw result: nodes in breadth-first order with their distance, and the edges seen. */

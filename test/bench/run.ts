@@ -3,6 +3,7 @@ import { runComplianceBench } from './compliance.js';
 import { captureStream, runCaptureBench } from './capture.js';
 import { runEventHubsBench } from './eventHubs.js';
 import { runExplorerBench } from './explorer.js';
+import { runFanOutBench } from './fanOut.js';
 import { runLookupBench } from './lookups.js';
 import { runModuleLoadBench } from './moduleLoad.js';
 import { runSectionInChild } from './report.js';
@@ -40,6 +41,9 @@ import { runTlogBench } from './tlog.js';
  *      host, Cosmos requests per event by kind, on redelivery and as the graph grows, and the
  *      spec's JSON Schema (compile once, then validations per second), against the embedded Cosmos
  *      server and Azurite, in a process of its own (`npm run bench:openlineage` alone).
+ *  11. Bounded fan-out: a ModelDeployed naming 1,000 and 3,000 models (BENCH_FANOUT_MODELS): the
+ *      webhook's share (time, Cosmos requests), parts queued, the queue's drain and its time per
+ *      1,000 models, Cosmos requests per model (`npm run bench:fanout` alone).
  */
 
 async function main(): Promise<void> {
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
   await runTlogBench();
   await runExplorerBench();
   runSectionInChild(new URL('./openLineage.js', import.meta.url).href);
+  await runFanOutBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -17,6 +17,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
     ENRICHMENT_QUEUE: `enrichment-${suffix}`,
     CLOSURE_QUEUE: `closures-${suffix}`,
+    FANOUT_QUEUE: `fanout-${suffix}`,
     IDENTITY_CONTAINER: `identities-${suffix}`,
     // Checkpoints are archived by tree size: two logs sharing a container would look forked.
     TLOG_CHECKPOINT_CONTAINER: `checkpoints-${suffix}`,

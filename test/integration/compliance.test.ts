@@ -7,7 +7,7 @@ import { DomainError } from '../../shared/errors.js';
 import { ChangeStream, LAG_SECONDS, START } from '../../shared/store/changeStream.js';
 import type { StoredDoc } from '../../shared/store/reads.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
-import type { ComplianceReport } from '../../shared/compliance/report.js';
+import { SECTIONS, type ComplianceReport } from '../../shared/compliance/report.js';
 import {
   driftSignal,
   endpointDeployment,
@@ -244,10 +244,10 @@ describe('compliance over an empty graph', () => {
   it('reports zero denominators with null ratios, not 100 %', async () => {
     const services = await freshServices({ COMPLIANCE_CONTAINER: `compliance-${randomUUID().slice(0, 8)}` });
     const report = await runCompliance(services.compliance, { trigger: 'test' });
-    for (const section of ['lineageCompleteness', 'deploymentTraceability', 'driftAttribution', 'retention', 'pii', 'integrity'] as const) {
+    for (const section of SECTIONS) {
       expect(report[section], section).toMatchObject({ numerator: 0, denominator: 0, ratio: null, items: [] });
     }
-    expect(report.checksRun).toEqual(['lineage', 'drift', 'retention', 'pii', 'integrity']);
+    expect(report.checksRun).toEqual(['lineage', 'drift', 'retention', 'pii', 'integrity', 'serving', 'schemaDrift']);
   });
 });
 

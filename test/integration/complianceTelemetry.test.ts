@@ -28,11 +28,30 @@ const report: ComplianceReport = reportSchema.parse({
   retention: { ...tally(9, 10, 0.9), policies: [], activeHolds: [] },
   pii: { ...tally(5, 5, 1), byKind: {} },
   integrity: { ...tally(7, 8, 0.875), treeSize: 6, verifiedCheckpoint: 6 },
+  freshness: { ...tally(2, 3, 2 / 3), staleAfterHours: 24, p50Seconds: 60, p95Seconds: 90_000, maxSeconds: 90_000 },
+  // Written before the check ran: nothing to measure yet.
+  servingMatchesTraining: tally(0, 0, null),
+  schemaDrift: {
+    ...tally(9, 10, 0.9),
+    bySource: [
+      {
+        channel: 'eventgrid',
+        source: 'Microsoft.MachineLearningServices.RunCompleted',
+        sourceKind: 'event-type',
+        events: 10,
+        clean: 9,
+        withUnexpectedFields: 1,
+        deadLettered: 0,
+        unexpectedFields: [{ path: 'data.newField', events: 1 }],
+        deadLetterFields: [],
+      },
+    ],
+  },
   cost: { cosmosRequests: 42, documentsRead: 314, byCheck: {} },
 });
 
 describe('complianceGauges', () => {
-  it('emits ratio, numerator and denominator per section, and the run cost', () => {
+  it('emits ratio, numerator and denominator per section, freshness ages, schema drift per source, and the run cost', () => {
     const gauges = complianceGauges(report);
     const byName = (name: string) => gauges.filter((g) => g.name === name).map((g) => [g.attributes['section'], g.value]);
     expect(byName('lineage.compliance.ratio')).toEqual([
@@ -41,6 +60,8 @@ describe('complianceGauges', () => {
       ['retention', 0.9],
       ['pii', 1],
       ['integrity', 0.875],
+      ['freshness', 2 / 3],
+      ['schemaDrift', 0.9],
     ]);
     expect(byName('lineage.compliance.numerator')).toEqual([
       ['lineageCompleteness', 3],
@@ -49,6 +70,9 @@ describe('complianceGauges', () => {
       ['retention', 9],
       ['pii', 5],
       ['integrity', 7],
+      ['freshness', 2],
+      ['servingMatchesTraining', 0],
+      ['schemaDrift', 9],
     ]);
     expect(byName('lineage.compliance.denominator')).toEqual([
       ['lineageCompleteness', 4],
@@ -57,12 +81,25 @@ describe('complianceGauges', () => {
       ['retention', 10],
       ['pii', 5],
       ['integrity', 8],
+      ['freshness', 3],
+      ['servingMatchesTraining', 0],
+      ['schemaDrift', 10],
     ]);
     expect(gauges.filter((g) => g.name.startsWith('lineage.compliance.run.'))).toEqual([
       { name: 'lineage.compliance.run.cosmos_requests', value: 42, attributes: {} },
       { name: 'lineage.compliance.run.documents_read', value: 314, attributes: {} },
     ]);
-    expect(gauges).toHaveLength(5 + 6 + 6 + 2);
+    expect(gauges.filter((g) => g.name === 'lineage.compliance.freshness.age_seconds')).toEqual([
+      { name: 'lineage.compliance.freshness.age_seconds', value: 60, attributes: { quantile: 'p50' } },
+      { name: 'lineage.compliance.freshness.age_seconds', value: 90_000, attributes: { quantile: 'p95' } },
+      { name: 'lineage.compliance.freshness.age_seconds', value: 90_000, attributes: { quantile: 'max' } },
+    ]);
+    const source = { channel: 'eventgrid', source: 'Microsoft.MachineLearningServices.RunCompleted', source_kind: 'event-type' };
+    expect(gauges.filter((g) => g.name.startsWith('lineage.compliance.schema_drift.'))).toEqual([
+      { name: 'lineage.compliance.schema_drift.unexpected_fields', value: 1, attributes: source },
+      { name: 'lineage.compliance.schema_drift.dead_lettered', value: 0, attributes: source },
+    ]);
+    expect(gauges).toHaveLength(7 + 9 + 9 + 3 + 2 + 2);
   });
 });
 

@@ -5,7 +5,10 @@ import { ArmClient } from '../../shared/enrichment/armClient.js';
 import { enrichmentMessageSchema, type EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { TransientStoreError } from '../../shared/errors.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
+import { modelAt, lineageAsOf } from '../../shared/usecases/asOf.js';
+import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
+import { lineage } from '../../shared/usecases/lineage.js';
 import { backfill, type BackfillState } from '../../shared/usecases/backfill.js';
 import { graphSnapshot } from '../helpers/graph.js';
 import { freshServices } from '../helpers/stores.js';
@@ -136,6 +139,74 @@ describe('enrichment', () => {
   });
 });
 
+describe('batch endpoints', () => {
+  const BATCH = `${WS}/batchEndpoints/credit-batch`;
+  const JOB = `${WS}/jobs/credit-batch-score-20240601`;
+  /** Works the enrichment queue (Azurite) until it is empty, as enrichResource does. */
+  const drain = async () => {
+    const queue = services.enrichmentQueue.client;
+    for (let round = 0; round < 50; round++) {
+      const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+      if (batch.length === 0) return;
+      for (const m of batch) {
+        await enrich(services.enrich, JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
+        await queue.deleteMessage(m.messageId, m.popReceipt);
+      }
+    }
+  };
+
+  it('an Activity Log batch endpoint write enriches the endpoint and its deployments; as-of answers follow the default deployment over time', async () => {
+    const record = {
+      time: '2024-05-20T09:12:32Z',
+      resourceId: BATCH.toUpperCase(),
+      operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/BATCHENDPOINTS/WRITE',
+      category: 'Administrative',
+      resultType: 'Success',
+      properties: {},
+    };
+    const captured = await captureMonitorMessage(services.capture, { records: [record] }, {});
+    expect(captured).toMatchObject({ records: 1, projected: 1 });
+    await drain();
+    const at = (moment: string) => lineageAsOf(services.graph, { endpoint: BATCH, at: moment, depth: 1, maxNodes: 100 });
+    const june = await at('2024-06-01T02:00:03Z');
+    expect(june.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-batch/monthly', 100, 'credit-default:2'],
+    ]);
+
+    // A second deployment becomes the default in July; June keeps its answer.
+    const monthly = standIn.workspace.get(`${BATCH}/deployments/monthly`)!;
+    standIn.workspace.put({
+      ...monthly,
+      id: `${BATCH}/deployments/monthly-v3`,
+      name: 'monthly-v3',
+      properties: { ...monthly.properties, model: { referenceType: 'Id', assetId: `${WS}/models/credit-default/versions/3` } },
+      systemData: { ...monthly.systemData, lastModifiedAt: '2024-07-01T00:00:00.0000000+00:00' },
+    });
+    standIn.workspace.setDefaultDeployment('credit-batch', 'monthly-v3', '2024-07-01T00:00:00.0000000+00:00');
+    await enrich(services.enrich, { kind: 'endpoint', armId: BATCH });
+    await drain();
+    const july = await at('2024-07-02T00:00:00Z');
+    expect(july.serving.map((s) => [s.deployment.label, s.trafficShare, s.model?.label])).toEqual([
+      ['credit-batch/monthly-v3', 100, 'credit-default:3'],
+    ]);
+    expect(july.notServing.map((d) => [d.deployment.label, d.trafficShare])).toEqual([['credit-batch/monthly', 0]]);
+    expect((await at('2024-06-01T02:00:03Z')).serving[0]?.deployment.label).toBe('credit-batch/monthly');
+  });
+
+  it('a batch scoring job is linked to the deployment that ran it, and through it to the model version it scored with', async () => {
+    await enrich(services.enrich, { kind: 'job', armId: JOB });
+    await drain();
+    const up = await lineage(services.graph, { ref: JOB, direction: 'upstream', depth: 2, maxNodes: 100 });
+    expect(up.edges.find((e) => e.kind === 'deploymentOf')).toMatchObject({ from: idOf(`${BATCH}/deployments/monthly`), to: idOf(JOB) });
+    expect(up.nodes.map((n) => n.label)).toEqual(
+      expect.arrayContaining(['credit-batch/monthly', 'credit-default:2', 'credit-applications:3']),
+    );
+    const deployment = (await services.graph.readNode(idOf(`${BATCH}/deployments/monthly`)))!;
+    const job = (await services.graph.readNode(idOf(JOB)))!;
+    expect((await modelAt(services.graph, deployment, job.provenance[0]!.instant)).model?.label).toBe('credit-default:2');
+  });
+});
+
 describe('backfill', () => {
   it('imports the workspace, resumes after an interruption, and changes nothing when run again', async () => {
     let saved: BackfillState | undefined;
@@ -176,6 +247,9 @@ describe('backfill', () => {
         'deployment credit-scoring/blue',
         'deployment credit-scoring/green',
         'endpoint credit-scoring',
+        'endpoint credit-batch',
+        'deployment credit-batch/monthly',
+        'job credit-batch-score-20240601',
         'environment lightgbm-env:5',
         'compute cpu-cluster',
       ]),

@@ -265,9 +265,9 @@ describe('lists', () => {
     }
   });
 
-  it('lists all four jobs over two pages and all three model versions', async () => {
+  it('lists all five jobs over three pages and all three model versions', async () => {
     const jobs = await listAll(`${ids.workspace}/jobs`);
-    expect(jobs.pages).toHaveLength(2);
+    expect(jobs.pages).toHaveLength(3);
     expect(jobs.items.map((j) => j.name).sort()).toEqual(Object.values(ids.jobNames).sort());
     expect((await listAll(`${ids.models.container}/versions`)).items.map((m) => m.name)).toEqual(['1', '2', '3']);
   });
@@ -279,7 +279,7 @@ describe('lists', () => {
       expect(first.body.value).toHaveLength(3);
       expect(first.body.nextLink).toContain('api-version=2025-07-01-preview');
       const second = await getUrl(first.body.nextLink as string);
-      expect(second.body.value).toHaveLength(1);
+      expect(second.body.value).toHaveLength(2);
       const top = await getUrl(`${other.armUrl(`${ids.workspace}/jobs`)}&$top=1`);
       expect(top.body.value).toHaveLength(1);
       expect(top.body.nextLink).toContain('$top=1');

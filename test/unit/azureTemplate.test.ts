@@ -14,9 +14,10 @@ const infra = (...p: string[]) => join(ROOT, 'infra', ...p);
 const main = readBicep(infra('main.bicep'));
 const resources = readBicep(infra('resources.bicep'));
 const workspace = readBicep(infra('modules', 'workspace.bicep'));
+const registry = readBicep(infra('modules', 'registry.bicep'));
 const subscriptions = readBicep(infra('eventSubscriptions.bicep'));
 const subscription = readBicep(infra('modules', 'eventSubscription.bicep'));
-const all = [main, resources, workspace, subscriptions, subscription];
+const all = [main, resources, workspace, registry, subscriptions, subscription];
 const azureYaml = readFileSync(join(ROOT, 'azure.yaml'), 'utf8');
 const setting = (name: string) => appSettings(resources).find((s) => s.name === name)?.value;
 
@@ -104,7 +105,7 @@ describe('Azure template', () => {
         .exec(resources.vars.get('appQueues') ?? '')?.[1]
         ?.split(',')
         .map((q) => literal(q.trim(), resources)) ?? [];
-    for (const setting of ['ENRICHMENT_QUEUE', 'OPERATIONS_QUEUE', 'CLOSURE_QUEUE']) {
+    for (const setting of ['ENRICHMENT_QUEUE', 'OPERATIONS_QUEUE', 'CLOSURE_QUEUE', 'FANOUT_QUEUE']) {
       const name = literal(appSettings(resources).find((s) => s.name === setting)?.value ?? '', resources);
       expect(queueNames, setting).toContain(name);
       expect(queueNames, setting).toContain(`${name}-poison`); // where the host moves a message after maxDequeueCount deliveries
@@ -157,6 +158,19 @@ describe('Azure template', () => {
       "resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(eventHubAuthorizationRuleId))",
     );
     expect(main.outputs).toContain('WORKSPACES_WITHOUT_RESOURCE_LOGS');
+  });
+
+  it("gives the app Reader, and nothing more, on each registry it reads assets from, in the registry's own resource group", () => {
+    const reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'; // built-in Reader
+    expect(registry.vars.get('reader')).toBe(`'${reader}'`);
+    const assignment = resourceBody(registry, 'appReadsRegistry');
+    expect(assignment).toContain('scope: registry');
+    expect(assignment).toContain("roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', reader)");
+    expect(registry.text).not.toMatch(/dataActions|Contributor|Registry User/i);
+    // One module per registry id, deployed where the registry lives; none by default.
+    expect(main.params.get('registries')?.defaultValue).toBe('[]');
+    expect(main.text).toContain("scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])");
+    expect(main.text).toContain("registryName: split(id, '/')[8]");
   });
 
   it('reads resource logs through a consumer group of its own, named by the binding setting', () => {

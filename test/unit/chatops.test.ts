@@ -60,6 +60,16 @@ describe('command grammar', () => {
       at: 'now',
       workspace: WS,
     });
+    expect(command(`timeline credit-scoring in ${WS}`)).toEqual({ verb: 'timeline', endpoint: 'credit-scoring', workspace: WS });
+    expect(command(`ROLLBACK ${WS}/batchEndpoints/credit-batch`)).toEqual({
+      verb: 'rollback',
+      endpoint: `${WS}/batchEndpoints/credit-batch`,
+    });
+    expect(command('reproduce credit-default:3 in ws-credit')).toEqual({
+      verb: 'reproduce',
+      ref: 'credit-default:3',
+      workspace: 'ws-credit',
+    });
     expect(command('request 5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f')).toEqual({
       verb: 'request',
       id: '5f1e7a9c-0d3b-4c2a-9e8f-7a6b5c4d3e2f',
@@ -109,6 +119,9 @@ describe('command grammar', () => {
     expect(failure('served ep 2024-05-20T00:00:00Z')).toContain('Usage: served ENDPOINT at TIME');
     expect(failure('served ep on 2024-05-20T00:00:00Z')).toContain('Usage: served ENDPOINT at TIME');
     expect(failure('request')).toBe('Usage: request ID');
+    expect(failure('timeline')).toBe('Usage: timeline ENDPOINT [in WORKSPACE]');
+    expect(failure('rollback a b')).toBe('Usage: rollback ENDPOINT [in WORKSPACE]');
+    expect(failure('reproduce')).toBe('Usage: reproduce REF [in WORKSPACE]');
     expect(failure(`request r-1 in ${WS}`)).toContain('no workspace');
     expect(failure('help me')).toBe('help takes no arguments.');
     expect(failure('deploy everything')).toBe('Unknown command "deploy".');
@@ -615,6 +628,19 @@ describe('executor without a store', () => {
     expect(link('served credit-scoring at now')).toBe(
       `https://lineage.example/api/lineage/as-of?${q({ endpoint: `${WS}/onlineEndpoints/credit-scoring`, at: '2024-06-01T00:00:00.000Z' })}`,
     );
+    // Without a default workspace, a short workspace name or none at all goes into the link as typed.
+    const bare = (text: string) => startCommand(parseCommand(text), deps()).link;
+    expect(bare('lineage credit-default:3')).toBe(
+      `https://lineage.example/api/lineage?${q({ ref: 'credit-default:3', direction: 'upstream', depth: '6' })}`,
+    );
+    expect(bare('gate credit-default:3 in ws-credit')).toBe(
+      `https://lineage.example/api/gate?${q({ ref: 'credit-default:3', workspace: 'ws-credit' })}`,
+    );
+    expect(link('timeline credit-scoring')).toBe(
+      `https://lineage.example/api/endpoints/timeline?${q({ endpoint: 'credit-scoring', workspace: WS })}`,
+    );
+    expect(link('rollback credit-scoring')).toBe(link('timeline credit-scoring'));
+    expect(bare('reproduce credit-train-20240501')).toBe(`https://lineage.example/api/reproduce?${q({ ref: 'credit-train-20240501' })}`);
     expect(link('request a/b c')).toBeUndefined(); // does not parse: one id only
     expect(link('request a/b')).toBe('https://lineage.example/api/requests/a%2Fb');
   });
@@ -647,9 +673,6 @@ describe('executor without a store', () => {
     // resolveRef refuses these before the graph is read.
     const services = () =>
       Promise.resolve({ graph: {}, settings: { LINEAGE_MAX_NODES: 1000, LINEAGE_MAX_DEPTH: 25 } } as unknown as Services);
-    const shorthand = await startCommand(parseCommand('lineage azureml:credit-default:3'), deps({ services })).answer;
-    expect(shorthand.title).toBe('The reference is not in an accepted form');
-    expect(shorthand.lines).toContain('Add "in WORKSPACE_ARM_ID" to the command, or set CHATOPS_DEFAULT_WORKSPACE.');
     const malformed = await startCommand(parseCommand('gate credit'), deps({ services })).answer;
     expect(malformed.lines).toEqual(['"credit" is not a reference this API accepts.', 'Try: /lineage help']);
   });

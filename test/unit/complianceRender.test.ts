@@ -123,6 +123,73 @@ function makeReport(overrides: Partial<ComplianceReport> = {}): ComplianceReport
       treeSize: 8,
       verifiedCheckpoint: 8,
     },
+    freshness: {
+      numerator: 1,
+      denominator: 2,
+      ratio: 0.5,
+      computedAt: '2024-05-03T10:00:05Z',
+      items: [
+        {
+          node: 'deployment-1',
+          label: 'churn-endpoint/blue',
+          workspace: WORKSPACE,
+          lastObservedAt: '2024-05-01T08:00:00Z',
+          ageSeconds: 2 * 86_400 + 2 * 3600 + 5,
+        },
+      ],
+      staleAfterHours: 24,
+      p50Seconds: 600,
+      p95Seconds: 2 * 86_400 + 2 * 3600 + 5,
+      maxSeconds: 2 * 86_400 + 2 * 3600 + 5,
+    },
+    servingMatchesTraining: {
+      numerator: 0,
+      denominator: 1,
+      ratio: 0,
+      computedAt: '2024-05-03T10:00:05Z',
+      items: [
+        {
+          node: 'deployment-2',
+          label: 'churn-endpoint/green',
+          workspace: WORKSPACE,
+          model: 'churn:4',
+          trainingJob: 'train-42',
+          comparisons: [
+            {
+              aspect: 'environment',
+              verdict: 'mismatch',
+              serving: {
+                asset: 'sklearn-env:3',
+                image: 'mcr.microsoft.com/sk@sha256:' + 'a'.repeat(64),
+                digest: 'sha256:' + 'a'.repeat(64),
+              },
+              training: { asset: 'sklearn-env:2', image: 'mcr.microsoft.com/sk:latest', digest: null },
+            },
+            { aspect: 'code', verdict: 'match', serving: { asset: 'src:1' }, training: { asset: 'src:1' } },
+          ],
+        },
+      ],
+    },
+    schemaDrift: {
+      numerator: 8,
+      denominator: 10,
+      ratio: 0.8,
+      computedAt: '2024-05-03T10:00:06Z',
+      items: [
+        {
+          channel: 'eventgrid',
+          source: 'Microsoft.MachineLearningServices.ModelRegistered',
+          sourceKind: 'event-type',
+          events: 10,
+          clean: 8,
+          withUnexpectedFields: 1,
+          deadLettered: 1,
+          unexpectedFields: [{ path: 'data.<b>NewField</b>', events: 1 }],
+          deadLetterFields: [{ path: 'data.ModelName', events: 1 }],
+        },
+      ],
+      bySource: [],
+    },
     cost: {
       cosmosRequests: 123,
       documentsRead: 456,
@@ -324,6 +391,38 @@ describe('renderHtml', () => {
     expect(lineage).toContain('<td>gap-199</td>');
     expect(lineage).not.toContain('<td>gap-200</td>');
     expect(lineage).toContain('50 more not shown (first 200 of 250 listed)');
+  });
+
+  it('lists freshness figures and stale deployments, serving-versus-training differences with both sides, and schema drift by field path', () => {
+    const html = renderHtml(makeReport(), []);
+    const freshness = sectionHtml(html, 'freshness');
+    expect(freshness).toContain('<dt>Stale after</dt><dd>24 h</dd>');
+    expect(freshness).toContain('<dt>Age p50</dt><dd>10 min</dd>');
+    expect(freshness).toContain('<dt>Age max</dt><dd>2 d 2 h</dd>');
+    expect(freshness).toContain('churn-endpoint/blue');
+    expect(freshness).toContain('2024-05-01T08:00:00Z');
+
+    const serving = sectionHtml(html, 'servingMatchesTraining');
+    expect(serving).toContain('sklearn-env:3');
+    expect(serving).toContain('sklearn-env:2');
+    expect(serving).toContain(`digest <code>sha256:${'a'.repeat(64)}</code>`);
+    expect(serving).toContain('<code>mcr.microsoft.com/sk:latest</code>');
+    // Only what differs is listed: the matching code is not a row.
+    expect(count(serving, /<td>code<\/td>/g)).toBe(0);
+    expect(count(serving, /<td>environment<\/td>/g)).toBe(1);
+
+    const drift = sectionHtml(html, 'schemaDrift');
+    expect(drift).toContain('<code>data.&lt;b&gt;NewField&lt;/b&gt;</code> (1)');
+    expect(drift).toContain('<code>data.ModelName</code> (1)');
+    expect(summaryRow(html, 'Schema drift')).toContain('80.0 %');
+  });
+
+  it('reads a report written before the freshness, serving and schema drift sections existed as empty ones', () => {
+    const { freshness: _f, servingMatchesTraining: _s, schemaDrift: _d, ...old } = makeReport();
+    const parsed = reportSchema.parse(old);
+    expect(parsed.freshness).toMatchObject({ numerator: 0, denominator: 0, ratio: null, items: [], p50Seconds: null });
+    expect(parsed.schemaDrift.bySource).toEqual([]);
+    expect(summaryRow(renderHtml(parsed, []), 'Serving matches training')).toContain('n/a (nothing to measure)');
   });
 
   it('lists drift, retention, PII and cost details', () => {

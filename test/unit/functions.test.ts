@@ -79,12 +79,16 @@ describe('the function list', () => {
       captureEventHub: 'eventHubTrigger',
       enrichResource: 'queueTrigger',
       maintainClosures: 'queueTrigger',
+      projectFanOutPart: 'queueTrigger',
       runOperation: 'queueTrigger',
       complianceLineage: 'timerTrigger',
       complianceDrift: 'timerTrigger',
       complianceRetention: 'timerTrigger',
       compliancePii: 'timerTrigger',
       complianceIntegrity: 'timerTrigger',
+      complianceServing: 'timerTrigger',
+      complianceSchemaDrift: 'timerTrigger',
+      reconcileServing: 'timerTrigger',
       sequenceEvents: 'timerTrigger',
     });
     expect(registeredRoutes()).toEqual(routes);

@@ -106,12 +106,17 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   COMPLIANCE_RETENTION_SCHEDULE: '0 30 2 * * *',
   COMPLIANCE_PII_SCHEDULE: '0 45 2 * * *',
   COMPLIANCE_INTEGRITY_SCHEDULE: '0 10 * * * *',
+  COMPLIANCE_SERVING_SCHEDULE: '0 20 * * * *',
+  COMPLIANCE_SCHEMA_DRIFT_SCHEDULE: '0 50 2 * * *',
+  RECONCILE_SCHEDULE: '0 */30 * * * *',
   TLOG_SEQUENCE_SCHEDULE: '0 */5 * * * *',
   TLOG_KEYVAULT_KEY_ID: 'https://kv-lineage-abc.vault.azure.net/keys/checkpoint-signing',
   RETENTION_REQUESTS_DAYS: '30',
   RETENTION_RAW_EVENTS_DAYS: '2557',
   RETENTION_GRACE_DAYS: '7',
   AUDIT_WINDOW_DAYS: '2557',
+  FRESHNESS_STALE_HOURS: '24',
+  RECONCILE_OLDER_THAN_HOURS: '24',
 };
 
 function templateAsEnvironment(): Record<string, string> {
@@ -130,7 +135,14 @@ describe('settings contract: app registrations ↔ template ↔ local.settings.j
   it('loads every function through the worker contract', () => {
     const names = functions.map((f) => f.metadata.name);
     expect(names).toEqual(
-      expect.arrayContaining(['captureEventGrid', 'captureEventHub', 'enrichResource', 'complianceLineage', 'lineage']),
+      expect.arrayContaining([
+        'captureEventGrid',
+        'captureEventHub',
+        'enrichResource',
+        'projectFanOutPart',
+        'complianceLineage',
+        'lineage',
+      ]),
     );
     expect(bindingSettingReferences().size).toBeGreaterThanOrEqual(6);
   });

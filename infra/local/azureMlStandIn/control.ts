@@ -35,6 +35,7 @@ export interface ControlContext {
 const at = z.string().optional();
 const schemas = {
   setTraffic: z.object({ endpoint: z.string().min(1), traffic: z.record(z.string(), z.number()), at }),
+  setDefaultDeployment: z.object({ endpoint: z.string().min(1), deployment: z.string().min(1), at }),
   upsertDeployment: z.object({
     endpoint: z.string().min(1),
     name: z.string().min(1),
@@ -72,6 +73,7 @@ export const CONTROL_ROUTES = [
   'DELETE /_standin/faults                remove every fault',
   'GET    /_standin/resources             {ids: [...]} every resource served',
   'POST   /_standin/setTraffic            {endpoint, traffic, at?}',
+  'POST   /_standin/setDefaultDeployment  {endpoint, deployment, at?} (batch endpoints)',
   'POST   /_standin/upsertDeployment      {endpoint, name, model, environmentId, codeId?, scoringScript?, instanceType?, instanceCount?, description?, at?}',
   'POST   /_standin/deleteResource        {id}',
   'POST   /_standin/addModelVersion       {name, version, modelUri, jobName?, modelType?, description?, tags?, properties?, flavors?, at?}',
@@ -116,6 +118,10 @@ export async function serveControl(ctx: ControlContext, req: IncomingMessage, ur
       case 'POST /_standin/setTraffic': {
         const b = parse(schemas.setTraffic, await readJson(req));
         return ok(ctx.state.setTraffic(b.endpoint, b.traffic, b.at));
+      }
+      case 'POST /_standin/setDefaultDeployment': {
+        const b = parse(schemas.setDefaultDeployment, await readJson(req));
+        return ok(ctx.state.setDefaultDeployment(b.endpoint, b.deployment, b.at));
       }
       case 'POST /_standin/upsertDeployment': {
         const { endpoint, name, at: when, ...spec } = parse(schemas.upsertDeployment, await readJson(req));

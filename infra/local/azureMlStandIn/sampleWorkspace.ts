@@ -11,6 +11,9 @@ import { armResource, type ArmResource, type SystemData } from './arm.js';
  *     -> prepared_data -> credit-train-20240501 (step "train", + registry model credit-baseline:1)
  *     -> credit-default:3 -> credit-scoring/green (0%)
  *   credit-default:1 was uploaded from a datastore path (jobName null).
+ *   credit-default:3 rolled out on green (10 %, then 100 %), breached its monitor, rolled back (SAMPLE_ROLLOUT)
+ *   credit-default:2 -> credit-batch/monthly (the batch endpoint's default deployment)
+ *     -> scoring job credit-batch-score-20240601 over credit-applications:3
  *
  * Shapes follow the 2025-12-01 spec examples and the quirks listed in test/fixtures/README.md; values are invented. Where the
  * notes say the service differs from the schema, the sample does what the service does: explicit
@@ -45,6 +48,7 @@ const DATASTORE_URI_LC = `azureml://subscriptions/${SUB}/resourcegroups/${RG}/wo
 /** Same form with `resourceGroups`, as the recorded `modelUri`. */
 const DATASTORE_URI = `azureml://subscriptions/${SUB}/resourceGroups/${RG}/workspaces/${WS_NAME}/datastores`;
 const ENDPOINT = `${WS}/onlineEndpoints/credit-scoring`;
+const BATCH_ENDPOINT = `${WS}/batchEndpoints/credit-batch`;
 
 /** Every id and name of the default sample, for tests and the quick start. */
 export const SAMPLE_IDS = {
@@ -61,12 +65,15 @@ export const SAMPLE_IDS = {
     prep: 'credit-prep-20240501',
     train: 'credit-train-20240501',
     trainApril: 'credit-train-20240415',
+    /** The batch scoring job the `monthly` deployment ran on 1 June 2024 over credit-applications:3. */
+    batchScore: 'credit-batch-score-20240601',
   },
   jobs: {
     pipeline: `${WS}/jobs/credit-pipeline-20240501`,
     prep: `${WS}/jobs/credit-prep-20240501`,
     train: `${WS}/jobs/credit-train-20240501`,
     trainApril: `${WS}/jobs/credit-train-20240415`,
+    batchScore: `${WS}/jobs/credit-batch-score-20240601`,
   },
   models: {
     container: `${WS}/models/credit-default`,
@@ -93,6 +100,8 @@ export const SAMPLE_IDS = {
   blobContainer: BLOB_CONTAINER,
   endpoint: ENDPOINT,
   deployments: { blue: `${ENDPOINT}/deployments/blue`, green: `${ENDPOINT}/deployments/green` },
+  batchEndpoint: BATCH_ENDPOINT,
+  batchDeployment: `${BATCH_ENDPOINT}/deployments/monthly`,
   registryModel: `${REG}/models/credit-baseline/versions/1`,
   registryModelUri: `azureml://registries/${REG_NAME}/models/credit-baseline/versions/1`,
   registryData: `${REG}/data/credit-bureau-features/versions/2`,
@@ -100,6 +109,19 @@ export const SAMPLE_IDS = {
   /** Curated environment of the green deployment; Microsoft's `azureml` registry is not served (not in this subscription). */
   curatedEnvironmentUri: 'azureml://registries/azureml/environments/lightgbm-3.3/versions/43',
 } as const;
+
+/**
+ * The rollout of credit-default:3 the sample tells after its events: green takes 10 %, then all
+ * traffic; the model monitor's run on green fails on 23 May (the RunStatusChanged in
+ * sample-events.json, tagged azureml_modelmonitor_threshold_breached) and traffic goes back to blue
+ * half an hour later. The REST API shows only the current traffic, so each step is set on the
+ * stand-in (`setTraffic`) and observed through an Activity Log endpoint write before the next.
+ */
+export const SAMPLE_ROLLOUT = [
+  { at: '2024-05-21T08:00:00.0000000+00:00', traffic: { blue: 90, green: 10 } },
+  { at: '2024-05-22T08:00:00.0000000+00:00', traffic: { blue: 0, green: 100 } },
+  { at: '2024-05-23T10:00:00.0000000+00:00', traffic: { blue: 100, green: 0 } },
+] as const;
 
 const ids = SAMPLE_IDS;
 
@@ -773,6 +795,95 @@ function endpointAndDeployments(): ArmResource[] {
   ];
 }
 
+/**
+ * The batch endpoint and its default deployment (model given as an `Id` asset reference, as batch
+ * deployments write it), and one scoring job it ran. The job is a pipeline job whose properties
+ * name the endpoint and deployment (`azureml.endpointname`, `azureml.deploymentname`,
+ * `runSource: BatchDeployment`), as the service records batch runs.
+ */
+function batchEndpoint(): ArmResource[] {
+  const monthly = ids.batchDeployment;
+  return [
+    armResource(
+      BATCH_ENDPOINT,
+      {
+        description: 'Monthly re-scoring of the loan book',
+        properties: { BatchEndpointCreationApiVersion: '2023-10-01', 'azureml.onlineendpointid': BATCH_ENDPOINT },
+        authMode: 'AADToken',
+        defaults: { deploymentName: 'monthly' },
+        provisioningState: 'Succeeded',
+        scoringUri: `https://credit-batch.${LOCATION}.inference.ml.azure.com/jobs`,
+        swaggerUri: null,
+      },
+      byPipeline('2024-05-20T09:00:00.0000000+00:00', '2024-05-20T09:12:31.0000000+00:00'),
+      { location: LOCATION, tags: { team: 'risk' }, kind: '', identity: { type: 'SystemAssigned', tenantId: TENANT }, sku: null },
+    ),
+    armResource(
+      monthly,
+      {
+        description: 'credit-default:2 over the month-end loan book',
+        properties: {},
+        codeConfiguration: { codeId: ids.codes.v6, scoringScript: 'batch_score.py' },
+        environmentId: ids.environments.v5,
+        environmentVariables: {},
+        compute: ids.compute,
+        errorThreshold: -1,
+        retrySettings: { maxRetries: 3, timeout: 'PT30S' },
+        miniBatchSize: 10,
+        loggingLevel: 'Info',
+        model: { referenceType: 'Id', assetId: ids.models.v2 },
+        maxConcurrencyPerInstance: 1,
+        outputAction: 'AppendRow',
+        outputFileName: 'predictions.csv',
+        resources: { instanceCount: 2, instanceType: null, properties: {} },
+        provisioningState: 'Succeeded',
+      },
+      byPipeline('2024-05-20T09:05:00.0000000+00:00', '2024-05-20T09:12:31.0000000+00:00'),
+      { location: LOCATION, tags: { team: 'risk' }, kind: '', identity: null, sku: null },
+    ),
+    armResource(
+      ids.jobs.batchScore,
+      {
+        description: null,
+        tags: { 'azureml.batchrun': 'true', 'azureml.deploymentname': 'monthly', 'azureml.jobtype': 'azureml.pipelinejob' },
+        properties: {
+          'azureml.deploymentname': 'monthly',
+          'azureml.endpointname': 'credit-batch',
+          'azureml.runLineageType': 'batchDeployment',
+          'azureml.defaultComputeName': 'cpu-cluster',
+          runSource: 'BatchDeployment',
+          runType: 'HTTP',
+        },
+        displayName: 'credit-batch-monthly',
+        status: 'Completed',
+        experimentName: 'credit-batch',
+        services: jobServices(ids.jobNames.batchScore),
+        computeId: null,
+        isArchived: false,
+        identity: null,
+        componentId: null,
+        notificationSetting: null,
+        jobType: 'Pipeline',
+        sourceJobId: null,
+        settings: { default_compute: ids.compute },
+        inputs: {
+          input_data: { description: null, jobInputType: 'uri_folder', mode: 'ReadOnlyMount', uri: 'azureml:credit-applications:3' },
+        },
+        outputs: {
+          score: {
+            description: null,
+            jobOutputType: 'uri_file',
+            mode: 'ReadWriteMount',
+            uri: `azureml://datastores/workspaceblobstore/paths/azureml/${ids.jobNames.batchScore}/score/predictions.csv`,
+          },
+        },
+        jobs: {},
+      },
+      byPipeline('2024-06-01T02:00:03.1713520+00:00', '2024-06-01T02:04:32.8374260+00:00'),
+    ),
+  ];
+}
+
 function workspace(): ArmResource {
   return armResource(
     WS,
@@ -918,6 +1029,7 @@ export function createSampleWorkspace(): SampleWorkspace {
       ...components(),
       ...infrastructure(),
       ...endpointAndDeployments(),
+      ...batchEndpoint(),
       ...registry(),
     ],
   };

@@ -162,6 +162,15 @@ export class SampleWorkspaceState {
     return structuredClone(ep);
   }
 
+  /** Makes `deployment` the batch endpoint's default (`defaults.deploymentName`), as a batch endpoint update would. */
+  setDefaultDeployment(endpoint: string, deployment: string, at?: string): ArmResource {
+    const ep = this.mustGet(this.idOf('batchEndpoints', endpoint));
+    if (!this.has(`${ep.id}/deployments/${deployment}`)) throw new Error(`endpoint ${ep.name} has no deployment "${deployment}"`);
+    ep.properties.defaults = { deploymentName: deployment };
+    Object.assign(ep.systemData, modifiedBy(resolveTime(at)));
+    return structuredClone(ep);
+  }
+
   /**
    * Creates or updates a managed online deployment. A new deployment joins the endpoint's
    * traffic map at 0, the way the sample lists green.

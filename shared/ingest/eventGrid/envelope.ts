@@ -19,7 +19,7 @@ export interface EventEnvelope {
   data: unknown;
 }
 
-const eventGridSchema = z.looseObject({
+export const eventGridSchema = z.looseObject({
   id: z.string().min(1),
   topic: z.string().min(1),
   subject: z.string().optional(),
@@ -30,7 +30,7 @@ const eventGridSchema = z.looseObject({
   metadataVersion: z.string().optional(),
 });
 
-const cloudEventSchema = z.looseObject({
+export const cloudEventSchema = z.looseObject({
   // Event Grid's own CloudEvents examples sometimes omit `specversion`; the event is still usable.
   specversion: z.string().optional(),
   id: z.string().min(1),

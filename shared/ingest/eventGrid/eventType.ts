@@ -45,6 +45,8 @@ export type ProjectionResult = { ok: true; delta: GraphDelta } | { ok: false; is
 /** One declared event type, its schema's types checked at the declaration and no longer needed. */
 export interface EventTypeEntry {
   type: string;
+  /** The `data` fields the schema declares, as spelled there (the schema-drift check compares ignoring case). */
+  fields: readonly string[];
   /** `data` (an object, keys as sent) and the subject into a delta, or the issues that refuse it. */
   project(data: Record<string, unknown>, subject: string | undefined, at: EventContext): ProjectionResult;
   followUp(node: GraphDelta['nodes'][number]): boolean;
@@ -58,6 +60,7 @@ export function azureMlEvent<S extends z.ZodObject>(declared: AzureMlEventType<S
   const { subject } = declared;
   return {
     type: declared.type,
+    fields,
     followUp: declared.followUp ?? never,
     project(raw, subjectText, at) {
       const data = canonicalizeKeys(raw, fields);

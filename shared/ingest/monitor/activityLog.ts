@@ -22,8 +22,8 @@ const LINEAGE_TYPES: Record<string, EnrichmentKind | null> = {
   'workspaces/components/versions': null,
   'workspaces/onlineendpoints': 'endpoint',
   'workspaces/onlineendpoints/deployments': 'deployment',
-  'workspaces/batchendpoints': null,
-  'workspaces/batchendpoints/deployments': null,
+  'workspaces/batchendpoints': 'endpoint',
+  'workspaces/batchendpoints/deployments': 'deployment',
   'workspaces/computes': 'compute',
   'workspaces/datastores': null,
 };

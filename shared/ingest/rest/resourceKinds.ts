@@ -11,6 +11,7 @@ import {
   type WorkspaceId,
 } from '../../graph/keys.js';
 import { emptyDelta, type EdgeKind, type GraphDelta } from '../../graph/model.js';
+import { imageDigest } from '../../util/imageRef.js';
 import { isRecord } from '../../util/isRecord.js';
 import { toInstant } from '../../util/time.js';
 import type { EnrichmentMessage } from '../enrichmentMessage.js';
@@ -205,6 +206,14 @@ function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestConte
     b.node(commit, { repository: git.repository, commit: git.commit.toLowerCase() });
     b.edge('commitOf', commit, job);
   }
+  // A batch scoring job names the batch endpoint and deployment that ran it in its properties.
+  const batchEndpoint = nonBlank(getIgnoringCase(props, 'azureml.endpointname'));
+  const batchDeployment = nonBlank(getIgnoringCase(props, 'azureml.deploymentname'));
+  if (batchEndpoint && batchDeployment)
+    b.edge('deploymentOf', endpointDeployment(ws, 'batchEndpoints', batchEndpoint, batchDeployment), job, {
+      endpoint: batchEndpoint,
+      deployment: batchDeployment,
+    });
   // Pipeline steps name their parent run in properties (v1 and v2 runs alike).
   const parent = nonBlank(getIgnoringCase(props, 'azureml.pipelinerunid')) ?? nonBlank(getIgnoringCase(props, 'azureml.parentrunid'));
   const self = job.label;
@@ -259,6 +268,8 @@ function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, prope
       environmentId,
       codeId,
       scoringScript: nonBlank(obj(p.codeConfiguration).scoringScript),
+      // Batch deployments run on a compute cluster.
+      compute: nonBlank(p.compute),
     },
     // Which model the deployment serves, as observed over time (Q2, Q3).
     model ? { model: model.key } : undefined,
@@ -268,21 +279,32 @@ function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, prope
   linkCodeAndEnvironment(b, ws, deployment, codeId, environmentId);
 }
 
-function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, deployments: listed }: RestContext): void {
-  const collection = /\/batchendpoints\//i.test(armId) ? 'batchEndpoints' : 'onlineEndpoints';
-  const traffic = obj(p.traffic);
-  b.node(endpoint, {
-    description: nonBlank(p.description),
-    properties: obj(p.properties),
-    scoringUri: nonBlank(p.scoringUri),
-    authMode: nonBlank(p.authMode),
-    provisioningState: nonBlank(p.provisioningState),
-    traffic,
-    mirrorTraffic: isRecord(p.mirrorTraffic) ? p.mirrorTraffic : undefined,
-  });
+function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, properties: p, resource, deployments: listed }: RestContext): void {
+  const batch = /\/batchendpoints\//i.test(armId);
+  const collection = batch ? 'batchEndpoints' : 'onlineEndpoints';
+  // A batch endpoint routes every invocation that names no deployment to its default one
+  // (`defaults.deploymentName`): observed as a 100 % share, so as-of answers read both kinds alike.
+  const defaultDeployment = batch ? nonBlank(obj(p.defaults).deploymentName) : undefined;
+  const traffic = batch ? (defaultDeployment ? { [defaultDeployment]: 100 } : {}) : obj(p.traffic);
+  b.node(
+    endpoint,
+    {
+      // The name as the service spells it (labels keep the first spelling seen, which logs upper-case).
+      name: nonBlank(obj(resource).name),
+      description: nonBlank(p.description),
+      properties: obj(p.properties),
+      scoringUri: nonBlank(p.scoringUri),
+      authMode: nonBlank(p.authMode),
+      provisioningState: nonBlank(p.provisioningState),
+      traffic: batch ? undefined : traffic,
+      mirrorTraffic: isRecord(p.mirrorTraffic) ? p.mirrorTraffic : undefined,
+      defaultDeployment,
+    },
+    batch ? { defaultDeployment: defaultDeployment ?? null } : undefined,
+  );
   const shares = new Map<string, number>();
   for (const [name, pct] of Object.entries(traffic)) shares.set(name, typeof pct === 'number' ? pct : Number(pct) || 0);
-  // Deployments listed under the endpoint but absent from `traffic` serve 0%.
+  // Deployments listed under the endpoint but absent from `traffic` (or not the default) serve 0%.
   for (const d of listed ?? []) {
     const name = nonBlank(obj(d).name) ?? nonBlank(obj(d).id)?.split('/').pop();
     if (name && !shares.has(name)) shares.set(name, 0);
@@ -307,6 +329,10 @@ function projectAsset(b: DeltaBuilder, at: RestContext): void {
     datastore: resolved.datastore?.label,
     referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
     image: nonBlank(p.image),
+    // Where the image is pinned by content; a tag can be pushed again (reproduce lists it as a gap).
+    imageDigest: imageDigest(p.image),
+    // `OnBaseImageUpdate`: the image built from this version changes when its base image does.
+    autoRebuild: nonBlank(p.autoRebuild),
     environmentType: nonBlank(p.environmentType),
     osType: nonBlank(p.osType),
     build: isRecord(p.build) ? p.build : undefined,
@@ -341,7 +367,7 @@ const zodIssues = (error: z.ZodError | undefined, prefix: string): ValidationIss
 /** One entry per kind the enrichment queue can ask for, and the MLflow metric history fetched on demand. */
 const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
   // What fed the job, its parent run, the code and environment it ran with, and its MLflow run.
-  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf'], alsoFetch: jobRun },
+  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf', 'deploymentOf'], alsoFetch: jobRun },
   // runs/get of the job's run: metrics, params, tags, dataset inputs. A 404 means no run, not no job.
   mlflowRun: {
     node: 'job',

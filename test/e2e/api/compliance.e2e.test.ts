@@ -19,6 +19,7 @@ import { toInstant } from '../../../shared/util/time.js';
 import {
   ADMIN,
   ADMIN_KEY,
+  until,
   AS,
   ENDPOINT,
   FUNCTION_KEY,
@@ -223,6 +224,51 @@ describe('happy', () => {
     expect(first.pii.byKind).toEqual({});
   });
 
+  it('freshness and serving-versus-training cover the deployments serving now; schema drift counts every logged event by source', async () => {
+    const { nodes, edges } = await sampleGraph();
+    const servingNow = [...nodes.values()].filter((n) => {
+      if (n.kind !== 'deployment' || deleted(n)) return false;
+      const shares = [...edges.values()]
+        .filter((e) => e.from === n.id && e.kind === 'serves')
+        .map((e) => newest(e.history.traffic))
+        .filter((v) => v !== undefined);
+      return shares.length === 0 || shares.some((v) => Number(v) > 0);
+    });
+    const f = first.freshness;
+    expect(f.denominator).toBe(servingNow.length);
+    expect(f.denominator).toBeGreaterThan(0);
+    // Captured minutes ago: nothing is stale, and every age is known.
+    expect(f).toMatchObject({ numerator: f.denominator, items: [], staleAfterHours: 24 });
+    expect(f.p50Seconds).not.toBeNull();
+    expect(f.p50Seconds!).toBeLessThanOrEqual(f.p95Seconds!);
+    expect(f.p95Seconds!).toBeLessThanOrEqual(f.maxSeconds!);
+    expect(f.maxSeconds!).toBeLessThan(3600);
+
+    const m = first.servingMatchesTraining;
+    expect(m.denominator).toBe(servingNow.length);
+    expect(m.numerator).toBe(m.denominator - m.items.length);
+    for (const item of m.items) {
+      expect(servingNow.map((n) => n.id)).toContain(item.node);
+      expect(item.comparisons.map((c) => c.aspect).sort()).toEqual(['code', 'environment']);
+      expect(item.comparisons.some((c) => c.verdict !== 'match')).toBe(true);
+    }
+
+    const d = first.schemaDrift;
+    expect(d.denominator).toBeGreaterThan(0);
+    expect(d.bySource.reduce((n, s) => n + s.events, 0)).toBe(d.denominator);
+    expect(d.bySource.reduce((n, s) => n + s.clean, 0)).toBe(d.numerator);
+    // The sample arrives through Event Grid and the REST enrichment.
+    const channels = new Set(d.bySource.map((s) => s.channel));
+    expect(channels.has('eventgrid') && channels.has('rest')).toBe(true);
+    expect(d.bySource.find((s) => s.source === 'Microsoft.MachineLearningServices.ModelRegistered')?.events).toBeGreaterThan(0);
+    for (const s of d.items) expect(s.withUnexpectedFields + s.deadLettered).toBeGreaterThan(0);
+    console.log(
+      `sample: freshness ${f.numerator}/${f.denominator} (p50 ${f.p50Seconds} s, p95 ${f.p95Seconds} s, max ${f.maxSeconds} s); ` +
+        `servingMatchesTraining ${m.numerator}/${m.denominator} ${JSON.stringify(m.items.map((i) => [i.label, i.comparisons]))}; ` +
+        `schemaDrift ${d.numerator}/${d.denominator} ${JSON.stringify(d.items.map((s) => [s.source, s.unexpectedFields, s.deadLetterFields]))}`,
+    );
+  });
+
   it('a second run with nothing new gives the same figures and processes fewer changed documents', async () => {
     second = await run({});
     expect(second.runId).not.toBe(first.runId);
@@ -282,10 +328,13 @@ describe('timers', () => {
     complianceRetention: 'retention',
     compliancePii: 'pii',
     complianceIntegrity: 'integrity',
+    complianceServing: 'serving',
+    complianceSchemaDrift: 'schemaDrift',
   };
 
-  it('the five compliance timers are registered as timer triggers', () => {
-    for (const name of Object.keys(TIMERS)) expect(api.host.output()).toMatch(new RegExp(`^  ${name}: timerTrigger `, 'm'));
+  it('the seven compliance timers and the reconcile timer are registered as timer triggers', () => {
+    for (const name of [...Object.keys(TIMERS), 'reconcileServing'])
+      expect(api.host.output()).toMatch(new RegExp(`^  ${name}: timerTrigger `, 'm'));
   });
 
   it('invoking complianceLineage runs the lineage check alone; the other sections are carried over', async () => {
@@ -297,7 +346,7 @@ describe('timers', () => {
     expect(figures(after)).toEqual(figures(before));
     expect(after.lineageCompleteness.computedAt).toBe(after.generatedAt);
     expect(after.deploymentTraceability.computedAt).toBe(after.generatedAt);
-    for (const s of ['driftAttribution', 'retention', 'pii', 'integrity'] as const)
+    for (const s of ['driftAttribution', 'retention', 'pii', 'integrity', 'freshness', 'servingMatchesTraining', 'schemaDrift'] as const)
       expect(after[s].computedAt, s).toBe(before[s].computedAt);
     expect(Object.keys(after.cost.byCheck)).toEqual(['lineage']);
   });
@@ -309,6 +358,22 @@ describe('timers', () => {
       expect(after, name).toMatchObject({ checksRun: [check], trigger: `timer:${name}` });
       expect(Object.keys(after.cost.byCheck), name).toEqual([check]);
     }
+  });
+});
+
+describe('reconcile', () => {
+  it('reconcileServing reads every endpoint and deployment again through the enrichment queue the host works', async () => {
+    const { nodes } = await sampleGraph();
+    const wanted = [...nodes.values()].filter((n) => (n.kind === 'endpoint' || n.kind === 'deployment') && !deleted(n)).map((n) => n.key);
+    expect(wanted.length).toBeGreaterThan(1);
+    const requested = async () => {
+      const res = await fetch(`${api.standIn}/_standin/requests`);
+      const { requests } = (await res.json()) as { requests: Array<{ method: string; path: string }> };
+      return new Set(requests.filter((r) => r.method === 'GET').map((r) => decodeURIComponent(r.path).toLowerCase()));
+    };
+    await fetch(`${api.standIn}/_standin/requests`, { method: 'DELETE' });
+    await invokeTimer('reconcileServing');
+    await until('the stand-in served every endpoint and deployment again', requested, (paths) => wanted.every((k) => paths.has(k)));
   });
 });
 

@@ -161,8 +161,8 @@ describe('errors', () => {
 
   it('an unknown model version is 404 not-found; a malformed ref 400 invalid-ref', async () => {
     expectProblem(await api.get('/api/diff', { from: S.models.v2, to: `${WS}/models/credit-default/versions/42` }), 404, 'not-found');
-    expectProblem(await api.get('/api/diff', { from: 'credit-default:2', to: S.models.v3 }), 400, 'invalid-ref');
-    expectProblem(await api.get('/api/diff', { from: 'azureml:credit-default:2', to: S.models.v3 }), 400, 'invalid-ref');
+    expectProblem(await api.get('/api/diff', { from: 'credit-default', to: S.models.v3 }), 400, 'invalid-ref');
+    expectProblem(await api.get('/api/diff', { from: 'azureml:credit-default:42', to: S.models.v3 }), 404, 'not-found');
   });
 });
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { z } from 'zod';
-import { SAMPLE_IDS } from '../../../infra/local/azureMlStandIn/sampleWorkspace.js';
-import { nodeSchema, problemSchema } from '../../../shared/api/schemas.js';
+import { SAMPLE_IDS, SAMPLE_ROLLOUT } from '../../../infra/local/azureMlStandIn/sampleWorkspace.js';
+import { nodeSchema, problemSchema, timelineAnswerSchema } from '../../../shared/api/schemas.js';
 import { PROBLEM_CODES, type ProblemCode } from '../../../shared/errors.js';
 import { ROOT, spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
 
@@ -284,6 +284,36 @@ export async function seedSample(api: Api): Promise<void> {
 }
 
 /** Nothing internal leaves the app: no stack frames, file paths or module names. */
+/**
+ * Plays the sample's rollout of credit-default:3 (SAMPLE_ROLLOUT) after seedSample: each traffic
+ * step set on the stand-in and observed through an endpoint write before the next, then a drift
+ * compliance run, which attributes the monitor breach to green and credit-default:3. Not part of
+ * seedSample: it runs a compliance check, and some suites start from no report at all.
+ */
+export async function playSampleRollout(api: Api): Promise<void> {
+  for (const step of SAMPLE_ROLLOUT) {
+    await api.standInControl('setTraffic', { endpoint: 'credit-scoring', traffic: step.traffic, at: step.at });
+    await api.eventHub([endpointWrite(new Date(Date.parse(step.at) + 1000).toISOString())]);
+    await until(
+      `the traffic step of ${step.at} in the timeline`,
+      () => api.get('/api/endpoints/timeline', { endpoint: ENDPOINT }),
+      (a) =>
+        a.status === 200 &&
+        timelineAnswerSchema
+          .parse(a.body)
+          .changes.some(
+            (c) =>
+              c.kind === 'traffic' &&
+              c.deployment === 'credit-scoring/green' &&
+              Date.parse(c.at) === Date.parse(step.at) &&
+              c.to === step.traffic.green,
+          ),
+    );
+  }
+  const run = await api.request('POST', '/api/compliance/run', { wait: '200' }, { ...ADMIN, body: JSON.stringify({ checks: ['drift'] }) });
+  if (run.status !== 200) throw new Error(`the drift check answered ${run.status}: ${run.text}`);
+}
+
 export function expectNoInternals(text: string): void {
   expect(text).not.toMatch(/\n\s*at\s|node_modules|\/work\/|file:\/\/|\.(?:ts|js|mjs|cjs):\d+/);
   expect(text).not.toMatch(/"stack"\s*:/);

@@ -38,12 +38,16 @@ async function expectPathsFollowEdges(a: Impact, ref: string): Promise<void> {
 }
 
 describe('happy', () => {
-  it('credit-applications:3 reaches model credit-default:3, both pipeline jobs, the green deployment and the endpoint', async () => {
+  it('credit-applications:3 reaches model credit-default:3, both pipeline jobs, the batch job scoring it, the green deployment and the endpoint', async () => {
     const a = await impact({ ref: 'azureml:credit-applications:3', workspace: WS });
     expect(a.root).toMatchObject({ kind: 'data', label: 'credit-applications:3' });
     expect(a.partial).toBe(false);
     expect(a.models.map((m) => m.node.label)).toEqual(['credit-default:3']);
-    expect(a.jobs.map((j) => j.node.label).sort()).toEqual(['credit-prep-20240501', 'credit-train-20240501']);
+    expect(a.jobs.map((j) => j.node.label).sort()).toEqual([
+      'credit-batch-score-20240601',
+      'credit-prep-20240501',
+      'credit-train-20240501',
+    ]);
     // Green serves credit-default:3 but takes no traffic; blue serves credit-default:2, built from credit-applications:2.
     expect(a.deployments.map((d) => [d.node.label, d.servingNow, d.trafficShare])).toEqual([['credit-scoring/green', false, 0]]);
     expect(a.deployments[0]?.model).toBe(S.models.v3.toLowerCase());
@@ -55,33 +59,44 @@ describe('happy', () => {
     await expectPathsFollowEdges(a, S.data.v3);
   });
 
-  it('credit-applications:2 reaches credit-default:2 and blue, which serves it now with all the traffic', async () => {
+  it('credit-applications:2 reaches credit-default:2, blue and the batch default deployment, which serve it now, and the batch job', async () => {
     const a = await impact({ ref: S.data.v2 });
     expect(a.models.map((m) => m.node.label)).toEqual(['credit-default:2']);
-    expect(a.jobs.map((j) => j.node.label)).toEqual(['credit-train-20240415']);
-    expect(a.deployments.map((d) => [d.node.label, d.servingNow, d.trafficShare])).toEqual([['credit-scoring/blue', true, 100]]);
-    const blue = a.deployments[0]?.node.id;
-    expect(a.endpoints.map((e) => e.servingDeployments)).toEqual([[blue]]);
+    expect(a.jobs.map((j) => j.node.label).sort()).toEqual(['credit-batch-score-20240601', 'credit-train-20240415']);
+    expect(a.deployments.map((d) => [d.node.label, d.servingNow, d.trafficShare]).sort()).toEqual([
+      ['credit-batch/monthly', true, 100],
+      ['credit-scoring/blue', true, 100],
+    ]);
+    const serving = a.deployments.map((d) => d.node.id).sort();
+    expect(a.endpoints.flatMap((e) => e.servingDeployments).sort()).toEqual(serving);
     await expectPathsFollowEdges(a, S.data.v2);
   });
 
   it('a model version as the root: credit-default:2 is served now by blue through the endpoint', async () => {
     const a = await impact({ ref: S.models.v2 });
     expect(a.models).toEqual([]);
-    expect(a.deployments.map((d) => [d.node.label, d.servingNow])).toEqual([['credit-scoring/blue', true]]);
-    expect(a.endpoints[0]?.servingDeployments).toEqual([a.deployments[0]?.node.id]);
+    expect(a.deployments.map((d) => [d.node.label, d.servingNow]).sort()).toEqual([
+      ['credit-batch/monthly', true],
+      ['credit-scoring/blue', true],
+    ]);
+    expect(a.endpoints.flatMap((e) => e.servingDeployments).sort()).toEqual(a.deployments.map((d) => d.node.id).sort());
   });
 
   it('a shared environment reaches every job and model built with it', async () => {
     const a = await impact({ ref: S.environments.v5 });
-    expect(a.jobs.map((j) => j.node.label).sort()).toEqual(['credit-prep-20240501', 'credit-train-20240415', 'credit-train-20240501']);
+    expect(a.jobs.map((j) => j.node.label).sort()).toEqual([
+      'credit-batch-score-20240601',
+      'credit-prep-20240501',
+      'credit-train-20240415',
+      'credit-train-20240501',
+    ]);
     expect(a.models.map((m) => m.node.label).sort()).toEqual(['credit-default:2', 'credit-default:3']);
-    expect(a.deployments.map((d) => d.node.label).sort()).toEqual(['credit-scoring/blue', 'credit-scoring/green']);
+    expect(a.deployments.map((d) => d.node.label).sort()).toEqual(['credit-batch/monthly', 'credit-scoring/blue', 'credit-scoring/green']);
   });
 
   it('depth bounds the walk', async () => {
     const a = await impact({ ref: S.data.v3, depth: '1' });
-    expect(a.jobs.map((j) => j.node.label)).toEqual(['credit-prep-20240501']);
+    expect(a.jobs.map((j) => j.node.label).sort()).toEqual(['credit-batch-score-20240601', 'credit-prep-20240501']);
     expect([a.models, a.deployments, a.endpoints, a.other]).toEqual([[], [], [], []]);
   });
 });
@@ -100,7 +115,7 @@ describe('errors', () => {
 
   it('a ref in no accepted form is 400 invalid-ref; an unknown one 404 not-found', async () => {
     expectProblem(await api.get('/api/impact', { ref: 'credit-applications' }), 400, 'invalid-ref');
-    expectProblem(await api.get('/api/impact', { ref: 'azureml:credit-applications:3' }), 400, 'invalid-ref');
+    expectProblem(await api.get('/api/impact', { ref: 'azureml:credit-applications:99' }), 404, 'not-found');
     expectProblem(await api.get('/api/impact', { ref: `${WS}/data/credit-applications/versions/9` }), 404, 'not-found');
   });
 });

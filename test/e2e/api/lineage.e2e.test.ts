@@ -378,9 +378,22 @@ describe('errors', () => {
     }
   });
 
-  it('the azureml:NAME:VERSION shorthand needs a workspace ARM id', async () => {
-    expectProblem(await api.get('/api/lineage', { ref: 'azureml:credit-default:3' }), 400, 'invalid-ref');
-    expectProblem(await api.get('/api/lineage', { ref: 'azureml:credit-default:3', workspace: 'ws-credit' }), 400, 'invalid-request');
+  it('NAME:VERSION without a workspace ARM id resolves across the workspaces the caller may see, or in the short-named one', async () => {
+    const root = expectOk(await api.get('/api/lineage', { ref: S.models.v3 }), lineageAnswerSchema).root;
+    const forms: Array<Record<string, string>> = [
+      { ref: 'azureml:credit-default:3' },
+      { ref: 'credit-default:3' },
+      { ref: 'CREDIT-DEFAULT:3', workspace: 'ws-credit' },
+    ];
+    for (const params of forms)
+      expect(expectOk(await api.get('/api/lineage', params), lineageAnswerSchema).root, JSON.stringify(params)).toBe(root);
+    expectProblem(await api.get('/api/lineage', { ref: 'credit-default:3', workspace: 'ws-other' }), 404, 'not-found');
+    expectProblem(await api.get('/api/lineage', { ref: 'credit-default:3' }, { principal: AS.readerOfOther }), 404, 'not-found');
+    expectProblem(
+      await api.get('/api/lineage', { ref: 'azureml:credit-default:3', workspace: 'not a workspace!' }),
+      400,
+      'invalid-request',
+    );
   });
 
   it('an unknown ref is 404 not-found', async () => {
@@ -394,6 +407,14 @@ describe('errors', () => {
     const candidates = z.array(z.object({ id: z.string(), kind: z.string(), key: z.string() })).parse(p.candidates);
     expect(candidates.map((c) => c.kind).sort()).toEqual(['code', 'model']);
     for (const c of candidates) expect((await lineage({ ref: c.id, depth: '1' })).root).toBe(c.id);
+    // Across workspaces too, each candidate naming its workspace.
+    const across = expectProblem(await api.get('/api/lineage', { ref: 'credit-src:7' }), 409, 'ambiguous-ref');
+    expect(across.candidates).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'code', label: 'credit-src:7', workspace: 'ws-credit' }),
+        expect.objectContaining({ kind: 'model', label: 'credit-src:7', workspace: 'ws-credit' }),
+      ]),
+    );
   });
 
   it('a cursor this API did not issue is 400 naming cursor', async () => {

@@ -127,7 +127,7 @@ describe('errors', () => {
   });
 
   it('something other than an online endpoint is 400 invalid-ref', async () => {
-    for (const endpoint of [S.models.v3, S.deployments.blue, 'credit-scoring', `${WS}/jobs/credit-train-20240501`]) {
+    for (const endpoint of [S.models.v3, S.deployments.blue, 'credit scoring', `${WS}/jobs/credit-train-20240501`]) {
       expectProblem(await api.get('/api/lineage/as-of', { endpoint, at: MAY_20 }), 400, 'invalid-ref');
     }
   });

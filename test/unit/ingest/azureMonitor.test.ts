@@ -734,6 +734,8 @@ describe('Activity Log', () => {
     ['codes/versions/write', `${WS}/codes/c0de/versions/1`, 'code'],
     ['onlineEndpoints/write', `${WS}/onlineEndpoints/credit-ep`, 'endpoint'],
     ['onlineendpoints/deployments/write', `${WS}/onlineEndpoints/credit-ep/deployments/blue`, 'deployment'],
+    ['batchEndpoints/write', `${WS}/batchEndpoints/credit-batch`, 'endpoint'],
+    ['batchEndpoints/deployments/write', `${WS}/batchEndpoints/credit-batch/deployments/monthly`, 'deployment'],
     ['computes/write', `${WS}/computes/cpu-cluster`, 'compute'],
   ];
 

@@ -178,6 +178,19 @@ describe('links the REST API holds', () => {
     expect(shares).toEqual({ 'credit-scoring/blue': 90, 'credit-scoring/green': 10, 'credit-scoring/shadow': 0 });
   });
 
+  it('an environment: its image digest where the image is referenced by one, and whether it is rebuilt on base-image updates', () => {
+    const env = body('aml-EnvironmentVersion-get.json');
+    const facts = () => deltaOf(observe('environment', `${WS}/environments/env/versions/5`, env)).delta.nodes[0]?.facts;
+    // The documented example names its image by tag: no digest.
+    expect(facts()).toMatchObject({ image: 'docker.io/tensorflow/serving:latest', imageDigest: undefined });
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    Object.assign(env.properties as object, {
+      image: `mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference@${digest.toUpperCase()}`,
+      autoRebuild: 'Disabled',
+    });
+    expect(facts()).toMatchObject({ imageDigest: digest, autoRebuild: 'Disabled' });
+  });
+
   it('a data asset: its location by datastore path and, through the datastore fetched with it, by storage URL', () => {
     const data = body('aml-DataVersionBase-get-uri_file.json');
     Object.assign(data.properties as object, { dataUri: `azureml:/${WS}/datastores/workspaceblobstore/paths/loans/2024/` });
@@ -200,6 +213,58 @@ describe('links the REST API holds', () => {
     expect(edges(deltaOf(observe('data', armId, data)).delta)).toEqual([
       'storage:https://stcredit.blob.core.windows.net/raw/loans/2024 -locationOf-> data:loans:1',
     ]);
+  });
+
+  it('a batch endpoint: its default deployment observed as a 100 % share, every other listed deployment at 0 %', () => {
+    const e = body('aml-BatchEndpoint-get.json');
+    Object.assign(e.properties as object, { defaults: { deploymentName: 'monthly' } });
+    const { delta } = deltaOf(
+      observe('endpoint', `${WS}/batchEndpoints/credit-batch`, e, { deployments: [{ name: 'monthly' }, { name: 'quarterly' }] }),
+    );
+    const shares = Object.fromEntries(delta.edges.map((x) => [x.from.key.split('/batchendpoints/')[1], x.series?.traffic]));
+    expect(shares).toEqual({ 'credit-batch/deployments/monthly': 100, 'credit-batch/deployments/quarterly': 0 });
+    expect(delta.nodes[0]?.facts).toMatchObject({ defaultDeployment: 'monthly', traffic: undefined });
+    expect(delta.nodes[0]?.series).toEqual({ defaultDeployment: 'monthly' });
+    // Without a default, nothing takes traffic.
+    Object.assign(e.properties as object, { defaults: null });
+    const none = deltaOf(observe('endpoint', `${WS}/batchEndpoints/credit-batch`, e, { deployments: [{ name: 'monthly' }] })).delta;
+    expect(none.edges.map((x) => x.series?.traffic)).toEqual([0]);
+  });
+
+  it('a batch deployment: the model from its Id asset reference, its endpoint, code, environment and compute', () => {
+    const d = body('aml-BatchDeployment-get.json');
+    Object.assign(d.properties as object, {
+      model: { referenceType: 'Id', assetId: `${WS}/models/credit-default/versions/2` },
+      codeConfiguration: { codeId: `${WS}/codes/src/versions/6`, scoringScript: 'batch_score.py' },
+      environmentId: `${WS}/environments/lightgbm-env/versions/5`,
+      compute: `${WS}/computes/cpu-cluster`,
+    });
+    const { delta } = deltaOf(observe('deployment', `${WS}/batchEndpoints/credit-batch/deployments/monthly`, d));
+    expect(edges(delta)).toEqual([
+      'code:src:6 -codeOf-> deployment:credit-batch/monthly',
+      'deployment:credit-batch/monthly -serves-> endpoint:credit-batch',
+      'environment:lightgbm-env:5 -environmentOf-> deployment:credit-batch/monthly',
+      'model:credit-default:2 -deployedTo-> deployment:credit-batch/monthly',
+    ]);
+    expect(delta.edges.find((e) => e.kind === 'serves')?.to.key).toContain('/batchendpoints/credit-batch');
+    expect(delta.nodes[0]?.facts).toMatchObject({ compute: `${WS}/computes/cpu-cluster`, scoringScript: 'batch_score.py' });
+  });
+
+  it('a batch scoring job: linked from the batch deployment that ran it, which is fetched in turn', () => {
+    const job = body('aml-Job-PipelineJob-get.json');
+    Object.assign(job.properties as object, {
+      status: 'Completed',
+      properties: { 'azureml.endpointname': 'credit-batch', 'AzureML.DeploymentName': 'monthly', runSource: 'BatchDeployment' },
+    });
+    const { delta, enrich } = deltaOf(observe('job', `${WS}/jobs/credit-batch-score-1`, job));
+    const link = delta.edges.find((e) => e.kind === 'deploymentOf');
+    expect(link).toMatchObject({
+      from: { kind: 'deployment', label: 'credit-batch/monthly' },
+      to: { kind: 'job', label: 'credit-batch-score-1' },
+      facts: { endpoint: 'credit-batch', deployment: 'monthly' },
+    });
+    expect(link?.from.key).toContain('/batchendpoints/credit-batch/deployments/monthly');
+    expect(enrich).toContainEqual({ kind: 'deployment', armId: link?.from.key });
   });
 
   it('a 404 records when the resource was found missing and keeps what was known', () => {
