@@ -92,7 +92,10 @@ export async function workFanOutPart(
   }
   const { part, parts, hash } = parsed.data;
   try {
-    return { status: 'projected', writes: await projectFanOutPart(deps, parsed.data, delivery.dequeueCount > 1 || delivery.replayed === true) };
+    return {
+      status: 'projected',
+      writes: await projectFanOutPart(deps, parsed.data, delivery.dequeueCount > 1 || delivery.replayed === true),
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const permanent = error instanceof PartRefused || isPermanentStoreRefusal(error);
