@@ -10,6 +10,7 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { prng } from '../bench/stream.js';
 
 /**
  * A real HTTP(S) proxy that makes a share of the requests fail the ways a cloud service does,
@@ -53,18 +54,6 @@ function cosmosServerCertificate(): { key: Buffer; cert: Buffer } {
   return { key: readFileSync(join(root, 'key.pem')), cert: readFileSync(join(root, 'cert.pem')) };
 }
 
-/** mulberry32: small, seedable, good enough to spread faults evenly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function refuse(res: ServerResponse, status: 429 | 503, dialect: FaultProxyOptions['dialect']): void {
   const cosmos = dialect === 'cosmos';
   const code = status === 429 ? (cosmos ? 'TooManyRequests' : 'SubscriptionRequestsThrottled') : 'ServiceUnavailable';
@@ -81,7 +70,7 @@ function refuse(res: ServerResponse, status: 429 | 503, dialect: FaultProxyOptio
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   const secure = target.protocol === 'https:';
-  const random = seeded(options.seed);
+  const random = prng(options.seed);
   const proxy: FaultProxy = {
     url: '',
     enabled: true,
