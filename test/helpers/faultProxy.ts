@@ -16,7 +16,8 @@ import { prng } from '../bench/stream.js';
  * A real HTTP(S) proxy that makes a share of the requests fail the ways a cloud service does,
  * so the SDKs and the app meet the faults on the wire rather than through mocks:
  *
- * - `429`: throttled (Cosmos DB's `x-ms-retry-after-ms`, ARM's `Retry-After`), request not forwarded;
+ * - `429`: throttled, request not forwarded: 429 with Cosmos DB's `x-ms-retry-after-ms` or ARM's
+ *   `Retry-After`; Azure Storage throttles with 503 `ServerBusy` instead;
  * - `503`: service unavailable, not forwarded;
  * - `reset-before`: the connection is dropped before the request reaches the service;
  * - `reset-after`: the request is forwarded and done by the service, then the connection is
@@ -33,8 +34,8 @@ export interface FaultProxyOptions {
   /** Share of requests that fail, 0 to 1. */
   rate: number;
   seed: number;
-  /** Error shapes: Cosmos DB's data plane or Azure Resource Manager. */
-  dialect: 'cosmos' | 'arm';
+  /** Error shapes: Cosmos DB's data plane, Azure Resource Manager, or Azure Storage (Blob). */
+  dialect: 'cosmos' | 'arm' | 'storage';
 }
 
 export interface FaultProxy {
@@ -54,17 +55,35 @@ function cosmosServerCertificate(): { key: Buffer; cert: Buffer } {
   return { key: readFileSync(join(root, 'key.pem')), cert: readFileSync(join(root, 'cert.pem')) };
 }
 
-function refuse(res: ServerResponse, status: 429 | 503, dialect: FaultProxyOptions['dialect']): void {
-  const cosmos = dialect === 'cosmos';
-  const code = status === 429 ? (cosmos ? 'TooManyRequests' : 'SubscriptionRequestsThrottled') : 'ServiceUnavailable';
-  const message = status === 429 ? 'Request rate is large (injected).' : 'The service is unavailable (injected).';
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (status === 429) {
-    if (cosmos) headers['x-ms-retry-after-ms'] = '10';
-    else headers['retry-after'] = '0';
-  }
+type Refusal = { status: number; headers: Record<string, string>; body: string };
+const json = (status: number, headers: Record<string, string>, body: unknown): Refusal => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const storageXml = (code: string, message: string): Refusal => ({
+  status: 503,
+  headers: { 'content-type': 'application/xml', 'x-ms-error-code': code },
+  body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+});
+const THROTTLED = 'Too many requests (injected).';
+const UNAVAILABLE = 'The service is unavailable (injected).';
+const REFUSALS: Record<FaultProxyOptions['dialect'], Record<'429' | '503', Refusal>> = {
+  cosmos: {
+    '429': json(429, { 'x-ms-retry-after-ms': '10' }, { code: 'TooManyRequests', message: THROTTLED }),
+    '503': json(503, {}, { code: 'ServiceUnavailable', message: UNAVAILABLE }),
+  },
+  arm: {
+    '429': json(429, { 'retry-after': '0' }, { error: { code: 'SubscriptionRequestsThrottled', message: THROTTLED } }),
+    '503': json(503, {}, { error: { code: 'ServiceUnavailable', message: UNAVAILABLE } }),
+  },
+  storage: { '429': storageXml('ServerBusy', THROTTLED), '503': storageXml('ServerBusy', UNAVAILABLE) },
+};
+
+function refuse(res: ServerResponse, kind: '429' | '503', dialect: FaultProxyOptions['dialect']): void {
+  const { status, headers, body } = REFUSALS[dialect][kind];
   res.writeHead(status, headers);
-  res.end(JSON.stringify(cosmos ? { code, message } : { error: { code, message } }));
+  res.end(body);
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -112,7 +131,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (kind) proxy.injected[kind]++;
     if (kind === '429' || kind === '503') {
       req.resume();
-      req.on('end', () => refuse(res, Number(kind) as 429 | 503, options.dialect));
+      req.on('end', () => refuse(res, kind, options.dialect));
       return;
     }
     if (kind === 'reset-before') {

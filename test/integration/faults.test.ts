@@ -24,8 +24,8 @@ import { cosmosContainers, freshServices, testSettings } from '../helpers/stores
 
 /**
  * A stream of a few hundred Event Grid events and Event Hubs records goes through the real
- * function handlers while a proxy in front of the Cosmos DB server and one in front of the Azure
- * ML REST stand-in fail 20% of requests on the wire (429, 503, connection resets before and after
+ * function handlers while proxies in front of the Cosmos DB server, Azurite's Blob service and the
+ * Azure ML REST stand-in fail 20% of requests on the wire (429, 503, connection resets before and after
  * the service did the work). What failed is redelivered as the platforms do: Event Grid retries a
  * delivery that threw, the Event Hubs trigger's retry policy re-runs a batch that threw, records
  * dead-lettered as "stores unavailable" and enrichment requests that ran out of deliveries are
@@ -145,6 +145,7 @@ const transientLetter = (reason: string) => /^stores unavailable|^failed after \
 let standIn: AzureMlStandIn;
 let cosmosProxy: FaultProxy;
 let restProxy: FaultProxy;
+let blobProxy: FaultProxy;
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -152,6 +153,13 @@ beforeAll(async () => {
   const direct = testSettings();
   cosmosProxy = await startFaultProxy({ target: direct.COSMOS_ENDPOINT, rate: RATE, seed: SEED, dialect: 'cosmos' });
   restProxy = await startFaultProxy({ target: standIn.url, rate: RATE, seed: SEED + 1, dialect: 'arm' });
+  // Blob Storage (dead letters, the identity vault) behind one too; the queue stays direct, as the
+  // test itself works it.
+  const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(direct.STORAGE_CONNECTION_STRING ?? '')?.[1];
+  if (!blobEndpoint) throw new Error('no BlobEndpoint in the test storage connection string');
+  const blobUrl = new URL(blobEndpoint);
+  blobProxy = await startFaultProxy({ target: `${blobUrl.origin}/`, rate: RATE, seed: SEED + 2, dialect: 'storage' });
+  const proxiedBlobs = `${blobProxy.url}${blobUrl.pathname.slice(1)}`;
   const client = await createCosmosClient(direct);
   await ensureCosmos(client, direct.COSMOS_DATABASE);
   client.dispose();
@@ -160,7 +168,7 @@ beforeAll(async () => {
     COSMOS_ENDPOINT: cosmosProxy.url,
     COSMOS_KEY: direct.COSMOS_KEY,
     COSMOS_DATABASE: direct.COSMOS_DATABASE,
-    STORAGE_CONNECTION_STRING: direct.STORAGE_CONNECTION_STRING,
+    STORAGE_CONNECTION_STRING: (direct.STORAGE_CONNECTION_STRING ?? '').replace(blobEndpoint, proxiedBlobs),
     DEADLETTER_CONTAINER: direct.DEADLETTER_CONTAINER,
     ENRICHMENT_QUEUE: direct.ENRICHMENT_QUEUE,
     IDENTITY_CONTAINER: direct.IDENTITY_CONTAINER,
@@ -174,10 +182,11 @@ afterAll(async () => {
   process.env = { ...saved };
   await cosmosProxy?.stop();
   await restProxy?.stop();
+  await blobProxy?.stop();
   await standIn?.stop();
 });
 
-describe('20% injected Cosmos DB and REST failures on the wire (429, 503, resets)', () => {
+describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, resets)', () => {
   it('every Event Grid event and Event Hubs record lands exactly once after redelivery', async () => {
     const services = await getServices();
     services.capture.now = services.enrich.now = FIXED_NOW;
@@ -250,11 +259,13 @@ describe('20% injected Cosmos DB and REST failures on the wire (429, 503, resets
     phase('recovery');
 
     // Read back without faults.
-    cosmosProxy.enabled = restProxy.enabled = false;
-    figures.requests = cosmosProxy.requests + restProxy.requests;
-    for (const kind of FAULT_KINDS) figures.injected[kind] = cosmosProxy.injected[kind] + restProxy.injected[kind];
-    figures.injected.cosmos = FAULT_KINDS.reduce((n, k) => n + cosmosProxy.injected[k], 0);
-    figures.injected.rest = FAULT_KINDS.reduce((n, k) => n + restProxy.injected[k], 0);
+    const proxies = { cosmos: cosmosProxy, rest: restProxy, blob: blobProxy };
+    for (const [name, proxy] of Object.entries(proxies)) {
+      proxy.enabled = false;
+      figures.requests += proxy.requests;
+      figures.injected[name] = FAULT_KINDS.reduce((n, k) => n + proxy.injected[k], 0);
+      for (const kind of FAULT_KINDS) figures.injected[kind] = (figures.injected[kind] ?? 0) + proxy.injected[kind];
+    }
     const faulty = await contents(services);
     expect((await services.enrichmentQueue.client.getProperties()).approximateMessagesCount).toBe(0);
 
@@ -283,7 +294,8 @@ describe('20% injected Cosmos DB and REST failures on the wire (429, 503, resets
 
     expect(figures.requests).toBeGreaterThan(1000);
     for (const kind of FAULT_KINDS) expect(figures.injected[kind], `${kind} injected`).toBeGreaterThan(0);
-    expect(figures.injected.cosmos + figures.injected.rest).toBeGreaterThan(figures.requests * RATE * 0.5);
+    for (const name of Object.keys(proxies)) expect(figures.injected[name], `faults injected into ${name}`).toBeGreaterThan(0);
+    expect(FAULT_KINDS.reduce((n, k) => n + (figures.injected[k] ?? 0), 0)).toBeGreaterThan(figures.requests * RATE * 0.5);
     expect(figures.eventGrid.redeliveries + figures.replays.lettersResolved).toBeGreaterThan(0);
     expect(figures.eventHubs.givenUp).toBe(0);
     expect(figures.lost).toBe(0);
