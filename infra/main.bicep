@@ -49,6 +49,12 @@ param teamsWebhookSecret string = ''
 @secure()
 param approvalSigningSecret string = ''
 
+@description('''Application (client) id of a Microsoft Entra app registration with the app roles Lineage.Reader, Lineage.Auditor,
+Lineage.Approver and Lineage.Admin (azd env ENTRA_CLIENT_ID). When given, App Service authentication validates Entra tokens in
+front of the app and passes the caller's roles on; callers without a token still get through with a function key (key-only role).
+Empty: no authentication in front, and the app ignores any principal header.''')
+param entraClientId string = ''
+
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -71,6 +77,7 @@ module resources 'resources.bicep' = {
     slackSigningSecret: slackSigningSecret
     teamsWebhookSecret: teamsWebhookSecret
     approvalSigningSecret: approvalSigningSecret
+    entraClientId: entraClientId
   }
 }
 

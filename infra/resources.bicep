@@ -23,6 +23,8 @@ param slackSigningSecret string
 param teamsWebhookSecret string
 @secure()
 param approvalSigningSecret string
+@description('See main.bicep.')
+param entraClientId string = ''
 
 @description('Days request traces are kept before they are archived and purged.')
 param retentionRequestsDays int = 30
@@ -479,6 +481,34 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AUDIT_WINDOW_DAYS', value: string(retentionRawEventsDays) }
       ]
     }
+  }
+}
+
+// App Service authentication with Microsoft Entra ID, when an app registration is named. It
+// validates bearer tokens (issuer: the tenant's v2.0 endpoint; audience: the registration's client
+// id, always allowed, or its default Application ID URI) and hands the app their roles in
+// x-ms-client-principal, turning on WEBSITE_AUTH_ENABLED, the only signal shared/access.ts trusts.
+// Requests without a token pass through (AllowAnonymous): function keys still guard every route,
+// key-only callers get KEY_ONLY_ROLE, and Event Grid, Slack, Teams and OpenLineage keep their own
+// keys and signatures. No client secret: the API validates tokens and signs nobody in.
+resource appAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entraClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: entraClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: { allowedAudiences: ['api://${entraClientId}'] }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
   }
 }
 

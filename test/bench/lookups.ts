@@ -12,7 +12,7 @@ import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { lineage } from '../../shared/usecases/lineage.js';
 import { toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/traversal.js';
 import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
-import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
+import { fixed, heading, int, mean, percentile, runSectionAlone, table } from './report.js';
 import { recordFigures, round } from './results.js';
 import { prng } from './stream.js';
 
@@ -407,12 +407,6 @@ async function runCase(
     }
   }
   return result;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
 /** `3` when every lookup took the same, else `mean (min-max)`. */

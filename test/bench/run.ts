@@ -4,6 +4,7 @@ import { captureStream, runCaptureBench } from './capture.js';
 import { runEventHubsBench } from './eventHubs.js';
 import { runExplorerBench } from './explorer.js';
 import { runFanOutBench } from './fanOut.js';
+import { runLoadBench } from './load.js';
 import { runLookupBench } from './lookups.js';
 import { runModuleLoadBench } from './moduleLoad.js';
 import { runSectionInChild } from './report.js';
@@ -44,6 +45,9 @@ import { runTlogBench } from './tlog.js';
  *  11. Bounded fan-out: a ModelDeployed naming 1,000 and 3,000 models (BENCH_FANOUT_MODELS): the
  *      webhook's share (time, Cosmos requests), parts queued, the queue's drain and its time per
  *      1,000 models, Cosmos requests per model (`npm run bench:fanout` alone).
+ *  12. Load: a few thousand Event Grid deliveries at concurrency 16 to the local host (`npm start`'s
+ *      program in a child process, keys on, enrichment running): events per second, p50 and p99
+ *      latency, 5xx answers (`npm run bench:load` alone).
  */
 
 async function main(): Promise<void> {
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
   await runExplorerBench();
   runSectionInChild(new URL('./openLineage.js', import.meta.url).href);
   await runFanOutBench();
+  await runLoadBench();
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

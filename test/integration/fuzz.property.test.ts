@@ -23,10 +23,15 @@ import { cosmosContainers, testSettings } from '../helpers/stores.js';
  * letters with a reason; no handler may throw while the stores are up (a throw is a 5xx for Event
  * Grid, a failed batch for Event Hubs); nothing planted may be stored in clear anywhere.
  * FUZZ_RUNS sets the cases per channel: 60 by default, so `npm test` stays within tens of seconds
- * (each case goes through the real stores); `FUZZ_RUNS=1000 npx vitest run --project integration
- * test/integration/fuzz.property.test.ts` is the full run. FUZZ_SEED replays a failure.
+ * (each case goes through the real stores); `.ci/run` sets 1000, the full run (alone:
+ * `FUZZ_RUNS=1000 npx vitest run --project integration test/integration/fuzz.property.test.ts`).
+ * FUZZ_SEED replays a failure.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+/** A case takes tens of milliseconds on a quiet machine and up to about a second on a crowded one. */
+const CHANNEL_TIMEOUT_MS = Math.max(600_000, RUNS * 2_000);
+/** The leak scan reads everything the cases stored, so it grows with them too. */
+const SCAN_TIMEOUT_MS = Math.max(120_000, RUNS * 1_000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 const EVENT_GRID_BASES = [
@@ -126,79 +131,91 @@ async function everyDocument(container: Container): Promise<unknown[]> {
 const describeRecipe = (r: Recipe) => JSON.stringify(r);
 
 describe('fuzzing the capture channels with hostile inputs', () => {
-  it(`Event Grid: ${RUNS} mutated events, none thrown, none lost`, async () => {
-    await fc.assert(
-      fc.asyncProperty(recipe(EVENT_GRID_BASES.length), async (r) => {
-        figures.eventGrid.cases++;
-        const event = applyRecipe(EVENT_GRID_BASES, r);
-        try {
-          await onEventGrid(event, quiet());
-        } catch (error) {
-          figures.eventGrid.thrown++;
-          throw new Error(`captureEventGrid threw (Event Grid would get a 5xx) for ${describeRecipe(r)}: ${String(error)}`, {
-            cause: error,
-          });
-        }
-        if (!(await landed(event, 'eventgrid'))) {
-          figures.eventGrid.lost++;
-          throw new Error(`neither logged nor dead-lettered: ${describeRecipe(r)}`);
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-  }, 600_000);
-
-  it(`Event Hubs: ${RUNS} mutated messages (objects and text bodies), none thrown, no record lost`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        recipe(EVENT_HUB_BASES.length),
-        fc.constantFrom('object', 'object', 'object', 'text', 'broken text'),
-        async (r, form) => {
-          figures.eventHubs.cases++;
-          const built = applyRecipe(EVENT_HUB_BASES, r);
-          // The trigger hands over JSON bodies parsed; a body that is not JSON arrives as text.
-          const message = form === 'object' ? built : form === 'text' ? canonicalJson(built) : `${canonicalJson(built).slice(0, -1)}\\x`;
-          const context = quiet();
-          context.triggerMetadata = {
-            partitionContext: { partitionId: '0', eventHubName: 'fuzz' },
-            sequenceNumberArray: [figures.eventHubs.cases],
-          };
+  it(
+    `Event Grid: ${RUNS} mutated events, none thrown, none lost`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(recipe(EVENT_GRID_BASES.length), async (r) => {
+          figures.eventGrid.cases++;
+          const event = applyRecipe(EVENT_GRID_BASES, r);
           try {
-            await onEventHub([message], context);
+            await onEventGrid(event, quiet());
           } catch (error) {
-            figures.eventHubs.thrown++;
-            throw new Error(
-              `captureEventHub threw (the batch would be retried, then lost) for ${describeRecipe(r)} as ${form}: ${String(error)}`,
-              { cause: error },
-            );
+            figures.eventGrid.thrown++;
+            throw new Error(`captureEventGrid threw (Event Grid would get a 5xx) for ${describeRecipe(r)}: ${String(error)}`, {
+              cause: error,
+            });
           }
-          const split = splitMonitorMessage(message);
-          const units = split.ok ? split.records : [message];
-          figures.eventHubs.records += units.length;
-          for (const unit of units) {
-            if (!(await landed(unit, 'eventhubs'))) {
-              figures.eventHubs.lost++;
-              throw new Error(`a record was neither logged nor dead-lettered: ${describeRecipe(r)} as ${form}`);
-            }
+          if (!(await landed(event, 'eventgrid'))) {
+            figures.eventGrid.lost++;
+            throw new Error(`neither logged nor dead-lettered: ${describeRecipe(r)}`);
           }
-        },
-      ),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-  }, 600_000);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+    },
+    CHANNEL_TIMEOUT_MS,
+  );
 
-  it('nothing planted (e-mails, IPs, connection-string secrets) is stored in clear anywhere', async () => {
-    const stored: string[] = [];
-    for (const container of Object.values(await cosmosContainers(services)))
-      for (const doc of await everyDocument(container)) stored.push(canonicalJson(doc));
-    for await (const { letter } of services.deadLetters.pending()) stored.push(canonicalJson(letter));
-    const text = stored.join('\n');
-    expect(stored.length).toBeGreaterThan(RUNS / 2);
-    const leaks = Object.values(PLANTED).filter((marker) => text.includes(marker));
-    const where = leaks.map((m) => {
-      const i = text.indexOf(m);
-      return text.slice(Math.max(0, i - 200), i + 60);
-    });
-    expect(where).toEqual([]);
-  }, 120_000);
+  it(
+    `Event Hubs: ${RUNS} mutated messages (objects and text bodies), none thrown, no record lost`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          recipe(EVENT_HUB_BASES.length),
+          fc.constantFrom('object', 'object', 'object', 'text', 'broken text'),
+          async (r, form) => {
+            figures.eventHubs.cases++;
+            const built = applyRecipe(EVENT_HUB_BASES, r);
+            // The trigger hands over JSON bodies parsed; a body that is not JSON arrives as text.
+            const message = form === 'object' ? built : form === 'text' ? canonicalJson(built) : `${canonicalJson(built).slice(0, -1)}\\x`;
+            const context = quiet();
+            context.triggerMetadata = {
+              partitionContext: { partitionId: '0', eventHubName: 'fuzz' },
+              sequenceNumberArray: [figures.eventHubs.cases],
+            };
+            try {
+              await onEventHub([message], context);
+            } catch (error) {
+              figures.eventHubs.thrown++;
+              throw new Error(
+                `captureEventHub threw (the batch would be retried, then lost) for ${describeRecipe(r)} as ${form}: ${String(error)}`,
+                { cause: error },
+              );
+            }
+            const split = splitMonitorMessage(message);
+            const units = split.ok ? split.records : [message];
+            figures.eventHubs.records += units.length;
+            for (const unit of units) {
+              if (!(await landed(unit, 'eventhubs'))) {
+                figures.eventHubs.lost++;
+                throw new Error(`a record was neither logged nor dead-lettered: ${describeRecipe(r)} as ${form}`);
+              }
+            }
+          },
+        ),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+    },
+    CHANNEL_TIMEOUT_MS,
+  );
+
+  it(
+    'nothing planted (e-mails, IPs, connection-string secrets) is stored in clear anywhere',
+    async () => {
+      const stored: string[] = [];
+      for (const container of Object.values(await cosmosContainers(services)))
+        for (const doc of await everyDocument(container)) stored.push(canonicalJson(doc));
+      for await (const { letter } of services.deadLetters.pending()) stored.push(canonicalJson(letter));
+      const text = stored.join('\n');
+      expect(stored.length).toBeGreaterThan(RUNS / 2);
+      const leaks = Object.values(PLANTED).filter((marker) => text.includes(marker));
+      const where = leaks.map((m) => {
+        const i = text.indexOf(m);
+        return text.slice(Math.max(0, i - 200), i + 60);
+      });
+      expect(where).toEqual([]);
+    },
+    SCAN_TIMEOUT_MS,
+  );
 });

@@ -200,6 +200,23 @@ describe('Azure template', () => {
     expect(resourceBody(resources, 'topicDeadLetters')).toContain('principalId: topics[i].identity.principalId');
   });
 
+  it('turns on App Service authentication with Entra only when an app id is given, letting key-only callers through', () => {
+    expect(main.params.get('entraClientId')).toEqual({ type: 'string', defaultValue: "''" });
+    expect(main.text).toMatch(/^\s+entraClientId: entraClientId$/m);
+    expect(resources.resources.get('appAuth')).toEqual({ type: 'Microsoft.Web/sites/config', apiVersion: '2024-04-01', existing: false });
+    const auth = resourceBody(resources, 'appAuth');
+    expect(auth).toMatch(/^resource appAuth '[^']+' = if \(!empty\(entraClientId\)\) \{/);
+    expect(auth).toContain('parent: app');
+    expect(auth).toContain("name: 'authsettingsV2'");
+    expect(auth).toContain('platform: { enabled: true }');
+    // Tokens are checked when sent; requests without one still reach the app, which gives them KEY_ONLY_ROLE.
+    expect(auth).toContain("globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }");
+    expect(auth).toMatch(/azureActiveDirectory: \{\s*enabled: true\s*registration: \{\s*clientId: entraClientId/);
+    expect(auth).toContain("openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'");
+    expect(auth).toContain("allowedAudiences: ['api://${entraClientId}']");
+    expect(auth).not.toMatch(/clientSecret/);
+  });
+
   it('never generates or rewrites the redaction key in the template; the postprovision hooks create it once', () => {
     for (const f of all) expect(f.text).not.toMatch(/newGuid\(|redactionKey/);
     for (const hook of ['postprovision.sh', 'postprovision.ps1']) {
