@@ -19,6 +19,7 @@ import {
 } from './graphDocs.js';
 import { GraphReader } from './graphReader.js';
 import { keyOf, queryPages, readMany } from './reads.js';
+import { withRetry } from './retry.js';
 import { metered, unlessNotFound } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
@@ -211,19 +212,19 @@ export class GraphStore {
 
   /**
    * Closures of several owners by point reads in one batch, with their ETags (for `writeClosure`);
-   * keyed by `closureSlot(owner, dir)`, missing ones left out.
+   * keyed by `closureSlot(owner, dir)`, missing ones left out. Each read is retried on its own: the
+   * closure stage reads hundreds at once, and one transient failure must not fail them all.
    */
-  async closuresOf(slots: Array<{ owner: string; dir: ClosureDir }>): Promise<Map<string, ClosureDoc & { _etag?: string }>> {
-    const found = await readMany(
-      this.container,
-      this.meter,
-      slots.map(({ owner, dir }) => closureKey(owner, dir)),
-    );
+  async closuresOf(
+    slots: Array<{ owner: string; dir: ClosureDir }>,
+    concurrency = 32,
+  ): Promise<Map<string, ClosureDoc & { _etag?: string }>> {
     const out = new Map<string, ClosureDoc & { _etag?: string }>();
-    for (const { owner, dir } of slots) {
-      const raw = found.get(keyOf(closureKey(owner, dir)));
+    await mapLimited(slots, concurrency, async ({ owner, dir }) => {
+      const key = closureKey(owner, dir);
+      const raw = (await withRetry(() => readMany(this.container, this.meter, [key]), `reading the closure of ${owner}`)).get(keyOf(key));
       if (raw) out.set(closureSlot(owner, dir), { ...parseClosure(raw), _etag: raw._etag as string | undefined });
-    }
+    });
     return out;
   }
 
@@ -257,14 +258,21 @@ export class GraphStore {
     return out;
   }
 
-  /** Marks links propagated: one patch of each `out` copy (a link deleted since is skipped). */
+  /**
+   * Marks links propagated: one patch of each `out` copy (a link deleted since is skipped), each
+   * retried on its own (the patch is idempotent).
+   */
   async settleLinks(links: Link[], concurrency = 32): Promise<void> {
     await mapLimited(links, concurrency, async (link) => {
       const { id, pk } = edgeCopyKey(link);
-      await unlessNotFound(
-        metered(this.meter, `settling ${id} in ${pk}`, () =>
-          this.container.item(id, pk).patch([{ op: 'set', path: '/closurePending', value: false }]),
-        ),
+      await withRetry(
+        () =>
+          unlessNotFound(
+            metered(this.meter, `settling ${id} in ${pk}`, () =>
+              this.container.item(id, pk).patch([{ op: 'set', path: '/closurePending', value: false }]),
+            ),
+          ),
+        `settling ${id}`,
       );
     });
   }

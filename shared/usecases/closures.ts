@@ -12,6 +12,7 @@ import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { closureSlot, type Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
+import { withRetry } from '../store/retry.js';
 
 /**
  * The closure stage: keeping closures current as links arrive, off the capture path. Capture
@@ -93,7 +94,11 @@ class ClosureBatch {
   async flush(concurrency = 16): Promise<number> {
     const changed = [...this.slots.values()].filter((s) => s.doc && canonicalJson(s.doc) !== s.stored);
     await mapLimited(changed, concurrency, async ({ doc, etag }) => {
-      if (doc && !(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
+      if (!doc) return;
+      // Retried on its own; a write that landed before its answer was lost finds its ETag gone and merges (a no-op).
+      await withRetry(async () => {
+        if (!(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
+      }, `writing the closure of ${doc.pk}`);
     });
     return changed.length;
   }
@@ -160,7 +165,7 @@ export async function maintainClosures(
 ): Promise<{ batches: number; links: number; written: number; truncated: number }> {
   const total = { batches: 0, links: 0, written: 0, truncated: 0 };
   for (;;) {
-    const pending = await graph.pendingLinks(batchSize);
+    const pending = await withRetry(() => graph.pendingLinks(batchSize), 'reading pending links');
     if (pending.length === 0) return total;
     const { written, truncated } = await propagateLinks(graph, pending);
     await graph.settleLinks(pending);
