@@ -44,9 +44,14 @@ afterAll(async () => {
   await standIn.stop();
 });
 
-/** What the graph itself says serves: deployments whose newest traffic share behind their endpoint is above 0. */
-async function servingDeployments(): Promise<string[]> {
-  const edges = await services.graph.edgesOf([idOf(ENDPOINT)], 'in');
+/**
+ * What the graph itself says serves: deployments whose newest traffic share behind their endpoint
+ * is above 0, behind the given endpoints (default: every endpoint, online and batch: a batch
+ * endpoint's default deployment is its 100 % share).
+ */
+async function servingDeployments(endpoints?: string[]): Promise<string[]> {
+  const behind = endpoints ?? (await services.graph.all()).filter((d) => d.docType === 'node' && d.kind === 'endpoint').map((d) => d.id);
+  const edges = await services.graph.edgesOf(behind, 'in');
   return edges
     .filter((e) => e.kind === 'serves')
     .filter((e) => Number([...(e.series.traffic ?? [])].sort((a, b) => a.instant.localeCompare(b.instant)).at(-1)?.value) > 0)
@@ -110,9 +115,12 @@ describe('freshness', () => {
     // Nobody told us (no Activity Log record): green now takes all the traffic.
     standIn.setTraffic('credit-scoring', { blue: 0, green: 100 }, new Date(clock.getTime() - 60_000).toISOString());
     for (const m of messages) await enrich(services.enrich, m);
-    expect(await servingDeployments()).toEqual([idOf(`${ENDPOINT}/deployments/green`)]);
+    const green = idOf(`${ENDPOINT}/deployments/green`);
+    expect(await servingDeployments([idOf(ENDPOINT)])).toEqual([green]);
     const report = await runCompliance(services.compliance, { checks: ['serving'], trigger: 'test' });
-    expect(report.freshness).toMatchObject({ numerator: 1, denominator: 1, items: [], maxSeconds: 0 });
+    // Every serving deployment (green, and the batch endpoint's default, whose share reconcile observed again) is fresh.
+    const serving = await servingDeployments();
+    expect(report.freshness).toMatchObject({ numerator: serving.length, denominator: serving.length, items: [], maxSeconds: 0 });
   });
 });
 
