@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import type { Settings } from '../../shared/config.js';
 import { loadSettings } from '../../shared/config.js';
 import { buildServices, type Services } from '../../shared/composition.js';
+import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { CONTAINERS, container, createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 
 /** Settings for the run's embedded Cosmos server and Azurite, with a database and container of one's own. */
@@ -57,4 +58,18 @@ export function cosmosContainers(services: Services): Promise<Containers> {
     );
   containers.set(services, found);
   return found;
+}
+
+/** The enrichment messages waiting on the queue, removed from it (nothing is run). */
+export async function takeEnrichmentMessages(services: Services): Promise<EnrichmentMessage[]> {
+  const queue = services.enrichmentQueue.client;
+  const out: EnrichmentMessage[] = [];
+  for (;;) {
+    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+    if (batch.length === 0) return out;
+    for (const m of batch) {
+      out.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
+      await queue.deleteMessage(m.messageId, m.popReceipt);
+    }
+  }
 }
