@@ -17,7 +17,7 @@ const WARMUP = 50;
 const KEY = 'bench-load-eventgrid-key';
 
 export async function runLoadBench(): Promise<void> {
-  console.log(heading(`11. Load: ${int(EVENTS)} Event Grid deliveries at concurrency ${CONCURRENCY} through the local host`));
+  console.log(heading(`12. Load: ${int(EVENTS)} Event Grid deliveries at concurrency ${CONCURRENCY} through the local host`));
   const host = await spawnHost({
     LOCAL_FUNCTION_KEY: 'bench-load-function-key',
     LOCAL_EVENTGRID_KEY: KEY,

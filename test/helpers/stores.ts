@@ -3,7 +3,8 @@ import type { Container } from '@azure/cosmos';
 import { inject } from 'vitest';
 import type { Settings } from '../../shared/config.js';
 import { loadSettings } from '../../shared/config.js';
-import { buildServices, type Services } from '../../shared/composition.js';
+import { buildServices, getServices, type Services } from '../../shared/composition.js';
+import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { CONTAINERS, container, createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 
 /** Settings for the run's embedded Cosmos server and Azurite, with a database and container of one's own. */
@@ -58,4 +59,47 @@ export function cosmosContainers(services: Services): Promise<Containers> {
     );
   containers.set(services, found);
   return found;
+}
+
+/** The enrichment messages waiting on the queue, removed from it (nothing is run). */
+export async function takeEnrichmentMessages(services: Services): Promise<EnrichmentMessage[]> {
+  const queue = services.enrichmentQueue.client;
+  const out: EnrichmentMessage[] = [];
+  for (;;) {
+    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+    if (batch.length === 0) return out;
+    for (const m of batch) {
+      out.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
+      await queue.deleteMessage(m.messageId, m.popReceipt);
+    }
+  }
+}
+
+/** The app settings a function handler reads to reach the stores, as in Azure. */
+const HANDLER_SETTINGS = [
+  'COSMOS_ENDPOINT',
+  'COSMOS_KEY',
+  'COSMOS_DATABASE',
+  'STORAGE_CONNECTION_STRING',
+  'DEADLETTER_CONTAINER',
+  'ENRICHMENT_QUEUE',
+  'FANOUT_QUEUE',
+  'CLOSURE_QUEUE',
+] as const;
+
+/**
+ * For tests that call the function handlers: points the app settings (process.env) at a database
+ * and containers of the test's own, plus `extra`, creates them, and returns the services the
+ * handlers then share. The caller restores process.env afterwards.
+ */
+export async function servicesForHandlers(extra: Record<string, string> = {}): Promise<Services> {
+  const settings = testSettings();
+  for (const name of HANDLER_SETTINGS) process.env[name] = String(settings[name]);
+  Object.assign(process.env, extra);
+  const client = await createCosmosClient(settings);
+  await ensureCosmos(client, settings.COSMOS_DATABASE);
+  client.dispose();
+  const services = await getServices();
+  await services.ensureStorage();
+  return services;
 }

@@ -2,10 +2,9 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../shared/api/app.js';
 import type { HttpRoute } from '../../shared/api/route.js';
-import { getServices } from '../../shared/composition.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { modelRegistered } from '../helpers/events.js';
-import { testSettings } from '../helpers/stores.js';
+import { servicesForHandlers } from '../helpers/stores.js';
 
 /**
  * The authorization matrix: every route with a role × every kind of caller, through the route
@@ -107,18 +106,7 @@ function request(route: HttpRoute, caller: Caller, query: Record<string, string>
 const context = () => new InvocationContext({ functionName: 'matrix', invocationId: 'i', logHandler: () => undefined });
 
 beforeAll(async () => {
-  const settings = testSettings();
-  for (const name of ['COSMOS_ENDPOINT', 'COSMOS_KEY', 'COSMOS_DATABASE', 'STORAGE_CONNECTION_STRING', 'DEADLETTER_CONTAINER'] as const) {
-    const value = settings[name];
-    if (value !== undefined) process.env[name] = String(value);
-  }
-  process.env.ROLE_WORKSPACES = `ws-credit=${WS_A}`;
-  const { createCosmosClient, ensureCosmos } = await import('../../shared/store/cosmosClient.js');
-  const client = await createCosmosClient(settings);
-  await ensureCosmos(client, settings.COSMOS_DATABASE);
-  client.dispose();
-  const services = await getServices();
-  await services.ensureStorage();
+  const services = await servicesForHandlers({ ROLE_WORKSPACES: `ws-credit=${WS_A}` });
   for (const [ws, team] of [
     [WS_A, 'a'],
     [WS_B, 'b'],

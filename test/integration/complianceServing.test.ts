@@ -6,11 +6,10 @@ import { RECONCILE_EVENT_TYPE, reconcile } from '../../shared/compliance/reconci
 import type { ComplianceReport } from '../../shared/compliance/report.js';
 import { runCompliance } from '../../shared/compliance/runCompliance.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
-import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { backfill } from '../../shared/usecases/backfill.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { enrich } from '../../shared/usecases/enrich.js';
-import { cosmosContainers, freshServices } from '../helpers/stores.js';
+import { cosmosContainers, freshServices, takeEnrichmentMessages } from '../helpers/stores.js';
 
 /**
  * The freshness, servingMatchesTraining and schemaDrift sections and the reconcile pass over real
@@ -63,19 +62,6 @@ async function linkedInto(node: string, kind: string): Promise<string[]> {
   return (await services.graph.edgesOf([node], 'in')).filter((e) => e.kind === kind).map((e) => e.from);
 }
 
-async function drainQueue(): Promise<EnrichmentMessage[]> {
-  const queue = services.enrichmentQueue.client;
-  const out: EnrichmentMessage[] = [];
-  for (;;) {
-    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
-    if (batch.length === 0) return out;
-    for (const m of batch) {
-      out.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
-      await queue.deleteMessage(m.messageId, m.popReceipt);
-    }
-  }
-}
-
 describe('freshness', () => {
   it('counts the deployments serving now, with the age of our latest observation of each', async () => {
     const serving = await servingDeployments();
@@ -97,9 +83,9 @@ describe('freshness', () => {
   });
 
   it('reconcile re-reads every endpoint and deployment through the enrichment queue; a traffic change observed makes them fresh again', async () => {
-    await drainQueue();
+    await takeEnrichmentMessages(services);
     const outcome = await reconcile({ graph: services.graph, enrichments: services.enrichmentQueue, now: () => clock, olderThanHours: 24 });
-    const messages = await drainQueue();
+    const messages = await takeEnrichmentMessages(services);
     const endpoints = (await services.graph.all()).filter(
       (d) => d.docType === 'node' && (d.kind === 'endpoint' || d.kind === 'deployment'),
     );

@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureEventGrid } from '../../functions/captureEventGrid.js';
 import { projectFanOutPart } from '../../functions/projectFanOutPart.js';
 import type { TriggerFunction } from '../../shared/api/app.js';
-import { getServices, type Services } from '../../shared/composition.js';
+import type { Services } from '../../shared/composition.js';
 import { TransientStoreError } from '../../shared/errors.js';
 import { namedResource, nodeId, parseWorkspaceId, versionedAsset } from '../../shared/graph/keys.js';
 import { edgeId } from '../../shared/graph/merge.js';
 import { LINKS_PER_PART, splitDelta } from '../../shared/graph/split.js';
 import { fanOutPartSchema, type FanOutPart } from '../../shared/ingest/fanOutMessage.js';
 import { normalize } from '../../shared/ingest/normalize.js';
-import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { readMany } from '../../shared/store/reads.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { captureEvent, prepareEvent } from '../../shared/usecases/captureEvent.js';
@@ -20,7 +19,7 @@ import { replay } from '../../shared/usecases/replay.js';
 import { modelDeployed } from '../helpers/events.js';
 import { WS } from '../helpers/fixtures.js';
 import { graphSnapshot } from '../helpers/graph.js';
-import { cosmosContainers, freshServices, testSettings } from '../helpers/stores.js';
+import { cosmosContainers, freshServices, servicesForHandlers } from '../helpers/stores.js';
 
 /**
  * Bounded fan-out (issue 16, hole 7): a ModelDeployed naming thousands of models goes through the
@@ -39,23 +38,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   // The handlers build their services from app settings, as in Azure.
-  const settings = testSettings();
-  for (const [k, v] of Object.entries({
-    COSMOS_ENDPOINT: settings.COSMOS_ENDPOINT,
-    COSMOS_KEY: settings.COSMOS_KEY,
-    COSMOS_DATABASE: settings.COSMOS_DATABASE,
-    STORAGE_CONNECTION_STRING: settings.STORAGE_CONNECTION_STRING,
-    DEADLETTER_CONTAINER: settings.DEADLETTER_CONTAINER,
-    ENRICHMENT_QUEUE: settings.ENRICHMENT_QUEUE,
-    FANOUT_QUEUE: settings.FANOUT_QUEUE,
-    CLOSURE_QUEUE: settings.CLOSURE_QUEUE,
-  }))
-    process.env[k] = v;
-  const client = await createCosmosClient(settings);
-  await ensureCosmos(client, settings.COSMOS_DATABASE);
-  client.dispose();
-  services = await getServices();
-  await services.ensureStorage();
+  services = await servicesForHandlers();
 });
 
 afterAll(() => {

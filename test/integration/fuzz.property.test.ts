@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureEventGrid } from '../../functions/captureEventGrid.js';
 import { captureEventHub } from '../../functions/captureEventHub.js';
 import type { TriggerFunction } from '../../shared/api/app.js';
-import { getServices, type Services } from '../../shared/composition.js';
+import type { Services } from '../../shared/composition.js';
 import { splitMonitorMessage } from '../../shared/ingest/monitor/message.js';
 import { letterName } from '../../shared/store/deadLetters.js';
 import { prepareEvent } from '../../shared/usecases/captureEvent.js';
@@ -13,7 +13,7 @@ import { canonicalJson } from '../../shared/util/canonicalJson.js';
 import { firstEvent, fixture } from '../helpers/fixtures.js';
 import { applyRecipe, PLANTED, recipe, type Recipe } from '../helpers/hostileMutations.js';
 import { activityWrite, runStatusRecord, trafficRecord } from '../helpers/monitorRecords.js';
-import { cosmosContainers, testSettings } from '../helpers/stores.js';
+import { cosmosContainers, servicesForHandlers } from '../helpers/stores.js';
 
 /**
  * Fuzzing both capture channels through their function handlers, against the real stores:
@@ -84,22 +84,7 @@ const startedAt = Date.now();
 
 beforeAll(async () => {
   // The handlers build their services from app settings, as in Azure.
-  const settings = testSettings();
-  for (const [k, v] of Object.entries({
-    COSMOS_ENDPOINT: settings.COSMOS_ENDPOINT,
-    COSMOS_KEY: settings.COSMOS_KEY,
-    COSMOS_DATABASE: settings.COSMOS_DATABASE,
-    STORAGE_CONNECTION_STRING: settings.STORAGE_CONNECTION_STRING,
-    DEADLETTER_CONTAINER: settings.DEADLETTER_CONTAINER,
-    ENRICHMENT_QUEUE: settings.ENRICHMENT_QUEUE,
-  }))
-    process.env[k] = v;
-  const { createCosmosClient, ensureCosmos } = await import('../../shared/store/cosmosClient.js');
-  const client = await createCosmosClient(settings);
-  await ensureCosmos(client, settings.COSMOS_DATABASE);
-  client.dispose();
-  services = await getServices();
-  await services.ensureStorage();
+  services = await servicesForHandlers();
 });
 
 afterAll(() => {

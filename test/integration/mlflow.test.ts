@@ -4,7 +4,7 @@ import type { Services } from '../../shared/composition.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
-import { freshServices } from '../helpers/stores.js';
+import { freshServices, takeEnrichmentMessages } from '../helpers/stores.js';
 
 /** A job's MLflow run through the enrichment queue, against the stand-in's MLflow tracking server: real HTTP, real stores. */
 let standIn: AzureMlStandIn;
@@ -28,24 +28,10 @@ const idOf = (arm: string) => {
 };
 const mlflowHits = () => standIn.requests.filter((r) => r.path.includes('/api/2.0/mlflow/')).length;
 
-/** Messages on the queue, removed. */
-async function drain(): Promise<EnrichmentMessage[]> {
-  const queue = services.enrichmentQueue.client;
-  const out: EnrichmentMessage[] = [];
-  for (;;) {
-    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
-    if (batch.length === 0) return out;
-    for (const m of batch) {
-      out.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
-      await queue.deleteMessage(m.messageId, m.popReceipt);
-    }
-  }
-}
-
 describe('MLflow enrichment', () => {
   it('a finished job asks for its run; the run brings metrics, params, tags and dataset inputs with one request', async () => {
     await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
-    const runMessages = (await drain()).filter((m) => m.kind === 'mlflowRun');
+    const runMessages = (await takeEnrichmentMessages(services)).filter((m) => m.kind === 'mlflowRun');
     expect(runMessages).toEqual([
       expect.objectContaining({
         kind: 'mlflowRun',
@@ -83,7 +69,8 @@ describe('MLflow enrichment', () => {
     expect(after).toBe(1);
     expect(await enrich(services.enrich, message, { redelivered: true })).toMatchObject({ status: 'skipped' });
     await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.trainApril }, { redelivered: true });
-    for (const m of (await drain()).filter((x) => x.kind === 'mlflowRun')) await enrich(services.enrich, m, { redelivered: true });
+    for (const m of (await takeEnrichmentMessages(services)).filter((x) => x.kind === 'mlflowRun'))
+      await enrich(services.enrich, m, { redelivered: true });
     expect(mlflowHits()).toBe(after);
   });
 
