@@ -31,6 +31,7 @@ import { identitiesRoute } from './identities.js';
 import { impactRoute } from './impact.js';
 import { lineageRoute } from './lineage.js';
 import { lineageAsOfRoute } from './lineageAsOf.js';
+import { maintainClosuresFunction } from './maintainClosures.js';
 import { metricHistoryRoute } from './metricHistory.js';
 import { openapiRoute } from './openapi.js';
 import { openLineageRoute } from './openLineage.js';
@@ -57,6 +58,7 @@ export const FUNCTIONS: readonly AppFunction[] = [
   captureEventHub,
   openLineageRoute,
   enrichResource,
+  maintainClosuresFunction,
   projectFanOutPart,
   // Lookups
   lineageRoute,

@@ -65,11 +65,12 @@ var checkpointContainer = 'checkpoints'
 var enrichmentQueue = 'enrichment'
 var operationsContainer = 'operations'
 var operationsQueue = 'operations'
+var closureQueue = 'closures'
 var fanOutQueue = 'fanout'
 // The queues the app sends to and its queue triggers work, and the poison queues the Functions
 // host moves a message to after maxDequeueCount failed deliveries. Created here, so the app's
 // identity needs rights on these queues only, not on the account's queue service.
-var appQueues = [enrichmentQueue, 'enrichment-poison', operationsQueue, 'operations-poison', fanOutQueue, 'fanout-poison']
+var appQueues = [enrichmentQueue, 'enrichment-poison', operationsQueue, 'operations-poison', closureQueue, 'closures-poison', fanOutQueue, 'fanout-poison']
 var eventHubName = 'aml-workspace-logs'
 var consumerGroup = 'aml-lineage'
 // `npm run rewind` reads with a group of its own: the app holds its group's partitions.
@@ -444,6 +445,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'DEADLETTER_CONTAINER', value: deadLetterContainer }
         { name: 'ENRICHMENT_QUEUE', value: enrichmentQueue }
         { name: 'OPERATIONS_QUEUE', value: operationsQueue }
+        { name: 'CLOSURE_QUEUE', value: closureQueue }
         { name: 'FANOUT_QUEUE', value: fanOutQueue }
         { name: 'OPERATIONS_CONTAINER', value: operationsContainer }
         { name: 'COMPLIANCE_CONTAINER', value: complianceContainer }

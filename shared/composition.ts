@@ -15,6 +15,7 @@ import { DeadLetterStore } from './store/deadLetters.js';
 import { EnvelopeCipher } from './privacy/envelope.js';
 import { KeyVaultWrapper, LocalKeyFileWrapper } from './store/identityKeys.js';
 import { IdentityVault } from './store/identityVault.js';
+import { ClosureQueue } from './store/closureQueue.js';
 import { EnrichmentQueue } from './store/enrichmentQueue.js';
 import { EventLog } from './store/eventLog.js';
 import { FanOutQueue } from './store/fanOutQueue.js';
@@ -42,6 +43,7 @@ export interface Services {
   deadLetters: DeadLetterStore;
   predictionRequests: PredictionRequestStore;
   enrichmentQueue: EnrichmentQueue;
+  closureQueue: ClosureQueue;
   /** Parts of events' graph work queued by capture (FANOUT_QUEUE). */
   fanOutQueue: FanOutQueue;
   /** Sealed identities and the reveal log. */
@@ -81,6 +83,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
   const { blobs, queues } = await createStorageClients(settings);
   const deadLetters = new DeadLetterStore(blobs.getContainerClient(settings.DEADLETTER_CONTAINER));
   const enrichmentQueue = new EnrichmentQueue(queues.getQueueClient(settings.ENRICHMENT_QUEUE));
+  const closureQueue = new ClosureQueue(queues.getQueueClient(settings.CLOSURE_QUEUE));
   const fanOutQueue = new FanOutQueue(queues.getQueueClient(settings.FANOUT_QUEUE));
   const keyId = settings.IDENTITY_KEYVAULT_KEY_ID;
   const identities = new IdentityVault(
@@ -104,6 +107,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichments: enrichmentQueue,
+    closures: closureQueue,
     fanOut: fanOutQueue,
     now: () => new Date(),
     redactionKey: settings.REDACTION_KEY,
@@ -165,6 +169,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichmentQueue,
+    closureQueue,
     fanOutQueue,
     identities,
     arm,
@@ -180,6 +185,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     ensureStorage: async () => {
       await deadLetters.ensure();
       await enrichmentQueue.ensure();
+      await closureQueue.ensure();
       await fanOutQueue.ensure();
       await identities.ensure();
       await complianceBlobs.ensure();

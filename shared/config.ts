@@ -59,6 +59,14 @@ const settingsObject = z.object({
     .string()
     .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
     .default('enrichment'),
+  /**
+   * Queue of the closure stage (function maintainClosures): capture nudges it when an event stores
+   * new links, and the stage brings closures up to date in batches, off the capture path.
+   */
+  CLOSURE_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/)
+    .default('closures'),
   /** Deliveries of one enrichment message before it is dead-lettered (the queue trigger's maxDequeueCount). */
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /**

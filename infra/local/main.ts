@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     process.env.AzureWebJobsStorage ??= process.env.STORAGE_CONNECTION_STRING;
     // Binding settings the registrations name with %…%; in Azure they are app settings.
     process.env.ENRICHMENT_QUEUE ??= 'enrichment';
+    process.env.CLOSURE_QUEUE ??= 'closures';
     process.env.OPERATIONS_QUEUE ??= 'operations';
     process.env.FANOUT_QUEUE ??= 'fanout';
     process.env.EVENTHUB_NAME ??= 'insights-logs-amlworkspace';

@@ -56,6 +56,11 @@ export const lineageAnswerSchema = z
     partialReason: z.enum(['node-budget', 'time-budget']).optional(),
     cursor: z.string().optional(),
     hidden: z.number().int().optional(),
+    answeredFrom: z
+      .enum(['closures', 'walk'])
+      .describe(
+        '`closures`: read from precomputed closures that no pending link can change (2 round trips at any depth). `walk`: hop by hop over stored links, because a closure is behind the closure stage, truncated, or a filter needs what closures do not hold.',
+      ),
   })
   .meta({ id: 'LineageAnswer' });
 

@@ -6,6 +6,7 @@ import { START, markSchema, type ChangeStream, type ChangeWindow, type Mark } fr
 import type { ComplianceBlobs } from '../store/complianceBlobs.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
+import { maintainClosures } from '../usecases/closures.js';
 import type { RetainedRecords } from '../store/retainedRecords.js';
 import type { TlogStore } from '../store/tlogStore.js';
 import { StoreMeter } from '../store/storeMeter.js';
@@ -217,6 +218,9 @@ async function runCheck<C extends CheckName>(
   options: Required<Pick<RunOptions, 'mode'>> & { window?: ChangeWindow },
   now: Date,
 ): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
+  // Checks read closures: the closure stage's pending links go in first (its work, not the run's),
+  // and the closures it writes are changes this run reads.
+  await maintainClosures(deps.graph);
   const before = deps.meter.snapshot().storeRequests;
   let documentsRead = 0;
   let changedDocuments = 0;

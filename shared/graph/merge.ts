@@ -99,7 +99,20 @@ function mergeSeries(a: Record<string, SeriesEntry[]>, b: Record<string, SeriesE
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(obj).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return mapSorted(obj, (v) => v);
+}
+
+/** `values` with its keys in code-unit order, each defined value mapped by `fn`. */
+function mapSorted<V, T>(values: Record<string, V>, fn: (v: V) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(values).sort()) {
+    const v = values[k] as V;
+    if (v === undefined) continue;
+    // A key named `__proto__` (it is data: a tag name) must stay an own property, as fromEntries kept it.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: fn(v), enumerable: true, writable: true, configurable: true });
+    else out[k] = fn(v);
+  }
+  return out;
 }
 
 function pickLabel(a: NodeDoc, b: NodeDoc): string {
@@ -131,6 +144,11 @@ export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
     facts: mergeFacts(a.facts, b.facts),
     series: mergeSeries(a.series, b.series),
     provenance: mergeProvenance(a.provenance, b.provenance, EDGE_PROVENANCE_CAP),
+    // Propagated once is propagated for good: a link is pending only while every copy says so
+    // (a copy without the flag predates the closure stage, whose links were propagated on capture).
+    ...(a.closurePending !== undefined || b.closurePending !== undefined
+      ? { closurePending: a.closurePending === true && b.closurePending === true }
+      : {}),
   };
 }
 
@@ -152,23 +170,11 @@ export function placeholderNode(ref: NodeRef): NodeDoc {
 }
 
 function factsFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, Fact> {
-  return sortKeys(
-    Object.fromEntries(
-      Object.entries(values ?? {})
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, factFrom(v, prov)]),
-    ),
-  );
+  return mapSorted(values ?? {}, (v) => factFrom(v, prov));
 }
 
 function seriesFrom(values: Record<string, unknown> | undefined, prov: Provenance): Record<string, SeriesEntry[]> {
-  return sortKeys(
-    Object.fromEntries(
-      Object.entries(values ?? {})
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, [{ value: v, instant: prov.instant, eventTime: prov.eventTime, hash: prov.hash }]]),
-    ),
-  );
+  return mapSorted(values ?? {}, (v) => [{ value: v, instant: prov.instant, eventTime: prov.eventTime, hash: prov.hash }]);
 }
 
 export function assertedNode(
@@ -214,7 +220,8 @@ export function edgePair(
     provenance: [prov],
   };
   return [
-    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out' },
+    // A new link waits for the closure stage; merged into a propagated copy, it is not pending.
+    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out', closurePending: true },
     { ...base, id: edgeId('in', kind, fromId), pk: toId, dir: 'in' },
   ];
 }

@@ -89,6 +89,11 @@ export const edgeDocSchema = z.object({
   /** Values observed over time, e.g. the traffic share of a deployment behind an endpoint. */
   series: z.record(z.string(), z.array(seriesEntrySchema)).default({}),
   provenance: z.array(provenanceSchema),
+  /**
+   * On the `out` copy: true from the link's creation until the closure stage has propagated it
+   * (usecases/closures.ts). Lookups trust no closure a pending link could still change.
+   */
+  closurePending: z.boolean().optional(),
 });
 export type EdgeDoc = z.infer<typeof edgeDocSchema>;
 

@@ -60,6 +60,56 @@ interface Detector {
   kind: PiiKind;
   pattern: RegExp;
   accept?: (match: string, key: string) => boolean;
+  /**
+   * A cheap test every match's text passes, and so any text holding a match: most strings in an
+   * event (ids, names, times) fail all of them and skip the patterns. It must hold for any
+   * substring of a text it rejects, so it is about characters contained, never about positions.
+   */
+  mayMatch: (text: string) => boolean;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+
+/** Digits in `text`, stopping once `enough` are seen. */
+function hasDigits(text: string, enough: number): boolean {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (isDigit(text.charCodeAt(i)) && ++n >= enough) return true;
+  return false;
+}
+
+/** Two capitals and two digits in a row, as every IBAN starts. */
+function hasIbanStart(text: string): boolean {
+  for (let i = 0; i + 3 < text.length; i++) {
+    if (
+      isUpper(text.charCodeAt(i)) &&
+      isUpper(text.charCodeAt(i + 1)) &&
+      isDigit(text.charCodeAt(i + 2)) &&
+      isDigit(text.charCodeAt(i + 3))
+    )
+      return true;
+  }
+  return false;
+}
+
+/** Digits that stand in runs of four or more (a card number's groups; a timestamp has one such run). */
+function digitsInRunsOfFour(text: string): number {
+  let total = 0;
+  let run = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && isDigit(text.charCodeAt(i))) run++;
+    else {
+      if (run >= 4) total += run;
+      run = 0;
+    }
+  }
+  return total;
+}
+
+function count(text: string, ch: string, enough: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) if (++n >= enough) return true;
+  return false;
 }
 
 const VERSION_KEY = /version|ver$|release|build|tag/i;
@@ -84,21 +134,26 @@ const DETECTORS: Detector[] = [
   {
     kind: 'private-key',
     pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    mayMatch: (t) => t.includes('-----BEGIN '),
   },
   // A value behind a connection-string secret label is a secret whatever its length (a short
   // test key is still a key); so is a bare 64-byte storage key in base64.
   {
     kind: 'storage-secret',
     pattern: new RegExp(`${SECRET_LABEL_IN_TEXT}\\s*=\\s*[^;\\s"'<>,\\\\]+|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])`, 'gi'),
+    // Every label in the pattern is followed by `=`, and a bare key is 86 characters and `==`.
+    mayMatch: (t) => t.includes('=') && (t.length >= 88 || /accountkey|sharedaccess|password|pwd/i.test(t)),
   },
   {
     kind: 'sas-token',
     pattern: /(?:[?&]|^)(?:sv=[^&\s]+&)?[^\s]*\bsig=[A-Za-z0-9%+/=]{16,}[^\s"]*/g,
     accept: (m) => /\bsig=/.test(m) && /\b(?:sv|se|sp|sr|st)=/.test(m),
+    mayMatch: (t) => t.includes('sig='),
   },
   {
     kind: 'bearer-token',
     pattern: /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    mayMatch: (t) => t.includes('Bearer') || t.includes('eyJ'),
   },
   // Not the `container@account` of storage URIs (abfss://raw@acct.dfs.core.windows.net/...), nor
   // git's ssh user: a local part right after `/` is a URI's user info, and Azure hosts no mailboxes.
@@ -106,20 +161,32 @@ const DETECTORS: Detector[] = [
     kind: 'email',
     pattern: /(?<![/\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g,
     accept: (m) => !/^git@/i.test(m) && !/\.core\.windows\.net$|\.azure\.(com|net)$/i.test(m),
+    mayMatch: (t) => t.includes('@'),
   },
-  { kind: 'iban', pattern: /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b/g, accept: (m) => ibanValid(m) },
+  {
+    kind: 'iban',
+    pattern: /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b/g,
+    accept: (m) => ibanValid(m),
+    mayMatch: hasIbanStart,
+  },
   // Cards are written in groups of four (Amex 4-6-5), one separator throughout, or not at all.
   {
     kind: 'payment-card',
     pattern: /\b(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5})\b/g,
     accept: (m) => luhnValid(m.replace(/[ -]/g, '')) && !/^(\d)\1+$/.test(m.replace(/[ -]/g, '')),
+    mayMatch: (t) => digitsInRunsOfFour(t) >= 12,
   },
   // US SSN shape, with the ranges the SSA never issues ruled out.
-  { kind: 'national-id', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
+  {
+    kind: 'national-id',
+    pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g,
+    mayMatch: (t) => /\d{3}-\d{2}-\d{4}/.test(t),
+  },
   {
     kind: 'phone',
     pattern: /(?<![\w.])\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\w.])/g,
     accept: (m) => m.replace(/\D/g, '').length >= 8,
+    mayMatch: (t) => t.includes('+'),
   },
   {
     kind: 'ip-address',
@@ -127,6 +194,7 @@ const DETECTORS: Detector[] = [
       /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])|(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])/gi,
     // A dotted quad under a version-like key is a version, not an address.
     accept: (_m, key) => !VERSION_KEY.test(key),
+    mayMatch: (t) => (count(t, '.', 3) && hasDigits(t, 4)) || count(t, ':', 7),
   },
 ];
 
@@ -146,10 +214,12 @@ function scanString(text: string, path: string, key: string, findings: PiiFindin
     findings.push({ kind: 'storage-secret', path });
     return;
   }
+  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (candidates.length === 0) return;
   const found = new Set<PiiKind>();
   outsideGuids(text, (segment) => {
-    for (const d of DETECTORS) {
-      if (found.has(d.kind)) continue;
+    for (const d of candidates) {
+      if (found.has(d.kind) || !d.mayMatch(segment)) continue;
       d.pattern.lastIndex = 0;
       for (const m of segment.matchAll(d.pattern)) {
         if (!d.accept || d.accept(m[0], key)) {
@@ -196,9 +266,12 @@ export function scanPii(value: unknown): PiiFinding[] {
 
 function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
+  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (candidates.length === 0) return text;
   return outsideGuids(text, (segment) => {
     let out = segment;
-    for (const d of DETECTORS) {
+    for (const d of candidates) {
+      if (!d.mayMatch(out)) continue;
       d.pattern.lastIndex = 0;
       // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
       out = out.replace(d.pattern, (m) =>

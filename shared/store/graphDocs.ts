@@ -37,6 +37,8 @@ export const nodeKey = (id: string): DocKey => ({ id, pk: id });
 /** The stored copy of a link: the `out` edge, kept with its source. */
 export const edgeCopyKey = (link: Link): DocKey => ({ id: edgeId('out', link.kind as EdgeKind, link.to), pk: link.from });
 export const closureKey = (owner: string, dir: ClosureDir): DocKey => ({ id: closureId(dir), pk: owner });
+/** A closure as one string, for maps: its owner and direction. */
+export const closureSlot = (owner: string, dir: ClosureDir): string => `${dir}|${owner}`;
 
 /** Documents to read by point reads, all in one batch. */
 export interface GraphKeys {

@@ -4,9 +4,22 @@ import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '.
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
-import { closureKey, docKeysOf, graphDocsOf, parseClosure, parseGraphDoc, type GraphDocs, type GraphKeys } from './graphDocs.js';
+import { mapLimited } from '../util/mapLimited.js';
+import {
+  closureKey,
+  closureSlot,
+  docKeysOf,
+  edgeCopyKey,
+  graphDocsOf,
+  parseClosure,
+  parseGraphDoc,
+  type GraphDocs,
+  type GraphKeys,
+  type Link,
+} from './graphDocs.js';
 import { GraphReader } from './graphReader.js';
 import { keyOf, queryPages, readMany } from './reads.js';
+import { withRetry } from './retry.js';
 import { metered, unlessNotFound } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
@@ -195,6 +208,73 @@ export class GraphStore {
   /** Writes a closure as computed from scratch (rebuilds and migrations). */
   async putClosure(doc: ClosureDoc): Promise<void> {
     await metered(this.meter, `writing the closure of ${doc.pk}`, () => this.container.items.upsert(doc));
+  }
+
+  /**
+   * Closures of several owners by point reads in one batch, with their ETags (for `writeClosure`);
+   * keyed by `closureSlot(owner, dir)`, missing ones left out. Each read is retried on its own: the
+   * closure stage reads hundreds at once, and one transient failure must not fail them all.
+   */
+  async closuresOf(
+    slots: Array<{ owner: string; dir: ClosureDir }>,
+    concurrency = 32,
+  ): Promise<Map<string, ClosureDoc & { _etag?: string }>> {
+    const out = new Map<string, ClosureDoc & { _etag?: string }>();
+    await mapLimited(slots, concurrency, async ({ owner, dir }) => {
+      const key = closureKey(owner, dir);
+      const raw = (await withRetry(() => readMany(this.container, this.meter, [key]), `reading the closure of ${owner}`)).get(keyOf(key));
+      if (raw) out.set(closureSlot(owner, dir), { ...parseClosure(raw), _etag: raw._etag as string | undefined });
+    });
+    return out;
+  }
+
+  /**
+   * Writes a closure computed from the version read with `etag` (created when there was none).
+   * False when another writer got there first; the caller merges into theirs instead.
+   */
+  async writeClosure(doc: ClosureDoc, etag: string | undefined): Promise<boolean> {
+    if (etag === undefined) return this.tryCreate(doc);
+    try {
+      await metered(this.meter, `replacing the closure of ${doc.pk}`, () =>
+        this.container.item(doc.id, doc.pk).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof PreconditionFailedStoreError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Links the closure stage has not propagated yet (their `out` copies say `closurePending`), at
+   * most `limit`: one cross-partition query on an indexed flag, empty when closures are current.
+   */
+  async pendingLinks(limit: number): Promise<Link[]> {
+    const query = `SELECT TOP ${Math.max(1, Math.floor(limit))} c.pk, c.kind, c.to FROM c WHERE c.docType = "edge" AND c.closurePending = true`;
+    const out: Link[] = [];
+    for await (const page of queryPages<{ pk: string; kind: string; to: string }>(this.container, this.meter, query)) {
+      for (const row of page) out.push({ from: row.pk, kind: row.kind, to: row.to });
+    }
+    return out;
+  }
+
+  /**
+   * Marks links propagated: one patch of each `out` copy (a link deleted since is skipped), each
+   * retried on its own (the patch is idempotent).
+   */
+  async settleLinks(links: Link[], concurrency = 32): Promise<void> {
+    await mapLimited(links, concurrency, async (link) => {
+      const { id, pk } = edgeCopyKey(link);
+      await withRetry(
+        () =>
+          unlessNotFound(
+            metered(this.meter, `settling ${id} in ${pk}`, () =>
+              this.container.item(id, pk).patch([{ op: 'set', path: '/closurePending', value: false }]),
+            ),
+          ),
+        `settling ${id}`,
+      );
+    });
   }
 
   /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */

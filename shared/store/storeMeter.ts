@@ -1,17 +1,21 @@
+import { estimateFromDiagnostics } from './ruEstimate.js';
+
 /**
  * Counts store requests (Cosmos round trips) and request units. Round trips are the
  * hardware-independent cost figure: the embedded server answers every request with a flat charge
  * of 1, so locally request units equal store requests; real Cosmos DB charges by operation and
- * document size.
+ * document size, which `estimatedRequestUnits` estimates from the SDK's diagnostics (ruEstimate.ts).
  */
 export class StoreMeter {
   storeRequests = 0;
   requestUnits = 0;
+  estimatedRequestUnits = 0;
 
   record(response: { requestCharge?: number } | undefined): void {
     this.storeRequests += 1;
     const charge = response?.requestCharge;
     if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
+    this.estimatedRequestUnits += estimateFromDiagnostics(response) ?? 0;
   }
 
   /** Errors are round trips too (a 409 or 412 still costs a request). */
@@ -20,6 +24,7 @@ export class StoreMeter {
     const charge = (error as { headers?: Record<string, unknown> } | undefined)?.headers?.['x-ms-request-charge'];
     const n = Number(charge);
     if (Number.isFinite(n)) this.requestUnits += n;
+    this.estimatedRequestUnits += estimateFromDiagnostics(error) ?? 0;
   }
 
   snapshot(): { storeRequests: number; requestUnits: number } {

@@ -3,13 +3,13 @@ import { nodeId } from '../graph/keys.js';
 import type { GraphDelta, GraphDoc, Provenance } from '../graph/model.js';
 import type { GraphStore, WriteResult } from '../store/graphStore.js';
 import { keyOf } from '../store/reads.js';
-import { edgeKey } from '../graph/closure.js';
-import { propagateLinks } from './closures.js';
 
 export interface ApplyResult {
   created: number;
   updated: number;
   unchanged: number;
+  /** Links stored for the first time: work for the closure stage. */
+  newLinks: number;
 }
 
 /** Documents an event's delta turns into: asserted nodes, placeholders, and both copies of each edge. */
@@ -54,33 +54,13 @@ export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Pro
   const merged = await runBounded(merge, (doc) => store.merge(doc));
   const ensured = await runBounded(ensure, (doc) => store.ensure(doc));
   const results = [...merged, ...ensured];
-  // A node seen for the first time gets empty closures (a missing one means "not computed").
-  const created = [
-    ...merge.filter((d, i) => d.docType === 'node' && merged[i] === 'created'),
-    ...ensure.filter((_, i) => ensured[i] === 'created'),
-  ];
-  await runBounded(
-    created.flatMap((d) => (['up', 'down'] as const).map((dir) => ({ id: d.id, dir }))),
-    async ({ id, dir }) => {
-      await store.ensureClosure(id, dir);
-      return 'created';
-    },
-  );
-  // Keep closures current. A link already in its target's closure costs one read; a new one (or
-  // one a crashed earlier attempt did not finish) is propagated.
-  const links = new Map<string, { from: string; kind: string; to: string }>();
-  for (const doc of merge)
-    if (doc.docType === 'edge' && doc.dir === 'out') links.set(doc.id + doc.pk, { from: doc.from, kind: doc.kind, to: doc.to });
-  const missing: Array<{ from: string; kind: string; to: string }> = [];
-  await runBounded([...links.values()], async (link) => {
-    const closure = await store.closure(link.to, 'up');
-    if (closure?.members[link.from] !== 1 || !closure.edges.includes(edgeKey(link.from, link.kind, link.to))) missing.push(link);
-    return 'unchanged';
-  });
-  if (missing.length > 0) await propagateLinks(store, missing);
+  // Closures are not kept here: a new link's `out` copy is stored pending (edgePair), and the
+  // closure stage propagates it (usecases/closures.ts). Capture writes graph documents only.
+  const newLinks = merge.filter((d, i) => d.docType === 'edge' && d.dir === 'out' && merged[i] === 'created').length;
   return {
     created: results.filter((r) => r === 'created').length,
     updated: results.filter((r) => r === 'updated').length,
     unchanged: results.filter((r) => r === 'unchanged').length,
+    newLinks,
   };
 }

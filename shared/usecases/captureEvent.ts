@@ -2,6 +2,7 @@ import type { ValidationIssue } from '../ingest/issues.js';
 import { sniffEnvelope } from '../ingest/eventGrid/envelope.js';
 import type { Provenance } from '../graph/model.js';
 import type { DeadLetterStore } from '../store/deadLetters.js';
+import type { ClosureSink } from '../store/closureQueue.js';
 import type { EnrichmentSink } from '../store/enrichmentQueue.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { FanOutSink } from '../store/fanOutQueue.js';
@@ -37,6 +38,11 @@ export interface CaptureDeps {
   redactionKey: string;
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
+  /**
+   * The closure stage's queue (CLOSURE_QUEUE), nudged when an event stores new links; without it,
+   * closures wait for the next run of the stage, and lookups walk meanwhile.
+   */
+  closures?: ClosureSink;
   /** Where traced prediction requests go (Q3); without it, traffic-log records are logged raw only. */
   predictionRequests?: PredictionRequestStore;
   /** Rules that read approvals from model tags, properties and stage (APPROVAL_RULES); the defaults without. */
@@ -89,11 +95,13 @@ export interface CaptureOptions {
   /** Enqueue REST follow-ups (default). Replays re-project evidence and do not fetch again. */
   followUp?: boolean;
   /**
-   * Follow links of evidence already in the log (default true: an event redelivered after a crash
-   * between logging and enqueueing still gets its follow-ups). Enrichment passes false unless the
-   * queue is redelivering: a REST answer identical to one logged before had its links followed then.
+   * Project and follow the links of evidence already in the log (default true: an event redelivered
+   * after a crash between logging and projecting still gets projected and followed up). Enrichment
+   * passes false unless the queue is redelivering: a REST answer identical to one logged before was
+   * projected and followed then, or its own message is still in the queue and will be, so an
+   * answer that did not change costs one request (the log's conflict) and touches no graph document.
    */
-  followUpDuplicates?: boolean;
+  redoDuplicates?: boolean;
   /** REST fetches that led to this capture; follow-ups carry one more. */
   hops?: number;
 }
@@ -181,24 +189,28 @@ async function logAndProject(
   receivedAt: string,
 ): Promise<CaptureOutcome> {
   const { channel = 'eventgrid', delivery } = options;
-  const logged = await withRetry(
-    () =>
-      deps.eventLog.append({
-        id: hash.replace(/^sha256:/, ''),
-        pk: hash.replace(/^sha256:/, ''),
-        hash,
-        channel,
-        receivedAt,
-        eventId: sniffed.id,
-        eventType: sniffed.type,
-        eventSource: sniffed.source,
-        eventTime: sniffed.time,
-        delivery,
-        body: raw,
-      }),
-    'appending to the event log',
-  );
+  let appends = 0;
+  const logged = await withRetry(() => {
+    appends++;
+    return deps.eventLog.append({
+      id: hash.replace(/^sha256:/, ''),
+      pk: hash.replace(/^sha256:/, ''),
+      hash,
+      channel,
+      receivedAt,
+      eventId: sniffed.id,
+      eventType: sniffed.type,
+      eventSource: sniffed.source,
+      eventTime: sniffed.time,
+      delivery,
+      body: raw,
+    });
+  }, 'appending to the event log');
   const duplicate = logged === 'duplicate';
+  // Duplicates are projected and followed again unless the caller says they need not be; but a
+  // duplicate found on a retried append may be this call's own write whose answer was lost, so it
+  // is redone (found by the fault test: 20% of answers reset after the work).
+  const redo = !duplicate || options.redoDuplicates !== false || appends > 1;
 
   const normalized = normalize(channel, raw, hash);
   if (normalized.status === 'invalid') {
@@ -216,14 +228,32 @@ async function logAndProject(
     return { status: 'ignored', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, reason: normalized.reason };
   }
 
+  if (!redo) {
+    return {
+      status: 'projected',
+      hash,
+      eventId: normalized.eventId,
+      eventType: normalized.eventType,
+      duplicate,
+      writes: { created: 0, updated: 0, unchanged: 0, newLinks: 0 },
+      enqueued: 0,
+      queuedParts: 0,
+    };
+  }
+
   const { delta, prov } = projectionOf(deps, normalized, { channel, hash, receivedAt, delivery });
   // An event naming many resources is cut into parts: the first is projected here, the rest are
   // queued, so the answer comes back in time whatever the size (Event Grid waits 30 seconds).
   const [first, ...rest] = splitDelta(delta);
-  const writes = await withRetry(
-    () => applyDelta(deps.graph, first as GraphDelta, prov),
-    `projecting ${normalized.eventType} ${normalized.eventId}`,
-  );
+  // Links created by any attempt (a retried attempt finds them there): the closure stage's work.
+  let newLinks = 0;
+  const project = async (part: GraphDelta, what: string): Promise<ApplyResult> =>
+    withRetry(async () => {
+      const result = await applyDelta(deps.graph, part, prov);
+      newLinks += result.newLinks;
+      return result;
+    }, what);
+  const writes = await project(first as GraphDelta, `projecting ${normalized.eventType} ${normalized.eventId}`);
   const fanOut = deps.fanOut;
   if (rest.length > 0 && fanOut) {
     const parts = rest.length + 1;
@@ -232,9 +262,11 @@ async function logAndProject(
       `queueing ${rest.length} parts of ${normalized.eventType} ${normalized.eventId}`,
     );
   } else {
-    for (const [i, part] of rest.entries())
-      addWrites(writes, await withRetry(() => applyDelta(deps.graph, part, prov), `projecting part ${i + 1} of ${normalized.eventId}`));
+    for (const [i, part] of rest.entries()) addWrites(writes, await project(part, `projecting part ${i + 1} of ${normalized.eventId}`));
   }
+  // Queued parts nudge the closure stage themselves (fanOut.ts). A redelivery nudges again: the
+  // first delivery may have stored links and crashed before this.
+  await nudgeClosures(deps, newLinks, duplicate && (first as GraphDelta).edges.length > 0, normalized.eventId);
   const { predictionRequest } = normalized;
   if (predictionRequest && deps.predictionRequests) {
     const predictionRequests = deps.predictionRequests;
@@ -249,7 +281,7 @@ async function logAndProject(
     await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
-  const follow = options.followUp !== false && (!duplicate || options.followUpDuplicates !== false) && hops <= MAX_ENRICHMENT_HOPS;
+  const follow = options.followUp !== false && redo && hops <= MAX_ENRICHMENT_HOPS;
   if (follow && deps.enrichments && normalized.enrich.length > 0) {
     const sink = deps.enrichments;
     await withRetry(
@@ -305,4 +337,16 @@ function addWrites(total: ApplyResult, more: ApplyResult): void {
   total.created += more.created;
   total.updated += more.updated;
   total.unchanged += more.unchanged;
+  total.newLinks += more.newLinks;
+}
+
+/**
+ * Tells the closure stage that links are pending (CLOSURE_QUEUE): when this projection stored new
+ * ones, or when it may be finishing one that stored some and failed before nudging (`again`).
+ * Capture and the fan-out worker alike; neither propagates closures itself.
+ */
+export async function nudgeClosures(deps: Pick<CaptureDeps, 'closures'>, newLinks: number, again: boolean, eventId: string): Promise<void> {
+  const sink = deps.closures;
+  if (!sink || (newLinks === 0 && !again)) return;
+  await withRetry(() => sink.enqueue([{ newLinks, eventId }]), 'nudging the closure stage');
 }

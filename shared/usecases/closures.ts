@@ -8,17 +8,27 @@ import {
   type ClosureDir,
   type ClosureDoc,
 } from '../graph/closure.js';
-import type { GraphStore } from '../store/graphStore.js';
+import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
+import { closureSlot, type Link } from '../store/graphDocs.js';
+import type { GraphStore } from '../store/graphStore.js';
+import { withRetry } from '../store/retry.js';
 
 /**
- * Keeping closures current as links arrive. A new link from -> to gives `to` everything upstream
- * of `from`, and `from` everything downstream of `to`; when a closure grows, the nodes one hop
- * further in the same direction grow too, and so on (a monotone fixpoint, so order and repetition
- * do not matter). Work per event is bounded: a closure that could not be brought up to date within
- * the budget is marked truncated, and lookups from it walk instead of trusting it.
+ * The closure stage: keeping closures current as links arrive, off the capture path. Capture
+ * writes a new link's `out` copy with `closurePending` and nudges the closure queue; the stage
+ * takes every pending link at once (however many events brought them), propagates them in memory
+ * and writes each closure it changed once, then marks the links propagated.
+ *
+ * A new link from -> to gives `to` everything upstream of `from`, and `from` everything downstream
+ * of `to`; when a closure grows, the nodes one hop further in the same direction grow too, and so
+ * on (a monotone fixpoint, so order, batching and repetition do not matter). Work per batch is
+ * bounded: a closure that could not be brought up to date within the budget is marked truncated,
+ * and lookups from it walk instead of trusting it.
  */
 export const PROPAGATION_BUDGET = 2000;
+/** Pending links taken per batch. */
+export const STAGE_BATCH = 500;
 
 interface Step {
   owner: string;
@@ -31,24 +41,88 @@ function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: ClosureDoc
   // When owner's upstream closure grew, its children (downstream neighbours) must grow too.
   const steps: Step[] = [];
   for (const e of other?.edges ?? []) {
-    const { from, kind, to } = parseEdgeKey(e);
+    const { from, to } = parseEdgeKey(e);
     if (dir === 'up' && from === owner) steps.push({ owner: to, via: owner, link: e, dir });
     if (dir === 'down' && to === owner) steps.push({ owner: from, via: owner, link: e, dir });
-    void kind;
   }
   return steps;
 }
 
+/** Closures as one batch sees them: each read at most once, changed in memory, written once. */
+class ClosureBatch {
+  private readonly slots = new Map<string, { doc: ClosureDoc | undefined; etag?: string; stored: string | undefined }>();
+  reads = 0;
+
+  constructor(private readonly graph: GraphStore) {}
+
+  /** Reads the closures of `owners` not yet in hand, in one round trip. */
+  async load(wanted: Array<{ owner: string; dir: ClosureDir }>): Promise<void> {
+    const missing = wanted.filter(({ owner, dir }) => !this.slots.has(closureSlot(owner, dir)));
+    if (missing.length === 0) return;
+    const found = await this.graph.closuresOf(missing);
+    this.reads += missing.length;
+    for (const { owner, dir } of missing) {
+      const slot = closureSlot(owner, dir);
+      const stored = found.get(slot);
+      if (!stored) this.slots.set(slot, { doc: undefined, stored: undefined });
+      else {
+        const { _etag: etag, ...doc } = stored;
+        this.slots.set(slot, { doc, etag, stored: canonicalJson(doc) });
+      }
+    }
+  }
+
+  async get(owner: string, dir: ClosureDir): Promise<ClosureDoc | undefined> {
+    await this.load([{ owner, dir }]);
+    return this.slots.get(closureSlot(owner, dir))?.doc;
+  }
+
+  /** Joins `doc` into the closure in hand; false when it adds nothing. */
+  async merge(doc: ClosureDoc): Promise<boolean> {
+    // No closure stored means an empty one: the owner has no propagated link in that direction.
+    const current = (await this.get(doc.pk, doc.dir)) ?? emptyClosure(doc.pk, doc.dir);
+    const merged = mergeClosures(current, doc);
+    if (canonicalJson(merged) === canonicalJson(current)) return false;
+    (this.slots.get(closureSlot(doc.pk, doc.dir)) as { doc: ClosureDoc | undefined }).doc = merged;
+    return true;
+  }
+
+  /**
+   * Every closure that changed, written once (ETag-guarded). One that another batch changed
+   * meanwhile is merged into theirs: the join is a union, so neither batch's work is lost.
+   */
+  async flush(concurrency = 16): Promise<number> {
+    const changed = [...this.slots.values()].filter((s) => s.doc && canonicalJson(s.doc) !== s.stored);
+    await mapLimited(changed, concurrency, async ({ doc, etag }) => {
+      if (!doc) return;
+      // Retried on its own; a write that landed before its answer was lost finds its ETag gone and merges (a no-op).
+      await withRetry(async () => {
+        if (!(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
+      }, `writing the closure of ${doc.pk}`);
+    });
+    return changed.length;
+  }
+}
+
+/**
+ * Propagates `links` into the closures they change, in memory, then writes each changed closure
+ * once. Returns how many closure documents were written and which owners ran out of budget.
+ */
 export async function propagateLinks(
   graph: GraphStore,
-  links: Array<{ from: string; kind: string; to: string }>,
+  links: Link[],
   budget = PROPAGATION_BUDGET,
-): Promise<{ merges: number; truncated: string[] }> {
+): Promise<{ merges: number; written: number; reads: number; truncated: string[] }> {
+  const batch = new ClosureBatch(graph);
   const queue: Step[] = [];
   for (const { from, kind, to } of links) {
     const link = edgeKey(from, kind, to);
     queue.push({ owner: to, via: from, link, dir: 'up' }, { owner: from, via: to, link, dir: 'down' });
   }
+  // What the first steps need, in one round trip: each end's closures in both directions.
+  await batch.load(
+    links.flatMap(({ from, to }) => [from, to].flatMap((owner) => (['up', 'down'] as const).map((dir) => ({ owner, dir })))),
+  );
   let merges = 0;
   const truncated: string[] = [];
   while (queue.length > 0) {
@@ -62,19 +136,45 @@ export async function propagateLinks(
     }
     if (merges >= budget) {
       // Out of budget: say so on the closure instead of leaving it silently short.
-      await graph.mergeClosure({ ...emptyClosure(step.owner, step.dir), truncated: true });
+      await batch.merge({ ...emptyClosure(step.owner, step.dir), truncated: true });
       truncated.push(step.owner);
       continue;
     }
-    const gained = await mapLimited(same, 8, async (s) => extendThrough(s.owner, s.dir, s.via, s.link, await graph.closure(s.via, s.dir)));
-    const result = await graph.mergeClosure(gained.reduce((a, b) => mergeClosures(a, b)));
+    // Each step's via closure in hand (one round trip for those not read yet), joined into one merge.
+    await batch.load(same.map((s) => ({ owner: s.via, dir: s.dir })));
+    const gained = await Promise.all(same.map(async (s) => extendThrough(s.owner, s.dir, s.via, s.link, await batch.get(s.via, s.dir))));
+    const grown = await batch.merge(gained.reduce((a, b) => mergeClosures(a, b)));
     merges++;
-    if (result === 'unchanged') continue;
+    if (!grown) continue;
     // Grown: the next hop in the same direction learns of it. Its links are in the other closure.
-    const other = await graph.closure(step.owner, step.dir === 'up' ? 'down' : 'up');
+    const other = await batch.get(step.owner, step.dir === 'up' ? 'down' : 'up');
     queue.push(...neighboursAfterGrowth(step.owner, step.dir, other));
   }
-  return { merges, truncated };
+  const written = await batch.flush();
+  return { merges, written, reads: batch.reads, truncated };
+}
+
+/**
+ * One run of the closure stage (the queue trigger's work, and what tests drain): batches of
+ * pending links until none is left. Links are marked propagated only after their closures are
+ * written, so a run that fails part-way leaves them pending for the next run. Idempotent.
+ */
+export async function maintainClosures(
+  graph: GraphStore,
+  batchSize = STAGE_BATCH,
+): Promise<{ batches: number; links: number; written: number; truncated: number }> {
+  const total = { batches: 0, links: 0, written: 0, truncated: 0 };
+  for (;;) {
+    const pending = await withRetry(() => graph.pendingLinks(batchSize), 'reading pending links');
+    if (pending.length === 0) return total;
+    const { written, truncated } = await propagateLinks(graph, pending);
+    await graph.settleLinks(pending);
+    total.batches++;
+    total.links += pending.length;
+    total.written += written;
+    total.truncated += truncated.length;
+    if (pending.length < batchSize) return total;
+  }
 }
 
 /**

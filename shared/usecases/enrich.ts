@@ -71,7 +71,7 @@ export async function enrich(
       if (fetched.status === 200) observation.datastores = [{ armId: datastore, resource: fetched.body }];
     }
   }
-  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
+  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true });
 }
 
 /**
@@ -102,7 +102,7 @@ async function enrichMlflowRun(deps: EnrichDeps, message: EnrichmentMessage, opt
     // A finished run is the same evidence however often it is fetched; anything else is dated.
     ...(isFinishedRun(resource) ? {} : { fetchedAt: deps.now().toISOString() }),
   };
-  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, followUpDuplicates: options.redelivered === true });
+  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true });
 }
 
 /** The workspace's `mlFlowTrackingUri`, for jobs that do not name their Tracking service. */

@@ -6,7 +6,7 @@ import { normalize } from '../ingest/normalize.js';
 import { withRetry } from '../store/retry.js';
 import { contentHash } from '../util/canonicalJson.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
-import { projectionOf, type CaptureDeps } from './captureEvent.js';
+import { nudgeClosures, projectionOf, type CaptureDeps } from './captureEvent.js';
 
 /** Dead letters of queued parts carry this channel; replay projects them again (replay.ts). */
 export const FANOUT_CHANNEL = 'fanout';
@@ -19,15 +19,17 @@ export class PartRefused extends Error {
   }
 }
 
-type PartDeps = Pick<CaptureDeps, 'eventLog' | 'graph' | 'approvalRules'>;
+type PartDeps = Pick<CaptureDeps, 'eventLog' | 'graph' | 'approvalRules' | 'closures'>;
 
 /**
  * Projects one queued part of an event's graph work: the event is read back from the raw event
  * log, normalized and cut exactly as capture cut it, and the part's links merged into the graph.
  * Merging is idempotent and order-free, so a redelivered part, or one replayed from the dead
- * letters, changes nothing that is already there.
+ * letters, changes nothing that is already there. Like capture, a part writes nodes and edges only:
+ * its new links are stored pending and the closure stage is nudged (`again`: an earlier attempt
+ * may have stored links and failed before nudging).
  */
-export async function projectFanOutPart(deps: PartDeps, message: FanOutPart): Promise<ApplyResult> {
+export async function projectFanOutPart(deps: PartDeps, message: FanOutPart, again = false): Promise<ApplyResult> {
   const id = message.hash.replace(/^sha256:/, '');
   const logged = await withRetry(() => deps.eventLog.get(id), `reading raw event ${message.hash}`);
   if (!logged) throw new PartRefused(`raw event ${message.hash} is not in the event log (purged by retention, or never logged)`);
@@ -45,7 +47,14 @@ export async function projectFanOutPart(deps: PartDeps, message: FanOutPart): Pr
   const part = parts[message.part];
   if (parts.length !== message.parts || !part)
     throw new PartRefused(`raw event ${message.hash} is cut into ${parts.length} parts now, not the ${message.parts} queued`);
-  return withRetry(() => applyDelta(deps.graph, part, prov), `projecting part ${message.part} of ${normalized.eventId}`);
+  let newLinks = 0;
+  const writes = await withRetry(async () => {
+    const result = await applyDelta(deps.graph, part, prov);
+    newLinks += result.newLinks;
+    return result;
+  }, `projecting part ${message.part} of ${normalized.eventId}`);
+  await nudgeClosures(deps, newLinks, again, normalized.eventId);
+  return writes;
 }
 
 export type PartOutcome = { status: 'projected'; writes: ApplyResult } | { status: 'dead-lettered'; reason: string };
@@ -54,12 +63,12 @@ export type PartOutcome = { status: 'projected'; writes: ApplyResult } | { statu
  * One delivery of a fan-out queue message. A part that cannot be projected (malformed message,
  * event gone, store refusal) is dead-lettered with the reason at once; transient failures throw,
  * so the queue delivers again, until the last delivery (`maxAttempts`) dead-letters it.
- * Dead-lettered parts are projected again by the replay command.
+ * Dead-lettered parts are projected again by the replay command (`replayed`).
  */
 export async function workFanOutPart(
   deps: PartDeps & Pick<CaptureDeps, 'deadLetters' | 'now'>,
   body: unknown,
-  delivery: { dequeueCount: number; maxAttempts: number },
+  delivery: { dequeueCount: number; maxAttempts: number; replayed?: boolean },
 ): Promise<PartOutcome> {
   const deadLetter = async (reason: string, path: string, message: string): Promise<PartOutcome> => {
     await withRetry(
@@ -83,7 +92,10 @@ export async function workFanOutPart(
   }
   const { part, parts, hash } = parsed.data;
   try {
-    return { status: 'projected', writes: await projectFanOutPart(deps, parsed.data) };
+    return {
+      status: 'projected',
+      writes: await projectFanOutPart(deps, parsed.data, delivery.dequeueCount > 1 || delivery.replayed === true),
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const permanent = error instanceof PartRefused || isPermanentStoreRefusal(error);

@@ -1,9 +1,10 @@
 import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
-import { edgeKey, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { edgeKey, emptyClosure, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
 import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
 import { resolveRef } from '../graph/refs.js';
+import type { Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import {
@@ -65,29 +66,66 @@ function inWindow(doc: NodeDoc, since?: string, until?: string): boolean {
   return doc.provenance.some((p) => (!from || p.instant >= from) && (!to || p.instant <= to));
 }
 
-/**
- * The answer from precomputed closures: round trip 1 reads the root's closure(s), round trip 2
- * reads the page's nodes and links in parallel, whatever the depth. Undefined when a closure is
- * missing or truncated, or a filter needs what closures do not hold; the caller then walks.
- */
 function closureDirs(direction: Direction): ClosureDir[] {
   return direction === 'both' ? ['up', 'down'] : [direction === 'upstream' ? 'up' : 'down'];
 }
 
+/** Pending links a lookup looks at; with more than this, closures are too far behind to check. */
+const PENDING_CHECKED = 1000;
+
+/** The root's closures and the links the closure stage has not propagated yet, in one round trip. */
+interface ClosureView {
+  closures: Array<ClosureDoc | undefined>;
+  pending: Link[];
+}
+
+function readClosureView(graph: GraphStore, rootId: string, direction: Direction): Promise<ClosureView> {
+  return Promise.all([
+    Promise.all(closureDirs(direction).map((d) => graph.closure(rootId, d))),
+    graph.pendingLinks(PENDING_CHECKED + 1),
+  ]).then(([closures, pending]) => ({ closures, pending }));
+}
+
+/**
+ * A closure is current for a lookup when no pending link can change it: a link a -> b changes
+ * the upstream closure of every node at or below b, so it matters when b is the root or one of
+ * the closure's members (and a -> b downstream, when a is). A chain of pending links is caught
+ * by its last link, whose end is already in the closure. No closure stored means an empty one.
+ */
+function currentClosures(rootId: string, direction: Direction, view: ClosureView): ClosureDoc[] | undefined {
+  if (view.pending.length > PENDING_CHECKED) return undefined;
+  const dirs = closureDirs(direction);
+  const out: ClosureDoc[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const closure = view.closures[i] ?? emptyClosure(rootId, dir);
+    if (closure.truncated) return undefined;
+    const reaches = (id: string) => id === rootId || closure.members[id] !== undefined;
+    if (view.pending.some((l) => reaches(dir === 'up' ? l.to : l.from))) return undefined;
+    out.push(closure);
+  }
+  return out;
+}
+
+/**
+ * The answer from precomputed closures: round trip 1 reads the root's closure(s) and the pending
+ * links, round trip 2 reads the page's nodes and links in parallel, whatever the depth. Undefined
+ * when a closure is behind or truncated, or a filter needs what closures do not hold; the caller
+ * then walks.
+ */
 async function fromClosures(
   graph: GraphStore,
   root: NodeDoc,
   query: LineageQuery,
   offset: number,
-  prefetched?: Array<ClosureDoc | undefined>,
+  prefetched?: ClosureView,
 ): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
-  const dirs = closureDirs(query.direction);
-  const closures = prefetched ?? (await Promise.all(dirs.map((d) => graph.closure(root.id, d))));
-  if (closures.some((c) => !c || c.truncated)) return undefined;
+  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction));
+  const closures = currentClosures(root.id, query.direction, view);
+  if (!closures) return undefined;
   const distance = new Map<string, number>();
   const links = new Set<string>();
-  for (const c of closures as ClosureDoc[]) {
+  for (const c of closures) {
     for (const [id, d] of Object.entries(c.members)) if (d <= query.depth) distance.set(id, Math.min(distance.get(id) ?? d, d));
     for (const e of c.edges) links.add(e);
   }
@@ -121,7 +159,15 @@ async function fromClosures(
     if (doc && visible.has(l.from) && visible.has(l.to)) edges.push(toLineageEdge(doc));
   }
   const more = all.length > offset + query.maxNodes;
-  const answer: LineageAnswer = { root: root.id, direction: query.direction, depth: query.depth, nodes, edges, partial: more };
+  const answer: LineageAnswer = {
+    root: root.id,
+    direction: query.direction,
+    depth: query.depth,
+    nodes,
+    edges,
+    partial: more,
+    answeredFrom: 'closures',
+  };
   if (more) {
     answer.partialReason = 'node-budget';
     answer.cursor = Buffer.from(JSON.stringify({ offset: offset + query.maxNodes } satisfies Cursor)).toString('base64url');
@@ -132,14 +178,14 @@ async function fromClosures(
 
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
   const { offset } = decodeCursor(query.cursor);
-  // A reference naming one node: read it and its closures in the same round trip.
+  // A reference naming one node: read it, its closures and the pending links in the same round trip.
   const candidates = labelOf(query.ref, query.workspace) ? [] : resolveRef(query.ref, query.workspace);
   const useClosures = !query.walk && !query.since && !query.until;
   const [root, prefetched] =
     candidates.length === 1 && useClosures
       ? await Promise.all([
           resolveRoot(graph, query.ref, query.workspace, query.scope),
-          Promise.all(closureDirs(query.direction).map((d) => graph.closure(candidates[0] as string, d))),
+          readClosureView(graph, candidates[0] as string, query.direction),
         ])
       : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
   if (useClosures) {
@@ -179,6 +225,7 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
     // Every edge in an answer has both ends in it.
     edges: [...result.edges.values()].filter((e) => ids.has(e.from) && ids.has(e.to)).map(toLineageEdge),
     partial: more || result.cut === 'time-budget',
+    answeredFrom: 'walk',
   };
   if (answer.partial) answer.partialReason = result.cut === 'time-budget' ? 'time-budget' : 'node-budget';
   if (more) answer.cursor = Buffer.from(JSON.stringify({ offset: offset + query.maxNodes } satisfies Cursor)).toString('base64url');

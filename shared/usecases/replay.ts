@@ -97,7 +97,7 @@ async function reprocess(deps: CaptureDeps, letter: DeadLetter): Promise<boolean
   }
   if (letter.channel === FANOUT_CHANNEL) {
     // Projected here rather than queued again: a part is small, and the report says whether it went through.
-    const outcome = await workFanOutPart(deps, letter.body, { dequeueCount: 1, maxAttempts: 1 });
+    const outcome = await workFanOutPart(deps, letter.body, { dequeueCount: 1, maxAttempts: 1, replayed: true });
     return outcome.status === 'projected';
   }
   if (letter.channel === 'eventhubs' && splitMonitorMessage(letter.body).ok && isEnvelope(letter.body)) {

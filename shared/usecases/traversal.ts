@@ -53,6 +53,8 @@ export interface LineageAnswer {
   cursor?: string;
   /** Nodes left out because they belong to workspaces the caller may not see. */
   hidden?: number;
+  /** Where the answer came from: current closures, or a walk (closures behind, truncated, or not enough). */
+  answeredFrom: 'closures' | 'walk';
 }
 
 export function toLineageNode(doc: NodeDoc, distance?: number): LineageNode {

@@ -10,13 +10,14 @@ import { createHash } from 'node:crypto';
  * first thing capture does with what it receives. Any depth works; memory grows with the size.
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
+  // String appends and sorted keys rather than entries/filter/join: this runs on every captured event.
+  let out = '';
   // Work items: a value still to write, or punctuation to emit as is.
   const stack: Array<{ value: unknown } | string> = [{ value }];
   while (stack.length > 0) {
     const item = stack.pop() as { value: unknown } | string;
     if (typeof item === 'string') {
-      out.push(item);
+      out += item;
       continue;
     }
     let v = item.value;
@@ -24,7 +25,7 @@ export function canonicalJson(value: unknown): string {
       v = (v as { toJSON(): unknown }).toJSON();
     }
     if (v === null || typeof v !== 'object') {
-      out.push(scalar(v));
+      out += scalar(v);
       continue;
     }
     if (Array.isArray(v)) {
@@ -33,21 +34,23 @@ export function canonicalJson(value: unknown): string {
         stack.push({ value: (v[i] as unknown) ?? null });
         if (i > 0) stack.push(',');
       }
-      out.push('[');
+      out += '[';
       continue;
     }
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const record = v as Record<string, unknown>;
+    // The default sort compares UTF-16 code units, as the canonical form requires.
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
     stack.push('}');
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [k, x] = entries[i] as [string, unknown];
-      stack.push({ value: x });
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i] as string;
+      stack.push({ value: record[k] });
       stack.push(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
     }
-    out.push('{');
+    out += '{';
   }
-  return out.join('');
+  return out;
 }
 
 function scalar(value: unknown): string {

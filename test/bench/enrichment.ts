@@ -13,8 +13,10 @@ import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClien
 import { captureEvent, type CaptureDeps } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
 import { monitorStream, type MonitorMessage } from './monitorStream.js';
 import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
+import { recordFigures, round } from './results.js';
 
 /**
  * Section 4: what an event costs once enrichment runs, and what Event Hubs capture costs per
@@ -82,6 +84,8 @@ interface Round {
   kinds: Map<string, KindCost>;
   processed: number;
   drainCosmos: number;
+  /** The closure stage, run once after the round (it coalesces the round's nudges). */
+  stageCosmos: number;
   restClient: number;
   restServer: number;
   restByStatus: Map<number, number>;
@@ -112,6 +116,7 @@ async function captureAndDrain(
     kinds: new Map(),
     processed: 0,
     drainCosmos: 0,
+    stageCosmos: 0,
     restClient: 0,
     restServer: 0,
     restByStatus: new Map(),
@@ -181,6 +186,9 @@ async function captureAndDrain(
     }
   }
   round.drainCosmos = services.meter.storeRequests - drainCosmos0;
+  const stage0 = services.meter.storeRequests;
+  await maintainClosures(services.graph);
+  round.stageCosmos = services.meter.storeRequests - stage0;
   round.restClient = services.arm.requests - restClient0;
   round.restServer = standIn.requests.length - restServer0;
   for (const r of standIn.requests.slice(restServer0)) bump(round.restByStatus, r.status);
@@ -230,6 +238,11 @@ function printEnrichment(first: Round, again: Round): void {
         ['queue messages sent / received+deleted', ...col((r) => `${int(r.queue.sent)} / ${int(r.queue.deletes)}`)],
         ['Cosmos requests/event, capture only', ...col((r) => fixed(r.captureCosmos / r.events, 2))],
         ['Cosmos requests/event, incl. enrichment', ...col((r) => fixed((r.captureCosmos + r.drainCosmos) / r.events, 2))],
+        ['Cosmos requests: closure stage (one run)', ...col((r) => int(r.stageCosmos))],
+        [
+          'Cosmos requests/event, incl. enrichment and closures',
+          ...col((r) => fixed((r.captureCosmos + r.drainCosmos + r.stageCosmos) / r.events, 2)),
+        ],
         ['REST requests/event', ...col((r) => fixed(r.restClient / r.events, 2))],
         ['enrichment requests/event', ...col((r) => fixed(r.processed / r.events, 2))],
         ['REST requests/enrichment request', ...col((r) => fixed(r.restClient / r.processed, 2))],
@@ -448,6 +461,16 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
       `\n  summary: an Event Grid event costs ${perEvent(first)} Cosmos and ${fixed(first.restClient / first.events, 1)} REST requests with its enrichment ` +
         `(redelivered: ${perEvent(again)} and ${fixed(again.restClient / again.events, 1)}); an Event Hubs record ${fixed(perRecord, 2)} Cosmos requests (traffic log ${fixed(perTraffic, 2)})`,
     );
+    const cosmosPerEvent = (r: Round) => round((r.captureCosmos + r.drainCosmos) / r.events, 1);
+    recordFigures({
+      capture: {
+        requestsPerEventWithEnrichment: cosmosPerEvent(first),
+        requestsPerEventWithEnrichmentRedelivery: cosmosPerEvent(again),
+        requestsPerEventWithEnrichmentAndClosures: round((first.captureCosmos + first.drainCosmos + first.stageCosmos) / first.events, 1),
+        restRequestsPerEventWithEnrichment: round(first.restClient / first.events, 1),
+        requestsPerEventHubsRecord: round(perRecord),
+      },
+    });
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop(), standIn.stop()]);
   }

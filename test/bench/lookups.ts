@@ -13,6 +13,7 @@ import { lineage } from '../../shared/usecases/lineage.js';
 import { toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/traversal.js';
 import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
 import { fixed, heading, int, mean, percentile, runSectionAlone, table } from './report.js';
+import { recordFigures, round } from './results.js';
 import { prng } from './stream.js';
 
 /**
@@ -301,7 +302,7 @@ interface CaseResult {
   depth: number;
   closure: Sample[];
   baseline: Sample[];
-  /** Roots whose closure was truncated, so lineage() walked with queries. */
+  /** Roots lineage() answered by walking (answeredFrom: a truncated or behind closure). */
   walked: number;
   /** Complete answers (neither partial) with the same node set / compared. */
   sameNodes: number;
@@ -392,7 +393,8 @@ async function runCase(
     }
     if (c) {
       result.closure.push(c.sample);
-      if (c.sample.queryPages > 0) result.walked++;
+      // The closure path's one query (the pending links) is not a walk: the answer says which it was.
+      if (c.answer.answeredFrom === 'walk') result.walked++;
     }
     if (b) {
       result.baseline.push(b.sample);
@@ -448,6 +450,8 @@ interface LoadResult {
   nodes: number;
   edges: number;
   closures: number;
+  /** Bytes of the documents as JSON, by what they are. */
+  bytes: { nodes: number; edges: number; closures: number };
   ms: number;
   stats: ClosureStats;
 }
@@ -465,14 +469,20 @@ async function load(container: Container, g: LookupGraph, onProgress: (done: num
     closureEdges: 0,
   };
   const counts = { nodes: 0, edges: 0, closures: 0 };
+  const bytes = { nodes: 0, edges: 0, closures: 0 };
+  const size = (doc: object) => Buffer.byteLength(JSON.stringify(doc));
   const total = n * 3 + g.edges.length;
   function* documents(): Generator<object> {
     for (let i = 0; i < n; i++) {
       counts.nodes++;
-      yield nodeDocument(g, i);
+      const node = nodeDocument(g, i);
+      bytes.nodes += size(node);
+      yield node;
       for (const e of g.outEdges[i] as number[]) {
         counts.edges++;
-        yield outEdgeDocument(g, e);
+        const edge = outEdgeDocument(g, e);
+        bytes.edges += size(edge);
+        yield edge;
       }
       for (const dir of ['up', 'down'] as const) {
         const t0 = performance.now();
@@ -484,6 +494,7 @@ async function load(container: Container, g: LookupGraph, onProgress: (done: num
         (dir === 'up' ? stats.upTruncated : stats.downTruncated)[i] = doc.truncated ? 1 : 0;
         stats.closureEdges += doc.edges.length;
         counts.closures++;
+        bytes.closures += size(doc);
         yield doc;
       }
     }
@@ -498,7 +509,7 @@ async function load(container: Container, g: LookupGraph, onProgress: (done: num
     }
   });
   await Promise.all(lanes);
-  return { ...counts, ms: performance.now() - start, stats };
+  return { ...counts, bytes, ms: performance.now() - start, stats };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,6 +612,14 @@ export async function runLookupBench(): Promise<string> {
     );
     console.log(`    levels (farthest member) mean / p50 / p99 / max: upstream ${sizes(s.upEcc)}, downstream ${sizes(s.downEcc)}`);
     console.log(`    truncated closures: upstream ${truncatedKinds(s.upTruncated)}, downstream ${truncatedKinds(s.downTruncated)}`);
+    // The graph as the product stores it holds both copies of each link (out with its source, in
+    // with its target, the same size); only the out copies are loaded here.
+    const graphBytes = loaded.bytes.nodes + 2 * loaded.bytes.edges;
+    const storageRatio = loaded.bytes.closures / graphBytes;
+    console.log(
+      `    storage (JSON bytes): nodes ${mb(loaded.bytes.nodes)}, links ${mb(2 * loaded.bytes.edges)} (both copies), closures ${mb(loaded.bytes.closures)}: ` +
+        `closures are ${fixed(storageRatio, 2)}x the graph they describe`,
+    );
 
     // Roots.
     const random = prng(4242);
@@ -783,6 +802,28 @@ export async function runLookupBench(): Promise<string> {
       `closure lookups: ${new Set(closureRounds).size === 1 ? `${closureRounds[0]} round trips at depth 1, 10 and 50` : `${closureRounds.join('/')} round trips at depth 1/10/50`}; ` +
       `hop-by-hop: ${baselineRounds.join('/')} (upstream from models at the end of deep pipelines, ${int(g.ids.length)} nodes)`;
     console.log(`\n  summary: ${summary}`);
+    const roundTripsAt = (pick: (r: CaseResult) => Sample[]) =>
+      Object.fromEntries(
+        DEPTHS.map((d) => {
+          const rounds = results.filter((x) => x.depth === d && x.walked === 0).flatMap((r) => pick(r).map((x) => x.rounds));
+          return [`depth${d}`, rounds.length === 0 ? null : Math.max(...rounds)];
+        }),
+      );
+    recordFigures({
+      lookups: {
+        nodes: g.ids.length,
+        roundTrips: roundTripsAt((r) => r.closure),
+        roundTripsHopByHop: roundTripsAt((r) => r.baseline),
+        walkedFromTruncatedClosures: results.reduce((a, r) => a + r.walked, 0),
+      },
+      closures: {
+        storageRatio: round(storageRatio),
+        // What issue 17 first measured (3.7x): closures against the node documents alone.
+        storageRatioToNodesOnly: round(loaded.bytes.closures / loaded.bytes.nodes),
+        bytes: { nodes: loaded.bytes.nodes, links: 2 * loaded.bytes.edges, closures: loaded.bytes.closures },
+        truncated: s.upTruncated.reduce((a, b) => a + b, 0) + s.downTruncated.reduce((a, b) => a + b, 0),
+      },
+    });
     return summary;
   } finally {
     await server.stop();

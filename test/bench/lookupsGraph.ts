@@ -32,7 +32,8 @@ import { prng } from './stream.js';
  *     deployment per recent model version, drift signals on v1 datasets.
  *
  * Node and edge documents are built with the product's own constructors (`assertedNode`,
- * `edgePair`), closures with `closureByBfs`, so what the bench stores is what capture would.
+ * `edgePair`), closures with `closureByBfs`, so what the bench stores is what capture and the closure
+ * stage would.
  */
 
 export type PipelineClass = 'short' | 'medium' | 'deep' | 'finetune';
@@ -476,7 +477,9 @@ export function edgeDocuments(g: LookupGraph, e: number): [EdgeDoc, EdgeDoc] {
   const from = g.nodes[edge.from] as GenNode;
   const to = g.nodes[edge.to] as GenNode;
   const prov = provenance({ ref: to.ref, eventType: to.eventType, source: to.source }, edge.at);
-  return edgePair(edge.kind, from.ref, to.ref, edge.facts, prov);
+  const [out, inn] = edgePair(edge.kind, from.ref, to.ref, edge.facts, prov);
+  // The graph as after the closure stage has run: its closures are stored, so no link is pending.
+  return [{ ...out, closurePending: false }, inn];
 }
 
 /** The `out` copy of an edge (stored with its source); section 5 does not write the `in` copy. */

@@ -22,11 +22,16 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Milliseconds taken by `work`. */
+/**
+ * CPU milliseconds `work` took on this thread (user + system), not wall time: on a machine shared
+ * with other work, wall time counts the waits for a core, and the ratios between paths drift with
+ * the load.
+ */
 export function timeMs(work: () => void): number {
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 export function int(n: number): string {

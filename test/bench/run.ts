@@ -1,22 +1,18 @@
 import { cpus } from 'node:os';
 import { runComplianceBench } from './compliance.js';
-import { capturedMessages, runEnrichmentBench } from './enrichment.js';
+import { captureStream, runCaptureBench } from './capture.js';
 import { runEventHubsBench } from './eventHubs.js';
 import { runExplorerBench } from './explorer.js';
 import { runFanOutBench } from './fanOut.js';
 import { runLoadBench } from './load.js';
 import { runLookupBench } from './lookups.js';
 import { runModuleLoadBench } from './moduleLoad.js';
-import { runMonitorParsingBench } from './monitorParsing.js';
-import { monitorStream } from './monitorStream.js';
-import { runNormalizationBench } from './normalization.js';
-import { runStoreBench, STORE_EVENTS } from './store.js';
-import { eventStream } from './stream.js';
 import { runSectionInChild } from './report.js';
 import { runTlogBench } from './tlog.js';
 
 /**
- * `npm run bench`: prints figures, asserts nothing.
+ * `npm run bench`: prints figures, asserts nothing; the headline figures also go to
+ * bench-results.json (results.ts), merged key by key so a section run alone updates its own.
  *
  *   0. The deploy package: module load time of the tsc build and of the bundle (median of 9
  *      fresh processes each), their ratio, and the zip's size (`npm run bench:package` alone).
@@ -26,7 +22,7 @@ import { runTlogBench } from './tlog.js';
  *   3. Azure Monitor envelope parsing on one core (Event Hubs bodies -> records -> results) vs JSON.parse.
  *   4. Cosmos and REST requests per event once enrichment runs (sample workspace, REST stand-in),
  *      on redelivery, Cosmos requests per Event Hubs record by category, and MLflow requests per
- *      enriched job (`npm run bench:enrichment` alone).
+ *      enriched job (`npm run bench:enrichment` alone). (Sections 1-4: `npm run bench:capture` alone.)
  *   5. Lookups on a generated 100,000-node graph (BENCH_LOOKUP_NODES): Cosmos round trips, requests
  *      and latency at depth 1, 10 and 50 from precomputed closures vs a hop-by-hop walk, against the
  *      embedded Cosmos server in a child process (several minutes; `npm run bench:lookups` alone).
@@ -53,8 +49,6 @@ import { runTlogBench } from './tlog.js';
  *      program in a child process, keys on, enrichment running): events per second, p50 and p99
  *      latency, 5xx answers (`npm run bench:load` alone).
  */
-const NORMALIZATION_EVENTS = 5_000;
-const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -63,8 +57,7 @@ async function main(): Promise<void> {
     `  node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform}/${process.arch}`,
   );
 
-  // One seeded stream: the first events feed the store bench, all of them the CPU bench.
-  const events = eventStream(Math.max(NORMALIZATION_EVENTS, STORE_EVENTS));
+  const events = captureStream();
   const mix = new Map<string, number>();
   for (const e of events) mix.set(e.type, (mix.get(e.type) ?? 0) + 1);
   const schemas = events.filter((e) => e.schema === 'eventgrid').length;
@@ -74,11 +67,7 @@ async function main(): Promise<void> {
   );
 
   await runModuleLoadBench();
-  runNormalizationBench(events.slice(0, NORMALIZATION_EVENTS));
-  await runStoreBench(events.slice(0, STORE_EVENTS));
-  // Section 3 runs after section 2 has stopped its stores, so the in-process Cosmos server's data is garbage by then.
-  runMonitorParsingBench(monitorStream(MONITOR_MESSAGES));
-  await runEnrichmentBench(capturedMessages());
+  await runCaptureBench(events);
   await runLookupBench();
   await runComplianceBench();
   await runEventHubsBench();

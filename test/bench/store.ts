@@ -2,8 +2,10 @@ import { buildServices, type Services } from '../../shared/composition.js';
 import { loadSettings } from '../../shared/config.js';
 import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
 import { startAzurite, startCosmos } from '../../infra/local/embeddedServices.js';
 import { fixed, heading, int, mean, table } from './report.js';
+import { recordFigures, round } from './results.js';
 import { AML_TYPES, type AmlType, type BenchEvent } from './stream.js';
 
 /**
@@ -15,11 +17,18 @@ const SMALL_GRAPH_AT = 100; // events already captured when the small-graph batc
 const LARGE_GRAPH_AT = 2_300; // ... and when the larger-graph batch starts
 const BATCH = 200;
 export const STORE_EVENTS = LARGE_GRAPH_AT + BATCH;
+/**
+ * Events between two runs of the closure stage: its queue coalesces the nudges of the events that
+ * arrive while a run is busy, so under load one run serves many events.
+ */
+const STAGE_EVERY = 50;
 
 /** What capturing one event cost. */
 interface Sample {
   type: AmlType;
   requests: number;
+  /** Request units real Cosmos DB would charge, estimated from documented costs (ruEstimate.ts). */
+  ru: number;
   /** Graph documents the event touched: created + updated + unchanged. */
   docs: number;
 }
@@ -30,18 +39,39 @@ interface Delivery {
   samples: Sample[];
   outcomes: Map<string, number>;
   writes: { created: number; updated: number; unchanged: number };
+  /** The closure stage's runs between (and after) these events, metered apart from capture. */
+  stage: { runs: number; requests: number; ru: number; links: number; written: number };
 }
 
 function emptyDelivery(): Delivery {
-  return { ms: 0, samples: [], outcomes: new Map(), writes: { created: 0, updated: 0, unchanged: 0 } };
+  return {
+    ms: 0,
+    samples: [],
+    outcomes: new Map(),
+    writes: { created: 0, updated: 0, unchanged: 0 },
+    stage: { runs: 0, requests: 0, ru: 0, links: 0, written: 0 },
+  };
+}
+
+async function runStage(services: Services, into: Delivery): Promise<void> {
+  const before = services.meter.storeRequests;
+  const ruBefore = services.meter.estimatedRequestUnits;
+  const run = await maintainClosures(services.graph);
+  into.stage.runs++;
+  into.stage.requests += services.meter.storeRequests - before;
+  into.stage.ru += services.meter.estimatedRequestUnits - ruBefore;
+  into.stage.links += run.links;
+  into.stage.written += run.written;
 }
 
 async function deliver(services: Services, events: readonly BenchEvent[]): Promise<Delivery> {
   const result = emptyDelivery();
   const start = performance.now();
   // One event at a time, so each round trip is attributed to the event that made it.
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
+    if (i > 0 && i % STAGE_EVERY === 0) await runStage(services, result);
     const before = services.meter.storeRequests;
+    const ruBefore = services.meter.estimatedRequestUnits;
     const outcome = await captureEvent(services.capture, event.raw, { channel: 'eventgrid' });
     const label = outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status;
     result.outcomes.set(label, (result.outcomes.get(label) ?? 0) + 1);
@@ -53,8 +83,14 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
       result.writes.updated += updated;
       result.writes.unchanged += unchanged;
     }
-    result.samples.push({ type: event.type, requests: services.meter.storeRequests - before, docs });
+    result.samples.push({
+      type: event.type,
+      requests: services.meter.storeRequests - before,
+      ru: services.meter.estimatedRequestUnits - ruBefore,
+      docs,
+    });
   }
+  await runStage(services, result);
   result.ms = performance.now() - start;
   return result;
 }
@@ -68,6 +104,7 @@ function combine(...parts: Delivery[]): Delivery {
     all.writes.created += p.writes.created;
     all.writes.updated += p.writes.updated;
     all.writes.unchanged += p.writes.unchanged;
+    for (const k of ['runs', 'requests', 'ru', 'links', 'written'] as const) all.stage[k] += p.stage[k];
   }
   return all;
 }
@@ -81,8 +118,14 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
  * is the figure that shows whether cost grows with the graph.
  */
 function graphRequestsPerDoc(d: Delivery): string {
-  return fixed(sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs)), 2);
+  return fixed(graphRequestsPerDocument(d), 2);
 }
+
+function graphRequestsPerDocument(d: Delivery): number {
+  return sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs));
+}
+
+const ruOf = (d: Delivery, type?: AmlType) => d.samples.filter((s) => type === undefined || s.type === type).map((s) => s.ru);
 
 /** `mean (min-max)` requests per event, or `-` when there were none of that type. */
 function perEvent(requests: readonly number[]): string {
@@ -192,23 +235,68 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
     );
 
     const { storeRequests: requests, requestUnits } = services.meter.snapshot();
-    console.log(`\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units"`);
-    if (requestUnits === 0) {
-      console.log('  request units: none recorded - the embedded server reports no request charge (real Cosmos DB does)');
-    } else if (requestUnits === requests) {
-      console.log('  request units: not meaningful here - the embedded server answers every request with a flat');
-      console.log('  x-ms-request-charge of 1, so RU = requests; real Cosmos DB charges by operation and document size');
-    } else {
-      console.log(
-        `  request units: ${fixed(requestUnits / (first.samples.length + again.samples.length), 2)} RU/event over all deliveries`,
-      );
-    }
+    console.log(
+      `\n  metered in total: ${int(requests)} requests, ${fixed(requestUnits, 1)} "request units" as the embedded server charged them`,
+    );
+    if (requestUnits === requests)
+      console.log('  (the embedded server answers every request with a flat x-ms-request-charge of 1, so its RU = requests)');
+    console.log('\n  request units real Cosmos DB would charge, ESTIMATED from the documented cost of reads and writes by');
+    console.log('  document size (shared/store/ruEstimate.ts: Microsoft\'s "Understand request unit consumption" table), mean per event');
+    console.log(
+      table(
+        ['event type', 'first delivery RU/event', 'redelivery RU/event'],
+        [
+          ...AML_TYPES.map((t) => [t, fixed(mean(ruOf(first, t)), 1), fixed(mean(ruOf(again, t)), 1)]),
+          ['all types (stream mix)', fixed(mean(ruOf(first)), 1), fixed(mean(ruOf(again)), 1)],
+        ],
+      ),
+    );
+
+    const stagePerEvent = (d: Delivery) => d.stage.requests / d.samples.length;
+    console.log(`\n  the closure stage (off the capture path; one run per ${STAGE_EVERY} events, metered apart from capture)`);
+    console.log(
+      table(
+        ['phase', 'runs', 'links', 'closure documents written', 'requests', 'requests/event', 'RU/event (estimated)'],
+        phases.map(([label, d]) => [
+          label,
+          int(d.stage.runs),
+          int(d.stage.links),
+          int(d.stage.written),
+          int(d.stage.requests),
+          fixed(stagePerEvent(d), 2),
+          fixed(d.stage.ru / d.samples.length, 1),
+        ]),
+      ),
+    );
 
     const all = (d: Delivery) => fixed(mean(requestsOf(d)), 2);
     console.log(
       `\n  summary: ${all(first)} Cosmos requests/event on first delivery (stream mix), ${all(again)} on redelivery; ` +
-        `${graphRequestsPerDoc(small)} -> ${graphRequestsPerDoc(large)} graph requests/document touched from the small to the larger graph`,
+        `${graphRequestsPerDoc(small)} -> ${graphRequestsPerDoc(large)} graph requests/document touched from the small to the larger graph; ` +
+        `about ${fixed(mean(ruOf(first)), 1)} RU/event (estimated)`,
     );
+    const byType = (d: Delivery) => Object.fromEntries(AML_TYPES.map((t) => [t, round(mean(requestsOf(d, t)))]));
+    recordFigures({
+      capture: {
+        requestsPerEvent: round(mean(requestsOf(first))),
+        requestsPerEventRedelivery: round(mean(requestsOf(again))),
+        requestsPerEventByType: byType(first),
+        requestsPerDocumentTouched: round(graphRequestsPerDocument(first)),
+        requestsPerDocumentTouchedAsGraphGrows: {
+          [`graph of ${docsBefore(warm)} documents`]: round(graphRequestsPerDocument(small)),
+          [`graph of ${docsBefore(warm, small, fill)} documents`]: round(graphRequestsPerDocument(large)),
+        },
+        ruEstimatePerEvent: round(mean(ruOf(first)), 1),
+        ruEstimatePerEventRedelivery: round(mean(ruOf(again)), 1),
+      },
+      closureStage: {
+        eventsPerRun: STAGE_EVERY,
+        requestsPerEvent: round(stagePerEvent(first)),
+        requestsPerEventRedelivery: round(stagePerEvent(again)),
+        ruEstimatePerEvent: round(first.stage.ru / first.samples.length, 1),
+        closureDocumentsWrittenPerLink: round(first.stage.written / Math.max(1, first.stage.links)),
+      },
+    });
   } finally {
     await Promise.all([cosmos.stop(), azurite.stop()]);
   }

@@ -116,6 +116,18 @@ describe('local host', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     for (const model of ['fan-100:1', 'fan-199:1', 'fan-249:1']) expect(await deployedTo(model), model).toEqual(['fan-service']);
+    // The parts left closures to the closure stage (they nudge CLOSURE_QUEUE, which the host polls):
+    // the queued models' lookups come to answer from closures, with the same service.
+    const fromClosures = async (model: string) => {
+      const res = await get(lineageUrl({ ref: `azureml:${model}`, workspace: event.topic as string, direction: 'downstream', depth: '1' }));
+      const answer = (await res.json()) as { answeredFrom?: string; nodes?: Array<{ kind: string; label: string }> };
+      return answer.answeredFrom === 'closures' && (answer.nodes ?? []).some((n) => n.kind === 'service' && n.label === 'fan-service');
+    };
+    for (const model of ['fan-100:1', 'fan-249:1'])
+      for (let waited = 0; !(await fromClosures(model)); waited += 500) {
+        if (waited > 120_000) throw new Error(`${model}'s lookup never answered from closures:\n${host.output().slice(-3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
   }, 300_000);
 
   it('completes an invalid event (202) and dead-letters it with the reason', async () => {

@@ -17,6 +17,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     STORAGE_CONNECTION_STRING: inject('storageConnectionString'),
     DEADLETTER_CONTAINER: `deadletters-${suffix}`,
     ENRICHMENT_QUEUE: `enrichment-${suffix}`,
+    CLOSURE_QUEUE: `closures-${suffix}`,
     FANOUT_QUEUE: `fanout-${suffix}`,
     IDENTITY_CONTAINER: `identities-${suffix}`,
     // Checkpoints are archived by tree size: two logs sharing a container would look forked.
@@ -83,6 +84,7 @@ const HANDLER_SETTINGS = [
   'DEADLETTER_CONTAINER',
   'ENRICHMENT_QUEUE',
   'FANOUT_QUEUE',
+  'CLOSURE_QUEUE',
 ] as const;
 
 /**

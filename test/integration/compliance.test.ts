@@ -19,6 +19,7 @@ import {
 } from '../../shared/graph/keys.js';
 import type { GraphDelta, Provenance } from '../../shared/graph/model.js';
 import { applyDelta } from '../../shared/usecases/applyDelta.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
 import { WS } from '../helpers/fixtures.js';
 import { cosmosContainers, freshServices } from '../helpers/stores.js';
 
@@ -101,6 +102,8 @@ async function apply(services: Services, time: string, delta: Partial<GraphDelta
     body: { delta: p.eventId },
   });
   await applyDelta(services.graph, { nodes: [], references: [], edges: [], ...delta }, p);
+  // The closure stage, as its queue would run it after capture (runs also drain it first).
+  await maintainClosures(services.graph);
 }
 
 function trainingRun(

@@ -86,6 +86,20 @@ describe('enrichment', () => {
     expect((await services.graph.readNode(idOf(`${WS}/models/credit-default/versions/1`)))?.facts.notFoundAt).toBeDefined();
   });
 
+  it('an answer that did not change costs one Cosmos request; a queue redelivery projects it again', async () => {
+    const request: EnrichmentMessage = { kind: 'model', armId: `${WS}/models/credit-default/versions/3` };
+    await enrich(services.enrich, request);
+    const graph = await graphSnapshot(services);
+    const before = services.meter.storeRequests;
+    const again = await enrich(services.enrich, request);
+    expect(again).toMatchObject({ status: 'projected', duplicate: true, enqueued: 0, writes: { created: 0, updated: 0, unchanged: 0 } });
+    expect(services.meter.storeRequests - before).toBe(1); // the event log's conflict: nothing read or written in the graph
+    const redelivered = await enrich(services.enrich, request, { redelivered: true });
+    expect(redelivered).toMatchObject({ status: 'projected', duplicate: true, enqueued: 1 });
+    expect(redelivered.status === 'projected' && redelivered.writes.unchanged).toBeGreaterThan(0);
+    expect(await graphSnapshot(services)).toEqual(graph);
+  });
+
   it('an endpoint records traffic shares and asks for its deployments', async () => {
     await enrich(services.enrich, { kind: 'endpoint', armId: `${WS}/onlineEndpoints/credit-scoring` });
     const serves = await services.graph.edgesOf([idOf(`${WS}/onlineEndpoints/credit-scoring`)], 'in');

@@ -13,7 +13,8 @@ import { normalize } from '../../shared/ingest/normalize.js';
 import { readMany } from '../../shared/store/reads.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { captureEvent, prepareEvent } from '../../shared/usecases/captureEvent.js';
-import { FANOUT_CHANNEL, projectFanOutPart as projectPart } from '../../shared/usecases/fanOut.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
+import { FANOUT_CHANNEL, projectFanOutPart as projectPart, workFanOutPart } from '../../shared/usecases/fanOut.js';
 import { replay } from '../../shared/usecases/replay.js';
 import { modelDeployed } from '../helpers/events.js';
 import { WS } from '../helpers/fixtures.js';
@@ -197,6 +198,54 @@ describe('an event naming many models is captured within the webhook’s time an
     expect(stored).toMatchObject({ out: expected, in: expected });
     expect(new Set(stored.events)).toEqual(new Set([1]));
   }, 1_800_000);
+});
+
+describe('queued parts leave closures to the closure stage, as capture does', () => {
+  it('a part writes nodes and edges only: its new links wait closurePending, it nudges CLOSURE_QUEUE, and the stage brings the closures up to date', async () => {
+    const fresh = await freshServices();
+    const ids = modelIds('f', 250);
+    const models = ids.map((id) => {
+      const [name, version] = id.split(':') as [string, string];
+      return nodeId('model', versionedAsset(ws, 'models', name, version).key);
+    });
+    const service = nodeId('service', namedResource(ws, 'services', 'svcstage').key);
+    const nudges = async () => {
+      const { receivedMessageItems } = await fresh.closureQueue.client.receiveMessages({ numberOfMessages: 32 });
+      for (const m of receivedMessageItems) await fresh.closureQueue.client.deleteMessage(m.messageId, m.popReceipt);
+      return receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { newLinks: number });
+    };
+    const pending = async () => {
+      const { graph } = await cosmosContainers(fresh);
+      const keys = models.map((from) => ({ id: edgeId('out', 'deployedTo', service), pk: from }));
+      return [...(await readMany(graph, new StoreMeter(), keys)).values()].map((d) => (d as { closurePending?: boolean }).closurePending);
+    };
+
+    expect(await captureEvent(fresh.capture, modelDeployed('svcstage', ids.join(','), { id: 'dep-stage' }))).toMatchObject({
+      queuedParts: 2,
+    });
+    expect(await nudges()).toEqual([expect.objectContaining({ newLinks: LINKS_PER_PART })]);
+    const { receivedMessageItems: queued } = await fresh.fanOutQueue.client.receiveMessages({ numberOfMessages: 32 });
+    expect(queued).toHaveLength(2);
+    for (const m of queued) {
+      const body: unknown = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8'));
+      expect(await workFanOutPart(fresh.capture, body, { dequeueCount: 1, maxAttempts: 5 })).toMatchObject({ status: 'projected' });
+    }
+    // Each part nudged for its own new links, and wrote no closure: the service has none yet.
+    expect((await nudges()).map((n) => n.newLinks).sort((a, b) => a - b)).toEqual([50, 100]);
+    expect(await fresh.graph.closure(service, 'up')).toBeUndefined();
+    expect(await pending()).toEqual(models.map(() => true));
+
+    // A redelivered part that adds nothing still nudges (an earlier attempt may have stopped before it).
+    const again: unknown = JSON.parse(Buffer.from((queued[0] as { messageText: string }).messageText, 'base64').toString('utf8'));
+    await workFanOutPart(fresh.capture, again, { dequeueCount: 2, maxAttempts: 5 });
+    expect(await nudges()).toEqual([expect.objectContaining({ newLinks: 0 })]);
+
+    expect(await maintainClosures(fresh.graph)).toMatchObject({ links: 250, truncated: 0 });
+    const closure = await fresh.graph.closure(service, 'up');
+    expect(Object.keys(closure?.members ?? {}).sort()).toEqual(expect.arrayContaining([...models].sort()));
+    for (const model of models) expect(closure?.members[model]).toBe(1);
+    expect(await pending()).toEqual(models.map(() => false));
+  }, 600_000);
 });
 
 describe('queued parts that fail are dead-lettered with the reason and replayed like other dead letters', () => {

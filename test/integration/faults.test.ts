@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureEventGrid } from '../../functions/captureEventGrid.js';
 import { captureEventHub } from '../../functions/captureEventHub.js';
 import { enrichResource } from '../../functions/enrichResource.js';
+import { maintainClosuresFunction } from '../../functions/maintainClosures.js';
 import { SAMPLE_IDS, startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azureMlStandIn/index.js';
 import type { TriggerFunction } from '../../shared/api/app.js';
 import { getServices, type Services } from '../../shared/composition.js';
@@ -11,6 +12,7 @@ import { createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClien
 import { letterName } from '../../shared/store/deadLetters.js';
 import { captureEvent, prepareEvent } from '../../shared/usecases/captureEvent.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
 import { enrich } from '../../shared/usecases/enrich.js';
 import { replay } from '../../shared/usecases/replay.js';
 import { canonicalJson } from '../../shared/util/canonicalJson.js';
@@ -88,6 +90,7 @@ const handlerOf = (fn: TriggerFunction) => fn.options.handler as (input: unknown
 const onEventGrid = handlerOf(captureEventGrid);
 const onEventHub = handlerOf(captureEventHub);
 const onEnrichment = handlerOf(enrichResource);
+const onClosures = handlerOf(maintainClosuresFunction);
 
 const hubMetadata = (i: number) => ({ partitionContext: { partitionId: '0', eventHubName: HUB_NAME }, sequenceNumberArray: [i] });
 const context = (triggerMetadata: Record<string, unknown> = {}, retryCount = 0) => {
@@ -131,9 +134,12 @@ async function contents(services: Services) {
   for await (const raw of services.eventLog.scan()) ids.push(raw.id);
   const letters: string[] = [];
   for await (const { name, letter } of services.deadLetters.pending()) letters.push(`${name} ${letter.reason}`);
-  const { resources: requests } = await (await cosmosContainers(services)).requests.items.readAll().fetchAll();
+  const containers = await cosmosContainers(services);
+  const { resources: requests } = await containers.requests.items.readAll().fetchAll();
+  const { resources: closures } = await containers.graph.items.query('SELECT * FROM c WHERE c.docType = "closure"').fetchAll();
   return {
     graph: await graphSnapshot(services),
+    closures: closures.map(({ _rid, _self, _etag, _attachments, _ts, ...doc }) => canonicalJson(doc)).sort(),
     rawLog: ids.sort(),
     letters: letters.sort(),
     requests: requests.map(({ _rid, _self, _etag, _attachments, _ts, ...doc }) => canonicalJson(doc)).sort(),
@@ -171,6 +177,7 @@ beforeAll(async () => {
     STORAGE_CONNECTION_STRING: (direct.STORAGE_CONNECTION_STRING ?? '').replace(blobEndpoint, proxiedBlobs),
     DEADLETTER_CONTAINER: direct.DEADLETTER_CONTAINER,
     ENRICHMENT_QUEUE: direct.ENRICHMENT_QUEUE,
+    CLOSURE_QUEUE: direct.CLOSURE_QUEUE,
     IDENTITY_CONTAINER: direct.IDENTITY_CONTAINER,
     AZUREML_MANAGEMENT_ENDPOINT: restProxy.url.replace(/\/$/, ''),
     AZUREML_REST_TIMEOUT_MS: '2000',
@@ -197,6 +204,7 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
       eventHubs: { batches: HUB.length, reruns: 0, givenUp: 0 },
       enrichment: { failedDeliveries: 0 },
       replays: { rounds: 0, lettersResolved: 0, interrupted: 0 },
+      closureStage: { runs: 0 },
       injected: {} as Record<string, number>,
       requests: 0,
       lost: 0,
@@ -258,6 +266,17 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
 
     phase('recovery');
 
+    // The closure stage under the same faults: a run that throws is delivered again, and its
+    // links stay pending until one succeeds.
+    for (let done = false; !done;) {
+      if (++figures.closureStage.runs > 30) throw new Error('the closure stage kept failing');
+      done = await onClosures({ newLinks: 0, eventId: 'faults' }, context()).then(
+        () => true,
+        () => false,
+      );
+    }
+    phase('closureStage');
+
     // Read back without faults.
     const proxies = { cosmos: cosmosProxy, rest: restProxy, blob: blobProxy };
     for (const [name, proxy] of Object.entries(proxies)) {
@@ -287,6 +306,7 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
     await drainQueue(reference, async (message, dequeueCount) => {
       await enrich(reference.enrich, enrichmentMessageSchema.parse(message), { redelivered: dequeueCount > 1 });
     });
+    await maintainClosures(reference.graph);
     const clean = await contents(reference);
     phase('reference');
     figures.duplicated = faulty.rawLog.length - new Set(faulty.rawLog).size;
@@ -305,6 +325,9 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
     expect(faulty.rawLog).toEqual(clean.rawLog);
     expect(faulty.requests).toEqual(clean.requests);
     expect(faulty.graph.length).toBeGreaterThan(GRID.length);
+    expect(await services.graph.pendingLinks(1)).toEqual([]);
     expect(faulty.graph).toEqual(clean.graph);
+    expect(faulty.closures.length).toBeGreaterThan(0);
+    expect(faulty.closures).toEqual(clean.closures);
   }, 900_000);
 });

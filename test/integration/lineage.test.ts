@@ -5,6 +5,7 @@ import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { placeholderNode } from '../../shared/graph/merge.js';
 import { captureEvent } from '../../shared/usecases/captureEvent.js';
 import { lineage } from '../../shared/usecases/lineage.js';
+import { maintainClosures } from '../../shared/usecases/closures.js';
 import { WS } from '../helpers/fixtures.js';
 import { driftDetected, modelDeployed, modelRegistered, runEvent } from '../helpers/events.js';
 import { freshServices } from '../helpers/stores.js';
@@ -33,6 +34,47 @@ const ask = (ref: string, extra: Partial<Parameters<typeof lineage>[1]> = {}) =>
   lineage(services.graph, { ref, direction: 'upstream', depth: 3, maxNodes: 100, ...extra });
 
 describe('lineage lookups', () => {
+  it('walk while the closure stage is behind, answer from closures once it has run, and say which; the answers agree', async () => {
+    const fresh = await freshServices();
+    const closureQueue = fresh.closureQueue.client;
+    for (const e of [runEvent('RunCompleted', CHILD, { git: true }), modelRegistered('credit', 3), modelDeployed('svc-a', 'credit:3')])
+      await captureEvent(fresh.capture, e);
+    // Capture stored links and nudged the stage; it wrote no closure.
+    expect((await closureQueue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.length).toBeGreaterThan(0);
+    expect(await fresh.graph.closure(idOf(`${WS}/jobs/${CHILD}`), 'up')).toBeUndefined();
+    const ref = `${WS}/services/svc-a`;
+    const query = { ref, direction: 'upstream' as const, depth: 5, maxNodes: 100 };
+    const behind = await lineage(fresh.graph, query);
+    expect(behind.answeredFrom).toBe('walk');
+
+    const run = await maintainClosures(fresh.graph);
+    expect(run.links).toBeGreaterThan(0);
+    expect(await fresh.graph.pendingLinks(10)).toEqual([]);
+    const current = await lineage(fresh.graph, query);
+    expect(current.answeredFrom).toBe('closures');
+    const shape = (a: typeof current) => ({
+      nodes: a.nodes.map((n) => `${n.label}@${n.distance}`).sort(),
+      edges: a.edges.map((e) => e.id).sort(),
+    });
+    expect(shape(current)).toEqual(shape(behind));
+    expect(current.nodes.map((n) => n.label).sort()).toEqual(['credit:3', 'svc-a']);
+    expect(current.edges).toHaveLength(1);
+
+    // A new link into the service puts its upstream closure behind again; the downstream closure
+    // of credit:3, which that link cannot change, stays current.
+    await captureEvent(fresh.capture, modelDeployed('svc-a', 'credit:3,credit:5', { id: 'second-deploy' }));
+    expect((await fresh.graph.pendingLinks(10)).length).toBeGreaterThan(0);
+    const again = await lineage(fresh.graph, query);
+    expect(again.answeredFrom).toBe('walk');
+    expect(again.nodes.map((n) => n.label)).toContain('credit:5');
+    const down = await lineage(fresh.graph, { ...query, ref: `${WS}/models/credit/versions/3`, direction: 'downstream' });
+    expect(down.answeredFrom).toBe('closures');
+    expect(down.nodes.map((n) => n.label).sort()).toEqual(['credit:3', 'svc-a']);
+    // A second run is idempotent: nothing left, nothing written.
+    await maintainClosures(fresh.graph);
+    expect(await maintainClosures(fresh.graph)).toEqual({ batches: 0, links: 0, written: 0, truncated: 0 });
+  });
+
   it('walks upstream of a job to its git commit and parent run, with provenance on nodes and edges', async () => {
     const answer = await ask(`${WS}/jobs/${CHILD}`);
     expect(answer.root).toBe(idOf(`${WS}/jobs/${CHILD}`));

@@ -105,7 +105,7 @@ describe('Azure template', () => {
         .exec(resources.vars.get('appQueues') ?? '')?.[1]
         ?.split(',')
         .map((q) => literal(q.trim(), resources)) ?? [];
-    for (const setting of ['ENRICHMENT_QUEUE', 'OPERATIONS_QUEUE', 'FANOUT_QUEUE']) {
+    for (const setting of ['ENRICHMENT_QUEUE', 'OPERATIONS_QUEUE', 'CLOSURE_QUEUE', 'FANOUT_QUEUE']) {
       const name = literal(appSettings(resources).find((s) => s.name === setting)?.value ?? '', resources);
       expect(queueNames, setting).toContain(name);
       expect(queueNames, setting).toContain(`${name}-poison`); // where the host moves a message after maxDequeueCount deliveries

@@ -359,6 +359,7 @@ describe('answers stay short', () => {
       nodes,
       edges: [edge('produced', job, model), edge('produced', prep, job)],
       partial: false,
+      answeredFrom: 'closures',
     };
     const summary = lineageSummary(answer, 'http://x/api/lineage');
     expect(summary.title).toBe('Lineage of model credit-default:3');

@@ -78,6 +78,7 @@ describe('the function list', () => {
       captureEventGrid: 'eventGridTrigger',
       captureEventHub: 'eventHubTrigger',
       enrichResource: 'queueTrigger',
+      maintainClosures: 'queueTrigger',
       projectFanOutPart: 'queueTrigger',
       runOperation: 'queueTrigger',
       complianceLineage: 'timerTrigger',

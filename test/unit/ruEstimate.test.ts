@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { estimateFromDiagnostics, estimateRequestUnits } from '../../shared/store/ruEstimate.js';
+import { StoreMeter } from '../../shared/store/storeMeter.js';
+
+describe('request unit estimate', () => {
+  it('charges the documented figures at the table sizes and interpolates between them', () => {
+    expect(estimateRequestUnits('read', 1024)).toBeCloseTo(1, 5);
+    expect(estimateRequestUnits('read', 100)).toBeCloseTo(1, 5); // below 1 KB: the 1 KB charge
+    expect(estimateRequestUnits('write', 1024)).toBeCloseTo(4.95, 5);
+    expect(estimateRequestUnits('write', 64 * 1024)).toBeCloseTo(22.67, 5);
+    const between = estimateRequestUnits('write', 3 * 1024);
+    expect(between).toBeGreaterThan(6.29);
+    expect(between).toBeLessThan(6.67);
+    expect(estimateRequestUnits('failed', 50_000)).toBe(1);
+  });
+
+  it('reads the operation and payload sizes from Cosmos SDK diagnostics, and meters them', () => {
+    const response = (operationType: string, statusCode: number, sent: number, received: number) => ({
+      requestCharge: 1,
+      diagnostics: {
+        clientSideRequestStatistics: {
+          gatewayStatistics: [{ operationType, statusCode, requestPayloadLengthInBytes: sent, responsePayloadLengthInBytes: received }],
+        },
+      },
+    });
+    expect(estimateFromDiagnostics(response('create', 201, 2048, 2200))).toBeCloseTo(6.29, 5);
+    expect(estimateFromDiagnostics(response('read', 200, 0, 4096))).toBeCloseTo(1.14, 5);
+    expect(estimateFromDiagnostics(response('create', 409, 2048, 70))).toBe(1);
+    expect(estimateFromDiagnostics({ requestCharge: 1 })).toBeUndefined();
+    const meter = new StoreMeter();
+    meter.record(response('replace', 200, 1024, 1100));
+    meter.recordError(response('read', 404, 0, 90));
+    expect(meter.estimatedRequestUnits).toBeCloseTo(5.95, 5);
+    expect(meter.storeRequests).toBe(2);
+  });
+});
