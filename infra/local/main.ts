@@ -29,11 +29,14 @@ export const DEFAULT_SEQUENCE_SCHEDULE = '0 */5 * * * *';
  * are started in-process/child-process unless settings point at real endpoints
  * (COSMOS_ENDPOINT; STORAGE_CONNECTION_STRING or STORAGE_BLOB_ENDPOINT). Ctrl-C stops all of it.
  *
- * Ports: the embedded services take free ports unless LOCAL_*_PORT names one, so instances (and
- * test runs) side by side never collide; the app takes PORT, else 7071 when free, else any free
- * port. `--services-only` keeps the well-known ports local.settings.json names for `func start`.
+ * Ports: the embedded stores take free ports unless LOCAL_*_PORT names one, so instances (and
+ * test runs) side by side never collide. The app takes PORT, else 7071 when free; the Event Hubs
+ * stand-in 5672 and the REST stand-in 7072 when free (where `npm run sample` finds them), else any
+ * free port. `--services-only` keeps the well-known ports local.settings.json names for `func start`.
  */
 const SERVICES_ONLY = process.argv.includes('--services-only');
+/** Where `npm run sample` looks for the Azure ML stand-in (AZUREML_STANDIN_URL overrides). */
+const DEFAULT_AZUREML_STANDIN_PORT = 7072;
 const WELL_KNOWN = { cosmos: 8081, blob: 10000, queue: 10001, table: 10002, eventHubs: 5672 };
 
 function port(name: string, fallback: number): number {
@@ -81,14 +84,21 @@ async function main(): Promise<void> {
     if (!process.env.AZUREML_MANAGEMENT_ENDPOINT) {
       // A stand-in for the Azure ML REST API serving a sample workspace (ws-credit): enrichment
       // talks to it exactly as it would to https://management.azure.com.
-      const standIn = await startAzureMlStandIn({ port: port('LOCAL_AZUREML_PORT', 0) });
+      // 7072 is only a default, as 7071 is for the app: `npm run sample` finds the stand-in's control
+      // routes there to play the rollout. Taken: any free port (LOCAL_AZUREML_PORT set: exact).
+      const standIn = await startAzureMlStandIn({
+        port: port('LOCAL_AZUREML_PORT', DEFAULT_AZUREML_STANDIN_PORT),
+        anyPortIfTaken: (process.env.LOCAL_AZUREML_PORT ?? '') === '',
+      });
       started.push({ name: 'Azure ML REST API (stand-in, sample workspace ws-credit)', service: standIn });
       process.env.AZUREML_MANAGEMENT_ENDPOINT = standIn.url;
     }
     if (!process.env.EVENTHUB_CONNECTION && !process.env.EVENTHUB_CONNECTION__fullyQualifiedNamespace) {
       // An AMQP stand-in the real Event Hubs client talks to, holding the hub captureEventHub reads.
       const hubs = await startEventHubsStandIn({
-        port: port('LOCAL_EVENTHUBS_PORT', SERVICES_ONLY ? WELL_KNOWN.eventHubs : 0),
+        // 5672 (the emulator's port) by default, where `npm run sample` sends; taken: any free port.
+        port: port('LOCAL_EVENTHUBS_PORT', WELL_KNOWN.eventHubs),
+        anyPortIfTaken: !SERVICES_ONLY && (process.env.LOCAL_EVENTHUBS_PORT ?? '') === '',
         hubs: [{ name: process.env.EVENTHUB_NAME || 'insights-logs-amlworkspace', consumerGroups: ['rewind'] }],
       });
       started.push({ name: 'Event Hubs (stand-in, AMQP, in memory)', service: hubs });

@@ -3,7 +3,8 @@
 // AMQP with the Event Hubs producer client, to the stand-in `npm start` runs or to EVENTHUB_CONNECTION),
 // waits for capture and enrichment, and prints the answers: what built the model (Q1), what the
 // endpoint served on a day (Q2), which model answered a request (Q3), what differs between versions 2
-// and 3 by value (Q4, metrics from their MLflow runs) and whether version 3 meets a threshold (Q7).
+// and 3 by value (Q4, metrics from their MLflow runs) and whether version 3 meets a threshold (Q7);
+// then it plays the rollout of version 3 and its rollback, and prints the endpoint timeline.
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { readFile } from 'node:fs/promises';
 
@@ -60,20 +61,22 @@ const connection =
   'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true';
 const hubName = process.env.EVENTHUB_NAME ?? 'insights-logs-amlworkspace';
 const producer = new EventHubProducerClient(connection, hubName, { retryOptions: { maxRetries: 1, timeoutInMs: 10_000 } });
-try {
-  // Diagnostic settings send one {"records": [...]} envelope per message.
-  const batch = await producer.createBatch();
-  batch.tryAdd({ body: { records } });
-  await producer.sendBatch(batch);
-  console.log(`Sent ${records.length} resource-log records to Event Hubs hub ${hubName} over AMQP`);
-} catch (error) {
-  console.error(
-    `Cannot send to Event Hubs hub ${hubName} (${error.message}). Start the local host with "npm start", or set EVENTHUB_CONNECTION.`,
-  );
-  process.exit(1);
-} finally {
-  await producer.close();
+async function sendRecords(list) {
+  try {
+    // Diagnostic settings send one {"records": [...]} envelope per message.
+    const batch = await producer.createBatch();
+    batch.tryAdd({ body: { records: list } });
+    await producer.sendBatch(batch);
+  } catch (error) {
+    console.error(
+      `Cannot send to Event Hubs hub ${hubName} (${error.message}). Start the local host with "npm start", or set EVENTHUB_CONNECTION.`,
+    );
+    await producer.close();
+    process.exit(1);
+  }
 }
+await sendRecords(records);
+console.log(`Sent ${records.length} resource-log records to Event Hubs hub ${hubName} over AMQP`);
 
 // Event Hubs records are consumed, and enrichment runs off a queue against the REST stand-in; wait
 // (up to 20 s) until the request is captured and enrichment has filled in the links each answer needs.
@@ -134,3 +137,52 @@ console.log(
 );
 
 console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams(q1)}'`);
+
+// The on-call story: credit-default:3 rolls out on green, its monitor breaches, traffic returns to
+// blue. Each traffic step is set on the REST stand-in (its control routes, which `npm start` serves
+// on port 7072 by default) and reaches the app as Azure delivers it: an Activity Log endpoint write,
+// after which enrichment reads the endpoint again. Against real Azure (no stand-in) this part is skipped.
+const standIn = process.env.AZUREML_STANDIN_URL ?? 'http://127.0.0.1:7072';
+const control = (route, body) =>
+  fetch(`${standIn}/_standin/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const standInUp = await fetch(`${standIn}/_standin`).then(
+  (r) => r.ok,
+  () => false,
+);
+if (!standInUp) {
+  console.log(`\nRollout: no Azure ML stand-in at ${standIn} (set AZUREML_STANDIN_URL to the address npm start printed); skipped.`);
+} else {
+  const { SAMPLE_ROLLOUT } = await import('../../dist/infra/local/azureMlStandIn/sampleWorkspace.js');
+  const timeline = () => get('/api/endpoints/timeline', { endpoint });
+  for (const step of SAMPLE_ROLLOUT) {
+    const set = await control('setTraffic', { endpoint: 'credit-scoring', traffic: step.traffic, at: step.at });
+    if (!set.ok) throw new Error(`the stand-in refused the traffic step of ${step.at}: HTTP ${set.status}`);
+    const observed = new Date(Date.parse(step.at) + 1000).toISOString();
+    await sendRecords([{ ...records[0], time: observed }]);
+    const seen = async () =>
+      ((await timeline()).body.changes ?? []).some(
+        (c) =>
+          c.kind === 'traffic' &&
+          c.deployment.endsWith('/green') &&
+          Date.parse(c.at) === Date.parse(step.at) &&
+          c.to === step.traffic.green,
+      );
+    for (let i = 0; i < 80 && !(await seen()); i++) await new Promise((r) => setTimeout(r, 250));
+  }
+  // The drift check attributes the monitor's breach to the version serving when it fired.
+  const run = await call('/api/compliance/run?wait=200', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ checks: ['drift'] }),
+  });
+  const answer = await timeline();
+  console.log(
+    `\nOn call. What served credit-scoring, and what was the last good version? (drift check HTTP ${run.status}, timeline HTTP ${answer.status})`,
+  );
+  for (const c of answer.body.changes ?? []) console.log(`  ${c.at}: ${c.deployment} ${c.kind} ${c.from ?? '-'} -> ${c.to ?? '-'}`);
+  for (const v of answer.body.versions ?? [])
+    console.log(`  ${v.model.label}: ${v.good ? 'good' : `not good (${v.notGoodBecause.join('; ')})`}`);
+  console.log(`  last good: ${answer.body.lastGood?.model ?? '(none)'}`);
+  for (const s of answer.body.rollback?.steps ?? []) console.log(`  ${s.action}: ${s.command}`);
+}
+await producer.close();

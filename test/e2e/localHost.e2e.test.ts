@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startCosmos } from '../../infra/local/embeddedServices.js';
 import { fixture, fixtureText } from '../helpers/fixtures.js';
 import { modelDeployed, modelRegistered } from '../helpers/events.js';
-import { eventHubsConnection, spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
+import { azureMlStandInUrl, eventHubsConnection, spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
 import { join } from 'node:path';
 
 /**
@@ -190,7 +190,14 @@ describe('local host', () => {
       execFile(
         process.execPath,
         [join(ROOT, 'infra', 'local', 'sample.mjs')],
-        { env: { ...process.env, LINEAGE_URL: host.url, EVENTHUB_CONNECTION: hubConnection() } },
+        {
+          env: {
+            ...process.env,
+            LINEAGE_URL: host.url,
+            EVENTHUB_CONNECTION: hubConnection(),
+            AZUREML_STANDIN_URL: azureMlStandInUrl(host),
+          },
+        },
         (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(stdout)),
       ),
     );
@@ -207,8 +214,15 @@ describe('local host', () => {
     expect(output).toContain('metric f1: 0.611 -> 0.598 (-0.013, worse)');
     expect(output).toContain('parameters num_leaves: "31" -> "63"');
     expect(output).toMatch(/Q7\. May credit-default:3 be promoted .*\(HTTP 200\)\n {2}yes: .*auc=0\.803/);
-    // The script waits up to 20 s for enrichment on top of its deliveries: 38-40 s alone, over 60 s on a loaded machine.
-  }, 120_000);
+    // The rollout of credit-default:3, observed through the stand-in and the Activity Log, then rolled back.
+    expect(output).toContain('(drift check HTTP 200, timeline HTTP 200)');
+    expect(output).toMatch(/2024-05-22T08:00:00[.0]*\+00:00: credit-scoring\/green traffic 10 -> 100/);
+    expect(output).toMatch(/2024-05-23T10:00:00[.0]*\+00:00: credit-scoring\/blue traffic 0 -> 100/);
+    expect(output).toMatch(/credit-default:3: not good \(.*drift signal/);
+    expect(output).toContain('last good: credit-default:2');
+    expect(output).toContain('az ml online-endpoint update --name credit-scoring --traffic "blue=100 green=0"');
+    // The script waits up to 20 s for enrichment after its deliveries and after each rollout step: 22 s alone, more under load.
+  }, 240_000);
 
   it('replays the raw event log and dead letters on POST /api/replay: 202, then the operation reports it', async () => {
     const res = await post('/api/replay', JSON.stringify({}));

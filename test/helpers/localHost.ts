@@ -30,6 +30,7 @@ export async function spawnHost(env: Record<string, string | undefined> = {}): P
     LOCAL_AZURITE_QUEUE_PORT: '0',
     LOCAL_AZURITE_TABLE_PORT: '0',
     LOCAL_EVENTHUBS_PORT: '0',
+    LOCAL_AZUREML_PORT: '0',
     ...env,
   };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
@@ -68,6 +69,13 @@ export async function spawnHost(env: Record<string, string | undefined> = {}): P
 }
 
 /** The connection string of the Event Hubs stand-in a spawned host started (as it prints it), for producers such as `npm run sample`. */
+/** The address of the Azure ML REST stand-in the host started, as `npm start` prints it. */
+export function azureMlStandInUrl(host: SpawnedHost): string {
+  const url = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1];
+  if (!url) throw new Error(`the REST stand-in URL is not in the host output:\n${host.output()}`);
+  return url;
+}
+
 export function eventHubsConnection(host: SpawnedHost): string {
   const url = /Event Hubs \(stand-in[^)]*\): (sb:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1];
   if (!url) throw new Error(`the Event Hubs stand-in is not in the host output:\n${host.output()}`);

@@ -19,6 +19,8 @@ import { SampleWorkspaceState, type DeploymentSpec, type ModelVersionSpec } from
 export interface AzureMlStandInOptions {
   /** 0 or unset: any free port. */
   port?: number;
+  /** When `port` is taken, listen on a free one instead of failing (the local host's default port). */
+  anyPortIfTaken?: boolean;
   /** Resources to serve; a fresh copy of the sample workspace by default. */
   workspace?: SampleWorkspace;
   /** Items per list page; 2 by default so clients' paging is exercised. `$top` overrides per request. */
@@ -121,9 +123,17 @@ export async function startAzureMlStandIn(options: AzureMlStandInOptions = {}): 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => sendError(res, 500, 'StandInError', err instanceof Error ? err.message : String(err)));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(options.port ?? 0).catch((error: unknown) => {
+    if (!options.anyPortIfTaken || (error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    return listen(0);
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;

@@ -16,6 +16,8 @@ export interface EventHubsStandInOptions {
   hubs: EventHubOptions[];
   /** 0 (the default) picks a free port; the emulator listens on 5672. */
   port?: number;
+  /** When `port` is taken, listen on a free one instead of failing (the local host's default port). */
+  anyPortIfTaken?: boolean;
   host?: string;
   keys?: Record<string, string>;
   /** How long events are kept; 1 day by default (the Basic and Standard tiers' default retention). */
@@ -46,7 +48,10 @@ export async function startEventHubsStandIn(options: EventHubsStandInOptions): P
     log: options.log ?? ((line) => console.error(line)),
   });
   const host = options.host ?? '127.0.0.1';
-  const port = await namespace.listen(options.port ?? 0, host);
+  const port = await namespace.listen(options.port ?? 0, host).catch((error: unknown) => {
+    if (!options.anyPortIfTaken || (error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    return namespace.listen(0, host);
+  });
   const url = `sb://${host}:${port}`;
   return {
     url,

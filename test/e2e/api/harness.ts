@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SAMPLE_IDS, SAMPLE_ROLLOUT } from '../../../infra/local/azureMlStandIn/sampleWorkspace.js';
 import { nodeSchema, problemSchema, timelineAnswerSchema } from '../../../shared/api/schemas.js';
 import { PROBLEM_CODES, type ProblemCode } from '../../../shared/errors.js';
-import { ROOT, spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
+import { azureMlStandInUrl, ROOT, spawnHost, type SpawnedHost } from '../../helpers/localHost.js';
 
 /**
  * Shared by the per-route API tests: one local host per test file (as `npm start` runs it, with
@@ -84,9 +84,7 @@ export class Api {
   readonly standIn: string;
 
   constructor(readonly host: SpawnedHost) {
-    const m = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(host.output());
-    if (!m) throw new Error(`the REST stand-in URL is not in the host output:\n${host.output()}`);
-    this.standIn = m[1] as string;
+    this.standIn = azureMlStandInUrl(host);
   }
 
   async request(
