@@ -6,7 +6,7 @@ import { START, markSchema, type ChangeStream, type ChangeWindow, type Mark } fr
 import type { ComplianceBlobs } from '../store/complianceBlobs.js';
 import type { EventLog } from '../store/eventLog.js';
 import type { GraphStore } from '../store/graphStore.js';
-import { maintainClosures } from '../usecases/closures.js';
+import { runClosureStage } from '../usecases/closureStage.js';
 import type { RetainedRecords } from '../store/retainedRecords.js';
 import type { TlogStore } from '../store/tlogStore.js';
 import { StoreMeter } from '../store/storeMeter.js';
@@ -220,7 +220,7 @@ async function runCheck<C extends CheckName>(
 ): Promise<CheckFigures & { purgedThisRun?: Record<RecordKind, number> }> {
   // Checks read closures: the closure stage's pending links go in first (its work, not the run's),
   // and the closures it writes are changes this run reads.
-  await maintainClosures(deps.graph);
+  await runClosureStage(deps.graph, deps.blobs, { wait: true });
   const before = deps.meter.snapshot().storeRequests;
   let documentsRead = 0;
   let changedDocuments = 0;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnHost, ROOT, type SpawnedHost } from '../helpers/localHost.js';
+import { azureMlStandInUrl, spawnHost, ROOT, type SpawnedHost } from '../helpers/localHost.js';
 import { endpointWrite } from './api/harness.js';
 import { until } from '../helpers/until.js';
 
@@ -19,8 +19,7 @@ let host: SpawnedHost;
 let standIn: string;
 beforeAll(async () => {
   host = await spawnHost();
-  standIn = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(host.output())?.[1] as string;
-  expect(standIn).toBeDefined();
+  standIn = azureMlStandInUrl(host);
 });
 afterAll(async () => {
   await host?.stop();
@@ -61,6 +60,19 @@ function upstreamLabels(body: Record<string, unknown>): string[] {
 }
 type Edge = { kind: string; from: string; to: string };
 
+/** Q1: what the upstream of credit-default:3 must show once capture and enrichment are done. */
+const EXPECTED_UPSTREAM = [
+  'job credit-train-20240501 -produced-> model credit-default:3',
+  'commit github.com/contoso/credit-models@9c1e4f7a2b3d -commitOf-> job credit-train-20240501',
+  'environment lightgbm-env:5 -environmentOf-> job credit-train-20240501',
+  'code credit-src:7 -codeOf-> job credit-train-20240501',
+  'compute cpu-cluster -computeOf-> job credit-train-20240501',
+  'model credit-baseline:1 -inputOf-> job credit-train-20240501',
+  'job credit-prep-20240501 -produced-> storage workspaceblobstore/azureml/credit-prep-20240501/prepared_data',
+  'storage workspaceblobstore/azureml/credit-prep-20240501/prepared_data -inputOf-> job credit-train-20240501',
+  'data credit-applications:3 -inputOf-> job credit-prep-20240501',
+];
+
 describe('scenario: data -> jobs -> model -> deployment -> traffic change -> requests', () => {
   it('Q1: upstream of a model version shows data, code commit, environment, parameters, compute, producing job and parent model', async () => {
     const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=captureEventGrid`, {
@@ -70,27 +82,19 @@ describe('scenario: data -> jobs -> model -> deployment -> traffic change -> req
     });
     expect(res.status).toBe(202);
     const path = `/api/lineage?${new URLSearchParams({ ref: `${WS}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' }).toString()}`;
+    const edgesOf = (body: Record<string, unknown>) => {
+      const label = Object.fromEntries(((body.nodes ?? []) as Node[]).map((n) => [n.id, `${n.kind} ${n.label}`]));
+      return ((body.edges ?? []) as Edge[]).map((e) => `${label[e.from]} -${e.kind}-> ${label[e.to]}`);
+    };
+    // Enrichment fills these in over several queue messages (the jobs, then the assets they name):
+    // wait for the last of them, not the first.
     const answer = await until(
-      'the model upstream to reach the raw data',
+      'the model upstream to reach the raw data and the registry base model',
       () => get(path),
-      (r) => ((r.body.nodes ?? []) as Node[]).some((n) => n.label === 'credit-applications:3'),
+      (r) => EXPECTED_UPSTREAM.every((e) => edgesOf(r.body).includes(e)),
     );
     const nodes = answer.body.nodes as Array<Node & { properties: Record<string, unknown> }>;
-    const label = Object.fromEntries(nodes.map((n) => [n.id, `${n.kind} ${n.label}`]));
-    const edges = (answer.body.edges as Edge[]).map((e) => `${label[e.from]} -${e.kind}-> ${label[e.to]}`);
-    expect(edges).toEqual(
-      expect.arrayContaining([
-        'job credit-train-20240501 -produced-> model credit-default:3',
-        'commit github.com/contoso/credit-models@9c1e4f7a2b3d -commitOf-> job credit-train-20240501',
-        'environment lightgbm-env:5 -environmentOf-> job credit-train-20240501',
-        'code credit-src:7 -codeOf-> job credit-train-20240501',
-        'compute cpu-cluster -computeOf-> job credit-train-20240501',
-        'model credit-baseline:1 -inputOf-> job credit-train-20240501',
-        'job credit-prep-20240501 -produced-> storage workspaceblobstore/azureml/credit-prep-20240501/prepared_data',
-        'storage workspaceblobstore/azureml/credit-prep-20240501/prepared_data -inputOf-> job credit-train-20240501',
-        'data credit-applications:3 -inputOf-> job credit-prep-20240501',
-      ]),
-    );
+    expect(edgesOf(answer.body)).toEqual(expect.arrayContaining(EXPECTED_UPSTREAM));
     const train = nodes.find((n) => n.label === 'credit-train-20240501');
     expect(train?.properties.parameters).toMatchObject({ learning_rate: expect.anything(), n_estimators: expect.anything() });
   });
@@ -169,7 +173,7 @@ describe('when the REST API keeps failing, nothing is lost', () => {
   it('dead-letters the enrichment after the last delivery, and a replay after the fix completes it', async () => {
     const faulty = await spawnHost({ AZUREML_REST_MAX_ATTEMPTS: '1', ENRICHMENT_MAX_ATTEMPTS: '2' });
     try {
-      const api = /Azure ML REST API \(stand-in[^)]*\): (http:\/\/127\.0\.0\.1:\d+)/.exec(faulty.output())?.[1] as string;
+      const api = azureMlStandInUrl(faulty);
       const json = { 'content-type': 'application/json' };
       await fetch(`${api}/_standin/faults`, {
         method: 'POST',
