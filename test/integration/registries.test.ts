@@ -7,6 +7,7 @@ import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
 import { lineage } from '../../shared/usecases/lineage.js';
+import { modelProfile } from '../../shared/usecases/modelProfile.js';
 import { freshServices } from '../helpers/stores.js';
 
 /**
@@ -175,5 +176,10 @@ describe('registry ids in Activity Log records', () => {
     const down = await lineage(services.graph, { ref: ids.models.v2, direction: 'downstream', depth: 1, maxNodes: 100 });
     expect(down.nodes.some((n) => n.key === promoted.key)).toBe(true);
     expect(parseArmId(ids.registryPromoted)?.key).toBe(promoted.key);
+    // What built the copy is what built the version it copies: its job, data and code.
+    const profile = await modelProfile(services.graph, copy!);
+    expect(profile.job?.label).toBe('credit-train-20240415');
+    expect(profile.data.map((d) => d.label)).toContain('credit-applications:2');
+    expect(profile.code.map((c) => c.label)).toContain('credit-src:6');
   });
 });
