@@ -8,6 +8,7 @@ import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessa
 import { enrich } from '../../shared/usecases/enrich.js';
 import { lineage } from '../../shared/usecases/lineage.js';
 import { modelProfile } from '../../shared/usecases/modelProfile.js';
+import { reproduce } from '../../shared/usecases/reproduce.js';
 import { freshServices } from '../helpers/stores.js';
 
 /**
@@ -181,5 +182,7 @@ describe('registry ids in Activity Log records', () => {
     expect(profile.job?.label).toBe('credit-train-20240415');
     expect(profile.data.map((d) => d.label)).toContain('credit-applications:2');
     expect(profile.code.map((c) => c.label)).toContain('credit-src:6');
+    const spec = await reproduce(services.graph, { ref: ids.registryPromotedUri, scope: null });
+    expect(spec).toMatchObject({ job: { label: 'credit-train-20240415' }, model: { label: 'credit-default:2' } });
   });
 });
