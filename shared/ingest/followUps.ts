@@ -41,16 +41,20 @@ export function registryDirectory(registryIds: readonly string[]): RegistryDirec
 }
 
 /**
- * The enrichment messages that fetch the registry assets a delta names, for registries the
+ * The enrichment messages that fetch the registry assets a delta refers to, for registries the
  * directory knows. An asset of any other registry (Microsoft's `azureml` catalogue, a registry
- * nobody listed) stays a placeholder: its name alone does not say where to read it. Ids that could
- * steer the request path are never asked for (armIdProblem).
+ * nobody listed) stays a placeholder: its name alone does not say where to read it. The nodes the
+ * delta is about are not asked for: a registry version just read would otherwise ask for itself.
+ * Ids that could steer the request path are never asked for (armIdProblem).
  */
-export function registryFollowUps(delta: GraphDelta, registries: RegistryDirectory): EnrichmentMessage[] {
+export function registryFollowUps(
+  delta: Pick<GraphDelta, 'references' | 'edges'> & Partial<GraphDelta>,
+  registries: RegistryDirectory,
+): EnrichmentMessage[] {
   if (registries.size === 0) return [];
-  const refs = [...delta.nodes.map((n) => n.ref), ...delta.references, ...delta.edges.flatMap((e) => [e.from, e.to])];
+  const refs = [...delta.references, ...delta.edges.flatMap((e) => [e.from, e.to])];
   const messages: EnrichmentMessage[] = [];
-  const asked = new Set<string>();
+  const asked = new Set<string>((delta.nodes ?? []).map((n) => n.ref.key));
   for (const ref of refs) {
     const kind = FETCHED_AS[ref.kind];
     const registry = registryNameOf(ref);

@@ -289,7 +289,9 @@ async function logAndProject(
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
   const follow = options.followUp !== false && redo && hops <= MAX_ENRICHMENT_HOPS;
-  const enrich = [...normalized.enrich, ...(deps.registries ? registryFollowUps(normalized.delta, deps.registries) : [])];
+  const asked = new Set(normalized.enrich.map((m) => m.armId.toLowerCase()));
+  const registryAssets = deps.registries ? registryFollowUps(normalized.delta, deps.registries) : [];
+  const enrich = [...normalized.enrich, ...registryAssets.filter((m) => !asked.has(m.armId.toLowerCase()))];
   if (follow && deps.enrichments && enrich.length > 0) {
     const sink = deps.enrichments;
     await withRetry(

@@ -61,6 +61,6 @@ export const registryAssetWrite: CategoryHandler = (r, category) => {
   const delta = emptyDelta();
   delta.nodes.push({ ref, facts: compact({ name, version, registry: registry.name, labels: text(r, 'Labels') }) });
   // The record names the registry by its ARM id: the asset can be read there whatever AML_REGISTRIES lists.
-  const enrich = registryId ? registryFollowUps(delta, registryDirectory([registryId.trim()])) : [];
+  const enrich = registryId ? registryFollowUps({ references: [ref], edges: [] }, registryDirectory([registryId.trim()])) : [];
   return projected(category, r, registry.key, { delta, enrich });
 };

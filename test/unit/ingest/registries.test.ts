@@ -69,6 +69,17 @@ describe('registry asset ids', () => {
     expect(registryFollowUps(delta, registryDirectory([]))).toEqual([]);
   });
 
+  it('does not ask again for the registry asset the delta is about (a version just read)', () => {
+    const r = normalized(
+      observe(
+        'model',
+        `${REGISTRY}/models/credit-ft/versions/1`,
+        registryModel({ modelUri: 'azureml://registries/shared-reg/models/base/versions/2' }),
+      ),
+    );
+    expect(registryFollowUps(r.delta, directory)).toEqual([{ kind: 'model', armId: `${REGISTRY}/models/base/versions/2` }]);
+  });
+
   it('never asks for a registry asset whose name could steer the request path', () => {
     for (const name of ['..', '%2e%2e', 'a%3Fb']) {
       const delta = emptyDelta();
