@@ -28,7 +28,8 @@ other regions are captured from Event Grid and listed in WORKSPACES_WITHOUT_RESO
 param workspaces array
 
 @description('''Azure ML registries the workspaces share models, data, environments and components through, as a JSON
-array of their ARM ids (azd env AML_REGISTRIES; empty by default). The app's identity gets Reader on each.''')
+array of their ARM ids (azd env AML_REGISTRIES; empty by default). The app's identity gets Reader on each, and the
+app setting AML_REGISTRIES lists them, so assets named azureml://registries/NAME/... are read there.''')
 param registries array = []
 
 @description('Object id of the person or pipeline running azd; gets Key Vault Secrets Officer to create and rotate secrets.')
@@ -72,6 +73,7 @@ module resources 'resources.bicep' = {
     tags: tags
     resourceToken: resourceToken
     workspaces: workspaces
+    registries: registries
     principalId: principalId
     principalType: principalType
     slackSigningSecret: slackSigningSecret

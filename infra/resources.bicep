@@ -15,6 +15,8 @@ param tags object
 param resourceToken string
 @description('See main.bicep.')
 param workspaces array
+@description('See main.bicep: ARM ids of the Azure ML registries whose assets enrichment reads (AML_REGISTRIES).')
+param registries array = []
 param principalId string
 param principalType string
 @secure()
@@ -456,6 +458,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'IDENTITY_KEYVAULT_KEY_ID', value: vault::identityKey.properties.keyUri }
         { name: 'IDENTITY_CONTAINER', value: identityContainer }
         { name: 'OPENLINEAGE_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=openlineage-api-key)' }
+        // Registries named by `azureml://registries/NAME/…` are read where this list says (JSON array of ARM ids).
+        { name: 'AML_REGISTRIES', value: string(registries) }
         { name: 'CHATOPS_DEFAULT_WORKSPACE', value: length(workspaces) == 1 ? workspaces[0].id : '' }
         { name: 'EVENTHUB_NAME', value: eventHubName }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup }

@@ -9,6 +9,7 @@ import { MlflowClient } from './enrichment/mlflowClient.js';
 import { ChangeStream } from './store/changeStream.js';
 import { ComplianceBlobs } from './store/complianceBlobs.js';
 import { DEFAULT_APPROVAL_RULES, parseApprovalRules } from './ingest/approvals.js';
+import { registryDirectory } from './ingest/followUps.js';
 import { EventHubPublisher } from './publish/eventHubPublisher.js';
 import { CONTAINERS, container, createCosmosClient } from './store/cosmosClient.js';
 import { DeadLetterStore } from './store/deadLetters.js';
@@ -107,6 +108,7 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
     deadLetters,
     predictionRequests,
     enrichments: enrichmentQueue,
+    registries: registryDirectory(settings.AML_REGISTRIES),
     closures: closureQueue,
     fanOut: fanOutQueue,
     now: () => new Date(),

@@ -15,6 +15,33 @@ const commaList = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** An Azure ML registry's ARM id, every segment free of what could steer a request path (armIdProblem). */
+const REGISTRY_ID_RE =
+  /^\/subscriptions\/[^/?#%\\\s]+\/resourceGroups\/[^/?#%\\\s]+\/providers\/Microsoft\.MachineLearningServices\/registries\/[^/?#%\\\s]+$/i;
+const registryIdsSchema = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of registry ARM ids' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(
+            REGISTRY_ID_RE,
+            'expected /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.MachineLearningServices/registries/NAME',
+          )
+          .refine((id) => !id.split('/').some((seg) => seg === '.' || seg === '..'), 'a registry id has no "." or ".." segment'),
+      )
+      .max(100),
+  );
+
 /**
  * App Service leaves a Key Vault reference it could not resolve (secret missing, access not yet
  * granted) in the setting as written. Such a value must never be used as the secret itself.
@@ -50,6 +77,13 @@ const settingsObject = z.object({
    * Unset in Azure; unset with a loopback management endpoint, the stand-in there serves MLflow too.
    */
   AZUREML_MLFLOW_ENDPOINT: z.url().optional(),
+  /**
+   * Azure ML registries whose assets are read when an event names them by `azureml://registries/NAME/…`
+   * (which says no subscription or resource group), as a JSON array of their ARM ids: the template
+   * passes its `registries` parameter (azd env AML_REGISTRIES). Registry assets named by their ARM id
+   * (Activity Log, registry logs) are read without it.
+   */
+  AML_REGISTRIES: registryIdsSchema.default([]),
   /** Per-request timeout and attempts (429 waits for Retry-After; 5xx and timeouts back off). */
   AZUREML_REST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   AZUREML_REST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),

@@ -3,7 +3,8 @@
 // AMQP with the Event Hubs producer client, to the stand-in `npm start` runs or to EVENTHUB_CONNECTION),
 // waits for capture and enrichment, and prints the answers: what built the model (Q1), what the
 // endpoint served on a day (Q2), which model answered a request (Q3), what differs between versions 2
-// and 3 by value (Q4, metrics from their MLflow runs) and whether version 3 meets a threshold (Q7);
+// and 3 by value (Q4, metrics from their MLflow runs), whether version 3 meets a threshold (Q7) and
+// where version 2 was promoted to (the registry copy, read from the registry the Activity Log names);
 // then it plays the rollout of version 3 and its rollback, and prints the endpoint timeline.
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +13,12 @@ const base = process.env.LINEAGE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 
 const events = JSON.parse(await readFile(new URL('./sample-events.json', import.meta.url), 'utf8'));
 const workspace = events[0].topic;
 const endpoint = `${workspace}/onlineEndpoints/credit-scoring`;
+// The shared registry of the stand-in's sample (infra/local/azureMlStandIn/sampleWorkspace.ts).
+const registry = workspace.replace(
+  /resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/.*$/,
+  'resourceGroups/rg-ml-shared/providers/Microsoft.MachineLearningServices/registries/contoso-ml-registry',
+);
+const promoted = `${registry}/models/credit-default/versions/2`;
 
 async function call(path, init) {
   try {
@@ -36,6 +43,15 @@ const records = [
     time: '2024-05-02T07:15:01Z',
     resourceId: endpoint.toUpperCase(),
     operationName: 'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/ONLINEENDPOINTS/WRITE',
+    category: 'Administrative',
+    resultType: 'Success',
+    properties: {},
+  },
+  // credit-default:2 promoted to the shared registry: the registry version is read from there.
+  {
+    time: '2024-04-16T09:30:13Z',
+    resourceId: promoted,
+    operationName: 'Microsoft.MachineLearningServices/registries/models/versions/write',
     category: 'Administrative',
     resultType: 'Success',
     properties: {},
@@ -83,10 +99,16 @@ console.log(`Sent ${records.length} resource-log records to Event Hubs hub ${hub
 const q1 = { ref: `${workspace}/models/credit-default/versions/3`, direction: 'upstream', depth: '6' };
 const q2 = { endpoint, at: '2024-05-20T00:00:00Z' };
 const q4 = { from: `${workspace}/models/credit-default/versions/2`, to: q1.ref };
+const registryCopy = {
+  ref: 'azureml://registries/contoso-ml-registry/models/credit-default/versions/2',
+  direction: 'upstream',
+  depth: '4',
+};
 const ready = async () =>
   (await get('/api/requests/sample-request-0001', {})).status === 200 &&
   ((await get('/api/lineage', q1)).body.nodes ?? []).some((n) => n.label === 'credit-applications:3') &&
   ((await get('/api/lineage/as-of', q2)).body.serving?.[0]?.upstream?.nodes ?? []).some((n) => n.label === 'credit-train-20240415') &&
+  ((await get('/api/lineage', registryCopy)).body.nodes ?? []).some((n) => n.label === 'credit-train-20240415') &&
   // Both training runs' MLflow metrics have arrived (fetched off the queue after their jobs).
   ((await get('/api/diff', q4)).body.differences ?? []).some(
     (d) => d.aspect === 'metrics' && Object.keys(d.from.value).length > 0 && Object.keys(d.to.value).length > 0,
@@ -135,6 +157,13 @@ console.log(
         .join(', ')}`
     : `  no: ${gate.body.detail}`,
 );
+
+const copy = await get('/api/lineage', registryCopy);
+console.log(`\nWhere did the registry's credit-default:2 come from? (HTTP ${copy.status})`);
+const where = Object.fromEntries(
+  (copy.body.nodes ?? []).map((n) => [n.id, `${n.kind} ${n.label} (${n.workspace ? n.workspace.split('/').pop() : 'registry'})`]),
+);
+for (const e of copy.body.edges ?? []) console.log(`  ${where[e.from]} --${e.kind}--> ${where[e.to]}`);
 
 console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams(q1)}'`);
 

@@ -207,6 +207,29 @@ export function parseArmId(text: string): NodeRef | undefined {
   return undefined;
 }
 
+/**
+ * The ARM id of a registry asset version, `{registry ARM id}/{collection}/{name}/versions/{version}`,
+ * from its node (keyed `azureml://registries/...` in lower case) and the registry's ARM id. Name
+ * and version take the label's spelling where it agrees with the key: ARM compares names without
+ * case, but the API documents versions as case-sensitive. Undefined for any other node.
+ */
+export function registryAssetArmId(ref: NodeRef, registryArmId: string): string | undefined {
+  const m = REGISTRY_URI_RE.exec(ref.key);
+  if (!m || ref.workspace !== null) return undefined;
+  const [, , collection = '', keyName = '', keyVersion = ''] = m;
+  const colon = ref.label.indexOf(':');
+  const labelName = colon > 0 ? ref.label.slice(0, colon) : '';
+  const labelVersion = colon > 0 ? ref.label.slice(colon + 1) : '';
+  const spelled = labelName.toLowerCase() === keyName && labelVersion.toLowerCase() === keyVersion;
+  const base = registryArmId.replace(/\/+$/, '');
+  return `${base.startsWith('/') ? '' : '/'}${base}/${collection}/${spelled ? labelName : keyName}/versions/${spelled ? labelVersion : keyVersion}`;
+}
+
+/** The registry a registry asset node belongs to (its name, lower case), from its `azureml://registries/…` key. */
+export function registryNameOf(ref: NodeRef): string | undefined {
+  return ref.workspace === null ? REGISTRY_URI_RE.exec(ref.key)?.[1] : undefined;
+}
+
 export function parseRegistryUri(text: string): NodeRef | undefined {
   const m = REGISTRY_URI_RE.exec(text.trim());
   if (!m) return undefined;

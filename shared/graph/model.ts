@@ -21,6 +21,7 @@ export const EDGE_KINDS = [
   'driftBaselineOf', // dataset -> drift signal (the reference data)
   'approvalOf', // approval -> model version it decides on
   'locationOf', // storage -> data asset version (the files the version points at, by each name they have)
+  'copiedTo', // asset version -> its copy: a workspace version promoted to a registry, or a registry version copied into a workspace
 ] as const;
 export type EdgeKind = (typeof EDGE_KINDS)[number];
 

@@ -14,6 +14,7 @@ import { contentHash, jsonDepth } from '../util/canonicalJson.js';
 import { redactIdentities } from '../privacy/identity.js';
 import { redactPii } from '../privacy/pii.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
+import { registryFollowUps, type RegistryDirectory } from '../ingest/followUps.js';
 import { toInstant } from '../util/time.js';
 import { applyDelta, type ApplyResult } from './applyDelta.js';
 import { normalize, type Normalized } from '../ingest/normalize.js';
@@ -38,6 +39,12 @@ export interface CaptureDeps {
   redactionKey: string;
   /** Where follow-up REST fetches go; without it, nothing is enriched. */
   enrichments?: EnrichmentSink;
+  /**
+   * Registries whose assets are fetched when an event names them (`azureml://registries/NAME/…` names
+   * no subscription or resource group; AML_REGISTRIES lists them); without it, only registry assets
+   * named by their ARM id are.
+   */
+  registries?: RegistryDirectory;
   /**
    * The closure stage's queue (CLOSURE_QUEUE), nudged when an event stores new links; without it,
    * closures wait for the next run of the stage, and lookups walk meanwhile.
@@ -282,12 +289,15 @@ async function logAndProject(
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
   const follow = options.followUp !== false && redo && hops <= MAX_ENRICHMENT_HOPS;
-  if (follow && deps.enrichments && normalized.enrich.length > 0) {
+  const asked = new Set(normalized.enrich.map((m) => m.armId.toLowerCase()));
+  const registryAssets = deps.registries ? registryFollowUps(normalized.delta, deps.registries) : [];
+  const enrich = [...normalized.enrich, ...registryAssets.filter((m) => !asked.has(m.armId.toLowerCase()))];
+  if (follow && deps.enrichments && enrich.length > 0) {
     const sink = deps.enrichments;
     await withRetry(
       () =>
         sink.enqueue(
-          normalized.enrich.map((r) => ({
+          enrich.map((r) => ({
             ...r,
             hops,
             cause: r.cause ?? { eventId: normalized.eventId, eventType: normalized.eventType, hash },
@@ -295,7 +305,7 @@ async function logAndProject(
         ),
       'enqueueing enrichment',
     );
-    enqueued = normalized.enrich.length;
+    enqueued = enrich.length;
   }
   return {
     status: 'projected',

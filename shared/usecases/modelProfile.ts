@@ -76,7 +76,12 @@ export async function modelProfile(
   const nodes = up.order.map((o) => o.doc).filter((d) => d.id !== model.id && canSee(scope, d.workspace));
   const ids = new Set([model.id, ...nodes.map((n) => n.id)]);
   const edges = [...up.edges.values()].filter((e) => ids.has(e.from) && ids.has(e.to));
-  const producer = edges.find((e) => e.kind === 'produced' && e.to === model.id && e.fromKind === 'job');
+  // A copy (a version promoted to a registry) was built by whatever built the version it copies.
+  const producerOf = (id: string) => edges.find((e) => e.kind === 'produced' && e.to === id && e.fromKind === 'job');
+  const originOf = (id: string) => edges.find((e) => e.kind === 'copiedTo' && e.to === id && e.fromKind === 'model')?.from;
+  let built: string | undefined = model.id;
+  for (let hops = 0; built && !producerOf(built) && hops < 4; hops++) built = originOf(built);
+  const producer = built ? producerOf(built) : undefined;
   const job = producer ? (nodes.find((n) => n.id === producer.from) ?? null) : null;
   const ofKind = (...kinds: string[]) => nodes.filter((n) => kinds.includes(n.kind)).sort((a, b) => a.key.localeCompare(b.key));
   // A data asset's location (`locationOf`, under each name its files have) is that asset's files:

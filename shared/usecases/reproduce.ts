@@ -62,12 +62,16 @@ function assetRef(doc: NodeDoc): string {
   return doc.workspace === null ? doc.key : `azureml:${doc.label}`;
 }
 
-async function producingJob(graph: GraphStore, model: NodeDoc): Promise<NodeDoc> {
-  const produced = (await graph.edgesOf([model.id], 'in')).find((e) => e.kind === 'produced' && e.fromKind === 'job');
+async function producingJob(graph: GraphStore, model: NodeDoc, copies = 0): Promise<NodeDoc> {
+  const edges = await graph.edgesOf([model.id], 'in');
+  const produced = edges.find((e) => e.kind === 'produced' && e.fromKind === 'job');
   const job = produced ? await graph.readNode(produced.from) : undefined;
-  if (!job)
-    throw new DomainError('not-found', `No producing job is recorded for ${model.label}: it was registered from files, not by a job.`);
-  return job;
+  if (job) return job;
+  // A copy (a version promoted to a registry) was built by whatever built the version it copies.
+  const origin = edges.find((e) => e.kind === 'copiedTo' && e.fromKind === 'model');
+  const source = origin && copies < 4 ? await graph.readNode(origin.from) : undefined;
+  if (source) return producingJob(graph, source, copies + 1);
+  throw new DomainError('not-found', `No producing job is recorded for ${model.label}: it was registered from files, not by a job.`);
 }
 
 async function resolveJob(graph: GraphStore, ref: string, workspace: string | undefined, scope: Set<string> | null) {

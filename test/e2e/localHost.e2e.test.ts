@@ -2,6 +2,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startCosmos } from '../../infra/local/embeddedServices.js';
+import { SAMPLE_IDS } from '../../infra/local/azureMlStandIn/sampleWorkspace.js';
 import { fixture, fixtureText } from '../helpers/fixtures.js';
 import { modelDeployed, modelRegistered } from '../helpers/events.js';
 import { azureMlStandInUrl, eventHubsConnection, spawnHost, type SpawnedHost, ROOT } from '../helpers/localHost.js';
@@ -202,7 +203,7 @@ describe('local host', () => {
       ),
     );
     expect(output).toContain('Delivered 8 events: HTTP 202');
-    expect(output).toContain('Sent 2 resource-log records to Event Hubs hub insights-logs-amlworkspace over AMQP');
+    expect(output).toContain('Sent 3 resource-log records to Event Hubs hub insights-logs-amlworkspace over AMQP');
     expect(output).toContain('job credit-train-20240501 --produced--> model credit-default:3');
     expect(output).toContain('commit github.com/contoso/credit-models@9c1e4f7a2b3d --commitOf--> job credit-train-20240501');
     expect(output).toContain('data credit-applications:3 --inputOf--> job credit-prep-20240501');
@@ -214,6 +215,18 @@ describe('local host', () => {
     expect(output).toContain('metric f1: 0.611 -> 0.598 (-0.013, worse)');
     expect(output).toContain('parameters num_leaves: "31" -> "63"');
     expect(output).toMatch(/Q7\. May credit-default:3 be promoted .*\(HTTP 200\)\n {2}yes: .*auc=0\.803/);
+    // The registry copy, read from the registry the Activity Log record names, is linked to the
+    // workspace version it was promoted from, and its lineage reaches back through it.
+    expect(output).toContain("Where did the registry's credit-default:2 come from? (HTTP 200)");
+    expect(output).toContain('model credit-default:2 (ws-credit) --copiedTo--> model credit-default:2 (registry)');
+    expect(output).toContain('job credit-train-20240415 (ws-credit) --produced--> model credit-default:2 (ws-credit)');
+    const promoted = (await (await get(lineageUrl({ ref: `${SAMPLE_IDS.models.v2}`, direction: 'downstream', depth: '1' }))).json()) as {
+      nodes: Array<{ id: string; key: string; placeholder: boolean }>;
+      edges: Array<{ kind: string; to: string }>;
+    };
+    const copy = promoted.nodes.find((n) => n.key === SAMPLE_IDS.registryPromotedUri);
+    expect(copy?.placeholder).toBe(false);
+    expect(promoted.edges).toContainEqual(expect.objectContaining({ kind: 'copiedTo', to: copy?.id }));
     // The rollout of credit-default:3, observed through the stand-in and the Activity Log, then rolled back.
     expect(output).toContain('(drift check HTTP 200, timeline HTTP 200)');
     expect(output).toMatch(/2024-05-22T08:00:00[.0]*\+00:00: credit-scoring\/green traffic 10 -> 100/);

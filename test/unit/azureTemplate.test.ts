@@ -171,6 +171,10 @@ describe('Azure template', () => {
     expect(main.params.get('registries')?.defaultValue).toBe('[]');
     expect(main.text).toContain("scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])");
     expect(main.text).toContain("registryName: split(id, '/')[8]");
+    // The same list tells the app where `azureml://registries/NAME/…` assets are read (AML_REGISTRIES, a JSON array).
+    expect(main.text).toMatch(/module resources 'resources\.bicep' = \{[^}]*\n {4}registries: registries\n/);
+    expect(resources.params.get('registries')?.defaultValue).toBe('[]');
+    expect(setting('AML_REGISTRIES')).toBe('string(registries)');
   });
 
   it('reads resource logs through a consumer group of its own, named by the binding setting', () => {

@@ -98,6 +98,8 @@ const EXPRESSION_SAMPLES: Record<string, string> = {
   IDENTITY_KEYVAULT_KEY_ID: 'https://kv-lineage-abc.vault.azure.net/keys/identity-wrapping-key',
   OPENLINEAGE_API_KEY: 'a resolved Key Vault secret of 64 hex digits',
   CHATOPS_DEFAULT_WORKSPACE: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws',
+  // string(registries): Bicep writes an array as JSON.
+  AML_REGISTRIES: '["/subscriptions/s/resourceGroups/rg-shared/providers/Microsoft.MachineLearningServices/registries/shared-reg"]',
   EVENTHUB_CONNECTION__fullyQualifiedNamespace: 'evhns-lineage-abc.servicebus.windows.net',
   EVENTHUB_CONNECTION__credential: 'managedidentity',
   EVENTHUB_CONNECTION__clientId: '00000000-0000-0000-0000-000000000001',

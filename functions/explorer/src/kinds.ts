@@ -54,6 +54,7 @@ export const EDGE_READINGS: Record<string, string> = {
   driftTargetOf: 'is the drift target of',
   driftBaselineOf: 'is the drift baseline of',
   approvalOf: 'is a decision about',
+  copiedTo: 'is copied to',
 };
 
 /** Kinds the impact route accepts as a root (Q5). */

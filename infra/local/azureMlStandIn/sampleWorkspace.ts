@@ -13,6 +13,8 @@ import { armResource, type ArmResource, type SystemData } from './arm.js';
  *   credit-default:1 was uploaded from a datastore path (jobName null).
  *   credit-default:3 rolled out on green (10 %, then 100 %), breached its monitor, rolled back (SAMPLE_ROLLOUT)
  *   credit-default:2 -> credit-batch/monthly (the batch endpoint's default deployment)
+ *   credit-default:2 promoted to the shared registry as its credit-default:2 (SAMPLE_IDS.registryPromoted),
+ *     whose modelUri names the workspace version it was copied from
  *     -> scoring job credit-batch-score-20240601 over credit-applications:3
  *
  * Shapes follow the 2025-12-01 spec examples and the quirks listed in test/fixtures/README.md; values are invented. Where the
@@ -104,6 +106,9 @@ export const SAMPLE_IDS = {
   batchDeployment: `${BATCH_ENDPOINT}/deployments/monthly`,
   registryModel: `${REG}/models/credit-baseline/versions/1`,
   registryModelUri: `azureml://registries/${REG_NAME}/models/credit-baseline/versions/1`,
+  /** credit-default:2 as promoted to the registry for the other credit workspaces (the Activity Log records the write). */
+  registryPromoted: `${REG}/models/credit-default/versions/2`,
+  registryPromotedUri: `azureml://registries/${REG_NAME}/models/credit-default/versions/2`,
   registryData: `${REG}/data/credit-bureau-features/versions/2`,
   registryDataUri: `azureml://registries/${REG_NAME}/data/credit-bureau-features/versions/2`,
   /** Curated environment of the green deployment; Microsoft's `azureml` registry is not served (not in this subscription). */
@@ -982,6 +987,37 @@ function registry(): ArmResource[] {
         modelUri: `${blob}/credit-baseline-1-0f3c2a9e/model/`,
       },
       byUser('2024-02-20T10:05:33.0912847+00:00'),
+    ),
+    armResource(
+      `${REG}/models/credit-default`,
+      {
+        description: 'Probability of default, as released to the other credit workspaces',
+        tags: {},
+        properties: {},
+        isArchived: false,
+        latestVersion: '2',
+        nextVersion: '3',
+      },
+      byUser('2024-04-16T09:30:12.5521890+00:00'),
+    ),
+    // Promoted from ws-credit the day after training. Its modelUri names the workspace version it
+    // was copied from by ARM id; what the service writes there for a share is not documented, so
+    // this is the shape the projection reads, not a recorded one.
+    armResource(
+      ids.registryPromoted,
+      {
+        description: 'credit-default:2 from ws-credit',
+        tags: { team: 'risk', stage: 'production' },
+        properties: { framework: 'lightgbm', auc: '0.781' },
+        isAnonymous: false,
+        isArchived: false,
+        stage: null,
+        flavors: LIGHTGBM_FLAVORS,
+        jobName: null,
+        modelType: 'mlflow_model',
+        modelUri: ids.models.v2,
+      },
+      byUser('2024-04-16T09:30:12.5521890+00:00'),
     ),
     armResource(
       `${REG}/data/credit-bureau-features`,

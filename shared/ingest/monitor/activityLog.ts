@@ -1,5 +1,5 @@
 import type { EnrichmentKind } from '../enrichmentMessage.js';
-import { parseArmId } from '../../graph/keys.js';
+import { armIdProblem, parseArmId } from '../../graph/keys.js';
 import { emptyDelta } from '../../graph/model.js';
 import { approvalDelta } from '../approvals.js';
 import { registryOf } from '../payload.js';
@@ -73,7 +73,7 @@ export const activityLog: CategoryHandler = (r, category) => {
 /**
  * A model version written into a registry (shared or promoted from a workspace): the write is an
  * approval of the registry version, by the caller, at the record's time, traceable by its
- * correlation id.
+ * correlation id; and the version is read from the registry, where it names what it was copied from.
  */
 const sharedToRegistry: CategoryHandler = (r, category) => {
   const model = r.resourceId ? parseArmId(r.resourceId) : undefined;
@@ -89,5 +89,6 @@ const sharedToRegistry: CategoryHandler = (r, category) => {
     ...(correlationId ? { ticket: `correlation ${correlationId}` } : {}),
     source: 'activity-log',
   });
-  return projected(category, r, registry.key, { delta });
+  const enrich = armIdProblem(r.resourceId) ? [] : [{ kind: 'model' as const, armId: r.resourceId }];
+  return projected(category, r, registry.key, { delta, enrich });
 };

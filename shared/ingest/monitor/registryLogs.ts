@@ -1,4 +1,5 @@
 import { registryAsset } from '../../graph/keys.js';
+import { registryDirectory, registryFollowUps } from '../followUps.js';
 import { emptyDelta } from '../../graph/model.js';
 import { registryOf } from '../payload.js';
 import { compact, outcomeOf, text, verbOf, type MonitorRecord } from './fields.js';
@@ -59,5 +60,7 @@ export const registryAssetWrite: CategoryHandler = (r, category) => {
   if (!ref) return ignored(category, `registry collection ${collection} has no node kind`);
   const delta = emptyDelta();
   delta.nodes.push({ ref, facts: compact({ name, version, registry: registry.name, labels: text(r, 'Labels') }) });
-  return projected(category, r, registry.key, { delta });
+  // The record names the registry by its ARM id: the asset can be read there whatever AML_REGISTRIES lists.
+  const enrich = registryId ? registryFollowUps({ references: [ref], edges: [] }, registryDirectory([registryId.trim()])) : [];
+  return projected(category, r, registry.key, { delta, enrich });
 };

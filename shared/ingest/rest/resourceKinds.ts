@@ -5,6 +5,7 @@ import {
   gitCommit,
   namedResource,
   parseArmId,
+  parseRegistryUri,
   storageLocation,
   type NodeKind,
   type NodeRef,
@@ -24,6 +25,7 @@ import {
   jsonInStrings,
   nonBlank,
   normalizeRunStatus,
+  registryOf,
   workspaceOf,
 } from '../payload.js';
 import { collectionForInputType, resolveAssetRef, type ResolvedAsset } from './assetRefs.js';
@@ -228,23 +230,52 @@ function jobRun({ armId, properties: p }: RestContext): EnrichmentMessage[] {
   return [{ kind: 'mlflowRun', armId, ...(trackingUri ? { trackingUri } : {}) }];
 }
 
-function projectModelVersion(b: DeltaBuilder, { ws, node: model, properties: p }: RestContext): void {
-  const jobName = nonBlank(p.jobName);
-  const modelUri = nonBlank(p.modelUri);
-  const fromUri = resolveAssetRef(modelUri, ws, 'models');
-  b.node(model, {
+/** A model version's own facts, the same in a workspace and in a registry. */
+function modelFacts(p: Props): Props {
+  return {
     description: nonBlank(p.description),
     tags: obj(p.tags),
     properties: obj(p.properties),
     modelType: nonBlank(p.modelType),
-    modelUri,
+    modelUri: nonBlank(p.modelUri),
     flavors: isRecord(p.flavors) ? p.flavors : undefined,
     stage: nonBlank(p.stage),
-    jobName,
+    jobName: nonBlank(p.jobName),
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
-  });
+  };
+}
+
+/**
+ * Where a model or data version came from, when it says: content (`modelUri`, `dataUri`) that is
+ * another version of the same kind makes this version its copy (a workspace version promoted to a
+ * registry names it; a registry version copied into a workspace names that), and a property or
+ * tag whose key says `base` naming a model version is the base model it was derived from
+ * (`parentOf`, base -> derived). `resolve` reads an asset reference as the version's scope does.
+ */
+function linkOrigin(b: DeltaBuilder, node: NodeRef, p: Props, resolve: (text: string) => NodeRef | undefined): void {
+  const field = node.kind === 'model' ? 'modelUri' : node.kind === 'data' ? 'dataUri' : undefined;
+  const content = field ? nonBlank(p[field]) : undefined;
+  const source = content ? resolve(content) : undefined;
+  if (source && source.kind === node.kind && source.key !== node.key) b.edge('copiedTo', source, node, { field });
+  if (node.kind !== 'model') return;
+  for (const [where, values] of [
+    ['properties', obj(p.properties)],
+    ['tags', obj(p.tags)],
+  ] as const) {
+    for (const [key, value] of Object.entries(values)) {
+      const base = /base/i.test(key) ? resolve(String(value)) : undefined;
+      if (base?.kind === 'model' && base.key !== node.key) b.edge('parentOf', base, node, { [where === 'tags' ? 'tag' : 'property']: key });
+    }
+  }
+}
+
+function projectModelVersion(b: DeltaBuilder, { ws, node: model, properties: p }: RestContext): void {
+  const jobName = nonBlank(p.jobName);
+  const fromUri = resolveAssetRef(nonBlank(p.modelUri), ws, 'models');
+  b.node(model, modelFacts(p));
   const producer = jobName ? namedResource(ws, 'jobs', jobName) : fromUri.producedBy;
   if (producer) b.edge('produced', producer, model);
+  linkOrigin(b, model, p, (text) => resolveAssetRef(text, ws, 'models').ref);
 }
 
 function projectDeployment(b: DeltaBuilder, { ws, node: deployment, armId, properties: p }: RestContext): void {
@@ -315,18 +346,14 @@ function projectEndpoint(b: DeltaBuilder, { ws, node: endpoint, armId, propertie
   }
 }
 
-/** Versioned assets: their facts; a data asset also its location, under every name the location has. */
-function projectAsset(b: DeltaBuilder, at: RestContext): void {
-  const { ws, node, properties: p } = at;
-  const dataUri = nonBlank(p.dataUri);
-  const resolved = node.kind === 'data' ? resolveAssetRef(dataUri, ws, 'data') : {};
-  b.node(node, {
+/** A versioned asset's own facts (data, environment, code), the same in a workspace and in a registry. */
+function assetFacts(p: Props): Props {
+  return {
     description: nonBlank(p.description),
     tags: obj(p.tags),
     properties: obj(p.properties),
     dataType: nonBlank(p.dataType),
-    dataUri,
-    datastore: resolved.datastore?.label,
+    dataUri: nonBlank(p.dataUri),
     referencedUris: Array.isArray(p.referencedUris) ? p.referencedUris : undefined,
     image: nonBlank(p.image),
     // Where the image is pinned by content; a tag can be pushed again (reproduce lists it as a gap).
@@ -339,11 +366,39 @@ function projectAsset(b: DeltaBuilder, at: RestContext): void {
     condaFile: nonBlank(p.condaFile),
     codeUri: nonBlank(p.codeUri),
     isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
-  });
+  };
+}
+
+/** Versioned assets: their facts; a data asset also its location, under every name the location has. */
+function projectAsset(b: DeltaBuilder, at: RestContext): void {
+  const { ws, node, properties: p } = at;
+  const resolved = node.kind === 'data' ? resolveAssetRef(nonBlank(p.dataUri), ws, 'data') : {};
+  b.node(node, { ...assetFacts(p), datastore: resolved.datastore?.label });
   if (resolved.location) b.edge('locationOf', resolved.location, node);
   // The same files by their storage URL: how tools outside Azure ML (Spark, OpenLineage) name them.
   const url = resolved.datastore && resolved.path !== undefined ? datastorePathUrl(at, resolved.datastore, resolved.path) : undefined;
   if (url) b.edge('locationOf', storageLocation(undefined, url), node, { datastore: resolved.datastore?.label });
+  if (node.kind === 'data') linkOrigin(b, node, p, (text) => resolveAssetRef(text, ws, 'data').ref);
+}
+
+/**
+ * A registry asset version (model, data, environment, code): its facts and where it came from. A
+ * registry has no jobs or datastores of its own, so only absolute references link: registry URIs
+ * and ARM ids (a workspace version it was promoted from, a base model in another registry).
+ */
+function projectRegistryAsset(b: DeltaBuilder, node: NodeRef, p: Props): void {
+  b.node(node, node.kind === 'model' ? modelFacts(p) : assetFacts(p));
+  linkOrigin(b, node, p, absoluteAssetRef);
+  // Registry storage is a URL: the files by the name other tools use.
+  const content = nonBlank(node.kind === 'model' ? p.modelUri : p.dataUri);
+  if (node.kind === 'data' && content && /^(https|abfss|wasbs):\/\//i.test(content))
+    b.edge('locationOf', storageLocation(undefined, content), node);
+}
+
+/** A reference that names its asset without a workspace to read it in: a registry URI or an ARM id, with or without `azureml:`. */
+function absoluteAssetRef(text: string): NodeRef | undefined {
+  const t = text.trim();
+  return parseRegistryUri(t) ?? parseArmId(/^azureml:\/[^/]/i.test(t) ? t.slice('azureml:'.length) : t);
 }
 
 /** A datastore path as a storage URL, through the datastore fetched with the resource. */
@@ -381,11 +436,11 @@ const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
     project: (b, at) => zodIssues(projectMetricHistory(b, at.node, obj(at.resource).pages), 'resource.pages'),
     notFound: (fetchedAt) => ({ mlflowRunMissingAt: fetchedAt }),
   },
-  // The job that produced the version.
-  model: { node: 'model', project: projectModelVersion, follow: ['produced'] },
+  // The job that produced the version, the version it is a copy of, its base model.
+  model: { node: 'model', project: projectModelVersion, follow: ['produced', 'copiedTo', 'parentOf'] },
   // A container only lists versions; the enricher fetches each, nothing to project here.
   modelContainer: {},
-  data: { node: 'data', project: projectAsset },
+  data: { node: 'data', project: projectAsset, follow: ['copiedTo'] },
   environment: { node: 'environment', project: projectAsset },
   code: { node: 'code', project: projectAsset },
   // Every deployment behind the endpoint, with its traffic share.
@@ -400,12 +455,18 @@ function linkedBy(delta: GraphDelta, node: NodeRef, kinds: readonly EdgeKind[]):
   return delta.edges.filter((e) => kinds.includes(e.kind)).map((e) => (e.to.key === node.key ? e.from : e.to));
 }
 
+/** Registry asset kinds the REST enrichment reads (a registry holds no jobs, endpoints or computes). */
+const REGISTRY_KINDS: ReadonlySet<RestObservation['kind']> = new Set(['model', 'data', 'environment', 'code']);
+
 export function normalizeRestObservation(input: unknown): RestResult {
   const parsed = restObservationSchema.safeParse(input);
   if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
   const o = parsed.data;
   const target = parseArmId(o.armId.replace(/\/versions$/i, ''));
   const ws = workspaceOf(o.armId)?.ws;
+  // A registry asset's id is `{registry id}/{collection}/{name}/versions/{version}`.
+  const registry = target?.workspace === null ? registryOf(o.armId.replace(/\/[^/]+\/[^/]+\/versions\/[^/]+\/?$/i, '')) : undefined;
+  const scope = ws?.key ?? registry?.key;
   const b = new DeltaBuilder();
 
   const kind = REST_RESOURCE_KINDS[o.kind];
@@ -414,13 +475,13 @@ export function normalizeRestObservation(input: unknown): RestResult {
     if (!o.fetchedAt || !toInstant(o.fetchedAt))
       return { ok: false, issues: [{ path: 'fetchedAt', message: 'required for a 404: it is when the resource was found missing' }] };
     if (target) b.node(target, kind.notFound?.(o.fetchedAt) ?? { notFoundAt: o.fetchedAt });
-    return { ok: true, time: o.fetchedAt, workspace: ws?.key ?? '', delta: b.delta, enrich: [] };
+    return { ok: true, time: o.fetchedAt, workspace: scope ?? '', delta: b.delta, enrich: [] };
   }
   if (o.status < 200 || o.status >= 300)
     return { ok: false, issues: [{ path: 'status', message: `expected a 2xx or 404 response, got ${o.status}` }] };
   const envelope = envelopeSchema.safeParse(o.resource);
   if (!envelope.success) return { ok: false, issues: fromZodIssues(envelope.error.issues, 'resource') };
-  if (!ws) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace' }] };
+  if (!scope) return { ok: false, issues: [{ path: 'armId', message: 'expected a resource inside an Azure ML workspace or registry' }] };
   const time = (kind.time ?? resourceTime)(o.resource) ?? o.fetchedAt;
   if (!time || !toInstant(time))
     return {
@@ -428,8 +489,16 @@ export function normalizeRestObservation(input: unknown): RestResult {
       issues: [{ path: 'resource.systemData', message: 'the resource has no lastModifiedAt/createdAt and no fetchedAt was recorded' }],
     };
 
-  if (!kind.node) return { ok: true, time, workspace: ws.key, delta: b.delta, enrich: [] };
+  if (!kind.node) return { ok: true, time, workspace: scope, delta: b.delta, enrich: [] };
   if (target?.kind !== kind.node) return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
+  if (!ws) {
+    if (!REGISTRY_KINDS.has(o.kind))
+      return { ok: false, issues: [{ path: 'kind', message: `a registry holds no ${o.kind}; only models, data, environments and code` }] };
+    projectRegistryAsset(b, target, obj(envelope.data.properties));
+    // The workspace version it was promoted from is fetched in turn; registry assets it names are
+    // fetched by capture, which knows the registries (followUps.registryFollowUps).
+    return { ok: true, time, workspace: scope, delta: b.delta, enrich: followUps(linkedBy(b.delta, target, ['copiedTo', 'parentOf'])) };
+  }
   const at: RestContext = {
     ws,
     node: target,
