@@ -104,7 +104,14 @@ export class Api {
     }
     if (options.principal !== undefined) headers['x-ms-client-principal'] = options.principal;
     if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await fetch(url, { method, headers, body: options.body });
+    const res = await fetch(url, { method, headers, body: options.body }).catch((error: unknown) => {
+      // A host that died says why: its exit and the last of its output, not only "fetch failed".
+      const { exitCode, signalCode } = this.host.child;
+      const state = exitCode === null && signalCode === null ? 'still running' : `exited (code ${exitCode}, signal ${signalCode})`;
+      throw new Error(`${method} ${path} failed; the host is ${state}. Its output ends:\n${this.host.output().slice(-4000)}`, {
+        cause: error,
+      });
+    });
     const text = await res.text();
     const contentType = res.headers.get('content-type') ?? '';
     let body: unknown = text;
