@@ -56,7 +56,7 @@ export function ibanValid(iban: string): boolean {
   return remainder === 1;
 }
 
-interface Detector {
+export interface Detector {
   kind: PiiKind;
   pattern: RegExp;
   accept?: (match: string, key: string) => boolean;
@@ -112,6 +112,7 @@ function count(text: string, ch: string, enough: number): boolean {
   return false;
 }
 
+const SSN_SHAPE = /\d{3}-\d{2}-\d{4}/;
 const VERSION_KEY = /version|ver$|release|build|tag/i;
 
 /**
@@ -180,7 +181,7 @@ const DETECTORS: Detector[] = [
   {
     kind: 'national-id',
     pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g,
-    mayMatch: (t) => /\d{3}-\d{2}-\d{4}/.test(t),
+    mayMatch: (t) => SSN_SHAPE.test(t),
   },
   {
     kind: 'phone',
@@ -198,8 +199,85 @@ const DETECTORS: Detector[] = [
   },
 ];
 
+/**
+ * True when some detector's `mayMatch` could accept `text`: one pass over the characters that
+ * every `mayMatch` above implies (an `=`, `@` or `+`; three dots and four digits; seven colons;
+ * twelve digits in runs of four; the SSN shape; five dashes in a row; two capitals then two
+ * digits; `Bearer` or `eyJ`). Most strings of an event (ids, names, times, paths) fail it and cost
+ * no more than this loop. Like `mayMatch`, it only counts, so a part of a rejected text is rejected.
+ */
+export function mayHoldAny(text: string, start = 0, end = text.length): boolean {
+  let digits = 0;
+  let digitRun = 0;
+  let inRunsOfFour = 0;
+  let dots = 0;
+  let colons = 0;
+  let dashes = 0;
+  let dashRun = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c)) {
+      digits++;
+      digitRun++;
+      dashRun = 0;
+      continue;
+    }
+    if (digitRun >= 4) inRunsOfFour += digitRun;
+    digitRun = 0;
+    if (c === 45) {
+      dashes++;
+      if (++dashRun >= 5) return true;
+      continue;
+    }
+    dashRun = 0;
+    if (c === 61 || c === 64 || c === 43)
+      return true; // = @ +
+    else if (c === 46) dots++;
+    else if (c === 58) colons++;
+    else if (c === 66 && text.startsWith('Bearer', i)) return true;
+    else if (c === 101 && text.startsWith('eyJ', i)) return true;
+    else if (
+      isUpper(c) &&
+      i + 3 < end &&
+      isUpper(text.charCodeAt(i + 1)) &&
+      isDigit(text.charCodeAt(i + 2)) &&
+      isDigit(text.charCodeAt(i + 3))
+    )
+      return true;
+  }
+  if (digitRun >= 4) inRunsOfFour += digitRun;
+  return (
+    inRunsOfFour >= 12 ||
+    (dots >= 3 && digits >= 4) ||
+    colons >= 7 ||
+    (dashes >= 2 && digits >= 9 && SSN_SHAPE.test(start === 0 && end === text.length ? text : text.slice(start, end)))
+  );
+}
+
+/** The detectors whose cheap test `text` passes (`mayHoldAny` is true whenever this is not empty). */
+export function detectorsThatMayMatch(text: string): Detector[] {
+  return DETECTORS.filter((d) => d.mayMatch(text));
+}
+
+/**
+ * Whether any part of `text` outside GUIDs could hold a finding: `mayHoldAny` on each part, without
+ * splitting the text. False means redaction and the scan leave the text as it is.
+ */
+function mayHoldAnyOutsideGuids(text: string): boolean {
+  if (!mayHoldAny(text)) return false;
+  if (text.length < 36) return true;
+  GUID_AT.lastIndex = 0;
+  let from = 0;
+  for (let m = GUID_AT.exec(text); m; m = GUID_AT.exec(text)) {
+    if (mayHoldAny(text, from, m.index)) return true;
+    from = m.index + m[0].length;
+  }
+  return mayHoldAny(text, from);
+}
+
 /** GUIDs (subscription, experiment, dataset ids) are never personal data, whatever digits they hold. */
 const GUID_RE = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
+const GUID_AT = new RegExp(GUID_RE.source, 'gi');
 
 /** Applies `fn` to the parts of `text` outside GUIDs. */
 function outsideGuids(text: string, fn: (segment: string) => string): string {
@@ -214,7 +292,8 @@ function scanString(text: string, path: string, key: string, findings: PiiFindin
     findings.push({ kind: 'storage-secret', path });
     return;
   }
-  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (!mayHoldAnyOutsideGuids(text)) return;
+  const candidates = detectorsThatMayMatch(text);
   if (candidates.length === 0) return;
   const found = new Set<PiiKind>();
   outsideGuids(text, (segment) => {
@@ -266,7 +345,8 @@ export function scanPii(value: unknown): PiiFinding[] {
 
 function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
-  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (!mayHoldAnyOutsideGuids(text)) return text;
+  const candidates = detectorsThatMayMatch(text);
   if (candidates.length === 0) return text;
   return outsideGuids(text, (segment) => {
     let out = segment;
