@@ -216,7 +216,8 @@ export function mayHoldAny(text: string, start = 0, end = text.length): boolean 
   let dashRun = 0;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (isDigit(c)) {
+    const kind = c < 128 ? CHAR_KIND[c] : OTHER;
+    if (kind === DIGIT) {
       digits++;
       digitRun++;
       dashRun = 0;
@@ -224,26 +225,32 @@ export function mayHoldAny(text: string, start = 0, end = text.length): boolean 
     }
     if (digitRun >= 4) inRunsOfFour += digitRun;
     digitRun = 0;
-    if (c === 45) {
+    if (kind === DASH) {
       dashes++;
       if (++dashRun >= 5) return true;
       continue;
     }
     dashRun = 0;
-    if (c === 61 || c === 64 || c === 43)
-      return true; // = @ +
-    else if (c === 46) dots++;
-    else if (c === 58) colons++;
-    else if (c === 66 && text.startsWith('Bearer', i)) return true;
-    else if (c === 101 && text.startsWith('eyJ', i)) return true;
-    else if (
-      isUpper(c) &&
-      i + 3 < end &&
-      isUpper(text.charCodeAt(i + 1)) &&
-      isDigit(text.charCodeAt(i + 2)) &&
-      isDigit(text.charCodeAt(i + 3))
-    )
-      return true;
+    switch (kind) {
+      case OTHER:
+        break;
+      case TRIGGER:
+        return true;
+      case DOT:
+        dots++;
+        break;
+      case COLON:
+        colons++;
+        break;
+      case LOWER_E:
+        if (text.startsWith('eyJ', i)) return true;
+        break;
+      case UPPER:
+        if (c === 66 && text.startsWith('Bearer', i)) return true;
+        if (i + 3 < end && isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3)))
+          return true;
+        break;
+    }
   }
   if (digitRun >= 4) inRunsOfFour += digitRun;
   return (
@@ -253,6 +260,24 @@ export function mayHoldAny(text: string, start = 0, end = text.length): boolean 
     (dashes >= 2 && digits >= 9 && SSN_SHAPE.test(start === 0 && end === text.length ? text : text.slice(start, end)))
   );
 }
+
+const OTHER = 0;
+const DIGIT = 1;
+const DASH = 2;
+const TRIGGER = 3;
+const DOT = 4;
+const COLON = 5;
+const LOWER_E = 6;
+const UPPER = 7;
+/** What `mayHoldAny` makes of each ASCII character. */
+const CHAR_KIND = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CHAR_KIND[c] = DIGIT;
+for (let c = 65; c <= 90; c++) CHAR_KIND[c] = UPPER;
+CHAR_KIND[45] = DASH;
+for (const c of '=@+') CHAR_KIND[c.charCodeAt(0)] = TRIGGER;
+CHAR_KIND[46] = DOT;
+CHAR_KIND[58] = COLON;
+CHAR_KIND[101] = LOWER_E;
 
 /** The detectors whose cheap test `text` passes (`mayHoldAny` is true whenever this is not empty). */
 export function detectorsThatMayMatch(text: string): Detector[] {
@@ -265,19 +290,36 @@ export function detectorsThatMayMatch(text: string): Detector[] {
  */
 function mayHoldAnyOutsideGuids(text: string): boolean {
   if (!mayHoldAny(text)) return false;
-  if (text.length < 36) return true;
-  GUID_AT.lastIndex = 0;
   let from = 0;
-  for (let m = GUID_AT.exec(text); m; m = GUID_AT.exec(text)) {
-    if (mayHoldAny(text, from, m.index)) return true;
-    from = m.index + m[0].length;
+  for (let at = guidAt(text, 0); at !== -1; at = guidAt(text, from)) {
+    if (mayHoldAny(text, from, at)) return true;
+    from = at + GUID_LENGTH;
   }
   return mayHoldAny(text, from);
 }
 
+const GUID_LENGTH = 36;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/** Where the first GUID at or after `from` starts, or -1: where GUID_RE would match next, found without a pattern. */
+export function guidAt(text: string, from: number): number {
+  for (let dash = text.indexOf('-', from + 8); dash !== -1 && dash - 8 + GUID_LENGTH <= text.length; dash = text.indexOf('-', dash + 1)) {
+    const start = dash - 8;
+    if (isGuidAt(text, start)) return start;
+  }
+  return -1;
+}
+
+function isGuidAt(text: string, start: number): boolean {
+  for (let i = 0; i < GUID_LENGTH; i++) {
+    const c = text.charCodeAt(start + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== 45 : !isHex(c)) return false;
+  }
+  return true;
+}
+
 /** GUIDs (subscription, experiment, dataset ids) are never personal data, whatever digits they hold. */
 const GUID_RE = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
-const GUID_AT = new RegExp(GUID_RE.source, 'gi');
 
 /** Applies `fn` to the parts of `text` outside GUIDs. */
 function outsideGuids(text: string, fn: (segment: string) => string): string {

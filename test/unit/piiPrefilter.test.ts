@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detectorsThatMayMatch, mayHoldAny, redactPii, scanPii } from '../../shared/privacy/pii.js';
+import { detectorsThatMayMatch, guidAt, mayHoldAny, redactPii, scanPii } from '../../shared/privacy/pii.js';
 
 /**
  * Redaction skips a string when one pass over its characters says no detector could match it
@@ -60,5 +60,20 @@ describe('the one-pass prefilter of PII redaction', () => {
     expect(redacted).not.toContain('jane.doe');
     expect(redacted).not.toContain('4111 1111');
     expect(redacted).toContain('85e03202-4d36-4cc7-a7cb-91010277b28f mail pii:email:');
+  });
+
+  it('finds GUIDs where the GUID pattern does (leftmost, not overlapping, any case)', () => {
+    const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+    const piece = fc.constantFrom('85e03202-4d36-4cc7-a7cb-91010277b28f', 'AB12CD34-', '-4d36-', 'f', '0', '-', 'x', 'E');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), (parts) => {
+        const text = parts.join('');
+        const expected = [...text.matchAll(GUID)].map((m) => m.index);
+        const found: number[] = [];
+        for (let at = guidAt(text, 0); at !== -1; at = guidAt(text, at + 36)) found.push(at);
+        expect(found).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
