@@ -385,7 +385,7 @@ export function scanPii(value: unknown): PiiFinding[] {
   return findings;
 }
 
-function redactText(text: string, hashKey: string, key: string): string {
+export function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
   if (!mayHoldAnyOutsideGuids(text)) return text;
   const candidates = detectorsThatMayMatch(text);
