@@ -415,6 +415,25 @@ export function redactPii<T>(value: T, hashKey: string): T {
   return rebuildJson(
     value,
     (v, place) => (typeof v === 'string' ? { value: redactText(v, hashKey, place.key) } : undefined),
-    (k) => redactText(k, hashKey, ''),
+    (k) => redactKey(k, hashKey),
   ) as T;
+}
+
+/**
+ * Keys seen to hold nothing to redact. Events of one kind repeat the same keys (the engine even
+ * shares their strings), so most keys are found here instead of scanned; a key that holds personal
+ * data is never kept, and is scanned each time. Bounded: emptied when full.
+ */
+const CLEAN_KEYS = new Set<string>();
+const CLEAN_KEYS_MAX = 4096;
+
+/** An object key, redacted like text (keys can carry data too: a tag named after a person's address). */
+export function redactKey(k: string, hashKey: string): string {
+  if (CLEAN_KEYS.has(k)) return k;
+  const out = redactText(k, hashKey, '');
+  if (out === k) {
+    if (CLEAN_KEYS.size >= CLEAN_KEYS_MAX) CLEAN_KEYS.clear();
+    CLEAN_KEYS.add(k);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { setOwn } from '../util/ownProperties.js';
 import { RECURSION_LIMIT, TOO_DEEP } from '../util/canonicalJson.js';
 import { identityReplacement, personKeysOf, redactIdentities, type IdentityOptions } from './identity.js';
-import { redactPii, redactText } from './pii.js';
+import { redactKey, redactPii, redactText } from './pii.js';
 
 /**
  * What capture stores of a received event: `redactPii(redactIdentities(value))`, the same value to
@@ -51,7 +51,7 @@ class EventRedaction {
     const record = v as Record<string, unknown>;
     const copy: Record<string, unknown> = {};
     // Two keys redacted alike keep the first one's place and the last one's value, as the two walks do.
-    for (const k of Object.keys(record)) setOwn(copy, redactText(k, this.key, ''), this.walk(record[k], k, true, depth + 1, identities));
+    for (const k of Object.keys(record)) setOwn(copy, redactKey(k, this.key), this.walk(record[k], k, true, depth + 1, identities));
     return copy;
   }
 }
