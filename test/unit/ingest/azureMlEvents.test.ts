@@ -240,6 +240,23 @@ describe('RunCompleted and RunStatusChanged', () => {
     });
   });
 
+  it('reads git properties in any case, the exact spelling first, blank values skipped', () => {
+    expect(
+      gitFromProperties({
+        'AZUREML.GIT.REPOSITORY_URI': 'https://a/first',
+        'azureml.git.repository_uri': '  ',
+        'mlflow.source.git.repourl': 'https://a/second',
+        'Mlflow.Source.Git.RepoUrl': 'https://a/third',
+        'AzureML.Git.Branch': 'main',
+        'azureml.git.DIRTY': 'False',
+        other: 'x',
+      }),
+    ).toEqual({ repository: 'https://a/second', branch: 'main', dirty: false });
+    expect(gitFromProperties({ 'azureml.git.commit': 'abc', 'AZUREML.GIT.COMMIT': 'def' })).toEqual({ commit: 'abc' });
+    expect(gitFromProperties({ 'AZUREML.GIT.COMMIT': 'def', 'azureml.git.Commit': 'ghi' })).toEqual({ commit: 'def' });
+    expect(gitFromProperties({ other: 'x' })).toBeUndefined();
+  });
+
   it('refuses RunStatusChanged without a status', () => {
     const raw = firstEvent('azureml-eventgrid/eventgrid-RunStatusChanged.json');
     delete (raw.data as Record<string, unknown>).runStatus;
