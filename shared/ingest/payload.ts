@@ -82,11 +82,37 @@ export interface GitProvenance {
   dirty?: boolean;
 }
 
+const GIT_KEYS = new Set(
+  [
+    'azureml.git.repository_uri',
+    'mlflow.source.git.repoURL',
+    'azureml.git.branch',
+    'mlflow.source.git.branch',
+    'azureml.git.commit',
+    'mlflow.source.git.commit',
+    'azureml.git.dirty',
+  ].map((k) => k.toLowerCase()),
+);
+
 /** Git provenance Azure ML records as run properties (azureml.git.* and mlflow.source.git.*). */
 export function gitFromProperties(props: Record<string, unknown>): GitProvenance | undefined {
+  // One pass over the properties for every spelling below, as getIgnoringCase would find each:
+  // the exact key first, else the first key equal to it ignoring case.
+  let byLower: Map<string, unknown> | undefined;
+  const find = (k: string): unknown => {
+    if (Object.hasOwn(props, k)) return props[k];
+    if (!byLower) {
+      byLower = new Map();
+      for (const [key, v] of Object.entries(props)) {
+        const lower = key.toLowerCase();
+        if (GIT_KEYS.has(lower) && !byLower.has(lower)) byLower.set(lower, v);
+      }
+    }
+    return byLower.get(k.toLowerCase());
+  };
   const str = (...keys: string[]) => {
     for (const k of keys) {
-      const v = nonBlank(getIgnoringCase(props, k));
+      const v = nonBlank(find(k));
       if (v !== undefined) return v;
     }
     return undefined;

@@ -75,15 +75,40 @@ export interface IdentityOptions {
 
 /** Walks the whole value, at any depth (iteratively): a limit would leave deeper identities in clear. */
 export function redactIdentities<T>(value: T, key: string, options: IdentityOptions = {}): T {
-  const persons = new Set([...PERSON_KEYS, ...(options.personKeys ?? [])].map((k) => k.toLowerCase()));
-  return rebuildJson(value, (v, place) => {
-    // MLflow tags and params are `{key, value}` pairs: the pair's key names the field.
-    if (isKeyValuePair(v)) {
-      const replaced = redactField(v.key, v.value, key, persons, options.found);
-      return replaced ? { value: { key: v.key, value: replaced.value } } : undefined;
-    }
-    return place.direct ? redactField(place.key, v, key, persons, options.found) : undefined;
-  }) as T;
+  const persons = personKeysOf(options.personKeys);
+  return rebuildJson(value, (v, place) => identityReplacement(v, place.key, place.direct, key, persons, options.found)) as T;
+}
+
+const DEFAULT_PERSONS = new Set(PERSON_KEYS.map((k) => k.toLowerCase()));
+let lastPersons: { extra: readonly string[]; set: Set<string> } | undefined;
+
+/** The person fields, lower case: the built-in ones and `extra`; the last set is kept, as every event passes the same rules' fields. */
+export function personKeysOf(extra: readonly string[] = []): Set<string> {
+  if (extra.length === 0) return DEFAULT_PERSONS;
+  if (lastPersons?.extra.length !== extra.length || lastPersons.extra.some((k, i) => k !== extra[i]))
+    lastPersons = { extra: [...extra], set: new Set([...PERSON_KEYS, ...extra].map((k) => k.toLowerCase())) };
+  return lastPersons.set;
+}
+
+/**
+ * The replacement of one value of an event (not to be looked inside), or undefined to keep it and
+ * look inside: `field` is the nearest property name above it, `direct` whether it is that
+ * property's own value rather than an element of an array under it.
+ */
+export function identityReplacement(
+  v: unknown,
+  field: string,
+  direct: boolean,
+  key: string,
+  persons: Set<string>,
+  found: Map<string, string> | undefined,
+): { value: unknown } | undefined {
+  // MLflow tags and params are `{key, value}` pairs: the pair's key names the field.
+  if (isKeyValuePair(v)) {
+    const replaced = redactField(v.key, v.value, key, persons, found);
+    return replaced ? { value: { key: v.key, value: replaced.value } } : undefined;
+  }
+  return direct ? redactField(field, v, key, persons, found) : undefined;
 }
 
 function isKeyValuePair(v: unknown): v is { key: string; value: unknown } {
@@ -101,6 +126,8 @@ function redactField(
   found: Map<string, string> | undefined,
 ): { value: unknown } | undefined {
   const lower = field.toLowerCase();
+  // Most fields name nothing personal: decided before looking at the value.
+  if (!persons.has(lower) && !CLIENT_KEYS.has(lower) && !OBJECT_ID_KEYS.has(lower)) return undefined;
   // Already hashed (a replay of a stored event): leave it, so redaction is idempotent.
   if (v === null || v === undefined || v === '' || (typeof v === 'string' && HASHED.test(v))) return undefined;
   if (OBJECT_ID_KEYS.has(lower) && typeof v === 'string' && GUID.test(v.trim())) return undefined;

@@ -56,7 +56,7 @@ export function ibanValid(iban: string): boolean {
   return remainder === 1;
 }
 
-interface Detector {
+export interface Detector {
   kind: PiiKind;
   pattern: RegExp;
   accept?: (match: string, key: string) => boolean;
@@ -112,6 +112,7 @@ function count(text: string, ch: string, enough: number): boolean {
   return false;
 }
 
+const SSN_SHAPE = /\d{3}-\d{2}-\d{4}/;
 const VERSION_KEY = /version|ver$|release|build|tag/i;
 
 /**
@@ -180,7 +181,7 @@ const DETECTORS: Detector[] = [
   {
     kind: 'national-id',
     pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g,
-    mayMatch: (t) => /\d{3}-\d{2}-\d{4}/.test(t),
+    mayMatch: (t) => SSN_SHAPE.test(t),
   },
   {
     kind: 'phone',
@@ -198,6 +199,125 @@ const DETECTORS: Detector[] = [
   },
 ];
 
+/**
+ * True when some detector's `mayMatch` could accept `text`: one pass over the characters that
+ * every `mayMatch` above implies (an `=`, `@` or `+`; three dots and four digits; seven colons;
+ * twelve digits in runs of four; the SSN shape; five dashes in a row; two capitals then two
+ * digits; `Bearer` or `eyJ`). Most strings of an event (ids, names, times, paths) fail it and cost
+ * no more than this loop. Like `mayMatch`, it only counts, so a part of a rejected text is rejected.
+ */
+export function mayHoldAny(text: string, start = 0, end = text.length): boolean {
+  let digits = 0;
+  let digitRun = 0;
+  let inRunsOfFour = 0;
+  let dots = 0;
+  let colons = 0;
+  let dashes = 0;
+  let dashRun = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const kind = c < 128 ? CHAR_KIND[c] : OTHER;
+    if (kind === DIGIT) {
+      digits++;
+      digitRun++;
+      dashRun = 0;
+      continue;
+    }
+    if (digitRun >= 4) inRunsOfFour += digitRun;
+    digitRun = 0;
+    if (kind === DASH) {
+      dashes++;
+      if (++dashRun >= 5) return true;
+      continue;
+    }
+    dashRun = 0;
+    switch (kind) {
+      case OTHER:
+        break;
+      case TRIGGER:
+        return true;
+      case DOT:
+        dots++;
+        break;
+      case COLON:
+        colons++;
+        break;
+      case LOWER_E:
+        if (text.startsWith('eyJ', i)) return true;
+        break;
+      case UPPER:
+        if (c === 66 && text.startsWith('Bearer', i)) return true;
+        if (i + 3 < end && isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3)))
+          return true;
+        break;
+    }
+  }
+  if (digitRun >= 4) inRunsOfFour += digitRun;
+  return (
+    inRunsOfFour >= 12 ||
+    (dots >= 3 && digits >= 4) ||
+    colons >= 7 ||
+    (dashes >= 2 && digits >= 9 && SSN_SHAPE.test(start === 0 && end === text.length ? text : text.slice(start, end)))
+  );
+}
+
+const OTHER = 0;
+const DIGIT = 1;
+const DASH = 2;
+const TRIGGER = 3;
+const DOT = 4;
+const COLON = 5;
+const LOWER_E = 6;
+const UPPER = 7;
+/** What `mayHoldAny` makes of each ASCII character. */
+const CHAR_KIND = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CHAR_KIND[c] = DIGIT;
+for (let c = 65; c <= 90; c++) CHAR_KIND[c] = UPPER;
+CHAR_KIND[45] = DASH;
+for (const c of '=@+') CHAR_KIND[c.charCodeAt(0)] = TRIGGER;
+CHAR_KIND[46] = DOT;
+CHAR_KIND[58] = COLON;
+CHAR_KIND[101] = LOWER_E;
+
+/** The detectors whose cheap test `text` passes (`mayHoldAny` is true whenever this is not empty). */
+export function detectorsThatMayMatch(text: string): Detector[] {
+  return DETECTORS.filter((d) => d.mayMatch(text));
+}
+
+/**
+ * Whether any part of `text` outside GUIDs could hold a finding: `mayHoldAny` on each part, without
+ * splitting the text. False means redaction and the scan leave the text as it is.
+ */
+function mayHoldAnyOutsideGuids(text: string): boolean {
+  if (!mayHoldAny(text)) return false;
+  let from = 0;
+  for (let at = guidAt(text, 0); at !== -1; at = guidAt(text, from)) {
+    if (mayHoldAny(text, from, at)) return true;
+    from = at + GUID_LENGTH;
+  }
+  return mayHoldAny(text, from);
+}
+
+const GUID_LENGTH = 36;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/** Where the first GUID at or after `from` starts, or -1: where GUID_RE would match next, found without a pattern. */
+export function guidAt(text: string, from: number): number {
+  for (let dash = text.indexOf('-', from + 8); dash !== -1 && dash - 8 + GUID_LENGTH <= text.length; dash = text.indexOf('-', dash + 1)) {
+    const start = dash - 8;
+    if (isGuidAt(text, start)) return start;
+  }
+  return -1;
+}
+
+function isGuidAt(text: string, start: number): boolean {
+  for (let i = 0; i < GUID_LENGTH; i++) {
+    const c = text.charCodeAt(start + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== 45 : !isHex(c)) return false;
+  }
+  return true;
+}
+
 /** GUIDs (subscription, experiment, dataset ids) are never personal data, whatever digits they hold. */
 const GUID_RE = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
 
@@ -214,7 +334,8 @@ function scanString(text: string, path: string, key: string, findings: PiiFindin
     findings.push({ kind: 'storage-secret', path });
     return;
   }
-  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (!mayHoldAnyOutsideGuids(text)) return;
+  const candidates = detectorsThatMayMatch(text);
   if (candidates.length === 0) return;
   const found = new Set<PiiKind>();
   outsideGuids(text, (segment) => {
@@ -264,9 +385,10 @@ export function scanPii(value: unknown): PiiFinding[] {
   return findings;
 }
 
-function redactText(text: string, hashKey: string, key: string): string {
+export function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
-  const candidates = DETECTORS.filter((d) => d.mayMatch(text));
+  if (!mayHoldAnyOutsideGuids(text)) return text;
+  const candidates = detectorsThatMayMatch(text);
   if (candidates.length === 0) return text;
   return outsideGuids(text, (segment) => {
     let out = segment;
@@ -293,6 +415,25 @@ export function redactPii<T>(value: T, hashKey: string): T {
   return rebuildJson(
     value,
     (v, place) => (typeof v === 'string' ? { value: redactText(v, hashKey, place.key) } : undefined),
-    (k) => redactText(k, hashKey, ''),
+    (k) => redactKey(k, hashKey),
   ) as T;
+}
+
+/**
+ * Keys seen to hold nothing to redact. Events of one kind repeat the same keys (the engine even
+ * shares their strings), so most keys are found here instead of scanned; a key that holds personal
+ * data is never kept, and is scanned each time. Bounded: emptied when full.
+ */
+const CLEAN_KEYS = new Set<string>();
+const CLEAN_KEYS_MAX = 4096;
+
+/** An object key, redacted like text (keys can carry data too: a tag named after a person's address). */
+export function redactKey(k: string, hashKey: string): string {
+  if (CLEAN_KEYS.has(k)) return k;
+  const out = redactText(k, hashKey, '');
+  if (out === k) {
+    if (CLEAN_KEYS.size >= CLEAN_KEYS_MAX) CLEAN_KEYS.clear();
+    CLEAN_KEYS.add(k);
+  }
+  return out;
 }

@@ -11,8 +11,7 @@ import type { PredictionRequestStore } from '../store/predictionRequestStore.js'
 import { withRetry } from '../store/retry.js';
 import { isPermanentStoreRefusal } from '../errors.js';
 import { contentHash, jsonDepth } from '../util/canonicalJson.js';
-import { redactIdentities } from '../privacy/identity.js';
-import { redactPii } from '../privacy/pii.js';
+import { redactEvent } from '../privacy/redactEvent.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { registryFollowUps, type RegistryDirectory } from '../ingest/followUps.js';
 import { toInstant } from '../util/time.js';
@@ -138,7 +137,7 @@ export function prepareEvent(received: unknown, deps: Pick<CaptureDeps, 'redacti
   // and hashed is the redacted event (keyed hashes, so equal values still join).
   const found = new Map<string, string>();
   const personKeys = identityFieldsOf(deps.approvalRules ?? DEFAULT_RULES);
-  const raw = redactPii(redactIdentities(received, deps.redactionKey, { personKeys, found }), deps.redactionKey);
+  const raw = redactEvent(received, deps.redactionKey, { personKeys, found });
   return { raw, hash: contentHash(raw), found };
 }
 

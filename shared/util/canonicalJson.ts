@@ -1,15 +1,61 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * Canonical JSON (RFC 8785 style): object keys sorted by UTF-16 code units, no whitespace,
  * numbers in JavaScript's shortest round-trip form. Anyone holding the stored document can
  * recompute the hash, which is what makes the raw event log verifiable.
  *
- * Written as a loop over an explicit stack rather than recursion: an event nested a few thousand
- * levels deep (a few kilobytes of JSON) would otherwise overflow the call stack, and hashing is the
- * first thing capture does with what it receives. Any depth works; memory grows with the size.
+ * Any depth works without overflowing the call stack: values up to RECURSION_LIMIT levels (every
+ * real event, which capture refuses past 100 anyway) are written by plain recursion, the fast way;
+ * a deeper value is written again by a loop over an explicit stack, where memory grows with the
+ * size. Both write the same text.
  */
 export function canonicalJson(value: unknown): string {
+  try {
+    return canonicalRecursive(value, 0);
+  } catch (error) {
+    if (error !== TOO_DEEP) throw error;
+    return canonicalIterative(value);
+  }
+}
+
+/**
+ * How deep a walk may recurse before it starts again on an explicit stack: a few hundred frames
+ * are far inside Node's stack whatever called the walk, and far past any real event.
+ */
+export const RECURSION_LIMIT = 256;
+/** Thrown when a recursive walk passes RECURSION_LIMIT; made once, so throwing it captures no stack. */
+export const TOO_DEEP = new Error(`deeper than ${RECURSION_LIMIT} levels: walked again on an explicit stack`);
+
+function canonicalRecursive(value: unknown, depth: number): string {
+  let v = value;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    v = (v as { toJSON(): unknown }).toJSON();
+  }
+  if (v === null || typeof v !== 'object') return scalar(v);
+  if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalRecursive((v[i] as unknown) ?? null, depth + 1);
+    }
+    return `${out}]`;
+  }
+  const record = v as Record<string, unknown>;
+  // The default sort compares UTF-16 code units, as the canonical form requires.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const k of keys) {
+    const child = record[k];
+    if (child === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(k)}:${canonicalRecursive(child, depth + 1)}`;
+  }
+  return `${out}}`;
+}
+
+function canonicalIterative(value: unknown): string {
   // String appends and sorted keys rather than entries/filter/join: this runs on every captured event.
   let out = '';
   // Work items: a value still to write, or punctuation to emit as is.
@@ -81,8 +127,11 @@ export function jsonDepth(value: unknown): number {
   return max;
 }
 
+/** `crypto.hash` (Node 20.12 and later) hashes one string without a Hash object: half the cost per event. */
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Content hash of a JSON value: `sha256:` + hex digest of its canonical form. */

@@ -6,6 +6,16 @@
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 export function toInstant(text: string): string | undefined {
+  // An event's time is read twice (validated, then stamped on its documents): the last answer is kept.
+  if (text === last.text) return last.instant;
+  const instant = parseInstant(text);
+  last = { text, instant };
+  return instant;
+}
+
+let last: { text: string | undefined; instant: string | undefined } = { text: undefined, instant: undefined };
+
+function parseInstant(text: string): string | undefined {
   const m = ISO.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m;

@@ -1,13 +1,12 @@
 import { capturedMessages, runEnrichmentBench } from './enrichment.js';
 import { runMonitorParsingBench } from './monitorParsing.js';
 import { monitorStream } from './monitorStream.js';
-import { runNormalizationBench } from './normalization.js';
+import { NORMALIZATION_EVENTS, runNormalizationBench } from './normalization.js';
 import { runSectionAlone } from './report.js';
 import { runStoreBench, STORE_EVENTS } from './store.js';
 import { eventStream, type BenchEvent } from './stream.js';
 
 /** Sections 1 to 4, what capture costs: `npm run bench:capture` alone, or from run.ts. */
-const NORMALIZATION_EVENTS = 5_000;
 const MONITOR_MESSAGES = 1_500; // section 3, about 13,000 records
 
 /** One seeded stream: the first events feed the store bench, all of them the CPU bench. */

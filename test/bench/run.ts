@@ -17,6 +17,7 @@ import { runTlogBench } from './tlog.js';
  *   0. The deploy package: module load time of the tsc build and of the bundle (median of 9
  *      fresh processes each), their ratio, and the zip's size (`npm run bench:package` alone).
  *   1. Normalization throughput on one core (bytes -> graph documents, no I/O) vs JSON.parse.
+ *      (`npm run bench:normalization` alone.)
  *   2. Cosmos requests per captured event: by type, on redelivery, and as the graph grows,
  *      against the embedded Cosmos server and Azurite.
  *   3. Azure Monitor envelope parsing on one core (Event Hubs bodies -> records -> results) vs JSON.parse.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash, jsonDepth } from '../../shared/util/canonicalJson.js';
+import { canonicalJson, contentHash, jsonDepth, RECURSION_LIMIT } from '../../shared/util/canonicalJson.js';
 import { nested } from '../helpers/hostile.js';
 
 /** The recursive definition canonicalJson must keep agreeing with, for values shallow enough to recurse. */
@@ -22,6 +22,14 @@ describe('canonical JSON never overflows (hole 2)', () => {
       expect(text.startsWith('{"n":{"n":')).toBe(true);
       expect(contentHash(objects)).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(canonicalJson(nested(depth, null, 'array'))).toBe(`${'['.repeat(depth)}null${']'.repeat(depth)}`);
+    }
+  });
+
+  it('writes the same text on either side of the depth where recursion gives way to the explicit stack', () => {
+    for (const depth of [RECURSION_LIMIT - 1, RECURSION_LIMIT, RECURSION_LIMIT + 1, RECURSION_LIMIT * 3]) {
+      const leaf = { b: [1, { y: undefined, x: 'é' }], a: null, ['__proto__']: -0 };
+      const value = nested(depth, JSON.parse(JSON.stringify(leaf)) as unknown);
+      expect(canonicalJson(value)).toBe(`${'{"n":'.repeat(depth)}{"__proto__":0,"a":null,"b":[1,{"x":"é"}]}${'}'.repeat(depth)}`);
     }
   });
 

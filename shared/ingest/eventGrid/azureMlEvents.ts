@@ -20,10 +20,30 @@ import { azureMlEvent, refuse, type EventContext, type EventTypeEntry } from './
  * in the raw event log.
  */
 
-const looseMap = z
+const looseMapSchema = z
   .record(z.string(), z.unknown())
   .nullish()
   .transform((v) => v ?? {});
+/**
+ * Tags and properties: a map of anything, null or absent meaning empty. An object is copied by
+ * hand as the record schema would copy it (own keys in order, `__proto__` left out): the record
+ * schema checks every key and value one by one, which was most of an event's validation. Anything
+ * else goes to the record schema, for the same result or the same issues.
+ */
+const looseMap = z
+  .unknown()
+  .nullish()
+  .transform((v, ctx): Record<string, unknown> => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
+      const copy: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) if (k !== '__proto__') copy[k] = (v as Record<string, unknown>)[k];
+      return copy;
+    }
+    const parsed = looseMapSchema.safeParse(v);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
 const versionString = z.union([z.string().min(1), z.number().finite()]).transform((v) => String(v));
 const nonEmpty = z.string().trim().min(1);
 const numeric = z.union([

@@ -93,6 +93,32 @@ describe('ModelRegistered', () => {
     });
   });
 
+  it('takes tags and properties as maps: null or absent is empty, anything else not an object is refused by path', () => {
+    const withTags = (tags: unknown, properties?: unknown) => {
+      const event = firstEvent('azureml-eventgrid/eventgrid-ModelRegistered.json');
+      const data = event.data as Record<string, unknown>;
+      data.ModelTags = tags;
+      if (properties === undefined) delete data.ModelProperties;
+      else data.ModelProperties = properties;
+      return event;
+    };
+    expect(deltaOf(withTags(null)).nodes[0]?.facts).toMatchObject({ tags: {}, properties: {} });
+    const tags = deltaOf(withTags(JSON.parse('{"b":2,"__proto__":{"a":1},"a":1}'), { p: 'q' })).nodes[0]?.facts.tags as object;
+    // A copy, in the sender's order; `__proto__` is not carried into graph facts (the raw log keeps it).
+    expect(Object.keys(tags)).toEqual(['b', 'a']);
+    expect(Object.getPrototypeOf(tags)).toBe(Object.prototype);
+    for (const [bad, received] of [
+      ['x', 'string'],
+      [[1], 'array'],
+      [5, 'number'],
+    ] as const) {
+      expect(issuesOf(withTags(bad, bad))).toEqual([
+        { path: 'data.ModelTags', message: `Invalid input: expected record, received ${received}` },
+        { path: 'data.ModelProperties', message: `Invalid input: expected record, received ${received}` },
+      ]);
+    }
+  });
+
   it('accepts the version as a number (docs example) or a string (table, SDKs) and maps both to one node', () => {
     const asNumber = firstEvent('azureml-eventgrid/eventgrid-ModelRegistered.json');
     const asString = firstEvent('azureml-eventgrid/eventgrid-ModelRegistered.json');
@@ -212,6 +238,23 @@ describe('RunCompleted and RunStatusChanged', () => {
       branch: 'master',
       commit: '4d2b93784676893f8e346d5f0b9fb894a9cf0742',
     });
+  });
+
+  it('reads git properties in any case, the exact spelling first, blank values skipped', () => {
+    expect(
+      gitFromProperties({
+        'AZUREML.GIT.REPOSITORY_URI': 'https://a/first',
+        'azureml.git.repository_uri': '  ',
+        'mlflow.source.git.repourl': 'https://a/second',
+        'Mlflow.Source.Git.RepoUrl': 'https://a/third',
+        'AzureML.Git.Branch': 'main',
+        'azureml.git.DIRTY': 'False',
+        other: 'x',
+      }),
+    ).toEqual({ repository: 'https://a/second', branch: 'main', dirty: false });
+    expect(gitFromProperties({ 'azureml.git.commit': 'abc', 'AZUREML.GIT.COMMIT': 'def' })).toEqual({ commit: 'abc' });
+    expect(gitFromProperties({ 'AZUREML.GIT.COMMIT': 'def', 'azureml.git.Commit': 'ghi' })).toEqual({ commit: 'def' });
+    expect(gitFromProperties({ other: 'x' })).toBeUndefined();
   });
 
   it('refuses RunStatusChanged without a status', () => {
