@@ -9,8 +9,8 @@ import { NODE_KINDS, type NodeKind, type NodeRef } from './keys.js';
 export const EDGE_KINDS = [
   'inputOf', // data / dataset / model -> job
   'produced', // job -> model / data
-  'codeOf', // code -> job / deployment
-  'environmentOf', // environment -> job / deployment
+  'codeOf', // code -> job / deployment / component
+  'environmentOf', // environment -> job / deployment / component
   'computeOf', // compute -> job
   'commitOf', // git commit -> job / code
   'parentOf', // parent job -> child job; base model -> derived model
@@ -22,6 +22,7 @@ export const EDGE_KINDS = [
   'approvalOf', // approval -> model version it decides on
   'locationOf', // storage -> data asset version (the files the version points at, by each name they have)
   'copiedTo', // asset version -> its copy: a workspace version promoted to a registry, or a registry version copied into a workspace
+  'componentOf', // component version -> the job (pipeline step) that ran it
 ] as const;
 export type EdgeKind = (typeof EDGE_KINDS)[number];
 

@@ -14,6 +14,8 @@ export const ENRICHMENT_KINDS = [
   'data',
   'environment',
   'code',
+  // A component version (workspace or registry): what a pipeline step ran, with its code and environment.
+  'component',
   'endpoint',
   'deployment',
   'compute',

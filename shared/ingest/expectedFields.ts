@@ -130,6 +130,8 @@ const REST_PROPERTIES: Partial<Record<string, readonly string[]>> = {
     'autoRebuild',
   ],
   code: [...COMMON_ASSET, 'codeUri'],
+  // `componentSpec` is open-ended (the component's YAML as JSON): its inside is not checked.
+  component: [...COMMON_ASSET, 'componentSpec'],
   endpoint: [
     'description',
     'properties',

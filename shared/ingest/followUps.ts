@@ -9,6 +9,7 @@ const FETCHED_AS: Partial<Record<NodeKind, EnrichmentKind>> = {
   data: 'data',
   environment: 'environment',
   code: 'code',
+  component: 'component',
   endpoint: 'endpoint',
   deployment: 'deployment',
   compute: 'compute',
@@ -18,14 +19,15 @@ const FETCHED_AS: Partial<Record<NodeKind, EnrichmentKind>> = {
  * The enrichment messages that fetch these nodes, each once. Only workspace resources are
  * fetched here: their keys are lower-cased ARM ids, which ARM compares case-insensitively anyway;
  * commits have none, and registry assets are keyed by `azureml://registries/…`, which names no
- * subscription or resource group (registryFollowUps fetches those whose registry is known).
+ * subscription or resource group (registryFollowUps fetches those whose registry is known). Ids
+ * that could steer the request path are never asked for (armIdProblem).
  */
 export function followUps(nodes: Iterable<NodeRef>, cause?: EnrichmentMessage['cause']): EnrichmentMessage[] {
   const messages: EnrichmentMessage[] = [];
   const asked = new Set<string>();
   for (const node of nodes) {
     const kind = FETCHED_AS[node.kind];
-    if (!kind || !node.key.startsWith('/subscriptions/') || asked.has(`${kind}|${node.key}`)) continue;
+    if (!kind || !node.key.startsWith('/subscriptions/') || asked.has(`${kind}|${node.key}`) || armIdProblem(node.key)) continue;
     asked.add(`${kind}|${node.key}`);
     messages.push(cause ? { kind, armId: node.key, cause } : { kind, armId: node.key });
   }

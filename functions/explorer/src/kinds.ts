@@ -55,6 +55,7 @@ export const EDGE_READINGS: Record<string, string> = {
   driftBaselineOf: 'is the drift baseline of',
   approvalOf: 'is a decision about',
   copiedTo: 'is copied to',
+  componentOf: 'is the component of',
 };
 
 /** Kinds the impact route accepts as a root (Q5). */

@@ -171,6 +171,8 @@ function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestConte
   const codeId = nonBlank(p.codeId) ?? nonBlank(trial.codeId);
   const environmentId = nonBlank(p.environmentId) ?? nonBlank(trial.environmentId);
   const computeId = nonBlank(p.computeId);
+  // A pipeline step names the component version it ran: an ARM id or a registry URI.
+  const componentId = nonBlank(p.componentId);
   const json = jsonInStrings(props);
   b.node(
     job,
@@ -194,11 +196,14 @@ function projectJob(b: DeltaBuilder, { ws, node: job, properties: p }: RestConte
       codeId,
       environmentId,
       computeId,
+      componentId,
     },
     nonBlank(p.status) ? { status: normalizeRunStatus(nonBlank(p.status) as string) } : undefined,
   );
 
   linkCodeAndEnvironment(b, ws, job, codeId, environmentId);
+  const component = componentId ? resolveAssetRef(componentId, ws, 'components').ref : undefined;
+  if (component?.kind === 'component') b.edge('componentOf', component, job);
   const compute = computeId
     ? (parseArmId(computeId.replace(/^azureml:/i, '')) ?? namedResource(ws, 'computes', computeId.replace(/^azureml:/i, '')))
     : undefined;
@@ -369,6 +374,33 @@ function assetFacts(p: Props): Props {
   };
 }
 
+/**
+ * A component version's own facts, the same in a workspace and in a registry. `componentSpec` is
+ * the component's YAML as JSON (open-ended in the API): its type, command, code and environment.
+ */
+function componentFacts(p: Props): Props {
+  const spec = obj(p.componentSpec);
+  return {
+    type: nonBlank(spec.type),
+    displayName: nonBlank(spec.display_name) ?? nonBlank(spec.displayName),
+    description: nonBlank(p.description) ?? nonBlank(spec.description),
+    tags: obj(p.tags),
+    properties: obj(p.properties),
+    isAnonymous: typeof p.isAnonymous === 'boolean' ? p.isAnonymous : undefined,
+    isArchived: typeof p.isArchived === 'boolean' ? p.isArchived : undefined,
+    command: nonBlank(spec.command),
+    code: nonBlank(spec.code),
+    environment: nonBlank(spec.environment),
+  };
+}
+
+/** A workspace component version: its facts, and the code and environment its spec names. */
+function projectComponentVersion(b: DeltaBuilder, { ws, node, properties: p }: RestContext): void {
+  const facts = componentFacts(p);
+  b.node(node, facts);
+  linkCodeAndEnvironment(b, ws, node, facts.code as string | undefined, facts.environment as string | undefined);
+}
+
 /** Versioned assets: their facts; a data asset also its location, under every name the location has. */
 function projectAsset(b: DeltaBuilder, at: RestContext): void {
   const { ws, node, properties: p } = at;
@@ -382,11 +414,21 @@ function projectAsset(b: DeltaBuilder, at: RestContext): void {
 }
 
 /**
- * A registry asset version (model, data, environment, code): its facts and where it came from. A
- * registry has no jobs or datastores of its own, so only absolute references link: registry URIs
- * and ARM ids (a workspace version it was promoted from, a base model in another registry).
+ * A registry asset version (model, data, environment, code, component): its facts and where it
+ * came from. A registry has no jobs or datastores of its own, so only absolute references link:
+ * registry URIs and ARM ids (a workspace version it was promoted from, a base model in another
+ * registry, a component's code and environment).
  */
 function projectRegistryAsset(b: DeltaBuilder, node: NodeRef, p: Props): void {
+  if (node.kind === 'component') {
+    const facts = componentFacts(p);
+    b.node(node, facts);
+    const code = typeof facts.code === 'string' ? absoluteAssetRef(facts.code) : undefined;
+    if (code?.kind === 'code') b.edge('codeOf', code, node);
+    const environment = typeof facts.environment === 'string' ? absoluteAssetRef(facts.environment) : undefined;
+    if (environment?.kind === 'environment') b.edge('environmentOf', environment, node);
+    return;
+  }
   b.node(node, node.kind === 'model' ? modelFacts(p) : assetFacts(p));
   linkOrigin(b, node, p, absoluteAssetRef);
   // Registry storage is a URL: the files by the name other tools use.
@@ -421,8 +463,13 @@ const zodIssues = (error: z.ZodError | undefined, prefix: string): ValidationIss
 
 /** One entry per kind the enrichment queue can ask for, and the MLflow metric history fetched on demand. */
 const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
-  // What fed the job, its parent run, the code and environment it ran with, and its MLflow run.
-  job: { node: 'job', project: projectJob, follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf', 'deploymentOf'], alsoFetch: jobRun },
+  // What fed the job, its parent run, the code, environment and component it ran with, and its MLflow run.
+  job: {
+    node: 'job',
+    project: projectJob,
+    follow: ['inputOf', 'codeOf', 'environmentOf', 'parentOf', 'deploymentOf', 'componentOf'],
+    alsoFetch: jobRun,
+  },
   // runs/get of the job's run: metrics, params, tags, dataset inputs. A 404 means no run, not no job.
   mlflowRun: {
     node: 'job',
@@ -443,6 +490,8 @@ const REST_RESOURCE_KINDS: Record<RestObservation['kind'], RestResourceKind> = {
   data: { node: 'data', project: projectAsset, follow: ['copiedTo'] },
   environment: { node: 'environment', project: projectAsset },
   code: { node: 'code', project: projectAsset },
+  // The code and environment its spec names.
+  component: { node: 'component', project: projectComponentVersion, follow: ['codeOf', 'environmentOf'] },
   // Every deployment behind the endpoint, with its traffic share.
   endpoint: { node: 'endpoint', project: projectEndpoint, follow: ['serves'] },
   // Its endpoint, the model it serves, and its code and environment.
@@ -456,7 +505,7 @@ function linkedBy(delta: GraphDelta, node: NodeRef, kinds: readonly EdgeKind[]):
 }
 
 /** Registry asset kinds the REST enrichment reads (a registry holds no jobs, endpoints or computes). */
-const REGISTRY_KINDS: ReadonlySet<RestObservation['kind']> = new Set(['model', 'data', 'environment', 'code']);
+const REGISTRY_KINDS: ReadonlySet<RestObservation['kind']> = new Set(['model', 'data', 'environment', 'code', 'component']);
 
 export function normalizeRestObservation(input: unknown): RestResult {
   const parsed = restObservationSchema.safeParse(input);
@@ -493,11 +542,16 @@ export function normalizeRestObservation(input: unknown): RestResult {
   if (target?.kind !== kind.node) return { ok: false, issues: [{ path: 'armId', message: `${o.armId} is not the ARM id of a ${o.kind}` }] };
   if (!ws) {
     if (!REGISTRY_KINDS.has(o.kind))
-      return { ok: false, issues: [{ path: 'kind', message: `a registry holds no ${o.kind}; only models, data, environments and code` }] };
+      return {
+        ok: false,
+        issues: [{ path: 'kind', message: `a registry holds no ${o.kind}; only models, data, environments, code and components` }],
+      };
     projectRegistryAsset(b, target, obj(envelope.data.properties));
-    // The workspace version it was promoted from is fetched in turn; registry assets it names are
-    // fetched by capture, which knows the registries (followUps.registryFollowUps).
-    return { ok: true, time, workspace: scope, delta: b.delta, enrich: followUps(linkedBy(b.delta, target, ['copiedTo', 'parentOf'])) };
+    // The workspace version it was promoted from (a component's workspace code and environment) is
+    // fetched in turn; registry assets it names are fetched by capture, which knows the registries
+    // (followUps.registryFollowUps).
+    const follow: EdgeKind[] = ['copiedTo', 'parentOf', 'codeOf', 'environmentOf'];
+    return { ok: true, time, workspace: scope, delta: b.delta, enrich: followUps(linkedBy(b.delta, target, follow)) };
   }
   const at: RestContext = {
     ws,

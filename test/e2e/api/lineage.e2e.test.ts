@@ -77,6 +77,9 @@ async function allPages(params: Record<string, string>, options: CallOptions = {
 }
 
 const UPSTREAM_OF_V3 = [
+  // The anonymous component versions the prep and train steps ran (componentOf).
+  'azureml_anonymous:6b0d3c1e-5a2f-4e7d-9c81-0f4b2a6d8e13',
+  'azureml_anonymous:d2f8a4b7-3c6e-4a91-8b5d-7e0c1f9a2b64',
   'cpu-cluster',
   'credit-applications:3',
   'credit-baseline:1',

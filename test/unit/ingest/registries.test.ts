@@ -64,6 +64,7 @@ describe('registry asset ids', () => {
     expect(messages).toEqual([
       { kind: 'model', armId: `${REGISTRY}/models/credit-baseline/versions/1` },
       { kind: 'data', armId: `${REGISTRY}/data/bureau/versions/2` },
+      { kind: 'component', armId: `${REGISTRY}/components/score/versions/2` },
     ]);
     for (const m of messages) expect(enrichmentMessageSchema.safeParse(m).success).toBe(true);
     expect(registryFollowUps(delta, registryDirectory([]))).toEqual([]);

@@ -38,6 +38,8 @@ const FIXTURE_TARGETS: Record<string, [EnrichmentKind, string]> = {
   'aml-Registry-DataVersionBase-get-mltable.json': ['data', `${WS}/data/loans/versions/2`],
   'aml-EnvironmentVersion-get.json': ['environment', `${WS}/environments/env/versions/5`],
   'aml-CodeVersion-get.json': ['code', `${WS}/codes/c/versions/1`],
+  'aml-ComponentVersion-get.json': ['component', `${WS}/components/prep/versions/1`],
+  'aml-Registry-ComponentVersion-get.json': ['component', `${WS}/components/prep/versions/2`],
   'aml-OnlineEndpoint-get.json': ['endpoint', `${WS}/onlineEndpoints/ep`],
   'aml-OnlineDeployment-Managed-get.json': ['deployment', `${WS}/onlineEndpoints/ep/deployments/blue`],
   'aml-OnlineDeployment-Kubernetes-get.json': ['deployment', `${WS}/onlineEndpoints/ep/deployments/k8s`],
