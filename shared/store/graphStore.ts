@@ -1,7 +1,6 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { ConflictStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
 import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
-import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
@@ -68,7 +67,7 @@ export class GraphStore {
     private readonly container: Container,
     private readonly meter: StoreMeter,
   ) {
-    this.writer = new GraphWriter(container, meter, join);
+    this.writer = new GraphWriter(container, meter);
   }
 
   async read(id: string, pk: string): Promise<(GraphDoc & { _etag?: string }) | undefined> {
@@ -367,10 +366,4 @@ export class GraphStore {
     }
     return out;
   }
-}
-
-function join(a: GraphDoc, b: GraphDoc): GraphDoc {
-  if (a.docType === 'node' && b.docType === 'node') return mergeNodes(a, b);
-  if (a.docType === 'edge' && b.docType === 'edge') return mergeEdges(a, b);
-  throw new CorruptDocumentError(`document ${a.id} changed type`);
 }

@@ -1,5 +1,6 @@
 import type { Container, ItemDefinition, OperationInput, OperationResponse } from '@azure/cosmos';
-import { ConflictStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { GraphDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
@@ -58,7 +59,6 @@ export class GraphWriter {
   constructor(
     private readonly container: Container,
     private readonly meter: StoreMeter,
-    private readonly join: (current: GraphDoc, incoming: GraphDoc) => GraphDoc,
   ) {}
 
   /** Writes `writes`; what each did, in order. */
@@ -70,7 +70,7 @@ export class GraphWriter {
       const stored = await this.readAll(pending.map((i) => (writes[i] as GraphWrite).doc));
       const byPartition = new Map<string, Planned[]>();
       for (const at of pending) {
-        const planned = plan(at, writes[at] as GraphWrite, stored, this.join);
+        const planned = plan(at, writes[at] as GraphWrite, stored);
         if (typeof planned === 'string') results[at] = planned;
         else {
           const pk = (writes[at] as GraphWrite).doc.pk;
@@ -186,12 +186,7 @@ export class GraphWriter {
 }
 
 /** What `write` does about one document: nothing (its result) or an operation. */
-function plan(
-  at: number,
-  { doc, ensure }: GraphWrite,
-  stored: ReadonlyMap<string, ItemDefinition>,
-  join: (current: GraphDoc, incoming: GraphDoc) => GraphDoc,
-): WriteResult | Planned {
+function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<string, ItemDefinition>): WriteResult | Planned {
   const raw = stored.get(keyOf(doc));
   if (!raw) {
     const body = doc as unknown as ItemDefinition;
@@ -208,6 +203,12 @@ function plan(
     result: 'updated',
     bytes: sizeOf(body),
   };
+}
+
+function join(a: GraphDoc, b: GraphDoc): GraphDoc {
+  if (a.docType === 'node' && b.docType === 'node') return mergeNodes(a, b);
+  if (a.docType === 'edge' && b.docType === 'edge') return mergeEdges(a, b);
+  throw new CorruptDocumentError(`document ${a.id} changed type`);
 }
 
 const sizeOf = (body: unknown): number => Buffer.byteLength(JSON.stringify(body));
