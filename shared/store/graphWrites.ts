@@ -61,8 +61,10 @@ export class GraphWriter {
     private readonly meter: StoreMeter,
   ) {}
 
-  /** Writes `writes`; what each did, in order. */
+  /** Writes `writes` (each document named once: documentsFor joins an event's copies); what each did, in order. */
   async write(writes: readonly GraphWrite[]): Promise<WriteResult[]> {
+    // Two operations on one document in a batch would conflict with each other on every round.
+    if (new Set(writes.map((w) => keyOf(w.doc))).size !== writes.length) throw new Error('a graph write names a document twice');
     const results = new Array<WriteResult>(writes.length);
     let pending = writes.map((_, i) => i);
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
@@ -74,7 +76,9 @@ export class GraphWriter {
         if (typeof planned === 'string') results[at] = planned;
         else {
           const pk = (writes[at] as GraphWrite).doc.pk;
-          byPartition.set(pk, [...(byPartition.get(pk) ?? []), planned]);
+          const inPartition = byPartition.get(pk) ?? [];
+          inPartition.push(planned);
+          byPartition.set(pk, inPartition);
         }
       }
       const lost = await mapLimited([...byPartition], PARTITIONS_IN_FLIGHT, async ([pk, planned]) => {
