@@ -126,7 +126,7 @@ export class GraphWriter {
   private async writePartition(pk: string, planned: readonly Planned[]): Promise<boolean> {
     let landed = true;
     for (const chunk of chunksOf(planned)) {
-      const statuses = chunk.length === 1 ? [await this.writeOne(chunk[0] as Planned)] : await this.writeBatch(pk, chunk);
+      const statuses = chunk.length === 1 ? [await this.writeOne(pk, chunk[0] as Planned)] : await this.writeBatch(pk, chunk);
       for (const [i, status] of statuses.entries()) {
         if (status < 400) continue;
         if (status === 409 || status === 412 || status === 424) {
@@ -150,7 +150,8 @@ export class GraphWriter {
     try {
       const response = await metered(this.meter, `writing ${chunk.length} documents in ${pk}`, () =>
         this.container.items.batch(
-          chunk.map((p) => p.operation),
+          // Copies: the SDK rewrites each operation's partition key into its wire form.
+          chunk.map((p) => ({ ...p.operation })),
           pk,
         ),
       );
@@ -160,15 +161,14 @@ export class GraphWriter {
     }
     if (!answer || answer.length !== chunk.length) {
       const statuses: number[] = [];
-      for (const p of chunk) statuses.push(await this.writeOne(p));
+      for (const p of chunk) statuses.push(await this.writeOne(pk, p));
       return statuses;
     }
     return answer.map((r) => r.statusCode);
   }
 
   /** One operation on its own; its status (409 and 412 answered, other failures thrown). */
-  private async writeOne({ operation }: Planned): Promise<number> {
-    const pk = operation.partitionKey as string;
+  private async writeOne(pk: string, { operation }: Planned): Promise<number> {
     try {
       if (operation.operationType === 'Create') {
         await metered(this.meter, `creating ${operationTarget(operation)} in ${pk}`, () =>

@@ -120,12 +120,21 @@ describe('writing an event’s graph documents', () => {
     const job = namedResource(ws, 'jobs', 'reset');
     const data = versionedAsset(ws, 'data', 'reset', '1');
     const { graph } = await cosmosContainers(services);
+    await new GraphWriter(graph, new StoreMeter()).write([
+      { doc: assertedNode(job, { status: 'Running' }, undefined, prov(1)), ensure: false },
+    ]);
     const meter = new StoreMeter();
     // What the SDK throws for a batch whose request failed on the wire: a plain error, no status.
-    vi.spyOn(graph.items, 'batch').mockRejectedValueOnce(new Error('Batch request error: socket hang up'));
-    const docs = [assertedNode(job, {}, undefined, prov(1)), edgePair('inputOf', job, data, undefined, prov(1))[0]];
-    expect(await new GraphWriter(graph, meter).write(docs.map((doc) => ({ doc, ensure: false })))).toEqual(['created', 'created']);
-    expect(meter.byOperation.get('create')).toBe(2);
+    vi.spyOn(graph.items, 'batch').mockImplementationOnce((operations) => {
+      // As the SDK does before sending: each operation's partition key rewritten to its wire form.
+      for (const o of operations) o.partitionKey = JSON.stringify([o.partitionKey]);
+      return Promise.reject(new Error('Batch request error: socket hang up'));
+    });
+    const docs = [assertedNode(job, { status: 'Completed' }, undefined, prov(2)), edgePair('inputOf', job, data, undefined, prov(2))[0]];
+    expect(await new GraphWriter(graph, meter).write(docs.map((doc) => ({ doc, ensure: false })))).toEqual(['updated', 'created']);
+    expect(meter.byOperation.get('replace')).toBe(1);
+    expect(meter.byOperation.get('create')).toBe(1);
+    expect(((await services.graph.readNode(idOf(job))) as NodeDoc).facts.status?.value).toBe('Completed');
     expect((await services.graph.all()).filter((d) => d.pk === idOf(job))).toHaveLength(2);
   });
 });
