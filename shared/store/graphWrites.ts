@@ -5,7 +5,7 @@ import type { GraphDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { parseGraphDoc } from './graphDocs.js';
-import { keyOf, queryPages, readMany } from './reads.js';
+import { keyOf, readMany } from './reads.js';
 import { metered, storeError } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
@@ -24,8 +24,6 @@ export interface GraphWrite {
 export const BATCH_MAX_OPERATIONS = 100;
 const BATCH_MAX_BYTES = 1_800_000;
 const MAX_ROUNDS = 20;
-/** Documents an event's one read query covers; past it (fan-out parts), point reads. */
-const QUERY_READ_LIMIT = 64;
 /** Partitions written at once: each is one request, so an event's writes take one round trip of latency. */
 const PARTITIONS_IN_FLIGHT = 8;
 
@@ -47,8 +45,10 @@ interface Planned {
 /**
  * The write path of capture: the documents an event touches, in the fewest round trips.
  *
- * 1. One query reads every one of them, whatever their partitions (no read per document); the
- *    hundreds of a fan-out part are point reads in parallel.
+ * 1. Point reads fetch every one of them, all in flight at once (one round trip of latency). Not a
+ *    query: one spanning the event's partitions fans out over the container's physical
+ *    partitions in Cosmos DB, and the embedded server scans its whole container for every query,
+ *    so capture would slow down as the graph grows.
  * 2. Each is joined with what is stored (graph/merge.ts); a document the join leaves as it is
  *    costs nothing more, so an event delivered again costs this one read.
  * 3. What changed is written per partition in one transactional batch (a node, its `out` edges
@@ -97,39 +97,13 @@ export class GraphWriter {
     return results;
   }
 
-  /**
-   * The stored versions of `docs` (with their ETags) by `keyOf`, in one query: ids and partitions
-   * are both index lookups; the few extra documents the two lists may pair up are dropped.
-   */
-  private async readAll(docs: readonly GraphDoc[]): Promise<Map<string, ItemDefinition>> {
-    // A fan-out part (graph/split.ts) touches hundreds of documents in about a hundred partitions:
-    // point reads, all in flight at once, keep its read at one request unit a document instead of a
-    // query fanned out over the partitions (and the embedded server scans its whole container for
-    // every query, which a graph of thousands of documents makes slow under load).
-    if (docs.length > QUERY_READ_LIMIT)
-      return readMany(
-        this.container,
-        this.meter,
-        docs.map(({ id, pk }) => ({ id, pk })),
-      );
-    const wanted = new Set(docs.map(keyOf));
-    const pks = [...new Set(docs.map((d) => d.pk))];
-    const query = {
-      query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@ids, c.id) AND ARRAY_CONTAINS(@pks, c.pk)',
-      parameters: [
-        { name: '@ids', value: [...new Set(docs.map((d) => d.id))] },
-        { name: '@pks', value: pks },
-      ],
-    };
-    const found = new Map<string, ItemDefinition>();
-    const pageSize = Math.max(100, docs.length);
-    for await (const page of queryPages(this.container, this.meter, query, pageSize, pks.length === 1 ? pks[0] : undefined)) {
-      for (const raw of page) {
-        const key = keyOf(raw as { id: string; pk: string });
-        if (wanted.has(key)) found.set(key, raw);
-      }
-    }
-    return found;
+  /** The stored versions of `docs` (with their ETags) by `keyOf`: point reads, all in flight. */
+  private readAll(docs: readonly GraphDoc[]): Promise<Map<string, ItemDefinition>> {
+    return readMany(
+      this.container,
+      this.meter,
+      docs.map(({ id, pk }) => ({ id, pk })),
+    );
   }
 
   /**
