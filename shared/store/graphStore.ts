@@ -1,7 +1,6 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { ConflictStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
 import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
-import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
@@ -18,12 +17,13 @@ import {
   type Link,
 } from './graphDocs.js';
 import { GraphReader } from './graphReader.js';
+import { GraphWriter, type GraphWrite, type WriteResult } from './graphWrites.js';
 import { keyOf, queryPages, readMany } from './reads.js';
 import { withRetry } from './retry.js';
 import { metered, unlessNotFound } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
-export type WriteResult = 'created' | 'updated' | 'unchanged';
+export type { GraphWrite, WriteResult } from './graphWrites.js';
 
 /** A node as the reconcile timer sees it (GraphStore.nodeSummaries). */
 export interface NodeSummary {
@@ -61,10 +61,14 @@ function backoff(round: number): Promise<void> {
  * partition, so "this node and its neighbours in one direction" is a single-partition read.
  */
 export class GraphStore {
+  private readonly writer: GraphWriter;
+
   constructor(
     private readonly container: Container,
     private readonly meter: StoreMeter,
-  ) {}
+  ) {
+    this.writer = new GraphWriter(container, meter);
+  }
 
   async read(id: string, pk: string): Promise<(GraphDoc & { _etag?: string }) | undefined> {
     const response = await unlessNotFound(metered(this.meter, `reading ${id}`, () => this.container.item(id, pk).read<ItemDefinition>()));
@@ -78,11 +82,12 @@ export class GraphStore {
   }
 
   /**
-   * Merges `doc` into whatever is stored under its id: read, join, write back only if something
-   * changed, guarded by the ETag so concurrent writers never lose each other's facts.
+   * Merges an event's documents into what is stored (joins, so concurrent writers never lose each
+   * other's facts): one read for all of them, one transactional batch per partition that changed
+   * (graphWrites.ts). What each did, in order.
    */
-  async merge(doc: GraphDoc): Promise<WriteResult> {
-    return this.mergeWith(doc, () => this.read(doc.id, doc.pk), join, doc.id);
+  async write(writes: readonly GraphWrite[]): Promise<WriteResult[]> {
+    return this.writer.write(writes);
   }
 
   /**
@@ -361,10 +366,4 @@ export class GraphStore {
     }
     return out;
   }
-}
-
-function join(a: GraphDoc, b: GraphDoc): GraphDoc {
-  if (a.docType === 'node' && b.docType === 'node') return mergeNodes(a, b);
-  if (a.docType === 'edge' && b.docType === 'edge') return mergeEdges(a, b);
-  throw new CorruptDocumentError(`document ${a.id} changed type`);
 }

@@ -9,7 +9,9 @@
  *
  * Assumptions the documentation does not give figures for, kept on the cheap side: a query page
  * costs what a point read of the bytes it returned costs; a request that failed (404, 409, 412)
- * costs a 1 KB read; a transactional batch costs a write of the bytes it sent.
+ * costs a 1 KB read; a transactional batch costs what its operations would cost alone (the service
+ * charges each), each a write of the document it answered with (this project batches writes only),
+ * an operation that failed a 1 KB read and one not attempted (424) nothing.
  */
 const SIZES_KB = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 const READ_RU = [1.0, 1.04, 1.14, 1.33, 1.67, 2.19, 4.76, 9.95, 20.28, 40.95, 145.9, 291.8];
@@ -51,14 +53,29 @@ interface GatewayStatistic {
   responsePayloadLengthInBytes?: number;
 }
 
+function gatewayStatisticsOf(responseOrError: unknown): GatewayStatistic[] | undefined {
+  const stats = (responseOrError as { diagnostics?: { clientSideRequestStatistics?: { gatewayStatistics?: GatewayStatistic[] } } })
+    ?.diagnostics?.clientSideRequestStatistics?.gatewayStatistics;
+  return Array.isArray(stats) && stats.length > 0 ? stats : undefined;
+}
+
+/** What one SDK call was, from its diagnostics: `create`, `read 404`, ...; `unknown` when it has none. */
+export function operationOf(responseOrError: unknown): string {
+  const last = gatewayStatisticsOf(responseOrError)?.at(-1);
+  if (!last) return 'unknown';
+  const operation = last.operationType ?? 'unknown';
+  return last.statusCode !== undefined && last.statusCode >= 400 ? `${operation} ${last.statusCode}` : operation;
+}
+
 /**
  * The estimate for one SDK call, from the diagnostics the Cosmos SDK attaches to every response
  * and error; undefined when there are none (a Storage call, a hand-made response).
  */
 export function estimateFromDiagnostics(responseOrError: unknown): number | undefined {
-  const stats = (responseOrError as { diagnostics?: { clientSideRequestStatistics?: { gatewayStatistics?: GatewayStatistic[] } } })
-    ?.diagnostics?.clientSideRequestStatistics?.gatewayStatistics;
-  if (!Array.isArray(stats) || stats.length === 0) return undefined;
+  const stats = gatewayStatisticsOf(responseOrError);
+  if (!stats) return undefined;
+  const batch = (responseOrError as { result?: unknown }).result;
+  if (stats.some((s) => s.operationType === 'batch') && Array.isArray(batch)) return batchEstimate(batch as BatchOperationAnswer[]);
   let total = 0;
   for (const s of stats) {
     const sent = s.requestPayloadLengthInBytes ?? 0;
@@ -68,6 +85,22 @@ export function estimateFromDiagnostics(responseOrError: unknown): number | unde
     else if (s.operationType === 'query') total += estimateRequestUnits('query', received);
     else if (s.operationType === 'patch') total += estimateRequestUnits('write', received);
     else total += estimateRequestUnits('write', sent);
+  }
+  return total;
+}
+
+/** One operation's answer in a transactional batch response. */
+interface BatchOperationAnswer {
+  statusCode?: number;
+  resourceBody?: unknown;
+}
+
+function batchEstimate(answers: readonly BatchOperationAnswer[]): number {
+  let total = 0;
+  for (const { statusCode = 0, resourceBody } of answers) {
+    if (statusCode === 424) continue;
+    if (statusCode >= 400) total += estimateRequestUnits('failed', 0);
+    else total += estimateRequestUnits('write', resourceBody === undefined ? 0 : Buffer.byteLength(JSON.stringify(resourceBody)));
   }
   return total;
 }

@@ -70,7 +70,7 @@ export async function storeCall<T>(what: string, call: () => Promise<T>): Promis
 }
 
 /** One Cosmos round trip, metered whether it succeeds or fails (a 409 or 412 costs a request too). */
-export async function metered<T extends { requestCharge?: number }>(meter: StoreMeter, what: string, call: () => Promise<T>): Promise<T> {
+export async function metered<T extends object>(meter: StoreMeter, what: string, call: () => Promise<T>): Promise<T> {
   try {
     const response = await call();
     meter.record(response);

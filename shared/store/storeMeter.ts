@@ -1,4 +1,4 @@
-import { estimateFromDiagnostics } from './ruEstimate.js';
+import { estimateFromDiagnostics, operationOf } from './ruEstimate.js';
 
 /**
  * Counts store requests (Cosmos round trips) and request units. Round trips are the
@@ -10,17 +10,25 @@ export class StoreMeter {
   storeRequests = 0;
   requestUnits = 0;
   estimatedRequestUnits = 0;
+  /** Requests by what they were: the operation, and the status when it failed (`create 409`, `read 404`). */
+  readonly byOperation = new Map<string, number>();
 
-  record(response: { requestCharge?: number } | undefined): void {
+  private count(responseOrError: unknown): void {
     this.storeRequests += 1;
-    const charge = response?.requestCharge;
+    const operation = operationOf(responseOrError);
+    this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
+  }
+
+  record(response: object | undefined): void {
+    this.count(response);
+    const charge = (response as { requestCharge?: unknown } | undefined)?.requestCharge;
     if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
     this.estimatedRequestUnits += estimateFromDiagnostics(response) ?? 0;
   }
 
   /** Errors are round trips too (a 409 or 412 still costs a request). */
   recordError(error: unknown): void {
-    this.storeRequests += 1;
+    this.count(error);
     const charge = (error as { headers?: Record<string, unknown> } | undefined)?.headers?.['x-ms-request-charge'];
     const n = Number(charge);
     if (Number.isFinite(n)) this.requestUnits += n;

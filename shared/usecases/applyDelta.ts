@@ -1,7 +1,7 @@
 import { assertedNode, edgePair, mergeEdges, mergeNodes, placeholderNode } from '../graph/merge.js';
 import { nodeId } from '../graph/keys.js';
 import type { GraphDelta, GraphDoc, Provenance } from '../graph/model.js';
-import type { GraphStore, WriteResult } from '../store/graphStore.js';
+import type { GraphStore } from '../store/graphStore.js';
 import { keyOf } from '../store/reads.js';
 
 export interface ApplyResult {
@@ -34,29 +34,12 @@ export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: Grap
   return { merge: [...merge.values()], ensure: [...ensure.values()] };
 }
 
-const CONCURRENCY = 8;
-
-async function runBounded<T>(items: T[], worker: (item: T) => Promise<WriteResult>): Promise<WriteResult[]> {
-  const results = new Array<WriteResult>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await worker(items[i] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 export async function applyDelta(store: GraphStore, delta: GraphDelta, prov: Provenance): Promise<ApplyResult> {
   const { merge, ensure } = documentsFor(delta, prov);
-  const merged = await runBounded(merge, (doc) => store.merge(doc));
-  const ensured = await runBounded(ensure, (doc) => store.ensure(doc));
-  const results = [...merged, ...ensured];
+  const results = await store.write([...merge.map((doc) => ({ doc, ensure: false })), ...ensure.map((doc) => ({ doc, ensure: true }))]);
   // Closures are not kept here: a new link's `out` copy is stored pending (edgePair), and the
   // closure stage propagates it (usecases/closures.ts). Capture writes graph documents only.
-  const newLinks = merge.filter((d, i) => d.docType === 'edge' && d.dir === 'out' && merged[i] === 'created').length;
+  const newLinks = merge.filter((d, i) => d.docType === 'edge' && d.dir === 'out' && results[i] === 'created').length;
   return {
     created: results.filter((r) => r === 'created').length,
     updated: results.filter((r) => r === 'updated').length,

@@ -31,6 +31,8 @@ interface Sample {
   ru: number;
   /** Graph documents the event touched: created + updated + unchanged. */
   docs: number;
+  /** Its requests by operation (`create`, `read 404`, `batch`, ...): where the round trips go. */
+  operations: Map<string, number>;
 }
 
 /** What delivering some events cost, event by event. */
@@ -72,6 +74,7 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
     if (i > 0 && i % STAGE_EVERY === 0) await runStage(services, result);
     const before = services.meter.storeRequests;
     const ruBefore = services.meter.estimatedRequestUnits;
+    const operationsBefore = new Map(services.meter.byOperation);
     const outcome = await captureEvent(services.capture, event.raw, { channel: 'eventgrid' });
     const label = outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status;
     result.outcomes.set(label, (result.outcomes.get(label) ?? 0) + 1);
@@ -88,6 +91,11 @@ async function deliver(services: Services, events: readonly BenchEvent[]): Promi
       requests: services.meter.storeRequests - before,
       ru: services.meter.estimatedRequestUnits - ruBefore,
       docs,
+      operations: new Map(
+        [...services.meter.byOperation]
+          .map(([operation, n]): [string, number] => [operation, n - (operationsBefore.get(operation) ?? 0)])
+          .filter(([, n]) => n > 0),
+      ),
     });
   }
   await runStage(services, result);
@@ -123,6 +131,18 @@ function graphRequestsPerDoc(d: Delivery): string {
 
 function graphRequestsPerDocument(d: Delivery): number {
   return sum(d.samples.map((s) => s.requests - 1)) / sum(d.samples.map((s) => s.docs));
+}
+
+/** Mean requests per event of each operation, by event type: which round trips an event makes. */
+function operationsTable(d: Delivery): string {
+  const operations = [...new Set(d.samples.flatMap((s) => [...s.operations.keys()]))].sort();
+  return table(
+    ['event type', ...operations],
+    AML_TYPES.map((t) => {
+      const samples = d.samples.filter((s) => s.type === t);
+      return [t, ...operations.map((o) => fixed(sum(samples.map((s) => s.operations.get(o) ?? 0)) / Math.max(1, samples.length), 2))];
+    }),
+  );
 }
 
 const ruOf = (d: Delivery, type?: AmlType) => d.samples.filter((s) => type === undefined || s.type === type).map((s) => s.ru);
@@ -193,6 +213,10 @@ export async function runStoreBench(events: readonly BenchEvent[]): Promise<void
       ),
     );
     console.log('  (run events vary with git provenance and sweep parents; ModelDeployed with the models it serves)');
+    console.log('\n  requests per event by operation (failed ones with their status), first delivery');
+    console.log(operationsTable(first));
+    console.log('  ... and on redelivery');
+    console.log(operationsTable(again));
 
     const docsBefore = (...parts: Delivery[]) => sum(parts.map((p) => p.writes.created));
     console.log(`\n  requests per event as the graph grows (first delivery, ${BATCH} new events per batch)`);

@@ -256,7 +256,7 @@ describe('queued parts that fail are dead-lettered with the reason and replayed 
     expect(parts).toHaveLength(2);
     const [failing, fine] = parts.sort((a, b) => a.part - b.part) as [FanOutPart, FanOutPart];
 
-    const outage = vi.spyOn(services.capture.graph, 'merge').mockRejectedValue(new TransientStoreError('503 injected'));
+    const outage = vi.spyOn(services.capture.graph, 'write').mockRejectedValue(new TransientStoreError('503 injected'));
     // Early deliveries throw, so the queue delivers again; the last one dead-letters.
     await expect(onPart(failing, context(1))).rejects.toThrow(/failed after/);
     await onPart(failing, context(services.settings.FANOUT_MAX_ATTEMPTS));

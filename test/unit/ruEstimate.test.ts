@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateFromDiagnostics, estimateRequestUnits } from '../../shared/store/ruEstimate.js';
+import { estimateFromDiagnostics, estimateRequestUnits, operationOf } from '../../shared/store/ruEstimate.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 
 describe('request unit estimate', () => {
@@ -32,5 +32,24 @@ describe('request unit estimate', () => {
     meter.recordError(response('read', 404, 0, 90));
     expect(meter.estimatedRequestUnits).toBeCloseTo(5.95, 5);
     expect(meter.storeRequests).toBe(2);
+    // A transactional batch is charged per operation: each a write of the document it answered with.
+    const doc = { id: 'x', pad: 'y'.repeat(2048) };
+    const batch = {
+      ...response('batch', 200, 5000, 5000),
+      result: [
+        { statusCode: 201, resourceBody: doc },
+        { statusCode: 200, resourceBody: doc },
+      ],
+    };
+    expect(estimateFromDiagnostics(batch)).toBeCloseTo(2 * estimateRequestUnits('write', Buffer.byteLength(JSON.stringify(doc))), 5);
+    const failed = { ...batch, result: [{ statusCode: 412 }, { statusCode: 424 }] };
+    expect(estimateFromDiagnostics(failed)).toBe(1);
+    // Where the round trips go, by operation and failure status.
+    expect(operationOf(response('create', 409, 2048, 70))).toBe('create 409');
+    expect(operationOf({ requestCharge: 1 })).toBe('unknown');
+    expect([...meter.byOperation]).toEqual([
+      ['replace', 1],
+      ['read 404', 1],
+    ]);
   });
 });
