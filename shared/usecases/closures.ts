@@ -36,10 +36,15 @@ interface Step {
   dir: ClosureDir;
 }
 
-function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: Closure | undefined): Step[] {
-  // When owner's upstream closure grew, its children (downstream neighbours) must grow too.
+/**
+ * When owner's upstream closure grew, its children (downstream neighbours) must grow too: those
+ * of links already propagated (in owner's other closure) and those of this batch's links (whose
+ * own steps may have run before this growth, being joined into an earlier merge of their closure).
+ */
+function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: Closure | undefined, batchLinks: Map<string, string[]>): Step[] {
+  const links = new Set([...(other?.edges ?? []), ...(batchLinks.get(`${dir}|${owner}`) ?? [])]);
   const steps: Step[] = [];
-  for (const e of other?.edges ?? []) {
+  for (const e of links) {
     const { from, to } = parseEdgeKey(e);
     if (dir === 'up' && from === owner) steps.push({ owner: to, via: owner, link: e, dir });
     if (dir === 'down' && to === owner) steps.push({ owner: from, via: owner, link: e, dir });
@@ -148,9 +153,14 @@ class ClosureBatch {
 export async function propagateLinks(graph: GraphStore, links: Link[]): Promise<{ merges: number; written: number; reads: number }> {
   const batch = new ClosureBatch(graph);
   const queue: Step[] = [];
+  // This batch's links by the end whose growth they carry on: `up|from` and `down|to`.
+  const batchLinks = new Map<string, string[]>();
+  const index = (key: string, link: string) => batchLinks.set(key, [...(batchLinks.get(key) ?? []), link]);
   for (const { from, kind, to } of links) {
     const link = edgeKey(from, kind, to);
     queue.push({ owner: to, via: from, link, dir: 'up' }, { owner: from, via: to, link, dir: 'down' });
+    index(`up|${from}`, link);
+    index(`down|${to}`, link);
   }
   // What the first steps need, in one round trip: each end's closures in both directions.
   await batch.load(
@@ -174,7 +184,7 @@ export async function propagateLinks(graph: GraphStore, links: Link[]): Promise<
     if (!grown) continue;
     // Grown: the next hop in the same direction learns of it. Its links are in the other closure.
     const other = await batch.get(step.owner, step.dir === 'up' ? 'down' : 'up');
-    queue.push(...neighboursAfterGrowth(step.owner, step.dir, other));
+    queue.push(...neighboursAfterGrowth(step.owner, step.dir, other, batchLinks));
   }
   const written = await batch.flush();
   return { merges, written, reads: batch.reads };
