@@ -680,7 +680,7 @@ export async function runLookupBench(): Promise<string> {
       return `${fixed(mean(sorted), 1)} / ${int(percentile(sorted, 50))} / ${int(percentile(sorted, 99))} / ${int(sorted[sorted.length - 1] ?? 0)}`;
     };
     const paged = (pages: Uint32Array) => pages.filter((p) => p > 1).length;
-    const maxPages = Math.max(...s.upPages, ...s.downPages);
+    const maxPages = [...s.upPages, ...s.downPages].reduce((a, b) => Math.max(a, b), 0);
     console.log(
       `    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (none cut); links held ${int(s.closureEdges)}`,
     );
