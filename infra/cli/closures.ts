@@ -7,7 +7,8 @@ export const closuresSpec: CommandSpec = {
   name: 'npm run closures --',
   summary:
     "Computes every node's closure documents from the stored links: once after upgrading from a version without closures, or to " +
-    'repair closures a propagation budget marked truncated. Safe to repeat; lookups work throughout (they walk where a closure is missing).',
+    'rewrite closures stored in the shape before pages (one document, cut at 5,000 members) all at once. Safe to repeat; lookups work ' +
+    'throughout (they walk where a closure is missing or was cut).',
   options: {},
 };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClosureDoc } from '../graph/closure.js';
+import type { Closure } from '../graph/closure.js';
 import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
 import { toInstant } from '../util/time.js';
@@ -51,7 +51,7 @@ const DATA_KINDS = new Set(['data', 'dataset', 'storage']);
 const CODE_KINDS = new Set(['code', 'commit']);
 
 /** What a model version's upstream lacks, from its upstream closure. */
-export function missingUpstream(modelId: string, closure: ClosureDoc | undefined): LineageRequirement[] {
+export function missingUpstream(modelId: string, closure: Closure | undefined): LineageRequirement[] {
   const kinds = new Set(Object.keys(closure?.members ?? {}).map(kindOfId));
   const produced = closureLinks(closure).some((l) => l.kind === 'produced' && l.to === modelId && kindOfId(l.from) === 'job');
   const present: Record<LineageRequirement, boolean> = {

@@ -1,4 +1,4 @@
-import { parseEdgeKey, type ClosureDoc } from '../graph/closure.js';
+import { parseEdgeKey, type Closure } from '../graph/closure.js';
 import { kindOfId } from '../graph/keys.js';
 import type { GraphReader } from '../store/graphReader.js';
 import { latestAtOrBefore } from '../usecases/asOf.js';
@@ -6,12 +6,12 @@ import { latestAtOrBefore } from '../usecases/asOf.js';
 /** What closures say about links and deployments, read through a check's GraphReader. */
 
 /** Links of a closure as `{from, kind, to}`. */
-export function closureLinks(closure: ClosureDoc | undefined): Array<{ from: string; kind: string; to: string }> {
+export function closureLinks(closure: Closure | undefined): Array<{ from: string; kind: string; to: string }> {
   return (closure?.edges ?? []).map(parseEdgeKey);
 }
 
 /** Model versions linked `deployedTo` a deployment or service, from its upstream closure. */
-export function deployedModels(target: string, upClosure: ClosureDoc | undefined): string[] {
+export function deployedModels(target: string, upClosure: Closure | undefined): string[] {
   const models = closureLinks(upClosure).filter((l) => l.kind === 'deployedTo' && l.to === target && kindOfId(l.from) === 'model');
   return [...new Set(models.map((l) => l.from))].sort();
 }

@@ -1,36 +1,27 @@
-import { z } from 'zod';
-
 /**
  * Precomputed reachability, so a lookup costs the same few round trips at depth 1 or 50. Each node
- * has two closure documents in its own partition: `closure~up` (everything upstream of it, with the
- * shortest distance, and the links among them) and `closure~down` (everything downstream).
- * A lookup reads the root's closure, then the page of nodes and links it names, in parallel.
+ * has an upstream closure (everything upstream of it, with the shortest distance, and the links
+ * among them) and a downstream one, stored in its own partition as pages (closurePages.ts).
+ * A lookup reads the root's closure pages it needs, then the page of nodes and links they name,
+ * in parallel.
  *
  * A closure is a set with minimum distances, merged by union: order-free and idempotent like the
- * rest of the graph. Past CLOSURE_MAX_MEMBERS it is cut (`truncated`) and lookups walk instead.
+ * rest of the graph, and never cut: a hub's closure spans as many pages as it needs.
  */
-export const CLOSURE_MAX_MEMBERS = 5000;
+export type ClosureDir = 'up' | 'down';
 
-export const closureDocSchema = z.object({
-  id: z.enum(['closure~up', 'closure~down']),
-  pk: z.string(),
-  docType: z.literal('closure'),
-  dir: z.enum(['up', 'down']),
+/** A closure as the closure stage and the lookups work with it (its stored form is paged). */
+export interface Closure {
+  owner: string;
+  dir: ClosureDir;
   /** Node id -> shortest distance from the owner (1 = direct neighbour). */
-  members: z.record(z.string(), z.number().int().min(1)),
+  members: Record<string, number>;
   /** Links among owner and members: `from|kind|to`. */
-  edges: z.array(z.string()),
-  truncated: z.boolean(),
-});
-export type ClosureDoc = z.infer<typeof closureDocSchema>;
-export type ClosureDir = ClosureDoc['dir'];
-
-export function closureId(dir: ClosureDir): ClosureDoc['id'] {
-  return dir === 'up' ? 'closure~up' : 'closure~down';
+  edges: string[];
 }
 
-export function emptyClosure(owner: string, dir: ClosureDir): ClosureDoc {
-  return { id: closureId(dir), pk: owner, docType: 'closure', dir, members: {}, edges: [], truncated: false };
+export function emptyClosure(owner: string, dir: ClosureDir): Closure {
+  return { owner, dir, members: {}, edges: [] };
 }
 
 export function edgeKey(from: string, kind: string, to: string): string {
@@ -42,23 +33,36 @@ export function parseEdgeKey(key: string): { from: string; kind: string; to: str
   return { from, kind, to };
 }
 
-/** Union with minimum distances; cut deterministically (nearest first, then id) past the cap. */
-export function mergeClosures(a: ClosureDoc, b: ClosureDoc): ClosureDoc {
+/**
+ * Union with minimum distances, and whether it added anything to `a` (a member, a shorter
+ * distance or a link). Links keep only those whose ends are the owner or members.
+ */
+export function joinClosures(a: Closure, b: Closure): { closure: Closure; grew: boolean } {
   const members: Record<string, number> = { ...a.members };
-  for (const [id, d] of Object.entries(b.members)) if (id !== a.pk) members[id] = Math.min(members[id] ?? d, d);
-  let truncated = a.truncated || b.truncated;
-  let kept = Object.entries(members);
-  if (kept.length > CLOSURE_MAX_MEMBERS) {
-    truncated = true;
-    kept = kept.sort(([ia, da], [ib, db]) => da - db || (ia < ib ? -1 : 1)).slice(0, CLOSURE_MAX_MEMBERS);
+  let grew = false;
+  for (const [id, d] of Object.entries(b.members)) {
+    if (id === a.owner) continue;
+    const known = members[id];
+    if (known === undefined || d < known) {
+      members[id] = d;
+      grew = true;
+    }
   }
-  const keptIds = new Set(kept.map(([id]) => id));
-  keptIds.add(a.pk);
-  const edges = [...new Set([...a.edges, ...b.edges])].filter((e) => {
+  const kept = (e: string) => {
     const { from, to } = parseEdgeKey(e);
-    return keptIds.has(from) && keptIds.has(to);
-  });
-  return { ...a, members: Object.fromEntries(kept.sort(([x], [y]) => (x < y ? -1 : 1))), edges: edges.sort(), truncated };
+    return (from === a.owner || members[from] !== undefined) && (to === a.owner || members[to] !== undefined);
+  };
+  const edges = new Set(a.edges);
+  for (const e of b.edges) {
+    if (edges.has(e) || !kept(e)) continue;
+    edges.add(e);
+    grew = true;
+  }
+  return { closure: { ...a, members, edges: [...edges] }, grew };
+}
+
+export function mergeClosures(a: Closure, b: Closure): Closure {
+  return joinClosures(a, b).closure;
 }
 
 /**
@@ -70,15 +74,10 @@ export function extendThrough(
   dir: ClosureDir,
   neighbour: string,
   link: string,
-  neighbourClosure: ClosureDoc | undefined,
-): ClosureDoc {
+  neighbourClosure: Closure | undefined,
+): Closure {
   const members: Record<string, number> = { [neighbour]: 1 };
   for (const [id, d] of Object.entries(neighbourClosure?.members ?? {}))
     if (id !== owner) members[id] = Math.min(members[id] ?? d + 1, d + 1);
-  return {
-    ...emptyClosure(owner, dir),
-    members,
-    edges: [link, ...(neighbourClosure?.edges ?? [])],
-    truncated: neighbourClosure?.truncated ?? false,
-  };
+  return { owner, dir, members, edges: [link, ...(neighbourClosure?.edges ?? [])] };
 }

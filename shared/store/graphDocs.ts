@@ -1,6 +1,7 @@
 import type { ItemDefinition } from '@azure/cosmos';
 import { CorruptDocumentError } from '../errors.js';
-import { closureDocSchema, closureId, edgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { edgeKey, type ClosureDir } from '../graph/closure.js';
+import { closurePageSchema, legacyClosureSchema, pageId, type StoredClosurePage, type StoredPages } from '../graph/closurePages.js';
 import { edgeId } from '../graph/merge.js';
 import { edgeDocSchema, nodeDocSchema, type EdgeDoc, type EdgeKind, type GraphDoc, type NodeDoc } from '../graph/model.js';
 import { stripSystem, type DocKey } from './reads.js';
@@ -10,8 +11,10 @@ import { stripSystem, type DocKey } from './reads.js';
  * with its source, closures with their owner), validated on the way out: the store is an edge too.
  */
 
-export function parseClosure(raw: unknown): ClosureDoc {
-  const parsed = closureDocSchema.safeParse(stripSystem(raw as Record<string, unknown>));
+/** A closure page as stored (the paged shape, or the one-document shape before it). */
+export function parseClosurePage(raw: unknown): StoredClosurePage {
+  const body = stripSystem(raw as Record<string, unknown>);
+  const parsed = 'shape' in body ? closurePageSchema.safeParse(body) : legacyClosureSchema.safeParse(body);
   if (!parsed.success)
     throw new CorruptDocumentError(`closure document does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
   return parsed.data;
@@ -36,7 +39,7 @@ export interface Link {
 export const nodeKey = (id: string): DocKey => ({ id, pk: id });
 /** The stored copy of a link: the `out` edge, kept with its source. */
 export const edgeCopyKey = (link: Link): DocKey => ({ id: edgeId('out', link.kind as EdgeKind, link.to), pk: link.from });
-export const closureKey = (owner: string, dir: ClosureDir): DocKey => ({ id: closureId(dir), pk: owner });
+export const closureKey = (owner: string, dir: ClosureDir, page = 0): DocKey => ({ id: pageId(dir, page), pk: owner });
 /** A closure as one string, for maps: its owner and direction. */
 export const closureSlot = (owner: string, dir: ClosureDir): string => `${dir}|${owner}`;
 
@@ -45,8 +48,8 @@ export interface GraphKeys {
   nodes?: string[];
   /** The stored copies of these links. */
   edges?: Link[];
-  /** These nodes' closures in one direction. */
-  closures?: { dir: ClosureDir; of: string[] };
+  /** These nodes' closure pages in one direction (page 0, the manifest, unless `pages` says). */
+  closures?: { dir: ClosureDir; of: string[]; pages?: number[] };
 }
 
 /** What a batch found; documents that are not there are left out. */
@@ -55,8 +58,8 @@ export interface GraphDocs {
   nodes: Map<string, NodeDoc>;
   /** By `edgeKey(from, kind, to)`. */
   edges: Map<string, EdgeDoc>;
-  /** By owner node id. */
-  closures: Map<string, ClosureDoc>;
+  /** By owner node id: the pages found, with their ETags. */
+  closures: Map<string, StoredPages>;
 }
 
 /** Sorts raw documents found under the keys of `keys` into typed, keyed maps. */
@@ -73,10 +76,14 @@ export function graphDocsOf(keys: GraphKeys, found: (key: DocKey) => ItemDefinit
     if (doc?.docType === 'edge') out.edges.set(edgeKey(link.from, link.kind, link.to), doc);
   }
   if (keys.closures) {
-    const { dir } = keys.closures;
+    const { dir, pages = [0] } = keys.closures;
     for (const owner of keys.closures.of) {
-      const raw = found(closureKey(owner, dir));
-      if (raw) out.closures.set(owner, parseClosure(raw));
+      const stored: StoredPages = new Map();
+      for (const page of pages) {
+        const raw = found(closureKey(owner, dir, page));
+        if (raw) stored.set(page, { doc: parseClosurePage(raw), etag: raw._etag as string | undefined });
+      }
+      if (stored.size > 0) out.closures.set(owner, stored);
     }
   }
   return out;
@@ -88,6 +95,6 @@ export function docKeysOf(keys: GraphKeys): DocKey[] {
   return [
     ...(keys.nodes ?? []).map(nodeKey),
     ...(keys.edges ?? []).map(edgeCopyKey),
-    ...(closures ? closures.of.map((owner) => closureKey(owner, closures.dir)) : []),
+    ...(closures ? closures.of.flatMap((owner) => (closures.pages ?? [0]).map((page) => closureKey(owner, closures.dir, page))) : []),
   ];
 }

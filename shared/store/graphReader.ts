@@ -1,5 +1,6 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { edgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { edgeKey, type Closure, type ClosureDir } from '../graph/closure.js';
+import { decodeClosure, manifestPages } from '../graph/closurePages.js';
 import type { EdgeDoc, EdgeKind, NodeDoc } from '../graph/model.js';
 import { docKeysOf, graphDocsOf, type GraphDocs, type GraphKeys } from './graphDocs.js';
 import { keyOf, readMany, type StoredDoc } from './reads.js';
@@ -44,11 +45,32 @@ export class GraphReader {
     return (await this.nodes([id])).get(id);
   }
 
-  async closures(ids: string[], dir: ClosureDir): Promise<Map<string, ClosureDoc>> {
-    return (await this.load({ closures: { dir, of: ids } })).closures;
+  /**
+   * Closures by owner: page 0 of each, then the other pages of those that have more, in a second
+   * batch. Checks run after the closure stage has been drained; a page met mid-write still holds
+   * true facts, so the pages found are joined as they are.
+   */
+  async closures(ids: string[], dir: ClosureDir): Promise<Map<string, Closure>> {
+    const heads = (await this.load({ closures: { dir, of: ids } })).closures;
+    const out = new Map<string, Closure>();
+    await Promise.all(
+      [...heads].map(async ([owner, head]) => {
+        const pages = Array.from({ length: manifestPages(head) }, (_, p) => p);
+        const stored = pages.length > 1 ? ((await this.load({ closures: { dir, of: [owner], pages } })).closures.get(owner) ?? head) : head;
+        out.set(
+          owner,
+          decodeClosure(
+            owner,
+            dir,
+            [...stored.values()].map((p) => p.doc),
+          ),
+        );
+      }),
+    );
+    return out;
   }
 
-  async closure(id: string, dir: ClosureDir): Promise<ClosureDoc | undefined> {
+  async closure(id: string, dir: ClosureDir): Promise<Closure | undefined> {
     return (await this.closures([id], dir)).get(id);
   }
 

@@ -1,21 +1,10 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { ConflictStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
-import { emptyClosure, mergeClosures, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { ConflictStoreError, NotFoundStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import { mergeClosures, type Closure, type ClosureDir } from '../graph/closure.js';
+import { decodeClosure, manifestPages, planClosureWrite, type StoredPages } from '../graph/closurePages.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
-import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
-import {
-  closureKey,
-  closureSlot,
-  docKeysOf,
-  edgeCopyKey,
-  graphDocsOf,
-  parseClosure,
-  parseGraphDoc,
-  type GraphDocs,
-  type GraphKeys,
-  type Link,
-} from './graphDocs.js';
+import { closureSlot, docKeysOf, edgeCopyKey, graphDocsOf, parseGraphDoc, type GraphDocs, type GraphKeys, type Link } from './graphDocs.js';
 import { GraphReader } from './graphReader.js';
 import { GraphWriter, type GraphWrite, type WriteResult } from './graphWrites.js';
 import { keyOf, queryPages, readMany } from './reads.js';
@@ -90,46 +79,12 @@ export class GraphStore {
     return this.writer.write(writes);
   }
 
-  /**
-   * The optimistic-concurrency loop every merged document goes through: read, join, write back
-   * only if something changed, guarded by the ETag; a conflict reads again.
-   */
-  private async mergeWith<T extends GraphDoc | ClosureDoc>(
-    doc: T,
-    read: () => Promise<(T & { _etag?: string }) | undefined>,
-    joinDocs: (current: T, incoming: T) => T,
-    what: string,
-  ): Promise<WriteResult> {
-    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
-      await backoff(round);
-      const existing = await read();
-      if (!existing) {
-        if (await this.tryCreate(doc)) return 'created';
-        continue; // someone else created it first: merge into theirs
-      }
-      const { _etag: etag, ...current } = existing;
-      const merged = joinDocs(current as unknown as T, doc);
-      if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
-      try {
-        await metered(this.meter, `replacing ${what}`, () =>
-          this.container.item(doc.id, doc.pk).replace(merged, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {}),
-        );
-        return 'updated';
-      } catch (error) {
-        if (error instanceof PreconditionFailedStoreError) continue; // changed under us: read again
-        throw error;
-      }
-    }
-    // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
-    throw new TransientStoreError(`gave up merging ${what} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
-  }
-
   /** A referenced-but-unseen node: created if absent, otherwise left as it is (one round trip). */
   async ensure(doc: GraphDoc): Promise<WriteResult> {
     return (await this.tryCreate(doc)) ? 'created' : 'unchanged';
   }
 
-  private async tryCreate(doc: GraphDoc | ClosureDoc): Promise<boolean> {
+  private async tryCreate(doc: GraphDoc): Promise<boolean> {
     try {
       await metered(this.meter, `creating ${doc.id} in ${doc.pk}`, () => this.container.items.create(doc));
       return true;
@@ -195,59 +150,103 @@ export class GraphStore {
     return new GraphReader(this.container, this.meter);
   }
 
-  /** The closure documents of a node (validated), or undefined when not computed yet. */
-  async closure(nodeId: string, dir: ClosureDir): Promise<(ClosureDoc & { _etag?: string }) | undefined> {
-    const { id, pk } = closureKey(nodeId, dir);
-    const response = await unlessNotFound(
-      metered(this.meter, `reading the closure of ${nodeId}`, () => this.container.item(id, pk).read<ItemDefinition>()),
-    );
-    if (!response?.resource) return undefined;
-    return { ...parseClosure(response.resource), _etag: response.etag };
-  }
-
-  /** An empty closure for a new node, so "no closure" keeps meaning "not computed yet". */
-  async ensureClosure(owner: string, dir: ClosureDir): Promise<void> {
-    await this.tryCreate(emptyClosure(owner, dir));
-  }
-
-  /** Writes a closure as computed from scratch (rebuilds and migrations). */
-  async putClosure(doc: ClosureDoc): Promise<void> {
-    await metered(this.meter, `writing the closure of ${doc.pk}`, () => this.container.items.upsert(doc));
-  }
-
   /**
-   * Closures of several owners by point reads in one batch, with their ETags (for `writeClosure`);
-   * keyed by `closureSlot(owner, dir)`, missing ones left out. Each read is retried on its own: the
-   * closure stage reads hundreds at once, and one transient failure must not fail them all.
+   * A closure's pages, with their ETags: page 0, then (a second round trip, only for a closure of
+   * more than one page) the pages it names, and `extra` pages (ones found beyond them). Empty
+   * when none is stored. Each read is retried on its own.
    */
-  async closuresOf(
-    slots: Array<{ owner: string; dir: ClosureDir }>,
-    concurrency = 32,
-  ): Promise<Map<string, ClosureDoc & { _etag?: string }>> {
-    const out = new Map<string, ClosureDoc & { _etag?: string }>();
+  async closurePages(owner: string, dir: ClosureDir, extra: readonly number[] = []): Promise<StoredPages> {
+    const read = (pages: number[]) =>
+      withRetry(() => this.readDocs({ closures: { dir, of: [owner], pages } }), `reading the closure of ${owner}`).then(
+        (found) => found.closures.get(owner) ?? new Map<number, never>(),
+      );
+    const stored = await read([0, ...extra]);
+    const more = Array.from({ length: manifestPages(stored) }, (_, p) => p).filter((p) => !stored.has(p));
+    if (more.length > 0) for (const [p, page] of await read(more)) stored.set(p, page);
+    return stored;
+  }
+
+  /** Closures of several owners (their pages, as `closurePages`), keyed by `closureSlot(owner, dir)`. */
+  async closurePagesOf(slots: Array<{ owner: string; dir: ClosureDir }>, concurrency = 32): Promise<Map<string, StoredPages>> {
+    const out = new Map<string, StoredPages>();
     await mapLimited(slots, concurrency, async ({ owner, dir }) => {
-      const key = closureKey(owner, dir);
-      const raw = (await withRetry(() => readMany(this.container, this.meter, [key]), `reading the closure of ${owner}`)).get(keyOf(key));
-      if (raw) out.set(closureSlot(owner, dir), { ...parseClosure(raw), _etag: raw._etag as string | undefined });
+      out.set(closureSlot(owner, dir), await this.closurePages(owner, dir));
     });
     return out;
   }
 
+  /** Some pages of a closure (page 0 among them) in one round trip: what a lookup reads. */
+  async closureSlice(owner: string, dir: ClosureDir, pages: number[]): Promise<StoredPages> {
+    return (await this.readDocs({ closures: { dir, of: [owner], pages } })).closures.get(owner) ?? new Map<number, never>();
+  }
+
+  /** A node's closure in one direction, or undefined when none is stored. */
+  async closure(owner: string, dir: ClosureDir): Promise<Closure | undefined> {
+    const stored = await this.closurePages(owner, dir);
+    return stored.size === 0
+      ? undefined
+      : decodeClosure(
+          owner,
+          dir,
+          [...stored.values()].map((p) => p.doc),
+        );
+  }
+
   /**
-   * Writes a closure computed from the version read with `etag` (created when there was none).
-   * False when another writer got there first; the caller merges into theirs instead.
+   * Takes the stored pages `stored` (as read) to `closure`: the changed pages, each ETag-guarded
+   * (created when new), page 0 last. 'conflict' when another writer changed one meanwhile, with
+   * the page a create found already there (a write that stopped before its manifest).
    */
-  async writeClosure(doc: ClosureDoc, etag: string | undefined): Promise<boolean> {
-    if (etag === undefined) return this.tryCreate(doc);
-    try {
-      await metered(this.meter, `replacing the closure of ${doc.pk}`, () =>
-        this.container.item(doc.id, doc.pk).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof PreconditionFailedStoreError) return false;
-      throw error;
+  async writeClosure(closure: Closure, stored: StoredPages): Promise<{ written: number; conflict?: { page: number } }> {
+    let written = 0;
+    for (const { doc, etag } of planClosureWrite(closure, stored)) {
+      const what = `writing ${doc.id} of ${doc.pk}`;
+      try {
+        if (etag === undefined) await metered(this.meter, what, () => this.container.items.create(doc));
+        else
+          await metered(this.meter, what, () =>
+            this.container.item(doc.id, doc.pk).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } }),
+          );
+        written++;
+      } catch (error) {
+        if (error instanceof PreconditionFailedStoreError || error instanceof ConflictStoreError || error instanceof NotFoundStoreError)
+          return { written, conflict: { page: doc.page } };
+        throw error;
+      }
     }
+    return { written };
+  }
+
+  /**
+   * Brings the stored closure to `next(current)`, reading again after a conflict; 'unchanged' when
+   * there was nothing to write. Pages found beyond the manifest are read from then on, and their
+   * members are true (a write in progress), so they join `current`.
+   */
+  private async rewriteClosure(owner: string, dir: ClosureDir, next: (current: Closure) => Closure): Promise<WriteResult> {
+    const extra = new Set<number>();
+    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      await backoff(round);
+      const stored = await this.closurePages(owner, dir, [...extra]);
+      const current = decodeClosure(
+        owner,
+        dir,
+        [...stored.values()].map((p) => p.doc),
+      );
+      const { written, conflict } = await withRetry(() => this.writeClosure(next(current), stored), `writing the closure of ${owner}`);
+      if (!conflict) return written === 0 ? 'unchanged' : stored.size === 0 ? 'created' : 'updated';
+      if (!stored.has(conflict.page)) extra.add(conflict.page);
+    }
+    throw new TransientStoreError(`gave up writing the closure of ${owner} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
+  }
+
+  /** Merges `closure` into the stored one (a union: nothing another writer added is lost). */
+  async mergeClosure(closure: Closure): Promise<WriteResult> {
+    return this.rewriteClosure(closure.owner, closure.dir, (current) => mergeClosures(current, closure));
+  }
+
+  /** Writes a closure as computed from scratch (rebuilds and migrations), replacing what is stored. */
+  async putClosure(closure: Closure): Promise<void> {
+    await this.rewriteClosure(closure.owner, closure.dir, () => closure);
   }
 
   /**
@@ -280,11 +279,6 @@ export class GraphStore {
         `settling ${id}`,
       );
     });
-  }
-
-  /** Merges `doc` into the stored closure, ETag-guarded; 'unchanged' when it adds nothing. */
-  async mergeClosure(doc: ClosureDoc): Promise<WriteResult> {
-    return this.mergeWith(doc, () => this.closure(doc.pk, doc.dir), mergeClosures, `the closure of ${doc.pk}`);
   }
 
   /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */

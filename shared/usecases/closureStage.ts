@@ -13,7 +13,6 @@ export interface ClosureStageRun {
   batches: number;
   links: number;
   written: number;
-  truncated: number;
   /** Another run held the stage, so this one left the pending links to it. */
   busy: boolean;
 }
@@ -37,7 +36,7 @@ export async function runClosureStage(
   locks: StageLocks,
   options: { wait?: boolean; batchSize?: number } = {},
 ): Promise<ClosureStageRun> {
-  const total: ClosureStageRun = { batches: 0, links: 0, written: 0, truncated: 0, busy: false };
+  const total: ClosureStageRun = { batches: 0, links: 0, written: 0, busy: false };
   for (;;) {
     const release = await locks.lease(CLOSURE_STAGE_LOCK);
     if (!release) {
@@ -50,7 +49,6 @@ export async function runClosureStage(
       total.batches += run.batches;
       total.links += run.links;
       total.written += run.written;
-      total.truncated += run.truncated;
     } finally {
       await release();
     }

@@ -1,14 +1,14 @@
 import {
-  CLOSURE_MAX_MEMBERS,
   edgeKey,
   emptyClosure,
   extendThrough,
+  joinClosures,
   mergeClosures,
   parseEdgeKey,
+  type Closure,
   type ClosureDir,
-  type ClosureDoc,
 } from '../graph/closure.js';
-import { canonicalJson } from '../util/canonicalJson.js';
+import { consistent, decodeClosure, isLegacy, type StoredPages } from '../graph/closurePages.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { closureSlot, type Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
@@ -18,15 +18,14 @@ import { withRetry } from '../store/retry.js';
  * The closure stage: keeping closures current as links arrive, off the capture path. Capture
  * writes a new link's `out` copy with `closurePending` and nudges the closure queue; the stage
  * takes every pending link at once (however many events brought them), propagates them in memory
- * and writes each closure it changed once, then marks the links propagated.
+ * and writes each closure it changed once (only its pages that changed), then marks the links
+ * propagated.
  *
  * A new link from -> to gives `to` everything upstream of `from`, and `from` everything downstream
  * of `to`; when a closure grows, the nodes one hop further in the same direction grow too, and so
- * on (a monotone fixpoint, so order, batching and repetition do not matter). Work per batch is
- * bounded: a closure that could not be brought up to date within the budget is marked truncated,
- * and lookups from it walk instead of trusting it.
+ * on (a monotone fixpoint, so order, batching and repetition do not matter). A batch runs to the
+ * fixpoint: its work is the closures its links change, however large (hubs are paged, not cut).
  */
-export const PROPAGATION_BUDGET = 2000;
 /** Pending links taken per batch. */
 export const STAGE_BATCH = 500;
 
@@ -37,10 +36,15 @@ interface Step {
   dir: ClosureDir;
 }
 
-function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: ClosureDoc | undefined): Step[] {
-  // When owner's upstream closure grew, its children (downstream neighbours) must grow too.
+/**
+ * When owner's upstream closure grew, its children (downstream neighbours) must grow too: those
+ * of links already propagated (in owner's other closure) and those of this batch's links (whose
+ * own steps may have run before this growth, being joined into an earlier merge of their closure).
+ */
+function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: Closure | undefined, batchLinks: Map<string, string[]>): Step[] {
+  const links = new Set([...(other?.edges ?? []), ...(batchLinks.get(`${dir}|${owner}`) ?? [])]);
   const steps: Step[] = [];
-  for (const e of other?.edges ?? []) {
+  for (const e of links) {
     const { from, to } = parseEdgeKey(e);
     if (dir === 'up' && from === owner) steps.push({ owner: to, via: owner, link: e, dir });
     if (dir === 'down' && to === owner) steps.push({ owner: from, via: owner, link: e, dir });
@@ -48,57 +52,95 @@ function neighboursAfterGrowth(owner: string, dir: ClosureDir, other: ClosureDoc
   return steps;
 }
 
+/**
+ * A closure from the stored links, level by level (one query per level): how the stage takes over
+ * a closure stored in the shape before pages that was cut at 5,000 members.
+ */
+export async function closureByWalk(graph: GraphStore, owner: string, dir: ClosureDir): Promise<Closure> {
+  const closure = emptyClosure(owner, dir);
+  const edges = new Set<string>();
+  const seen = new Set([owner]);
+  let frontier = [owner];
+  for (let d = 1; frontier.length > 0; d++) {
+    const found = await withRetry(() => graph.edgesOf(frontier, dir === 'up' ? 'in' : 'out'), `walking the closure of ${owner}`);
+    const next: string[] = [];
+    for (const e of found) {
+      edges.add(edgeKey(e.from, e.kind, e.to));
+      const other = dir === 'up' ? e.from : e.to;
+      if (seen.has(other)) continue;
+      seen.add(other);
+      closure.members[other] = d;
+      next.push(other);
+    }
+    frontier = next;
+  }
+  closure.edges = [...edges];
+  return closure;
+}
+
 /** Closures as one batch sees them: each read at most once, changed in memory, written once. */
 class ClosureBatch {
-  private readonly slots = new Map<string, { doc: ClosureDoc | undefined; etag?: string; stored: string | undefined }>();
+  private readonly slots = new Map<string, { closure: Closure | undefined; stored: StoredPages; changed: boolean }>();
   reads = 0;
 
   constructor(private readonly graph: GraphStore) {}
 
-  /** Reads the closures of `owners` not yet in hand, in one round trip. */
+  /** Reads the closures of `owners` not yet in hand, in one round trip (two for closures of several pages). */
   async load(wanted: Array<{ owner: string; dir: ClosureDir }>): Promise<void> {
     const missing = wanted.filter(({ owner, dir }) => !this.slots.has(closureSlot(owner, dir)));
     if (missing.length === 0) return;
-    const found = await this.graph.closuresOf(missing);
+    const found = await this.graph.closurePagesOf(missing);
     this.reads += missing.length;
-    for (const { owner, dir } of missing) {
-      const slot = closureSlot(owner, dir);
-      const stored = found.get(slot);
-      if (!stored) this.slots.set(slot, { doc: undefined, stored: undefined });
-      else {
-        const { _etag: etag, ...doc } = stored;
-        this.slots.set(slot, { doc, etag, stored: canonicalJson(doc) });
-      }
-    }
+    await Promise.all(
+      missing.map(async ({ owner, dir }) => {
+        const slot = closureSlot(owner, dir);
+        const stored: StoredPages = found.get(slot) ?? new Map<number, never>();
+        const head = stored.get(0)?.doc;
+        if (!head) this.slots.set(slot, { closure: undefined, stored, changed: false });
+        // The shape before pages, cut at 5,000 members: what it holds is not all; walked again.
+        else if (isLegacy(head) && head.truncated)
+          this.slots.set(slot, { closure: await closureByWalk(this.graph, owner, dir), stored, changed: true });
+        else {
+          const closure = decodeClosure(
+            owner,
+            dir,
+            [...stored.values()].map((p) => p.doc),
+          );
+          // Pages met mid-write (or in the shape before pages) are written again, whole and current.
+          this.slots.set(slot, { closure, stored, changed: isLegacy(head) || !consistent(stored) });
+        }
+      }),
+    );
   }
 
-  async get(owner: string, dir: ClosureDir): Promise<ClosureDoc | undefined> {
+  async get(owner: string, dir: ClosureDir): Promise<Closure | undefined> {
     await this.load([{ owner, dir }]);
-    return this.slots.get(closureSlot(owner, dir))?.doc;
+    return this.slots.get(closureSlot(owner, dir))?.closure;
   }
 
-  /** Joins `doc` into the closure in hand; false when it adds nothing. */
-  async merge(doc: ClosureDoc): Promise<boolean> {
+  /** Joins `closure` into the closure in hand; false when it adds nothing. */
+  async merge(closure: Closure): Promise<boolean> {
     // No closure stored means an empty one: the owner has no propagated link in that direction.
-    const current = (await this.get(doc.pk, doc.dir)) ?? emptyClosure(doc.pk, doc.dir);
-    const merged = mergeClosures(current, doc);
-    if (canonicalJson(merged) === canonicalJson(current)) return false;
-    (this.slots.get(closureSlot(doc.pk, doc.dir)) as { doc: ClosureDoc | undefined }).doc = merged;
+    const current = (await this.get(closure.owner, closure.dir)) ?? emptyClosure(closure.owner, closure.dir);
+    const { closure: joined, grew } = joinClosures(current, closure);
+    if (!grew) return false;
+    const slot = this.slots.get(closureSlot(closure.owner, closure.dir)) as { closure: Closure | undefined; changed: boolean };
+    slot.closure = joined;
+    slot.changed = true;
     return true;
   }
 
   /**
-   * Every closure that changed, written once (ETag-guarded). One that another batch changed
-   * meanwhile is merged into theirs: the join is a union, so neither batch's work is lost.
+   * Every closure that changed, written once (its changed pages, ETag-guarded). One that another
+   * batch changed meanwhile is merged into theirs: the join is a union, so neither batch's work is lost.
    */
   async flush(concurrency = 16): Promise<number> {
-    const changed = [...this.slots.values()].filter((s) => s.doc && canonicalJson(s.doc) !== s.stored);
-    await mapLimited(changed, concurrency, async ({ doc, etag }) => {
-      if (!doc) return;
+    const changed = [...this.slots.values()].filter((s) => s.changed && s.closure);
+    await mapLimited(changed, concurrency, async ({ closure, stored }) => {
+      if (!closure) return;
       // Retried on its own; a write that landed before its answer was lost finds its ETag gone and merges (a no-op).
-      await withRetry(async () => {
-        if (!(await this.graph.writeClosure(doc, etag))) await this.graph.mergeClosure(doc);
-      }, `writing the closure of ${doc.pk}`);
+      const { conflict } = await withRetry(() => this.graph.writeClosure(closure, stored), `writing the closure of ${closure.owner}`);
+      if (conflict) await this.graph.mergeClosure(closure);
     });
     return changed.length;
   }
@@ -106,25 +148,25 @@ class ClosureBatch {
 
 /**
  * Propagates `links` into the closures they change, in memory, then writes each changed closure
- * once. Returns how many closure documents were written and which owners ran out of budget.
+ * once. Returns how many closures were written.
  */
-export async function propagateLinks(
-  graph: GraphStore,
-  links: Link[],
-  budget = PROPAGATION_BUDGET,
-): Promise<{ merges: number; written: number; reads: number; truncated: string[] }> {
+export async function propagateLinks(graph: GraphStore, links: Link[]): Promise<{ merges: number; written: number; reads: number }> {
   const batch = new ClosureBatch(graph);
   const queue: Step[] = [];
+  // This batch's links by the end whose growth they carry on: `up|from` and `down|to`.
+  const batchLinks = new Map<string, string[]>();
+  const index = (key: string, link: string) => batchLinks.set(key, [...(batchLinks.get(key) ?? []), link]);
   for (const { from, kind, to } of links) {
     const link = edgeKey(from, kind, to);
     queue.push({ owner: to, via: from, link, dir: 'up' }, { owner: from, via: to, link, dir: 'down' });
+    index(`up|${from}`, link);
+    index(`down|${to}`, link);
   }
   // What the first steps need, in one round trip: each end's closures in both directions.
   await batch.load(
     links.flatMap(({ from, to }) => [from, to].flatMap((owner) => (['up', 'down'] as const).map((dir) => ({ owner, dir })))),
   );
   let merges = 0;
-  const truncated: string[] = [];
   while (queue.length > 0) {
     const step = queue.shift() as Step;
     // Steps into the same closure are one merge: an event linking many nodes to one (a deployment
@@ -134,12 +176,6 @@ export async function propagateLinks(
       const other = queue[i] as Step;
       if (other.owner === step.owner && other.dir === step.dir) same.push(...queue.splice(i, 1));
     }
-    if (merges >= budget) {
-      // Out of budget: say so on the closure instead of leaving it silently short.
-      await batch.merge({ ...emptyClosure(step.owner, step.dir), truncated: true });
-      truncated.push(step.owner);
-      continue;
-    }
     // Each step's via closure in hand (one round trip for those not read yet), joined into one merge.
     await batch.load(same.map((s) => ({ owner: s.via, dir: s.dir })));
     const gained = await Promise.all(same.map(async (s) => extendThrough(s.owner, s.dir, s.via, s.link, await batch.get(s.via, s.dir))));
@@ -148,10 +184,10 @@ export async function propagateLinks(
     if (!grown) continue;
     // Grown: the next hop in the same direction learns of it. Its links are in the other closure.
     const other = await batch.get(step.owner, step.dir === 'up' ? 'down' : 'up');
-    queue.push(...neighboursAfterGrowth(step.owner, step.dir, other));
+    queue.push(...neighboursAfterGrowth(step.owner, step.dir, other, batchLinks));
   }
   const written = await batch.flush();
-  return { merges, written, reads: batch.reads, truncated };
+  return { merges, written, reads: batch.reads };
 }
 
 /**
@@ -162,17 +198,16 @@ export async function propagateLinks(
 export async function maintainClosures(
   graph: GraphStore,
   batchSize = STAGE_BATCH,
-): Promise<{ batches: number; links: number; written: number; truncated: number }> {
-  const total = { batches: 0, links: 0, written: 0, truncated: 0 };
+): Promise<{ batches: number; links: number; written: number }> {
+  const total = { batches: 0, links: 0, written: 0 };
   for (;;) {
     const pending = await withRetry(() => graph.pendingLinks(batchSize), 'reading pending links');
     if (pending.length === 0) return total;
-    const { written, truncated } = await propagateLinks(graph, pending);
+    const { written } = await propagateLinks(graph, pending);
     await graph.settleLinks(pending);
     total.batches++;
     total.links += pending.length;
     total.written += written;
-    total.truncated += truncated.length;
     if (pending.length < batchSize) return total;
   }
 }
@@ -209,11 +244,7 @@ export async function rebuildClosures(graph: GraphStore, onProgress?: (done: num
   return written;
 }
 
-export function closureByBfs(
-  owner: string,
-  dir: ClosureDir,
-  neighbours: (node: string) => Array<{ next: string; link: string }>,
-): ClosureDoc {
+export function closureByBfs(owner: string, dir: ClosureDir, neighbours: (node: string) => Array<{ next: string; link: string }>): Closure {
   const doc = emptyClosure(owner, dir);
   const distance = new Map<string, number>([[owner, 0]]);
   const edges = new Set<string>();
@@ -224,10 +255,6 @@ export function closureByBfs(
       for (const { next: m, link } of neighbours(n)) {
         edges.add(link);
         if (distance.has(m)) continue;
-        if (distance.size - 1 >= CLOSURE_MAX_MEMBERS) {
-          doc.truncated = true;
-          continue;
-        }
         distance.set(m, d);
         next.push(m);
       }

@@ -1,6 +1,7 @@
 import { canSee } from '../access.js';
 import { DomainError } from '../errors.js';
-import { edgeKey, emptyClosure, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../graph/closure.js';
+import { edgeKey, parseEdgeKey, type ClosureDir } from '../graph/closure.js';
+import { consistent, decodePage, isLegacy, manifestPages, PAGE_MEMBERS, pagesFor, type StoredPages } from '../graph/closurePages.js';
 import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
 import { resolveRef } from '../graph/refs.js';
@@ -73,17 +74,87 @@ function closureDirs(direction: Direction): ClosureDir[] {
 /** Pending links a lookup looks at; with more than this, closures are too far behind to check. */
 const PENDING_CHECKED = 1000;
 
-/** The root's closures and the links the closure stage has not propagated yet, in one round trip. */
+/** The root's closure pages an answer page needs and the links the closure stage has not propagated yet. */
 interface ClosureView {
-  closures: Array<ClosureDoc | undefined>;
+  slices: StoredPages[];
   pending: Link[];
 }
 
-function readClosureView(graph: GraphStore, rootId: string, direction: Direction): Promise<ClosureView> {
+/**
+ * The closure pages holding an answer page's members: answer position p (0 = the root) is member
+ * position p of a one-direction closure; both directions interleave, so each is read from its start.
+ */
+function pagesNeeded(direction: Direction, offset: number, maxNodes: number): number[] {
+  return pagesFor(direction === 'both' ? 1 : offset, offset + maxNodes - 1);
+}
+
+function readClosureView(graph: GraphStore, rootId: string, direction: Direction, pages: number[]): Promise<ClosureView> {
   return Promise.all([
-    Promise.all(closureDirs(direction).map((d) => graph.closure(rootId, d))),
+    Promise.all(closureDirs(direction).map((d) => graph.closureSlice(rootId, d, pages))),
     graph.pendingLinks(PENDING_CHECKED + 1),
-  ]).then(([closures, pending]) => ({ closures, pending }));
+  ]).then(([slices, pending]) => ({ slices, pending }));
+}
+
+/** One direction's closure as far as it was read: members with their distance and position, links. */
+interface DirView {
+  dir: ClosureDir;
+  /** [id, distance, position] of the members on the pages read. */
+  entries: Array<[string, number, number]>;
+  edges: string[];
+  /** Members within `depth`: positions 1..total. */
+  total: number;
+  /** Every page read. */
+  complete: boolean;
+}
+
+/** What the pages read say, or undefined when they cannot be trusted (cut before pages, or met mid-write). */
+function dirView(dir: ClosureDir, stored: StoredPages, depth: number): DirView | undefined {
+  const head = stored.get(0)?.doc;
+  const view: DirView = { dir, entries: [], edges: [], total: 0, complete: true };
+  if (!head) return view; // no closure stored: an empty one
+  if (isLegacy(head) && head.truncated) return undefined;
+  if (!consistent(stored)) return undefined;
+  const pages = manifestPages(stored);
+  for (const [page, { doc }] of stored) {
+    if (page >= pages) continue;
+    const { members, edges } = decodePage(doc);
+    members.forEach(([id, d], i) => view.entries.push([id, d, page * PAGE_MEMBERS + i + 1]));
+    view.edges.push(...edges);
+  }
+  view.complete = [...Array(pages).keys()].every((p) => stored.has(p));
+  view.total = isLegacy(head)
+    ? view.entries.filter(([, d]) => d <= depth).length
+    : (head.counts ?? []).slice(0, depth).reduce((a, b) => a + b, 0);
+  return view;
+}
+
+/**
+ * The closures as an answer needs them: the slices read, checked; the rest of the pages (one more
+ * round trip) when the answer needs every member (a kind filter, or pending links to check).
+ * Undefined when a closure cannot be trusted.
+ */
+async function closureViews(
+  graph: GraphStore,
+  rootId: string,
+  dirs: ClosureDir[],
+  view: ClosureView,
+  depth: number,
+  everything: boolean,
+): Promise<DirView[] | undefined> {
+  const slices = await Promise.all(
+    view.slices.map(async (stored, i) => {
+      const dir = dirs[i] as ClosureDir;
+      const missing = [...Array(manifestPages(stored)).keys()].filter((p) => !stored.has(p));
+      // A page met mid-write is read again once, with what else the answer needs.
+      const again = consistent(stored) ? [] : [...stored.keys()];
+      const wanted = [...new Set([...again, ...(everything ? missing : [])])];
+      if (wanted.length === 0) return stored;
+      const more = await graph.closureSlice(rootId, dir, wanted.includes(0) ? wanted : [0, ...wanted]);
+      return new Map([...stored, ...more]);
+    }),
+  );
+  const views = slices.map((stored, i) => dirView(dirs[i] as ClosureDir, stored, depth));
+  return views.every((v): v is DirView => v !== undefined) ? views : undefined;
 }
 
 /**
@@ -92,25 +163,20 @@ function readClosureView(graph: GraphStore, rootId: string, direction: Direction
  * the closure's members (and a -> b downstream, when a is). A chain of pending links is caught
  * by its last link, whose end is already in the closure. No closure stored means an empty one.
  */
-function currentClosures(rootId: string, direction: Direction, view: ClosureView): ClosureDoc[] | undefined {
-  if (view.pending.length > PENDING_CHECKED) return undefined;
-  const dirs = closureDirs(direction);
-  const out: ClosureDoc[] = [];
-  for (const [i, dir] of dirs.entries()) {
-    const closure = view.closures[i] ?? emptyClosure(rootId, dir);
-    if (closure.truncated) return undefined;
-    const reaches = (id: string) => id === rootId || closure.members[id] !== undefined;
-    if (view.pending.some((l) => reaches(dir === 'up' ? l.to : l.from))) return undefined;
-    out.push(closure);
+function current(rootId: string, views: DirView[], pending: Link[]): boolean {
+  for (const view of views) {
+    const members = new Set(view.entries.map(([id]) => id));
+    const reaches = (id: string) => id === rootId || members.has(id);
+    if (pending.some((l) => reaches(view.dir === 'up' ? l.to : l.from))) return false;
   }
-  return out;
+  return true;
 }
 
 /**
- * The answer from precomputed closures: round trip 1 reads the root's closure(s) and the pending
- * links, round trip 2 reads the page's nodes and links in parallel, whatever the depth. Undefined
- * when a closure is behind or truncated, or a filter needs what closures do not hold; the caller
- * then walks.
+ * The answer from precomputed closures: round trip 1 reads the root's closure pages this answer
+ * page needs and the pending links, round trip 2 reads the page's nodes and links in parallel,
+ * whatever the depth and however large the closure. Undefined when a closure is behind or cannot
+ * be trusted, or a filter needs what closures do not hold; the caller then walks.
  */
 async function fromClosures(
   graph: GraphStore,
@@ -120,22 +186,48 @@ async function fromClosures(
   prefetched?: ClosureView,
 ): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
-  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction));
-  const closures = currentClosures(root.id, query.direction, view);
-  if (!closures) return undefined;
-  const distance = new Map<string, number>();
-  const links = new Set<string>();
-  for (const c of closures) {
-    for (const [id, d] of Object.entries(c.members)) if (d <= query.depth) distance.set(id, Math.min(distance.get(id) ?? d, d));
-    for (const e of c.edges) links.add(e);
-  }
+  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction, pagesNeeded(query.direction, offset, query.maxNodes)));
+  if (view.pending.length > PENDING_CHECKED) return undefined;
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
-  const ordered = [...distance.entries()]
-    .filter(([id]) => !kinds || kinds.has(kindOfId(id)))
-    .sort(([a, da], [b, db]) => da - db || (a < b ? -1 : 1));
-  // The root opens the first page; every page holds at most maxNodes nodes.
-  const all: Array<[string, number]> = [[root.id, 0], ...ordered];
-  const page = all.slice(offset, offset + query.maxNodes);
+  // Pending links are checked against every member, and a kind filter needs every member.
+  const views = await closureViews(
+    graph,
+    root.id,
+    closureDirs(query.direction),
+    view,
+    query.depth,
+    kinds !== undefined || view.pending.length > 0,
+  );
+  if (!views || !current(root.id, views, view.pending)) return undefined;
+  const links = new Set(views.flatMap((v) => v.edges));
+  let page: Array<[string, number]>;
+  let more: boolean;
+  const only = views.length === 1 ? (views[0] as DirView) : undefined;
+  if (only && !kinds) {
+    // One direction: answer position p is member position p.
+    const last = Math.min(offset + query.maxNodes - 1, only.total);
+    page = [
+      ...(offset === 0 ? [[root.id, 0] as [string, number]] : []),
+      ...only.entries
+        .filter(([, , p]) => p >= Math.max(1, offset) && p <= last)
+        .sort((a, b) => a[2] - b[2])
+        .map(([id, d]): [string, number] => [id, d]),
+    ];
+    more = only.total + 1 > offset + query.maxNodes;
+  } else {
+    const distance = new Map<string, number>();
+    for (const v of views)
+      for (const [id, d] of v.entries) if (d <= query.depth && id !== root.id) distance.set(id, Math.min(distance.get(id) ?? d, d));
+    const ordered = [...distance.entries()]
+      .filter(([id]) => !kinds || kinds.has(kindOfId(id)))
+      .sort(([a, da], [b, db]) => da - db || (a < b ? -1 : 1));
+    // The root opens the first page; every page holds at most maxNodes nodes.
+    const all: Array<[string, number]> = [[root.id, 0], ...ordered];
+    page = all.slice(offset, offset + query.maxNodes);
+    more = views.every((v) => v.complete)
+      ? all.length > offset + query.maxNodes
+      : views.reduce((a, v) => a + v.total, 0) + 1 > offset + query.maxNodes;
+  }
   const ids = new Set(page.map(([id]) => id));
   const pageLinks = [...links].map(parseEdgeKey).filter((l) => ids.has(l.from) && ids.has(l.to));
   const others = page.filter(([id]) => id !== root.id);
@@ -158,7 +250,6 @@ async function fromClosures(
     const doc = found.edges.get(edgeKey(l.from, l.kind, l.to));
     if (doc && visible.has(l.from) && visible.has(l.to)) edges.push(toLineageEdge(doc));
   }
-  const more = all.length > offset + query.maxNodes;
   const answer: LineageAnswer = {
     root: root.id,
     direction: query.direction,
@@ -185,7 +276,7 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
     candidates.length === 1 && useClosures
       ? await Promise.all([
           resolveRoot(graph, query.ref, query.workspace, query.scope),
-          readClosureView(graph, candidates[0] as string, query.direction),
+          readClosureView(graph, candidates[0] as string, query.direction, pagesNeeded(query.direction, offset, query.maxNodes)),
         ])
       : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
   if (useClosures) {

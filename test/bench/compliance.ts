@@ -14,7 +14,7 @@ import { applyDelta } from '../../shared/usecases/applyDelta.js';
 import { sha256Hex } from '../../shared/util/canonicalJson.js';
 import { toInstant } from '../../shared/util/time.js';
 import { startServerProcess, type ServerProcess } from './lookups.js';
-import { closureDocument, edgeDocuments, generateLookupGraph, nodeDocument, type LookupGraph } from './lookupsGraph.js';
+import { closureOf, closurePages, edgeDocuments, generateLookupGraph, nodeDocument, type LookupGraph } from './lookupsGraph.js';
 import { fixed, heading, int, runSectionAlone, table } from './report.js';
 import { prng } from './stream.js';
 
@@ -119,8 +119,10 @@ async function load(
         yield mirror;
       }
       for (const dir of ['up', 'down'] as const) {
-        counts.closures++;
-        yield closureDocument(g, i, dir);
+        for (const page of closurePages(closureOf(g, i, dir))) {
+          counts.closures++;
+          yield page;
+        }
       }
       if (i % 2000 === 0) progress(`loading graph: ${int(i)} / ${int(g.ids.length)} nodes`);
     }

@@ -6,12 +6,13 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_COSMOS_KEY } from '../../infra/local/embeddedServices.js';
-import { CLOSURE_MAX_MEMBERS, edgeKey, parseEdgeKey, type ClosureDir, type ClosureDoc } from '../../shared/graph/closure.js';
+import { edgeKey, parseEdgeKey, type ClosureDir } from '../../shared/graph/closure.js';
+import { decodePage, isLegacy, PAGE_MEMBERS, type StoredPages } from '../../shared/graph/closurePages.js';
 import { GraphStore } from '../../shared/store/graphStore.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 import { lineage } from '../../shared/usecases/lineage.js';
 import { toLineageEdge, toLineageNode, type LineageEdge, type LineageNode } from '../../shared/usecases/traversal.js';
-import { closureDocument, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
+import { closureOf, closurePages, generateLookupGraph, nodeDocument, outEdgeDocument, type LookupGraph } from './lookupsGraph.js';
 import { fixed, heading, int, mean, percentile, runSectionAlone, table } from './report.js';
 import { recordFigures, round } from './results.js';
 import { prng } from './stream.js';
@@ -27,16 +28,16 @@ import { prng } from './stream.js';
  *   BENCH_LOOKUP_NODES        nodes to generate (default 100000)
  *   BENCH_LOOKUP_ROOTS        roots per measured case (default 50)
  *   BENCH_LOOKUP_CASE_SECONDS time bound per case (default 60)
- *   BENCH_LOOKUP_CONCURRENCY  writes in flight while loading (default 64)
- *   BENCH_LOOKUP_FALLBACK=0   skip the lookup that walks with queries (minutes at this size)
+ *   BENCH_LOOKUP_CONCURRENCY  writes in flight while loading (default 16; each retried on transient errors)
+ *   BENCH_LOOKUP_HUB_PAGES    answer pages read from the hub (the largest shared dataset's downstream; default all)
  *   BENCH_LOOKUP_KEEPALIVE=0  the server closes every connection, as the cosmosdb-server CLI does
  *   BENCH_LOOKUP_RTT_MS       network latency added to every measured request (default 0: loopback)
  */
 const NODES = envInt('BENCH_LOOKUP_NODES', 100_000);
 const ROOTS = envInt('BENCH_LOOKUP_ROOTS', 50);
 const CASE_SECONDS = envInt('BENCH_LOOKUP_CASE_SECONDS', 60);
-const CONCURRENCY = envInt('BENCH_LOOKUP_CONCURRENCY', 64);
-const FALLBACK = process.env.BENCH_LOOKUP_FALLBACK !== '0';
+const CONCURRENCY = envInt('BENCH_LOOKUP_CONCURRENCY', 16);
+const HUB_PAGES = envInt('BENCH_LOOKUP_HUB_PAGES', 1000);
 const KEEPALIVE = process.env.BENCH_LOOKUP_KEEPALIVE !== '0';
 const RTT_MS = process.env.BENCH_LOOKUP_RTT_MS ? envInt('BENCH_LOOKUP_RTT_MS', 0) : 0;
 const MAX_NODES = 500;
@@ -196,21 +197,21 @@ interface Answer {
 interface BaselineAnswer extends Answer {
   /** Round trips by construction (cross-checks the timed count). */
   rounds: number;
-  /** Adjacency read from a truncated closure whose distance-1 members may be cut. */
+  /** Adjacency read from page 0 of a closure with more distance-1 members than a page holds. */
   adjacencyMaybeCut: number;
 }
 
-/** Links between `node` and its direct neighbours in `dir`, from its closure document. */
-function adjacency(doc: ClosureDoc | undefined, node: string, dir: ClosureDir): { links: string[]; maybeCut: boolean } {
-  if (!doc) return { links: [], maybeCut: false };
-  const links = doc.edges.filter((e) => {
+/** Links between `node` and its direct neighbours in `dir`, from page 0 of its closure. */
+function adjacency(stored: StoredPages | undefined, node: string, dir: ClosureDir): { links: string[]; maybeCut: boolean } {
+  const head = stored?.get(0)?.doc;
+  if (!head) return { links: [], maybeCut: false };
+  const links = decodePage(head).edges.filter((e) => {
     const { from, to } = parseEdgeKey(e);
     return dir === 'up' ? to === node : from === node;
   });
-  // closureByBfs keeps every distance-1 member before any farther one: they are complete unless
-  // the cap was reached at distance 1.
-  const members = Object.values(doc.members);
-  const maybeCut = doc.truncated === true && members.length >= CLOSURE_MAX_MEMBERS && members.every((d) => d === 1);
+  // Members nearest first: the distance-1 members, and their links with the owner, are all on
+  // page 0 unless there are more of them than a page holds.
+  const maybeCut = !isLegacy(head) && (head.counts?.[0] ?? 0) > PAGE_MEMBERS;
   return { links, maybeCut };
 }
 
@@ -432,16 +433,52 @@ function nodesCell(r: CaseResult): string {
   return `${fixed(c, 0)} / ${fixed(b, 0)}${pc + pb > 0 ? ` (paged ${pc}/${pb})` : ''}`;
 }
 
+/** Every answer page of one lookup, followed by cursor: round trips and requests of each page, the node ids seen. */
+async function pageThrough(
+  bench: Bench,
+  root: string,
+  depth: number,
+  maxPages: number,
+): Promise<{
+  pages: Array<Sample & { walked: boolean }>;
+  ids: Set<string>;
+  duplicates: number;
+  complete: boolean;
+  answeredFrom: Set<string>;
+}> {
+  const pages: Array<Sample & { walked: boolean }> = [];
+  const ids = new Set<string>();
+  const answeredFrom = new Set<string>();
+  let duplicates = 0;
+  let cursor: string | undefined;
+  do {
+    const { sample: one, answer } = await measure(bench, () =>
+      lineage(bench.graph, { ref: root, direction: 'downstream', depth, maxNodes: MAX_NODES, ...(cursor ? { cursor } : {}) }),
+    );
+    pages.push({ ...one, walked: answer.answeredFrom === 'walk' });
+    answeredFrom.add(answer.answeredFrom);
+    for (const n of answer.nodes) {
+      if (ids.has(n.id)) duplicates++;
+      ids.add(n.id);
+    }
+    cursor = answer.cursor;
+  } while (cursor && pages.length < maxPages);
+  return { pages, ids, duplicates, complete: cursor === undefined, answeredFrom };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading the graph
 
 interface ClosureStats {
-  upEcc: Uint16Array;
-  downEcc: Uint16Array;
-  upSize: Uint16Array;
-  downSize: Uint16Array;
-  upTruncated: Uint8Array;
-  downTruncated: Uint8Array;
+  upEcc: Uint32Array;
+  downEcc: Uint32Array;
+  upSize: Uint32Array;
+  downSize: Uint32Array;
+  /** Closure documents (pages) per closure. */
+  upPages: Uint32Array;
+  downPages: Uint32Array;
+  /** The largest closure page, JSON bytes. */
+  largestPageBytes: number;
   bfsMs: number;
   closureEdges: number;
 }
@@ -453,25 +490,62 @@ interface LoadResult {
   /** Bytes of the documents as JSON, by what they are. */
   bytes: { nodes: number; edges: number; closures: number };
   ms: number;
+  /** Creates tried again after a transient failure (a reset connection, a timeout, 408/429/449/503). */
+  retries: number;
   stats: ClosureStats;
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_SOCKET',
+  408,
+  429,
+  449,
+  500,
+  503,
+]);
+
+/**
+ * One create, tried again on a transient failure with a growing pause: the loader's hundreds of
+ * thousands of writes on a loaded machine meet reset connections (the session before this one lost
+ * the section to one at load 22). A conflict on a retry means the first attempt landed.
+ */
+async function createRetried(container: Container, doc: object, onRetry: () => void): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await container.items.create(doc);
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt > 0 && code === 409) return;
+      if (attempt >= 8 || !TRANSIENT_CODES.has(code as string | number)) throw error;
+      onRetry();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random())));
+    }
+  }
 }
 
 async function load(container: Container, g: LookupGraph, onProgress: (done: number, total: number) => void): Promise<LoadResult> {
   const n = g.ids.length;
   const stats: ClosureStats = {
-    upEcc: new Uint16Array(n),
-    downEcc: new Uint16Array(n),
-    upSize: new Uint16Array(n),
-    downSize: new Uint16Array(n),
-    upTruncated: new Uint8Array(n),
-    downTruncated: new Uint8Array(n),
+    upEcc: new Uint32Array(n),
+    downEcc: new Uint32Array(n),
+    upSize: new Uint32Array(n),
+    downSize: new Uint32Array(n),
+    upPages: new Uint32Array(n),
+    downPages: new Uint32Array(n),
+    largestPageBytes: 0,
     bfsMs: 0,
     closureEdges: 0,
   };
   const counts = { nodes: 0, edges: 0, closures: 0 };
   const bytes = { nodes: 0, edges: 0, closures: 0 };
   const size = (doc: object) => Buffer.byteLength(JSON.stringify(doc));
-  const total = n * 3 + g.edges.length;
+  const total = n + g.edges.length;
   function* documents(): Generator<object> {
     for (let i = 0; i < n; i++) {
       counts.nodes++;
@@ -486,30 +560,36 @@ async function load(container: Container, g: LookupGraph, onProgress: (done: num
       }
       for (const dir of ['up', 'down'] as const) {
         const t0 = performance.now();
-        const doc = closureDocument(g, i, dir);
+        const closure = closureOf(g, i, dir);
+        const pages = closurePages(closure);
         stats.bfsMs += performance.now() - t0;
-        const distances = Object.values(doc.members);
+        const distances = Object.values(closure.members);
         (dir === 'up' ? stats.upEcc : stats.downEcc)[i] = distances.reduce((a, b) => Math.max(a, b), 0);
         (dir === 'up' ? stats.upSize : stats.downSize)[i] = distances.length;
-        (dir === 'up' ? stats.upTruncated : stats.downTruncated)[i] = doc.truncated ? 1 : 0;
-        stats.closureEdges += doc.edges.length;
-        counts.closures++;
-        bytes.closures += size(doc);
-        yield doc;
+        (dir === 'up' ? stats.upPages : stats.downPages)[i] = pages.length;
+        stats.closureEdges += closure.edges.length;
+        for (const page of pages) {
+          counts.closures++;
+          const bytesOfPage = size(page);
+          stats.largestPageBytes = Math.max(stats.largestPageBytes, bytesOfPage);
+          bytes.closures += bytesOfPage;
+          yield page;
+        }
       }
     }
   }
   const docs = documents();
   let written = 0;
+  let retries = 0;
   const start = performance.now();
   const lanes = Array.from({ length: CONCURRENCY }, async () => {
     for (let next = docs.next(); !next.done; next = docs.next()) {
-      await container.items.create(next.value);
-      if (++written % 20_000 === 0) onProgress(written, total);
+      await createRetried(container, next.value, () => retries++);
+      if (++written % 20_000 === 0) onProgress(counts.nodes + counts.edges, total);
     }
   });
   await Promise.all(lanes);
-  return { ...counts, bytes, ms: performance.now() - start, stats };
+  return { ...counts, bytes, ms: performance.now() - start, retries, stats };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -595,49 +675,51 @@ export async function runLookupBench(): Promise<string> {
     console.log(
       `    CPU while loading: bench process ${fixed((loadCpu.user + loadCpu.system) / 1e6, 0)} s, Cosmos server process ${fixed(serverCpu, 0)} s (${cpus().length} cores)`,
     );
-    const sizes = (a: Uint16Array) => {
+    const sizes = (a: Uint32Array) => {
       const sorted = [...a].sort((x, y) => x - y);
       return `${fixed(mean(sorted), 1)} / ${int(percentile(sorted, 50))} / ${int(percentile(sorted, 99))} / ${int(sorted[sorted.length - 1] ?? 0)}`;
     };
-    const truncatedKinds = (flags: Uint8Array) => {
-      const byKind = new Map<string, number>();
-      flags.forEach((f, i) => {
-        if (f) byKind.set(g.nodes[i]?.ref.kind ?? '?', (byKind.get(g.nodes[i]?.ref.kind ?? '?') ?? 0) + 1);
-      });
-      const total = [...byKind.values()].reduce((a, b) => a + b, 0);
-      return total === 0 ? '0' : `${total} (${[...byKind].map(([k, c]) => `${k} ${c}`).join(', ')})`;
-    };
+    const paged = (pages: Uint32Array) => pages.filter((p) => p > 1).length;
+    const maxPages = [...s.upPages, ...s.downPages].reduce((a, b) => Math.max(a, b), 0);
     console.log(
-      `    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (cap ${int(CLOSURE_MAX_MEMBERS)}); links held ${int(s.closureEdges)}`,
+      `    closure members mean / p50 / p99 / max: upstream ${sizes(s.upSize)}, downstream ${sizes(s.downSize)} (none cut); links held ${int(s.closureEdges)}`,
     );
     console.log(`    levels (farthest member) mean / p50 / p99 / max: upstream ${sizes(s.upEcc)}, downstream ${sizes(s.downEcc)}`);
-    console.log(`    truncated closures: upstream ${truncatedKinds(s.upTruncated)}, downstream ${truncatedKinds(s.downTruncated)}`);
+    console.log(
+      `    closures over several pages (${int(PAGE_MEMBERS)} members a page): upstream ${paged(s.upPages)}, downstream ${paged(s.downPages)}; ` +
+        `most pages ${maxPages}; largest page ${fixed(s.largestPageBytes / 1024, 0)} KB (Cosmos DB's item limit: 2 MB)`,
+    );
+    if (loaded.retries > 0) console.log(`    creates tried again after a transient failure: ${int(loaded.retries)}`);
     // The graph as the product stores it holds both copies of each link (out with its source, in
     // with its target, the same size); only the out copies are loaded here.
     const graphBytes = loaded.bytes.nodes + 2 * loaded.bytes.edges;
     const storageRatio = loaded.bytes.closures / graphBytes;
+    const toNodes = loaded.bytes.closures / loaded.bytes.nodes;
     console.log(
       `    storage (JSON bytes): nodes ${mb(loaded.bytes.nodes)}, links ${mb(2 * loaded.bytes.edges)} (both copies), closures ${mb(loaded.bytes.closures)}: ` +
-        `closures are ${fixed(storageRatio, 2)}x the graph they describe`,
+        `closures are ${fixed(toNodes, 2)}x the nodes, ${fixed(storageRatio, 2)}x nodes and links`,
     );
 
     // Roots.
     const random = prng(4242);
     const all = g.ids.map((_, i) => i);
     const deepModels = g.roles.models.filter((m) => (s.upEcc[m.node] ?? 0) >= 50).map((m) => m.node);
-    const deepOutputs = all.filter(
-      (i) => (s.downEcc[i] ?? 0) >= 50 && !s.downTruncated[i] && ['storage', 'data'].includes(g.nodes[i]?.ref.kind ?? ''),
-    );
-    const sharedComplete = g.roles.sharedData.filter((i) => !s.downTruncated[i] && (s.downSize[i] ?? 0) > 0);
-    const sharedTruncated = g.roles.sharedData.filter((i) => s.downTruncated[i]).sort((a, b) => jobsOf(a) - jobsOf(b));
+    const deepOutputs = all.filter((i) => (s.downEcc[i] ?? 0) >= 50 && ['storage', 'data'].includes(g.nodes[i]?.ref.kind ?? ''));
+    const sharedWithDownstream = g.roles.sharedData.filter((i) => (s.downSize[i] ?? 0) > 0);
     const ids = (list: number[]) => list.map((i) => g.ids[i] as string);
     const upRoots = ids(sample(deepModels, ROOTS, random));
     const anyRoots = ids(sample(all, ROOTS, random));
     const downRoots = ids(sample(deepOutputs, ROOTS, random));
-    const sharedRoots = ids(sample(sharedComplete, ROOTS, random));
+    const sharedRoots = ids(sample(sharedWithDownstream, ROOTS, random));
+    // The hub: the shared dataset version with the most downstream (issue 17: past 5,000 members it used to be cut).
+    const hub = g.roles.sharedData.reduce(
+      (best, i) => ((s.downSize[i] ?? 0) > (s.downSize[best] ?? 0) ? i : best),
+      g.roles.sharedData[0] as number,
+    );
     console.log(
-      `  roots: ${int(deepModels.length)} model versions with >= 50 levels upstream, ${int(deepOutputs.length)} storage/data nodes with >= 50 levels downstream ` +
-        `(closure complete), ${sharedComplete.length} shared dataset versions with a complete downstream closure, ${sharedTruncated.length} with a truncated one`,
+      `  roots: ${int(deepModels.length)} model versions with >= 50 levels upstream, ${int(deepOutputs.length)} storage/data nodes with >= 50 levels downstream, ` +
+        `${sharedWithDownstream.length} shared dataset versions; the hub: a shared dataset version read by ${int(jobsOf(hub))} jobs, ` +
+        `${int(s.downSize[hub] ?? 0)} members downstream over ${s.downPages[hub] ?? 0} closure pages`,
     );
     console.log(
       `  each case: up to ${ROOTS} roots (seeded sample), at most ${CASE_SECONDS} s, one lookup at a time, closure path and baseline alternating; maxNodes ${MAX_NODES}`,
@@ -668,23 +750,9 @@ export async function runLookupBench(): Promise<string> {
       progress(`shared dataset downstream depth ${depth}`);
       results.push(await runCase(bench, 'shared dataset version (complete closure), downstream', 'downstream', depth, sharedRoots));
     }
-    // The truncated closure: lineage() walks level by level with queries, and on the embedded
-    // server every query page scans the whole container, so one root and one depth only.
-    const fallbackRoot = sharedTruncated[0];
-    if (FALLBACK && fallbackRoot !== undefined) {
-      progress('truncated shared dataset downstream depth 10');
-      // Baseline first: a query the SDK gave up on may keep the single-threaded server busy.
-      results.push(
-        await runCase(
-          bench,
-          `shared dataset version read by ${int(jobsOf(fallbackRoot))} jobs (TRUNCATED closure), downstream`,
-          'downstream',
-          10,
-          ids([fallbackRoot]),
-          { seconds: 1, baselineFirst: true },
-        ),
-      );
-    }
+    progress('the hub, downstream depth 10, page by page');
+    const hubPaging = await pageThrough(bench, g.ids[hub] as string, 10, HUB_PAGES);
+    const hubExpected = Object.entries(closureOf(g, hub, 'down').members).filter(([, d]) => d <= 10).length + 1;
     if (tty) process.stderr.write('\r\x1b[K');
 
     console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = StoreMeter;');
@@ -732,40 +800,29 @@ export async function runLookupBench(): Promise<string> {
     const same = results.reduce((a, r) => a + r.sameNodes, 0);
     console.log(`\n  answers: ${same} of ${compared} complete (not paged) answers have the same node set by both paths`);
     for (const r of results) {
-      if (r.walked > 0) {
-        const pages = r.closure.map((x) => x.queryPages);
+      if (r.walked > 0) console.log(`  ${r.label}, depth ${r.depth}: ${r.walked} lookups answered by walking (answeredFrom: walk)`);
+      for (const f of r.failures)
         console.log(
-          `  ${r.label}, depth ${r.depth}: the closure is truncated, so lineage() walked level by level with queries ` +
-            `(${spread(pages)} query pages; each page scans the whole container on the embedded server, so this latency measures\n` +
-            `    the stand-in, not Cosmos DB)`,
+          `  ${r.label}, depth ${r.depth}: the ${f.path === 'closure' ? 'lineage() call' : 'baseline'} FAILED after ${fixed(f.ms / 1000, 1)} s: ${f.error.split('\n')[0]}`,
         );
-      }
-      for (const f of r.failures) {
+      if (r.adjacencyMaybeCut > 0)
         console.log(
-          `  ${r.label}, depth ${r.depth}: the ${f.path === 'closure' ? 'lineage() call' : 'baseline'} FAILED after ${fixed(f.ms / 1000, 1)} s: ${f.error.split('\n')[0]}` +
-            (f.path === 'closure'
-              ? `\n    (the closure is truncated, so lineage() walks: after the root and its closure, one edge query and one node query per level,\n` +
-                `    each one or more pages. The embedded server scans all ${int(docs)} documents for every query page and did not answer within the\n` +
-                `    SDK's 60 s request timeout: this measures the stand-in, not Cosmos DB, where such a query is served from the index)`
-              : ''),
+          `  ${r.label}, depth ${r.depth}: the baseline read adjacency from page 0 of ${r.adjacencyMaybeCut} closures with more distance-1 members than a page holds`,
         );
-      }
-      if (r.walked > 0 || r.failures.some((f) => f.path === 'closure')) {
-        console.log(
-          `    the baseline read the root's distance-1 members from the same truncated closure: ` +
-            (r.adjacencyMaybeCut > 0
-              ? 'they may be cut (the cap was reached at distance 1)'
-              : 'complete (fewer than the cap are at distance 1; the cut is farther out)'),
-        );
-      }
       if (r.baselineRoundsMismatch > 0)
         console.log(
           `  note: ${r.label} depth ${r.depth}: timed round trips differ from the baseline's own count in ${r.baselineRoundsMismatch} lookups`,
         );
     }
-    if (FALLBACK && fallbackRoot === undefined)
-      console.log('  no shared dataset version has a truncated downstream closure at this size: the walking fallback was not measured');
-    if (!FALLBACK) console.log('  BENCH_LOOKUP_FALLBACK=0: the lookup from a truncated closure (walks with queries) was not measured');
+    const hubRounds = hubPaging.pages.map((x) => x.rounds);
+    const hubNodes = hubPaging.ids.size;
+    console.log(
+      `\n  the hub (${int(s.downSize[hub] ?? 0)} members downstream, ${s.downPages[hub] ?? 0} closure pages), downstream depth 10, ${MAX_NODES} nodes an answer page, ` +
+        `followed by cursor: ${hubPaging.pages.length} answer pages${hubPaging.complete ? ' (all)' : ''}, round trips per page ${spread(hubRounds)}, ` +
+        `requests per page ${spread(hubPaging.pages.map((x) => x.requests))}, answered from ${[...hubPaging.answeredFrom].join(' and ')}; ` +
+        `${int(hubNodes)} distinct nodes${hubPaging.complete ? ` against ${int(hubExpected)} expected (root and members within depth 10, by BFS in memory): ${hubNodes === hubExpected && hubPaging.duplicates === 0 ? 'exact' : `NOT EXACT (${hubPaging.duplicates} repeated)`}` : ''}; ` +
+        `p50/p95/max ms per page ${latency(hubPaging.pages)}`,
+    );
     console.log(
       "  baseline adjacency = the distance-1 links of each frontier node's closure document (a whole closure document per frontier node,",
     );
@@ -814,14 +871,24 @@ export async function runLookupBench(): Promise<string> {
         nodes: g.ids.length,
         roundTrips: roundTripsAt((r) => r.closure),
         roundTripsHopByHop: roundTripsAt((r) => r.baseline),
-        walkedFromTruncatedClosures: results.reduce((a, r) => a + r.walked, 0),
+        walked: results.reduce((a, r) => a + r.walked, 0) + hubPaging.pages.filter((x) => x.walked).length,
+        hub: {
+          membersDownstream: s.downSize[hub] ?? 0,
+          closurePages: s.downPages[hub] ?? 0,
+          answerPages: hubPaging.pages.length,
+          roundTripsPerPage: hubRounds.length === 0 ? null : Math.max(...hubRounds),
+          requestsPerPage: round(mean(hubPaging.pages.map((x) => x.requests))),
+          exact: hubPaging.complete ? hubNodes === hubExpected && hubPaging.duplicates === 0 : null,
+        },
       },
       closures: {
         storageRatio: round(storageRatio),
         // What issue 17 first measured (3.7x): closures against the node documents alone.
-        storageRatioToNodesOnly: round(loaded.bytes.closures / loaded.bytes.nodes),
+        storageRatioToNodesOnly: round(toNodes),
         bytes: { nodes: loaded.bytes.nodes, links: 2 * loaded.bytes.edges, closures: loaded.bytes.closures },
-        truncated: s.upTruncated.reduce((a, b) => a + b, 0) + s.downTruncated.reduce((a, b) => a + b, 0),
+        documents: loaded.closures,
+        pagedClosures: paged(s.upPages) + paged(s.downPages),
+        largestPageBytes: s.largestPageBytes,
       },
     });
     return summary;

@@ -1,4 +1,5 @@
-import { edgeKey, type ClosureDir, type ClosureDoc } from '../../shared/graph/closure.js';
+import { edgeKey, type Closure, type ClosureDir } from '../../shared/graph/closure.js';
+import { freshPages, type ClosurePage } from '../../shared/graph/closurePages.js';
 import { closureByBfs } from '../../shared/usecases/closures.js';
 import { assertedNode, edgePair } from '../../shared/graph/merge.js';
 import {
@@ -32,8 +33,8 @@ import { prng } from './stream.js';
  *     deployment per recent model version, drift signals on v1 datasets.
  *
  * Node and edge documents are built with the product's own constructors (`assertedNode`,
- * `edgePair`), closures with `closureByBfs`, so what the bench stores is what capture and the closure
- * stage would.
+ * `edgePair`), closures with `closureByBfs` laid out in pages by `freshPages`, so what the bench stores
+ * is what capture and the closure stage would.
  */
 
 export type PipelineClass = 'short' | 'medium' | 'deep' | 'finetune';
@@ -487,7 +488,7 @@ export function outEdgeDocument(g: LookupGraph, e: number): EdgeDoc {
   return edgeDocuments(g, e)[0];
 }
 
-export function closureDocument(g: LookupGraph, i: number, dir: ClosureDir): ClosureDoc {
+export function closureOf(g: LookupGraph, i: number, dir: ClosureDir): Closure {
   const neighbours =
     dir === 'up'
       ? (id: string) =>
@@ -501,4 +502,12 @@ export function closureDocument(g: LookupGraph, i: number, dir: ClosureDir): Clo
             link: g.links[e] as string,
           }));
   return closureByBfs(g.ids[i] as string, dir, neighbours);
+}
+
+/**
+ * The closure documents (pages) of a node in one direction, as the closure stage stores them: none
+ * when nothing is linked that way (the stage writes closures only for the ends of links).
+ */
+export function closurePages(closure: Closure): ClosurePage[] {
+  return Object.keys(closure.members).length === 0 ? [] : freshPages(closure);
 }
