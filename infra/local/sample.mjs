@@ -160,9 +160,12 @@ console.log(
 
 const copy = await get('/api/lineage', registryCopy);
 console.log(`\nWhere did the registry's credit-default:2 come from? (HTTP ${copy.status})`);
-const where = Object.fromEntries(
-  (copy.body.nodes ?? []).map((n) => [n.id, `${n.kind} ${n.label} (${n.workspace ? n.workspace.split('/').pop() : 'registry'})`]),
-);
+// Where each node lives: its workspace, its registry (registry assets are keyed azureml://registries/NAME/…), or neither (commits, storage).
+const home = (n) =>
+  n.workspace
+    ? ` (${n.workspace.split('/').pop()})`
+    : (/^azureml:\/\/registries\/([^/]+)\//.exec(n.key ?? '')?.[1] ?? '').replace(/.+/, ' (registry $&)');
+const where = Object.fromEntries((copy.body.nodes ?? []).map((n) => [n.id, `${n.kind} ${n.label}${home(n)}`]));
 for (const e of copy.body.edges ?? []) console.log(`  ${where[e.from]} --${e.kind}--> ${where[e.to]}`);
 
 console.log(`\nFull JSON: curl '${base}/api/lineage?${new URLSearchParams(q1)}'`);

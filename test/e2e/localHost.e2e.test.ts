@@ -218,7 +218,7 @@ describe('local host', () => {
     // The registry copy, read from the registry the Activity Log record names, is linked to the
     // workspace version it was promoted from, and its lineage reaches back through it.
     expect(output).toContain("Where did the registry's credit-default:2 come from? (HTTP 200)");
-    expect(output).toContain('model credit-default:2 (ws-credit) --copiedTo--> model credit-default:2 (registry)');
+    expect(output).toContain('model credit-default:2 (ws-credit) --copiedTo--> model credit-default:2 (registry contoso-ml-registry)');
     expect(output).toContain('job credit-train-20240415 (ws-credit) --produced--> model credit-default:2 (ws-credit)');
     const promoted = (await (await get(lineageUrl({ ref: `${SAMPLE_IDS.models.v2}`, direction: 'downstream', depth: '1' }))).json()) as {
       nodes: Array<{ id: string; key: string; placeholder: boolean }>;
