@@ -6,6 +6,7 @@ import { loadSettings } from '../../shared/config.js';
 import { buildServices, getServices, type Services } from '../../shared/composition.js';
 import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { CONTAINERS, container, createCosmosClient, ensureCosmos } from '../../shared/store/cosmosClient.js';
+import { enrich } from '../../shared/usecases/enrich.js';
 
 /** Settings for the run's embedded Cosmos server and Azurite, with a database and container of one's own. */
 export function testSettings(overrides: Record<string, string> = {}): Settings {
@@ -73,6 +74,25 @@ export async function takeEnrichmentMessages(services: Services): Promise<Enrich
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
   }
+}
+
+/**
+ * Works the enrichment queue (Azurite) until it is empty, as enrichResource does; how many
+ * messages it ran. Throws if the follow-ups never come to rest.
+ */
+export async function enrichUntilRest(services: Services): Promise<number> {
+  const queue = services.enrichmentQueue.client;
+  let worked = 0;
+  for (let round = 0; round < 60; round++) {
+    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
+    if (batch.length === 0) return worked;
+    for (const m of batch) {
+      await enrich(services.enrich, JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
+      await queue.deleteMessage(m.messageId, m.popReceipt);
+      worked++;
+    }
+  }
+  throw new Error('the enrichment queue did not come to rest');
 }
 
 /** The app settings a function handler reads to reach the stores, as in Azure. */

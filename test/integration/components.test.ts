@@ -3,10 +3,9 @@ import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azur
 import { SAMPLE_IDS } from '../../infra/local/azureMlStandIn/sampleWorkspace.js';
 import type { Services } from '../../shared/composition.js';
 import { nodeId, parseArmId, parseRegistryUri, type NodeRef } from '../../shared/graph/keys.js';
-import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
 import { lineage } from '../../shared/usecases/lineage.js';
-import { freshServices } from '../helpers/stores.js';
+import { enrichUntilRest, freshServices } from '../helpers/stores.js';
 
 /**
  * Components through the REST enrichment against the stand-in: real HTTP, real stores (embedded
@@ -31,20 +30,6 @@ async function servicesWith(registries: string[]): Promise<Services> {
   return services;
 }
 
-/** Works the enrichment queue (Azurite) until it is empty, as enrichResource does. */
-async function drain(services: Services): Promise<void> {
-  const queue = services.enrichmentQueue.client;
-  for (let round = 0; round < 60; round++) {
-    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
-    if (batch.length === 0) return;
-    for (const m of batch) {
-      await enrich(services.enrich, JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
-      await queue.deleteMessage(m.messageId, m.popReceipt);
-    }
-  }
-  throw new Error('the enrichment queue did not come to rest');
-}
-
 const idOf = (ref: NodeRef) => nodeId(ref.kind, ref.key);
 const componentRequests = () => standIn.requests.map((r) => r.path.split('?')[0] ?? '').filter((p) => /\/components\//i.test(p));
 
@@ -52,7 +37,7 @@ describe('component versions', () => {
   it('the sample’s train step: its workspace component is read, linked to the step, with the code and environment its spec names', async () => {
     const services = await servicesWith([]);
     await enrich(services.enrich, { kind: 'job', armId: ids.jobs.train });
-    await drain(services);
+    await enrichUntilRest(services);
     const component = parseArmId(ids.components.train)!;
     const node = await services.graph.readNode(idOf(component));
     expect(node).toMatchObject({ kind: 'component', placeholder: false, label: component.label });
@@ -111,7 +96,7 @@ describe('component versions', () => {
     const listed = await servicesWith([ids.registry]);
     setUp();
     await enrich(listed.enrich, { kind: 'job', armId: `${ids.workspace}/jobs/${stepName}` });
-    await drain(listed);
+    await enrichUntilRest(listed);
     const component = parseRegistryUri('azureml://registries/contoso-ml-registry/components/score-batch/versions/2')!;
     const node = await listed.graph.readNode(idOf(component));
     expect(node).toMatchObject({ kind: 'component', placeholder: false, workspace: null, label: 'score-batch:2' });
@@ -128,7 +113,7 @@ describe('component versions', () => {
     const unlisted = await servicesWith([]);
     setUp();
     await enrich(unlisted.enrich, { kind: 'job', armId: `${ids.workspace}/jobs/${stepName}` });
-    await drain(unlisted);
+    await enrichUntilRest(unlisted);
     expect(await unlisted.graph.readNode(idOf(component))).toMatchObject({ placeholder: true });
     expect(componentRequests()).toEqual([]);
   });

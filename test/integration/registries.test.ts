@@ -3,13 +3,12 @@ import { startAzureMlStandIn, type AzureMlStandIn } from '../../infra/local/azur
 import { SAMPLE_IDS } from '../../infra/local/azureMlStandIn/sampleWorkspace.js';
 import type { Services } from '../../shared/composition.js';
 import { nodeId, parseArmId, parseRegistryUri, type NodeRef } from '../../shared/graph/keys.js';
-import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import { captureMonitorMessage } from '../../shared/usecases/captureMonitorMessage.js';
 import { enrich } from '../../shared/usecases/enrich.js';
 import { lineage } from '../../shared/usecases/lineage.js';
 import { modelProfile } from '../../shared/usecases/modelProfile.js';
 import { reproduce } from '../../shared/usecases/reproduce.js';
-import { freshServices } from '../helpers/stores.js';
+import { enrichUntilRest, freshServices } from '../helpers/stores.js';
 
 /**
  * Registries through the REST enrichment against the stand-in: real HTTP, real stores (embedded
@@ -33,22 +32,6 @@ async function servicesWith(registries: string[]): Promise<Services> {
   return services;
 }
 
-/** Works the enrichment queue (Azurite) until it is empty, as enrichResource does. */
-async function drain(services: Services): Promise<number> {
-  const queue = services.enrichmentQueue.client;
-  let worked = 0;
-  for (let round = 0; round < 60; round++) {
-    const { receivedMessageItems: batch } = await queue.receiveMessages({ numberOfMessages: 32 });
-    if (batch.length === 0) return worked;
-    for (const m of batch) {
-      await enrich(services.enrich, JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as EnrichmentMessage);
-      await queue.deleteMessage(m.messageId, m.popReceipt);
-      worked++;
-    }
-  }
-  throw new Error('the enrichment queue did not come to rest');
-}
-
 const idOf = (ref: NodeRef) => nodeId(ref.kind, ref.key);
 const baseline = parseRegistryUri(ids.registryModelUri)!;
 const bureau = parseRegistryUri(ids.registryDataUri)!;
@@ -61,7 +44,7 @@ describe('registry assets named by azureml://registries/… URIs', () => {
     // The training step takes the registry's baseline model, the prep step its bureau data.
     await enrich(services.enrich, { kind: 'job', armId: ids.jobs.train });
     await enrich(services.enrich, { kind: 'job', armId: ids.jobs.prep });
-    await drain(services);
+    await enrichUntilRest(services);
     const model = await services.graph.readNode(idOf(baseline));
     expect(model).toMatchObject({ placeholder: false, workspace: null, label: 'credit-baseline:1' });
     expect(model?.facts.modelType?.value).toBe('mlflow_model');
@@ -85,7 +68,7 @@ describe('registry assets named by azureml://registries/… URIs', () => {
   it('stay placeholders when their registry is not listed (a name alone does not say where to read it)', async () => {
     const services = await servicesWith([]);
     await enrich(services.enrich, { kind: 'job', armId: ids.jobs.train });
-    await drain(services);
+    await enrichUntilRest(services);
     expect(await services.graph.readNode(idOf(baseline))).toMatchObject({ placeholder: true });
     expect(registryRequests()).toEqual([]);
   });
@@ -104,7 +87,7 @@ describe('registry assets named by azureml://registries/… URIs', () => {
       properties: { ...v1.properties, tags: { base_model: ids.registryModelUri }, jobName: null },
     });
     await enrich(services.enrich, { kind: 'model', armId: fineTuned });
-    await drain(services);
+    await enrichUntilRest(services);
     const up = await lineage(services.graph, { ref: fineTuned, direction: 'upstream', depth: 6, maxNodes: 200 });
     const label = Object.fromEntries(up.nodes.map((n) => [n.id, `${n.label}${n.workspace ? '' : ' (registry)'}`]));
     const edges = up.edges.map((e) => `${label[e.from]} -${e.kind}-> ${label[e.to]}`);
@@ -143,7 +126,7 @@ describe('registry assets named by azureml://registries/… URIs', () => {
       },
     });
     await enrich(services.enrich, { kind: 'job', armId: ids.jobs.train });
-    await drain(services);
+    await enrichUntilRest(services);
     const asked = registryRequests();
     expect(asked.length).toBeGreaterThan(0); // the sample's own registry inputs were read
     expect(asked.filter((p) => /\.\.|%/.test(p ?? ''))).toEqual([]);
@@ -163,7 +146,7 @@ describe('registry ids in Activity Log records', () => {
       properties: {},
     };
     expect(await captureMonitorMessage(services.capture, { records: [record] }, {})).toMatchObject({ records: 1, projected: 1 });
-    await drain(services);
+    await enrichUntilRest(services);
     const copy = await services.graph.readNode(idOf(promoted));
     expect(copy).toMatchObject({ placeholder: false, workspace: null, label: 'credit-default:2' });
     const origin = await services.graph.edgesOf([idOf(promoted)], 'in');
