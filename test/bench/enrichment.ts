@@ -589,7 +589,7 @@ async function printMlflowCost(services: Services, standIn: AzureMlStandIn, firs
   const jobsIn = (r: Round) => r.kinds.get('job')?.distinct.size ?? 0;
   console.log(
     table(
-      ['', 'jobs enriched', 'runs/get answered', 'MLflow requests', 'MLflow requests/job'],
+      ['', 'jobs enriched', 'mlflowRun messages (a run is fetched in its job message)', 'MLflow requests', 'MLflow requests/job'],
       [
         [
           '(a) first delivery',
