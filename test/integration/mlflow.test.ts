@@ -5,6 +5,7 @@ import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
 import type { GraphStore } from '../../shared/store/graphStore.js';
 import { enrich } from '../../shared/usecases/enrich.js';
+import { graphSnapshot } from '../helpers/graph.js';
 import { freshServices, takeEnrichmentMessages } from '../helpers/stores.js';
 
 /** A job's MLflow run through the enrichment queue, against the stand-in's MLflow tracking server: real HTTP, real stores. */
@@ -66,6 +67,21 @@ describe('MLflow enrichment', () => {
     expect(JSON.stringify(runAnswer)).toContain('/api/2.0/mlflow/runs/get?run_id=credit-train-20240501');
     expect(job?.facts.jobType?.hash).toBe(outcome.status === 'projected' ? outcome.hash : '');
     expect(job?.facts.metrics?.hash).not.toBe(job?.facts.jobType?.hash);
+  });
+
+  it('the job and its run projected in one write leave the graph that two messages leave', async () => {
+    const now = () => new Date('2024-06-01T00:00:00Z');
+    const together = await freshServices({ AZUREML_MANAGEMENT_ENDPOINT: standIn.url }, now);
+    await enrich(together.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    // Without an MLflow client the job's message queues the run's, as it did before runs came along.
+    const apart = await freshServices({ AZUREML_MANAGEMENT_ENDPOINT: standIn.url }, now);
+    await enrich({ ...apart.enrich, mlflow: undefined }, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    const runs = (await takeEnrichmentMessages(apart)).filter((m) => m.kind === 'mlflowRun');
+    expect(runs).toHaveLength(1);
+    await enrich(apart.enrich, runs[0] as EnrichmentMessage);
+    const graph = await graphSnapshot(together);
+    expect(graph.some((doc) => doc.includes('"mlflowRun"'))).toBe(true);
+    expect(graph).toEqual(await graphSnapshot(apart));
   });
 
   it("when the run cannot be fetched with the job, the job is projected and the run's own message is queued", async () => {
