@@ -302,7 +302,7 @@ function purpose(label: string): string {
  * capture and enrichment apart; then what they would be with a writer that reads a call's
  * documents in one request and writes them in one more.
  */
-function printBreakdown(first: Round, again: Round): void {
+function printBreakdown(first: Round, again: Round): number {
   const rounds: Array<[string, Round]> = [
     ['first delivery', first],
     ['redelivery', again],
@@ -369,6 +369,7 @@ function printBreakdown(first: Round, again: Round): void {
       .map(([label, r]) => `${label} ${fixed(estimate(r) / r.events, 2)} Cosmos requests/event incl. enrichment`)
       .join('; ')}`,
   );
+  return estimate(first) / first.events;
 }
 
 /** Per-record cost of captureMonitorMessage, by record label and normalized status. */
@@ -543,7 +544,7 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     const first = await captureAndDrain(services, standIn, events);
     const again = await captureAndDrain(services, standIn, events);
     printEnrichment(first, again);
-    printBreakdown(first, again);
+    const withBulkWriter = printBreakdown(first, again);
 
     console.log(`\n  b. Event Hubs capture: captureMonitorMessage over generated Azure Monitor messages (traffic-log heavy)`);
     const run = await captureMessages(services, messages);
@@ -561,6 +562,8 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     recordFigures({
       capture: {
         requestsPerEventWithEnrichment: cosmosPerEvent(first),
+        // Estimated: the same run with a writer of one request for a call's reads and one for its writes.
+        requestsPerEventWithEnrichmentOneReadOneWritePerWriterCall: round(withBulkWriter, 1),
         requestsPerEventWithEnrichmentRedelivery: cosmosPerEvent(again),
         requestsPerEventWithEnrichmentAndClosures: round((first.captureCosmos + first.drainCosmos + first.stageCosmos) / first.events, 1),
         restRequestsPerEventWithEnrichment: round(first.restClient / first.events, 1),
