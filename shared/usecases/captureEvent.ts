@@ -398,12 +398,11 @@ async function finishProjection(
     await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
-  const follow = options.followUp !== false && hops <= MAX_ENRICHMENT_HOPS;
   const asked = new Set(normalized.enrich.map((m) => m.armId.toLowerCase()));
   const registryAssets = deps.registries ? registryFollowUps(normalized.delta, deps.registries) : [];
   const enrich = [...normalized.enrich, ...registryAssets.filter((m) => !asked.has(m.armId.toLowerCase()))];
-  if (follow && deps.enrichments && enrich.length > 0) {
-    const sink = deps.enrichments;
+  const sink = deps.enrichments;
+  if (sink && followsLinks(deps, options) && enrich.length > 0) {
     await withRetry(
       () =>
         sink.enqueue(
@@ -427,6 +426,11 @@ async function finishProjection(
     enqueued,
     queuedParts: fanOut ? rest.length : 0,
   };
+}
+
+/** Whether a capture with these options queues its follow-ups: links are followed MAX_ENRICHMENT_HOPS deep. */
+export function followsLinks(deps: Pick<CaptureDeps, 'enrichments'>, options: CaptureOptions): boolean {
+  return deps.enrichments !== undefined && options.followUp !== false && (options.hops ?? 0) + 1 <= MAX_ENRICHMENT_HOPS;
 }
 
 /**

@@ -7,7 +7,15 @@ import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
 import { resolveAssetRef } from '../ingest/rest/assetRefs.js';
 import { workspaceOf } from '../ingest/payload.js';
 import { isRecord } from '../util/isRecord.js';
-import { captureEvent, logEvent, projectLogged, type CaptureDeps, type CaptureOptions, type CaptureOutcome } from './captureEvent.js';
+import {
+  captureEvent,
+  followsLinks,
+  logEvent,
+  projectLogged,
+  type CaptureDeps,
+  type CaptureOptions,
+  type CaptureOutcome,
+} from './captureEvent.js';
 
 export interface EnrichDeps extends CaptureDeps {
   arm: ArmClient;
@@ -91,8 +99,8 @@ async function captureJob(
 ): Promise<EnrichOutcome> {
   const logged = await logEvent(deps, observation, captureOptions);
   if ('status' in logged) return logged;
-  const runs = logged.normalized.enrich.filter((m) => m.kind === 'mlflowRun');
-  const run = runs[0];
+  // Fetched where its message would have been queued: links followed, within the hop bound.
+  const run = followsLinks(deps, captureOptions) ? logged.normalized.enrich.find((m) => m.kind === 'mlflowRun') : undefined;
   if (!run || !deps.mlflow) return first(await projectLogged(deps, [logged]));
   const job = { ...logged, normalized: { ...logged.normalized, enrich: logged.normalized.enrich.filter((m) => m !== run) } };
   const fetched = await fetchRun(deps, run, options.redelivered === true).catch(() => undefined);
