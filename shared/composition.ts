@@ -30,6 +30,7 @@ import type { EnrichDeps } from './usecases/enrich.js';
 import type { OperationDeps } from './operations/operations.js';
 import { appOrigin } from './util/explorerLinks.js';
 import { isLoopbackHttp } from './util/loopback.js';
+import { BoundedMap } from './util/boundedMap.js';
 import { buildTlog, type TlogServices } from './tlogServices.js';
 
 /**
@@ -70,6 +71,9 @@ function azureCredential(): Promise<TokenCredential> {
   credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
   return credential;
 }
+
+/** Enrichment answers remembered as captured, per process (about 200 bytes each). */
+const CAPTURED_ANSWERS_KEPT = 10_000;
 
 export async function buildServices(settings: Settings, meter = new StoreMeter()): Promise<Services> {
   const cosmos = await createCosmosClient(settings);
@@ -119,7 +123,9 @@ export async function buildServices(settings: Settings, meter = new StoreMeter()
       ? { publisher: new EventHubPublisher(settings.OPENLINEAGE_EVENTHUB_CONNECTION, settings.OPENLINEAGE_EVENTHUB_NAME, azureCredential) }
       : {}),
   };
-  const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION };
+  // Answers this process captured: an unchanged one fetched again is known done without a request.
+  const captured = new BoundedMap<string, { eventId: string; eventType: string }>(CAPTURED_ANSWERS_KEPT);
+  const enrich: EnrichDeps = { ...capture, arm, mlflow, apiVersion: settings.AZUREML_API_VERSION, captured };
   const tlog = buildTlog(settings, cosmos, blobs, meter, azureCredential);
   const complianceBlobs = new ComplianceBlobs(blobs.getContainerClient(settings.COMPLIANCE_CONTAINER));
   const compliance: ComplianceRunDeps = {

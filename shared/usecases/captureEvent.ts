@@ -15,7 +15,8 @@ import { redactEvent } from '../privacy/redactEvent.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { registryFollowUps, type RegistryDirectory } from '../ingest/followUps.js';
 import { toInstant } from '../util/time.js';
-import { applyDelta, type ApplyResult } from './applyDelta.js';
+import type { BoundedMap } from '../util/boundedMap.js';
+import { applyDelta, applyDeltas, type ApplyResult } from './applyDelta.js';
 import { normalize, type Normalized } from '../ingest/normalize.js';
 import { splitDelta } from '../graph/split.js';
 import type { GraphDelta } from '../graph/model.js';
@@ -62,6 +63,12 @@ export interface CaptureDeps {
    * without it, every part is projected inline (the CLI and benches, which answer no webhook).
    */
   fanOut?: FanOutSink;
+  /**
+   * Evidence this process logged and projected, and whose links it followed (content hash to event
+   * id and type), so an enrichment answer fetched again unchanged costs no request: what the event
+   * log's conflict would say. A bounded memory; an answer it forgot costs that one request.
+   */
+  captured?: BoundedMap<string, { eventId: string; eventType: string }>;
 }
 
 const DEFAULT_RULES = parseApprovalRules(DEFAULT_APPROVAL_RULES);
@@ -151,49 +158,113 @@ export async function captureEvent(deps: CaptureDeps, received: unknown, options
 }
 
 /** `captureEvent` for an event already prepared (the Event Hubs path keeps it for its fallback letter). */
-export async function capturePrepared(
-  deps: CaptureDeps,
-  { raw, hash, found }: PreparedEvent,
-  options: CaptureOptions = {},
-): Promise<CaptureOutcome> {
-  const { channel = 'eventgrid', delivery } = options;
+export async function capturePrepared(deps: CaptureDeps, prepared: PreparedEvent, options: CaptureOptions = {}): Promise<CaptureOutcome> {
+  const logged = await logPrepared(deps, prepared, options);
+  return 'status' in logged ? logged : ((await projectLogged(deps, [logged]))[0] as CaptureOutcome);
+}
+
+/**
+ * An event logged raw and found to project, whose graph work is still to do: `projectLogged` does
+ * it, for several such events in one graph write when they arrived together (an enrichment
+ * message's answers).
+ */
+export interface LoggedEvent {
+  raw: unknown;
+  hash: string;
+  normalized: Extract<Normalized, { status: 'project' }>;
+  duplicate: boolean;
+  receivedAt: string;
+  sniffed: ReturnType<typeof sniffEnvelope>;
+  options: CaptureOptions;
+}
+
+/** What became of an event before its projection: a final outcome, or what is left to do. */
+export type Logged = CaptureOutcome | LoggedEvent;
+
+/**
+ * `captureEvent` up to the projection: identities sealed, the event logged raw and validated, or
+ * dead-lettered, ignored, or found already done; otherwise what `projectLogged` is to project.
+ */
+export async function logEvent(deps: CaptureDeps, received: unknown, options: CaptureOptions = {}): Promise<Logged> {
+  return logPrepared(deps, prepareEvent(received, deps), options);
+}
+
+async function logPrepared(deps: CaptureDeps, { raw, hash, found }: PreparedEvent, options: CaptureOptions): Promise<Logged> {
+  // This process logged and projected the same evidence, and followed its links: what the event
+  // log's conflict would say, known without asking it.
+  const done = options.redoDuplicates === false ? deps.captured?.get(hash) : undefined;
+  if (done) return { status: 'projected', hash, ...done, duplicate: true, writes: noWrites(), enqueued: 0, queuedParts: 0 };
+  const { channel = 'eventgrid' } = options;
   // People named in identity fields are sealed in the identity vault before anything is stored,
   // so every identity hash a store holds can be revealed.
   const vault = deps.identities;
   if (vault && found.size > 0) await withRetry(() => vault.remember(found), 'sealing identities');
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
-  const refuse = async (message: string, duplicate: boolean): Promise<CaptureOutcome> => {
-    const reason = `The event is ${message}; it was not projected.`;
-    const issues = [{ path: '(event)', message }];
-    const { id: eventId, type: eventType } = sniffed;
-    await withRetry(
-      () => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }),
-      'writing a dead letter',
-    );
-    return { status: 'dead-lettered', hash, eventId, eventType, duplicate, reason, issues };
-  };
   const depth = jsonDepth(raw);
   // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
   if (depth > MAX_EVENT_DEPTH)
-    return refuse(`nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`, false);
+    return refuse(
+      deps,
+      { raw, hash, sniffed, receivedAt, options },
+      `nested ${depth} levels deep, deeper than ${MAX_EVENT_DEPTH} levels (the store keeps documents up to 128)`,
+      false,
+    );
   try {
-    return await logAndProject(deps, { raw, hash }, options, sniffed, receivedAt);
+    const logged = await logAndNormalize(deps, { raw, hash }, options, sniffed, receivedAt);
+    remember(deps, logged);
+    return logged;
   } catch (error) {
-    // Too large, or malformed to the store: every redelivery would fail the same way (only
-    // transient failures are worth one), so the event completes as a dead letter that says so.
-    if (!isPermanentStoreRefusal(error)) throw error;
-    return refuse(`refused by the store, which no retry changes (${error.message.slice(0, 300)})`, false);
+    return refusedByStore(deps, { raw, hash, sniffed, receivedAt, options }, error);
   }
 }
 
-async function logAndProject(
+/** An event the store refused, or one too deep to store: dead-lettered whole, with the reason. */
+async function refuse(
+  deps: CaptureDeps,
+  { raw, hash, sniffed, receivedAt, options }: Pick<LoggedEvent, 'raw' | 'hash' | 'sniffed' | 'receivedAt' | 'options'>,
+  message: string,
+  duplicate: boolean,
+): Promise<CaptureOutcome> {
+  const { channel = 'eventgrid', delivery } = options;
+  const reason = `The event is ${message}; it was not projected.`;
+  const issues = [{ path: '(event)', message }];
+  const { id: eventId, type: eventType } = sniffed;
+  await withRetry(
+    () => deps.deadLetters.put({ hash, channel, receivedAt, reason, issues, eventId, eventType, delivery, body: raw }),
+    'writing a dead letter',
+  );
+  return { status: 'dead-lettered', hash, eventId, eventType, duplicate, reason, issues };
+}
+
+/**
+ * Too large, or malformed to the store: every redelivery would fail the same way (only transient
+ * failures are worth one), so the event completes as a dead letter that says so.
+ */
+async function refusedByStore(
+  deps: CaptureDeps,
+  event: Pick<LoggedEvent, 'raw' | 'hash' | 'sniffed' | 'receivedAt' | 'options'>,
+  error: unknown,
+): Promise<CaptureOutcome> {
+  if (!isPermanentStoreRefusal(error)) throw error;
+  return refuse(deps, event, `refused by the store, which no retry changes (${error.message.slice(0, 300)})`, false);
+}
+
+/** A projected event is known done in this process (`captured`), so the same evidence again costs nothing. */
+function remember(deps: CaptureDeps, logged: Logged): void {
+  if ('status' in logged && logged.status === 'projected')
+    deps.captured?.set(logged.hash, { eventId: logged.eventId, eventType: logged.eventType });
+}
+
+const noWrites = (): ApplyResult => ({ created: 0, updated: 0, unchanged: 0, newLinks: 0 });
+
+async function logAndNormalize(
   deps: CaptureDeps,
   { raw, hash }: Pick<PreparedEvent, 'raw' | 'hash'>,
   options: CaptureOptions,
   sniffed: ReturnType<typeof sniffEnvelope>,
   receivedAt: string,
-): Promise<CaptureOutcome> {
+): Promise<Logged> {
   const { channel = 'eventgrid', delivery } = options;
   let appends = 0;
   const logged = await withRetry(() => {
@@ -233,33 +304,73 @@ async function logAndProject(
     // Kept in the raw log so a later version can project it by replaying; not an error.
     return { status: 'ignored', hash, eventId: normalized.eventId, eventType: normalized.eventType, duplicate, reason: normalized.reason };
   }
-
   if (!redo) {
-    return {
-      status: 'projected',
-      hash,
-      eventId: normalized.eventId,
-      eventType: normalized.eventType,
-      duplicate,
-      writes: { created: 0, updated: 0, unchanged: 0, newLinks: 0 },
-      enqueued: 0,
-      queuedParts: 0,
-    };
+    const { eventId, eventType } = normalized;
+    return { status: 'projected', hash, eventId, eventType, duplicate, writes: noWrites(), enqueued: 0, queuedParts: 0 };
   }
+  return { raw, hash, normalized, duplicate, receivedAt, sniffed, options };
+}
 
-  const { delta, prov } = projectionOf(deps, normalized, { channel, hash, receivedAt, delivery });
-  // An event naming many resources is cut into parts: the first is projected here, the rest are
-  // queued, so the answer comes back in time whatever the size (Event Grid waits 30 seconds).
-  const [first, ...rest] = splitDelta(delta);
+/**
+ * The graph work of logged events: their first parts in one graph write (so documents they share
+ * are read and written once), then each one's queued or inline remaining parts, closure nudge,
+ * prediction request, OpenLineage announcement and follow-ups. An outcome for each, in order.
+ */
+export async function projectLogged(deps: CaptureDeps, events: readonly LoggedEvent[]): Promise<CaptureOutcome[]> {
+  const work = events.map((event) => {
+    const { channel = 'eventgrid', delivery } = event.options;
+    const { hash, receivedAt } = event;
+    const { delta, prov } = projectionOf(deps, event.normalized, { channel, hash, receivedAt, delivery });
+    // An event naming many resources is cut into parts: the first is projected here, the rest are
+    // queued, so the answer comes back in time whatever the size (Event Grid waits 30 seconds).
+    const [first, ...rest] = splitDelta(delta);
+    return { event, prov, first: first as GraphDelta, rest };
+  });
+  let firstWrites: ApplyResult[];
+  try {
+    const what = events.map((e) => `${e.normalized.eventType} ${e.normalized.eventId}`).join(', ');
+    firstWrites = await withRetry(
+      () =>
+        applyDeltas(
+          deps.graph,
+          work.map(({ first, prov }) => ({ delta: first, prov })),
+        ),
+      `projecting ${what}`,
+    );
+  } catch (error) {
+    return Promise.all(events.map((event) => refusedByStore(deps, event, error)));
+  }
+  const outcomes: CaptureOutcome[] = [];
+  for (const [i, { event, prov, first, rest }] of work.entries()) {
+    try {
+      const outcome = await finishProjection(deps, event, prov, first, rest, firstWrites[i] as ApplyResult);
+      remember(deps, outcome);
+      outcomes.push(outcome);
+    } catch (error) {
+      outcomes.push(await refusedByStore(deps, event, error));
+    }
+  }
+  return outcomes;
+}
+
+/** What follows an event's first part: its other parts, the closure nudge, prediction requests, OpenLineage and follow-ups. */
+async function finishProjection(
+  deps: CaptureDeps,
+  { hash, normalized, duplicate, receivedAt, options }: LoggedEvent,
+  prov: Provenance,
+  first: GraphDelta,
+  rest: readonly GraphDelta[],
+  writes: ApplyResult,
+): Promise<CaptureOutcome> {
+  const { channel = 'eventgrid' } = options;
   // Links created by any attempt (a retried attempt finds them there): the closure stage's work.
-  let newLinks = 0;
+  let newLinks = writes.newLinks;
   const project = async (part: GraphDelta, what: string): Promise<ApplyResult> =>
     withRetry(async () => {
       const result = await applyDelta(deps.graph, part, prov);
       newLinks += result.newLinks;
       return result;
     }, what);
-  const writes = await project(first as GraphDelta, `projecting ${normalized.eventType} ${normalized.eventId}`);
   const fanOut = deps.fanOut;
   if (rest.length > 0 && fanOut) {
     const parts = rest.length + 1;
@@ -272,7 +383,7 @@ async function logAndProject(
   }
   // Queued parts nudge the closure stage themselves (fanOut.ts). A redelivery nudges again: the
   // first delivery may have stored links and crashed before this.
-  await nudgeClosures(deps, newLinks, duplicate && (first as GraphDelta).edges.length > 0, normalized.eventId);
+  await nudgeClosures(deps, newLinks, duplicate && first.edges.length > 0, normalized.eventId);
   const { predictionRequest } = normalized;
   if (predictionRequest && deps.predictionRequests) {
     const predictionRequests = deps.predictionRequests;
@@ -287,12 +398,11 @@ async function logAndProject(
     await publishOpenLineage(deps.graph, deps.publisher, normalized.delta, deps.now());
   let enqueued = 0;
   const hops = (options.hops ?? 0) + 1;
-  const follow = options.followUp !== false && redo && hops <= MAX_ENRICHMENT_HOPS;
   const asked = new Set(normalized.enrich.map((m) => m.armId.toLowerCase()));
   const registryAssets = deps.registries ? registryFollowUps(normalized.delta, deps.registries) : [];
   const enrich = [...normalized.enrich, ...registryAssets.filter((m) => !asked.has(m.armId.toLowerCase()))];
-  if (follow && deps.enrichments && enrich.length > 0) {
-    const sink = deps.enrichments;
+  const sink = deps.enrichments;
+  if (sink && followsLinks(deps, options) && enrich.length > 0) {
     await withRetry(
       () =>
         sink.enqueue(
@@ -316,6 +426,11 @@ async function logAndProject(
     enqueued,
     queuedParts: fanOut ? rest.length : 0,
   };
+}
+
+/** Whether a capture with these options queues its follow-ups: links are followed MAX_ENRICHMENT_HOPS deep. */
+export function followsLinks(deps: Pick<CaptureDeps, 'enrichments'>, options: CaptureOptions): boolean {
+  return deps.enrichments !== undefined && options.followUp !== false && (options.hops ?? 0) + 1 <= MAX_ENRICHMENT_HOPS;
 }
 
 /**

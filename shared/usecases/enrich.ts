@@ -7,7 +7,15 @@ import type { EnrichmentMessage } from '../ingest/enrichmentMessage.js';
 import { resolveAssetRef } from '../ingest/rest/assetRefs.js';
 import { workspaceOf } from '../ingest/payload.js';
 import { isRecord } from '../util/isRecord.js';
-import { captureEvent, type CaptureDeps, type CaptureOutcome } from './captureEvent.js';
+import {
+  captureEvent,
+  followsLinks,
+  logEvent,
+  projectLogged,
+  type CaptureDeps,
+  type CaptureOptions,
+  type CaptureOutcome,
+} from './captureEvent.js';
 
 export interface EnrichDeps extends CaptureDeps {
   arm: ArmClient;
@@ -71,8 +79,38 @@ export async function enrich(
       if (fetched.status === 200) observation.datastores = [{ armId: datastore, resource: fetched.body }];
     }
   }
-  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true });
+  const captureOptions = { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true };
+  if (message.kind === 'job') return captureJob(deps, observation, captureOptions, options);
+  return captureEvent(deps, observation, captureOptions);
 }
+
+/**
+ * A job's answer, and for a finished job its MLflow run, fetched in the same message: both logged
+ * raw as answers of their own, projected in one graph write (the job's node and the run's inputs
+ * are read and written once), instead of a second message that would read the job's node to see
+ * whether its run was captured and write it again. When the run cannot be fetched now, its own
+ * message is queued as before, so its retries do not hold up the job's lineage.
+ */
+async function captureJob(
+  deps: EnrichDeps,
+  observation: RestObservation,
+  captureOptions: CaptureOptions,
+  options: { redelivered?: boolean },
+): Promise<EnrichOutcome> {
+  const logged = await logEvent(deps, observation, captureOptions);
+  if ('status' in logged) return logged;
+  // Fetched where its message would have been queued: links followed, within the hop bound.
+  const run = followsLinks(deps, captureOptions) ? logged.normalized.enrich.find((m) => m.kind === 'mlflowRun') : undefined;
+  if (!run || !deps.mlflow) return first(await projectLogged(deps, [logged]));
+  const job = { ...logged, normalized: { ...logged.normalized, enrich: logged.normalized.enrich.filter((m) => m !== run) } };
+  const fetched = await fetchRun(deps, run, options.redelivered === true).catch(() => undefined);
+  if (fetched === undefined) return first(await projectLogged(deps, [logged]));
+  if ('captured' in fetched) return first(await projectLogged(deps, [job]));
+  const answer = await logEvent(deps, fetched, { ...captureOptions, hops: (captureOptions.hops ?? 0) + 1 });
+  return first(await projectLogged(deps, 'status' in answer ? [job] : [job, answer]));
+}
+
+const first = (outcomes: readonly CaptureOutcome[]): CaptureOutcome => outcomes[0] as CaptureOutcome;
 
 /**
  * A job's MLflow run: one runs/get, logged raw and projected like any REST answer. A run already
@@ -80,19 +118,39 @@ export async function enrich(
  * a redelivered message or a job seen again costs no request.
  */
 async function enrichMlflowRun(deps: EnrichDeps, message: EnrichmentMessage, options: { redelivered?: boolean }): Promise<EnrichOutcome> {
-  const mlflow = deps.mlflow;
-  if (!mlflow) return { status: 'skipped', reason: 'no MLflow client configured' };
+  const job = parseArmId(message.armId);
+  if (!deps.mlflow) return { status: 'skipped', reason: 'no MLflow client configured' };
+  if (job?.kind !== 'job' || !workspaceOf(message.armId))
+    return { status: 'skipped', reason: `${message.armId} is not the ARM id of a job` };
+  const observation = await fetchRun(deps, message, true);
+  if ('captured' in observation)
+    return { status: 'skipped', reason: `run ${job.label} was captured ${observation.captured.toLowerCase()}` };
+  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true });
+}
+
+/**
+ * The answer to a job's runs/get; with `checkStored`, the run's status instead when the stored job
+ * already holds its run as finished. The check reads the job's node, so it is done only where the
+ * run may have been captured: for a run's own message, and when a job's message is redelivered.
+ */
+async function fetchRun(
+  deps: EnrichDeps,
+  message: EnrichmentMessage,
+  checkStored: boolean,
+): Promise<RestObservation | { captured: string }> {
   const job = parseArmId(message.armId);
   const ws = workspaceOf(message.armId)?.ws;
-  if (job?.kind !== 'job' || !ws) return { status: 'skipped', reason: `${message.armId} is not the ARM id of a job` };
-  const stored = (await deps.graph.readNode(nodeId(job.kind, job.key)))?.facts.mlflowRun?.value;
-  if (isRecord(stored) && typeof stored.status === 'string' && FINISHED_RUN_STATUSES.has(stored.status))
-    return { status: 'skipped', reason: `run ${job.label} was captured ${stored.status.toLowerCase()}` };
-
+  const mlflow = deps.mlflow;
+  if (job?.kind !== 'job' || !ws || !mlflow) throw new Error(`${message.armId}: no MLflow run to fetch`);
+  if (checkStored) {
+    const stored = (await deps.graph.readNode(nodeId(job.kind, job.key)))?.facts.mlflowRun?.value;
+    if (isRecord(stored) && typeof stored.status === 'string' && FINISHED_RUN_STATUSES.has(stored.status))
+      return { captured: stored.status };
+  }
   const trackingUri = message.trackingUri ?? (await workspaceTrackingUri(deps, ws.key));
   const response = await mlflow.getRun(trackingUri, job.label);
   const resource = response.status === 200 ? response.body : undefined;
-  const observation: RestObservation = {
+  return {
     kind: 'mlflowRun',
     armId: message.armId,
     apiVersion: MLFLOW_API_VERSION,
@@ -102,7 +160,6 @@ async function enrichMlflowRun(deps: EnrichDeps, message: EnrichmentMessage, opt
     // A finished run is the same evidence however often it is fetched; anything else is dated.
     ...(isFinishedRun(resource) ? {} : { fetchedAt: deps.now().toISOString() }),
   };
-  return captureEvent(deps, observation, { channel: 'rest', hops: message.hops ?? 0, redoDuplicates: options.redelivered === true });
 }
 
 /** The workspace's `mlFlowTrackingUri`, for jobs that do not name their Tracking service. */

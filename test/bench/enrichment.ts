@@ -16,6 +16,7 @@ import { enrich } from '../../shared/usecases/enrich.js';
 import { maintainClosures } from '../../shared/usecases/closures.js';
 import { monitorStream, type MonitorMessage } from './monitorStream.js';
 import { fixed, heading, int, mean, runSectionAlone, table } from './report.js';
+import { RequestBreakdown } from './requestBreakdown.js';
 import { recordFigures, round } from './results.js';
 
 /**
@@ -94,6 +95,8 @@ interface Round {
   queue: { sent: number; receives: number; deletes: number };
   failures: string[];
   ms: number;
+  /** Its Cosmos requests by store call and operation, capture and enrichment apart. */
+  breakdown: RequestBreakdown;
 }
 
 function bump<K>(map: Map<K, number>, key: K, by = 1): void {
@@ -124,12 +127,15 @@ async function captureAndDrain(
     queue: { sent: 0, receives: 0, deletes: 0 },
     failures: [],
     ms: 0,
+    breakdown: new RequestBreakdown(services.meter),
   };
+  const captureDeps = round.breakdown.instrument(services.capture);
+  const enrichDeps = round.breakdown.instrument(services.enrich);
 
   // Byte-for-byte copies, as a redelivery would bring them.
   for (const event of events.map((e) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>)) {
     const before = services.meter.storeRequests;
-    const outcome = await captureEvent(services.capture, event, { channel: 'eventgrid' });
+    const outcome = await captureEvent(captureDeps, event, { channel: 'eventgrid' });
     round.captureCosmos += services.meter.storeRequests - before;
     bump(round.captureOutcomes, outcome.status === 'projected' && outcome.duplicate ? 'projected (duplicate)' : outcome.status);
     if (outcome.status === 'projected') round.captureEnqueued += outcome.enqueued;
@@ -161,8 +167,9 @@ async function captureAndDrain(
         round.kinds.set(request.kind, cost);
         const rest0 = services.arm.requests;
         const cosmos0 = services.meter.storeRequests;
+        round.breakdown.phase = request.kind;
         try {
-          const outcome = await enrich(services.enrich, request);
+          const outcome = await enrich(enrichDeps, request);
           const followUps = outcome.status === 'listed' ? outcome.followUps : outcome.status === 'projected' ? outcome.enqueued : 0;
           cost.followUps += followUps;
           if (outcome.status === 'projected') cost.docs += outcome.writes.created + outcome.writes.updated + outcome.writes.unchanged;
@@ -274,6 +281,95 @@ function printEnrichment(first: Round, again: Round): void {
       ]),
     ),
   );
+}
+
+const CAPTURE = (phase: string) => phase === 'capture';
+const ENRICHMENT = (phase: string) => phase !== 'capture';
+
+/** What a store call's requests were for, in the report's words. */
+function purpose(label: string): string {
+  if (label.startsWith('eventLog.append ')) return label.endsWith(' 409') ? 'event log: answer already logged (409)' : 'event log: append';
+  if (label.startsWith('graph.write ')) {
+    const operation = label.slice('graph.write '.length);
+    return operation.startsWith('read') ? `graph writer: point reads (${operation})` : `graph writer: writes (${operation})`;
+  }
+  if (label.startsWith('graph.readNode ')) return `node reads outside the writer (${label.slice('graph.readNode '.length)})`;
+  return label;
+}
+
+/**
+ * Section 4a's Cosmos requests by what they were for, per Event Grid event and per REST answer,
+ * capture and enrichment apart; then what they would be with a writer that reads a call's
+ * documents in one request and writes them in one more.
+ */
+function printBreakdown(first: Round, again: Round): number {
+  const rounds: Array<[string, Round]> = [
+    ['first delivery', first],
+    ['redelivery', again],
+  ];
+  const purposes = [...new Set(rounds.flatMap(([, r]) => [...r.breakdown.requests.keys()].map(purpose)))].sort();
+  const of = (r: Round, phase: (p: string) => boolean, p?: string) => r.breakdown.total(phase, (l) => p === undefined || purpose(l) === p);
+  const cells = (f: (r: Round) => [number, number]) =>
+    rounds.flatMap(([, r]) => {
+      const [capture, enrichment] = f(r);
+      return [fixed(capture / r.events, 2), fixed(enrichment / r.events, 2), fixed(enrichment / Math.max(1, r.restClient), 2)];
+    });
+  console.log('\n  Cosmos requests by what they were for (first delivery | redelivery): per Event Grid event in capture, per');
+  console.log('  Event Grid event in enrichment, and per REST answer in enrichment (one message at a time, each store call metered)');
+  console.log(
+    table(
+      ['', ...rounds.flatMap(([label]) => [`${label}: capture/event`, 'enrichment/event', 'enrichment/REST answer'])],
+      [
+        ...purposes.map((p) => [p, ...cells((r) => [of(r, CAPTURE, p), of(r, ENRICHMENT, p)])]),
+        ['not attributed to a store call', ...cells((r) => [r.captureCosmos - of(r, CAPTURE), r.drainCosmos - of(r, ENRICHMENT)])],
+        ['all', ...cells((r) => [r.captureCosmos, r.drainCosmos])],
+      ],
+    ),
+  );
+  const kinds = [...first.kinds.keys()];
+  const writerReads = (l: string) => l.startsWith('graph.write read');
+  const writerWrites = (l: string) => l.startsWith('graph.write ') && !writerReads(l);
+  const log = (l: string) => l.startsWith('eventLog.');
+  console.log('\n  ... by kind of enrichment message, first delivery: requests per message');
+  console.log(
+    table(
+      ['kind', 'messages', 'event log', 'writer reads', 'writer writes', 'other', 'write() calls', 'documents/call'],
+      kinds.map((k) => {
+        const n = first.kinds.get(k)?.processed ?? 0;
+        const kind = (p: string) => p === k;
+        const calls = first.breakdown.writes(kind);
+        const all = first.kinds.get(k)?.cosmos ?? 0;
+        const known = (l: string) => log(l) || l.startsWith('graph.write ');
+        return [
+          k,
+          int(n),
+          fixed(first.breakdown.total(kind, log) / n, 2),
+          fixed(first.breakdown.total(kind, writerReads) / n, 2),
+          fixed(first.breakdown.total(kind, writerWrites) / n, 2),
+          fixed((all - first.breakdown.total(kind, known)) / n, 2),
+          int(calls.length),
+          calls.length === 0 ? '-' : fixed(mean(calls.map((c) => c.docs)), 1),
+        ];
+      }),
+    ),
+  );
+  const everything = () => true;
+  const estimate = (r: Round) => r.breakdown.withOneReadOneWrite(everything) + (r.captureCosmos + r.drainCosmos - of(r, everything));
+  const calls = (r: Round) => r.breakdown.writes(everything);
+  console.log(
+    `\n  graph writer calls: ${rounds
+      .map(
+        ([label, r]) =>
+          `${label} ${int(calls(r).length)} (${fixed(mean(calls(r).map((c) => c.docs)), 1)} documents each, ${int(calls(r).filter((c) => c.changed).length)} changed something)`,
+      )
+      .join('; ')}`,
+  );
+  console.log(
+    `  ESTIMATE with a writer of one request for a call's reads and one for its writes (bulk): ${rounds
+      .map(([label, r]) => `${label} ${fixed(estimate(r) / r.events, 2)} Cosmos requests/event incl. enrichment`)
+      .join('; ')}`,
+  );
+  return estimate(first) / first.events;
 }
 
 /** Per-record cost of captureMonitorMessage, by record label and normalized status. */
@@ -448,6 +544,7 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     const first = await captureAndDrain(services, standIn, events);
     const again = await captureAndDrain(services, standIn, events);
     printEnrichment(first, again);
+    const withBulkWriter = printBreakdown(first, again);
 
     console.log(`\n  b. Event Hubs capture: captureMonitorMessage over generated Azure Monitor messages (traffic-log heavy)`);
     const run = await captureMessages(services, messages);
@@ -465,6 +562,8 @@ export async function runEnrichmentBench(messages: readonly MonitorMessage[]): P
     recordFigures({
       capture: {
         requestsPerEventWithEnrichment: cosmosPerEvent(first),
+        // Estimated: the same run with a writer of one request for a call's reads and one for its writes.
+        requestsPerEventWithEnrichmentOneReadOneWritePerWriterCall: round(withBulkWriter, 1),
         requestsPerEventWithEnrichmentRedelivery: cosmosPerEvent(again),
         requestsPerEventWithEnrichmentAndClosures: round((first.captureCosmos + first.drainCosmos + first.stageCosmos) / first.events, 1),
         restRequestsPerEventWithEnrichment: round(first.restClient / first.events, 1),
@@ -493,7 +592,7 @@ async function printMlflowCost(services: Services, standIn: AzureMlStandIn, firs
   const jobsIn = (r: Round) => r.kinds.get('job')?.distinct.size ?? 0;
   console.log(
     table(
-      ['', 'jobs enriched', 'runs/get answered', 'MLflow requests', 'MLflow requests/job'],
+      ['', 'jobs enriched', 'mlflowRun messages (a run is fetched in its job message)', 'MLflow requests', 'MLflow requests/job'],
       [
         [
           '(a) first delivery',

@@ -86,14 +86,18 @@ describe('enrichment', () => {
     expect((await services.graph.readNode(idOf(`${WS}/models/credit-default/versions/1`)))?.facts.notFoundAt).toBeDefined();
   });
 
-  it('an answer that did not change costs one Cosmos request; a queue redelivery projects it again', async () => {
+  it('an answer that did not change costs one Cosmos request, none in the process that captured it; a queue redelivery projects it again', async () => {
     const request: EnrichmentMessage = { kind: 'model', armId: `${WS}/models/credit-default/versions/3` };
     await enrich(services.enrich, request);
     const graph = await graphSnapshot(services);
-    const before = services.meter.storeRequests;
-    const again = await enrich(services.enrich, request);
-    expect(again).toMatchObject({ status: 'projected', duplicate: true, enqueued: 0, writes: { created: 0, updated: 0, unchanged: 0 } });
-    expect(services.meter.storeRequests - before).toBe(1); // the event log's conflict: nothing read or written in the graph
+    const unchanged = { status: 'projected', duplicate: true, enqueued: 0, writes: { created: 0, updated: 0, unchanged: 0 } };
+    let before = services.meter.storeRequests;
+    expect(await enrich(services.enrich, request)).toMatchObject(unchanged);
+    expect(services.meter.storeRequests - before).toBe(0); // this process logged and projected it
+    // Another process (no memory of it): the event log's conflict, nothing read or written in the graph.
+    before = services.meter.storeRequests;
+    expect(await enrich({ ...services.enrich, captured: undefined }, request)).toMatchObject(unchanged);
+    expect(services.meter.storeRequests - before).toBe(1);
     const redelivered = await enrich(services.enrich, request, { redelivered: true });
     expect(redelivered).toMatchObject({ status: 'projected', duplicate: true, enqueued: 1 });
     expect(redelivered.status === 'projected' && redelivered.writes.unchanged).toBeGreaterThan(0);

@@ -3,7 +3,9 @@ import { SAMPLE_IDS, startAzureMlStandIn, type AzureMlStandIn } from '../../infr
 import type { Services } from '../../shared/composition.js';
 import { nodeId, parseArmId } from '../../shared/graph/keys.js';
 import type { EnrichmentMessage } from '../../shared/ingest/enrichmentMessage.js';
+import type { GraphStore } from '../../shared/store/graphStore.js';
 import { enrich } from '../../shared/usecases/enrich.js';
+import { graphSnapshot } from '../helpers/graph.js';
 import { freshServices, takeEnrichmentMessages } from '../helpers/stores.js';
 
 /** A job's MLflow run through the enrichment queue, against the stand-in's MLflow tracking server: real HTTP, real stores. */
@@ -29,21 +31,21 @@ const idOf = (arm: string) => {
 const mlflowHits = () => standIn.requests.filter((r) => r.path.includes('/api/2.0/mlflow/')).length;
 
 describe('MLflow enrichment', () => {
-  it('a finished job asks for its run; the run brings metrics, params, tags and dataset inputs with one request', async () => {
-    await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
-    const runMessages = (await takeEnrichmentMessages(services)).filter((m) => m.kind === 'mlflowRun');
-    expect(runMessages).toEqual([
-      expect.objectContaining({
-        kind: 'mlflowRun',
-        armId: SAMPLE_IDS.jobs.train,
-        trackingUri: expect.stringMatching(/^azureml:\/\/westeurope\.api\.azureml\.ms\/mlflow\/v1\.0\//),
-      }),
-    ]);
-
+  it("a finished job's message fetches its run too: metrics, params, tags and dataset inputs with one request, logged as an answer of its own", async () => {
     const before = mlflowHits();
-    const outcome = await enrich(services.enrich, runMessages[0] as EnrichmentMessage);
-    expect(outcome).toMatchObject({ status: 'projected', eventType: 'azureml-rest:mlflowRun' });
+    // Both answers go to the graph in one write (the job's node and the run's inputs read and written once).
+    const writes: number[] = [];
+    const graph = Object.create(services.graph) as GraphStore;
+    graph.write = (docs) => {
+      writes.push(docs.length);
+      return services.graph.write(docs);
+    };
+    const outcome = await enrich({ ...services.enrich, graph }, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    expect(outcome).toMatchObject({ status: 'projected', eventType: 'azureml-rest:job' });
     expect(mlflowHits() - before).toBe(1);
+    expect(writes).toHaveLength(1);
+    // Fetched in the job's message, so no message of its own is queued.
+    expect((await takeEnrichmentMessages(services)).filter((m) => m.kind === 'mlflowRun')).toEqual([]);
 
     const job = await services.graph.readNode(idOf(SAMPLE_IDS.jobs.train));
     expect(job?.facts.metrics?.value).toEqual({ auc: 0.803, accuracy: 0.851, f1: 0.598, log_loss: 0.395, training_time_s: 2411.9 });
@@ -57,9 +59,47 @@ describe('MLflow enrichment', () => {
     const inputs = await services.graph.edgesOf([idOf(SAMPLE_IDS.jobs.train)], 'in');
     expect(inputs.find((e) => e.kind === 'inputOf' && e.facts.digest)?.facts.digest?.value).toBe('c41d7b06');
 
-    // The response is in the raw event log, under the MLflow request it answered.
-    const logged = await services.eventLog.get(outcome.status === 'projected' ? outcome.hash.replace(/^sha256:/, '') : '');
-    expect(JSON.stringify(logged)).toContain('/api/2.0/mlflow/runs/get?run_id=credit-train-20240501');
+    // Each answer is in the raw event log on its own, and the facts name the one they came from:
+    // the run under the MLflow request it answered (the job's Tracking service), the job under its ARM id.
+    const runAnswer = await services.eventLog.get(String(job?.facts.metrics?.hash).replace(/^sha256:/, ''));
+    expect(runAnswer?.channel).toBe('rest');
+    expect(JSON.stringify(runAnswer)).toContain('/mlflow/v1.0/');
+    expect(JSON.stringify(runAnswer)).toContain('/api/2.0/mlflow/runs/get?run_id=credit-train-20240501');
+    expect(job?.facts.jobType?.hash).toBe(outcome.status === 'projected' ? outcome.hash : '');
+    expect(job?.facts.metrics?.hash).not.toBe(job?.facts.jobType?.hash);
+  });
+
+  it('the job and its run projected in one write leave the graph that two messages leave', async () => {
+    const now = () => new Date('2024-06-01T00:00:00Z');
+    const together = await freshServices({ AZUREML_MANAGEMENT_ENDPOINT: standIn.url }, now);
+    await enrich(together.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    // Without an MLflow client the job's message queues the run's, as it did before runs came along.
+    const apart = await freshServices({ AZUREML_MANAGEMENT_ENDPOINT: standIn.url }, now);
+    await enrich({ ...apart.enrich, mlflow: undefined }, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    const runs = (await takeEnrichmentMessages(apart)).filter((m) => m.kind === 'mlflowRun');
+    expect(runs).toHaveLength(1);
+    await enrich(apart.enrich, runs[0] as EnrichmentMessage);
+    const graph = await graphSnapshot(together);
+    expect(graph.some((doc) => doc.includes('"mlflowRun"'))).toBe(true);
+    expect(graph).toEqual(await graphSnapshot(apart));
+  });
+
+  it("when the run cannot be fetched with the job, the job is projected and the run's own message is queued", async () => {
+    // Throttled for longer than the client waits: the run's request fails at once.
+    standIn.faults.add({ path: /runs\/get$/, status: 429, retryAfterSeconds: 3600, times: 1 });
+    const outcome = await enrich(services.enrich, { kind: 'job', armId: SAMPLE_IDS.jobs.train });
+    expect(outcome).toMatchObject({ status: 'projected', eventType: 'azureml-rest:job' });
+    expect((await services.graph.readNode(idOf(SAMPLE_IDS.jobs.train)))?.facts.jobType).toBeDefined();
+    const runMessages = (await takeEnrichmentMessages(services)).filter((m) => m.kind === 'mlflowRun');
+    expect(runMessages).toEqual([
+      expect.objectContaining({
+        kind: 'mlflowRun',
+        armId: SAMPLE_IDS.jobs.train,
+        trackingUri: expect.stringMatching(/^azureml:\/\/westeurope\.api\.azureml\.ms\/mlflow\/v1\.0\//),
+      }),
+    ]);
+    await enrich(services.enrich, runMessages[0] as EnrichmentMessage);
+    expect((await services.graph.readNode(idOf(SAMPLE_IDS.jobs.train)))?.facts.mlflowRun?.value).toMatchObject({ status: 'FINISHED' });
   });
 
   it('a redelivered message, or the job seen again, costs no MLflow request once the run is captured finished', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../shared/util/canonicalJson.js';
 import { toInstant } from '../../shared/util/time.js';
+import { BoundedMap } from '../../shared/util/boundedMap.js';
 
 describe('canonical JSON and content hashes', () => {
   it('does not depend on key order or whitespace', () => {
@@ -37,5 +38,16 @@ describe('event time instants', () => {
 
   it('refuses what is not a date-time', () => {
     for (const bad of ['', 'yesterday', '2022-13-45T99:99:99Z', '2022-09-07']) expect(toInstant(bad), bad).toBeUndefined();
+  });
+});
+
+describe('bounded map (in-process memories)', () => {
+  it('keeps the most recently set entries up to its limit, forgetting the oldest first', () => {
+    const map = new BoundedMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    map.set('a', 3); // set again: now the most recent
+    map.set('c', 4);
+    expect([map.get('a'), map.get('b'), map.get('c')]).toEqual([3, undefined, 4]);
   });
 });

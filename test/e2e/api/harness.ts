@@ -280,10 +280,10 @@ export async function seedSample(api: Api): Promise<void> {
       want3.every((l) => labelsOf(r.v3).includes(l)) &&
       want2.every((l) => labelsOf(r.v2).includes(l)) &&
       r.asOf.text.includes('credit-train-20240415') &&
-      // Both training runs' MLflow metrics have arrived (the queue fetches them after the jobs).
+      // Both training runs' MLflow metrics have arrived (fetched in the jobs' queue messages).
       ranWithMetrics(r.v3, 'credit-train-20240501') &&
       ranWithMetrics(r.v2, 'credit-train-20240415'),
-    // The MLflow runs come two queue hops after the events; a loaded machine needs the longer bound.
+    // The MLflow runs come a queue hop after the events, with their jobs; a loaded machine needs the longer bound.
     90_000,
   );
 }
