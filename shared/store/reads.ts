@@ -63,9 +63,10 @@ export const BULK_MAX_OPERATIONS = 100;
  * partition key range their partition key hashes to and sends one request per range (cut further
  * at its request body limit, about 220 KB), all ranges in flight at once. On Cosmos DB a range is a
  * physical partition, so an event's documents cost one request per physical partition they sit
- * in; the embedded server has one. Request units do not drop: each operation is charged as if done
- * alone. Each operation's answer comes back in order, a failure as its status (a 404 read, a 409
- * create, a 412 replace, a 429 throttled operation); the caller settles them.
+ * in; the embedded server has one. Request units do not drop: the service answers each
+ * operation with its own request charge, and ruEstimate.ts charges each as if done alone. Each
+ * operation's answer comes back in order, a failure as its status (a 404 read, a 409 create, a 412
+ * replace, a 429 throttled operation); the caller settles them.
  *
  * Undefined when the call failed as a whole: the SDK reports that as a plain error without the
  * status (and loses the answers of ranges that did answer), so the caller does those operations on
