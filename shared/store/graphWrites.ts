@@ -12,7 +12,7 @@ import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { parseGraphDoc } from './graphDocs.js';
 import { BULK_MAX_OPERATIONS, bulk, chunked, keyOf, readMany } from './reads.js';
-import { metered, storeError } from './storeErrors.js';
+import { metered } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
@@ -83,10 +83,7 @@ export class GraphWriter {
       const stored = await readMany(
         this.container,
         this.meter,
-        pending.map((i) => {
-          const { id, pk } = (writes[i] as GraphWrite).doc;
-          return { id, pk };
-        }),
+        pending.map((i) => (writes[i] as GraphWrite).doc),
       );
       const planned: Planned[] = [];
       for (const at of pending) {
@@ -96,11 +93,10 @@ export class GraphWriter {
       }
       const statuses = await this.writeAll(planned);
       pending = [];
+      // Each landed, or lost a race (writeAll throws any other failure).
       for (const [i, p] of planned.entries()) {
-        const status = statuses[i] as number;
-        if (status < 400) results[p.at] = p.result;
-        else if (LOST_RACE.has(status)) pending.push(p.at);
-        else throw storeError({ code: status }, `writing ${operationTarget(p.operation)} in ${p.pk}`);
+        if ((statuses[i] as number) < 400) results[p.at] = p.result;
+        else pending.push(p.at);
       }
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
