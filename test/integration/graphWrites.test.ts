@@ -1,4 +1,5 @@
 import type { OperationInput, OperationResponse } from '@azure/cosmos';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../shared/composition.js';
 import { namedResource, nodeId, parseWorkspaceId, versionedAsset, type NodeRef } from '../../shared/graph/keys.js';
@@ -219,5 +220,50 @@ describe('writing an event’s graph documents', () => {
     expect(results.filter((r) => r === 'unchanged')).toHaveLength(3);
     expect(results.filter((r) => r === 'created')).toHaveLength(docs.length - 3);
     expect(await graphSnapshot(services)).toEqual(await graphSnapshot(clean));
+  });
+
+  it('property, mocked crash: a write that crashed after any number of its bulk operations, creates and replaces alike, converges on redelivery to the graph a clean write gives', async () => {
+    // A first event, then a second touching some of the same documents (replaces) and new ones (creates).
+    const before = [...jobReading('prop-a', 1), ...jobReading('prop-b', 1)];
+    const event = [...jobReading('prop-a', 2), ...jobReading('prop-c', 2)];
+    const clean = await freshServices();
+    const cleanGraph = (await cosmosContainers(clean)).graph;
+    await new GraphWriter(cleanGraph, new StoreMeter()).write(before.map((doc) => ({ doc, ensure: false })));
+    await new GraphWriter(cleanGraph, new StoreMeter()).write(event.map((doc) => ({ doc, ensure: false })));
+    const reference = await graphSnapshot(clean);
+
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: event.length }),
+        fc.array(fc.integer({ min: 0, max: event.length - 1 }), { maxLength: 3 }),
+        async (landed, shuffle) => {
+          const run = await freshServices();
+          const { graph: target } = await cosmosContainers(run);
+          await new GraphWriter(target, new StoreMeter()).write(before.map((doc) => ({ doc, ensure: false })));
+          // The event's documents in another order each run, so a different mix of creates and replaces lands.
+          const docs = [...event];
+          for (const i of shuffle) docs.push(...docs.splice(i, 1));
+          const bulk = target.items.bulk.bind(target.items);
+          const unavailable = Object.assign(new Error('Service Unavailable'), { code: 503 });
+          vi.spyOn(target.items, 'bulk').mockImplementation(async (operations, ...rest) => {
+            if (!isWrite(operations)) return bulk(operations, ...rest);
+            if (landed > 0) await bulk(operations.slice(0, landed), ...rest);
+            throw new Error('Bulk request errored with: socket hang up');
+          });
+          vi.spyOn(target.items, 'create').mockRejectedValue(unavailable);
+          const item = target.item.bind(target);
+          vi.spyOn(target, 'item').mockImplementation((id, pk) =>
+            Object.assign(item(id, pk), { replace: () => Promise.reject(unavailable) }),
+          );
+          await expect(new GraphWriter(target, new StoreMeter()).write(docs.map((doc) => ({ doc, ensure: false })))).rejects.toBeInstanceOf(
+            TransientStoreError,
+          );
+          vi.restoreAllMocks();
+          await new GraphWriter(target, new StoreMeter()).write(docs.map((doc) => ({ doc, ensure: false })));
+          expect(await graphSnapshot(run)).toEqual(reference);
+        },
+      ),
+      { numRuns: 8 },
+    );
   });
 });
