@@ -67,7 +67,7 @@ export class EventLog {
 
   /**
    * The ids among `ids` the log holds a document for: the event, or the tombstone it left when it
-   * was purged under a retention policy. Point reads, `concurrency` in flight.
+   * was purged under a retention policy. Bulk reads (reads.ts), `concurrency` requests in flight.
    */
   async logged(ids: string[], concurrency = 16): Promise<Set<string>> {
     const found = await readMany(

@@ -43,7 +43,7 @@ export const closureKey = (owner: string, dir: ClosureDir, page = 0): DocKey => 
 /** A closure as one string, for maps: its owner and direction. */
 export const closureSlot = (owner: string, dir: ClosureDir): string => `${dir}|${owner}`;
 
-/** Documents to read by point reads, all in one batch. */
+/** Documents to read together (bulk reads, reads.ts). */
 export interface GraphKeys {
   nodes?: string[];
   /** The stored copies of these links. */

@@ -7,7 +7,7 @@ import { keyOf, readMany, type StoredDoc } from './reads.js';
 import type { StoreMeter } from './storeMeter.js';
 
 /**
- * Point reads of graph documents for one pass (a compliance check's page of changes), each
+ * Bulk reads (reads.ts) of graph documents for one pass (a compliance check's page of changes), each
  * document read at most once, and documents that arrived in the change stream never read again.
  * Counts what it reads, so a run can report the documents it cost. Documents are validated when
  * first asked for, not when seeded: a page of changes holds many a check never looks at.

@@ -1,12 +1,18 @@
-import type { Container, ItemDefinition, OperationInput, OperationResponse } from '@azure/cosmos';
-import { ConflictStoreError, CorruptDocumentError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
+import type { Container, ItemDefinition, OperationInput } from '@azure/cosmos';
+import {
+  ConflictStoreError,
+  CorruptDocumentError,
+  NotFoundStoreError,
+  PreconditionFailedStoreError,
+  TransientStoreError,
+} from '../errors.js';
 import { mergeEdges, mergeNodes } from '../graph/merge.js';
 import type { GraphDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { parseGraphDoc } from './graphDocs.js';
-import { keyOf, readMany } from './reads.js';
-import { metered, storeError } from './storeErrors.js';
+import { BULK_MAX_OPERATIONS, bulk, chunked, keyOf, readMany } from './reads.js';
+import { metered } from './storeErrors.js';
 import type { StoreMeter } from './storeMeter.js';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
@@ -17,17 +23,11 @@ export interface GraphWrite {
   ensure: boolean;
 }
 
-/**
- * Cosmos DB's limits on one transactional batch: 100 operations, 2 MB of request. A chunk is cut
- * below the size limit so the operations' framing fits too.
- */
-export const BATCH_MAX_OPERATIONS = 100;
-const BATCH_MAX_BYTES = 1_800_000;
 const MAX_ROUNDS = 20;
-/** Partitions written at once: each is one request, so an event's writes take one round trip of latency. */
-const PARTITIONS_IN_FLIGHT = 8;
+/** Bulk calls of one event's writes in flight at once (each up to 100 operations). */
+const CALLS_IN_FLIGHT = 8;
 
-/** Jittered pause between rounds, so writers contending for a partition spread out. */
+/** Jittered pause between rounds, so writers contending for a document spread out. */
 function backoff(round: number): Promise<void> {
   if (round === 0) return Promise.resolve();
   const ceiling = Math.min(200, 5 * 2 ** round);
@@ -37,26 +37,34 @@ function backoff(round: number): Promise<void> {
 /** One planned write: the operation, what it will have done, and where its answer goes. */
 interface Planned {
   at: number;
+  pk: string;
   operation: OperationInput;
   result: WriteResult;
-  bytes: number;
 }
 
+/** Answers that mean another writer got there first: read that document again and join into its version. */
+const LOST_RACE = new Set([404, 409, 412, 424]);
+
 /**
- * The write path of capture: the documents an event touches, in the fewest round trips.
+ * The write path of capture: the documents an event touches, in the fewest requests.
  *
- * 1. Point reads fetch every one of them, all in flight at once (one round trip of latency). Not a
- *    query: one spanning the event's partitions fans out over the container's physical
- *    partitions in Cosmos DB, and the embedded server scans its whole container for every query,
- *    so capture would slow down as the graph grows.
+ * 1. One bulk read fetches every one of them (reads.ts: one request per partition key range, so
+ *    one on a single physical partition, whatever partitions the documents are in). Not a query:
+ *    one spanning the event's partitions fans out over the container's physical partitions in
+ *    Cosmos DB, and the embedded server scans its whole container for every query, so capture
+ *    would slow down as the graph grows.
  * 2. Each is joined with what is stored (graph/merge.ts); a document the join leaves as it is
  *    costs nothing more, so an event delivered again costs this one read.
- * 3. What changed is written per partition in one transactional batch (a node, its `out` edges
- *    and the `in` copies pointing at it share the node's partition): created when it was absent,
- *    replaced guarded by the ETag it was read with when it was there.
- * 4. A batch that lost a race (409: created meanwhile; 412: changed since the read) reads its
- *    partition's documents again and joins into theirs; joins are idempotent, so this converges
- *    whatever another writer, a lost answer or a half-applied batch left behind.
+ * 3. What changed is written in one bulk call, whatever partitions it is in: created when it was
+ *    absent, replaced guarded by the ETag it was read with when it was there. On Cosmos DB that is
+ *    one request per physical partition touched; request units are those of the operations alone.
+ * 4. Bulk is not atomic, and nothing needs it to be: joins are idempotent and order-free, and each
+ *    document is settled on its own. An operation that lost a race (409: created meanwhile; 412:
+ *    changed since the read; 404: removed since) reads that document again and joins into its
+ *    version, in the next round. An operation the answer did not settle (throttled, failed, or the
+ *    whole call failed on the wire) is done again on its own, where the SDK's retries apply and a
+ *    failure says what it was. An event whose writes landed halfway (the process died, the call
+ *    threw) converges on redelivery: what landed joins to itself, the rest is written then.
  */
 export class GraphWriter {
   constructor(
@@ -66,30 +74,30 @@ export class GraphWriter {
 
   /** Writes `writes` (each document named once: documentsFor joins an event's copies); what each did, in order. */
   async write(writes: readonly GraphWrite[]): Promise<WriteResult[]> {
-    // Two operations on one document in a batch would conflict with each other on every round.
+    // Two operations on one document would conflict with each other on every round.
     if (new Set(writes.map((w) => keyOf(w.doc))).size !== writes.length) throw new Error('a graph write names a document twice');
     const results = new Array<WriteResult>(writes.length);
     let pending = writes.map((_, i) => i);
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       await backoff(round);
-      const stored = await this.readAll(pending.map((i) => (writes[i] as GraphWrite).doc));
-      const byPartition = new Map<string, Planned[]>();
+      const stored = await readMany(
+        this.container,
+        this.meter,
+        pending.map((i) => (writes[i] as GraphWrite).doc),
+      );
+      const planned: Planned[] = [];
       for (const at of pending) {
-        const planned = plan(at, writes[at] as GraphWrite, stored);
-        if (typeof planned === 'string') results[at] = planned;
-        else {
-          const pk = (writes[at] as GraphWrite).doc.pk;
-          const inPartition = byPartition.get(pk) ?? [];
-          inPartition.push(planned);
-          byPartition.set(pk, inPartition);
-        }
+        const p = plan(at, writes[at] as GraphWrite, stored);
+        if (typeof p === 'string') results[at] = p;
+        else planned.push(p);
       }
-      const lost = await mapLimited([...byPartition], PARTITIONS_IN_FLIGHT, async ([pk, planned]) => {
-        const landed = await this.writePartition(pk, planned);
-        for (const p of planned) if (landed) results[p.at] = p.result;
-        return landed ? [] : planned.map((p) => p.at);
-      });
-      pending = lost.flat();
+      const statuses = await this.writeAll(planned);
+      pending = [];
+      // Each landed, or lost a race (writeAll throws any other failure).
+      for (const [i, p] of planned.entries()) {
+        if ((statuses[i] as number) < 400) results[p.at] = p.result;
+        else pending.push(p.at);
+      }
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
     if (pending.length > 0)
@@ -97,65 +105,29 @@ export class GraphWriter {
     return results;
   }
 
-  /** The stored versions of `docs` (with their ETags) by `keyOf`: point reads, all in flight. */
-  private readAll(docs: readonly GraphDoc[]): Promise<Map<string, ItemDefinition>> {
-    return readMany(
-      this.container,
-      this.meter,
-      docs.map(({ id, pk }) => ({ id, pk })),
+  /** The status of each planned write, in order: in bulk, and on its own what the bulk answer did not settle. */
+  private async writeAll(planned: readonly Planned[]): Promise<number[]> {
+    const statuses = new Array<number>(planned.length);
+    const chunks = chunked(
+      planned.map((p, i) => ({ p, i })),
+      BULK_MAX_OPERATIONS,
     );
-  }
-
-  /**
-   * Writes one partition's documents together, in as few transactional batches as Cosmos DB's
-   * limits allow. False when one lost a race (409, 412): the caller reads again.
-   */
-  private async writePartition(pk: string, planned: readonly Planned[]): Promise<boolean> {
-    let landed = true;
-    for (const chunk of chunksOf(planned)) {
-      const statuses = chunk.length === 1 ? [await this.writeOne(pk, chunk[0] as Planned)] : await this.writeBatch(pk, chunk);
-      for (const [i, status] of statuses.entries()) {
-        if (status < 400) continue;
-        if (status === 409 || status === 412 || status === 424) {
-          landed = false;
-          continue;
-        }
-        const operation = (chunk[i] as Planned).operation;
-        throw storeError({ code: status }, `writing ${operationTarget(operation)} in ${pk}`);
-      }
-    }
-    return landed;
-  }
-
-  /**
-   * One transactional batch; the status of each operation. The SDK reports a batch that failed
-   * before the service answered (throttled, reset, too large) as a plain error without its status,
-   * so then the operations are written one by one, whose failures say what they were.
-   */
-  private async writeBatch(pk: string, chunk: readonly Planned[]): Promise<number[]> {
-    let answer: OperationResponse[] | undefined;
-    try {
-      const response = await metered(this.meter, `writing ${chunk.length} documents in ${pk}`, () =>
-        this.container.items.batch(
-          // Copies: the SDK rewrites each operation's partition key into its wire form.
-          chunk.map((p) => ({ ...p.operation })),
-          pk,
-        ),
+    await mapLimited(chunks, CALLS_IN_FLIGHT, async (chunk) => {
+      const answers = await bulk(
+        this.container,
+        this.meter,
+        chunk.map(({ p }) => p.operation),
       );
-      answer = response.result;
-    } catch {
-      answer = undefined;
-    }
-    if (!answer || answer.length !== chunk.length) {
-      const statuses: number[] = [];
-      for (const p of chunk) statuses.push(await this.writeOne(pk, p));
-      return statuses;
-    }
-    return answer.map((r) => r.statusCode);
+      for (const [j, { p, i }] of chunk.entries()) {
+        const status = answers?.[j]?.statusCode;
+        statuses[i] = status !== undefined && (status < 400 || LOST_RACE.has(status)) ? status : await this.writeOne(p);
+      }
+    });
+    return statuses;
   }
 
-  /** One operation on its own; its status (409 and 412 answered, other failures thrown). */
-  private async writeOne(pk: string, { operation }: Planned): Promise<number> {
+  /** One operation on its own; its status (409, 412 and 404 answered, other failures thrown). */
+  private async writeOne({ pk, operation }: Planned): Promise<number> {
     try {
       if (operation.operationType === 'Create') {
         await metered(this.meter, `creating ${operationTarget(operation)} in ${pk}`, () =>
@@ -171,6 +143,7 @@ export class GraphWriter {
     } catch (error) {
       if (error instanceof ConflictStoreError) return 409;
       if (error instanceof PreconditionFailedStoreError) return 412;
+      if (error instanceof NotFoundStoreError) return 404;
       throw error;
     }
   }
@@ -181,7 +154,7 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
   const raw = stored.get(keyOf(doc));
   if (!raw) {
     const body = doc as unknown as ItemDefinition;
-    return { at, operation: { operationType: 'Create', partitionKey: doc.pk, resourceBody: body }, result: 'created', bytes: sizeOf(body) };
+    return { at, pk: doc.pk, operation: { operationType: 'Create', partitionKey: doc.pk, resourceBody: body }, result: 'created' };
   }
   if (ensure) return 'unchanged';
   const current = parseGraphDoc(raw);
@@ -190,9 +163,9 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
   const body = merged as unknown as ItemDefinition;
   return {
     at,
+    pk: doc.pk,
     operation: { operationType: 'Replace', id: doc.id, partitionKey: doc.pk, resourceBody: body, ifMatch: raw._etag as string },
     result: 'updated',
-    bytes: sizeOf(body),
   };
 }
 
@@ -202,26 +175,6 @@ function join(a: GraphDoc, b: GraphDoc): GraphDoc {
   throw new CorruptDocumentError(`document ${a.id} changed type`);
 }
 
-const sizeOf = (body: unknown): number => Buffer.byteLength(JSON.stringify(body));
-
 function operationTarget(operation: OperationInput): string {
   return 'id' in operation ? operation.id : String((operation.resourceBody as { id?: unknown }).id);
-}
-
-/** `planned` cut into transactional batches within Cosmos DB's limits (a document too large alone is a chunk of its own). */
-function chunksOf(planned: readonly Planned[]): Planned[][] {
-  const chunks: Planned[][] = [];
-  let current: Planned[] = [];
-  let bytes = 0;
-  for (const p of planned) {
-    if (current.length > 0 && (current.length === BATCH_MAX_OPERATIONS || bytes + p.bytes > BATCH_MAX_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(p);
-    bytes += p.bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -9,9 +9,10 @@
  *
  * Assumptions the documentation does not give figures for, kept on the cheap side: a query page
  * costs what a point read of the bytes it returned costs; a request that failed (404, 409, 412)
- * costs a 1 KB read; a transactional batch costs what its operations would cost alone (the service
- * charges each), each a write of the document it answered with (this project batches writes only),
- * an operation that failed a 1 KB read and one not attempted (424) nothing.
+ * costs a 1 KB read; a transactional batch or a bulk request costs what its operations would cost
+ * alone (the service charges each: grouping operations saves requests and round trips, not RU),
+ * a read the size of the document it answered with, a write the size of the document it wrote, an
+ * operation that failed a 1 KB read and one not attempted (424) nothing.
  */
 const SIZES_KB = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 const READ_RU = [1.0, 1.04, 1.14, 1.33, 1.67, 2.19, 4.76, 9.95, 20.28, 40.95, 145.9, 291.8];
@@ -75,7 +76,7 @@ export function estimateFromDiagnostics(responseOrError: unknown): number | unde
   const stats = gatewayStatisticsOf(responseOrError);
   if (!stats) return undefined;
   const batch = (responseOrError as { result?: unknown }).result;
-  if (stats.some((s) => s.operationType === 'batch') && Array.isArray(batch)) return batchEstimate(batch as BatchOperationAnswer[]);
+  if (stats.some((s) => s.operationType === 'batch') && Array.isArray(batch)) return operationsEstimate(batch as OperationAnswer[]);
   let total = 0;
   for (const s of stats) {
     const sent = s.requestPayloadLengthInBytes ?? 0;
@@ -89,18 +90,23 @@ export function estimateFromDiagnostics(responseOrError: unknown): number | unde
   return total;
 }
 
-/** One operation's answer in a transactional batch response. */
-interface BatchOperationAnswer {
+/** One operation's answer in a transactional batch or bulk response. */
+export interface OperationAnswer {
   statusCode?: number;
   resourceBody?: unknown;
 }
 
-function batchEstimate(answers: readonly BatchOperationAnswer[]): number {
+/**
+ * Operations answered together (a transactional batch, a bulk request), each charged as if done
+ * alone; `isRead(i)` says which were reads (a transactional batch here only writes).
+ */
+export function operationsEstimate(answers: readonly OperationAnswer[], isRead: (i: number) => boolean = () => false): number {
   let total = 0;
-  for (const { statusCode = 0, resourceBody } of answers) {
+  for (const [i, { statusCode = 0, resourceBody }] of answers.entries()) {
     if (statusCode === 424) continue;
+    const bytes = resourceBody === undefined ? 0 : Buffer.byteLength(JSON.stringify(resourceBody));
     if (statusCode >= 400) total += estimateRequestUnits('failed', 0);
-    else total += estimateRequestUnits('write', resourceBody === undefined ? 0 : Buffer.byteLength(JSON.stringify(resourceBody)));
+    else total += estimateRequestUnits(isRead(i) ? 'read' : 'write', bytes);
   }
   return total;
 }

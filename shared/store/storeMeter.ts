@@ -1,4 +1,4 @@
-import { estimateFromDiagnostics, operationOf } from './ruEstimate.js';
+import { estimateFromDiagnostics, operationOf, operationsEstimate, type OperationAnswer } from './ruEstimate.js';
 
 /**
  * Counts store requests (Cosmos round trips) and request units. Round trips are the
@@ -14,9 +14,12 @@ export class StoreMeter {
   readonly byOperation = new Map<string, number>();
 
   private count(responseOrError: unknown): void {
-    this.storeRequests += 1;
-    const operation = operationOf(responseOrError);
-    this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
+    this.countAs(operationOf(responseOrError));
+  }
+
+  private countAs(operation: string, requests = 1): void {
+    this.storeRequests += requests;
+    this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + requests);
   }
 
   record(response: object | undefined): void {
@@ -24,6 +27,34 @@ export class StoreMeter {
     const charge = (response as { requestCharge?: unknown } | undefined)?.requestCharge;
     if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
     this.estimatedRequestUnits += estimateFromDiagnostics(response) ?? 0;
+  }
+
+  /**
+   * A bulk call (`container.items.bulk`) that answered: every HTTP request it sent, as its
+   * diagnostics list them (one per partition key range its operations fell in, more when a range's
+   * operations pass the SDK's request body limit), named `bulk read` or `bulk write`; and the
+   * metadata it looked up first (`metadata pkranges`: the container's partition key ranges, read
+   * once per client and container and then cached; `metadata colls`: the container's definition,
+   * when this client had not read it). Request units are charged per operation (ruEstimate.ts).
+   */
+  recordBulk(response: readonly OperationAnswer[] & { diagnostics?: unknown }, reads: readonly boolean[]): void {
+    const stats = (
+      response.diagnostics as
+        | {
+            clientSideRequestStatistics?: {
+              gatewayStatistics?: unknown[];
+              metadataDiagnostics?: { metadataLookups?: Array<{ resourceType?: string }> };
+            };
+          }
+        | undefined
+    )?.clientSideRequestStatistics;
+    this.countAs(reads.every(Boolean) ? 'bulk read' : 'bulk write', Math.max(1, stats?.gatewayStatistics?.length ?? 0));
+    for (const lookup of stats?.metadataDiagnostics?.metadataLookups ?? []) this.countAs(`metadata ${lookup.resourceType ?? 'unknown'}`);
+    for (const answer of response) {
+      const charge = (answer as { requestCharge?: unknown }).requestCharge;
+      if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
+    }
+    this.estimatedRequestUnits += operationsEstimate(response, (i) => reads[i] === true);
   }
 
   /** Errors are round trips too (a 409 or 412 still costs a request). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateFromDiagnostics, estimateRequestUnits, operationOf } from '../../shared/store/ruEstimate.js';
+import { estimateFromDiagnostics, estimateRequestUnits, operationOf, operationsEstimate } from '../../shared/store/ruEstimate.js';
 import { StoreMeter } from '../../shared/store/storeMeter.js';
 
 describe('request unit estimate', () => {
@@ -51,5 +51,42 @@ describe('request unit estimate', () => {
       ['replace', 1],
       ['read 404', 1],
     ]);
+  });
+
+  it('meters a bulk call as the requests it sent and the metadata it looked up, and charges each operation as if done alone', () => {
+    const doc = { id: 'x', pad: 'y'.repeat(5000) };
+    const bytes = Buffer.byteLength(JSON.stringify(doc));
+    const gateway = { operationType: 'batch', statusCode: 200 };
+    // Two partition key ranges (two requests), and the ranges looked up first.
+    const response = Object.assign(
+      [
+        { statusCode: 200, requestCharge: 1.5, resourceBody: doc },
+        { statusCode: 404, requestCharge: 1 },
+        { statusCode: 201, requestCharge: 7, resourceBody: doc },
+      ],
+      {
+        diagnostics: {
+          clientSideRequestStatistics: {
+            gatewayStatistics: [gateway, gateway],
+            metadataDiagnostics: { metadataLookups: [{ resourceType: 'pkranges' }] },
+          },
+        },
+      },
+    );
+    const meter = new StoreMeter();
+    meter.recordBulk(response, [true, true, false]);
+    expect([...meter.byOperation]).toEqual([
+      ['bulk write', 2],
+      ['metadata pkranges', 1],
+    ]);
+    expect(meter.storeRequests).toBe(3);
+    expect(meter.requestUnits).toBeCloseTo(9.5, 5);
+    const estimate = estimateRequestUnits('read', bytes) + estimateRequestUnits('failed', 0) + estimateRequestUnits('write', bytes);
+    expect(meter.estimatedRequestUnits).toBeCloseTo(estimate, 5);
+    expect(operationsEstimate(response, (i) => i < 2)).toBeCloseTo(estimate, 5);
+
+    const reads = new StoreMeter();
+    reads.recordBulk(Object.assign([{ statusCode: 404, requestCharge: 1 }], { diagnostics: undefined }), [true]);
+    expect([...reads.byOperation]).toEqual([['bulk read', 1]]);
   });
 });
