@@ -44,6 +44,11 @@ export interface FaultProxy {
   enabled: boolean;
   requests: number;
   injected: Record<FaultKind, number>;
+  /**
+   * Refuses every request with 503 for `ms` milliseconds: an outage longer than the in-process
+   * retries, so the platform's redelivery has to recover what ran into it.
+   */
+  outage(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -95,8 +100,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     enabled: true,
     requests: 0,
     injected: { '429': 0, '503': 0, 'reset-before': 0, 'reset-after': 0 },
+    outage: (ms) => {
+      outageUntil = Date.now() + ms;
+    },
     stop: () => Promise.resolve(),
   };
+  let outageUntil = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse, resetAfter: boolean) => {
     const send = secure ? httpsRequest : httpRequest;
@@ -127,7 +136,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     proxy.requests++;
     const fails = proxy.enabled && random() < options.rate;
-    const kind = fails ? (FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] as FaultKind) : undefined;
+    const drawn = fails ? (FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] as FaultKind) : undefined;
+    // The draws are made either way, so an outage does not shift the seeded faults after it.
+    const kind = proxy.enabled && Date.now() < outageUntil ? '503' : drawn;
     if (kind) proxy.injected[kind]++;
     if (kind === '429' || kind === '503') {
       req.resume();

@@ -37,6 +37,7 @@ import { cosmosContainers, freshServices, testSettings } from '../helpers/stores
  * FAULT_SEED replays a failure.
  */
 const RATE = 0.2;
+const OUTAGE_MS = 4000;
 const SEED = Number(process.env.FAULT_SEED ?? 16);
 const FIXED_NOW = () => new Date('2024-06-01T00:00:00.000Z');
 const SAMPLE_WS = SAMPLE_IDS.workspace;
@@ -217,7 +218,10 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
       phaseStart = Date.now();
     };
 
-    // Event Grid: a delivery that throws is retried (with backoff in Azure; at once here).
+    // Event Grid: a delivery that throws is retried (with backoff in Azure; at once here). The first
+    // deliveries run into a Cosmos DB outage longer than the in-process retries (about 1.5 s), so
+    // some always need the platform's redelivery, whatever the seeded faults after it do.
+    cosmosProxy.outage(OUTAGE_MS);
     let pending = GRID.map((_, i) => i);
     for (let round = 0; pending.length > 0 && round < 30; round++) {
       if (round > 0) figures.eventGrid.redeliveries += pending.length;
@@ -316,11 +320,8 @@ describe('20% injected Cosmos DB, Blob and REST failures on the wire (429, 503, 
     for (const kind of FAULT_KINDS) expect(figures.injected[kind], `${kind} injected`).toBeGreaterThan(0);
     for (const name of Object.keys(proxies)) expect(figures.injected[name], `faults injected into ${name}`).toBeGreaterThan(0);
     expect(FAULT_KINDS.reduce((n, k) => n + (figures.injected[k] ?? 0), 0)).toBeGreaterThan(figures.requests * RATE * 0.5);
-    // Some fault outlasted the in-process retries, so a platform's redelivery (Event Grid, Event Hubs,
-    // the enrichment queue) or a replay had to recover it: the recovery paths were exercised.
-    expect(
-      figures.eventGrid.redeliveries + figures.eventHubs.reruns + figures.enrichment.failedDeliveries + figures.replays.lettersResolved,
-    ).toBeGreaterThan(0);
+    // The outage outlasted the in-process retries, so Event Grid's redelivery had to recover it.
+    expect(figures.eventGrid.redeliveries).toBeGreaterThan(0);
     expect(figures.eventHubs.givenUp).toBe(0);
     expect(figures.lost).toBe(0);
     expect(figures.duplicated).toBe(0);
