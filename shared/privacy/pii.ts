@@ -396,23 +396,43 @@ export function scanPii(value: unknown): PiiFinding[] {
 export function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
   if (!mayHoldAnyOutsideGuids(text)) return text;
+  if (CLEAN_TEXTS.get(text) === key) return text;
   const candidates = detectorsThatMayMatch(text);
-  if (candidates.length === 0) return text;
-  return outsideGuids(text, (segment) => {
-    let out = segment;
-    for (const d of candidates) {
-      if (!d.mayMatch(out)) continue;
-      d.pattern.lastIndex = 0;
-      // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
-      out = out.replace(d.pattern, (m) =>
-        !d.accept || d.accept(m, key)
-          ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
-          : m,
-      );
-    }
-    return out;
-  });
+  const out =
+    candidates.length === 0
+      ? text
+      : outsideGuids(text, (segment) => {
+          let out = segment;
+          for (const d of candidates) {
+            if (!d.mayMatch(out)) continue;
+            d.pattern.lastIndex = 0;
+            // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
+            out = out.replace(d.pattern, (m) =>
+              !d.accept || d.accept(m, key)
+                ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
+                : m,
+            );
+          }
+          return out;
+        });
+  if (out === text && text.length <= CLEAN_TEXT_MAX_LENGTH) {
+    if (CLEAN_TEXTS.size >= CLEAN_TEXTS_MAX) CLEAN_TEXTS.clear();
+    CLEAN_TEXTS.set(text, key);
+  }
+  return out;
 }
+
+/**
+ * Texts the prefilter let through that held nothing to redact, each with the field it sat under
+ * (a field can decide a finding: an IP address under a version-like key is a version). The same
+ * repository URLs, AutoML pipeline specs, image names and times recur event after event, and the
+ * detectors' patterns over them were most of redaction's time. Whether a text holds a finding
+ * does not depend on the hash key. Bounded: emptied when full; a text holding personal data is
+ * never kept, and is redacted each time.
+ */
+const CLEAN_TEXTS = new Map<string, string>();
+const CLEAN_TEXTS_MAX = 4096;
+const CLEAN_TEXT_MAX_LENGTH = 4096;
 
 /**
  * The same structure with every detected value replaced by a keyed, stable hash
