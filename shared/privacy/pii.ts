@@ -395,8 +395,14 @@ export function scanPii(value: unknown): PiiFinding[] {
 
 export function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
-  if (!mayHoldAnyOutsideGuids(text)) return text;
-  if (CLEAN_TEXTS.get(text) === key) return text;
+  // A long text is looked up before it is scanned: finding it costs a hash, scanning it a loop in script.
+  const long = text.length >= LONG_TEXT;
+  if (long && CLEAN_TEXTS.get(text) === key) return text;
+  if (!mayHoldAnyOutsideGuids(text)) {
+    if (long) rememberClean(text, key);
+    return text;
+  }
+  if (!long && CLEAN_TEXTS.get(text) === key) return text;
   const candidates = detectorsThatMayMatch(text);
   const out =
     candidates.length === 0
@@ -415,24 +421,30 @@ export function redactText(text: string, hashKey: string, key: string): string {
           }
           return out;
         });
-  if (out === text && text.length <= CLEAN_TEXT_MAX_LENGTH) {
-    if (CLEAN_TEXTS.size >= CLEAN_TEXTS_MAX) CLEAN_TEXTS.clear();
-    CLEAN_TEXTS.set(text, key);
-  }
+  if (out === text) rememberClean(text, key);
   return out;
 }
 
 /**
- * Texts the prefilter let through that held nothing to redact, each with the field it sat under
- * (a field can decide a finding: an IP address under a version-like key is a version). The same
- * repository URLs, AutoML pipeline specs, image names and times recur event after event, and the
- * detectors' patterns over them were most of redaction's time. Whether a text holds a finding
- * does not depend on the hash key. Bounded: emptied when full; a text holding personal data is
- * never kept, and is redacted each time.
+ * Texts that held nothing to redact, each with the field it sat under (a field can decide a
+ * finding: an IP address under a version-like key is a version): those the prefilter let through,
+ * and long ones it cleared. The same workspace ids, repository URLs, AutoML pipeline specs, image
+ * names and times recur event after event, and the detectors' patterns over them, then the scan
+ * of long texts, were most of redaction's time. Whether a text holds a finding does not depend on
+ * the hash key. Bounded: emptied when full; a text holding personal data is never kept, and is
+ * redacted each time.
  */
 const CLEAN_TEXTS = new Map<string, string>();
 const CLEAN_TEXTS_MAX = 4096;
 const CLEAN_TEXT_MAX_LENGTH = 4096;
+/** Texts from this length on are remembered even when the prefilter alone cleared them (workspace ids, artifact paths). */
+const LONG_TEXT = 64;
+
+function rememberClean(text: string, key: string): void {
+  if (text.length > CLEAN_TEXT_MAX_LENGTH) return;
+  if (CLEAN_TEXTS.size >= CLEAN_TEXTS_MAX) CLEAN_TEXTS.clear();
+  CLEAN_TEXTS.set(text, key);
+}
 
 /**
  * The same structure with every detected value replaced by a keyed, stable hash
