@@ -55,18 +55,27 @@ export function armIdProblem(armId: string): string | undefined {
 
 /**
  * Ids already computed: the same workspace, models, experiments and computes recur in event after
- * event, and a SHA-256 per reference was a tenth of normalization's time. Cleared when full.
+ * event, and a SHA-256 per reference was a tenth of normalization's time. One map per kind, so a
+ * lookup hashes the key the caller holds (its hash is kept on the string) instead of a new one
+ * joined to the kind. All emptied when they hold ID_CACHE_SIZE ids.
  */
 const ID_CACHE_SIZE = 20_000;
-const idCache = new Map<string, string>();
+const idCache = new Map<NodeKind, Map<string, string>>();
+let cachedIds = 0;
 
 export function nodeId(kind: NodeKind, key: string): string {
-  const cacheKey = `${kind}|${key}`;
-  const cached = idCache.get(cacheKey);
+  let byKey = idCache.get(kind);
+  const cached = byKey?.get(key);
   if (cached !== undefined) return cached;
   const id = `${kind}-${sha256Hex(key).slice(0, 32)}`;
-  if (idCache.size >= ID_CACHE_SIZE) idCache.clear();
-  idCache.set(cacheKey, id);
+  if (cachedIds >= ID_CACHE_SIZE) {
+    idCache.clear();
+    cachedIds = 0;
+    byKey = undefined;
+  }
+  if (!byKey) idCache.set(kind, (byKey = new Map<string, string>()));
+  byKey.set(key, id);
+  cachedIds++;
   return id;
 }
 

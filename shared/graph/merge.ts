@@ -206,8 +206,13 @@ export function edgePair(
 ): [EdgeDoc, EdgeDoc] {
   const fromId = nodeId(from.kind, from.key);
   const toId = nodeId(to.kind, to.key);
-  const base = {
-    docType: 'edge' as const,
+  // Both copies share their facts, series and provenance; each is built as one literal (spreading
+  // a shared base into each was most of this function's time).
+  const factDocs = factsFrom(facts, prov);
+  const seriesDocs = seriesFrom(series, prov);
+  const provenance = [prov];
+  const copy = (dir: 'out' | 'in', id: string, pk: string): EdgeDoc => ({
+    docType: 'edge',
     kind,
     from: fromId,
     to: toId,
@@ -215,13 +220,15 @@ export function edgePair(
     toKind: to.kind,
     fromKey: from.key,
     toKey: to.key,
-    facts: factsFrom(facts, prov),
-    series: seriesFrom(series, prov),
-    provenance: [prov],
-  };
-  return [
-    // A new link waits for the closure stage; merged into a propagated copy, it is not pending.
-    { ...base, id: edgeId('out', kind, toId), pk: fromId, dir: 'out', closurePending: true },
-    { ...base, id: edgeId('in', kind, fromId), pk: toId, dir: 'in' },
-  ];
+    facts: factDocs,
+    series: seriesDocs,
+    provenance,
+    id,
+    pk,
+    dir,
+  });
+  const out = copy('out', edgeId('out', kind, toId), fromId);
+  // A new link waits for the closure stage; merged into a propagated copy, it is not pending.
+  out.closurePending = true;
+  return [out, copy('in', edgeId('in', kind, fromId), toId)];
 }

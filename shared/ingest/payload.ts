@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseWorkspaceId, type WorkspaceId } from '../graph/keys.js';
 import { setOwn } from '../util/ownProperties.js';
-import { toInstant } from '../util/time.js';
+import { isInstant } from '../util/time.js';
 
 /**
  * What the Event Grid, Azure Monitor and REST normalizers all need to read Azure ML payloads:
@@ -27,15 +27,22 @@ export function getIgnoringCase(obj: Record<string, unknown>, key: string): unkn
  * unknown keys as they are. Nested objects (tags, properties) keep their own keys untouched.
  */
 export function canonicalizeKeys(obj: Record<string, unknown>, canonicalKeys: readonly string[]): Record<string, unknown> {
+  return keyCanonicalizer(canonicalKeys)(obj);
+}
+
+/** `canonicalizeKeys` onto these spellings, the lookup built once for the many objects of one kind. */
+export function keyCanonicalizer(canonicalKeys: readonly string[]): (obj: Record<string, unknown>) => Record<string, unknown> {
   const byLower = new Map(canonicalKeys.map((k) => [k.toLowerCase(), k]));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    const canonical = byLower.get(k.toLowerCase()) ?? k;
-    // An exact-case key wins over a differently cased duplicate.
-    if (Object.hasOwn(out, canonical) && k !== canonical) continue;
-    setOwn(out, canonical, v);
-  }
-  return out;
+  return (obj) => {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(obj)) {
+      const canonical = byLower.get(k.toLowerCase()) ?? k;
+      // An exact-case key wins over a differently cased duplicate.
+      if (k !== canonical && Object.hasOwn(out, canonical)) continue;
+      setOwn(out, canonical, obj[k]);
+    }
+    return out;
+  };
 }
 
 /** A string with something in it, trimmed; anything else is undefined. */
@@ -44,7 +51,7 @@ export function nonBlank(v: unknown): string | undefined {
 }
 
 /** An event time as written, provided it parses (7 fractional digits and offsets included). */
-export const isoDateTime = z.string().refine((t) => toInstant(t) !== undefined, { message: 'expected an ISO 8601 date-time' });
+export const isoDateTime = z.string().refine(isInstant, { message: 'expected an ISO 8601 date-time' });
 
 const JOB_STATUSES = [
   'NotStarted',

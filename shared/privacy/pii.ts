@@ -92,18 +92,21 @@ function hasIbanStart(text: string): boolean {
   return false;
 }
 
-/** Digits that stand in runs of four or more (a card number's groups; a timestamp has one such run). */
-function digitsInRunsOfFour(text: string): number {
-  let total = 0;
-  let run = 0;
-  for (let i = 0; i <= text.length; i++) {
-    if (i < text.length && isDigit(text.charCodeAt(i))) run++;
-    else {
-      if (run >= 4) total += run;
-      run = 0;
-    }
+/**
+ * Whether a card number's digits could be in `text`: a card matches as 13 to 19 digits with
+ * single spaces or dashes between groups, so it lies inside one stretch of digits, spaces and
+ * dashes holding at least 13 digits. Hex ids and hashes (digits cut by letters) have none.
+ */
+export const CARD_DIGITS = 13;
+function hasCardStretch(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c)) {
+      if (++digits >= CARD_DIGITS) return true;
+    } else if (c !== 32 && c !== 45) digits = 0;
   }
-  return total;
+  return false;
 }
 
 function count(text: string, ch: string, enough: number): boolean {
@@ -131,7 +134,7 @@ function secretField(text: string, key: string): boolean {
   return SECRET_FIELD.test(key) && text.length > 0 && !REDACTED.test(text);
 }
 
-const DETECTORS: Detector[] = [
+export const DETECTORS: readonly Detector[] = [
   {
     kind: 'private-key',
     pattern: /-----BEGIN (?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
@@ -175,7 +178,7 @@ const DETECTORS: Detector[] = [
     kind: 'payment-card',
     pattern: /\b(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5})\b/g,
     accept: (m) => luhnValid(m.replace(/[ -]/g, '')) && !/^(\d)\1+$/.test(m.replace(/[ -]/g, '')),
-    mayMatch: (t) => digitsInRunsOfFour(t) >= 12,
+    mayMatch: hasCardStretch,
   },
   // US SSN shape, with the ranges the SSA never issues ruled out.
   {
@@ -202,14 +205,14 @@ const DETECTORS: Detector[] = [
 /**
  * True when some detector's `mayMatch` could accept `text`: one pass over the characters that
  * every `mayMatch` above implies (an `=`, `@` or `+`; three dots and four digits; seven colons;
- * twelve digits in runs of four; the SSN shape; five dashes in a row; two capitals then two
+ * thirteen digits in a stretch of digits, spaces and dashes; the SSN shape; five dashes in a row; two capitals then two
  * digits; `Bearer` or `eyJ`). Most strings of an event (ids, names, times, paths) fail it and cost
  * no more than this loop. Like `mayMatch`, it only counts, so a part of a rejected text is rejected.
  */
 export function mayHoldAny(text: string, start = 0, end = text.length): boolean {
   let digits = 0;
-  let digitRun = 0;
-  let inRunsOfFour = 0;
+  // Digits since the last character that is not a digit, space or dash (hasCardStretch).
+  let stretchDigits = 0;
   let dots = 0;
   let colons = 0;
   let dashes = 0;
@@ -219,18 +222,18 @@ export function mayHoldAny(text: string, start = 0, end = text.length): boolean 
     const kind = c < 128 ? CHAR_KIND[c] : OTHER;
     if (kind === DIGIT) {
       digits++;
-      digitRun++;
       dashRun = 0;
+      if (++stretchDigits >= CARD_DIGITS) return true;
       continue;
     }
-    if (digitRun >= 4) inRunsOfFour += digitRun;
-    digitRun = 0;
     if (kind === DASH) {
       dashes++;
       if (++dashRun >= 5) return true;
       continue;
     }
     dashRun = 0;
+    if (kind === SPACE) continue;
+    stretchDigits = 0;
     switch (kind) {
       case OTHER:
         break;
@@ -252,9 +255,7 @@ export function mayHoldAny(text: string, start = 0, end = text.length): boolean 
         break;
     }
   }
-  if (digitRun >= 4) inRunsOfFour += digitRun;
   return (
-    inRunsOfFour >= 12 ||
     (dots >= 3 && digits >= 4) ||
     colons >= 7 ||
     (dashes >= 2 && digits >= 9 && SSN_SHAPE.test(start === 0 && end === text.length ? text : text.slice(start, end)))
@@ -269,6 +270,7 @@ const DOT = 4;
 const COLON = 5;
 const LOWER_E = 6;
 const UPPER = 7;
+const SPACE = 8;
 /** What `mayHoldAny` makes of each ASCII character. */
 const CHAR_KIND = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CHAR_KIND[c] = DIGIT;
@@ -278,6 +280,7 @@ for (const c of '=@+') CHAR_KIND[c.charCodeAt(0)] = TRIGGER;
 CHAR_KIND[46] = DOT;
 CHAR_KIND[58] = COLON;
 CHAR_KIND[101] = LOWER_E;
+CHAR_KIND[32] = SPACE;
 
 /** The detectors whose cheap test `text` passes (`mayHoldAny` is true whenever this is not empty). */
 export function detectorsThatMayMatch(text: string): Detector[] {
@@ -301,7 +304,7 @@ function mayHoldAnyOutsideGuids(text: string): boolean {
 const GUID_LENGTH = 36;
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
-/** Where the first GUID at or after `from` starts, or -1: where GUID_RE would match next, found without a pattern. */
+/** Where the first GUID at or after `from` starts, or -1: where a GUID pattern (/[0-9a-f]{8}-…-[0-9a-f]{12}/gi) would match next, found without a pattern (test/unit/piiPrefilter.test.ts compares). */
 export function guidAt(text: string, from: number): number {
   for (let dash = text.indexOf('-', from + 8); dash !== -1 && dash - 8 + GUID_LENGTH <= text.length; dash = text.indexOf('-', dash + 1)) {
     const start = dash - 8;
@@ -318,15 +321,20 @@ function isGuidAt(text: string, start: number): boolean {
   return true;
 }
 
-/** GUIDs (subscription, experiment, dataset ids) are never personal data, whatever digits they hold. */
-const GUID_RE = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
-
-/** Applies `fn` to the parts of `text` outside GUIDs. */
+/**
+ * `text` with `fn` applied to its parts outside GUIDs (GUIDs, subscription, experiment and dataset
+ * ids, are never personal data, whatever digits they hold). A part `mayHoldAny` rules out is kept
+ * as it is without calling `fn`: no detector could match in it.
+ */
 function outsideGuids(text: string, fn: (segment: string) => string): string {
-  return text
-    .split(GUID_RE)
-    .map((part, i) => (i % 2 === 1 ? part : fn(part)))
-    .join('');
+  const part = (start: number, end: number) => (mayHoldAny(text, start, end) ? fn(text.slice(start, end)) : text.slice(start, end));
+  let out = '';
+  let from = 0;
+  for (let at = guidAt(text, 0); at !== -1; at = guidAt(text, from)) {
+    out += part(from, at) + text.slice(at, at + GUID_LENGTH);
+    from = at + GUID_LENGTH;
+  }
+  return out + part(from, text.length);
 }
 
 function scanString(text: string, path: string, key: string, findings: PiiFinding[]): void {
@@ -387,23 +395,55 @@ export function scanPii(value: unknown): PiiFinding[] {
 
 export function redactText(text: string, hashKey: string, key: string): string {
   if (secretField(text, key)) return `pii:storage-secret:${pseudonym(text, hashKey).slice('redacted:'.length)}`;
-  if (!mayHoldAnyOutsideGuids(text)) return text;
+  // A long text is looked up before it is scanned: finding it costs a hash, scanning it a loop in script.
+  const long = text.length >= LONG_TEXT;
+  if (long && CLEAN_TEXTS.get(text) === key) return text;
+  if (!mayHoldAnyOutsideGuids(text)) {
+    if (long) rememberClean(text, key);
+    return text;
+  }
+  if (!long && CLEAN_TEXTS.get(text) === key) return text;
   const candidates = detectorsThatMayMatch(text);
-  if (candidates.length === 0) return text;
-  return outsideGuids(text, (segment) => {
-    let out = segment;
-    for (const d of candidates) {
-      if (!d.mayMatch(out)) continue;
-      d.pattern.lastIndex = 0;
-      // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
-      out = out.replace(d.pattern, (m) =>
-        !d.accept || d.accept(m, key)
-          ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
-          : m,
-      );
-    }
-    return out;
-  });
+  const out =
+    candidates.length === 0
+      ? text
+      : outsideGuids(text, (segment) => {
+          let out = segment;
+          for (const d of candidates) {
+            if (!d.mayMatch(out)) continue;
+            d.pattern.lastIndex = 0;
+            // E-mail addresses hash as identity fields do, so the same person joins across free text and identity fields.
+            out = out.replace(d.pattern, (m) =>
+              !d.accept || d.accept(m, key)
+                ? `pii:${d.kind}:${d.kind === 'email' ? identityHash(m, hashKey) : pseudonym(m, hashKey).slice('redacted:'.length)}`
+                : m,
+            );
+          }
+          return out;
+        });
+  if (out === text) rememberClean(text, key);
+  return out;
+}
+
+/**
+ * Texts that held nothing to redact, each with the field it sat under (a field can decide a
+ * finding: an IP address under a version-like key is a version): those the prefilter let through,
+ * and long ones it cleared. The same workspace ids, repository URLs, AutoML pipeline specs, image
+ * names and times recur event after event, and the detectors' patterns over them, then the scan
+ * of long texts, were most of redaction's time. Whether a text holds a finding does not depend on
+ * the hash key. Bounded: emptied when full; a text holding personal data is never kept, and is
+ * redacted each time.
+ */
+const CLEAN_TEXTS = new Map<string, string>();
+const CLEAN_TEXTS_MAX = 4096;
+const CLEAN_TEXT_MAX_LENGTH = 4096;
+/** Texts from this length on are remembered even when the prefilter alone cleared them (workspace ids, artifact paths). */
+const LONG_TEXT = 64;
+
+function rememberClean(text: string, key: string): void {
+  if (text.length > CLEAN_TEXT_MAX_LENGTH) return;
+  if (CLEAN_TEXTS.size >= CLEAN_TEXTS_MAX) CLEAN_TEXTS.clear();
+  CLEAN_TEXTS.set(text, key);
 }
 
 /**

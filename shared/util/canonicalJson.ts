@@ -50,9 +50,25 @@ function canonicalRecursive(value: unknown, depth: number): string {
     const child = record[k];
     if (child === undefined) continue;
     if (out.length > 1) out += ',';
-    out += `${JSON.stringify(k)}:${canonicalRecursive(child, depth + 1)}`;
+    out += quotedKey(k) + canonicalRecursive(child, depth + 1);
   }
   return `${out}}`;
+}
+
+/**
+ * `"key":` for an object key. Events of one kind repeat the same keys (and the engine shares their
+ * strings), so most are found here instead of quoted again. Bounded: emptied when full.
+ */
+const QUOTED_KEYS = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+function quotedKey(k: string): string {
+  let quoted = QUOTED_KEYS.get(k);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(k)}:`;
+    if (QUOTED_KEYS.size >= QUOTED_KEYS_MAX) QUOTED_KEYS.clear();
+    QUOTED_KEYS.set(k, quoted);
+  }
+  return quoted;
 }
 
 function canonicalIterative(value: unknown): string {

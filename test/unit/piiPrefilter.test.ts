@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detectorsThatMayMatch, guidAt, mayHoldAny, redactPii, scanPii } from '../../shared/privacy/pii.js';
+import { DETECTORS, detectorsThatMayMatch, guidAt, mayHoldAny, redactPii, redactText, scanPii } from '../../shared/privacy/pii.js';
 
 /**
  * Redaction skips a string when one pass over its characters says no detector could match it
@@ -34,6 +34,38 @@ describe('the one-pass prefilter of PII redaction', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it("lets no detector's pattern match where its own cheap test says no", () => {
+    const cards = fc
+      .array(fc.constantFrom('4111', '1111', '378282', '246310005', ' ', '-', 'a', '_', '.', '0', '12'), { maxLength: 14 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(nearMiss, digitsOnly, cards, fc.string({ maxLength: 80 })), (text) => {
+        for (const d of DETECTORS) {
+          if (d.mayMatch(text)) continue;
+          d.pattern.lastIndex = 0;
+          expect(
+            [...text.matchAll(d.pattern)].map((m) => m[0]),
+            `${d.kind} in ${JSON.stringify(text)}`,
+          ).toEqual([]);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    // Hex ids and hashes hold many digits but no card-shaped stretch of them.
+    expect(mayHoldAny('5adc0a4fe02504a586f09a4fcbb241f9a4012062')).toBe(false);
+    expect(mayHoldAny('4111-1111-1111-1111')).toBe(true);
+  });
+
+  it('remembers a clean text only with the field it was clean under', () => {
+    // Under a version-like key a dotted quad is a version; under any other it is an address.
+    for (let i = 0; i < 3; i++) expect(redactText('10.1.2.3', KEY, 'version')).toBe('10.1.2.3');
+    expect(redactText('10.1.2.3', KEY, 'note')).toMatch(/^pii:ip-address:[0-9a-f]{24}$/);
+    expect(redactText('10.1.2.3', KEY, 'version')).toBe('10.1.2.3');
+    // A secret field's value is redacted whatever was remembered of the same text elsewhere.
+    expect(redactText('s3cret=1.2', KEY, 'note')).toBe('s3cret=1.2');
+    expect(redactText('s3cret=1.2', KEY, 'password')).toMatch(/^pii:storage-secret:/);
   });
 
   it('says no for the plain strings of an event, and redaction leaves them as they are', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../shared/util/canonicalJson.js';
-import { toInstant } from '../../shared/util/time.js';
+import { parseInstant, toInstant, utcInstant } from '../../shared/util/time.js';
 import { BoundedMap } from '../../shared/util/boundedMap.js';
 
 describe('canonical JSON and content hashes', () => {
@@ -38,6 +38,40 @@ describe('event time instants', () => {
 
   it('refuses what is not a date-time', () => {
     for (const bad of ['', 'yesterday', '2022-13-45T99:99:99Z', '2022-09-07']) expect(toInstant(bad), bad).toBeUndefined();
+  });
+
+  it('reads UTC times by their characters exactly as the pattern reads them, and leaves every other form to it', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const time = fc
+      .record({
+        year: fc
+          .oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(1900, 2000, 2023, 2024, 2100))
+          .map((n) => String(n).padStart(4, '0')),
+        month: two(14),
+        day: two(32),
+        hour: two(25),
+        minute: two(61),
+        second: two(61),
+        sep: fc.constantFrom('T', 't', ' ', 'x'),
+        fraction: fc.oneof(fc.constant(''), fc.stringMatching(/^[.,][0-9]{0,12}$/)),
+        zone: fc.constantFrom('', 'Z', 'z', '+00:00', '-00:00', '+0000', '+02:00', '-05:30', 'Z ', ' ', 'UTC'),
+      })
+      .map((t) => `${t.year}-${t.month}-${t.day}${t.sep}${t.hour}:${t.minute}:${t.second}${t.fraction}${t.zone}`);
+    let read = 0;
+    fc.assert(
+      fc.property(fc.oneof(time, fc.string()), (text) => {
+        const fast = utcInstant(text);
+        if (fast !== undefined) {
+          read++;
+          expect(fast).toBe(parseInstant(text));
+        }
+        expect(toInstant(text)).toBe(parseInstant(text));
+      }),
+      { numRuns: 3000, seed: 17 },
+    );
+    for (const t of ['2024-02-29T23:59:59.1234567Z', '2023-02-29T00:00:00Z', '0099-01-01T00:00:00Z', '2024-01-01 00:00:00,5+00:00'])
+      expect(toInstant(t), t).toBe(parseInstant(t));
+    expect(read).toBeGreaterThan(100);
   });
 });
 

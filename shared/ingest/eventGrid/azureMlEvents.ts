@@ -4,8 +4,9 @@ import { emptyDelta, type GraphDelta } from '../../graph/model.js';
 import { isRecord } from '../../util/isRecord.js';
 import type { EnrichmentMessage } from '../enrichmentMessage.js';
 import { followUps } from '../followUps.js';
+import { dateTime, field, looseRecord, nonEmpty, nullish, REFUSED, text, type RecordOutput } from '../fields.js';
 import type { ValidationIssue } from '../issues.js';
-import { gitFromProperties, isoDateTime, isTerminalRunStatus, jsonInStrings, normalizeRunStatus, parentRunId } from '../payload.js';
+import { gitFromProperties, isTerminalRunStatus, jsonInStrings, normalizeRunStatus, parentRunId } from '../payload.js';
 import type { EventEnvelope } from './envelope.js';
 import { azureMlEvent, refuse, type EventContext, type EventTypeEntry } from './eventType.js';
 
@@ -25,64 +26,86 @@ const looseMapSchema = z
   .nullish()
   .transform((v) => v ?? {});
 /**
- * Tags and properties: a map of anything, null or absent meaning empty. An object is copied by
- * hand as the record schema would copy it (own keys in order, `__proto__` left out): the record
- * schema checks every key and value one by one, which was most of an event's validation. Anything
- * else goes to the record schema, for the same result or the same issues.
+ * Tags and properties: a map of anything, null or absent meaning empty. A plain object is copied
+ * by hand as the record schema would copy it (own keys in order, `__proto__` left out): the
+ * record schema checks every key and value one by one. Anything else goes to the record schema,
+ * for the same result or the same issues.
  */
-const looseMap = z
-  .unknown()
-  .nullish()
-  .transform((v, ctx): Record<string, unknown> => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
-      const copy: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) if (k !== '__proto__') copy[k] = (v as Record<string, unknown>)[k];
-      return copy;
-    }
-    const parsed = looseMapSchema.safeParse(v);
-    if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-    return z.NEVER;
-  });
-const versionString = z.union([z.string().min(1), z.number().finite()]).transform((v) => String(v));
-const nonEmpty = z.string().trim().min(1);
-const numeric = z.union([
-  z.number().finite(),
+function plainCopy(v: unknown): Record<string, unknown> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) if (k !== '__proto__') copy[k] = (v as Record<string, unknown>)[k];
+  return copy;
+}
+const looseMap = field(
   z
-    .string()
-    .trim()
-    .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)
-    .transform(Number),
-]);
+    .unknown()
+    .nullish()
+    .transform((v, ctx): Record<string, unknown> => {
+      const copy = plainCopy(v);
+      if (copy) return copy;
+      const parsed = looseMapSchema.safeParse(v);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    }),
+  (v) => (v === undefined || v === null ? {} : (plainCopy(v) ?? REFUSED)),
+);
+const versionString = field(
+  z.union([z.string().min(1), z.number().finite()]).transform((v) => String(v)),
+  (v) => ((typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v)) ? String(v) : REFUSED),
+);
+const NUMBER_TEXT = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+const numeric = field(z.union([z.number().finite(), z.string().trim().regex(NUMBER_TEXT).transform(Number)]), (v) => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : REFUSED;
+  if (typeof v !== 'string') return REFUSED;
+  const t = v.trim();
+  return NUMBER_TEXT.test(t) ? Number(t) : REFUSED;
+});
 
-const modelIdsSchema = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+/** `ModelIds`, one comma-separated string or a list: each `NAME:VERSION`, or the index of each that is not. */
+function modelIdsOf(v: string | string[]): {
+  parsed: Array<{ name: string; version: string }>;
+  bad: Array<{ index: number; item: string }>;
+} {
   const items = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
   const parsed: Array<{ name: string; version: string }> = [];
+  const bad: Array<{ index: number; item: string }> = [];
   items.forEach((item, index) => {
     // Model names cannot contain ':'; versions can, so split on the first one.
     const at = item.indexOf(':');
-    if (at <= 0 || at === item.length - 1) {
-      ctx.addIssue({ code: 'custom', message: `expected NAME:VERSION, got "${item}"`, path: [index] });
-      return;
-    }
-    parsed.push({ name: item.slice(0, at), version: item.slice(at + 1) });
+    if (at <= 0 || at === item.length - 1) bad.push({ index, item });
+    else parsed.push({ name: item.slice(0, at), version: item.slice(at + 1) });
   });
-  return parsed;
-});
+  return { parsed, bad };
+}
+const modelIds = field(
+  z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+    const { parsed, bad } = modelIdsOf(v);
+    for (const { index, item } of bad) ctx.addIssue({ code: 'custom', message: `expected NAME:VERSION, got "${item}"`, path: [index] });
+    return parsed;
+  }),
+  (v) => {
+    if (typeof v !== 'string' && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) return REFUSED;
+    const { parsed, bad } = modelIdsOf(v);
+    return bad.length === 0 ? parsed : REFUSED;
+  },
+);
 
-const runSchema = z.looseObject({
-  experimentId: z.string().nullish(),
-  experimentName: z.string().nullish(),
+const runFields = {
+  experimentId: nullish(text),
+  experimentName: nullish(text),
   runId: nonEmpty,
-  runType: z.string().nullish(),
+  runType: nullish(text),
   runTags: looseMap,
   runProperties: looseMap,
-  runStatus: z.string().nullish(),
-});
+  runStatus: nullish(text),
+};
+const runData = looseRecord(runFields);
 const runSubject = { pattern: /^experiments\/([^/]+)\/runs\/([^/]+)$/i, fields: ['experimentId', 'runId'] as const };
 
 /** A run's status on its job node (kept as a series too), its git commit, and its parent sweep or AutoML run. */
-function projectRun(d: z.output<typeof runSchema>, { ws, time }: EventContext, status: string, completed: boolean): GraphDelta {
+function projectRun(d: RecordOutput<typeof runFields>, { ws, time }: EventContext, status: string, completed: boolean): GraphDelta {
   const delta = emptyDelta();
   const job = namedResource(ws, 'jobs', d.runId);
   const git = gitFromProperties(d.runProperties);
@@ -121,7 +144,7 @@ const finishedJob = (node: GraphDelta['nodes'][number]) => node.ref.kind === 'jo
 export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.ModelRegistered',
-    schema: z.looseObject({ ModelName: nonEmpty, ModelVersion: versionString, ModelTags: looseMap, ModelProperties: looseMap }),
+    data: looseRecord({ ModelName: nonEmpty, ModelVersion: versionString, ModelTags: looseMap, ModelProperties: looseMap }),
     subject: { pattern: /^models\/([^:/]+):(.+)$/i, fields: ['ModelName', 'ModelVersion'] },
     project: (d, { ws, time }) => {
       const delta = emptyDelta();
@@ -137,10 +160,10 @@ export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
 
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.ModelDeployed',
-    schema: z.looseObject({
+    data: looseRecord({
       ServiceName: nonEmpty,
-      ServiceComputeType: z.string().nullish(),
-      ModelIds: modelIdsSchema,
+      ServiceComputeType: nullish(text),
+      ModelIds: modelIds,
       ServiceTags: looseMap,
       ServiceProperties: looseMap,
     }),
@@ -170,7 +193,7 @@ export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
 
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.RunCompleted',
-    schema: runSchema,
+    data: runData,
     subject: runSubject,
     project: (d, at) => projectRun(d, at, 'Completed', true),
     followUp: finishedJob,
@@ -178,7 +201,7 @@ export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
 
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.RunStatusChanged',
-    schema: runSchema,
+    data: runData,
     subject: runSubject,
     project: (d, at) =>
       d.runStatus ? projectRun(d, at, normalizeRunStatus(d.runStatus), false) : refuse('data.runStatus', 'required for RunStatusChanged'),
@@ -187,15 +210,15 @@ export const AZUREML_EVENTS: readonly EventTypeEntry[] = [
 
   azureMlEvent({
     type: 'Microsoft.MachineLearningServices.DatasetDriftDetected',
-    schema: z.looseObject({
+    data: looseRecord({
       DataDriftId: nonEmpty,
-      DataDriftName: z.string().nullish(),
+      DataDriftName: nullish(text),
       RunId: nonEmpty,
-      BaseDatasetId: z.string().nullish(),
-      TargetDatasetId: z.string().nullish(),
-      DriftCoefficient: numeric.nullish(),
-      StartTime: isoDateTime.nullish(),
-      EndTime: isoDateTime.nullish(),
+      BaseDatasetId: nullish(text),
+      TargetDatasetId: nullish(text),
+      DriftCoefficient: nullish(numeric),
+      StartTime: nullish(dateTime),
+      EndTime: nullish(dateTime),
     }),
     // The how-to documents `datadrift/{id}/run/{runId}`, the schema page `datadrifts/{}/runs/{}`.
     subject: { pattern: /^datadrifts?\/([^/]+)\/runs?\/([^/]+)$/i, fields: ['DataDriftId', 'RunId'] },

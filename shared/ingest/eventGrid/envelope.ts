@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { isRecord } from '../../util/isRecord.js';
 import { fromZodIssues, type ValidationIssue } from '../issues.js';
-import { isoDateTime } from '../payload.js';
+import { anything, dateTime, filled, looseRecord, optional, text } from '../fields.js';
 
 /**
  * One event as delivered by Event Grid, in either output schema, reduced to the fields the rest
@@ -19,27 +18,31 @@ export interface EventEnvelope {
   data: unknown;
 }
 
-export const eventGridSchema = z.looseObject({
-  id: z.string().min(1),
-  topic: z.string().min(1),
-  subject: z.string().optional(),
-  eventType: z.string().min(1),
-  eventTime: isoDateTime,
-  data: z.unknown().optional(),
-  dataVersion: z.string().optional(),
-  metadataVersion: z.string().optional(),
+/** The Event Grid schema's envelope. */
+export const eventGridEnvelope = looseRecord({
+  id: filled,
+  topic: filled,
+  subject: optional(text),
+  eventType: filled,
+  eventTime: dateTime,
+  data: optional(anything),
+  dataVersion: optional(text),
+  metadataVersion: optional(text),
 });
+export const eventGridSchema = eventGridEnvelope.schema;
 
-export const cloudEventSchema = z.looseObject({
+/** The CloudEvents schema's envelope. */
+export const cloudEventEnvelope = looseRecord({
   // Event Grid's own CloudEvents examples sometimes omit `specversion`; the event is still usable.
-  specversion: z.string().optional(),
-  id: z.string().min(1),
-  source: z.string().min(1),
-  type: z.string().min(1),
-  subject: z.string().optional(),
-  time: isoDateTime.optional(),
-  data: z.unknown().optional(),
+  specversion: optional(text),
+  id: filled,
+  source: filled,
+  type: filled,
+  subject: optional(text),
+  time: optional(dateTime),
+  data: optional(anything),
 });
+export const cloudEventSchema = cloudEventEnvelope.schema;
 
 export type EnvelopeResult = { ok: true; envelope: EventEnvelope } | { ok: false; issues: ValidationIssue[] };
 
@@ -64,7 +67,7 @@ export function parseEnvelope(raw: unknown): EnvelopeResult {
     };
   }
   if (schema === 'eventgrid') {
-    const parsed = eventGridSchema.safeParse(raw);
+    const parsed = eventGridEnvelope.parse(raw);
     if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
     const e = parsed.data;
     return {
@@ -72,7 +75,7 @@ export function parseEnvelope(raw: unknown): EnvelopeResult {
       envelope: { schema, id: e.id, source: e.topic, type: e.eventType, subject: e.subject, time: e.eventTime, data: e.data },
     };
   }
-  const parsed = cloudEventSchema.safeParse(raw);
+  const parsed = cloudEventEnvelope.parse(raw);
   if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues) };
   const e = parsed.data;
   return { ok: true, envelope: { schema, id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time, data: e.data } };
