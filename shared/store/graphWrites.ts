@@ -6,8 +6,8 @@ import {
   PreconditionFailedStoreError,
   TransientStoreError,
 } from '../errors.js';
-import { mergeEdges, mergeNodes } from '../graph/merge.js';
-import type { GraphDoc } from '../graph/model.js';
+import { mergeEdges, mergeNodes, pendingMark, withMarks } from '../graph/merge.js';
+import type { GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { parseGraphDoc } from './graphDocs.js';
@@ -36,6 +36,7 @@ function backoff(round: number): Promise<void> {
 
 /** One planned write: the operation, what it will have done, and where its answer goes. */
 interface Planned {
+  /** The write it answers for; -1 for a mark on a node the event did not change (markPending). */
   at: number;
   pk: string;
   operation: OperationInput;
@@ -80,24 +81,42 @@ export class GraphWriter {
     let pending = writes.map((_, i) => i);
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       await backoff(round);
-      const stored = await readMany(
-        this.container,
-        this.meter,
-        pending.map((i) => (writes[i] as GraphWrite).doc),
+      const docs = pending.map((i) => (writes[i] as GraphWrite).doc);
+      // With each edge copy, its node (usually among the writes already): where its mark goes.
+      const keys = new Map(
+        [...docs, ...docs.filter((d) => d.docType === 'edge').map((d) => ({ id: d.pk, pk: d.pk }))].map((d) => [
+          keyOf(d),
+          { id: d.id, pk: d.pk },
+        ]),
       );
+      const stored = await readMany(this.container, this.meter, [...keys.values()]);
       const planned: Planned[] = [];
       for (const at of pending) {
         const p = plan(at, writes[at] as GraphWrite, stored);
         if (typeof p === 'string') results[at] = p;
         else planned.push(p);
       }
-      const statuses = await this.writeAll(planned);
+      const { first, afterMarks } = markPending(planned, stored);
       pending = [];
-      // Each landed, or lost a race (writeAll throws any other failure).
-      for (const [i, p] of planned.entries()) {
-        if ((statuses[i] as number) < 400) results[p.at] = p.result;
-        else pending.push(p.at);
-      }
+      const settle = async (ops: readonly Planned[]) => {
+        const statuses = await this.writeAll(ops);
+        // Each landed, or lost a race (writeAll throws any other failure).
+        return ops.filter((p, i) => {
+          const landed = (statuses[i] as number) < 400;
+          if (landed && p.at >= 0) results[p.at] = p.result;
+          if (!landed && p.at >= 0) pending.push(p.at);
+          return landed;
+        });
+      };
+      const landed = await settle(first);
+      // Bulk is neither atomic nor ordered: a pending copy goes once its node's mark has landed, so
+      // no reader meets the copy without the mark; one whose mark lost a race waits for the next round.
+      const marked = new Set(
+        landed.filter((p) => (p.operation as { resourceBody?: GraphDoc }).resourceBody?.docType === 'node').map((p) => p.pk),
+      );
+      const ready = afterMarks.filter((p) => marked.has(p.pk));
+      for (const p of afterMarks) if (!marked.has(p.pk)) pending.push(p.at);
+      if (ready.length > 0) await settle(ready);
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
     if (pending.length > 0)
@@ -167,6 +186,51 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
     operation: { operationType: 'Replace', id: doc.id, partitionKey: doc.pk, resourceBody: body, ifMatch: raw._etag as string },
     result: 'updated',
   };
+}
+
+/**
+ * Pending link copies mark their partition's node with the link (graph/merge.ts withMarks): lookups
+ * learn what is pending from the nodes they read anyway. The node's write (its own, or a replace
+ * of its own guarded by the ETag it was read with) carries the marks; the copies whose mark the
+ * node does not carry yet are written after it (`afterMarks`). No node stored and none written:
+ * nothing to mark (a lookup that meets a member without its node walks).
+ */
+function markPending(planned: Planned[], stored: ReadonlyMap<string, ItemDefinition>): { first: Planned[]; afterMarks: Planned[] } {
+  const bodyOf = (p: Planned) => ('resourceBody' in p.operation ? (p.operation.resourceBody as unknown as GraphDoc) : undefined);
+  const marks = new Map<string, string[]>();
+  for (const p of planned) {
+    const body = bodyOf(p);
+    const mark = body && pendingMark(body);
+    if (mark) marks.set(p.pk, [...(marks.get(p.pk) ?? []), mark]);
+  }
+  if (marks.size === 0) return { first: planned, afterMarks: [] };
+  const first: Planned[] = [];
+  const afterMarks: Planned[] = [];
+  const nodeOps = new Map(planned.filter((p) => bodyOf(p)?.docType === 'node' && bodyOf(p)?.id === p.pk).map((p) => [p.pk, p]));
+  const waiting = new Set<string>();
+  for (const [pk, wanted] of marks) {
+    const raw = stored.get(keyOf({ id: pk, pk }));
+    const current = raw ? parseGraphDoc(raw) : undefined;
+    const has = new Set(current?.docType === 'node' ? (current.closurePending ?? []) : []);
+    if (wanted.every((m) => has.has(m))) continue;
+    const own = nodeOps.get(pk);
+    if (own) {
+      Object.assign(own.operation, { resourceBody: withMarks(bodyOf(own) as NodeDoc, wanted) });
+      waiting.add(pk);
+    } else if (raw && current?.docType === 'node') {
+      const body = withMarks(current, wanted) as unknown as ItemDefinition;
+      first.push({
+        at: -1,
+        pk,
+        operation: { operationType: 'Replace', id: pk, partitionKey: pk, resourceBody: body, ifMatch: raw._etag as string },
+        result: 'updated',
+      });
+      waiting.add(pk);
+    }
+  }
+  for (const p of planned)
+    (waiting.has(p.pk) && bodyOf(p) !== undefined && pendingMark(bodyOf(p) as GraphDoc) ? afterMarks : first).push(p);
+  return { first, afterMarks };
 }
 
 function join(a: GraphDoc, b: GraphDoc): GraphDoc {
