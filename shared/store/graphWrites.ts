@@ -82,41 +82,30 @@ export class GraphWriter {
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       await backoff(round);
       const docs = pending.map((i) => (writes[i] as GraphWrite).doc);
-      // With each edge copy, its node (usually among the writes already): where its mark goes.
-      const keys = new Map(
-        [...docs, ...docs.filter((d) => d.docType === 'edge').map((d) => ({ id: d.pk, pk: d.pk }))].map((d) => [
-          keyOf(d),
-          { id: d.id, pk: d.pk },
-        ]),
-      );
-      const stored = await readMany(this.container, this.meter, [...keys.values()]);
+      const stored = await readMany(this.container, this.meter, docs);
       const planned: Planned[] = [];
       for (const at of pending) {
         const p = plan(at, writes[at] as GraphWrite, stored);
-        if (typeof p === 'string') results[at] = p;
+        // A copy written again only for its node's marks (below) keeps what it first did.
+        if (typeof p === 'string') results[at] ??= p;
         else planned.push(p);
       }
-      const { first, afterMarks } = markPending(planned, stored);
+      const marking = markPending(planned, docs, stored);
+      const statuses = await this.writeAll(planned);
+      const previous = pending;
       pending = [];
-      const settle = async (ops: readonly Planned[]) => {
-        const statuses = await this.writeAll(ops);
-        // Each landed, or lost a race (writeAll throws any other failure).
-        return ops.filter((p, i) => {
-          const landed = (statuses[i] as number) < 400;
-          if (landed && p.at >= 0) results[p.at] = p.result;
-          if (!landed && p.at >= 0) pending.push(p.at);
-          return landed;
-        });
-      };
-      const landed = await settle(first);
-      // Bulk is neither atomic nor ordered: a pending copy goes once its node's mark has landed, so
-      // no reader meets the copy without the mark; one whose mark lost a race waits for the next round.
-      const marked = new Set(
-        landed.filter((p) => (p.operation as { resourceBody?: GraphDoc }).resourceBody?.docType === 'node').map((p) => p.pk),
-      );
-      const ready = afterMarks.filter((p) => marked.has(p.pk));
-      for (const p of afterMarks) if (!marked.has(p.pk)) pending.push(p.at);
-      if (ready.length > 0) await settle(ready);
+      // Each landed, or lost a race (writeAll throws any other failure). A node whose marks lost a
+      // race is marked again in the next round, its partition's copies with it (landed or not).
+      const lostMarks = new Set(planned.filter((p, i) => marking.has(p) && (statuses[i] as number) >= 400).map((p) => p.pk));
+      for (const [i, p] of planned.entries()) {
+        if (p.at < 0) continue;
+        if ((statuses[i] as number) < 400) results[p.at] = p.result;
+        else pending.push(p.at);
+      }
+      for (const [at, { doc }] of writes.entries()) {
+        const again = lostMarks.has(doc.pk) && (doc.docType === 'edge' ? previous.includes(at) : doc.id === doc.pk);
+        if (again && !pending.includes(at)) pending.push(at);
+      }
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
     if (pending.length > 0)
@@ -190,47 +179,47 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
 
 /**
  * Pending link copies mark their partition's node with the link (graph/merge.ts withMarks): lookups
- * learn what is pending from the nodes they read anyway. The node's write (its own, or a replace
- * of its own guarded by the ETag it was read with) carries the marks; the copies whose mark the
- * node does not carry yet are written after it (`afterMarks`). No node stored and none written:
- * nothing to mark (a lookup that meets a member without its node walks).
+ * learn what is pending from the nodes they read anyway. The marks ride on the node's own write
+ * when the event changes it, else on a replace of their own, guarded by the ETag the node was read
+ * with, in the same bulk call. Bulk is neither atomic nor ordered: a node whose marks lose a race
+ * is marked again in the next round, and until then its copy may be pending without the mark
+ * (README, known limits). The node must be among the writes (documentsFor names every link's ends):
+ * a copy written without it is not marked. Returns the operations that carry marks.
  */
-function markPending(planned: Planned[], stored: ReadonlyMap<string, ItemDefinition>): { first: Planned[]; afterMarks: Planned[] } {
+function markPending(planned: Planned[], docs: readonly GraphDoc[], stored: ReadonlyMap<string, ItemDefinition>): Set<Planned> {
   const bodyOf = (p: Planned) => ('resourceBody' in p.operation ? (p.operation.resourceBody as unknown as GraphDoc) : undefined);
+  // The copies pending once this write lands (joined with what is stored), by partition.
   const marks = new Map<string, string[]>();
-  for (const p of planned) {
-    const body = bodyOf(p);
-    const mark = body && pendingMark(body);
-    if (mark) marks.set(p.pk, [...(marks.get(p.pk) ?? []), mark]);
+  for (const doc of docs) {
+    if (doc.docType !== 'edge') continue;
+    const raw = stored.get(keyOf(doc));
+    const mark = pendingMark(raw ? join(parseGraphDoc(raw), doc) : doc);
+    if (mark) marks.set(doc.pk, [...(marks.get(doc.pk) ?? []), mark]);
   }
-  if (marks.size === 0) return { first: planned, afterMarks: [] };
-  const first: Planned[] = [];
-  const afterMarks: Planned[] = [];
-  const nodeOps = new Map(planned.filter((p) => bodyOf(p)?.docType === 'node' && bodyOf(p)?.id === p.pk).map((p) => [p.pk, p]));
-  const waiting = new Set<string>();
+  const marking = new Set<Planned>();
   for (const [pk, wanted] of marks) {
     const raw = stored.get(keyOf({ id: pk, pk }));
     const current = raw ? parseGraphDoc(raw) : undefined;
-    const has = new Set(current?.docType === 'node' ? (current.closurePending ?? []) : []);
-    if (wanted.every((m) => has.has(m))) continue;
-    const own = nodeOps.get(pk);
+    const own = planned.find((p) => bodyOf(p)?.docType === 'node' && p.pk === pk);
     if (own) {
       Object.assign(own.operation, { resourceBody: withMarks(bodyOf(own) as NodeDoc, wanted) });
-      waiting.add(pk);
-    } else if (raw && current?.docType === 'node') {
-      const body = withMarks(current, wanted) as unknown as ItemDefinition;
-      first.push({
-        at: -1,
-        pk,
-        operation: { operationType: 'Replace', id: pk, partitionKey: pk, resourceBody: body, ifMatch: raw._etag as string },
-        result: 'updated',
-      });
-      waiting.add(pk);
+      marking.add(own);
+      continue;
     }
+    if (!raw || current?.docType !== 'node') continue;
+    const marked = withMarks(current, wanted);
+    if (canonicalJson(marked) === canonicalJson(current)) continue;
+    const body = marked as unknown as ItemDefinition;
+    const op: Planned = {
+      at: -1,
+      pk,
+      operation: { operationType: 'Replace', id: pk, partitionKey: pk, resourceBody: body, ifMatch: raw._etag as string },
+      result: 'updated',
+    };
+    planned.push(op);
+    marking.add(op);
   }
-  for (const p of planned)
-    (waiting.has(p.pk) && bodyOf(p) !== undefined && pendingMark(bodyOf(p) as GraphDoc) ? afterMarks : first).push(p);
-  return { first, afterMarks };
+  return marking;
 }
 
 function join(a: GraphDoc, b: GraphDoc): GraphDoc {

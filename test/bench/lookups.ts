@@ -151,7 +151,7 @@ const bound = (target: object, prop: string | symbol): unknown => {
   return typeof value === 'function' ? (value as Fn).bind(target) : value;
 };
 
-/** The container with `item().read` and query pages timed into `log`; everything else passes through. */
+/** The container with `item().read`, bulk calls and query pages timed into `log`; everything else passes through. */
 function instrument(container: Container, log: RoundLog): Container {
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -164,6 +164,13 @@ function instrument(container: Container, log: RoundLog): Container {
   };
   const items = new Proxy(container.items, {
     get(target, prop) {
+      // Bulk reads (store/reads.ts readMany): one request each, the documents they found counted.
+      if (prop === 'bulk')
+        return async (...args: Parameters<typeof target.bulk>) => {
+          const answers = await timed(() => target.bulk(...args));
+          log.documents += answers.filter((a) => a.statusCode === 200 && a.resourceBody !== undefined).length;
+          return answers;
+        };
       if (prop !== 'query') return bound(target, prop);
       return (...args: unknown[]) => {
         const iterator = (target.query as unknown as (...a: unknown[]) => QueryIterator<unknown>).apply(target, args);
