@@ -110,7 +110,7 @@ describe('a hub past 5,000 members', () => {
       // positions (the members before it may carry marks that change it).
       const offset = pages * maxNodes;
       expect(slices).toEqual([{ owner: HUB, pages: pagesFor(1, offset + maxNodes - 1) }]);
-      // Requests (StoreMeter): the root and those closure pages, then the page's nodes and links,
+      // Documents read: the root and those closure pages, then the page's nodes and links,
       // and the members whose marks can change the page that are not on it: those nearer than
       // its last node (on the models' pages, the jobs), and on the last page every member within
       // the depth (a link from any of them could add a node, and so a page).
@@ -120,7 +120,8 @@ describe('a hub past 5,000 members', () => {
         (last > 1 ? JOBS : 0) +
         (last > 2 ? JOBS : 0) -
         answer.nodes.filter((x) => (x.distance ?? 0) > 0 && (x.distance ?? 0) < last).length;
-      expect(services.meter.storeRequests - requestsBefore).toBe(
+      // At most one request a document (bulk reads take up to 100 in one).
+      expect(services.meter.storeRequests - requestsBefore).toBeLessThanOrEqual(
         1 + closurePagesRead + answer.nodes.length - (offset === 0 ? 1 : 0) + answer.edges.length + nearer,
       );
       for (const n of answer.nodes) {
