@@ -1,7 +1,8 @@
 import { canonicalJson } from '../util/canonicalJson.js';
 import { getOwn, setOwn } from '../util/ownProperties.js';
+import { edgeKey } from './closure.js';
 import { nodeId, type NodeRef } from './keys.js';
-import type { EdgeDoc, EdgeKind, Fact, NodeDoc, Provenance, SeriesEntry } from './model.js';
+import type { EdgeDoc, EdgeKind, Fact, GraphDoc, NodeDoc, Provenance, SeriesEntry } from './model.js';
 
 /**
  * Documents are merged with a join: commutative, associative and idempotent. That is what makes
@@ -123,7 +124,7 @@ function pickLabel(a: NodeDoc, b: NodeDoc): string {
 }
 
 export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
-  return {
+  const merged: NodeDoc = {
     id: a.id,
     pk: a.pk,
     docType: 'node',
@@ -136,6 +137,27 @@ export function mergeNodes(a: NodeDoc, b: NodeDoc): NodeDoc {
     series: mergeSeries(a.series, b.series),
     provenance: mergeProvenance(a.provenance, b.provenance),
   };
+  // Marks are rare (a node with links the stage has yet to propagate): the join does no work without them.
+  return a.closurePending || b.closurePending ? withMarks(merged, [...(a.closurePending ?? []), ...(b.closurePending ?? [])]) : merged;
+}
+
+/**
+ * Marks on a node: the links touching it whose copy in its partition is pending. The write path
+ * adds a mark in the same batch as the copy it stands for (store/graphWrites.ts), the closure
+ * stage removes it once the link is propagated, and joins keep every mark either side holds (a
+ * concurrent removal makes the other writer's ETag stale, so it reads again). A node without
+ * marks carries no field, so a settled graph looks the same whatever happened before.
+ */
+export function withMarks(node: NodeDoc, add: readonly string[], remove: readonly string[] = []): NodeDoc {
+  const gone = new Set(remove);
+  const marks = [...new Set([...(node.closurePending ?? []), ...add])].filter((m) => !gone.has(m)).sort();
+  const { closurePending: _old, ...rest } = node;
+  return marks.length > 0 ? { ...rest, closurePending: marks } : rest;
+}
+
+/** The mark a pending link copy puts on the node of its partition; undefined for anything else. */
+export function pendingMark(doc: GraphDoc): string | undefined {
+  return doc.docType === 'edge' && doc.closurePending === true ? edgeKey(doc.from, doc.kind, doc.to) : undefined;
 }
 
 export function mergeEdges(a: EdgeDoc, b: EdgeDoc): EdgeDoc {
@@ -227,8 +249,11 @@ export function edgePair(
     pk,
     dir,
   });
-  const out = copy('out', edgeId('out', kind, toId), fromId);
   // A new link waits for the closure stage; merged into a propagated copy, it is not pending.
+  // Both copies wait: each marks its own node (withMarks), and the stage finds either.
+  const out = copy('out', edgeId('out', kind, toId), fromId);
+  const inn = copy('in', edgeId('in', kind, fromId), toId);
   out.closurePending = true;
-  return [out, copy('in', edgeId('in', kind, fromId), toId)];
+  inn.closurePending = true;
+  return [out, inn];
 }

@@ -71,6 +71,12 @@ export const nodeDocSchema = z.object({
   facts: z.record(z.string(), factSchema),
   series: z.record(z.string(), z.array(seriesEntrySchema)),
   provenance: z.array(provenanceSchema),
+  /**
+   * Links touching this node (`from|kind|to`) whose copy in its partition the closure stage has
+   * not propagated yet: written with the copy, cleared by the stage. A lookup reads them on the
+   * nodes it reads anyway, to know whether a closure is current (usecases/lineage.ts).
+   */
+  closurePending: z.array(z.string()).optional(),
 });
 export type NodeDoc = z.infer<typeof nodeDocSchema>;
 
@@ -92,8 +98,9 @@ export const edgeDocSchema = z.object({
   series: z.record(z.string(), z.array(seriesEntrySchema)).default({}),
   provenance: z.array(provenanceSchema),
   /**
-   * On the `out` copy: true from the link's creation until the closure stage has propagated it
-   * (usecases/closures.ts). Lookups trust no closure a pending link could still change.
+   * True from the copy's creation until the closure stage has propagated its link
+   * (usecases/closures.ts); the copy's node carries the same news as a mark (`closurePending`
+   * on the node), which is what lookups read.
    */
   closurePending: z.boolean().optional(),
 });

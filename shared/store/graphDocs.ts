@@ -37,8 +37,11 @@ export interface Link {
 }
 
 export const nodeKey = (id: string): DocKey => ({ id, pk: id });
-/** The stored copy of a link: the `out` edge, kept with its source. */
-export const edgeCopyKey = (link: Link): DocKey => ({ id: edgeId('out', link.kind as EdgeKind, link.to), pk: link.from });
+/** A stored copy of a link: the `out` edge, kept with its source (what answers read), or the `in` edge, kept with its target. */
+export const edgeCopyKey = (link: Link, dir: 'out' | 'in' = 'out'): DocKey =>
+  dir === 'out'
+    ? { id: edgeId('out', link.kind as EdgeKind, link.to), pk: link.from }
+    : { id: edgeId('in', link.kind as EdgeKind, link.from), pk: link.to };
 export const closureKey = (owner: string, dir: ClosureDir, page = 0): DocKey => ({ id: pageId(dir, page), pk: owner });
 /** A closure as one string, for maps: its owner and direction. */
 export const closureSlot = (owner: string, dir: ClosureDir): string => `${dir}|${owner}`;
@@ -94,7 +97,7 @@ export function docKeysOf(keys: GraphKeys): DocKey[] {
   const closures = keys.closures;
   return [
     ...(keys.nodes ?? []).map(nodeKey),
-    ...(keys.edges ?? []).map(edgeCopyKey),
+    ...(keys.edges ?? []).map((link) => edgeCopyKey(link)),
     ...(closures ? closures.of.flatMap((owner) => (closures.pages ?? [0]).map((page) => closureKey(owner, closures.dir, page))) : []),
   ];
 }

@@ -1,6 +1,7 @@
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { ConflictStoreError, NotFoundStoreError, PreconditionFailedStoreError, TransientStoreError } from '../errors.js';
-import { mergeClosures, type Closure, type ClosureDir } from '../graph/closure.js';
+import { edgeKey, mergeClosures, type Closure, type ClosureDir } from '../graph/closure.js';
+import { withMarks } from '../graph/merge.js';
 import { decodeClosure, manifestPages, planClosureWrite, type StoredPages } from '../graph/closurePages.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from '../graph/model.js';
 import { mapLimited } from '../util/mapLimited.js';
@@ -250,25 +251,33 @@ export class GraphStore {
   }
 
   /**
-   * Links the closure stage has not propagated yet (their `out` copies say `closurePending`), at
-   * most `limit`: one cross-partition query on an indexed flag, empty when closures are current.
+   * Links the closure stage has not propagated yet, from the copies that say `closurePending`
+   * (either copy: each marks its own node, and the `in` copy may land after the stage settled the
+   * `out` one), at most `limit` copies: one cross-partition query on an indexed flag, empty when
+   * closures are current. The stage's own discovery, off every lookup's path.
    */
   async pendingLinks(limit: number): Promise<Link[]> {
-    const query = `SELECT TOP ${Math.max(1, Math.floor(limit))} c.pk, c.kind, c.to FROM c WHERE c.docType = "edge" AND c.closurePending = true`;
-    const out: Link[] = [];
-    for await (const page of queryPages<{ pk: string; kind: string; to: string }>(this.container, this.meter, query)) {
-      for (const row of page) out.push({ from: row.pk, kind: row.kind, to: row.to });
+    const query = `SELECT TOP ${Math.max(1, Math.floor(limit))} c["from"] AS src, c.kind, c.to FROM c WHERE c.docType = "edge" AND c.closurePending = true`;
+    const out = new Map<string, Link>();
+    for await (const page of queryPages<{ src: string; kind: string; to: string }>(this.container, this.meter, query)) {
+      for (const row of page) out.set(edgeKey(row.src, row.kind, row.to), { from: row.src, kind: row.kind, to: row.to });
     }
-    return out;
+    return [...out.values()];
   }
 
   /**
-   * Marks links propagated: one patch of each `out` copy (a link deleted since is skipped), each
-   * retried on its own (the patch is idempotent).
+   * Marks links propagated: first the marks on their nodes (each node read, the marks removed,
+   * replaced if its ETag still holds, else read again), then both copies patched (a copy not
+   * there, deleted or not yet written, is skipped), each retried on its own. Marks go first: a
+   * run that stops between leaves copies pending, which the next run finds and settles again.
    */
   async settleLinks(links: Link[], concurrency = 32): Promise<void> {
-    await mapLimited(links, concurrency, async (link) => {
-      const { id, pk } = edgeCopyKey(link);
+    const marks = new Map<string, string[]>();
+    for (const { from, kind, to } of links)
+      for (const node of new Set([from, to])) marks.set(node, [...(marks.get(node) ?? []), edgeKey(from, kind, to)]);
+    await mapLimited([...marks], concurrency, ([node, settled]) => withRetry(() => this.unmark(node, settled), `unmarking ${node}`));
+    const copies = links.flatMap((link) => [edgeCopyKey(link), edgeCopyKey(link, 'in')]);
+    await mapLimited(copies, concurrency, async ({ id, pk }) => {
       await withRetry(
         () =>
           unlessNotFound(
@@ -279,6 +288,27 @@ export class GraphStore {
         `settling ${id}`,
       );
     });
+  }
+
+  /** Removes `settled` from the marks on `node` (nothing when it carries none of them). */
+  private async unmark(node: string, settled: string[]): Promise<void> {
+    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      await backoff(round);
+      const stored = await this.read(node, node);
+      if (stored?.docType !== 'node' || !settled.some((m) => stored.closurePending?.includes(m))) return;
+      const { _etag: etag, ...doc } = stored;
+      try {
+        await metered(this.meter, `unmarking ${node}`, () =>
+          this.container
+            .item(node, node)
+            .replace(withMarks(doc, [], settled), { accessCondition: { type: 'IfMatch', condition: etag as string } }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof PreconditionFailedStoreError) && !(error instanceof NotFoundStoreError)) throw error;
+      }
+    }
+    throw new TransientStoreError(`gave up unmarking ${node} after ${MAX_CONFLICT_ROUNDS} concurrent updates`);
   }
 
   /** Nodes whose label starts with `prefix` (case-insensitive), or that carry tag `key` (= `value`). */

@@ -6,8 +6,8 @@ import {
   PreconditionFailedStoreError,
   TransientStoreError,
 } from '../errors.js';
-import { mergeEdges, mergeNodes } from '../graph/merge.js';
-import type { GraphDoc } from '../graph/model.js';
+import { mergeEdges, mergeNodes, pendingMark, withMarks } from '../graph/merge.js';
+import type { GraphDoc, NodeDoc } from '../graph/model.js';
 import { canonicalJson } from '../util/canonicalJson.js';
 import { mapLimited } from '../util/mapLimited.js';
 import { parseGraphDoc } from './graphDocs.js';
@@ -36,6 +36,7 @@ function backoff(round: number): Promise<void> {
 
 /** One planned write: the operation, what it will have done, and where its answer goes. */
 interface Planned {
+  /** The write it answers for; -1 for a mark on a node the event did not change (markPending). */
   at: number;
   pk: string;
   operation: OperationInput;
@@ -80,23 +81,30 @@ export class GraphWriter {
     let pending = writes.map((_, i) => i);
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       await backoff(round);
-      const stored = await readMany(
-        this.container,
-        this.meter,
-        pending.map((i) => (writes[i] as GraphWrite).doc),
-      );
+      const docs = pending.map((i) => (writes[i] as GraphWrite).doc);
+      const stored = await readMany(this.container, this.meter, docs);
       const planned: Planned[] = [];
       for (const at of pending) {
         const p = plan(at, writes[at] as GraphWrite, stored);
-        if (typeof p === 'string') results[at] = p;
+        // A copy written again only for its node's marks (below) keeps what it first did.
+        if (typeof p === 'string') results[at] ??= p;
         else planned.push(p);
       }
+      const marking = markPending(planned, docs, stored);
       const statuses = await this.writeAll(planned);
+      const previous = pending;
       pending = [];
-      // Each landed, or lost a race (writeAll throws any other failure).
+      // Each landed, or lost a race (writeAll throws any other failure). A node whose marks lost a
+      // race is marked again in the next round, its partition's copies with it (landed or not).
+      const lostMarks = new Set(planned.filter((p, i) => marking.has(p) && (statuses[i] as number) >= 400).map((p) => p.pk));
       for (const [i, p] of planned.entries()) {
+        if (p.at < 0) continue;
         if ((statuses[i] as number) < 400) results[p.at] = p.result;
         else pending.push(p.at);
+      }
+      for (const [at, { doc }] of writes.entries()) {
+        const again = lostMarks.has(doc.pk) && (doc.docType === 'edge' ? previous.includes(at) : doc.id === doc.pk);
+        if (again && !pending.includes(at)) pending.push(at);
       }
     }
     // Contention, not corruption: the caller's retry (or the platform's redelivery) will get through.
@@ -167,6 +175,51 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
     operation: { operationType: 'Replace', id: doc.id, partitionKey: doc.pk, resourceBody: body, ifMatch: raw._etag as string },
     result: 'updated',
   };
+}
+
+/**
+ * Pending link copies mark their partition's node with the link (graph/merge.ts withMarks): lookups
+ * learn what is pending from the nodes they read anyway. The marks ride on the node's own write
+ * when the event changes it, else on a replace of their own, guarded by the ETag the node was read
+ * with, in the same bulk call. Bulk is neither atomic nor ordered: a node whose marks lose a race
+ * is marked again in the next round, and until then its copy may be pending without the mark
+ * (README, known limits). The node must be among the writes (documentsFor names every link's ends):
+ * a copy written without it is not marked. Returns the operations that carry marks.
+ */
+function markPending(planned: Planned[], docs: readonly GraphDoc[], stored: ReadonlyMap<string, ItemDefinition>): Set<Planned> {
+  const bodyOf = (p: Planned) => ('resourceBody' in p.operation ? (p.operation.resourceBody as unknown as GraphDoc) : undefined);
+  // The copies pending once this write lands (joined with what is stored), by partition.
+  const marks = new Map<string, string[]>();
+  for (const doc of docs) {
+    if (doc.docType !== 'edge') continue;
+    const raw = stored.get(keyOf(doc));
+    const mark = pendingMark(raw ? join(parseGraphDoc(raw), doc) : doc);
+    if (mark) marks.set(doc.pk, [...(marks.get(doc.pk) ?? []), mark]);
+  }
+  const marking = new Set<Planned>();
+  for (const [pk, wanted] of marks) {
+    const raw = stored.get(keyOf({ id: pk, pk }));
+    const current = raw ? parseGraphDoc(raw) : undefined;
+    const own = planned.find((p) => bodyOf(p)?.docType === 'node' && p.pk === pk);
+    if (own) {
+      Object.assign(own.operation, { resourceBody: withMarks(bodyOf(own) as NodeDoc, wanted) });
+      marking.add(own);
+      continue;
+    }
+    if (!raw || current?.docType !== 'node') continue;
+    const marked = withMarks(current, wanted);
+    if (canonicalJson(marked) === canonicalJson(current)) continue;
+    const body = marked as unknown as ItemDefinition;
+    const op: Planned = {
+      at: -1,
+      pk,
+      operation: { operationType: 'Replace', id: pk, partitionKey: pk, resourceBody: body, ifMatch: raw._etag as string },
+      result: 'updated',
+    };
+    planned.push(op);
+    marking.add(op);
+  }
+  return marking;
 }
 
 function join(a: GraphDoc, b: GraphDoc): GraphDoc {

@@ -34,6 +34,11 @@ export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: Grap
     const doc = placeholderNode(ref);
     if (!asserted.has(doc.id)) ensure.set(doc.id, doc);
   }
+  // Each link's ends too, named or not: a new copy marks its node in the same batch (graph/merge.ts withMarks).
+  for (const ref of delta.edges.flatMap((e) => [e.from, e.to])) {
+    const doc = placeholderNode(ref);
+    if (!asserted.has(doc.id) && !ensure.has(doc.id)) ensure.set(doc.id, doc);
+  }
   return { merge: [...merge.values()], ensure: [...ensure.values()] };
 }
 

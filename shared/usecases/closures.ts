@@ -16,10 +16,10 @@ import { withRetry } from '../store/retry.js';
 
 /**
  * The closure stage: keeping closures current as links arrive, off the capture path. Capture
- * writes a new link's `out` copy with `closurePending` and nudges the closure queue; the stage
- * takes every pending link at once (however many events brought them), propagates them in memory
- * and writes each closure it changed once (only its pages that changed), then marks the links
- * propagated.
+ * writes a new link's copies with `closurePending`, marks their nodes with the link (the marks
+ * lookups read) and nudges the closure queue; the stage takes every pending link at once (however
+ * many events brought them), propagates them in memory and writes each closure it changed once
+ * (only its pages that changed), then clears the marks and marks the copies propagated.
  *
  * A new link from -> to gives `to` everything upstream of `from`, and `from` everything downstream
  * of `to`; when a closure grows, the nodes one hop further in the same direction grow too, and so
@@ -208,7 +208,8 @@ export async function maintainClosures(
     total.batches++;
     total.links += pending.length;
     total.written += written;
-    if (pending.length < batchSize) return total;
+    // Up to two copies a link: fewer than half a batch of links means the query found every copy.
+    if (pending.length * 2 < batchSize) return total;
   }
 }
 

@@ -5,7 +5,6 @@ import { consistent, decodePage, isLegacy, manifestPages, PAGE_MEMBERS, pagesFor
 import { kindOfId } from '../graph/keys.js';
 import type { NodeDoc } from '../graph/model.js';
 import { resolveRef } from '../graph/refs.js';
-import type { Link } from '../store/graphDocs.js';
 import type { GraphStore } from '../store/graphStore.js';
 import { toInstant } from '../util/time.js';
 import {
@@ -71,28 +70,22 @@ function closureDirs(direction: Direction): ClosureDir[] {
   return direction === 'both' ? ['up', 'down'] : [direction === 'upstream' ? 'up' : 'down'];
 }
 
-/** Pending links a lookup looks at; with more than this, closures are too far behind to check. */
-const PENDING_CHECKED = 1000;
-
-/** The root's closure pages an answer page needs and the links the closure stage has not propagated yet. */
+/** The root's closure pages an answer page needs, as read in round trip 1. */
 interface ClosureView {
   slices: StoredPages[];
-  pending: Link[];
 }
 
 /**
- * The closure pages holding an answer page's members: answer position p (0 = the root) is member
+ * The closure pages an answer page needs: those holding its members, and the ones before them,
+ * whose members' marks can change it (`unsettled`). Answer position p (0 = the root) is member
  * position p of a one-direction closure; both directions interleave, so each is read from its start.
  */
-function pagesNeeded(direction: Direction, offset: number, maxNodes: number): number[] {
-  return pagesFor(direction === 'both' ? 1 : offset, offset + maxNodes - 1);
+function pagesNeeded(offset: number, maxNodes: number): number[] {
+  return pagesFor(1, offset + maxNodes - 1);
 }
 
 function readClosureView(graph: GraphStore, rootId: string, direction: Direction, pages: number[]): Promise<ClosureView> {
-  return Promise.all([
-    Promise.all(closureDirs(direction).map((d) => graph.closureSlice(rootId, d, pages))),
-    graph.pendingLinks(PENDING_CHECKED + 1),
-  ]).then(([slices, pending]) => ({ slices, pending }));
+  return Promise.all(closureDirs(direction).map((d) => graph.closureSlice(rootId, d, pages))).then((slices) => ({ slices }));
 }
 
 /** One direction's closure as far as it was read: members with their distance and position, links. */
@@ -130,8 +123,8 @@ function dirView(dir: ClosureDir, stored: StoredPages, depth: number): DirView |
 
 /**
  * The closures as an answer needs them: the slices read, checked; the rest of the pages (one more
- * round trip) when the answer needs every member (a kind filter, or pending links to check).
- * Undefined when a closure cannot be trusted.
+ * round trip) when the answer needs every member (a kind filter). Undefined when a closure cannot
+ * be trusted.
  */
 async function closureViews(
   graph: GraphStore,
@@ -158,25 +151,36 @@ async function closureViews(
 }
 
 /**
- * A closure is current for a lookup when no pending link can change it: a link a -> b changes
- * the upstream closure of every node at or below b, so it matters when b is the root or one of
- * the closure's members (and a -> b downstream, when a is). A chain of pending links is caught
- * by its last link, whose end is already in the closure. No closure stored means an empty one.
+ * Whether a node's marks (graph/merge.ts withMarks: links touching it the closure stage has not
+ * propagated) can grow its closure in `dir`: downstream, a link leaving it; upstream, one entering it.
  */
-function current(rootId: string, views: DirView[], pending: Link[]): boolean {
-  for (const view of views) {
-    const members = new Set(view.entries.map(([id]) => id));
-    const reaches = (id: string) => id === rootId || members.has(id);
-    if (pending.some((l) => reaches(view.dir === 'up' ? l.to : l.from))) return false;
-  }
-  return true;
+function marked(doc: NodeDoc, dir: ClosureDir): boolean {
+  return (doc.closurePending ?? []).some((mark) => {
+    const { from, to } = parseEdgeKey(mark);
+    return (dir === 'down' ? from : to) === doc.id;
+  });
 }
 
 /**
- * The answer from precomputed closures: round trip 1 reads the root's closure pages this answer
- * page needs and the pending links, round trip 2 reads the page's nodes and links in parallel,
- * whatever the depth and however large the closure. Undefined when a closure is behind or cannot
- * be trusted, or a filter needs what closures do not hold; the caller then walks.
+ * The members whose marks can change an answer page, by direction. A pending link a -> b changes
+ * the downstream closure of a and of everything above a (the upstream closures of b and below,
+ * mirrored), and what it adds sits at least one hop further than a: b, then what b reaches. So
+ * it can change a page only when a is nearer the root than the page's last node (`before`), or,
+ * on the last page, nearer than `depth` (it could add a node within depth: one more page). A
+ * chain of pending links is caught by its first link, which leaves the closure. Those members
+ * are the root, the ones on this page and the ones before it: all on closure pages read.
+ */
+function unsettled(views: DirView[], before: number): Array<{ dir: ClosureDir; ids: string[] }> {
+  return views.map((v) => ({ dir: v.dir, ids: v.entries.filter(([, d]) => d < before).map(([id]) => id) }));
+}
+
+/**
+ * The answer from precomputed closures: round trip 1 reads the root (with its marks) and the
+ * closure pages this answer page needs, round trip 2 reads the page's nodes and links and the
+ * nodes whose marks can change the page, all by point reads and in parallel, whatever the depth
+ * and however large the closure. Undefined when a pending link can change the page (or a member's
+ * node is missing), a closure cannot be trusted, or a filter needs what closures do not hold; the
+ * caller then walks, and the answer says so (`answeredFrom: "walk"`).
  */
 async function fromClosures(
   graph: GraphStore,
@@ -186,19 +190,11 @@ async function fromClosures(
   prefetched?: ClosureView,
 ): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
-  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction, pagesNeeded(query.direction, offset, query.maxNodes)));
-  if (view.pending.length > PENDING_CHECKED) return undefined;
+  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction, pagesNeeded(offset, query.maxNodes)));
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
-  // Pending links are checked against every member, and a kind filter needs every member.
-  const views = await closureViews(
-    graph,
-    root.id,
-    closureDirs(query.direction),
-    view,
-    query.depth,
-    kinds !== undefined || view.pending.length > 0,
-  );
-  if (!views || !current(root.id, views, view.pending)) return undefined;
+  // A kind filter needs every member.
+  const views = await closureViews(graph, root.id, closureDirs(query.direction), view, query.depth, kinds !== undefined);
+  if (!views) return undefined;
   const links = new Set(views.flatMap((v) => v.edges));
   let page: Array<[string, number]>;
   let more: boolean;
@@ -231,7 +227,21 @@ async function fromClosures(
   const ids = new Set(page.map(([id]) => id));
   const pageLinks = [...links].map(parseEdgeKey).filter((l) => ids.has(l.from) && ids.has(l.to));
   const others = page.filter(([id]) => id !== root.id);
-  const found = await graph.readDocs({ nodes: others.map(([id]) => id), edges: pageLinks });
+  // Whether a pending link can change this page: the marks on the root (read with it) and on the
+  // members nearer than the page's last node, read with the page's nodes (most are on the page).
+  const before = more ? (page[page.length - 1]?.[1] ?? query.depth) : query.depth;
+  if (before > 0 && views.some((v) => marked(root, v.dir))) return undefined;
+  const check = unsettled(views, before);
+  const checked = [...new Set(check.flatMap((c) => c.ids))].filter((id) => !ids.has(id));
+  const found = await graph.readDocs({ nodes: [...others.map(([id]) => id), ...checked], edges: pageLinks });
+  // A member without its node may have a link (and its mark) still being written: walk.
+  const behind = check.some(({ dir, ids: members }) =>
+    members.some((id) => {
+      const doc = found.nodes.get(id);
+      return !doc || marked(doc, dir);
+    }),
+  );
+  if (behind) return undefined;
   const nodes: LineageNode[] = ids.has(root.id) ? [toLineageNode(root, 0)] : [];
   let hidden = 0;
   const visible = new Set(ids.has(root.id) ? [root.id] : []);
@@ -269,14 +279,14 @@ async function fromClosures(
 
 export async function lineage(graph: GraphStore, query: LineageQuery): Promise<LineageAnswer> {
   const { offset } = decodeCursor(query.cursor);
-  // A reference naming one node: read it, its closures and the pending links in the same round trip.
+  // A reference naming one node: read it (its marks too) and its closure pages in the same round trip.
   const candidates = labelOf(query.ref, query.workspace) ? [] : resolveRef(query.ref, query.workspace);
   const useClosures = !query.walk && !query.since && !query.until;
   const [root, prefetched] =
     candidates.length === 1 && useClosures
       ? await Promise.all([
           resolveRoot(graph, query.ref, query.workspace, query.scope),
-          readClosureView(graph, candidates[0] as string, query.direction, pagesNeeded(query.direction, offset, query.maxNodes)),
+          readClosureView(graph, candidates[0] as string, query.direction, pagesNeeded(offset, query.maxNodes)),
         ])
       : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
   if (useClosures) {

@@ -41,6 +41,14 @@ const HUB_PAGES = envInt('BENCH_LOOKUP_HUB_PAGES', 1000);
 const KEEPALIVE = process.env.BENCH_LOOKUP_KEEPALIVE !== '0';
 const RTT_MS = process.env.BENCH_LOOKUP_RTT_MS ? envInt('BENCH_LOOKUP_RTT_MS', 0) : 0;
 const MAX_NODES = 500;
+/** The measured cases: ordinary roots and hubs, each direction. */
+const CASE = {
+  deepModels: 'model at the end of a deep pipeline, upstream',
+  anyNode: 'any node (uniform sample), upstream',
+  upstreamHubs: 'largest upstream closures (hubs), upstream',
+  deepOutputs: 'early output of a deep pipeline, downstream',
+  sharedData: 'shared dataset version (hubs), downstream',
+} as const;
 const DEPTHS = [1, 10, 50] as const;
 const SERVER_HEAP_MB = 8192;
 
@@ -115,10 +123,13 @@ export async function startServerProcess(): Promise<ServerProcess> {
 class RoundLog {
   spans: Array<[number, number]> = [];
   queryPages = 0;
+  /** Documents the measured requests returned (a point read that found its document: 1; a query page: its rows). */
+  documents = 0;
 
   reset(): void {
     this.spans = [];
     this.queryPages = 0;
+    this.documents = 0;
   }
 
   /** Sequential round trips: groups of requests that overlap in time. */
@@ -140,7 +151,7 @@ const bound = (target: object, prop: string | symbol): unknown => {
   return typeof value === 'function' ? (value as Fn).bind(target) : value;
 };
 
-/** The container with `item().read` and query pages timed into `log`; everything else passes through. */
+/** The container with `item().read`, bulk calls and query pages timed into `log`; everything else passes through. */
 function instrument(container: Container, log: RoundLog): Container {
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -153,15 +164,24 @@ function instrument(container: Container, log: RoundLog): Container {
   };
   const items = new Proxy(container.items, {
     get(target, prop) {
+      // Bulk reads (store/reads.ts readMany): one request each, the documents they found counted.
+      if (prop === 'bulk')
+        return async (...args: Parameters<typeof target.bulk>) => {
+          const answers = await timed(() => target.bulk(...args));
+          log.documents += answers.filter((a) => a.statusCode === 200 && a.resourceBody !== undefined).length;
+          return answers;
+        };
       if (prop !== 'query') return bound(target, prop);
       return (...args: unknown[]) => {
         const iterator = (target.query as unknown as (...a: unknown[]) => QueryIterator<unknown>).apply(target, args);
         return new Proxy(iterator, {
           get(it, p) {
             if (p !== 'fetchNext') return bound(it, p);
-            return () => {
+            return async () => {
               log.queryPages++;
-              return timed(() => it.fetchNext());
+              const page = await timed(() => it.fetchNext());
+              log.documents += page.resources.length;
+              return page;
             };
           },
         });
@@ -177,7 +197,11 @@ function instrument(container: Container, log: RoundLog): Container {
         return new Proxy(item, {
           get(it, p) {
             if (p !== 'read') return bound(it, p);
-            return (...a: Parameters<typeof it.read>) => timed(() => it.read(...a));
+            return async (...a: Parameters<typeof it.read>) => {
+              const response = await timed(() => it.read(...a));
+              if (response.resource !== undefined) log.documents++;
+              return response;
+            };
           },
         });
       };
@@ -290,6 +314,8 @@ interface Sample {
   ms: number;
   rounds: number;
   requests: number;
+  /** Documents read (found by point reads, returned by queries). */
+  documents: number;
   queryPages: number;
   nodes: number;
   edges: number;
@@ -332,6 +358,7 @@ async function measure<T extends Answer>(bench: Bench, work: () => Promise<T>): 
       ms,
       rounds: bench.log.rounds(),
       requests: bench.meter.storeRequests - before,
+      documents: bench.log.documents,
       queryPages: bench.log.queryPages,
       nodes: answer.nodes.length,
       edges: answer.edges.length,
@@ -394,7 +421,7 @@ async function runCase(
     }
     if (c) {
       result.closure.push(c.sample);
-      // The closure path's one query (the pending links) is not a walk: the answer says which it was.
+      // The answer says whether it walked (a closure behind the stage, or one it could not trust).
       if (c.answer.answeredFrom === 'walk') result.walked++;
     }
     if (b) {
@@ -613,7 +640,11 @@ export async function runLookupBench(): Promise<string> {
   );
   const started = performance.now();
   const cpu0 = process.cpuUsage();
+  // Progress a line a phase (and every tenth of the load), with the time since the section began:
+  // the section runs for minutes, and its output may be a log file rather than a terminal.
+  const phase = (what: string) => console.log(`  [${fixed((performance.now() - started) / 1000, 0)} s] ${what}`);
 
+  phase('generating the graph');
   const generating = performance.now();
   const g = generateLookupGraph(NODES);
   const generateMs = performance.now() - generating;
@@ -655,13 +686,15 @@ export async function runLookupBench(): Promise<string> {
     const { database } = await client.databases.createIfNotExists({ id: 'bench-lookups' });
     const { container } = await database.containers.createIfNotExists({ id: 'graph', partitionKey: { paths: ['/pk'] } });
 
-    const tty = process.stderr.isTTY;
     const loadCpu0 = process.cpuUsage();
     const serverCpu0 = server.usage().cpuSeconds ?? Number.NaN;
+    phase(`loading ${int(g.ids.length)} nodes and ${int(g.edges.length)} links with their closures into the server`);
+    let shown = 0;
     const loaded = await load(container, g, (done, total) => {
-      if (tty) process.stderr.write(`\r  loading: ${int(done)} / ${int(total)} documents`);
+      if (done / total < shown + 0.1) return;
+      shown = Math.floor((done / total) * 10) / 10;
+      phase(`loading: ${int(done)} / ${int(total)} nodes and links (closures as they go)`);
     });
-    if (tty) process.stderr.write('\r\x1b[K');
     const loadCpu = process.cpuUsage(loadCpu0);
     const serverCpu = (server.usage().cpuSeconds ?? Number.NaN) - serverCpu0;
     const docs = loaded.nodes + loaded.edges + loaded.closures;
@@ -711,6 +744,8 @@ export async function runLookupBench(): Promise<string> {
     const anyRoots = ids(sample(all, ROOTS, random));
     const downRoots = ids(sample(deepOutputs, ROOTS, random));
     const sharedRoots = ids(sample(sharedWithDownstream, ROOTS, random));
+    // Upstream hubs: the nodes with the largest upstream closures (a model at the end of the most shared lineage).
+    const upHubRoots = ids([...all].sort((a, b) => (s.upSize[b] ?? 0) - (s.upSize[a] ?? 0) || a - b).slice(0, ROOTS));
     // The hub: the shared dataset version with the most downstream (issue 17: past 5,000 members it used to be cut).
     const hub = g.roles.sharedData.reduce(
       (best, i) => ((s.downSize[i] ?? 0) > (s.downSize[best] ?? 0) ? i : best),
@@ -733,27 +768,27 @@ export async function runLookupBench(): Promise<string> {
     await runCase(bench, 'warm-up', 'downstream', 10, downRoots.slice(0, 5));
 
     const results: CaseResult[] = [];
-    const progress = (label: string) => tty && process.stderr.write(`\r\x1b[K  measuring: ${label}`);
-    for (const depth of DEPTHS) {
-      progress(`upstream depth ${depth}`);
-      results.push(await runCase(bench, 'model at the end of a deep pipeline, upstream', 'upstream', depth, upRoots));
-    }
-    for (const depth of DEPTHS) {
-      progress(`any node upstream depth ${depth}`);
-      results.push(await runCase(bench, 'any node (uniform sample), upstream', 'upstream', depth, anyRoots));
-    }
-    for (const depth of DEPTHS) {
-      progress(`downstream depth ${depth}`);
-      results.push(await runCase(bench, 'early output of a deep pipeline, downstream', 'downstream', depth, downRoots));
-    }
-    for (const depth of DEPTHS) {
-      progress(`shared dataset downstream depth ${depth}`);
-      results.push(await runCase(bench, 'shared dataset version (complete closure), downstream', 'downstream', depth, sharedRoots));
-    }
-    progress('the hub, downstream depth 10, page by page');
+    const cases: Array<{ label: string; direction: 'upstream' | 'downstream'; roots: string[] }> = [
+      { label: CASE.deepModels, direction: 'upstream', roots: upRoots },
+      { label: CASE.anyNode, direction: 'upstream', roots: anyRoots },
+      { label: CASE.upstreamHubs, direction: 'upstream', roots: upHubRoots },
+      { label: CASE.deepOutputs, direction: 'downstream', roots: downRoots },
+      { label: CASE.sharedData, direction: 'downstream', roots: sharedRoots },
+    ];
+    for (const c of cases)
+      for (const depth of DEPTHS) {
+        phase(`measuring: ${c.label}, depth ${depth}`);
+        const r = await runCase(bench, c.label, c.direction, depth, c.roots);
+        results.push(r);
+        phase(
+          `  ${r.closure.length} lookups: round trips ${spread(r.closure.map((x) => x.rounds))}, requests ${spread(r.closure.map((x) => x.requests))}, ` +
+            `documents ${spread(r.closure.map((x) => x.documents))}${r.walked > 0 ? `, ${r.walked} walked` : ''}`,
+        );
+      }
+    phase('measuring: the hub, downstream depth 10, page by page');
     const hubPaging = await pageThrough(bench, g.ids[hub] as string, 10, HUB_PAGES);
     const hubExpected = Object.entries(closureOf(g, hub, 'down').members).filter(([, d]) => d <= 10).length + 1;
-    if (tty) process.stderr.write('\r\x1b[K');
+    phase('done measuring');
 
     console.log('\n  round trips = sequential groups of overlapping Cosmos requests (every request timed); requests = StoreMeter;');
     console.log(
@@ -769,6 +804,8 @@ export async function runLookupBench(): Promise<string> {
           'baseline round trips',
           'closure requests',
           'baseline requests',
+          'closure documents read',
+          'baseline documents read',
           'closure p50/p95/max ms',
           'baseline p50/p95/max ms',
           'nodes',
@@ -781,6 +818,8 @@ export async function runLookupBench(): Promise<string> {
           spread(r.baseline.map((x) => x.rounds)),
           spread(r.closure.map((x) => x.requests)),
           spread(r.baseline.map((x) => x.requests)),
+          spread(r.closure.map((x) => x.documents)),
+          spread(r.baseline.map((x) => x.documents)),
           latency(r.closure),
           latency(r.baseline),
           nodesCell(r),
@@ -819,7 +858,7 @@ export async function runLookupBench(): Promise<string> {
     console.log(
       `\n  the hub (${int(s.downSize[hub] ?? 0)} members downstream, ${s.downPages[hub] ?? 0} closure pages), downstream depth 10, ${MAX_NODES} nodes an answer page, ` +
         `followed by cursor: ${hubPaging.pages.length} answer pages${hubPaging.complete ? ' (all)' : ''}, round trips per page ${spread(hubRounds)}, ` +
-        `requests per page ${spread(hubPaging.pages.map((x) => x.requests))}, answered from ${[...hubPaging.answeredFrom].join(' and ')}; ` +
+        `requests per page ${spread(hubPaging.pages.map((x) => x.requests))}, documents read per page ${spread(hubPaging.pages.map((x) => x.documents))}, answered from ${[...hubPaging.answeredFrom].join(' and ')}; ` +
         `${int(hubNodes)} distinct nodes${hubPaging.complete ? ` against ${int(hubExpected)} expected (root and members within depth 10, by BFS in memory): ${hubNodes === hubExpected && hubPaging.duplicates === 0 ? 'exact' : `NOT EXACT (${hubPaging.duplicates} repeated)`}` : ''}; ` +
         `p50/p95/max ms per page ${latency(hubPaging.pages)}`,
     );
@@ -852,25 +891,45 @@ export async function runLookupBench(): Promise<string> {
             )
           : '-';
       });
-    const main = 'model at the end of a deep pipeline, upstream';
+    const main = CASE.deepModels;
     const closureRounds = byDepth(main, (r) => r.closure);
     const baselineRounds = byDepth(main, (r) => r.baseline);
     const summary =
       `closure lookups: ${new Set(closureRounds).size === 1 ? `${closureRounds[0]} round trips at depth 1, 10 and 50` : `${closureRounds.join('/')} round trips at depth 1/10/50`}; ` +
       `hop-by-hop: ${baselineRounds.join('/')} (upstream from models at the end of deep pipelines, ${int(g.ids.length)} nodes)`;
     console.log(`\n  summary: ${summary}`);
-    const roundTripsAt = (pick: (r: CaseResult) => Sample[]) =>
+    // By depth, for ordinary roots and hubs in each direction: the most round trips any lookup
+    // answered from closures took (lookups that walked are counted in `walked`), and the mean
+    // requests and documents read per lookup.
+    const GROUPS = {
+      upstream: [CASE.deepModels, CASE.anyNode],
+      upstreamHubs: [CASE.upstreamHubs],
+      downstream: [CASE.deepOutputs],
+      downstreamHubs: [CASE.sharedData],
+    } as const;
+    const byGroup = (figure: (samples: Sample[]) => number | null, pick: (r: CaseResult) => Sample[], closuresOnly: boolean) =>
       Object.fromEntries(
-        DEPTHS.map((d) => {
-          const rounds = results.filter((x) => x.depth === d && x.walked === 0).flatMap((r) => pick(r).map((x) => x.rounds));
-          return [`depth${d}`, rounds.length === 0 ? null : Math.max(...rounds)];
-        }),
+        DEPTHS.map((d) => [
+          `depth${d}`,
+          Object.fromEntries(
+            Object.entries(GROUPS).map(([group, labels]) => {
+              const samples = results
+                .filter((r) => r.depth === d && (labels as readonly string[]).includes(r.label) && (!closuresOnly || r.walked === 0))
+                .flatMap(pick);
+              return [group, samples.length === 0 ? null : figure(samples)];
+            }),
+          ),
+        ]),
       );
+    const most = (samples: Sample[]) => Math.max(...samples.map((x) => x.rounds));
+    const meanOf = (key: 'requests' | 'documents') => (samples: Sample[]) => round(mean(samples.map((x) => x[key])));
     recordFigures({
       lookups: {
         nodes: g.ids.length,
-        roundTrips: roundTripsAt((r) => r.closure),
-        roundTripsHopByHop: roundTripsAt((r) => r.baseline),
+        roundTrips: byGroup(most, (r) => r.closure, true),
+        roundTripsHopByHop: byGroup(most, (r) => r.baseline, false),
+        requestsPerLookup: byGroup(meanOf('requests'), (r) => r.closure, false),
+        documentsPerLookup: byGroup(meanOf('documents'), (r) => r.closure, false),
         walked: results.reduce((a, r) => a + r.walked, 0) + hubPaging.pages.filter((x) => x.walked).length,
         hub: {
           membersDownstream: s.downSize[hub] ?? 0,
@@ -878,6 +937,7 @@ export async function runLookupBench(): Promise<string> {
           answerPages: hubPaging.pages.length,
           roundTripsPerPage: hubRounds.length === 0 ? null : Math.max(...hubRounds),
           requestsPerPage: round(mean(hubPaging.pages.map((x) => x.requests))),
+          documentsPerPage: round(mean(hubPaging.pages.map((x) => x.documents))),
           exact: hubPaging.complete ? hubNodes === hubExpected && hubPaging.duplicates === 0 : null,
         },
       },

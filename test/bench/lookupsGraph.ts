@@ -480,7 +480,10 @@ export function edgeDocuments(g: LookupGraph, e: number): [EdgeDoc, EdgeDoc] {
   const prov = provenance({ ref: to.ref, eventType: to.eventType, source: to.source }, edge.at);
   const [out, inn] = edgePair(edge.kind, from.ref, to.ref, edge.facts, prov);
   // The graph as after the closure stage has run: its closures are stored, so no link is pending.
-  return [{ ...out, closurePending: false }, inn];
+  return [
+    { ...out, closurePending: false },
+    { ...inn, closurePending: false },
+  ];
 }
 
 /** The `out` copy of an edge (stored with its source); section 5 does not write the `in` copy. */
