@@ -32,7 +32,7 @@ function canonicalRecursive(value: unknown, depth: number): string {
   if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     v = (v as { toJSON(): unknown }).toJSON();
   }
-  if (v === null || typeof v !== 'object') return scalar(v);
+  if (v === null || typeof v !== 'object') return canonicalScalar(v);
   if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
   if (Array.isArray(v)) {
     let out = '[';
@@ -56,12 +56,12 @@ function canonicalRecursive(value: unknown, depth: number): string {
 }
 
 /**
- * `"key":` for an object key. Events of one kind repeat the same keys (and the engine shares their
+ * `"key":` for an object key (capture's redacting walk writes canonical text with it too). Events of one kind repeat the same keys (and the engine shares their
  * strings), so most are found here instead of quoted again. Bounded: emptied when full.
  */
 const QUOTED_KEYS = new Map<string, string>();
 const QUOTED_KEYS_MAX = 4096;
-function quotedKey(k: string): string {
+export function quotedKey(k: string): string {
   let quoted = QUOTED_KEYS.get(k);
   if (quoted === undefined) {
     quoted = `${JSON.stringify(k)}:`;
@@ -87,7 +87,7 @@ function canonicalIterative(value: unknown): string {
       v = (v as { toJSON(): unknown }).toJSON();
     }
     if (v === null || typeof v !== 'object') {
-      out += scalar(v);
+      out += canonicalScalar(v);
       continue;
     }
     if (Array.isArray(v)) {
@@ -115,10 +115,27 @@ function canonicalIterative(value: unknown): string {
   return out;
 }
 
-function scalar(value: unknown): string {
+/**
+ * Any character but those JSON.stringify writes as they are: it escapes the quote (\x22), the
+ * backslash (\x5c), control characters (below \x20) and lone surrogates. Paired surrogates match
+ * too and go the slow way, which writes them as they are.
+ */
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]/;
+
+/**
+ * `JSON.stringify(text)`. Nearly every string of an event needs no escape, and testing for one then
+ * adding the quotes costs half what JSON.stringify does on such short strings (there are a few
+ * dozen per event).
+ */
+function quoteString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** The canonical text of a value that is not an object or array. */
+export function canonicalScalar(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quoteString(value);
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -152,5 +169,10 @@ export function sha256Hex(text: string): string {
 
 /** Content hash of a JSON value: `sha256:` + hex digest of its canonical form. */
 export function contentHash(value: unknown): string {
-  return `sha256:${sha256Hex(canonicalJson(value))}`;
+  return hashOfCanonical(canonicalJson(value));
+}
+
+/** The content hash of a value whose canonical text is already written (capture writes it while redacting). */
+export function hashOfCanonical(canonical: string): string {
+  return `sha256:${sha256Hex(canonical)}`;
 }
