@@ -10,7 +10,7 @@ import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
 import { isPermanentStoreRefusal } from '../errors.js';
-import { hashOfCanonical } from '../util/canonicalJson.js';
+import { contentHash } from '../util/canonicalJson.js';
 import { redactEvent } from '../privacy/redactEvent.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { registryFollowUps, type RegistryDirectory } from '../ingest/followUps.js';
@@ -133,7 +133,7 @@ export interface PreparedEvent {
   hash: string;
   /** The people replaced by identity hashes (hash -> clear value), for the identity vault. */
   found: Map<string, string>;
-  /** Nesting depth of `raw` (jsonDepth), found by the same walk: events too deep to store are refused. */
+  /** Nesting depth of `raw` (jsonDepth), counted by the redaction walk: events too deep to store are refused. */
   depth: number;
 }
 
@@ -157,8 +157,8 @@ export function prepareEvent(received: unknown, deps: Pick<CaptureDeps, 'redacti
   // and hashed is the redacted event (keyed hashes, so equal values still join).
   const found = new Map<string, string>();
   const personKeys = personFieldsOf(deps.approvalRules ?? DEFAULT_RULES);
-  const { value, canonical, depth } = redactEvent(received, deps.redactionKey, { personKeys, found });
-  return { raw: value, hash: hashOfCanonical(canonical), found, depth };
+  const { value: raw, depth } = redactEvent(received, deps.redactionKey, { personKeys, found });
+  return { raw, hash: contentHash(raw), found, depth };
 }
 
 /**

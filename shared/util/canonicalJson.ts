@@ -32,7 +32,7 @@ function canonicalRecursive(value: unknown, depth: number): string {
   if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     v = (v as { toJSON(): unknown }).toJSON();
   }
-  if (v === null || typeof v !== 'object') return canonicalScalar(v);
+  if (v === null || typeof v !== 'object') return scalar(v);
   if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
   if (Array.isArray(v)) {
     let out = '[';
@@ -56,12 +56,12 @@ function canonicalRecursive(value: unknown, depth: number): string {
 }
 
 /**
- * `"key":` for an object key (capture's redacting walk writes canonical text with it too). Events of one kind repeat the same keys (and the engine shares their
+ * `"key":` for an object key. Events of one kind repeat the same keys (and the engine shares their
  * strings), so most are found here instead of quoted again. Bounded: emptied when full.
  */
 const QUOTED_KEYS = new Map<string, string>();
 const QUOTED_KEYS_MAX = 4096;
-export function quotedKey(k: string): string {
+function quotedKey(k: string): string {
   let quoted = QUOTED_KEYS.get(k);
   if (quoted === undefined) {
     quoted = `${JSON.stringify(k)}:`;
@@ -87,7 +87,7 @@ function canonicalIterative(value: unknown): string {
       v = (v as { toJSON(): unknown }).toJSON();
     }
     if (v === null || typeof v !== 'object') {
-      out += canonicalScalar(v);
+      out += scalar(v);
       continue;
     }
     if (Array.isArray(v)) {
@@ -131,8 +131,7 @@ function quoteString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** The canonical text of a value that is not an object or array. */
-export function canonicalScalar(value: unknown): string {
+function scalar(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return quoteString(value);
@@ -169,10 +168,5 @@ export function sha256Hex(text: string): string {
 
 /** Content hash of a JSON value: `sha256:` + hex digest of its canonical form. */
 export function contentHash(value: unknown): string {
-  return hashOfCanonical(canonicalJson(value));
-}
-
-/** The content hash of a value whose canonical text is already written (capture writes it while redacting). */
-export function hashOfCanonical(canonical: string): string {
-  return `sha256:${sha256Hex(canonical)}`;
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
 }

@@ -20,8 +20,7 @@ function oneWalk(value: unknown): { text: string; order: string; found: string }
   const found = new Map<string, string>();
   const redacted = redactEvent(value, KEY, { personKeys: PERSON_KEYS, found });
   const out = described(redacted.value, found);
-  // The text and depth the walk wrote as it went are those of the copy it returns.
-  expect(redacted.canonical).toBe(out.text);
+  // The depth the walk counted as it went is that of the copy it returns.
   expect(redacted.depth).toBe(jsonDepth(redacted.value));
   return out;
 }
