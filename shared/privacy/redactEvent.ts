@@ -1,29 +1,42 @@
 import { setOwn } from '../util/ownProperties.js';
-import { RECURSION_LIMIT, TOO_DEEP } from '../util/canonicalJson.js';
+import { jsonDepth, RECURSION_LIMIT, TOO_DEEP } from '../util/canonicalJson.js';
 import { identityReplacement, personKeysOf, redactIdentities, type IdentityOptions } from './identity.js';
 import { redactKey, redactPii, redactText } from './pii.js';
 
+/** What capture keeps of a received event, and how deep it is nested. */
+export interface RedactedEvent<T> {
+  /** `redactPii(redactIdentities(value))`, to the byte: key order, special keys, the people found. */
+  value: T;
+  /** `jsonDepth(value)`, counted by the same walk: capture refuses events nested too deep to store. */
+  depth: number;
+}
+
 /**
- * What capture stores of a received event: `redactPii(redactIdentities(value))`, the same value to
- * the byte (key order, special keys, the people found), in one walk instead of two copies. The
- * walk recurses, the fast way, up to RECURSION_LIMIT levels; a deeper value is redacted again by
- * the two explicit-stack walks, so no depth overflows the call stack and none is left in clear.
+ * What capture stores of a received event, in one walk instead of two copies (and a third walk
+ * for its depth). The walk recurses, the fast way, up to RECURSION_LIMIT levels; a deeper value is
+ * redacted again by the two explicit-stack walks, so no depth overflows the call stack and none is
+ * left in clear.
  */
-export function redactEvent<T>(value: T, key: string, options: IdentityOptions = {}): T {
+export function redactEvent<T>(value: T, key: string, options: IdentityOptions = {}): RedactedEvent<T> {
   // People are handed over only once the walk is done, so a walk given up half way leaves none twice.
   const found = new Map<string, string>();
+  const redaction = new EventRedaction(key, personKeysOf(options.personKeys), found);
   let redacted: unknown;
   try {
-    redacted = new EventRedaction(key, personKeysOf(options.personKeys), found).walk(value, '', false, 0, true);
+    redacted = redaction.walk(value, '', false, 0, true);
   } catch (error) {
     if (error !== TOO_DEEP) throw error;
-    return redactPii(redactIdentities(value, key, options), key);
+    const deep = redactPii(redactIdentities(value, key, options), key);
+    return { value: deep, depth: jsonDepth(deep) };
   }
   for (const [hash, person] of found) options.found?.set(hash, person);
-  return redacted as T;
+  return { value: redacted as T, depth: redaction.depth };
 }
 
 class EventRedaction {
+  /** Deepest nesting walked so far, as jsonDepth counts it. */
+  depth = 0;
+
   constructor(
     private readonly key: string,
     private readonly persons: Set<string>,
@@ -43,6 +56,7 @@ class EventRedaction {
     if (typeof v === 'string') return redactText(v, this.key, field);
     if (v === null || typeof v !== 'object') return v;
     if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
+    if (depth >= this.depth) this.depth = depth + 1;
     if (Array.isArray(v)) {
       const copy = new Array<unknown>(v.length);
       for (let i = 0; i < v.length; i++) copy[i] = this.walk(v[i], field, false, depth + 1, identities);

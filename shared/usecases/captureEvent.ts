@@ -10,7 +10,7 @@ import type { GraphStore } from '../store/graphStore.js';
 import type { PredictionRequestStore } from '../store/predictionRequestStore.js';
 import { withRetry } from '../store/retry.js';
 import { isPermanentStoreRefusal } from '../errors.js';
-import { contentHash, jsonDepth } from '../util/canonicalJson.js';
+import { contentHash } from '../util/canonicalJson.js';
 import { redactEvent } from '../privacy/redactEvent.js';
 import { MAX_ENRICHMENT_HOPS } from '../ingest/enrichmentMessage.js';
 import { registryFollowUps, type RegistryDirectory } from '../ingest/followUps.js';
@@ -133,6 +133,19 @@ export interface PreparedEvent {
   hash: string;
   /** The people replaced by identity hashes (hash -> clear value), for the identity vault. */
   found: Map<string, string>;
+  /** Nesting depth of `raw` (jsonDepth), counted by the redaction walk: events too deep to store are refused. */
+  depth: number;
+}
+
+/** The fields approval rules name people in, worked out once per rule set rather than once per event. */
+const PERSON_FIELDS = new WeakMap<readonly ApprovalRule[], string[]>();
+function personFieldsOf(rules: readonly ApprovalRule[]): string[] {
+  let fields = PERSON_FIELDS.get(rules);
+  if (fields === undefined) {
+    fields = identityFieldsOf(rules);
+    PERSON_FIELDS.set(rules, fields);
+  }
+  return fields;
 }
 
 /**
@@ -143,9 +156,9 @@ export function prepareEvent(received: unknown, deps: Pick<CaptureDeps, 'redacti
   // Identities, personal data and secrets never reach a store, not even the raw log: what is kept
   // and hashed is the redacted event (keyed hashes, so equal values still join).
   const found = new Map<string, string>();
-  const personKeys = identityFieldsOf(deps.approvalRules ?? DEFAULT_RULES);
-  const raw = redactEvent(received, deps.redactionKey, { personKeys, found });
-  return { raw, hash: contentHash(raw), found };
+  const personKeys = personFieldsOf(deps.approvalRules ?? DEFAULT_RULES);
+  const { value: raw, depth } = redactEvent(received, deps.redactionKey, { personKeys, found });
+  return { raw, hash: contentHash(raw), found, depth };
 }
 
 /**
@@ -189,7 +202,7 @@ export async function logEvent(deps: CaptureDeps, received: unknown, options: Ca
   return logPrepared(deps, prepareEvent(received, deps), options);
 }
 
-async function logPrepared(deps: CaptureDeps, { raw, hash, found }: PreparedEvent, options: CaptureOptions): Promise<Logged> {
+async function logPrepared(deps: CaptureDeps, { raw, hash, found, depth }: PreparedEvent, options: CaptureOptions): Promise<Logged> {
   // This process logged and projected the same evidence, and followed its links: what the event
   // log's conflict would say, known without asking it.
   const done = options.redoDuplicates === false ? deps.captured?.get(hash) : undefined;
@@ -201,7 +214,6 @@ async function logPrepared(deps: CaptureDeps, { raw, hash, found }: PreparedEven
   if (vault && found.size > 0) await withRetry(() => vault.remember(found), 'sealing identities');
   const receivedAt = options.receivedAt ?? deps.now().toISOString();
   const sniffed = channel === 'eventgrid' ? sniffEnvelope(raw) : {};
-  const depth = jsonDepth(raw);
   // Not logged raw either: no store holds it but the dead letters (Blob Storage has no depth limit).
   if (depth > MAX_EVENT_DEPTH)
     return refuse(

@@ -2,7 +2,7 @@ import type { Provenance } from '../../shared/graph/model.js';
 import { normalize } from '../../shared/ingest/normalize.js';
 import { documentsFor } from '../../shared/usecases/applyDelta.js';
 import { MAX_EVENT_DEPTH, prepareEvent } from '../../shared/usecases/captureEvent.js';
-import { contentHash, jsonDepth } from '../../shared/util/canonicalJson.js';
+import { contentHash } from '../../shared/util/canonicalJson.js';
 import { toInstant } from '../../shared/util/time.js';
 import { fixed, heading, int, median, runSectionAlone, table, timeMs } from './report.js';
 import { recordFigures, round } from './results.js';
@@ -29,8 +29,8 @@ function bytesToDocuments(text: string, hash: string): number {
  * check, then normalization.
  */
 function bytesToDocumentsAsCaptured(text: string): number {
-  const { raw, hash } = prepareEvent(JSON.parse(text), { redactionKey: REDACTION_KEY });
-  if (jsonDepth(raw) > MAX_EVENT_DEPTH) return 0;
+  const { raw, hash, depth } = prepareEvent(JSON.parse(text), { redactionKey: REDACTION_KEY });
+  if (depth > MAX_EVENT_DEPTH) return 0;
   return eventToDocuments(raw, hash);
 }
 

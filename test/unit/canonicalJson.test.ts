@@ -42,6 +42,18 @@ describe('canonical JSON never overflows (hole 2)', () => {
     );
   });
 
+  it('quotes strings and keys of any UTF-16 code units as JSON.stringify does (lone surrogates escaped)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 8 });
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 4 }), fc.dictionary(text, text, { maxKeys: 4 }), (array, object) => {
+        expect(canonicalJson(array)).toBe(reference(array));
+        expect(canonicalJson(object)).toBe(reference(object));
+      }),
+      { numRuns: 500 },
+    );
+    expect(canonicalJson(['"\\\u0000\ud800\udfff\ud83d\ude00\u2028'])).toBe(JSON.stringify(['"\\\u0000\ud800\udfff\ud83d\ude00\u2028']));
+  });
+
   it('measures depth without recursion', () => {
     expect(jsonDepth('x')).toBe(0);
     expect(jsonDepth({})).toBe(1);

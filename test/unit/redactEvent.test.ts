@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { redactIdentities } from '../../shared/privacy/identity.js';
 import { redactPii } from '../../shared/privacy/pii.js';
 import { redactEvent } from '../../shared/privacy/redactEvent.js';
-import { canonicalJson, RECURSION_LIMIT } from '../../shared/util/canonicalJson.js';
+import { canonicalJson, jsonDepth, RECURSION_LIMIT } from '../../shared/util/canonicalJson.js';
 import { nested } from '../helpers/hostile.js';
 
 /** Capture's one-walk redaction against the two walks it stands for (issue 17 item 5). */
@@ -18,7 +18,11 @@ function twoWalks(value: unknown): { text: string; order: string; found: string 
 
 function oneWalk(value: unknown): { text: string; order: string; found: string } {
   const found = new Map<string, string>();
-  return described(redactEvent(value, KEY, { personKeys: PERSON_KEYS, found }), found);
+  const redacted = redactEvent(value, KEY, { personKeys: PERSON_KEYS, found });
+  const out = described(redacted.value, found);
+  // The depth the walk counted as it went is that of the copy it returns.
+  expect(redacted.depth).toBe(jsonDepth(redacted.value));
+  return out;
 }
 
 /** The canonical text, every object's keys in stored order, and the people found in the order found. */
@@ -49,6 +53,7 @@ const FIELDS = [
   'value',
   'tags',
   '__proto__',
+  'ke"y\\\n',
   'version',
   'a@b.io',
 ];
@@ -63,10 +68,18 @@ const TEXTS = [
   '4111 1111 1111 1111',
   '',
   'plain',
+  'quote " backslash \\ tab \t nul \u0000 lone \ud800 pair \ud83d\ude00 separator \u2028',
 ];
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   any: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('object'), tie('pair')),
-  leaf: fc.oneof(fc.constantFrom(...TEXTS), fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 12 })),
+  leaf: fc.oneof(
+    fc.constantFrom(...TEXTS),
+    fc.integer(),
+    fc.constantFrom(-0, 0.1, 1e21, 5e-7, Number.NaN, Number.POSITIVE_INFINITY),
+    fc.boolean(),
+    fc.constant(null),
+    fc.string({ maxLength: 12 }),
+  ),
   array: fc.array(tie('any'), { maxLength: 4 }),
   object: fc.dictionary(fc.constantFrom(...FIELDS), tie('any'), { maxKeys: 5 }),
   pair: fc.record({ key: fc.constantFrom(...FIELDS), value: tie('any') }),
@@ -104,7 +117,7 @@ describe('redactEvent: one walk, the same as identity then personal-data redacti
 
   it('keeps special keys as data', () => {
     const v = JSON.parse('{"__proto__":{"createdBy":"Jane Doe"},"constructor":{"prototype":{"owner":"bob"}}}') as unknown;
-    const out = redactEvent(v, KEY) as Record<string, Record<string, unknown>>;
+    const out = redactEvent(v, KEY).value as Record<string, Record<string, unknown>>;
     expect(Object.keys(out)).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(out.__proto__?.createdBy).toMatch(/^identity:[0-9a-f]{24}$/);
