@@ -83,14 +83,15 @@ export class GraphWriter {
       await backoff(round);
       const docs = pending.map((i) => (writes[i] as GraphWrite).doc);
       const stored = await readMany(this.container, this.meter, docs);
+      const stateOf = storedStates(stored);
       const planned: Planned[] = [];
       for (const at of pending) {
-        const p = plan(at, writes[at] as GraphWrite, stored);
+        const p = plan(at, writes[at] as GraphWrite, stored, stateOf);
         // A copy written again only for its node's marks (below) keeps what it first did.
         if (typeof p === 'string') results[at] ??= p;
         else planned.push(p);
       }
-      const marking = markPending(planned, docs, stored);
+      const marking = markPending(planned, docs, stored, stateOf);
       const statuses = await this.writeAll(planned);
       const previous = pending;
       pending = [];
@@ -157,16 +158,46 @@ export class GraphWriter {
   }
 }
 
+/** A stored document, parsed, and joined with what the write asserts. */
+interface StoredState {
+  current: GraphDoc;
+  joined: GraphDoc;
+}
+
+/**
+ * Each stored document's state for one round, worked out on first use and kept: plan and
+ * markPending both need an edge's joined state, and parsing and joining are most of a round's CPU.
+ * Undefined for a document not stored.
+ */
+function storedStates(stored: ReadonlyMap<string, ItemDefinition>): (doc: GraphDoc) => StoredState | undefined {
+  const states = new Map<string, StoredState>();
+  return (doc) => {
+    const key = keyOf(doc);
+    const known = states.get(key);
+    if (known) return known;
+    const raw = stored.get(key);
+    if (!raw) return undefined;
+    const current = parseGraphDoc(raw);
+    const state = { current, joined: join(current, doc) };
+    states.set(key, state);
+    return state;
+  };
+}
+
 /** What `write` does about one document: nothing (its result) or an operation. */
-function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<string, ItemDefinition>): WriteResult | Planned {
+function plan(
+  at: number,
+  { doc, ensure }: GraphWrite,
+  stored: ReadonlyMap<string, ItemDefinition>,
+  stateOf: (doc: GraphDoc) => StoredState | undefined,
+): WriteResult | Planned {
   const raw = stored.get(keyOf(doc));
   if (!raw) {
     const body = doc as unknown as ItemDefinition;
     return { at, pk: doc.pk, operation: { operationType: 'Create', partitionKey: doc.pk, resourceBody: body }, result: 'created' };
   }
   if (ensure) return 'unchanged';
-  const current = parseGraphDoc(raw);
-  const merged = join(current, doc);
+  const { current, joined: merged } = stateOf(doc) as StoredState;
   if (canonicalJson(merged) === canonicalJson(current)) return 'unchanged';
   const body = merged as unknown as ItemDefinition;
   return {
@@ -186,14 +217,18 @@ function plan(at: number, { doc, ensure }: GraphWrite, stored: ReadonlyMap<strin
  * (README, known limits). The node must be among the writes (documentsFor names every link's ends):
  * a copy written without it is not marked. Returns the operations that carry marks.
  */
-function markPending(planned: Planned[], docs: readonly GraphDoc[], stored: ReadonlyMap<string, ItemDefinition>): Set<Planned> {
+function markPending(
+  planned: Planned[],
+  docs: readonly GraphDoc[],
+  stored: ReadonlyMap<string, ItemDefinition>,
+  stateOf: (doc: GraphDoc) => StoredState | undefined,
+): Set<Planned> {
   const bodyOf = (p: Planned) => ('resourceBody' in p.operation ? (p.operation.resourceBody as unknown as GraphDoc) : undefined);
   // The copies pending once this write lands (joined with what is stored), by partition.
   const marks = new Map<string, string[]>();
   for (const doc of docs) {
     if (doc.docType !== 'edge') continue;
-    const raw = stored.get(keyOf(doc));
-    const mark = pendingMark(raw ? join(parseGraphDoc(raw), doc) : doc);
+    const mark = pendingMark(stateOf(doc)?.joined ?? doc);
     if (mark) marks.set(doc.pk, [...(marks.get(doc.pk) ?? []), mark]);
   }
   const marking = new Set<Planned>();
