@@ -30,12 +30,8 @@ export function documentsFor(delta: GraphDelta, prov: Provenance): { merge: Grap
 
   const asserted = new Set(delta.nodes.map((n) => nodeId(n.ref.kind, n.ref.key)));
   const ensure = new Map<string, GraphDoc>();
-  for (const ref of delta.references) {
-    const doc = placeholderNode(ref);
-    if (!asserted.has(doc.id)) ensure.set(doc.id, doc);
-  }
-  // Each link's ends too, named or not: a new copy marks its node in the same batch (graph/merge.ts withMarks).
-  for (const ref of delta.edges.flatMap((e) => [e.from, e.to])) {
+  // Each link's ends too, named or not: a new copy marks its node in the same write (graph/merge.ts withMarks).
+  for (const ref of [...delta.references, ...delta.edges.flatMap((e) => [e.from, e.to])]) {
     const doc = placeholderNode(ref);
     if (!asserted.has(doc.id) && !ensure.has(doc.id)) ensure.set(doc.id, doc);
   }
