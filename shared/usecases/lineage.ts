@@ -70,11 +70,6 @@ function closureDirs(direction: Direction): ClosureDir[] {
   return direction === 'both' ? ['up', 'down'] : [direction === 'upstream' ? 'up' : 'down'];
 }
 
-/** The root's closure pages an answer page needs, as read in round trip 1. */
-interface ClosureView {
-  slices: StoredPages[];
-}
-
 /**
  * The closure pages an answer page needs: those holding its members, and the ones before them,
  * whose members' marks can change it (`unsettled`). Answer position p (0 = the root) is member
@@ -84,8 +79,9 @@ function pagesNeeded(offset: number, maxNodes: number): number[] {
   return pagesFor(1, offset + maxNodes - 1);
 }
 
-function readClosureView(graph: GraphStore, rootId: string, direction: Direction, pages: number[]): Promise<ClosureView> {
-  return Promise.all(closureDirs(direction).map((d) => graph.closureSlice(rootId, d, pages))).then((slices) => ({ slices }));
+/** The root's closure pages an answer page needs, one slice per direction, as read in round trip 1. */
+function readClosureSlices(graph: GraphStore, rootId: string, direction: Direction, pages: number[]): Promise<StoredPages[]> {
+  return Promise.all(closureDirs(direction).map((d) => graph.closureSlice(rootId, d, pages)));
 }
 
 /** One direction's closure as far as it was read: members with their distance and position, links. */
@@ -130,12 +126,12 @@ async function closureViews(
   graph: GraphStore,
   rootId: string,
   dirs: ClosureDir[],
-  view: ClosureView,
+  read: StoredPages[],
   depth: number,
   everything: boolean,
 ): Promise<DirView[] | undefined> {
   const slices = await Promise.all(
-    view.slices.map(async (stored, i) => {
+    read.map(async (stored, i) => {
       const dir = dirs[i] as ClosureDir;
       const missing = [...Array(manifestPages(stored)).keys()].filter((p) => !stored.has(p));
       // A page met mid-write is read again once, with what else the answer needs.
@@ -187,13 +183,13 @@ async function fromClosures(
   root: NodeDoc,
   query: LineageQuery,
   offset: number,
-  prefetched?: ClosureView,
+  prefetched?: StoredPages[],
 ): Promise<LineageAnswer | undefined> {
   if (query.since || query.until) return undefined;
-  const view = prefetched ?? (await readClosureView(graph, root.id, query.direction, pagesNeeded(offset, query.maxNodes)));
+  const slices = prefetched ?? (await readClosureSlices(graph, root.id, query.direction, pagesNeeded(offset, query.maxNodes)));
   const kinds = query.kinds && query.kinds.length > 0 ? new Set(query.kinds) : undefined;
   // A kind filter needs every member.
-  const views = await closureViews(graph, root.id, closureDirs(query.direction), view, query.depth, kinds !== undefined);
+  const views = await closureViews(graph, root.id, closureDirs(query.direction), slices, query.depth, kinds !== undefined);
   if (!views) return undefined;
   const links = new Set(views.flatMap((v) => v.edges));
   let page: Array<[string, number]>;
@@ -286,7 +282,7 @@ export async function lineage(graph: GraphStore, query: LineageQuery): Promise<L
     candidates.length === 1 && useClosures
       ? await Promise.all([
           resolveRoot(graph, query.ref, query.workspace, query.scope),
-          readClosureView(graph, candidates[0] as string, query.direction, pagesNeeded(offset, query.maxNodes)),
+          readClosureSlices(graph, candidates[0] as string, query.direction, pagesNeeded(offset, query.maxNodes)),
         ])
       : [await resolveRoot(graph, query.ref, query.workspace, query.scope), undefined];
   if (useClosures) {
