@@ -54,10 +54,27 @@ interface GatewayStatistic {
   responsePayloadLengthInBytes?: number;
 }
 
-function gatewayStatisticsOf(responseOrError: unknown): GatewayStatistic[] | undefined {
-  const stats = (responseOrError as { diagnostics?: { clientSideRequestStatistics?: { gatewayStatistics?: GatewayStatistic[] } } })
-    ?.diagnostics?.clientSideRequestStatistics?.gatewayStatistics;
+/** The client-side statistics the Cosmos SDK attaches to a response or error, as far as the meter reads them. */
+interface ClientSideStatistics {
+  gatewayStatistics?: GatewayStatistic[];
+  metadataDiagnostics?: { metadataLookups?: Array<{ resourceType?: string }> };
+}
+
+function clientSideStatisticsOf(responseOrError: unknown): ClientSideStatistics | undefined {
+  return (responseOrError as { diagnostics?: { clientSideRequestStatistics?: ClientSideStatistics } })?.diagnostics
+    ?.clientSideRequestStatistics;
+}
+
+/** The HTTP requests one SDK call sent, as its diagnostics list them; undefined when it has none. */
+export function gatewayStatisticsOf(responseOrError: unknown): GatewayStatistic[] | undefined {
+  const stats = clientSideStatisticsOf(responseOrError)?.gatewayStatistics;
   return Array.isArray(stats) && stats.length > 0 ? stats : undefined;
+}
+
+/** The metadata one SDK call looked up first (`pkranges`, `colls`, ...), by resource type. */
+export function metadataLookupsOf(responseOrError: unknown): string[] {
+  const lookups = clientSideStatisticsOf(responseOrError)?.metadataDiagnostics?.metadataLookups;
+  return Array.isArray(lookups) ? lookups.map((l) => l.resourceType ?? 'unknown') : [];
 }
 
 /** What one SDK call was, from its diagnostics: `create`, `read 404`, ...; `unknown` when it has none. */

@@ -1,4 +1,11 @@
-import { estimateFromDiagnostics, operationOf, operationsEstimate, type OperationAnswer } from './ruEstimate.js';
+import {
+  estimateFromDiagnostics,
+  gatewayStatisticsOf,
+  metadataLookupsOf,
+  operationOf,
+  operationsEstimate,
+  type OperationAnswer,
+} from './ruEstimate.js';
 
 /**
  * Counts store requests (Cosmos round trips) and request units. Round trips are the
@@ -38,18 +45,8 @@ export class StoreMeter {
    * when this client had not read it). Request units are charged per operation (ruEstimate.ts).
    */
   recordBulk(response: readonly OperationAnswer[] & { diagnostics?: unknown }, reads: readonly boolean[]): void {
-    const stats = (
-      response.diagnostics as
-        | {
-            clientSideRequestStatistics?: {
-              gatewayStatistics?: unknown[];
-              metadataDiagnostics?: { metadataLookups?: Array<{ resourceType?: string }> };
-            };
-          }
-        | undefined
-    )?.clientSideRequestStatistics;
-    this.countAs(reads.every(Boolean) ? 'bulk read' : 'bulk write', Math.max(1, stats?.gatewayStatistics?.length ?? 0));
-    for (const lookup of stats?.metadataDiagnostics?.metadataLookups ?? []) this.countAs(`metadata ${lookup.resourceType ?? 'unknown'}`);
+    this.countAs(reads.every(Boolean) ? 'bulk read' : 'bulk write', gatewayStatisticsOf(response)?.length ?? 1);
+    for (const resourceType of metadataLookupsOf(response)) this.countAs(`metadata ${resourceType}`);
     for (const answer of response) {
       const charge = (answer as { requestCharge?: unknown }).requestCharge;
       if (typeof charge === 'number' && Number.isFinite(charge)) this.requestUnits += charge;
