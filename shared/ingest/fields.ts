@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord } from '../util/isRecord.js';
 import { isInstant } from '../util/time.js';
 import { isoDateTime } from './payload.js';
 
@@ -66,10 +67,10 @@ export function looseRecord<F extends Record<string, Field>>(declared: F): Loose
   const shape = Object.fromEntries(entries.map(([k, f]) => [k, f.schema])) as FieldsOf<F>;
   const schema = z.looseObject(shape);
   const read = (obj: unknown): RecordOutput<F> | undefined => {
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+    if (!isRecord(obj)) return undefined;
     const out: Record<string, unknown> = {};
     for (const [k, f] of entries) {
-      const v = f.read((obj as Record<string, unknown>)[k]);
+      const v = f.read(obj[k]);
       if (v === REFUSED) return undefined;
       out[k] = v;
     }

@@ -32,9 +32,9 @@ const looseMapSchema = z
  * for the same result or the same issues.
  */
 function plainCopy(v: unknown): Record<string, unknown> | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  if (!isRecord(v) || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
   const copy: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) if (k !== '__proto__') copy[k] = (v as Record<string, unknown>)[k];
+  for (const k of Object.keys(v)) if (k !== '__proto__') copy[k] = v[k];
   return copy;
 }
 const looseMap = field(
